@@ -1,0 +1,131 @@
+//! Series identity: a metric name plus a sorted set of labels.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Label pairs, kept sorted by name so that equal sets compare and hash equal.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Labels(Vec<(String, String)>);
+
+impl Labels {
+    /// No labels.
+    pub fn new() -> Self {
+        Self(Vec::new())
+    }
+
+    /// Builds a label set from pairs in any order; a later duplicate name wins.
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        let mut out = Self::new();
+        for (k, v) in pairs {
+            out.insert(k, v);
+        }
+        out
+    }
+
+    /// Sets one label, replacing any value it had.
+    pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        let name = name.into();
+        let value = value.into();
+        match self.0.binary_search_by(|(k, _)| k.as_str().cmp(&name)) {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => self.0.insert(i, (name, value)),
+        }
+    }
+
+    /// The value of one label.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .binary_search_by(|(k, _)| k.as_str().cmp(name))
+            .ok()
+            .map(|i| self.0[i].1.as_str())
+    }
+
+    /// The pairs in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// True when there are no labels.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The identity of one time series: `net_rx_bits_per_second{iface="eth0"}`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct SeriesKey {
+    /// Metric name, snake_case with the base unit as suffix.
+    pub metric: String,
+    /// Labels that tell this series apart from others of the same metric.
+    pub labels: Labels,
+}
+
+impl SeriesKey {
+    /// A series key from a metric name and labels.
+    pub fn new(metric: impl Into<String>, labels: Labels) -> Self {
+        Self {
+            metric: metric.into(),
+            labels,
+        }
+    }
+
+    /// A series key with a single label.
+    pub fn with_label(metric: impl Into<String>, name: &str, value: &str) -> Self {
+        Self::new(metric, Labels::from_pairs([(name, value)]))
+    }
+
+    /// The labels rendered as `{a="b",c="d"}` (empty string when there are none).
+    pub fn labels_text(&self) -> String {
+        if self.labels.is_empty() {
+            return String::new();
+        }
+        let inner: Vec<String> = self
+            .labels
+            .iter()
+            .map(|(k, v)| format!("{k}=\"{}\"", escape_label(v)))
+            .collect();
+        format!("{{{}}}", inner.join(","))
+    }
+}
+
+fn escape_label(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for c in v.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+impl fmt::Display for SeriesKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", self.metric, self.labels_text())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_sort_and_replace() {
+        let l = Labels::from_pairs([("z", "1"), ("a", "2"), ("z", "3")]);
+        assert_eq!(l.iter().collect::<Vec<_>>(), vec![("a", "2"), ("z", "3")]);
+        assert_eq!(l.get("z"), Some("3"));
+        assert_eq!(l.get("q"), None);
+    }
+
+    #[test]
+    fn displays_prometheus_style() {
+        let k = SeriesKey::with_label("net_rx_bytes", "iface", "e\"th0");
+        assert_eq!(k.to_string(), "net_rx_bytes{iface=\"e\\\"th0\"}");
+        assert_eq!(SeriesKey::new("up", Labels::new()).to_string(), "up");
+    }
+}
