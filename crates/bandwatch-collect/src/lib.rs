@@ -1,1 +1,26 @@
-//! placeholder
+//! bandwatch's sources. Each source reads one part of the machine on every tick and turns it
+//! into a [`Frame`] of labelled samples; today that is [`netdev::NetdevSource`] (interface
+//! counters from `/proc/net/dev` plus link state from `/sys/class/net`).
+//!
+//! Every read of the OS goes through [`fs::FileSystem`], with the `/proc` and `/sys` roots
+//! taken from configuration, so the logic runs the same against the machine, a fixture tree
+//! or an in-memory [`fs::FakeFs`].
+
+pub mod error;
+pub mod fs;
+pub mod netdev;
+
+pub use bandwatch_core::Frame;
+pub use error::{CollectError, Result};
+pub use fs::{FakeFs, FileSystem, RealFs};
+pub use netdev::{InterfaceFilter, NetdevConfig, NetdevSource};
+
+/// Something the agent asks for one [`Frame`] per tick.
+pub trait Source {
+    /// The source's name, as put in [`Frame::source`] (`netdev`, …).
+    fn name(&self) -> &str;
+
+    /// Takes one reading. `Ok(None)` means there is nothing to report this tick (the baseline
+    /// tick, or no time has passed); an error leaves the source ready for the next tick.
+    fn collect(&mut self) -> Result<Option<Frame>>;
+}

@@ -1,1 +1,56 @@
-//! placeholder
+//! bandwatch's history: the [`Store`] trait, the embedded SQLite store ([`SqliteStore`]) with
+//! compressed raw chunks, minute and hour rollups and retention, and the background
+//! [`StoreWriter`] that keeps the sampling loop independent of the disk.
+
+pub mod error;
+pub mod model;
+pub mod sqlite;
+pub mod writer;
+
+use bandwatch_core::{Frame, SeriesKey, Timestamp};
+
+pub use error::{Op, Problem, Result, StoreError};
+pub use model::{
+    MaintenanceReport, Retention, RollupPoint, StoreStats, Tier, ELAPSED_METRIC, HOUR_MS, MINUTE_MS,
+};
+pub use sqlite::{check_writable, SqliteOptions, SqliteStore, LATEST_VERSION};
+pub use writer::{
+    StoreHandle, StoreWriter, WriterConfig, WriterCounters, WriterStats, WriterSummary,
+};
+
+/// A place that keeps the history of every series; SQLite today, MySQL and PostgreSQL later.
+///
+/// Ranges are half-open: `from <= ts < to`.
+pub trait Store: Send {
+    /// Writes frames in one transaction; on error nothing changed and the same frames may be retried.
+    fn write(&mut self, frames: &[Frame]) -> Result<()>;
+
+    /// Seals what is open (partial rollup buckets, the head) so nothing is lost at shutdown.
+    fn flush(&mut self) -> Result<()>;
+
+    /// Upkeep at data time `now`: seals full chunks, builds hour rollups, prunes by retention.
+    fn maintain(&mut self, now: Timestamp) -> Result<MaintenanceReport>;
+
+    /// Every series the store knows, sorted.
+    fn series(&self) -> Result<Vec<SeriesKey>>;
+
+    /// Raw points of one series in time order.
+    fn query_raw(
+        &self,
+        key: &SeriesKey,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<(Timestamp, f64)>>;
+
+    /// Rollup buckets of one series in time order; the minute tier includes the open minute.
+    fn query_rollup(
+        &self,
+        tier: Tier,
+        key: &SeriesKey,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<RollupPoint>>;
+
+    /// How much the store holds and what it costs on disk.
+    fn stats(&self) -> Result<StoreStats>;
+}

@@ -1,1 +1,92 @@
-fn main() {}
+//! bandwatch: watches network bandwidth on this machine, keeps the history and warns when
+//! limits are crossed. This binary parses the command line, resolves the configuration once
+//! and wires the agent.
+
+mod agent;
+mod cli;
+mod config;
+mod error;
+mod logging;
+mod output;
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Parser as _;
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::{Cli, Command, ConfigCommand};
+use crate::config::{EnvVars, Resolved};
+use crate::error::BadInput;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match real_main(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(error::exit_code(&e))
+        }
+    }
+}
+
+fn real_main(cli: &Cli) -> anyhow::Result<()> {
+    let cwd = std::env::current_dir().context("reading the working directory")?;
+    let env = EnvVars::gather(&cwd)?;
+    let resolved = config::resolve(&cli.opts, &env, &cwd)?;
+    match &cli.command {
+        Some(Command::Config(ConfigCommand::Check)) => config_check(&resolved),
+        Some(Command::Run) | None => run(&resolved),
+    }
+}
+
+fn config_check(resolved: &Resolved) -> anyhow::Result<()> {
+    for w in &resolved.warnings {
+        eprintln!("warning: {w}");
+    }
+    bandwatch_store::check_writable(&resolved.config.store.path)
+        .map_err(|e| BadInput(e.to_string()))?;
+    print!("{}", config::render(resolved));
+    println!("# configuration is valid");
+    Ok(())
+}
+
+fn run(resolved: &Resolved) -> anyhow::Result<()> {
+    let config = &resolved.config;
+    // Everything the user gave is checked before anything is written (log file, database).
+    bandwatch_store::check_writable(&config.store.path).map_err(|e| BadInput(e.to_string()))?;
+    let _log = logging::init(&config.log)?;
+    for w in &resolved.warnings {
+        tracing::warn!("{w}");
+    }
+    if let Some(file) = &resolved.file {
+        tracing::info!(config = %file.display(), "configuration loaded");
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let shutdown = CancellationToken::new();
+        tokio::spawn(stop_on_signal(shutdown.clone()));
+        agent::run(config, shutdown).await.map(|_| ())
+    })
+}
+
+/// Ctrl+C or SIGTERM: cancel, so the agent stops sampling, flushes and exits 0.
+async fn stop_on_signal(shutdown: CancellationToken) {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGTERM; only Ctrl+C will stop cleanly");
+            let _ = tokio::signal::ctrl_c().await;
+            shutdown.cancel();
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("interrupted (Ctrl+C)"),
+        _ = term.recv() => tracing::info!("terminated (SIGTERM)"),
+    }
+    shutdown.cancel();
+}

@@ -1,0 +1,156 @@
+//! The seam between the sources and the OS: reading small text files from `/proc` and `/sys`.
+
+use std::collections::HashMap;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// Reads whole text files; sources build every path from their configured roots.
+pub trait FileSystem: Send + Sync {
+    /// The full contents of the file at `path`.
+    fn read_to_string(&self, path: &Path) -> io::Result<String>;
+}
+
+/// The machine's own file system.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RealFs;
+
+/// First read size: a whole sysfs attribute (at most one page) or a typical /proc/net/dev.
+const FIRST_READ: usize = 4096;
+
+impl FileSystem for RealFs {
+    /// Reads with a page-sized buffer from the start. `std::fs::read_to_string` sizes its
+    /// buffer from `statx`, which is one extra syscall per file and reports 0 for procfs,
+    /// so /proc/net/dev would be read 32 bytes at a time, doubling; this runs every tick.
+    fn read_to_string(&self, path: &Path) -> io::Result<String> {
+        let mut file = std::fs::File::open(path)?;
+        let mut buf = vec![0u8; FIRST_READ];
+        let mut len = 0;
+        loop {
+            if len == buf.len() {
+                buf.resize(buf.len() * 2, 0);
+            }
+            match file.read(&mut buf[len..]) {
+                Ok(0) => break,
+                Ok(n) => len += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        buf.truncate(len);
+        String::from_utf8(buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    }
+}
+
+/// An in-memory file system for tests. Clones share the same files, so a test can keep one
+/// handle and change what the source will read on its next tick.
+#[derive(Debug, Clone, Default)]
+pub struct FakeFs {
+    files: Arc<Mutex<HashMap<PathBuf, FakeFile>>>,
+}
+
+/// What reading one fake path yields.
+#[derive(Debug, Clone)]
+enum FakeFile {
+    Text(String),
+    // io::Error is not Clone, so keep what is needed to make a fresh one on each read.
+    OsError(i32),
+    Error(io::ErrorKind),
+}
+
+impl FakeFs {
+    /// An empty file system: every read fails with `NotFound`.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Creates or replaces the file at `path`.
+    pub fn set(&self, path: impl Into<PathBuf>, contents: impl Into<String>) {
+        self.put(path.into(), FakeFile::Text(contents.into()));
+    }
+
+    /// Makes reads of `path` fail with the OS error number `errno` (e.g. 22, `EINVAL`).
+    pub fn fail_with_os_error(&self, path: impl Into<PathBuf>, errno: i32) {
+        self.put(path.into(), FakeFile::OsError(errno));
+    }
+
+    /// Makes reads of `path` fail with an error of this kind.
+    pub fn fail_with(&self, path: impl Into<PathBuf>, kind: io::ErrorKind) {
+        self.put(path.into(), FakeFile::Error(kind));
+    }
+
+    /// Removes the file at `path`, so reads fail with `NotFound`.
+    pub fn remove(&self, path: impl AsRef<Path>) {
+        self.lock().remove(path.as_ref());
+    }
+
+    fn put(&self, path: PathBuf, file: FakeFile) {
+        self.lock().insert(path, file);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, FakeFile>> {
+        // A test that panicked while holding the lock has already failed; keep serving reads.
+        self.files.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl FileSystem for FakeFs {
+    fn read_to_string(&self, path: &Path) -> io::Result<String> {
+        match self.lock().get(path) {
+            Some(FakeFile::Text(s)) => Ok(s.clone()),
+            Some(FakeFile::OsError(errno)) => Err(io::Error::from_raw_os_error(*errno)),
+            Some(FakeFile::Error(kind)) => Err(io::Error::from(*kind)),
+            None => Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{}: no such file in FakeFs", path.display()),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clones_share_files_and_errors() {
+        let fs = FakeFs::new();
+        let seen_by_source = fs.clone();
+        fs.set("/a", "one");
+        assert_eq!(
+            seen_by_source.read_to_string(Path::new("/a")).unwrap(),
+            "one"
+        );
+        fs.fail_with_os_error("/a", 22);
+        let err = seen_by_source.read_to_string(Path::new("/a")).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        fs.remove("/a");
+        let err = seen_by_source.read_to_string(Path::new("/a")).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        fs.fail_with("/b", io::ErrorKind::PermissionDenied);
+        let err = fs.read_to_string(Path::new("/b")).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::PermissionDenied);
+    }
+
+    #[test]
+    fn real_fs_reads_small_and_large_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        std::fs::write(&p, "x\n").unwrap();
+        assert_eq!(RealFs.read_to_string(&p).unwrap(), "x\n");
+        std::fs::write(&p, "").unwrap();
+        assert_eq!(RealFs.read_to_string(&p).unwrap(), "");
+        let big: String = (0..3 * FIRST_READ)
+            .map(|i| char::from(b'a' + (i % 26) as u8))
+            .collect();
+        std::fs::write(&p, &big).unwrap();
+        assert_eq!(RealFs.read_to_string(&p).unwrap(), big);
+        std::fs::write(&p, [0xff, 0xfe]).unwrap();
+        let err = RealFs.read_to_string(&p).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        let err = RealFs
+            .read_to_string(&dir.path().join("missing"))
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+    }
+}

@@ -1,0 +1,242 @@
+//! Link state of one interface from `<sys_root>/class/net/<iface>/`.
+//!
+//! Virtual interfaces lack some of these files and some reads fail by design (see
+//! [`carrier_from_read`]), so every reading is optional and none can fail the tick.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::fs::FileSystem;
+
+/// `IFF_LOOPBACK` from `<linux/if.h>`.
+const IFF_LOOPBACK: u32 = 0x8;
+
+/// The sysfs files read on every tick, built once per interface.
+#[derive(Debug, Clone)]
+pub struct LinkPaths {
+    operstate: PathBuf,
+    carrier: PathBuf,
+    speed: PathBuf,
+}
+
+impl LinkPaths {
+    /// The paths for `iface` under `sys_root` (normally `/sys`).
+    pub fn new(sys_root: &Path, iface: &str) -> Self {
+        let dir = iface_dir(sys_root, iface);
+        Self {
+            operstate: dir.join("operstate"),
+            carrier: dir.join("carrier"),
+            speed: dir.join("speed"),
+        }
+    }
+}
+
+/// What sysfs says about a link; `None` where it could not say.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct LinkState {
+    /// Whether the link is usable, by the rule of [`link_up`]; `None` without `operstate`.
+    pub up: Option<bool>,
+    /// Whether there is a carrier.
+    pub carrier: Option<bool>,
+    /// Negotiated speed in bits per second, only when the driver knows it.
+    pub speed_bits_per_second: Option<f64>,
+}
+
+/// Reads the link state: one read each of `operstate`, `carrier` and `speed`.
+pub fn read_link_state<F: FileSystem + ?Sized>(fs: &F, paths: &LinkPaths) -> LinkState {
+    let carrier = carrier_from_read(fs.read_to_string(&paths.carrier));
+    let up = fs
+        .read_to_string(&paths.operstate)
+        .ok()
+        .map(|text| link_up(text.trim(), carrier));
+    let speed_bits_per_second = fs
+        .read_to_string(&paths.speed)
+        .ok()
+        .and_then(|text| parse_speed_mbps(&text))
+        .map(|mbps| mbps as f64 * 1e6);
+    LinkState {
+        up,
+        carrier,
+        speed_bits_per_second,
+    }
+}
+
+/// Whether a link is up, from its `operstate` text and carrier.
+///
+/// The rule: `up` is up. `unknown` is up only when the carrier is 1, because loopback, tun,
+/// WireGuard and many PPP drivers never set an operstate and carrier is their only link
+/// signal. Anything else (`down`, `dormant`, `lowerlayerdown`, `notpresent`, `testing`) is
+/// down.
+pub fn link_up(operstate: &str, carrier: Option<bool>) -> bool {
+    match operstate {
+        "up" => true,
+        "unknown" => carrier == Some(true),
+        _ => false,
+    }
+}
+
+/// The carrier from the result of reading the `carrier` file.
+///
+/// The kernel answers `EINVAL` while the interface is administratively down, which means no
+/// carrier; a missing file or other error means we cannot tell.
+pub fn carrier_from_read(read: io::Result<String>) -> Option<bool> {
+    match read {
+        Ok(text) => match text.trim() {
+            "1" => Some(true),
+            "0" => Some(false),
+            _ => None,
+        },
+        Err(e) if e.kind() == io::ErrorKind::InvalidInput => Some(false),
+        Err(_) => None,
+    }
+}
+
+/// The speed in Mbit/s from the `speed` file, when positive (drivers write -1 when unknown).
+pub fn parse_speed_mbps(text: &str) -> Option<u64> {
+    text.trim()
+        .parse::<i64>()
+        .ok()
+        .and_then(|v| u64::try_from(v).ok())
+        .filter(|&v| v > 0)
+}
+
+/// The interface flags from the `flags` file (hexadecimal, like `0x1003`).
+pub fn parse_flags(text: &str) -> Option<u32> {
+    let t = text.trim();
+    let hex = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X"))?;
+    u32::from_str_radix(hex, 16).ok()
+}
+
+/// Whether `iface` is a loopback: `IFF_LOOPBACK` in its flags, or when the flags cannot be
+/// read, the name `lo`.
+pub fn is_loopback<F: FileSystem + ?Sized>(fs: &F, sys_root: &Path, iface: &str) -> bool {
+    let flags = fs
+        .read_to_string(&iface_dir(sys_root, iface).join("flags"))
+        .ok()
+        .and_then(|text| parse_flags(&text));
+    match flags {
+        Some(f) => f & IFF_LOOPBACK != 0,
+        None => iface == "lo",
+    }
+}
+
+fn iface_dir(sys_root: &Path, iface: &str) -> PathBuf {
+    sys_root.join("class/net").join(iface)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::FakeFs;
+
+    const SYS: &str = "/s";
+
+    fn fs_with(iface: &str, files: &[(&str, &str)]) -> FakeFs {
+        let fs = FakeFs::new();
+        for (name, text) in files {
+            fs.set(format!("{SYS}/class/net/{iface}/{name}"), *text);
+        }
+        fs
+    }
+
+    fn read(fs: &FakeFs, iface: &str) -> LinkState {
+        read_link_state(fs, &LinkPaths::new(Path::new(SYS), iface))
+    }
+
+    #[test]
+    fn reads_a_wired_link() {
+        let fs = fs_with(
+            "eth0",
+            &[
+                ("operstate", "up\n"),
+                ("carrier", "1\n"),
+                ("speed", "1000\n"),
+            ],
+        );
+        assert_eq!(
+            read(&fs, "eth0"),
+            LinkState {
+                up: Some(true),
+                carrier: Some(true),
+                speed_bits_per_second: Some(1e9),
+            }
+        );
+    }
+
+    #[test]
+    fn missing_files_give_unknowns_not_errors() {
+        assert_eq!(read(&FakeFs::new(), "veth0"), LinkState::default());
+        let fs = fs_with("tun0", &[("operstate", "unknown\n")]);
+        assert_eq!(
+            read(&fs, "tun0"),
+            LinkState {
+                up: Some(false),
+                ..LinkState::default()
+            }
+        );
+    }
+
+    #[test]
+    fn carrier_einval_means_admin_down() {
+        let fs = fs_with("ifb0", &[("operstate", "down\n"), ("speed", "-1\n")]);
+        fs.fail_with_os_error(format!("{SYS}/class/net/ifb0/carrier"), 22);
+        assert_eq!(
+            read(&fs, "ifb0"),
+            LinkState {
+                up: Some(false),
+                carrier: Some(false),
+                speed_bits_per_second: None,
+            }
+        );
+        let denied = Err(io::Error::from(io::ErrorKind::PermissionDenied));
+        assert_eq!(carrier_from_read(denied), None);
+        assert_eq!(carrier_from_read(Ok("garbage".into())), None);
+    }
+
+    #[test]
+    fn up_rule() {
+        assert!(link_up("up", None));
+        assert!(link_up("up", Some(false)));
+        assert!(link_up("unknown", Some(true)));
+        assert!(!link_up("unknown", Some(false)));
+        assert!(!link_up("unknown", None));
+        for s in [
+            "down",
+            "dormant",
+            "lowerlayerdown",
+            "notpresent",
+            "testing",
+            "",
+        ] {
+            assert!(!link_up(s, Some(true)), "{s}");
+        }
+    }
+
+    #[test]
+    fn speed_only_when_positive() {
+        assert_eq!(parse_speed_mbps("10000\n"), Some(10_000));
+        assert_eq!(parse_speed_mbps("-1\n"), None);
+        assert_eq!(parse_speed_mbps("0"), None);
+        assert_eq!(parse_speed_mbps("fast"), None);
+    }
+
+    #[test]
+    fn loopback_by_flags_then_by_name() {
+        assert_eq!(parse_flags("0x1003\n"), Some(0x1003));
+        assert_eq!(parse_flags("4099"), None);
+        let root = Path::new(SYS);
+        let fs = fs_with("lo", &[("flags", "0x9\n")]);
+        assert!(is_loopback(&fs, root, "lo"));
+        let fs = fs_with("eth0", &[("flags", "0x1003\n")]);
+        assert!(!is_loopback(&fs, root, "eth0"));
+        // A second loopback device under another name is still a loopback.
+        let fs = fs_with("lo2", &[("flags", "0x49\n")]);
+        assert!(is_loopback(&fs, root, "lo2"));
+        // Without a flags file only the name is left to go by.
+        assert!(is_loopback(&FakeFs::new(), root, "lo"));
+        assert!(!is_loopback(&FakeFs::new(), root, "eth0"));
+        // Flags win over the name.
+        let fs = fs_with("lo", &[("flags", "0x1003\n")]);
+        assert!(!is_loopback(&fs, root, "lo"));
+    }
+}

@@ -1,0 +1,599 @@
+//! Behaviour of `NetdevSource::collect` on literal /proc/net/dev texts, with an in-memory
+//! file system and a clock the tests move.
+
+// Deltas are integers carried exactly in f64 and the rates here are exact binary fractions;
+// comparing them exactly is the point of these tests.
+#![allow(clippy::float_cmp)]
+
+use std::io;
+use std::time::Duration;
+
+use std::fmt::Write as _;
+
+use bandwatch_core::{FakeClock, Frame, SampleKind, Seconds, Timestamp};
+use proptest::prelude::*;
+
+use super::metric::*;
+use super::{InterfaceFilter, NetdevConfig, NetdevSource};
+use crate::error::CollectError;
+use crate::fs::FakeFs;
+use crate::Source;
+
+const DEV: &str = "/fake/proc/net/dev";
+const SYS_NET: &str = "/fake/sys/class/net";
+const START: Timestamp = Timestamp(1_795_255_200_000);
+const HEADER: &str = "\
+Inter-|   Receive                                                |  Transmit
+ face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
+";
+
+/// One interface line's counters (fifo, frame, colls etc. are printed as 0).
+#[derive(Debug, Clone, Copy, Default)]
+struct Row {
+    name: &'static str,
+    rx_bytes: u64,
+    rx_packets: u64,
+    rx_errs: u64,
+    rx_drop: u64,
+    rx_multicast: u64,
+    tx_bytes: u64,
+    tx_packets: u64,
+    tx_errs: u64,
+    tx_drop: u64,
+}
+
+fn row(name: &'static str, rx_bytes: u64, tx_bytes: u64) -> Row {
+    Row {
+        name,
+        rx_bytes,
+        tx_bytes,
+        ..Row::default()
+    }
+}
+
+/// The text the kernel would print for these rows.
+fn dev(rows: &[Row]) -> String {
+    let mut s = HEADER.to_owned();
+    for r in rows {
+        let _ = writeln!(
+            s,
+            "{:>6}: {:>7} {:>7} {:>4} {:>4}    0     0          0 {:>9} {:>8} {:>7} {:>4} {:>4}    0     0       0          0",
+            r.name, r.rx_bytes, r.rx_packets, r.rx_errs, r.rx_drop, r.rx_multicast,
+            r.tx_bytes, r.tx_packets, r.tx_errs, r.tx_drop
+        );
+    }
+    s
+}
+
+struct Rig {
+    fs: FakeFs,
+    clock: FakeClock,
+    src: NetdevSource<FakeFs, FakeClock>,
+}
+
+impl Rig {
+    fn new() -> Self {
+        Self::with(|_| {})
+    }
+
+    fn with(change: impl FnOnce(&mut NetdevConfig)) -> Self {
+        let mut cfg = NetdevConfig {
+            proc_root: "/fake/proc".into(),
+            sys_root: "/fake/sys".into(),
+            ..NetdevConfig::default()
+        };
+        change(&mut cfg);
+        let fs = FakeFs::new();
+        let clock = FakeClock::new(START);
+        let src = NetdevSource::new(cfg, fs.clone(), clock.clone());
+        Self { fs, clock, src }
+    }
+
+    fn baseline(&mut self, text: &str) {
+        self.fs.set(DEV, text);
+        assert!(
+            self.src.collect().unwrap().is_none(),
+            "first tick is a baseline"
+        );
+    }
+
+    fn try_tick(&mut self, ms: u64, text: &str) -> crate::Result<Option<Frame>> {
+        self.clock.advance(Duration::from_millis(ms));
+        self.fs.set(DEV, text);
+        self.src.collect()
+    }
+
+    fn tick(&mut self, ms: u64, text: &str) -> Frame {
+        self.try_tick(ms, text).unwrap().expect("a frame")
+    }
+
+    fn sysfs(&self, iface: &str, file: &str, text: &str) {
+        self.fs.set(format!("{SYS_NET}/{iface}/{file}"), text);
+    }
+}
+
+fn of(frame: &Frame, metric: &str, iface: &str) -> Option<f64> {
+    frame.find(metric, LABEL_IFACE, iface)
+}
+
+fn total(frame: &Frame, metric: &str) -> Option<f64> {
+    frame.find(metric, LABEL_SCOPE, SCOPE_TOTAL)
+}
+
+fn ifaces_in(frame: &Frame) -> Vec<String> {
+    let mut v: Vec<String> = frame
+        .samples
+        .iter()
+        .filter_map(|s| s.series.labels.get(LABEL_IFACE).map(str::to_owned))
+        .collect();
+    v.dedup();
+    v
+}
+
+#[test]
+fn first_tick_is_a_baseline_and_defaults_are_the_real_roots() {
+    let mut rig = Rig::new();
+    assert_eq!(rig.src.name(), "netdev");
+    rig.baseline(&dev(&[row("eth0", 1, 1)]));
+    assert_eq!(rig.src.watched_interfaces(), 1);
+    let d = NetdevConfig::default();
+    assert_eq!(d.proc_root, std::path::Path::new("/proc"));
+    assert_eq!(d.sys_root, std::path::Path::new("/sys"));
+    assert!(!d.loopback_in_total);
+    assert!((d.max_plausible_bps - 1e12).abs() < 1.0);
+}
+
+#[test]
+fn normal_interval_gives_exact_deltas_and_rates() {
+    let mut rig = Rig::new();
+    rig.baseline(&format!(
+        "{HEADER}  eth0:    1000      10    0    0    0     0          0         5      500       5    0    0    0     0       0          0\n"
+    ));
+    let f = rig.tick(
+        1000,
+        &format!("{HEADER}  eth0:  126000    1010    2    3    0     0          0         9     2500      25    1    4    0     0       0          0\n"),
+    );
+    assert_eq!(f.source, "netdev");
+    assert_eq!(f.elapsed, Seconds(1.0));
+    assert_eq!(f.ts, START.add_millis(1000));
+    let expect = [
+        (NET_RX_BYTES, 125_000.0),
+        (NET_TX_BYTES, 2000.0),
+        (NET_RX_PACKETS, 1000.0),
+        (NET_TX_PACKETS, 20.0),
+        (NET_RX_ERRORS, 2.0),
+        (NET_TX_ERRORS, 1.0),
+        (NET_RX_DROPS, 3.0),
+        (NET_TX_DROPS, 4.0),
+        (NET_RX_MULTICAST, 4.0),
+        (NET_RX_BITS_PER_SECOND, 1_000_000.0),
+        (NET_TX_BITS_PER_SECOND, 16_000.0),
+        (NET_RX_PACKETS_PER_SECOND, 1000.0),
+        (NET_TX_PACKETS_PER_SECOND, 20.0),
+        (NET_RX_ERRORS_PER_SECOND, 2.0),
+        (NET_TX_ERRORS_PER_SECOND, 1.0),
+        (NET_RX_DROPS_PER_SECOND, 3.0),
+        (NET_TX_DROPS_PER_SECOND, 4.0),
+    ];
+    for (metric, value) in expect {
+        assert_eq!(of(&f, metric, "eth0"), Some(value), "{metric}");
+        assert_eq!(total(&f, metric), Some(value), "total {metric}");
+    }
+    // 17 series for eth0 and 17 for the total; no sysfs here, so no gauges.
+    assert_eq!(f.samples.len(), 34);
+    for s in &f.samples {
+        let kind = info_for(&s.series.metric).map(|m| m.kind);
+        assert_eq!(Some(s.kind), kind, "{}", s.series);
+        assert_eq!(s.ts, f.ts);
+    }
+}
+
+#[test]
+fn counter_wrapping_at_32_bits_counts_across_the_wrap() {
+    let mut rig = Rig::new();
+    rig.baseline(&dev(&[row("eth0", 4_294_967_000, 0)]));
+    let f = rig.tick(1000, &dev(&[row("eth0", 1000, 0)]));
+    assert_eq!(of(&f, NET_RX_BYTES, "eth0"), Some(1296.0));
+    assert_eq!(of(&f, NET_RX_BITS_PER_SECOND, "eth0"), Some(10_368.0));
+}
+
+#[test]
+fn counter_restarting_counts_from_zero() {
+    let mut rig = Rig::new();
+    rig.baseline(&dev(&[row("eth0", 1000, 700)]));
+    let f = rig.tick(1000, &dev(&[row("eth0", 200, 800)]));
+    assert_eq!(of(&f, NET_RX_BYTES, "eth0"), Some(200.0));
+    assert_eq!(of(&f, NET_TX_BYTES, "eth0"), Some(100.0));
+}
+
+#[test]
+fn large_u64_counter_going_backwards_is_a_reset() {
+    let mut rig = Rig::new();
+    rig.baseline(&dev(&[row("eth0", 10_000_000_000, 0)]));
+    let f = rig.tick(1000, &dev(&[row("eth0", 5000, 0)]));
+    assert_eq!(of(&f, NET_RX_BYTES, "eth0"), Some(5000.0));
+    assert_eq!(of(&f, NET_RX_BITS_PER_SECOND, "eth0"), Some(40_000.0));
+}
+
+#[test]
+fn vanished_interface_is_baselined_again_when_it_returns() {
+    let mut rig = Rig::new();
+    rig.baseline(&dev(&[row("eth0", 0, 0), row("usb0", 5000, 5000)]));
+    let f = rig.tick(1000, &dev(&[row("eth0", 100, 0)]));
+    assert_eq!(ifaces_in(&f), ["eth0"]);
+    assert_eq!(total(&f, NET_RX_BYTES), Some(100.0));
+    // It comes back with counters far above the old ones: no giant delta.
+    let f = rig.tick(
+        1000,
+        &dev(&[row("eth0", 200, 0), row("usb0", 9_000_000_000, 10)]),
+    );
+    assert_eq!(ifaces_in(&f), ["eth0"]);
+    assert_eq!(total(&f, NET_RX_BYTES), Some(100.0));
+    let f = rig.tick(
+        1000,
+        &dev(&[row("eth0", 300, 0), row("usb0", 9_000_000_500, 30)]),
+    );
+    assert_eq!(of(&f, NET_RX_BYTES, "usb0"), Some(500.0));
+    assert_eq!(of(&f, NET_TX_BYTES, "usb0"), Some(20.0));
+    assert_eq!(total(&f, NET_RX_BYTES), Some(600.0));
+}
+
+#[test]
+fn new_interface_is_reported_from_its_second_tick() {
+    let mut rig = Rig::new();
+    rig.baseline(&dev(&[row("eth0", 0, 0)]));
+    let f = rig.tick(1000, &dev(&[row("eth0", 10, 0), row("wg0", 123_456, 0)]));
+    assert_eq!(ifaces_in(&f), ["eth0"]);
+    assert_eq!(total(&f, NET_RX_BYTES), Some(10.0));
+    assert_eq!(rig.src.watched_interfaces(), 2);
+    let f = rig.tick(1000, &dev(&[row("eth0", 20, 0), row("wg0", 124_456, 0)]));
+    assert_eq!(ifaces_in(&f), ["eth0", "wg0"]);
+    assert_eq!(of(&f, NET_RX_BYTES, "wg0"), Some(1000.0));
+    assert_eq!(total(&f, NET_RX_BYTES), Some(1010.0));
+}
+
+#[test]
+fn late_tick_divides_by_the_real_elapsed_time() {
+    let mut rig = Rig::new();
+    rig.baseline(&dev(&[row("eth0", 0, 0)]));
+    let f = rig.tick(3000, &dev(&[row("eth0", 375_000, 0)]));
+    assert_eq!(f.elapsed, Seconds(3.0));
+    assert_eq!(of(&f, NET_RX_BYTES, "eth0"), Some(375_000.0));
+    assert_eq!(of(&f, NET_RX_BITS_PER_SECOND, "eth0"), Some(1_000_000.0));
+    assert_eq!(total(&f, NET_RX_BITS_PER_SECOND), Some(1_000_000.0));
+}
+
+#[test]
+fn wall_clock_steps_do_not_change_elapsed() {
+    // Elapsed comes from the monotonic clock; the wall clock only stamps the frame.
+    let mut rig = Rig::new();
+    rig.baseline(&dev(&[row("eth0", 0, 0)]));
+    rig.clock.set_wall(Timestamp::from_secs(0));
+    let f = rig.tick(1000, &dev(&[row("eth0", 1000, 0)]));
+    assert_eq!(f.elapsed, Seconds(1.0));
+    assert_eq!(f.ts, Timestamp(1000));
+    assert_eq!(of(&f, NET_RX_BITS_PER_SECOND, "eth0"), Some(8000.0));
+}
+
+fn loopback_rig(loopback_in_total: bool) -> Rig {
+    let mut rig = Rig::with(|c| c.loopback_in_total = loopback_in_total);
+    rig.sysfs("lo", "flags", "0x9\n");
+    rig.sysfs("eth0", "flags", "0x1003\n");
+    // A second loopback under another name is found by its flags.
+    rig.sysfs("lo1", "flags", "0x49\n");
+    rig.baseline(&dev(&[
+        row("lo", 0, 0),
+        row("eth0", 0, 0),
+        row("lo1", 0, 0),
+    ]));
+    rig
+}
+
+#[test]
+fn loopback_is_left_out_of_the_total_by_default() {
+    let mut rig = loopback_rig(false);
+    let f = rig.tick(
+        1000,
+        &dev(&[
+            row("lo", 5000, 5000),
+            row("eth0", 100, 10),
+            row("lo1", 7, 7),
+        ]),
+    );
+    assert_eq!(
+        of(&f, NET_RX_BYTES, "lo"),
+        Some(5000.0),
+        "still reported itself"
+    );
+    assert_eq!(total(&f, NET_RX_BYTES), Some(100.0));
+    assert_eq!(total(&f, NET_TX_BYTES), Some(10.0));
+}
+
+#[test]
+fn loopback_counts_in_the_total_when_configured() {
+    let mut rig = loopback_rig(true);
+    let f = rig.tick(
+        1000,
+        &dev(&[
+            row("lo", 5000, 5000),
+            row("eth0", 100, 10),
+            row("lo1", 7, 7),
+        ]),
+    );
+    assert_eq!(total(&f, NET_RX_BYTES), Some(5107.0));
+    assert_eq!(total(&f, NET_TX_BITS_PER_SECOND), Some(5017.0 * 8.0));
+}
+
+#[test]
+fn loopback_without_sysfs_is_known_by_name() {
+    let mut rig = Rig::new();
+    rig.baseline(&dev(&[row("lo", 0, 0), row("eth0", 0, 0)]));
+    let f = rig.tick(1000, &dev(&[row("lo", 900, 0), row("eth0", 100, 0)]));
+    assert_eq!(total(&f, NET_RX_BYTES), Some(100.0));
+}
+
+#[test]
+fn include_and_exclude_globs_pick_interfaces_and_the_total() {
+    let include = vec!["eth*".to_owned(), "wl?0".to_owned()];
+    let exclude = vec!["eth1".to_owned()];
+    let filter = InterfaceFilter::new(&include, &exclude).unwrap();
+    let mut rig = Rig::with(|c| c.filter = filter);
+    let rows = |n: u64| {
+        dev(&[
+            row("eth0", n, 0),
+            row("eth1", 10 * n, 0),
+            row("wlp0", 100 * n, 0),
+            row("docker0", 1000 * n, 0),
+        ])
+    };
+    rig.baseline(&rows(1));
+    assert_eq!(rig.src.watched_interfaces(), 2);
+    let f = rig.tick(1000, &rows(2));
+    assert_eq!(ifaces_in(&f), ["eth0", "wlp0"]);
+    assert_eq!(total(&f, NET_RX_BYTES), Some(101.0));
+}
+
+#[test]
+fn link_state_gauges_follow_sysfs() {
+    let mut rig = Rig::new();
+    rig.sysfs("eth0", "operstate", "up\n");
+    rig.sysfs("eth0", "carrier", "1\n");
+    rig.sysfs("eth0", "speed", "1000\n");
+    rig.sysfs("ifb0", "operstate", "down\n");
+    rig.fs
+        .fail_with_os_error(format!("{SYS_NET}/ifb0/carrier"), 22);
+    rig.fs
+        .fail_with_os_error(format!("{SYS_NET}/ifb0/speed"), 22);
+    rig.sysfs("wg0", "operstate", "unknown\n");
+    rig.sysfs("wg0", "carrier", "1\n");
+    rig.sysfs("wg0", "speed", "-1\n");
+    let rows = dev(&[
+        row("eth0", 0, 0),
+        row("ifb0", 0, 0),
+        row("wg0", 0, 0),
+        row("veth9", 0, 0),
+    ]);
+    rig.baseline(&rows);
+    let f = rig.tick(1000, &rows);
+    assert_eq!(of(&f, NET_UP, "eth0"), Some(1.0));
+    assert_eq!(of(&f, NET_CARRIER, "eth0"), Some(1.0));
+    assert_eq!(of(&f, NET_SPEED_BITS_PER_SECOND, "eth0"), Some(1e9));
+    assert_eq!(of(&f, NET_UP, "ifb0"), Some(0.0));
+    assert_eq!(
+        of(&f, NET_CARRIER, "ifb0"),
+        Some(0.0),
+        "EINVAL means no carrier"
+    );
+    assert_eq!(of(&f, NET_SPEED_BITS_PER_SECOND, "ifb0"), None);
+    assert_eq!(
+        of(&f, NET_UP, "wg0"),
+        Some(1.0),
+        "unknown with carrier is up"
+    );
+    assert_eq!(of(&f, NET_SPEED_BITS_PER_SECOND, "wg0"), None);
+    // No sysfs files at all: counters still reported, gauges left out.
+    assert_eq!(of(&f, NET_RX_BYTES, "veth9"), Some(0.0));
+    assert_eq!(of(&f, NET_UP, "veth9"), None);
+    assert_eq!(of(&f, NET_CARRIER, "veth9"), None);
+    // The link goes down between ticks; sysfs is read every tick.
+    rig.sysfs("eth0", "operstate", "down\n");
+    rig.fs
+        .fail_with_os_error(format!("{SYS_NET}/eth0/carrier"), 22);
+    rig.fs
+        .fail_with(format!("{SYS_NET}/eth0/speed"), io::ErrorKind::InvalidInput);
+    let f = rig.tick(1000, &rows);
+    assert_eq!(of(&f, NET_UP, "eth0"), Some(0.0));
+    assert_eq!(of(&f, NET_CARRIER, "eth0"), Some(0.0));
+    assert_eq!(of(&f, NET_SPEED_BITS_PER_SECOND, "eth0"), None);
+    assert_eq!(total(&f, NET_UP), None, "the total has no gauges");
+}
+
+#[test]
+fn implausible_delta_is_dropped_from_the_interface_and_total_for_one_tick() {
+    let mut rig = Rig::with(|c| c.max_plausible_bps = 1e9);
+    rig.baseline(&dev(&[row("eth0", 0, 0), row("eth1", 0, 0)]));
+    // 200 MB in one second is 1.6 Gbit/s, above the 1 Gbit/s bound.
+    let f = rig.tick(
+        1000,
+        &dev(&[row("eth0", 200_000_000, 50), row("eth1", 1000, 0)]),
+    );
+    assert_eq!(of(&f, NET_RX_BYTES, "eth0"), None);
+    assert_eq!(of(&f, NET_RX_BITS_PER_SECOND, "eth0"), None);
+    assert_eq!(
+        of(&f, NET_TX_BYTES, "eth0"),
+        Some(50.0),
+        "other counters unaffected"
+    );
+    assert_eq!(total(&f, NET_RX_BYTES), Some(1000.0));
+    assert_eq!(total(&f, NET_TX_BYTES), Some(50.0));
+    // The glitch value is the new baseline; the next interval counts normally.
+    let f = rig.tick(
+        1000,
+        &dev(&[row("eth0", 200_001_000, 50), row("eth1", 2000, 0)]),
+    );
+    assert_eq!(of(&f, NET_RX_BYTES, "eth0"), Some(1000.0));
+    assert_eq!(total(&f, NET_RX_BYTES), Some(2000.0));
+}
+
+#[test]
+fn deltas_over_many_ticks_sum_to_last_minus_first() {
+    let mut rig = Rig::new();
+    let (mut a, mut b) = (4_000_000_000_u64, 17_u64);
+    let first = (a, b);
+    rig.baseline(&dev(&[row("eth0", a, b), row("eth1", b, a)]));
+    let (mut sum_a, mut sum_b, mut sum_total) = (0.0, 0.0, 0.0);
+    let mut seed = 12_345_u64;
+    for i in 0..500 {
+        // A small linear congruential generator: varied but repeatable steps.
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        a += seed >> 44;
+        b += (seed >> 50) & 0xfff;
+        let f = rig.tick(
+            100 + (i % 7) * 50,
+            &dev(&[row("eth0", a, b), row("eth1", b, a)]),
+        );
+        sum_a += of(&f, NET_RX_BYTES, "eth0").unwrap();
+        sum_b += of(&f, NET_TX_BYTES, "eth0").unwrap();
+        sum_total += total(&f, NET_RX_BYTES).unwrap();
+    }
+    assert_eq!(sum_a, (a - first.0) as f64);
+    assert_eq!(sum_b, (b - first.1) as f64);
+    assert_eq!(sum_total, ((a - first.0) + (b - first.1)) as f64);
+}
+
+#[test]
+fn unreadable_counters_fail_the_tick_and_elapsed_spans_from_the_last_success() {
+    let mut rig = Rig::new();
+    rig.baseline(&dev(&[row("eth0", 0, 0)]));
+    rig.clock.advance(Duration::from_secs(1));
+    rig.fs.remove(DEV);
+    let err = rig.src.collect().unwrap_err();
+    assert!(matches!(&err, CollectError::ReadCounters { path, .. } if path.as_os_str() == DEV));
+    let msg = err.to_string();
+    assert!(msg.contains(DEV) && msg.contains("proc_root"), "{msg}");
+    let f = rig.tick(1000, &dev(&[row("eth0", 2000, 0)]));
+    assert_eq!(f.elapsed, Seconds(2.0));
+    assert_eq!(of(&f, NET_RX_BYTES, "eth0"), Some(2000.0));
+    assert_eq!(of(&f, NET_RX_BITS_PER_SECOND, "eth0"), Some(8000.0));
+}
+
+#[test]
+fn failed_first_read_leaves_the_baseline_for_later() {
+    let mut rig = Rig::new();
+    assert!(rig.src.collect().is_err());
+    rig.baseline(&dev(&[row("eth0", 5, 0)]));
+}
+
+#[test]
+fn malformed_counters_fail_the_tick_naming_the_line() {
+    let mut rig = Rig::new();
+    rig.baseline(&dev(&[row("eth0", 0, 0)]));
+    let bad = format!("{HEADER}  eth0: 1 2 3\n");
+    let err = rig.try_tick(1000, &bad).unwrap_err();
+    assert!(matches!(&err, CollectError::MalformedCounters { source, .. } if source.line == 3));
+    assert!(err.to_string().contains("line 3"), "{err}");
+    // Nothing was consumed: the next good tick spans both seconds.
+    let f = rig.tick(1000, &dev(&[row("eth0", 10, 0)]));
+    assert_eq!(f.elapsed, Seconds(2.0));
+}
+
+#[test]
+fn no_elapsed_time_reports_nothing_and_loses_nothing() {
+    let mut rig = Rig::new();
+    rig.baseline(&dev(&[row("eth0", 0, 0)]));
+    assert!(rig
+        .try_tick(0, &dev(&[row("eth0", 300, 0)]))
+        .unwrap()
+        .is_none());
+    let f = rig.tick(1000, &dev(&[row("eth0", 500, 0)]));
+    assert_eq!(of(&f, NET_RX_BYTES, "eth0"), Some(500.0));
+}
+
+#[test]
+fn interface_called_total_does_not_collide_with_the_total() {
+    let mut rig = Rig::new();
+    rig.baseline(&dev(&[row("total", 0, 0), row("eth0", 0, 0)]));
+    let f = rig.tick(1000, &dev(&[row("total", 7, 0), row("eth0", 5, 0)]));
+    assert_eq!(of(&f, NET_RX_BYTES, "total"), Some(7.0));
+    assert_eq!(total(&f, NET_RX_BYTES), Some(12.0));
+}
+
+#[test]
+fn duplicate_lines_in_one_read_are_counted_once() {
+    let mut rig = Rig::new();
+    rig.baseline(&dev(&[row("eth0", 0, 0)]));
+    let f = rig.tick(1000, &dev(&[row("eth0", 5, 0), row("eth0", 9, 0)]));
+    assert_eq!(total(&f, NET_RX_BYTES), Some(5.0));
+    assert_eq!(
+        f.samples
+            .iter()
+            .filter(|s| s.series.metric == NET_RX_BYTES)
+            .count(),
+        2,
+        "one for eth0, one for the total"
+    );
+}
+
+fn assert_sane(frame: &Frame) -> Result<(), TestCaseError> {
+    for s in &frame.samples {
+        prop_assert!(
+            s.value.is_finite() && s.value >= 0.0,
+            "{} = {}",
+            s.series,
+            s.value
+        );
+        if s.kind == SampleKind::Delta {
+            prop_assert_eq!(s.value.fract(), 0.0);
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #[test]
+    fn monotone_counters_sum_exactly_and_rates_are_finite(
+        start in 0u64..(1 << 62),
+        steps in prop::collection::vec((0u64..(1 << 40), 1u64..10_000), 1..40),
+    ) {
+        let mut rig = Rig::with(|c| c.max_plausible_bps = f64::INFINITY);
+        let mut cur = start;
+        rig.baseline(&dev(&[row("eth0", cur, cur / 2)]));
+        let (mut sum_rx, mut sum_tx) = (0.0, 0.0);
+        for (inc, ms) in steps {
+            cur += inc;
+            let f = rig.tick(ms, &dev(&[row("eth0", cur, cur / 2)]));
+            assert_sane(&f)?;
+            sum_rx += of(&f, NET_RX_BYTES, "eth0").unwrap_or(f64::NAN);
+            sum_tx += total(&f, NET_TX_BYTES).unwrap_or(f64::NAN);
+        }
+        prop_assert_eq!(sum_rx, (cur - start) as f64);
+        prop_assert_eq!(sum_tx, (cur / 2 - start / 2) as f64);
+    }
+
+    #[test]
+    fn any_counter_sequence_gives_no_negative_or_nan_value(
+        steps in prop::collection::vec(
+            (
+                prop_oneof![
+                    any::<u64>(),
+                    0..=u64::from(u32::MAX),
+                    (u64::from(u32::MAX) - 5000)..=u64::from(u32::MAX),
+                ],
+                any::<u64>(),
+                0u64..5000,
+            ),
+            1..30,
+        ),
+    ) {
+        let mut rig = Rig::new();
+        rig.baseline(&dev(&[row("eth0", 0, 0)]));
+        for (rx, tx, ms) in steps {
+            let r = Row { rx_packets: rx / 1500, tx_errs: tx % 7, ..row("eth0", rx, tx) };
+            if let Some(f) = rig.try_tick(ms, &dev(&[r])).unwrap() {
+                prop_assert!(ms > 0);
+                prop_assert!(f.elapsed.0 > 0.0);
+                assert_sane(&f)?;
+            }
+        }
+    }
+}

@@ -1,0 +1,295 @@
+//! The one error type of the store, with messages that say what to do.
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use rusqlite::ErrorCode;
+
+/// The result of every store operation.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// What the store was doing when it failed; part of every message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// Opening or creating the database file.
+    Open,
+    /// Bringing the schema up to date.
+    Migrate,
+    /// Writing frames.
+    Write,
+    /// Sealing open rollups and the head.
+    Flush,
+    /// Sealing chunks, building hour rollups, pruning.
+    Maintain,
+    /// Reading series, points or rollups.
+    Query,
+    /// Measuring the database.
+    Stats,
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Op::Open => "open",
+            Op::Migrate => "upgrade the schema of",
+            Op::Write => "write samples to",
+            Op::Flush => "flush",
+            Op::Maintain => "run upkeep on",
+            Op::Query => "read from",
+            Op::Stats => "measure",
+        })
+    }
+}
+
+/// The cause of a failure, classified so the message can say what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// The OS refused access.
+    PermissionDenied,
+    /// The file or its filesystem is read-only.
+    ReadOnly,
+    /// A parent in the path is a file.
+    NotADirectory,
+    /// The path names a directory, not a file.
+    IsADirectory,
+    /// No space left.
+    DiskFull,
+    /// Another connection holds a lock longer than the busy timeout.
+    Locked,
+    /// The file is not a SQLite database, or it is damaged.
+    NotADatabase,
+    /// Anything else, with the underlying text.
+    Other(String),
+}
+
+impl Problem {
+    /// Classifies a SQLite error.
+    pub fn from_sqlite(e: &rusqlite::Error) -> Self {
+        let Some(code) = e.sqlite_error_code() else {
+            return Self::Other(e.to_string());
+        };
+        match code {
+            ErrorCode::PermissionDenied => Self::PermissionDenied,
+            ErrorCode::ReadOnly => Self::ReadOnly,
+            ErrorCode::DiskFull => Self::DiskFull,
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => Self::Locked,
+            ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt => Self::NotADatabase,
+            _ => Self::Other(e.to_string()),
+        }
+    }
+
+    /// Classifies an I/O error.
+    pub fn from_io(e: &io::Error) -> Self {
+        match e.kind() {
+            io::ErrorKind::PermissionDenied => Self::PermissionDenied,
+            io::ErrorKind::ReadOnlyFilesystem => Self::ReadOnly,
+            io::ErrorKind::NotADirectory => Self::NotADirectory,
+            io::ErrorKind::IsADirectory => Self::IsADirectory,
+            io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => Self::DiskFull,
+            _ => Self::Other(e.to_string()),
+        }
+    }
+
+    /// What a person can do about it.
+    pub fn advice(&self) -> &'static str {
+        match self {
+            Self::PermissionDenied | Self::ReadOnly | Self::NotADirectory => {
+                "choose a writable path with --db or [store] path, or fix the directory's permissions"
+            }
+            Self::IsADirectory => "give a file name, not a directory, with --db or [store] path",
+            Self::DiskFull => {
+                "free space on that filesystem or shorten [store] retention; recent samples are kept in memory and retried"
+            }
+            Self::Locked => {
+                "another program holds a lock on it (a second bandwatch with the same --db, or an open sqlite3 shell); close it, recent samples are kept in memory and retried"
+            }
+            Self::NotADatabase => {
+                "move the file aside to start a new history, or choose another path with --db"
+            }
+            Self::Other(_) => "check the file and its filesystem, then retry",
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::PermissionDenied => f.write_str("permission denied"),
+            Self::ReadOnly => f.write_str("the file or its filesystem is read-only"),
+            Self::NotADirectory => f.write_str("a parent in the path is not a directory"),
+            Self::IsADirectory => f.write_str("the path is a directory"),
+            Self::DiskFull => f.write_str("the disk is full"),
+            Self::Locked => f.write_str("the database is locked by another connection"),
+            Self::NotADatabase => f.write_str("the file is not a SQLite database or is damaged"),
+            Self::Other(text) => f.write_str(text),
+        }
+    }
+}
+
+/// Every way the store can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite refused an operation on the database.
+    #[error("cannot {op} the history database at {}: {problem}; {}", path.display(), problem.advice())]
+    Db {
+        /// What the store was doing.
+        op: Op,
+        /// The database file.
+        path: PathBuf,
+        /// The classified cause.
+        problem: Problem,
+        /// The SQLite error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The filesystem refused to let the database file or its directory be created.
+    #[error("cannot {op} the history database at {}: {problem}{}; {}", path.display(), at_suffix(path, at), problem.advice())]
+    Fs {
+        /// What the store was doing.
+        op: Op,
+        /// The database file.
+        path: PathBuf,
+        /// The file or directory that failed (may be a parent of `path`).
+        at: PathBuf,
+        /// The classified cause.
+        problem: Problem,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+    /// The database was written by a newer bandwatch.
+    #[error("the history database at {} has schema version {found}, newer than this bandwatch knows ({supported}); upgrade bandwatch or choose another path with --db", path.display())]
+    SchemaTooNew {
+        /// The database file.
+        path: PathBuf,
+        /// Its `user_version`.
+        found: i64,
+        /// The newest version this build knows.
+        supported: i64,
+    },
+    /// A stored chunk or head row cannot be decoded.
+    #[error("stored data of series #{series_id} in the history database at {} is unreadable: {detail}; move the file aside to start a new history, or restore a backup", path.display())]
+    Corrupt {
+        /// The database file.
+        path: PathBuf,
+        /// The series the data belongs to (0 for head rows).
+        series_id: i64,
+        /// What was wrong.
+        detail: String,
+    },
+    /// Compressing a chunk failed (a bug: the inputs are always valid numbers).
+    #[error("cannot compress a chunk for the history database at {}: {source}; this is a bug, please report it", path.display())]
+    Compress {
+        /// The database file.
+        path: PathBuf,
+        /// The codec error.
+        #[source]
+        source: pco::errors::PcoError,
+    },
+    /// A store option is out of range.
+    #[error("invalid store setting {field}: {reason}")]
+    InvalidOptions {
+        /// The option, as named in the configuration.
+        field: &'static str,
+        /// Why it is invalid.
+        reason: String,
+    },
+    /// The background writer thread could not start.
+    #[error(
+        "cannot start the history writer thread: {source}; the system is out of threads or memory"
+    )]
+    Spawn {
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl StoreError {
+    /// A SQLite failure of `op` on `path`.
+    pub fn db(op: Op, path: &Path, source: rusqlite::Error) -> Self {
+        Self::Db {
+            op,
+            path: path.to_path_buf(),
+            problem: Problem::from_sqlite(&source),
+            source,
+        }
+    }
+
+    /// A filesystem failure of `op` on `path`, found at `at`.
+    pub fn fs(op: Op, path: &Path, at: &Path, source: io::Error) -> Self {
+        Self::Fs {
+            op,
+            path: path.to_path_buf(),
+            at: at.to_path_buf(),
+            problem: Problem::from_io(&source),
+            source,
+        }
+    }
+
+    /// The classified cause, when the failure came from SQLite or the filesystem.
+    pub fn problem(&self) -> Option<&Problem> {
+        match self {
+            Self::Db { problem, .. } | Self::Fs { problem, .. } => Some(problem),
+            _ => None,
+        }
+    }
+}
+
+/// Names the failing parent only when it differs from the database path itself.
+fn at_suffix(path: &Path, at: &Path) -> String {
+    if path == at {
+        String::new()
+    } else {
+        format!(" ({})", at.display())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permission_message_names_path_and_fix() {
+        let e = StoreError::fs(
+            Op::Open,
+            Path::new("/data/h.db"),
+            Path::new("/data/h.db"),
+            io::Error::from(io::ErrorKind::PermissionDenied),
+        );
+        assert_eq!(
+            e.to_string(),
+            "cannot open the history database at /data/h.db: permission denied; choose a writable path with --db or [store] path, or fix the directory's permissions"
+        );
+    }
+
+    #[test]
+    fn parent_is_named_when_it_failed() {
+        let e = StoreError::fs(
+            Op::Open,
+            Path::new("/f/h.db"),
+            Path::new("/f"),
+            io::Error::from(io::ErrorKind::NotADirectory),
+        );
+        assert!(e.to_string().contains("not a directory (/f); choose"));
+    }
+
+    #[test]
+    fn locked_and_full_are_classified() {
+        let busy = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+            None,
+        );
+        let full = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+            None,
+        );
+        assert_eq!(Problem::from_sqlite(&busy), Problem::Locked);
+        assert_eq!(Problem::from_sqlite(&full), Problem::DiskFull);
+        let msg = StoreError::db(Op::Write, Path::new("/h.db"), full).to_string();
+        assert!(msg.starts_with(
+            "cannot write samples to the history database at /h.db: the disk is full; free space"
+        ));
+    }
+}

@@ -1,0 +1,140 @@
+//! The values the [`Store`](crate::Store) trait speaks in, shared by every backend.
+
+use std::time::Duration;
+
+use bandwatch_core::Timestamp;
+
+/// The gauge every store records per frame, labelled `source`, holding the frame's elapsed
+/// seconds, so rates can be derived exactly from stored deltas.
+pub const ELAPSED_METRIC: &str = "sample_elapsed_seconds";
+
+/// One minute in milliseconds.
+pub const MINUTE_MS: i64 = 60_000;
+/// One hour in milliseconds.
+pub const HOUR_MS: i64 = 3_600_000;
+
+/// A rollup resolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tier {
+    /// One row per series per minute.
+    Minute,
+    /// One row per series per hour.
+    Hour,
+}
+
+impl Tier {
+    /// The width of one bucket in milliseconds.
+    pub fn width_ms(self) -> i64 {
+        match self {
+            Tier::Minute => MINUTE_MS,
+            Tier::Hour => HOUR_MS,
+        }
+    }
+}
+
+/// The summary of one series over one rollup bucket.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RollupPoint {
+    /// Start of the bucket.
+    pub bucket: Timestamp,
+    /// How many samples fell into it.
+    pub count: u64,
+    /// Their sum; for deltas this is the exact total over the bucket.
+    pub sum: f64,
+    /// The smallest sample.
+    pub min: f64,
+    /// The largest sample.
+    pub max: f64,
+    /// The newest sample.
+    pub last: f64,
+}
+
+impl RollupPoint {
+    /// The mean of the samples in the bucket (0 for an empty bucket).
+    pub fn mean(&self) -> f64 {
+        if self.count == 0 {
+            0.0
+        } else {
+            self.sum / self.count as f64
+        }
+    }
+}
+
+/// How long each tier is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Raw points (default 48 h).
+    pub raw: Duration,
+    /// Minute rollups (default 30 days).
+    pub minute: Duration,
+    /// Hour rollups (default 2 years).
+    pub hour: Duration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            raw: Duration::from_secs(48 * 3600),
+            minute: Duration::from_secs(30 * 86_400),
+            hour: Duration::from_secs(2 * 365 * 86_400),
+        }
+    }
+}
+
+/// What one call of [`Store::maintain`](crate::Store::maintain) did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MaintenanceReport {
+    /// Compressed chunks written from the head.
+    pub chunks_sealed: u64,
+    /// Raw points moved from the head into chunks.
+    pub points_sealed: u64,
+    /// Hour rollup rows written or merged.
+    pub hour_rows_built: u64,
+    /// Chunks removed by retention.
+    pub chunks_pruned: u64,
+    /// Minute rollup rows removed by retention.
+    pub minute_rows_pruned: u64,
+    /// Hour rollup rows removed by retention.
+    pub hour_rows_pruned: u64,
+}
+
+/// The size of what the store holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Raw points kept (chunks and head).
+    pub raw_samples: u64,
+    /// Series known.
+    pub series: u64,
+    /// Bytes of database pages used by the raw tier (chunks, their index and the head).
+    pub raw_bytes: u64,
+    /// Minute rollup rows.
+    pub minute_rows: u64,
+    /// Hour rollup rows.
+    pub hour_rows: u64,
+    /// Bytes of database pages used by the rollup tables.
+    pub rollup_bytes: u64,
+    /// Size of the main database file (pages × page size; 0 in memory).
+    pub file_bytes: u64,
+    /// Size of the write-ahead log beside it (0 when absent or in memory).
+    pub wal_bytes: u64,
+}
+
+impl StoreStats {
+    /// Bytes of the raw tier per raw sample (0 when empty).
+    pub fn raw_bytes_per_sample(&self) -> f64 {
+        ratio(self.raw_bytes, self.raw_samples)
+    }
+
+    /// Bytes of the whole file per raw sample (0 when empty).
+    pub fn file_bytes_per_sample(&self) -> f64 {
+        ratio(self.file_bytes, self.raw_samples)
+    }
+}
+
+fn ratio(num: u64, den: u64) -> f64 {
+    if den == 0 {
+        0.0
+    } else {
+        num as f64 / den as f64
+    }
+}

@@ -1,0 +1,336 @@
+//! The embedded store: one SQLite file with a write-ahead head, compressed raw chunks,
+//! minute and hour rollups, and retention.
+
+mod chunk;
+mod head;
+mod path;
+mod query;
+mod retention;
+mod rollup;
+mod schema;
+mod seal;
+mod series;
+mod varint;
+mod write;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bandwatch_core::{Frame, SeriesKey, Timestamp};
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+
+use crate::error::{Op, Result, StoreError};
+use crate::model::{MaintenanceReport, Retention, RollupPoint, StoreStats, Tier, HOUR_MS};
+use crate::Store;
+
+pub use path::check_writable;
+pub use schema::LATEST_VERSION;
+
+use head::Head;
+use rollup::{MinuteStage, Minutes};
+use series::SeriesRegistry;
+
+/// Settings of the SQLite store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SqliteOptions {
+    /// How long each tier is kept.
+    pub retention: Retention,
+    /// The time window one compressed chunk covers (default 10 min; whole minutes, at most 1 h).
+    pub chunk_span: Duration,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        Self {
+            retention: Retention::default(),
+            chunk_span: Duration::from_secs(600),
+        }
+    }
+}
+
+impl SqliteOptions {
+    /// Checks the ranges the store relies on.
+    pub fn validate(&self) -> Result<()> {
+        let invalid = |field, reason: &str| {
+            Err(StoreError::InvalidOptions {
+                field,
+                reason: reason.to_owned(),
+            })
+        };
+        let span = self.chunk_span.as_millis();
+        // Seals cut the head at chunk boundaries and close the minutes before the cut, so a
+        // boundary inside a minute would split one minute between a row and the head.
+        if span == 0 || span % 60_000 != 0 || span > 3_600_000 {
+            return invalid(
+                "chunk_span",
+                "must be a whole number of minutes between 1 min and 1 h",
+            );
+        }
+        if self.retention.raw < self.chunk_span {
+            return invalid(
+                "retention.raw",
+                "must be at least one chunk span (10 min by default)",
+            );
+        }
+        // Hours are built from minute rows up to two hours old; shorter minute retention
+        // would prune them first.
+        if self.retention.minute < Duration::from_secs(2 * 3600) {
+            return invalid("retention.minute", "must be at least 2 h");
+        }
+        if self.retention.hour < Duration::from_secs(3600) {
+            return invalid("retention.hour", "must be at least 1 h");
+        }
+        Ok(())
+    }
+
+    fn span_ms(&self) -> i64 {
+        i64::try_from(self.chunk_span.as_millis()).unwrap_or(i64::MAX)
+    }
+}
+
+/// What the store keeps in memory besides the connection; changed only after a commit.
+#[derive(Debug, Default)]
+struct Memory {
+    series: SeriesRegistry,
+    head: Head,
+    minutes: Minutes,
+    /// Hour rollups exist for every closed hour before this instant.
+    hours_until: Option<i64>,
+}
+
+impl Memory {
+    /// Loads the series, replays the head into it and the minute accumulators.
+    fn recover(conn: &Connection, path: &Path) -> Result<Self> {
+        let err = |e| StoreError::db(Op::Open, path, e);
+        let mut mem = Self {
+            series: SeriesRegistry::load(conn, path)?,
+            hours_until: read_mark(conn, HOURS_MARK).map_err(err)?,
+            ..Self::default()
+        };
+        let mut stmt = conn
+            .prepare("SELECT data FROM head ORDER BY id")
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, Vec<u8>>(0))
+            .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+            .map_err(err)?;
+        let mut minutes = MinuteStage::new(&mem.minutes);
+        let mut head = Head::default();
+        for row in rows {
+            let entries = head::decode_row(&row).map_err(|detail| StoreError::Corrupt {
+                path: path.to_path_buf(),
+                series_id: 0,
+                detail: format!("head row: {detail}"),
+            })?;
+            for e in entries {
+                // The rows these samples caused were committed with them; only the open
+                // accumulators are rebuilt.
+                minutes.apply(e.series, e.ts, e.value);
+                head.push(e);
+            }
+        }
+        let changes = minutes.into_changes();
+        mem.minutes.commit(changes);
+        mem.head = head;
+        Ok(mem)
+    }
+}
+
+/// Starts a write transaction; IMMEDIATE takes the write lock up front, so a locked database
+/// fails here after the busy timeout instead of half way through.
+fn begin(conn: &Connection) -> rusqlite::Result<Transaction<'_>> {
+    Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
+}
+
+const HOURS_MARK: &str = "hours_built_until";
+
+fn read_mark(conn: &Connection, key: &str) -> rusqlite::Result<Option<i64>> {
+    conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()
+}
+
+fn write_mark(conn: &Connection, key: &str, value: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(params![key, value])?;
+    Ok(())
+}
+
+/// The embedded SQLite store.
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+    opts: SqliteOptions,
+    mem: Memory,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .field("opts", &self.opts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens or creates the database at `path`, creating missing directories once it is clear they can be.
+    pub fn open(path: &Path, opts: SqliteOptions) -> Result<Self> {
+        opts.validate()?;
+        check_writable(path)?;
+        path::create_parents(path)?;
+        let conn = Connection::open(path).map_err(|e| StoreError::db(Op::Open, path, e))?;
+        Self::init(conn, path.to_path_buf(), opts)
+    }
+
+    /// A store in memory, for tests.
+    pub fn open_in_memory(opts: SqliteOptions) -> Result<Self> {
+        opts.validate()?;
+        let path = PathBuf::from(":memory:");
+        let conn = Connection::open_in_memory().map_err(|e| StoreError::db(Op::Open, &path, e))?;
+        Self::init(conn, path, opts)
+    }
+
+    fn init(mut conn: Connection, path: PathBuf, opts: SqliteOptions) -> Result<Self> {
+        schema::configure(&conn, &path)?;
+        schema::migrate(&mut conn, &path)?;
+        let mem = Memory::recover(&conn, &path)?;
+        Ok(Self {
+            conn,
+            path,
+            opts,
+            mem,
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Copies the write-ahead log into the main file and truncates it (for backups and size checks).
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(|e| StoreError::db(Op::Maintain, &self.path, e))
+    }
+
+    fn begin(&self, op: Op) -> Result<Transaction<'_>> {
+        begin(&self.conn).map_err(|e| StoreError::db(op, &self.path, e))
+    }
+
+    /// Builds hour rows for the hours closed since the last call; returns rows and the new mark.
+    fn build_hours(&self, tx: &Connection, cutoff: i64) -> rusqlite::Result<(u64, Option<i64>)> {
+        let to = cutoff.div_euclid(HOUR_MS) * HOUR_MS;
+        let from = match self.mem.hours_until {
+            Some(from) => from,
+            None => tx
+                .query_row("SELECT MIN(bucket) FROM rollup_1m", [], |r| {
+                    r.get::<_, Option<i64>>(0)
+                })?
+                .map_or(to, |b| b.div_euclid(HOUR_MS) * HOUR_MS),
+        };
+        if from >= to {
+            return Ok((0, self.mem.hours_until.or(Some(to))));
+        }
+        let rows = rollup::build_hours(tx, self.mem.series.ids(), from, to)?;
+        write_mark(tx, HOURS_MARK, to)?;
+        Ok((rows, Some(to)))
+    }
+}
+
+impl Store for SqliteStore {
+    fn write(&mut self, frames: &[Frame]) -> Result<()> {
+        if frames.is_empty() {
+            return Ok(());
+        }
+        let staged = write::write(&self.conn, &self.mem, frames)
+            .map_err(|e| StoreError::db(Op::Write, &self.path, e))?;
+        staged.apply(&mut self.mem);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if self.mem.head.is_empty() {
+            return Ok(());
+        }
+        let span = self.opts.span_ms();
+        let tx = self.begin(Op::Flush)?;
+        let staged = seal::seal(&tx, &self.path, &self.mem, i64::MAX, span, Op::Flush)?;
+        tx.commit()
+            .map_err(|e| StoreError::db(Op::Flush, &self.path, e))?;
+        staged.apply(&mut self.mem);
+        Ok(())
+    }
+
+    fn maintain(&mut self, now: Timestamp) -> Result<MaintenanceReport> {
+        let op = Op::Maintain;
+        let cutoff = now.floor_to(self.opts.span_ms()).0;
+        let err = |e| StoreError::db(op, &self.path, e);
+        let tx = self.begin(op)?;
+        let sealed = seal::seal(&tx, &self.path, &self.mem, cutoff, self.opts.span_ms(), op)?;
+        let (hour_rows_built, hours_until) = self.build_hours(&tx, cutoff).map_err(err)?;
+        let cut = retention::Cutoffs::new(now, &self.opts.retention);
+        let pruned = retention::prune(&tx, self.mem.series.ids(), cut).map_err(err)?;
+        tx.commit().map_err(err)?;
+        let report = MaintenanceReport {
+            chunks_sealed: sealed.chunks,
+            points_sealed: sealed.points,
+            hour_rows_built,
+            chunks_pruned: pruned.chunks,
+            minute_rows_pruned: pruned.minute_rows,
+            hour_rows_pruned: pruned.hour_rows,
+        };
+        sealed.apply(&mut self.mem);
+        self.mem.hours_until = hours_until;
+        Ok(report)
+    }
+
+    fn series(&self) -> Result<Vec<SeriesKey>> {
+        Ok(self.mem.series.keys())
+    }
+
+    fn query_raw(
+        &self,
+        key: &SeriesKey,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<(Timestamp, f64)>> {
+        let Some(id) = self.mem.series.get(key) else {
+            return Ok(Vec::new());
+        };
+        query::raw(&self.conn, &self.path, &self.mem.head, id, from.0, to.0)
+    }
+
+    fn query_rollup(
+        &self,
+        tier: Tier,
+        key: &SeriesKey,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<RollupPoint>> {
+        let Some(id) = self.mem.series.get(key) else {
+            return Ok(Vec::new());
+        };
+        let mut points = rollup::query(&self.conn, tier, id, from.0, to.0)
+            .map_err(|e| StoreError::db(Op::Query, &self.path, e))?;
+        let open = self
+            .mem
+            .minutes
+            .get(id)
+            .filter(|a| (from.0..to.0).contains(&a.bucket));
+        if let (Tier::Minute, Some(open)) = (tier, open) {
+            rollup::merge_open(&mut points, open);
+        }
+        Ok(points)
+    }
+
+    fn stats(&self) -> Result<StoreStats> {
+        let mut stats = query::stats(&self.conn, &self.path)
+            .map_err(|e| StoreError::db(Op::Stats, &self.path, e))?;
+        stats.raw_samples += self.mem.head.raw_len();
+        stats.series = self.mem.series.len() as u64;
+        Ok(stats)
+    }
+}

@@ -1,0 +1,61 @@
+//! Pruning by retention, series by series so every delete walks a primary key or index range
+//! instead of scanning a table that holds months of rows.
+
+use bandwatch_core::Timestamp;
+use rusqlite::{params, Connection};
+
+use crate::model::{Retention, HOUR_MS, MINUTE_MS};
+
+/// The oldest instant each tier keeps at data time `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Cutoffs {
+    pub raw: i64,
+    pub minute: i64,
+    pub hour: i64,
+}
+
+impl Cutoffs {
+    /// Cutoffs for `now` under `retention`.
+    pub(crate) fn new(now: Timestamp, retention: &Retention) -> Self {
+        let back = |d: std::time::Duration| {
+            now.0
+                .saturating_sub(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        };
+        Self {
+            raw: back(retention.raw),
+            minute: back(retention.minute),
+            hour: back(retention.hour),
+        }
+    }
+}
+
+/// Rows removed from each tier.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Pruned {
+    pub chunks: u64,
+    pub minute_rows: u64,
+    pub hour_rows: u64,
+}
+
+/// Deletes chunks whose last point is before the raw cutoff and rollup rows whose whole bucket
+/// is before their tier's cutoff.
+pub(crate) fn prune(
+    conn: &Connection,
+    series: impl Iterator<Item = i64>,
+    cut: Cutoffs,
+) -> rusqlite::Result<Pruned> {
+    let mut chunks =
+        conn.prepare_cached("DELETE FROM chunks WHERE series_id = ?1 AND end_ts < ?2")?;
+    let mut minutes =
+        conn.prepare_cached("DELETE FROM rollup_1m WHERE series_id = ?1 AND bucket <= ?2")?;
+    let mut hours =
+        conn.prepare_cached("DELETE FROM rollup_1h WHERE series_id = ?1 AND bucket <= ?2")?;
+    let mut out = Pruned::default();
+    for s in series {
+        out.chunks += chunks.execute(params![s, cut.raw])? as u64;
+        out.minute_rows +=
+            minutes.execute(params![s, cut.minute.saturating_sub(MINUTE_MS)])? as u64;
+        out.hour_rows += hours.execute(params![s, cut.hour.saturating_sub(HOUR_MS)])? as u64;
+    }
+    Ok(out)
+}

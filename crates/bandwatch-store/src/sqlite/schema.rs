@@ -1,0 +1,118 @@
+//! Connection settings and versioned migrations tracked in `PRAGMA user_version`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::error::{Op, Result, StoreError};
+
+/// How long a statement waits for another connection's lock before failing; short, so a
+/// locked database shows up as a write error the writer can retry instead of a stalled thread.
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_millis(200);
+
+/// Migration `i` takes the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: series, head, compressed chunks, rollups, and a small key/value table for marks.
+    // Chunks keep a rowid: their 1-3 KiB blobs would spill to overflow pages in a WITHOUT ROWID
+    // table. Rollup rows are small and integer-keyed, so WITHOUT ROWID saves the extra index.
+    "CREATE TABLE series (
+        id INTEGER PRIMARY KEY,
+        metric TEXT NOT NULL,
+        labels TEXT NOT NULL,
+        UNIQUE (metric, labels)
+    );
+    CREATE TABLE head (
+        id INTEGER PRIMARY KEY,
+        data BLOB NOT NULL
+    );
+    CREATE TABLE chunks (
+        id INTEGER PRIMARY KEY,
+        series_id INTEGER NOT NULL,
+        start_ts INTEGER NOT NULL,
+        end_ts INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        data BLOB NOT NULL
+    );
+    CREATE INDEX chunks_by_series ON chunks (series_id, end_ts);
+    CREATE TABLE rollup_1m (
+        series_id INTEGER NOT NULL,
+        bucket INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        sum REAL NOT NULL,
+        min REAL NOT NULL,
+        max REAL NOT NULL,
+        last REAL NOT NULL,
+        PRIMARY KEY (series_id, bucket)
+    ) WITHOUT ROWID;
+    CREATE TABLE rollup_1h (
+        series_id INTEGER NOT NULL,
+        bucket INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        sum REAL NOT NULL,
+        min REAL NOT NULL,
+        max REAL NOT NULL,
+        last REAL NOT NULL,
+        PRIMARY KEY (series_id, bucket)
+    ) WITHOUT ROWID;
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    ) WITHOUT ROWID;",
+];
+
+/// The schema version this build creates and understands.
+pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Sets the per-connection pragmas: busy timeout, WAL, `synchronous=NORMAL`.
+pub(crate) fn configure(conn: &Connection, path: &Path) -> Result<()> {
+    let err = |e| StoreError::db(Op::Open, path, e);
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
+    // WAL lets readers (the web view) run beside the writer; NORMAL syncs at checkpoints only,
+    // which in WAL mode keeps the database consistent after a power loss and loses at most the
+    // last transactions, not the file.
+    let _mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .map_err(err)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(err)?;
+    Ok(())
+}
+
+/// Brings the schema to [`LATEST_VERSION`], one transaction per migration.
+pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+    let err = |e| StoreError::db(Op::Migrate, path, e);
+    if user_version(conn).map_err(err)? == LATEST_VERSION {
+        return Ok(());
+    }
+    loop {
+        // IMMEDIATE takes the write lock before reading the version, so two processes opening
+        // a new file at once cannot both run the same migration.
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err)?;
+        let version = user_version(&tx).map_err(err)?;
+        if version > LATEST_VERSION {
+            return Err(StoreError::SchemaTooNew {
+                path: path.to_path_buf(),
+                found: version,
+                supported: LATEST_VERSION,
+            });
+        }
+        let Some(sql) = usize::try_from(version)
+            .ok()
+            .and_then(|v| MIGRATIONS.get(v))
+        else {
+            return Ok(());
+        };
+        tx.execute_batch(sql).map_err(err)?;
+        tx.pragma_update(None, "user_version", version + 1)
+            .map_err(err)?;
+        tx.commit().map_err(err)?;
+    }
+}
+
+/// The schema version stored in the file.
+pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "user_version", |r| r.get(0))
+}

@@ -1,0 +1,514 @@
+//! The background writer: the sampling loop hands frames to a bounded queue and never waits
+//! for the disk; this thread batches them into transactions, keeps them through database
+//! failures (bounded), retries with backoff, and runs upkeep on data time.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use bandwatch_core::{Frame, Timestamp};
+use tracing::{debug, error, info, warn};
+
+use crate::error::{Result, StoreError};
+use crate::Store;
+
+/// Settings of the background writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriterConfig {
+    /// Frames the queue holds before [`StoreHandle::send`] starts dropping.
+    pub queue_capacity: usize,
+    /// At most one transaction per this interval while healthy (frames are batched).
+    pub flush_every: Duration,
+    /// Data time between upkeep runs ([`Store::maintain`]).
+    pub maintain_every: Duration,
+    /// Frames kept in memory while the database refuses writes; the oldest go first.
+    pub max_pending_frames: usize,
+    /// Frames per transaction when catching up on a backlog.
+    pub max_batch_frames: usize,
+    /// First retry delay after a failed write.
+    pub retry_initial: Duration,
+    /// Longest retry delay.
+    pub retry_max: Duration,
+    /// How long closing may keep retrying the final write and flush.
+    pub close_timeout: Duration,
+}
+
+impl Default for WriterConfig {
+    fn default() -> Self {
+        Self {
+            queue_capacity: 1024,
+            flush_every: Duration::from_secs(1),
+            maintain_every: Duration::from_secs(60),
+            max_pending_frames: 10_000,
+            max_batch_frames: 500,
+            retry_initial: Duration::from_millis(100),
+            retry_max: Duration::from_secs(5),
+            close_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Live counters of the writer, cheap to read for self-metrics.
+#[derive(Debug, Default)]
+pub struct WriterCounters {
+    /// Frames accepted into the queue.
+    pub accepted: AtomicU64,
+    /// Frames committed to the store.
+    pub written: AtomicU64,
+    /// Frames refused because the queue was full.
+    pub dropped_queue_full: AtomicU64,
+    /// Frames dropped from the retry buffer (oldest first) or left unstored at close.
+    pub dropped_overflow: AtomicU64,
+    /// Write attempts that failed.
+    pub failed_writes: AtomicU64,
+    /// Upkeep runs that failed.
+    pub failed_maintenance: AtomicU64,
+    /// Frames waiting in the retry buffer now.
+    pub pending: AtomicU64,
+}
+
+/// A copy of [`WriterCounters`] at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriterStats {
+    /// Frames accepted into the queue.
+    pub accepted: u64,
+    /// Frames committed to the store.
+    pub written: u64,
+    /// Frames refused because the queue was full.
+    pub dropped_queue_full: u64,
+    /// Frames dropped from the retry buffer or left unstored at close.
+    pub dropped_overflow: u64,
+    /// Write attempts that failed.
+    pub failed_writes: u64,
+    /// Upkeep runs that failed.
+    pub failed_maintenance: u64,
+    /// Frames waiting in the retry buffer.
+    pub pending: u64,
+}
+
+impl WriterCounters {
+    /// Reads every counter.
+    pub fn snapshot(&self) -> WriterStats {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        WriterStats {
+            accepted: get(&self.accepted),
+            written: get(&self.written),
+            dropped_queue_full: get(&self.dropped_queue_full),
+            dropped_overflow: get(&self.dropped_overflow),
+            failed_writes: get(&self.failed_writes),
+            failed_maintenance: get(&self.failed_maintenance),
+            pending: get(&self.pending),
+        }
+    }
+}
+
+fn bump(c: &AtomicU64, by: u64) {
+    c.fetch_add(by, Ordering::Relaxed);
+}
+
+/// What the writer did over its life, returned by [`StoreHandle::close`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriterSummary {
+    /// Frames committed.
+    pub frames_written: u64,
+    /// Frames lost: queue full, retry buffer overflow, or still unstored at close.
+    pub frames_dropped: u64,
+    /// Write attempts that failed.
+    pub failed_writes: u64,
+    /// Whether the final flush succeeded.
+    pub flushed: bool,
+}
+
+impl WriterSummary {
+    fn from_stats(s: WriterStats, flushed: bool) -> Self {
+        Self {
+            frames_written: s.written,
+            frames_dropped: s.dropped_queue_full + s.dropped_overflow,
+            failed_writes: s.failed_writes,
+            flushed,
+        }
+    }
+}
+
+enum Msg {
+    Frame(Frame),
+    Close(SyncSender<WriterSummary>),
+}
+
+/// The sending side: cheap to clone, never blocks.
+#[derive(Debug, Clone)]
+pub struct StoreHandle {
+    tx: SyncSender<Msg>,
+    counters: Arc<WriterCounters>,
+}
+
+impl std::fmt::Debug for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Msg::Frame(frame) => write!(f, "Frame({} @ {})", frame.source, frame.ts),
+            Msg::Close(_) => f.write_str("Close"),
+        }
+    }
+}
+
+impl StoreHandle {
+    /// Queues a frame; when the queue is full (or the writer is gone) drops it, counts it and returns false.
+    pub fn send(&self, frame: Frame) -> bool {
+        match self.tx.try_send(Msg::Frame(frame)) {
+            Ok(()) => {
+                bump(&self.counters.accepted, 1);
+                true
+            }
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                bump(&self.counters.dropped_queue_full, 1);
+                false
+            }
+        }
+    }
+
+    /// The live counters.
+    pub fn counters(&self) -> Arc<WriterCounters> {
+        Arc::clone(&self.counters)
+    }
+
+    /// Writes what is queued, flushes the store and stops the writer (waits up to its close timeout plus one write).
+    pub fn close(self) -> WriterSummary {
+        let (reply_tx, reply_rx) = mpsc::sync_channel(1);
+        if self.tx.send(Msg::Close(reply_tx)).is_err() {
+            return WriterSummary::from_stats(self.counters.snapshot(), false);
+        }
+        reply_rx
+            .recv()
+            .unwrap_or_else(|_| WriterSummary::from_stats(self.counters.snapshot(), false))
+    }
+}
+
+/// Starts the background writer.
+#[derive(Debug)]
+pub struct StoreWriter;
+
+impl StoreWriter {
+    /// Spawns the writer thread over `store`; join the handle after [`StoreHandle::close`].
+    pub fn spawn(
+        store: Box<dyn Store>,
+        cfg: WriterConfig,
+    ) -> Result<(StoreHandle, JoinHandle<()>)> {
+        let (tx, rx) = mpsc::sync_channel(cfg.queue_capacity.max(1));
+        let counters = Arc::new(WriterCounters::default());
+        let worker = Worker::new(store, rx, cfg, Arc::clone(&counters));
+        let join = thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || worker.run())
+            .map_err(|source| StoreError::Spawn { source })?;
+        Ok((StoreHandle { tx, counters }, join))
+    }
+}
+
+/// Exponential retry delay, doubled after each failure up to a cap.
+#[derive(Debug)]
+struct Backoff {
+    initial: Duration,
+    max: Duration,
+    current: Duration,
+}
+
+impl Backoff {
+    fn new(initial: Duration, max: Duration) -> Self {
+        Self {
+            initial,
+            max,
+            current: initial,
+        }
+    }
+
+    fn next_delay(&mut self) -> Duration {
+        let delay = self.current;
+        self.current = (self.current * 2).min(self.max);
+        delay
+    }
+
+    fn reset(&mut self) {
+        self.current = self.initial;
+    }
+}
+
+/// Tracks a run of failures so each is logged once when it starts and once when it ends.
+#[derive(Debug, Default)]
+struct Episode {
+    failures: u64,
+}
+
+impl Episode {
+    /// Counts a failure; true when it starts a new episode.
+    fn failed(&mut self) -> bool {
+        self.failures += 1;
+        self.failures == 1
+    }
+
+    /// Ends the episode; the number of failures when there was one.
+    fn recovered(&mut self) -> Option<u64> {
+        (self.failures > 0).then(|| std::mem::take(&mut self.failures))
+    }
+}
+
+enum Closing {
+    Requested(SyncSender<WriterSummary>),
+    Orphaned,
+}
+
+struct Worker {
+    store: Box<dyn Store>,
+    rx: Receiver<Msg>,
+    cfg: WriterConfig,
+    counters: Arc<WriterCounters>,
+    pending: VecDeque<Frame>,
+    retry: Backoff,
+    next_write: Instant,
+    writes: Episode,
+    overflow: Episode,
+    upkeep: Episode,
+    data_now: Option<Timestamp>,
+    maintained_at: Option<Timestamp>,
+}
+
+/// How long the writer idles when it has nothing to write; any message wakes it.
+const IDLE_WAIT: Duration = Duration::from_secs(3600);
+
+impl Worker {
+    fn new(
+        store: Box<dyn Store>,
+        rx: Receiver<Msg>,
+        cfg: WriterConfig,
+        counters: Arc<WriterCounters>,
+    ) -> Self {
+        Self {
+            store,
+            rx,
+            cfg,
+            counters,
+            pending: VecDeque::new(),
+            retry: Backoff::new(cfg.retry_initial, cfg.retry_max),
+            next_write: Instant::now(),
+            writes: Episode::default(),
+            overflow: Episode::default(),
+            upkeep: Episode::default(),
+            data_now: None,
+            maintained_at: None,
+        }
+    }
+
+    fn run(mut self) {
+        loop {
+            if let Some(closing) = self.receive() {
+                let summary = self.shutdown();
+                if let Closing::Requested(reply) = closing {
+                    // The closer may have given up waiting; nothing else to tell.
+                    let _ = reply.send(summary);
+                }
+                return;
+            }
+            if !self.pending.is_empty() && Instant::now() >= self.next_write && self.write_batch() {
+                self.maybe_maintain();
+            }
+        }
+    }
+
+    /// Waits for the next message or the next write deadline, then takes what is queued.
+    fn receive(&mut self) -> Option<Closing> {
+        let wait = if self.pending.is_empty() {
+            IDLE_WAIT
+        } else {
+            self.next_write.saturating_duration_since(Instant::now())
+        };
+        let mut msg = match self.rx.recv_timeout(wait) {
+            Ok(msg) => msg,
+            Err(RecvTimeoutError::Timeout) => return None,
+            Err(RecvTimeoutError::Disconnected) => return Some(Closing::Orphaned),
+        };
+        // Bounded so a flood of frames cannot keep the writer from writing.
+        for _ in 0..self.cfg.queue_capacity.max(1) {
+            match msg {
+                Msg::Frame(frame) => self.accept(frame),
+                Msg::Close(reply) => return Some(Closing::Requested(reply)),
+            }
+            msg = match self.rx.try_recv() {
+                Ok(msg) => msg,
+                Err(TryRecvError::Empty) => return None,
+                Err(TryRecvError::Disconnected) => return Some(Closing::Orphaned),
+            };
+        }
+        match msg {
+            Msg::Frame(frame) => self.accept(frame),
+            Msg::Close(reply) => return Some(Closing::Requested(reply)),
+        }
+        None
+    }
+
+    fn accept(&mut self, frame: Frame) {
+        self.data_now = Some(self.data_now.map_or(frame.ts, |t| t.max(frame.ts)));
+        if self.pending.len() >= self.cfg.max_pending_frames.max(1) {
+            self.pending.pop_front();
+            bump(&self.counters.dropped_overflow, 1);
+            if self.overflow.failed() {
+                warn!(
+                    max_pending_frames = self.cfg.max_pending_frames,
+                    "history write buffer is full; dropping the oldest frames until the database accepts writes again"
+                );
+            }
+        }
+        self.pending.push_back(frame);
+        self.counters
+            .pending
+            .store(self.pending.len() as u64, Ordering::Relaxed);
+    }
+
+    /// One transaction over the oldest pending frames; true when it committed.
+    fn write_batch(&mut self) -> bool {
+        let n = self.pending.len().min(self.cfg.max_batch_frames.max(1));
+        let result = self.store.write(&self.pending.make_contiguous()[..n]);
+        let now = Instant::now();
+        match result {
+            Ok(()) => {
+                self.pending.drain(..n);
+                bump(&self.counters.written, n as u64);
+                self.counters
+                    .pending
+                    .store(self.pending.len() as u64, Ordering::Relaxed);
+                self.retry.reset();
+                self.log_recovery();
+                // A backlog is written back to back; otherwise batch until the next interval.
+                self.next_write = if self.pending.is_empty() {
+                    now + self.cfg.flush_every
+                } else {
+                    now
+                };
+                true
+            }
+            Err(e) => {
+                bump(&self.counters.failed_writes, 1);
+                self.pending.drain(..n);
+                let delay = self.retry.next_delay();
+                if self.writes.failed() {
+                    warn!(error = %e, pending = self.pending.len(), retry_in = ?delay, "history writes failing; keeping frames in memory and retrying");
+                }
+                self.next_write = now + delay;
+                false
+            }
+        }
+    }
+
+    fn log_recovery(&mut self) {
+        if let Some(failures) = self.writes.recovered() {
+            info!(
+                failed_attempts = failures,
+                pending = self.pending.len(),
+                "history writes recovered"
+            );
+        }
+        if let Some(dropped) = self.overflow.recovered() {
+            warn!(
+                dropped_frames = dropped,
+                "history writes recovered after dropping the oldest frames"
+            );
+        }
+    }
+
+    /// Runs upkeep when `maintain_every` of data time has passed (or the clock stepped back).
+    fn maybe_maintain(&mut self) {
+        let Some(now) = self.data_now else { return };
+        let every = i64::try_from(self.cfg.maintain_every.as_millis()).unwrap_or(i64::MAX);
+        let due = self
+            .maintained_at
+            .is_none_or(|at| now.0 < at.0 || now.0 - at.0 >= every);
+        if !due {
+            return;
+        }
+        match self.store.maintain(now) {
+            Ok(report) => {
+                debug!(?report, "history upkeep done");
+                self.maintained_at = Some(now);
+                if let Some(failures) = self.upkeep.recovered() {
+                    info!(failed_attempts = failures, "history upkeep recovered");
+                }
+            }
+            Err(e) => {
+                bump(&self.counters.failed_maintenance, 1);
+                if self.upkeep.failed() {
+                    warn!(error = %e, "history upkeep failed; retrying after the next write");
+                }
+            }
+        }
+    }
+
+    /// Takes what is still queued, writes it and flushes, retrying until the close timeout.
+    fn shutdown(&mut self) -> WriterSummary {
+        while let Ok(msg) = self.rx.try_recv() {
+            if let Msg::Frame(frame) = msg {
+                self.accept(frame);
+            }
+        }
+        let deadline = Instant::now() + self.cfg.close_timeout;
+        while !self.pending.is_empty() {
+            if self.write_batch() {
+                continue;
+            }
+            if self.next_write > deadline {
+                break;
+            }
+            thread::sleep(self.next_write.saturating_duration_since(Instant::now()));
+        }
+        let lost = self.pending.len() as u64;
+        if lost > 0 {
+            bump(&self.counters.dropped_overflow, lost);
+            self.counters.pending.store(0, Ordering::Relaxed);
+            error!(
+                lost_frames = lost,
+                "history writer stopped with frames it could not store"
+            );
+        }
+        let flushed = self.flush_until(deadline);
+        WriterSummary::from_stats(self.counters.snapshot(), flushed)
+    }
+
+    fn flush_until(&mut self, deadline: Instant) -> bool {
+        self.retry.reset();
+        loop {
+            let Err(e) = self.store.flush() else {
+                return true;
+            };
+            let delay = self.retry.next_delay();
+            if Instant::now() + delay > deadline {
+                error!(error = %e, "history flush failed at shutdown; committed samples stay in the head table and are replayed at the next start");
+                return false;
+            }
+            thread::sleep(delay);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_the_cap_and_resets() {
+        let mut b = Backoff::new(Duration::from_millis(100), Duration::from_millis(350));
+        let delays: Vec<u128> = (0..4).map(|_| b.next_delay().as_millis()).collect();
+        assert_eq!(delays, vec![100, 200, 350, 350]);
+        b.reset();
+        assert_eq!(b.next_delay(), Duration::from_millis(100));
+    }
+
+    #[test]
+    fn episodes_log_once_each_way() {
+        let mut e = Episode::default();
+        assert_eq!(e.recovered(), None);
+        assert!(e.failed());
+        assert!(!e.failed());
+        assert_eq!(e.recovered(), Some(2));
+        assert!(e.failed());
+    }
+}

@@ -1,0 +1,112 @@
+//! A synthetic netdev-like timeline for store tests: timestamps are generated, never read from a clock.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use bandwatch_core::{Frame, SampleKind, Seconds, SeriesKey, Timestamp};
+use bandwatch_store::{RollupPoint, MINUTE_MS};
+
+/// 2026-01-01T00:00:00Z, aligned to the hour.
+pub const T0: i64 = 1_767_225_600_000;
+
+pub fn delta_key() -> Arc<SeriesKey> {
+    Arc::new(SeriesKey::with_label("net_rx_bytes", "iface", "eth0"))
+}
+
+pub fn rate_key() -> Arc<SeriesKey> {
+    Arc::new(SeriesKey::with_label(
+        "net_rx_bits_per_second",
+        "iface",
+        "eth0",
+    ))
+}
+
+pub fn gauge_key() -> Arc<SeriesKey> {
+    Arc::new(SeriesKey::with_label(
+        "net_link_speed_bits_per_second",
+        "iface",
+        "eth0",
+    ))
+}
+
+pub fn elapsed_key() -> SeriesKey {
+    SeriesKey::with_label("sample_elapsed_seconds", "source", "netdev")
+}
+
+/// Bytes received in tick `i`: a pseudo-random integer below 10 007 with a known total.
+pub fn delta_at(i: i64) -> f64 {
+    // splitmix64, so the codec cannot predict it from its neighbours.
+    let mut z = (i as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    ((z ^ (z >> 31)) % 10_007) as f64
+}
+
+/// Link speed in tick `i`: drops to 100 Mbit/s for one hour in five.
+pub fn gauge_at(i: i64) -> f64 {
+    if (i / 3600) % 5 == 4 {
+        1e8
+    } else {
+        1e9
+    }
+}
+
+/// The frame of tick `i` of a timeline with `step_ms` between ticks, stamped at the end of its interval.
+pub fn frame(i: i64, step_ms: i64) -> Frame {
+    let ts = Timestamp(T0 + (i + 1) * step_ms);
+    let elapsed = step_ms as f64 / 1000.0;
+    let mut f = Frame::new("netdev", ts, Seconds(elapsed));
+    let delta = delta_at(i);
+    f.push(delta_key(), delta, SampleKind::Delta);
+    f.push(rate_key(), delta * 8.0 / elapsed, SampleKind::Rate);
+    f.push(gauge_key(), gauge_at(i), SampleKind::Gauge);
+    f
+}
+
+/// The expected rollups of one series: bucket → (count, sum, min, max, last), built by the plainest loop.
+#[derive(Debug, Default)]
+pub struct Oracle {
+    pub buckets: BTreeMap<i64, (u64, f64, f64, f64, f64)>,
+}
+
+impl Oracle {
+    pub fn add(&mut self, width_ms: i64, ts: i64, v: f64) {
+        let b = ts.div_euclid(width_ms) * width_ms;
+        let e = self
+            .buckets
+            .entry(b)
+            .or_insert((0, 0.0, f64::INFINITY, f64::NEG_INFINITY, 0.0));
+        e.0 += 1;
+        e.1 += v;
+        e.2 = e.2.min(v);
+        e.3 = e.3.max(v);
+        e.4 = v;
+    }
+
+    /// Asserts that `points` hold exactly the oracle's buckets in `[from, to)`.
+    pub fn check(&self, what: &str, points: &[RollupPoint], from: i64, to: i64) {
+        let expected: Vec<_> = self.buckets.range(from..to).collect();
+        assert_eq!(points.len(), expected.len(), "{what}: bucket count");
+        for (p, (b, e)) in points.iter().zip(expected) {
+            let got = (p.count, p.sum, p.min, p.max, p.last);
+            assert_eq!((p.bucket.0, got), (*b, *e), "{what}: bucket {b}");
+        }
+    }
+}
+
+/// Minute and hour oracles for the delta, rate and gauge series over ticks `0..n`.
+pub fn oracles(n: i64, step_ms: i64, width_ms: i64) -> [Oracle; 3] {
+    let mut out = [Oracle::default(), Oracle::default(), Oracle::default()];
+    for i in 0..n {
+        let ts = T0 + (i + 1) * step_ms;
+        let elapsed = step_ms as f64 / 1000.0;
+        out[0].add(width_ms, ts, delta_at(i));
+        out[1].add(width_ms, ts, delta_at(i) * 8.0 / elapsed);
+        out[2].add(width_ms, ts, gauge_at(i));
+    }
+    out
+}
+
+pub const MINUTE: i64 = MINUTE_MS;

@@ -1,0 +1,275 @@
+//! The background writer: never blocks the sender, survives a locked database, bounds its memory.
+//! Events are sequenced by channels from a wrapping store, never by sleeping.
+
+mod common;
+
+use std::path::Path;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::time::Duration;
+
+use bandwatch_core::{Frame, SeriesKey, Timestamp};
+use bandwatch_store::{
+    MaintenanceReport, Op, Result, RollupPoint, SqliteOptions, SqliteStore, Store, StoreError,
+    StoreStats, StoreWriter, Tier, WriterConfig, MINUTE_MS,
+};
+use common::{delta_key, frame, oracles};
+
+const PATIENCE: Duration = Duration::from_secs(20);
+
+/// Forwards to a store and reports each write's outcome; optionally waits for permission first.
+struct Observed<S> {
+    inner: S,
+    outcomes: Sender<bool>,
+    gate: Option<Receiver<()>>,
+}
+
+impl<S: Store> Store for Observed<S> {
+    fn write(&mut self, frames: &[Frame]) -> Result<()> {
+        if let Some(gate) = &self.gate {
+            let _ = self.outcomes.send(true);
+            let _ = gate.recv_timeout(PATIENCE);
+        }
+        let r = self.inner.write(frames);
+        let _ = self.outcomes.send(r.is_ok());
+        r
+    }
+    fn flush(&mut self) -> Result<()> {
+        self.inner.flush()
+    }
+    fn maintain(&mut self, now: Timestamp) -> Result<MaintenanceReport> {
+        self.inner.maintain(now)
+    }
+    fn series(&self) -> Result<Vec<SeriesKey>> {
+        self.inner.series()
+    }
+    fn query_raw(
+        &self,
+        key: &SeriesKey,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<(Timestamp, f64)>> {
+        self.inner.query_raw(key, from, to)
+    }
+    fn query_rollup(
+        &self,
+        tier: Tier,
+        key: &SeriesKey,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<RollupPoint>> {
+        self.inner.query_rollup(tier, key, from, to)
+    }
+    fn stats(&self) -> Result<StoreStats> {
+        self.inner.stats()
+    }
+}
+
+/// A store whose disk is always full.
+struct Full;
+
+fn disk_full() -> StoreError {
+    let e = rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL);
+    StoreError::db(
+        Op::Write,
+        Path::new("/full.db"),
+        rusqlite::Error::SqliteFailure(e, None),
+    )
+}
+
+impl Store for Full {
+    fn write(&mut self, _: &[Frame]) -> Result<()> {
+        Err(disk_full())
+    }
+    fn flush(&mut self) -> Result<()> {
+        Err(disk_full())
+    }
+    fn maintain(&mut self, _: Timestamp) -> Result<MaintenanceReport> {
+        Err(disk_full())
+    }
+    fn series(&self) -> Result<Vec<SeriesKey>> {
+        Ok(Vec::new())
+    }
+    fn query_raw(
+        &self,
+        _: &SeriesKey,
+        _: Timestamp,
+        _: Timestamp,
+    ) -> Result<Vec<(Timestamp, f64)>> {
+        Ok(Vec::new())
+    }
+    fn query_rollup(
+        &self,
+        _: Tier,
+        _: &SeriesKey,
+        _: Timestamp,
+        _: Timestamp,
+    ) -> Result<Vec<RollupPoint>> {
+        Ok(Vec::new())
+    }
+    fn stats(&self) -> Result<StoreStats> {
+        Ok(StoreStats::default())
+    }
+}
+
+fn fast_retry() -> WriterConfig {
+    WriterConfig {
+        queue_capacity: 1000,
+        flush_every: Duration::ZERO,
+        retry_initial: Duration::from_millis(2),
+        retry_max: Duration::from_millis(20),
+        close_timeout: Duration::from_secs(10),
+        ..WriterConfig::default()
+    }
+}
+
+fn wait_for(outcomes: &Receiver<bool>, want: bool) {
+    loop {
+        let got = outcomes
+            .recv_timeout(PATIENCE)
+            .expect("the writer went quiet");
+        if got == want {
+            return;
+        }
+    }
+}
+
+#[test]
+fn a_locked_database_delays_writes_but_stores_every_frame_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.db");
+    let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    let lock = rusqlite::Connection::open(&path).unwrap();
+    lock.execute_batch("BEGIN EXCLUSIVE").unwrap();
+
+    let (tx, outcomes) = mpsc::channel();
+    let observed = Observed {
+        inner: store,
+        outcomes: tx,
+        gate: None,
+    };
+    let (handle, join) = StoreWriter::spawn(Box::new(observed), fast_retry()).unwrap();
+    for i in 0..100 {
+        assert!(handle.send(frame(i, 1000)));
+    }
+    wait_for(&outcomes, false);
+    // Still accepting while the database is locked, and still retrying.
+    for i in 100..200 {
+        assert!(handle.send(frame(i, 1000)));
+    }
+    wait_for(&outcomes, false);
+    let counters = handle.counters();
+    assert!(counters.snapshot().failed_writes >= 2);
+    lock.execute_batch("ROLLBACK").unwrap();
+    wait_for(&outcomes, true);
+
+    let summary = handle.close();
+    join.join().unwrap();
+    assert_eq!(summary.frames_written, 200, "{summary:?}");
+    assert_eq!(summary.frames_dropped, 0, "{summary:?}");
+    assert!(summary.flushed);
+    let stats = counters.snapshot();
+    assert_eq!(
+        (stats.accepted, stats.written, stats.pending),
+        (200, 200, 0)
+    );
+
+    let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    let raw = store
+        .query_raw(&delta_key(), Timestamp(0), Timestamp(i64::MAX))
+        .unwrap();
+    assert_eq!(raw.len(), 200);
+    assert!(raw.windows(2).all(|w| w[0].0 < w[1].0));
+    let minutes = store
+        .query_rollup(
+            Tier::Minute,
+            &delta_key(),
+            Timestamp(0),
+            Timestamp(i64::MAX),
+        )
+        .unwrap();
+    oracles(200, 1000, MINUTE_MS)[0].check("minute", &minutes, 0, i64::MAX);
+}
+
+#[test]
+fn a_full_disk_bounds_the_retry_buffer_and_counts_every_lost_frame() {
+    let cfg = WriterConfig {
+        max_pending_frames: 5,
+        close_timeout: Duration::from_millis(30),
+        ..fast_retry()
+    };
+    let (handle, join) = StoreWriter::spawn(Box::new(Full), cfg).unwrap();
+    for i in 0..20 {
+        assert!(handle.send(frame(i, 1000)));
+    }
+    let counters = handle.counters();
+    let summary = handle.close();
+    join.join().unwrap();
+    assert_eq!(summary.frames_written, 0);
+    assert_eq!(summary.frames_dropped, 20, "{summary:?}");
+    assert!(!summary.flushed);
+    assert!(summary.failed_writes >= 1);
+    let stats = counters.snapshot();
+    assert_eq!(stats.dropped_overflow, 20);
+    assert_eq!(stats.pending, 0);
+}
+
+#[test]
+fn a_full_queue_drops_instead_of_blocking_the_sender() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("h.db"), SqliteOptions::default()).unwrap();
+    let (tx, outcomes) = mpsc::channel();
+    let (open_gate, gate) = mpsc::channel();
+    let observed = Observed {
+        inner: store,
+        outcomes: tx,
+        gate: Some(gate),
+    };
+    let cfg = WriterConfig {
+        queue_capacity: 2,
+        ..fast_retry()
+    };
+    let (handle, join) = StoreWriter::spawn(Box::new(observed), cfg).unwrap();
+
+    assert!(handle.send(frame(0, 1000)));
+    wait_for(&outcomes, true); // the writer is inside write(), holding frame 0
+    assert!(handle.send(frame(1, 1000)));
+    assert!(handle.send(frame(2, 1000)));
+    assert!(!handle.send(frame(3, 1000)), "queue of 2 is full");
+    assert_eq!(handle.counters().snapshot().dropped_queue_full, 1);
+
+    for _ in 0..10 {
+        open_gate.send(()).unwrap();
+    }
+    let summary = handle.close();
+    join.join().unwrap();
+    assert_eq!(
+        (summary.frames_written, summary.frames_dropped),
+        (3, 1),
+        "{summary:?}"
+    );
+}
+
+#[test]
+fn frames_are_batched_into_few_transactions() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("h.db"), SqliteOptions::default()).unwrap();
+    let (tx, outcomes) = mpsc::channel();
+    let observed = Observed {
+        inner: store,
+        outcomes: tx,
+        gate: None,
+    };
+    let cfg = WriterConfig {
+        flush_every: Duration::from_secs(3600),
+        ..fast_retry()
+    };
+    let (handle, join) = StoreWriter::spawn(Box::new(observed), cfg).unwrap();
+    for i in 0..300 {
+        assert!(handle.send(frame(i, 1000)));
+    }
+    let summary = handle.close();
+    join.join().unwrap();
+    assert_eq!(summary.frames_written, 300);
+    let writes = outcomes.try_iter().count();
+    assert!(writes <= 2, "{writes} transactions for 300 frames");
+}

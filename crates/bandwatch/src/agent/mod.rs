@@ -1,0 +1,170 @@
+//! The agent: schedules the sources, and fans each frame out to the sinks (stdout, the
+//! threshold watch, the store) without ever letting a sink stop the sampling loop.
+
+mod printer;
+mod thresholds;
+
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use bandwatch_collect::netdev::{NetdevConfig, NetdevSource};
+use bandwatch_collect::{InterfaceFilter, RealFs, Source};
+use bandwatch_core::{Clock, Frame, SystemClock};
+use bandwatch_store::{
+    Retention, SqliteOptions, SqliteStore, StoreHandle, StoreWriter, WriterConfig,
+};
+use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::error::BadInput;
+use crate::output::TickSummary;
+pub use printer::Printer;
+pub use thresholds::{Crossing, ThresholdWatch};
+
+/// What a finished run did, for the shutdown log line.
+#[derive(Debug, Default)]
+pub struct RunReport {
+    /// Ticks that produced a frame.
+    pub frames: u64,
+    /// Ticks whose collection failed.
+    pub failed_ticks: u64,
+}
+
+/// Opens the store and builds the netdev source; errors here are the user's to fix (exit 2).
+fn prepare(
+    config: &Config,
+) -> anyhow::Result<(
+    NetdevSource<RealFs, SystemClock>,
+    StoreHandle,
+    JoinHandle<()>,
+)> {
+    let filter = InterfaceFilter::new(&config.monitor.interfaces, &config.monitor.exclude)
+        .map_err(|e| BadInput(e.to_string()))?;
+    let netdev = NetdevConfig {
+        proc_root: config.paths.proc_root.clone(),
+        sys_root: config.paths.sys_root.clone(),
+        filter,
+        loopback_in_total: config.monitor.loopback_in_total,
+        ..NetdevConfig::default()
+    };
+    let source = NetdevSource::new(netdev, RealFs, SystemClock::new());
+    let opts = SqliteOptions {
+        retention: Retention {
+            raw: config.store.raw_retention,
+            minute: config.store.minute_retention,
+            hour: config.store.hour_retention,
+        },
+        ..SqliteOptions::default()
+    };
+    let store = SqliteStore::open(&config.store.path, opts).map_err(|e| BadInput(e.to_string()))?;
+    let (handle, join) = StoreWriter::spawn(
+        Box::new(store),
+        WriterConfig {
+            flush_every: config.store.flush_interval,
+            ..WriterConfig::default()
+        },
+    )
+    .context("starting the store writer thread")?;
+    Ok((source, handle, join))
+}
+
+/// Runs the monitor until `shutdown` fires or the configured duration has passed.
+pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result<RunReport> {
+    let (mut source, store, writer_thread) = prepare(config)?;
+    let clock = SystemClock::new();
+    let mut sinks = Sinks {
+        printer: Printer::new(config.output),
+        thresholds: ThresholdWatch::new(
+            config.thresholds.upload_bps,
+            config.thresholds.download_bps,
+        ),
+        store,
+    };
+    tracing::info!(
+        interval_s = config.monitor.interval.as_secs_f64(),
+        db = %config.store.path.display(),
+        "bandwatch started; press Ctrl+C to stop"
+    );
+    let mut ticker = tokio::time::interval(config.monitor.interval);
+    // A late tick is measured as late (elapsed comes from the monotonic clock); we do not
+    // burst to catch up.
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let started = clock.monotonic();
+    let mut report = RunReport::default();
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            _ = ticker.tick() => {}
+        }
+        tick(&mut source, &mut sinks, &mut report, &shutdown);
+        if config
+            .monitor
+            .duration
+            .is_some_and(|d| clock.monotonic() - started + Duration::from_millis(1) >= d)
+        {
+            tracing::info!("configured duration reached");
+            break;
+        }
+    }
+    tracing::info!("shutting down: flushing the store");
+    let summary = sinks.store.close();
+    if writer_thread.join().is_err() {
+        tracing::error!("the store writer thread panicked; some samples may not have been written");
+    }
+    tracing::info!(frames = report.frames, failed_ticks = report.failed_ticks, store = ?summary, "bandwatch stopped");
+    Ok(report)
+}
+
+struct Sinks {
+    printer: Printer,
+    thresholds: ThresholdWatch,
+    store: StoreHandle,
+}
+
+impl Sinks {
+    fn deliver(&mut self, frame: Frame, shutdown: &CancellationToken) {
+        let summary = TickSummary::from_frame(&frame);
+        if let Err(e) = self.printer.print(&summary) {
+            // stdout closed (e.g. piped into `head`): stop cleanly rather than spin.
+            tracing::info!(error = %e, "stdout closed; stopping");
+            shutdown.cancel();
+        }
+        for c in self.thresholds.check(&summary) {
+            log_crossing(&c);
+        }
+        self.store.send(frame);
+    }
+}
+
+fn tick(
+    source: &mut impl Source,
+    sinks: &mut Sinks,
+    report: &mut RunReport,
+    shutdown: &CancellationToken,
+) {
+    match source.collect() {
+        Ok(Some(frame)) => {
+            report.frames += 1;
+            sinks.deliver(frame, shutdown);
+        }
+        Ok(None) => {}
+        Err(e) => {
+            report.failed_ticks += 1;
+            tracing::warn!(source = source.name(), error = %e, "collection failed; will try again next tick");
+        }
+    }
+}
+
+fn log_crossing(c: &Crossing) {
+    let value = bandwatch_core::BitsPerSecond(c.value_bps);
+    let limit = bandwatch_core::BitsPerSecond(c.limit_bps);
+    if c.above {
+        tracing::warn!(iface = %c.iface, direction = c.direction.as_str(), value = %value, limit = %limit,
+            "{} on {} is {value}, above the limit of {limit}", c.direction.as_str(), c.iface);
+    } else {
+        tracing::info!(iface = %c.iface, direction = c.direction.as_str(), value = %value, limit = %limit,
+            "{} on {} is back under the limit of {limit} ({value})", c.direction.as_str(), c.iface);
+    }
+}

@@ -1,0 +1,59 @@
+//! The command-line layer.
+
+use crate::cli::Options;
+
+use super::layer::RawConfig;
+use super::origin::{Origin, Setting};
+
+/// What the flags set; a flag not given leaves the value to lower layers.
+pub fn layer(opts: &Options) -> RawConfig {
+    let flag = |name: &'static str| Origin::Flag(name);
+    let output = if opts.json {
+        set("json".to_string(), "--json")
+    } else if opts.quiet {
+        set("quiet".to_string(), "--quiet")
+    } else {
+        None
+    };
+    RawConfig {
+        interval: opts.interval.and_then(|v| set(v, "--interval")),
+        duration: opts.duration.and_then(|v| set(v, "--duration")),
+        interfaces: (!opts.interfaces.is_empty())
+            .then(|| Setting::new(opts.interfaces.clone(), flag("--interface"))),
+        exclude: (!opts.exclude.is_empty())
+            .then(|| Setting::new(opts.exclude.clone(), flag("--exclude"))),
+        loopback_in_total: None,
+        upload_mbps: opts
+            .upload_threshold
+            .and_then(|v| set(v, "--upload-threshold")),
+        download_mbps: opts
+            .download_threshold
+            .and_then(|v| set(v, "--download-threshold")),
+        output,
+        db_path: opts.db.clone().map(|v| Setting::new(v, flag("--db"))),
+        raw_retention: None,
+        minute_retention: None,
+        hour_retention: None,
+        flush_interval: None,
+        log_level: opts
+            .log_level
+            .clone()
+            .map(|v| Setting::new(v, flag("--log-level"))),
+        log_file: opts
+            .log_file
+            .clone()
+            .map(|v| Setting::new(v, flag("--log-file"))),
+        proc_root: opts
+            .proc_root
+            .clone()
+            .map(|v| Setting::new(v, flag("--proc-root"))),
+        sys_root: opts
+            .sys_root
+            .clone()
+            .map(|v| Setting::new(v, flag("--sys-root"))),
+    }
+}
+
+fn set<T>(value: T, flag: &'static str) -> Option<Setting<T>> {
+    Some(Setting::new(value, Origin::Flag(flag)))
+}

@@ -1,0 +1,57 @@
+//! Every configuration key once: its place in the file, its environment variable and flag.
+//! Error messages and `config check` read this table, so names never drift apart.
+
+/// One configurable key.
+#[derive(Debug, Clone, Copy)]
+pub struct Key {
+    /// Dotted name in the TOML file, e.g. `monitor.interval`.
+    pub file: &'static str,
+    /// Environment variable, e.g. `BANDWATCH_INTERVAL`.
+    pub env: &'static str,
+    /// True for values that must never be printed or logged.
+    pub secret: bool,
+}
+
+macro_rules! keys {
+    ($($name:ident = $file:literal, $env:literal;)*) => {
+        $(
+            #[doc = concat!("The `", $file, "` key.")]
+            pub const $name: Key = Key { file: $file, env: $env, secret: false };
+        )*
+        /// All keys, in the order `config check` prints them.
+        pub const ALL: &[Key] = &[$($name),*];
+    };
+}
+
+keys! {
+    INTERVAL = "monitor.interval", "BANDWATCH_INTERVAL";
+    DURATION = "monitor.duration", "BANDWATCH_DURATION";
+    INTERFACES = "monitor.interfaces", "BANDWATCH_INTERFACES";
+    EXCLUDE = "monitor.exclude", "BANDWATCH_EXCLUDE";
+    LOOPBACK_IN_TOTAL = "monitor.loopback_in_total", "BANDWATCH_LOOPBACK_IN_TOTAL";
+    UPLOAD = "thresholds.upload_mbps", "BANDWATCH_UPLOAD_THRESHOLD";
+    DOWNLOAD = "thresholds.download_mbps", "BANDWATCH_DOWNLOAD_THRESHOLD";
+    OUTPUT = "output.format", "BANDWATCH_OUTPUT";
+    DB = "store.path", "BANDWATCH_DB";
+    RAW_RETENTION = "store.raw_retention", "BANDWATCH_RAW_RETENTION";
+    MINUTE_RETENTION = "store.minute_retention", "BANDWATCH_MINUTE_RETENTION";
+    HOUR_RETENTION = "store.hour_retention", "BANDWATCH_HOUR_RETENTION";
+    FLUSH_INTERVAL = "store.flush_interval", "BANDWATCH_FLUSH_INTERVAL";
+    LOG_LEVEL = "log.level", "BANDWATCH_LOG_LEVEL";
+    LOG_FILE = "log.file", "BANDWATCH_LOG_FILE";
+    PROC_ROOT = "paths.proc_root", "BANDWATCH_PROC_ROOT";
+    SYS_ROOT = "paths.sys_root", "BANDWATCH_SYS_ROOT";
+}
+
+/// Environment variables that start with `BANDWATCH_` but are not settings (used by the
+/// test suite), so they are not reported as typos.
+pub const NON_SETTING_ENV: &[&str] = &[
+    "BANDWATCH_CONFIG",
+    "BANDWATCH_REQUIRE_ROOT_TESTS",
+    "BANDWATCH_BIN",
+];
+
+/// Finds a key by its environment variable.
+pub fn by_env(var: &str) -> Option<Key> {
+    ALL.iter().copied().find(|k| k.env == var)
+}

@@ -1,0 +1,47 @@
+//! A partial configuration: what one layer (defaults, file, environment, flags) says.
+//! Layers are overlaid, then validated once into [`super::Config`].
+
+use std::path::PathBuf;
+
+use super::origin::Setting;
+
+macro_rules! raw_config {
+    ($($field:ident : $ty:ty),* $(,)?) => {
+        /// What one layer sets; `None` leaves the value to a lower layer.
+        #[derive(Debug, Default, Clone)]
+        pub struct RawConfig {
+            $(
+                #[doc = concat!("The `", stringify!($field), "` setting, if this layer sets it.")]
+                pub $field: Option<Setting<$ty>>,
+            )*
+        }
+
+        impl RawConfig {
+            /// This layer with `top` laid over it: every value `top` sets wins.
+            #[must_use]
+            pub fn overlay(self, top: RawConfig) -> RawConfig {
+                RawConfig { $($field: top.$field.or(self.$field),)* }
+            }
+        }
+    };
+}
+
+raw_config! {
+    interval: f64,
+    duration: f64,
+    interfaces: Vec<String>,
+    exclude: Vec<String>,
+    loopback_in_total: bool,
+    upload_mbps: f64,
+    download_mbps: f64,
+    output: String,
+    db_path: PathBuf,
+    raw_retention: String,
+    minute_retention: String,
+    hour_retention: String,
+    flush_interval: String,
+    log_level: String,
+    log_file: PathBuf,
+    proc_root: PathBuf,
+    sys_root: PathBuf,
+}

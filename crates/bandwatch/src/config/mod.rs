@@ -1,0 +1,183 @@
+//! Configuration, resolved once: built-in defaults < TOML file < environment (`BANDWATCH_*`,
+//! `.env`) < command-line flags, then validated rule by rule. The rest of the program only
+//! ever sees the validated [`Config`].
+
+mod env;
+mod error;
+mod file;
+mod flags;
+mod keys;
+mod layer;
+mod origin;
+mod render;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use env::EnvVars;
+pub use error::ConfigError;
+pub use origin::Origin;
+pub use render::render;
+
+use crate::cli::Options;
+use layer::RawConfig;
+use origin::Setting;
+
+/// How each tick is shown on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputMode {
+    /// One human line per tick.
+    Console,
+    /// One JSON object per tick (NDJSON).
+    Json,
+    /// Nothing per tick.
+    Quiet,
+}
+
+/// What to sample and how often.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonitorConfig {
+    /// Time between samples.
+    pub interval: Duration,
+    /// Stop after this long; `None` runs until stopped.
+    pub duration: Option<Duration>,
+    /// Interface globs to watch (empty: all).
+    pub interfaces: Vec<String>,
+    /// Interface globs never to watch.
+    pub exclude: Vec<String>,
+    /// Whether loopback traffic counts in the total.
+    pub loopback_in_total: bool,
+}
+
+/// The limits whose crossing is logged as a warning.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thresholds {
+    /// Transmit limit in bits per second.
+    pub upload_bps: f64,
+    /// Receive limit in bits per second.
+    pub download_bps: f64,
+}
+
+/// Where and how long the history is kept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoreConfig {
+    /// The SQLite file.
+    pub path: PathBuf,
+    /// How long raw samples are kept.
+    pub raw_retention: Duration,
+    /// How long 1-minute rollups are kept.
+    pub minute_retention: Duration,
+    /// How long 1-hour rollups are kept.
+    pub hour_retention: Duration,
+    /// How often buffered samples are committed.
+    pub flush_interval: Duration,
+}
+
+/// Logging.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogConfig {
+    /// Level name: error, warn, info, debug or trace.
+    pub level: String,
+    /// Optional log file, rotated daily.
+    pub file: Option<PathBuf>,
+}
+
+/// Filesystem roots, settable for containers and tests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Paths {
+    /// The proc filesystem.
+    pub proc_root: PathBuf,
+    /// The sys filesystem.
+    pub sys_root: PathBuf,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Sampling.
+    pub monitor: MonitorConfig,
+    /// Warning limits.
+    pub thresholds: Thresholds,
+    /// Per-tick output.
+    pub output: OutputMode,
+    /// History.
+    pub store: StoreConfig,
+    /// Logging.
+    pub log: LogConfig,
+    /// Filesystem roots.
+    pub paths: Paths,
+}
+
+/// The validated configuration plus where each value came from.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The configuration.
+    pub config: Config,
+    /// The config file that was read, if any.
+    pub file: Option<PathBuf>,
+    /// Origin of each value by dotted key.
+    pub origins: BTreeMap<&'static str, Origin>,
+    /// Things worth a warning that are not errors (unknown `BANDWATCH_*` variables).
+    pub warnings: Vec<String>,
+}
+
+/// Resolves the layers and validates them.
+pub fn resolve(opts: &Options, env: &EnvVars, cwd: &Path) -> Result<Resolved, ConfigError> {
+    let given = opts
+        .config
+        .clone()
+        .map(|p| Setting::new(p, Origin::Flag("--config")))
+        .or_else(|| {
+            env.get("BANDWATCH_CONFIG")
+                .map(|(v, o)| Setting::new(PathBuf::from(v), o.clone()))
+        });
+    let xdg = env
+        .get("XDG_CONFIG_HOME")
+        .map(|(v, _)| PathBuf::from(v))
+        .or_else(|| env.get("HOME").map(|(v, _)| Path::new(v).join(".config")));
+    let file = file::discover(given, cwd, xdg);
+    let file_layer = match &file {
+        Some(f) => file::load(f, cwd)?,
+        None => RawConfig::default(),
+    };
+    let raw = validate::defaults()
+        .overlay(file_layer)
+        .overlay(env::layer(env)?)
+        .overlay(flags::layer(opts));
+    let (config, origins) = validate::validate(raw)?;
+    let warnings = env
+        .unknown_bandwatch_vars()
+        .into_iter()
+        .map(|v| {
+            format!("environment variable {v} is not a bandwatch setting and is ignored (typo?)")
+        })
+        .collect();
+    Ok(Resolved {
+        config,
+        file: file.map(|f| file::shown(&f.value, cwd)),
+        origins,
+        warnings,
+    })
+}
+
+/// Parses a config file's text as the only layer over the defaults (used by tests and
+/// to check the example config).
+#[cfg(test)]
+pub fn from_file_text(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    let raw = validate::defaults().overlay(file::parse(text, path)?);
+    validate::validate(raw).map(|(c, _)| c)
+}
+
+/// The configuration with nothing but built-in defaults.
+#[cfg(test)]
+pub fn defaults() -> Config {
+    match validate::validate(validate::defaults()) {
+        Ok((c, _)) => c,
+        Err(e) => unreachable!("built-in defaults are valid: {e}"),
+    }
+}

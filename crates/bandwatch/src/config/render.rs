@@ -1,0 +1,123 @@
+//! `bandwatch config check`: the effective configuration as TOML, each value annotated
+//! with where it came from, secrets redacted.
+
+use std::fmt::Write as _;
+
+use super::keys::{self, Key};
+use super::{OutputMode, Resolved};
+
+/// Renders the effective configuration.
+pub fn render(resolved: &Resolved) -> String {
+    let c = &resolved.config;
+    let mut out = String::new();
+    match &resolved.file {
+        Some(f) => {
+            let _ = writeln!(out, "# effective configuration (file: {})", f.display());
+        }
+        None => out.push_str(
+            "# effective configuration (no config file found; defaults, environment and flags)\n",
+        ),
+    }
+    let output = match c.output {
+        OutputMode::Console => "console",
+        OutputMode::Json => "json",
+        OutputMode::Quiet => "quiet",
+    };
+    let entries: Vec<(Key, Option<String>)> = vec![
+        (
+            keys::INTERVAL,
+            Some(float(c.monitor.interval.as_secs_f64())),
+        ),
+        (
+            keys::DURATION,
+            c.monitor.duration.map(|d| float(d.as_secs_f64())),
+        ),
+        (keys::INTERFACES, Some(list(&c.monitor.interfaces))),
+        (keys::EXCLUDE, Some(list(&c.monitor.exclude))),
+        (
+            keys::LOOPBACK_IN_TOTAL,
+            Some(c.monitor.loopback_in_total.to_string()),
+        ),
+        (keys::UPLOAD, Some(float(c.thresholds.upload_bps / 1e6))),
+        (keys::DOWNLOAD, Some(float(c.thresholds.download_bps / 1e6))),
+        (keys::OUTPUT, Some(quote(output))),
+        (keys::DB, Some(quote(&c.store.path.display().to_string()))),
+        (
+            keys::RAW_RETENTION,
+            Some(quote(
+                &humantime::format_duration(c.store.raw_retention).to_string(),
+            )),
+        ),
+        (
+            keys::MINUTE_RETENTION,
+            Some(quote(
+                &humantime::format_duration(c.store.minute_retention).to_string(),
+            )),
+        ),
+        (
+            keys::HOUR_RETENTION,
+            Some(quote(
+                &humantime::format_duration(c.store.hour_retention).to_string(),
+            )),
+        ),
+        (
+            keys::FLUSH_INTERVAL,
+            Some(quote(
+                &humantime::format_duration(c.store.flush_interval).to_string(),
+            )),
+        ),
+        (keys::LOG_LEVEL, Some(quote(&c.log.level))),
+        (
+            keys::LOG_FILE,
+            c.log.file.as_ref().map(|p| quote(&p.display().to_string())),
+        ),
+        (
+            keys::PROC_ROOT,
+            Some(quote(&c.paths.proc_root.display().to_string())),
+        ),
+        (
+            keys::SYS_ROOT,
+            Some(quote(&c.paths.sys_root.display().to_string())),
+        ),
+    ];
+    let mut section = "";
+    for (key, value) in entries {
+        let (sec, name) = key.file.split_once('.').unwrap_or(("", key.file));
+        if sec != section {
+            let _ = writeln!(out, "\n[{sec}]");
+            section = sec;
+        }
+        match value {
+            Some(v) => {
+                let shown = if key.secret { quote("***") } else { v };
+                let origin = resolved
+                    .origins
+                    .get(key.file)
+                    .map_or_else(String::new, ToString::to_string);
+                let _ = writeln!(out, "{name} = {shown}  # {origin}");
+            }
+            None => {
+                let _ = writeln!(out, "# {name} is not set");
+            }
+        }
+    }
+    out
+}
+
+fn float(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.1}")
+    } else {
+        format!("{v}")
+    }
+}
+
+fn quote(s: &str) -> String {
+    let escaped = s.replace('\\', "\\\\").replace('"', "\\\"");
+    format!("\"{escaped}\"")
+}
+
+fn list(items: &[String]) -> String {
+    let inner: Vec<String> = items.iter().map(|s| quote(s)).collect();
+    format!("[{}]", inner.join(", "))
+}

@@ -1,0 +1,308 @@
+//! Turning layered raw values into the validated [`Config`], one rule per key.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::error::ConfigError;
+use super::keys::{self, Key};
+use super::layer::RawConfig;
+use super::origin::{Origin, Setting};
+use super::{Config, LogConfig, MonitorConfig, OutputMode, Paths, StoreConfig, Thresholds};
+
+/// Shortest sampling interval, in seconds.
+pub const MIN_INTERVAL: f64 = 0.1;
+/// Longest sampling interval, in seconds.
+pub const MAX_INTERVAL: f64 = 3600.0;
+
+/// The built-in defaults as a layer.
+pub fn defaults() -> RawConfig {
+    let d = |v| Some(Setting::new(v, Origin::Default));
+    RawConfig {
+        interval: d(1.0),
+        duration: None,
+        interfaces: Some(Setting::new(Vec::new(), Origin::Default)),
+        exclude: Some(Setting::new(Vec::new(), Origin::Default)),
+        loopback_in_total: Some(Setting::new(false, Origin::Default)),
+        upload_mbps: d(50.0),
+        download_mbps: d(100.0),
+        output: Some(Setting::new("console".into(), Origin::Default)),
+        db_path: Some(Setting::new(
+            PathBuf::from("./data/bandwatch.db"),
+            Origin::Default,
+        )),
+        raw_retention: Some(Setting::new("48h".into(), Origin::Default)),
+        minute_retention: Some(Setting::new("30d".into(), Origin::Default)),
+        hour_retention: Some(Setting::new("2years".into(), Origin::Default)),
+        flush_interval: Some(Setting::new("1s".into(), Origin::Default)),
+        log_level: Some(Setting::new("info".into(), Origin::Default)),
+        log_file: None,
+        proc_root: Some(Setting::new(PathBuf::from("/proc"), Origin::Default)),
+        sys_root: Some(Setting::new(PathBuf::from("/sys"), Origin::Default)),
+    }
+}
+
+/// Origins of the values, keyed by dotted file key.
+type Origins = BTreeMap<&'static str, Origin>;
+
+/// Validates every key; the first problem found is returned.
+pub fn validate(raw: RawConfig) -> Result<(Config, Origins), ConfigError> {
+    let mut origins = Origins::new();
+    let monitor = MonitorConfig {
+        interval: interval(required(raw.interval, keys::INTERVAL, &mut origins))?,
+        duration: raw
+            .duration
+            .map(|s| duration_secs(note(s, keys::DURATION, &mut origins)))
+            .transpose()?,
+        interfaces: globs(
+            required(raw.interfaces, keys::INTERFACES, &mut origins),
+            keys::INTERFACES,
+        )?,
+        exclude: globs(
+            required(raw.exclude, keys::EXCLUDE, &mut origins),
+            keys::EXCLUDE,
+        )?,
+        loopback_in_total: required(raw.loopback_in_total, keys::LOOPBACK_IN_TOTAL, &mut origins)
+            .value,
+    };
+    let thresholds = Thresholds {
+        upload_bps: mbps(
+            required(raw.upload_mbps, keys::UPLOAD, &mut origins),
+            keys::UPLOAD,
+        )? * 1e6,
+        download_bps: mbps(
+            required(raw.download_mbps, keys::DOWNLOAD, &mut origins),
+            keys::DOWNLOAD,
+        )? * 1e6,
+    };
+    let output = output_mode(required(raw.output, keys::OUTPUT, &mut origins))?;
+    let store = StoreConfig {
+        path: db_path(required(raw.db_path, keys::DB, &mut origins))?,
+        raw_retention: span(
+            required(raw.raw_retention, keys::RAW_RETENTION, &mut origins),
+            keys::RAW_RETENTION,
+            60,
+        )?,
+        minute_retention: span(
+            required(raw.minute_retention, keys::MINUTE_RETENTION, &mut origins),
+            keys::MINUTE_RETENTION,
+            3600,
+        )?,
+        hour_retention: span(
+            required(raw.hour_retention, keys::HOUR_RETENTION, &mut origins),
+            keys::HOUR_RETENTION,
+            86_400,
+        )?,
+        flush_interval: flush(required(
+            raw.flush_interval,
+            keys::FLUSH_INTERVAL,
+            &mut origins,
+        ))?,
+    };
+    let log = LogConfig {
+        level: log_level(required(raw.log_level, keys::LOG_LEVEL, &mut origins))?,
+        file: raw
+            .log_file
+            .map(|s| note(s, keys::LOG_FILE, &mut origins).value),
+    };
+    let paths = Paths {
+        proc_root: root(
+            required(raw.proc_root, keys::PROC_ROOT, &mut origins),
+            keys::PROC_ROOT,
+            "net/dev",
+            "/proc",
+        )?,
+        sys_root: root(
+            required(raw.sys_root, keys::SYS_ROOT, &mut origins),
+            keys::SYS_ROOT,
+            "class/net",
+            "/sys",
+        )?,
+    };
+    Ok((
+        Config {
+            monitor,
+            thresholds,
+            output,
+            store,
+            log,
+            paths,
+        },
+        origins,
+    ))
+}
+
+fn note<T>(s: Setting<T>, key: Key, origins: &mut Origins) -> Setting<T> {
+    origins.insert(key.file, s.origin.clone());
+    s
+}
+
+fn required<T>(s: Option<Setting<T>>, key: Key, origins: &mut Origins) -> Setting<T> {
+    match s {
+        Some(s) => note(s, key, origins),
+        None => unreachable!("the defaults layer sets {}", key.file),
+    }
+}
+
+fn interval(s: Setting<f64>) -> Result<Duration, ConfigError> {
+    let v = s.value;
+    // A little slack so that 0.1 written in decimal is accepted.
+    if !v.is_finite() || v < MIN_INTERVAL - 1e-9 || v > MAX_INTERVAL {
+        return Err(ConfigError::invalid(
+            keys::INTERVAL.file,
+            &s.origin,
+            format!("must be between {MIN_INTERVAL} and {MAX_INTERVAL} seconds (got {v})"),
+            "use e.g. 1 for one sample a second, or 0.1 for sub-second sampling",
+        ));
+    }
+    Ok(Duration::from_secs_f64(v))
+}
+
+fn duration_secs(s: Setting<f64>) -> Result<Duration, ConfigError> {
+    let v = s.value;
+    if !v.is_finite() || v <= 0.0 {
+        return Err(ConfigError::invalid(
+            keys::DURATION.file,
+            &s.origin,
+            format!("must be a positive number of seconds (got {v})"),
+            "leave it unset to run until stopped, or give e.g. 60",
+        ));
+    }
+    Ok(Duration::from_secs_f64(v))
+}
+
+fn mbps(s: Setting<f64>, key: Key) -> Result<f64, ConfigError> {
+    let v = s.value;
+    if !v.is_finite() || v <= 0.0 {
+        return Err(ConfigError::invalid(
+            key.file,
+            &s.origin,
+            format!("must be a positive number of megabits per second (got {v})"),
+            "give the limit in Mbit/s, e.g. 50",
+        ));
+    }
+    Ok(v)
+}
+
+fn globs(s: Setting<Vec<String>>, key: Key) -> Result<Vec<String>, ConfigError> {
+    for pattern in &s.value {
+        if pattern.trim().is_empty() {
+            return Err(ConfigError::invalid(
+                key.file,
+                &s.origin,
+                "contains an empty pattern",
+                "remove it, or use e.g. 'eth*'",
+            ));
+        }
+        if let Err(bandwatch_collect::CollectError::InvalidPattern { source, .. }) =
+            bandwatch_collect::InterfaceFilter::new(std::slice::from_ref(pattern), &[])
+        {
+            return Err(ConfigError::invalid(
+                key.file,
+                &s.origin,
+                format!("has '{pattern}', which is not a valid glob ({source})"),
+                "use shell-style patterns such as 'eth*' or 'wlan?'",
+            ));
+        }
+    }
+    Ok(s.value)
+}
+
+fn output_mode(s: Setting<String>) -> Result<OutputMode, ConfigError> {
+    match s.value.to_ascii_lowercase().as_str() {
+        "console" => Ok(OutputMode::Console),
+        "json" => Ok(OutputMode::Json),
+        "quiet" => Ok(OutputMode::Quiet),
+        other => Err(ConfigError::invalid(
+            keys::OUTPUT.file,
+            &s.origin,
+            format!("must be console, json or quiet (got '{other}')"),
+            "pick one of console, json, quiet",
+        )),
+    }
+}
+
+fn db_path(s: Setting<PathBuf>) -> Result<PathBuf, ConfigError> {
+    if s.value.as_os_str().is_empty() {
+        return Err(ConfigError::invalid(
+            keys::DB.file,
+            &s.origin,
+            "is empty",
+            "give a file path such as ./data/bandwatch.db",
+        ));
+    }
+    Ok(s.value)
+}
+
+fn span(s: Setting<String>, key: Key, min_secs: u64) -> Result<Duration, ConfigError> {
+    let parsed = humantime::parse_duration(s.value.trim()).map_err(|e| {
+        ConfigError::invalid(
+            key.file,
+            &s.origin,
+            format!("is not a duration (got '{}': {e})", s.value),
+            "write it like 48h, 30d or 2years",
+        )
+    })?;
+    if parsed < Duration::from_secs(min_secs) {
+        return Err(ConfigError::invalid(
+            key.file,
+            &s.origin,
+            format!("is too short (got '{}')", s.value),
+            format!(
+                "keep at least {}",
+                humantime::format_duration(Duration::from_secs(min_secs))
+            ),
+        ));
+    }
+    Ok(parsed)
+}
+
+fn flush(s: Setting<String>) -> Result<Duration, ConfigError> {
+    let key = keys::FLUSH_INTERVAL;
+    let parsed = humantime::parse_duration(s.value.trim()).map_err(|e| {
+        ConfigError::invalid(
+            key.file,
+            &s.origin,
+            format!("is not a duration (got '{}': {e})", s.value),
+            "write it like 1s or 500ms",
+        )
+    })?;
+    if parsed.is_zero() || parsed > Duration::from_secs(3600) {
+        return Err(ConfigError::invalid(
+            key.file,
+            &s.origin,
+            format!("must be between 1ms and 1h (got '{}')", s.value),
+            "use e.g. 1s",
+        ));
+    }
+    Ok(parsed)
+}
+
+fn log_level(s: Setting<String>) -> Result<String, ConfigError> {
+    let level = s.value.trim().to_ascii_lowercase();
+    if ["error", "warn", "info", "debug", "trace"].contains(&level.as_str()) {
+        Ok(level)
+    } else {
+        Err(ConfigError::invalid(
+            keys::LOG_LEVEL.file,
+            &s.origin,
+            format!(
+                "must be error, warn, info, debug or trace (got '{}')",
+                s.value
+            ),
+            "use info for normal operation",
+        ))
+    }
+}
+
+fn root(s: Setting<PathBuf>, key: Key, probe: &str, default: &str) -> Result<PathBuf, ConfigError> {
+    if !s.value.join(probe).exists() {
+        return Err(ConfigError::invalid(
+            key.file,
+            &s.origin,
+            format!("points at {}, which has no {probe}", s.value.display()),
+            format!("point it at the mounted filesystem (default {default})"),
+        ));
+    }
+    Ok(s.value)
+}

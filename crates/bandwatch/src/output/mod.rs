@@ -1,0 +1,11 @@
+//! What `bandwatch run` prints per tick: a console line for people or NDJSON for programs.
+
+mod console;
+mod json;
+mod summary;
+
+pub use console::console_line;
+pub use json::json_line;
+#[cfg(test)]
+pub use summary::IfaceStats;
+pub use summary::TickSummary;

@@ -1,0 +1,296 @@
+//! The configuration as a user meets it: every invalid config under `tests/configs/invalid`
+//! gives exactly the message in its `.err` file and exit code 2, with nothing written; every
+//! valid one passes `config check`; layers override each other in the documented order.
+//! Set BANDWATCH_BLESS=1 to rewrite the `.err` files after a deliberate wording change.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use support::bandwatch;
+
+/// Runs a command that should exit by itself; a `run` that wrongly starts is killed.
+fn output_within(cmd: &mut std::process::Command, timeout: Duration) -> std::process::Output {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    support::wait_timeout(&mut child, timeout);
+    child.wait_with_output().expect("output")
+}
+
+fn configs(kind: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/configs")
+        .join(kind);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("configs dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Files left in `dir` other than the config itself.
+fn written(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "bandwatch.toml")
+        .collect()
+}
+
+#[test]
+fn invalid_configs_give_their_exact_error_and_exit_2() {
+    let bless = std::env::var("BANDWATCH_BLESS").is_ok();
+    let mut failures = Vec::new();
+    for file in configs("invalid") {
+        for command in [&["config", "check"][..], &["run"][..]] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            std::fs::copy(&file, dir.path().join("bandwatch.toml")).expect("copy");
+            let out = output_within(bandwatch(dir.path()).args(command), Duration::from_secs(20));
+            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+            let expected_path = file.with_extension("err");
+            if bless && command[0] == "config" {
+                std::fs::write(&expected_path, &stderr).expect("bless");
+            }
+            let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+            let name = file
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            if out.status.code() != Some(2) {
+                failures.push(format!(
+                    "{name} {command:?}: exit {:?}, want 2",
+                    out.status.code()
+                ));
+            }
+            if stderr != expected {
+                failures.push(format!(
+                    "{name} {command:?}:\n  got:  {stderr}  want: {expected}"
+                ));
+            }
+            if !out.stdout.is_empty() {
+                failures.push(format!(
+                    "{name} {command:?}: printed to stdout: {}",
+                    String::from_utf8_lossy(&out.stdout)
+                ));
+            }
+            let left = written(dir.path());
+            if !left.is_empty() {
+                failures.push(format!(
+                    "{name} {command:?}: wrote {left:?} despite the error"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn valid_configs_pass_config_check() {
+    for file in configs("valid") {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::copy(&file, dir.path().join("bandwatch.toml")).expect("copy");
+        let out = bandwatch(dir.path())
+            .args(["config", "check"])
+            .output()
+            .expect("run");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("# configuration is valid"), "{stdout}");
+        assert!(
+            stdout.contains("bandwatch.toml"),
+            "names the file it read: {stdout}"
+        );
+    }
+}
+
+fn check_stdout(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut cmd = bandwatch(dir);
+    cmd.args(["config", "check"]).args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn interval_line(stdout: &str) -> &str {
+    stdout
+        .lines()
+        .find(|l| l.starts_with("interval = "))
+        .expect("interval line")
+}
+
+#[test]
+fn layers_override_in_order_defaults_file_env_flags() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    assert_eq!(
+        interval_line(&check_stdout(dir.path(), &[], &[])),
+        "interval = 1.0  # built-in default"
+    );
+    std::fs::write(
+        dir.path().join("bandwatch.toml"),
+        "[monitor]\ninterval = 2.0\n",
+    )
+    .expect("write");
+    assert_eq!(
+        interval_line(&check_stdout(dir.path(), &[], &[])),
+        "interval = 2.0  # ./bandwatch.toml line 2"
+    );
+    std::fs::write(dir.path().join(".env"), "BANDWATCH_INTERVAL=3\n").expect("write");
+    assert_eq!(
+        interval_line(&check_stdout(dir.path(), &[], &[])),
+        "interval = 3.0  # .env variable BANDWATCH_INTERVAL"
+    );
+    let env = [("BANDWATCH_INTERVAL", "4")];
+    assert_eq!(
+        interval_line(&check_stdout(dir.path(), &[], &env)),
+        "interval = 4.0  # environment variable BANDWATCH_INTERVAL"
+    );
+    assert_eq!(
+        interval_line(&check_stdout(dir.path(), &["--interval", "5"], &env)),
+        "interval = 5.0  # command-line flag --interval"
+    );
+}
+
+#[test]
+fn config_path_comes_from_flag_then_xdg() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let xdg = dir.path().join("xdg");
+    std::fs::create_dir_all(xdg.join("bandwatch")).expect("mkdir");
+    std::fs::write(
+        xdg.join("bandwatch/config.toml"),
+        "[monitor]\ninterval = 7\n",
+    )
+    .expect("write");
+    let out = check_stdout(
+        dir.path(),
+        &[],
+        &[("XDG_CONFIG_HOME", xdg.to_str().expect("utf8"))],
+    );
+    assert!(
+        interval_line(&out).starts_with("interval = 7.0  # "),
+        "{out}"
+    );
+    let other = dir.path().join("other.toml");
+    std::fs::write(&other, "[monitor]\ninterval = 8\n").expect("write");
+    let out = check_stdout(
+        dir.path(),
+        &["--config", other.to_str().expect("utf8")],
+        &[("XDG_CONFIG_HOME", xdg.to_str().expect("utf8"))],
+    );
+    assert!(
+        interval_line(&out).starts_with("interval = 8.0  # "),
+        "{out}"
+    );
+}
+
+fn error_of(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut cmd = bandwatch(dir);
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run");
+    assert_eq!(out.status.code(), Some(2), "{args:?} {env:?} must exit 2");
+    assert!(
+        written(dir).is_empty(),
+        "{args:?} {env:?} wrote {:?}",
+        written(dir)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn bad_values_from_env_and_flags_name_their_origin() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let e = error_of(dir.path(), &["run"], &[("BANDWATCH_INTERVAL", "0")]);
+    assert_eq!(e, "error: environment variable BANDWATCH_INTERVAL: key 'monitor.interval' must be between 0.1 and 3600 seconds (got 0); use e.g. 1 for one sample a second, or 0.1 for sub-second sampling\n");
+    let e = error_of(dir.path(), &["run", "--interval", "0.05"], &[]);
+    assert!(
+        e.starts_with(
+            "error: command-line flag --interval: key 'monitor.interval' must be between"
+        ),
+        "{e}"
+    );
+    let e = error_of(dir.path(), &["run", "--download-threshold=-3"], &[]);
+    assert!(e.contains("command-line flag --download-threshold: key 'thresholds.download_mbps' must be a positive number"), "{e}");
+    let e = error_of(dir.path(), &["run", "--upload-threshold", "fast"], &[]);
+    assert!(
+        e.contains("invalid value 'fast' for '--upload-threshold <MBPS>'"),
+        "{e}"
+    );
+    let e = error_of(
+        dir.path(),
+        &["run"],
+        &[("BANDWATCH_UPLOAD_THRESHOLD", "fast")],
+    );
+    assert!(e.contains("environment variable BANDWATCH_UPLOAD_THRESHOLD: key 'thresholds.upload_mbps' is not a number (got 'fast')"), "{e}");
+    let e = error_of(dir.path(), &["run", "--config", "missing.toml"], &[]);
+    assert!(e.contains("cannot read config file missing.toml"), "{e}");
+    let e = error_of(dir.path(), &["run", "--interface", "[eth"], &[]);
+    assert!(
+        e.contains("command-line flag --interface: key 'monitor.interfaces'"),
+        "{e}"
+    );
+}
+
+#[test]
+fn dotenv_values_are_read_and_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join(".env"),
+        "# local settings\nBANDWATCH_INTERVAL=abc\n",
+    )
+    .expect("write");
+    let out = bandwatch(dir.path())
+        .args(["config", "check"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        e.contains(
+            ".env variable BANDWATCH_INTERVAL: key 'monitor.interval' is not a number (got 'abc')"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn unknown_bandwatch_env_vars_are_warned_about() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = bandwatch(dir.path())
+        .args(["config", "check"])
+        .env("BANDWATCH_INTERVL", "2")
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("BANDWATCH_INTERVL is not a bandwatch setting"));
+}
+
+#[test]
+fn help_is_stable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = bandwatch(dir.path()).arg("--help").output().expect("run");
+    assert!(out.status.success());
+    insta::assert_snapshot!("help", String::from_utf8_lossy(&out.stdout));
+}
