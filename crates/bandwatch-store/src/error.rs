@@ -51,6 +51,8 @@ pub enum Problem {
     ReadOnly,
     /// A parent in the path is a file.
     NotADirectory,
+    /// The path cannot be created there (e.g. a pseudo-filesystem such as /proc).
+    NotFound,
     /// The path names a directory, not a file.
     IsADirectory,
     /// No space left.
@@ -85,6 +87,7 @@ impl Problem {
             io::ErrorKind::PermissionDenied => Self::PermissionDenied,
             io::ErrorKind::ReadOnlyFilesystem => Self::ReadOnly,
             io::ErrorKind::NotADirectory => Self::NotADirectory,
+            io::ErrorKind::NotFound => Self::NotFound,
             io::ErrorKind::IsADirectory => Self::IsADirectory,
             io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => Self::DiskFull,
             _ => Self::Other(e.to_string()),
@@ -94,7 +97,7 @@ impl Problem {
     /// What a person can do about it.
     pub fn advice(&self) -> &'static str {
         match self {
-            Self::PermissionDenied | Self::ReadOnly | Self::NotADirectory => {
+            Self::PermissionDenied | Self::ReadOnly | Self::NotADirectory | Self::NotFound => {
                 "choose a writable path with --db or [store] path, or fix the directory's permissions"
             }
             Self::IsADirectory => "give a file name, not a directory, with --db or [store] path",
@@ -118,6 +121,7 @@ impl fmt::Display for Problem {
             Self::PermissionDenied => f.write_str("permission denied"),
             Self::ReadOnly => f.write_str("the file or its filesystem is read-only"),
             Self::NotADirectory => f.write_str("a parent in the path is not a directory"),
+            Self::NotFound => f.write_str("files cannot be created there"),
             Self::IsADirectory => f.write_str("the path is a directory"),
             Self::DiskFull => f.write_str("the disk is full"),
             Self::Locked => f.write_str("the database is locked by another connection"),

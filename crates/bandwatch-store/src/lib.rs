@@ -42,7 +42,7 @@ pub trait Store: Send {
         to: Timestamp,
     ) -> Result<Vec<(Timestamp, f64)>>;
 
-    /// Rollup buckets of one series in time order; the minute tier includes the open minute.
+    /// Rollup buckets of one series in time order: minutes up to the open one, closed hours.
     fn query_rollup(
         &self,
         tier: Tier,

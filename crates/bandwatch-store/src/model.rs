@@ -113,7 +113,7 @@ pub struct StoreStats {
     pub hour_rows: u64,
     /// Bytes of database pages used by the rollup tables.
     pub rollup_bytes: u64,
-    /// Size of the main database file (pages × page size; 0 in memory).
+    /// Size of the main database (pages × page size; the file's size after a checkpoint).
     pub file_bytes: u64,
     /// Size of the write-ahead log beside it (0 when absent or in memory).
     pub wal_bytes: u64,

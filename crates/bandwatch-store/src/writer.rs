@@ -310,7 +310,10 @@ impl Worker {
                 }
                 return;
             }
-            if !self.pending.is_empty() && Instant::now() >= self.next_write && self.write_batch() {
+            let due = !self.pending.is_empty() && Instant::now() >= self.next_write;
+            // Upkeep only once caught up: its data time is the newest frame seen, and sealing
+            // ahead of frames still pending would turn them into late samples.
+            if due && self.write_batch() && self.pending.is_empty() {
                 self.maybe_maintain();
             }
         }
@@ -389,7 +392,6 @@ impl Worker {
             }
             Err(e) => {
                 bump(&self.counters.failed_writes, 1);
-                self.pending.drain(..n);
                 let delay = self.retry.next_delay();
                 if self.writes.failed() {
                     warn!(error = %e, pending = self.pending.len(), retry_in = ?delay, "history writes failing; keeping frames in memory and retrying");

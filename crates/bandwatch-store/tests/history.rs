@@ -1,10 +1,13 @@
 //! Days of 1-second frames through an injected timeline: exact rollups, retention, size.
 
+// Exact equality of sums is what these tests are about.
+#![allow(clippy::float_cmp)]
+
 mod common;
 
 use std::time::Duration;
 
-use bandwatch_core::Timestamp;
+use bandwatch_core::{SeriesKey, Timestamp};
 use bandwatch_store::{
     MaintenanceReport, Retention, SqliteOptions, SqliteStore, Store, Tier, HOUR_MS, MINUTE_MS,
 };
@@ -26,15 +29,21 @@ fn run_timeline(
     while i < n {
         let frames: Vec<_> = (i..(i + batch).min(n)).map(|j| frame(j, step_ms)).collect();
         let now = frames.last().map_or(T0, |f| f.ts.0);
-        store.write(&frames).unwrap();
+        store.write(&frames).expect("write");
         if now - maintained >= maintain_ms {
-            add(&mut total, store.maintain(Timestamp(now)).unwrap());
+            add(
+                &mut total,
+                store.maintain(Timestamp(now)).expect("maintain"),
+            );
             maintained = now;
         }
         i += batch;
     }
     let end = T0 + n * step_ms;
-    add(&mut total, store.maintain(Timestamp(end)).unwrap());
+    add(
+        &mut total,
+        store.maintain(Timestamp(end)).expect("maintain"),
+    );
     (end, total)
 }
 
@@ -56,90 +65,104 @@ fn fifty_hours_of_seconds_keep_exact_rollups_and_the_last_48_hours_raw() {
     // 2 h of 10-minute chunks of 3 raw series went past retention.
     assert_eq!(report.chunks_pruned, 3 * 12, "{report:?}");
     assert_eq!(report.hour_rows_built, 4 * 50, "{report:?}");
-
-    // Minute tier: every bucket of every series, including the open last minute.
-    let minutes = oracles(n, 1000, MINUTE_MS);
-    let keys = [delta_key(), rate_key(), gauge_key()];
-    for (key, oracle) in keys.iter().zip(&minutes) {
-        let got = store
-            .query_rollup(Tier::Minute, key, Timestamp(T0), Timestamp(end + 1))
-            .unwrap();
-        oracle.check(&format!("minute {key}"), &got, T0, end + 1);
-    }
-
-    // Hour tier: every closed hour (all 50; the single sample at T0+50h is still open).
-    let hours = oracles(n, 1000, HOUR_MS);
-    for (key, oracle) in keys.iter().zip(&hours) {
-        let got = store
-            .query_rollup(Tier::Hour, key, Timestamp(T0), Timestamp(end + 1))
-            .unwrap();
-        assert_eq!(got.len(), 50, "{key}");
-        oracle.check(&format!("hour {key}"), &got, T0, end);
-    }
-
-    // Totals of deltas are exact over the whole range.
-    let total: f64 = (0..n).map(common::delta_at).sum();
-    let minute_total: f64 = store
-        .query_rollup(
-            Tier::Minute,
-            &delta_key(),
-            Timestamp(T0),
-            Timestamp(end + 1),
-        )
-        .unwrap()
-        .iter()
-        .map(|p| p.sum)
-        .sum();
-    assert_eq!(minute_total, total);
-    let peak = store
-        .query_rollup(Tier::Hour, &rate_key(), Timestamp(T0), Timestamp(end))
-        .unwrap();
-    let max_delta = (0..n).map(common::delta_at).fold(0.0, f64::max);
-    assert_eq!(
-        peak.iter().map(|p| p.max).fold(0.0, f64::max),
-        max_delta * 8.0
-    );
-
-    // Raw tier: exactly the last 48 hours, for the stored series; rates are not stored raw.
-    let first_kept = end - 48 * HOUR_MS;
-    for key in [
-        delta_key().as_ref().clone(),
-        gauge_key().as_ref().clone(),
-        elapsed_key(),
-    ] {
-        let raw = store
-            .query_raw(&key, Timestamp(0), Timestamp(i64::MAX))
-            .unwrap();
-        assert_eq!(raw.len(), 48 * 3600 + 1, "{key}");
-        assert_eq!(raw[0].0, Timestamp(first_kept), "{key}");
-        assert!(
-            raw.windows(2).all(|w| w[1].0 .0 - w[0].0 .0 == 1000),
-            "{key}: gaps or disorder"
-        );
-    }
-    let raw = store
-        .query_raw(&delta_key(), Timestamp(first_kept), Timestamp(end + 1))
-        .unwrap();
-    let first_tick = (first_kept - T0) / 1000 - 1;
-    assert!(raw
-        .iter()
-        .enumerate()
-        .all(|(k, (_, v))| *v == common::delta_at(first_tick + k as i64)));
-    assert!(store
-        .query_raw(&rate_key(), Timestamp(T0), Timestamp(end + 1))
-        .unwrap()
-        .is_empty());
+    check_rollups(&store, n, end);
+    check_raw(&store, n, end);
 
     let stats = store.stats().unwrap();
     assert_eq!(stats.raw_samples, 3 * (48 * 3600 + 1));
     assert_eq!(stats.series, 4);
-    assert_eq!(stats.minute_rows as usize + 4, 4 * minutes[0].buckets.len());
+    // Every minute of 4 series is a row, but for the open last one kept in memory.
+    let minutes = oracles(n, 1000, MINUTE_MS)[0].buckets.len();
+    assert_eq!(stats.minute_rows as usize, 4 * (minutes - 1));
     let per_sample = stats.raw_bytes_per_sample();
     eprintln!("stats: {stats:?}, raw bytes/sample {per_sample:.3}");
     assert!(
         per_sample > 0.0 && per_sample <= 4.0,
         "{per_sample} bytes per raw sample"
     );
+}
+
+/// Every minute and hour bucket of every series against the oracle; exact totals and peaks.
+fn check_rollups(store: &SqliteStore, n: i64, end: i64) {
+    let query = |tier: Tier, key: &SeriesKey| {
+        store
+            .query_rollup(tier, key, Timestamp(T0), Timestamp(end + 1))
+            .expect("query")
+    };
+    let keys = [delta_key(), rate_key(), gauge_key()];
+    // Minute tier: including the open last minute.
+    for (key, oracle) in keys.iter().zip(&oracles(n, 1000, MINUTE_MS)) {
+        oracle.check(
+            &format!("minute {key}"),
+            &query(Tier::Minute, key),
+            T0,
+            end + 1,
+        );
+    }
+    // Hour tier: all 50 closed hours; the single sample at T0+50h is in an open hour.
+    for (key, oracle) in keys.iter().zip(&oracles(n, 1000, HOUR_MS)) {
+        let got = query(Tier::Hour, key);
+        assert_eq!(got.len(), 50, "{key}");
+        oracle.check(&format!("hour {key}"), &got, T0, end);
+    }
+    let total: f64 = (0..n).map(common::delta_at).sum();
+    let minute_total: f64 = query(Tier::Minute, &delta_key())
+        .iter()
+        .map(|p| p.sum)
+        .sum();
+    let hour_total: f64 = query(Tier::Hour, &delta_key()).iter().map(|p| p.sum).sum();
+    assert_eq!(minute_total, total);
+    assert_eq!(hour_total + common::delta_at(n - 1), total);
+    let max_delta = (0..n).map(common::delta_at).fold(0.0, f64::max);
+    let peak = query(Tier::Hour, &rate_key())
+        .iter()
+        .map(|p| p.max)
+        .fold(0.0, f64::max);
+    assert_eq!(peak, max_delta * 8.0);
+}
+
+/// The value a series has at a tick.
+type ValueAt = fn(i64) -> f64;
+
+/// Exactly the last 48 hours of every stored series, with the right values; no raw rates.
+fn check_raw(store: &SqliteStore, n: i64, end: i64) {
+    let all = |key: &SeriesKey| {
+        store
+            .query_raw(key, Timestamp(0), Timestamp(i64::MAX))
+            .expect("query")
+    };
+    let first_kept = end - 48 * HOUR_MS;
+    let tick_of = |t: Timestamp| (t.0 - T0) / 1000 - 1;
+    let expected: [(SeriesKey, ValueAt); 3] = [
+        (delta_key().as_ref().clone(), common::delta_at),
+        (gauge_key().as_ref().clone(), common::gauge_at),
+        (elapsed_key(), |_| 1.0),
+    ];
+    for (key, value_at) in expected {
+        let raw = all(&key);
+        assert_eq!(raw.len(), 48 * 3600 + 1, "{key}");
+        assert_eq!(raw[0].0, Timestamp(first_kept), "{key}");
+        assert_eq!(tick_of(raw[raw.len() - 1].0), n - 1, "{key}");
+        assert!(
+            raw.windows(2).all(|w| w[1].0 .0 - w[0].0 .0 == 1000),
+            "{key}: gaps or disorder"
+        );
+        assert!(
+            raw.iter().all(|(t, v)| *v == value_at(tick_of(*t))),
+            "{key}: values"
+        );
+    }
+    assert!(all(&rate_key()).is_empty());
+    let window = store
+        .query_raw(&delta_key(), Timestamp(end - 59_000), Timestamp(end + 1))
+        .expect("query");
+    // 59 points sealed at the last upkeep (cutoff `end`) and the one at `end` in the head.
+    assert_eq!(window.len(), 60, "half-open range across chunks and head");
+    assert!(window.windows(2).all(|w| w[0].0 < w[1].0));
+    let window = store
+        .query_raw(&delta_key(), Timestamp(end - 59_000), Timestamp(end))
+        .expect("query");
+    assert_eq!(window.len(), 59, "`to` is excluded");
 }
 
 #[test]

@@ -5,6 +5,7 @@ mod common;
 
 use std::path::Path;
 use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bandwatch_core::{Frame, SeriesKey, Timestamp};
@@ -21,6 +22,18 @@ struct Observed<S> {
     inner: S,
     outcomes: Sender<bool>,
     gate: Option<Receiver<()>>,
+    maintained: Arc<Mutex<Vec<Timestamp>>>,
+}
+
+impl<S> Observed<S> {
+    fn new(inner: S, outcomes: Sender<bool>) -> Self {
+        Self {
+            inner,
+            outcomes,
+            gate: None,
+            maintained: Arc::default(),
+        }
+    }
 }
 
 impl<S: Store> Store for Observed<S> {
@@ -37,6 +50,7 @@ impl<S: Store> Store for Observed<S> {
         self.inner.flush()
     }
     fn maintain(&mut self, now: Timestamp) -> Result<MaintenanceReport> {
+        self.maintained.lock().expect("lock").push(now);
         self.inner.maintain(now)
     }
     fn series(&self) -> Result<Vec<SeriesKey>> {
@@ -142,11 +156,7 @@ fn a_locked_database_delays_writes_but_stores_every_frame_exactly_once() {
     lock.execute_batch("BEGIN EXCLUSIVE").unwrap();
 
     let (tx, outcomes) = mpsc::channel();
-    let observed = Observed {
-        inner: store,
-        outcomes: tx,
-        gate: None,
-    };
+    let observed = Observed::new(store, tx);
     let (handle, join) = StoreWriter::spawn(Box::new(observed), fast_retry()).unwrap();
     for i in 0..100 {
         assert!(handle.send(frame(i, 1000)));
@@ -220,9 +230,8 @@ fn a_full_queue_drops_instead_of_blocking_the_sender() {
     let (tx, outcomes) = mpsc::channel();
     let (open_gate, gate) = mpsc::channel();
     let observed = Observed {
-        inner: store,
-        outcomes: tx,
         gate: Some(gate),
+        ..Observed::new(store, tx)
     };
     let cfg = WriterConfig {
         queue_capacity: 2,
@@ -254,11 +263,7 @@ fn frames_are_batched_into_few_transactions() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("h.db"), SqliteOptions::default()).unwrap();
     let (tx, outcomes) = mpsc::channel();
-    let observed = Observed {
-        inner: store,
-        outcomes: tx,
-        gate: None,
-    };
+    let observed = Observed::new(store, tx);
     let cfg = WriterConfig {
         flush_every: Duration::from_secs(3600),
         ..fast_retry()
@@ -272,4 +277,28 @@ fn frames_are_batched_into_few_transactions() {
     assert_eq!(summary.frames_written, 300);
     let writes = outcomes.try_iter().count();
     assert!(writes <= 2, "{writes} transactions for 300 frames");
+}
+
+#[test]
+fn upkeep_runs_on_data_time_once_caught_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("h.db"), SqliteOptions::default()).unwrap();
+    let (tx, outcomes) = mpsc::channel();
+    let observed = Observed::new(store, tx);
+    let maintained = Arc::clone(&observed.maintained);
+    let (handle, join) = StoreWriter::spawn(Box::new(observed), fast_retry()).unwrap();
+    for i in 0..600 {
+        assert!(handle.send(frame(i, 1000)));
+        if i % 50 == 49 {
+            wait_for(&outcomes, true); // let some writes finish mid-stream
+        }
+    }
+    handle.close();
+    join.join().unwrap();
+    let runs = maintained.lock().unwrap().clone();
+    assert!(!runs.is_empty());
+    assert!(
+        runs.windows(2).all(|w| w[1].0 - w[0].0 >= 60_000),
+        "at most one upkeep per minute of data time: {runs:?}"
+    );
 }

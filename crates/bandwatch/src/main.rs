@@ -44,8 +44,7 @@ fn config_check(resolved: &Resolved) -> anyhow::Result<()> {
     for w in &resolved.warnings {
         eprintln!("warning: {w}");
     }
-    bandwatch_store::check_writable(&resolved.config.store.path)
-        .map_err(|e| BadInput(e.to_string()))?;
+    check_db_path(resolved)?;
     print!("{}", config::render(resolved));
     println!("# configuration is valid");
     Ok(())
@@ -54,7 +53,7 @@ fn config_check(resolved: &Resolved) -> anyhow::Result<()> {
 fn run(resolved: &Resolved) -> anyhow::Result<()> {
     let config = &resolved.config;
     // Everything the user gave is checked before anything is written (log file, database).
-    bandwatch_store::check_writable(&config.store.path).map_err(|e| BadInput(e.to_string()))?;
+    check_db_path(resolved)?;
     let _log = logging::init(&config.log)?;
     for w in &resolved.warnings {
         tracing::warn!("{w}");
@@ -70,6 +69,18 @@ fn run(resolved: &Resolved) -> anyhow::Result<()> {
         let shutdown = CancellationToken::new();
         tokio::spawn(stop_on_signal(shutdown.clone()));
         agent::run(config, shutdown).await.map(|_| ())
+    })
+}
+
+/// The history database must be writable before anything starts; the error names the key
+/// and where it was set.
+fn check_db_path(resolved: &Resolved) -> Result<(), BadInput> {
+    bandwatch_store::check_writable(&resolved.config.store.path).map_err(|e| {
+        let origin = resolved
+            .origins
+            .get("store.path")
+            .map_or_else(String::new, |o| format!("{o}: "));
+        BadInput(format!("{origin}key 'store.path': {e}"))
     })
 }
 

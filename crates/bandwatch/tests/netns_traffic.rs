@@ -26,7 +26,7 @@ fn bandwatch_in(ns: &str, dir: &std::path::Path, interval: &str) -> LineChild {
 
 /// Starts a one-shot iperf3 server in `ns` and waits until it listens.
 fn iperf_server(ns: &str, ip: &str) -> std::process::Child {
-    let server = NetnsPair::exec(ns, "iperf3")
+    let mut server = NetnsPair::exec(ns, "iperf3")
         .args(["-s", "-1", "-B", ip])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -42,6 +42,8 @@ fn iperf_server(ns: &str, ip: &str) -> std::process::Child {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    let _ = server.kill();
+    let _ = server.wait();
     panic!("iperf3 server in {ns} never listened");
 }
 

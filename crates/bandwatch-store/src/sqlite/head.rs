@@ -42,12 +42,11 @@ pub(crate) fn encode_row(entries: impl IntoIterator<Item = Entry>) -> Vec<u8> {
 }
 
 fn put_value(out: &mut Vec<u8>, v: f64) {
-    match exact_i64(v).filter(|i| i.abs() < SMALL_INT_LIMIT) {
-        Some(i) => put_u64(out, zigzag(i) << 1),
-        None => {
-            put_u64(out, FLOAT_TAG);
-            out.extend_from_slice(&v.to_le_bytes());
-        }
+    if let Some(i) = exact_i64(v).filter(|i| i.abs() < SMALL_INT_LIMIT) {
+        put_u64(out, zigzag(i) << 1);
+    } else {
+        put_u64(out, FLOAT_TAG);
+        out.extend_from_slice(&v.to_le_bytes());
     }
 }
 

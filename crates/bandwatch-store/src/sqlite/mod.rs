@@ -99,7 +99,8 @@ struct Memory {
 }
 
 impl Memory {
-    /// Loads the series, replays the head into it and the minute accumulators.
+    /// Loads the series and the hour mark, and replays the head table into the in-memory head
+    /// and the open minute accumulators.
     fn recover(conn: &Connection, path: &Path) -> Result<Self> {
         let err = |e| StoreError::db(Op::Open, path, e);
         let mut mem = Self {
@@ -221,7 +222,10 @@ impl SqliteStore {
     }
 
     /// Builds hour rows for the hours closed since the last call; returns rows and the new mark.
-    fn build_hours(&self, tx: &Connection, cutoff: i64) -> rusqlite::Result<(u64, Option<i64>)> {
+    ///
+    /// The mark is persisted as soon as it exists: rows of hours before it merge into the hour
+    /// tier as they are written, so rebuilding those hours after a restart would count twice.
+    fn build_hours(&self, tx: &Connection, cutoff: i64) -> rusqlite::Result<(u64, i64)> {
         let to = cutoff.div_euclid(HOUR_MS) * HOUR_MS;
         let from = match self.mem.hours_until {
             Some(from) => from,
@@ -231,12 +235,17 @@ impl SqliteStore {
                 })?
                 .map_or(to, |b| b.div_euclid(HOUR_MS) * HOUR_MS),
         };
-        if from >= to {
-            return Ok((0, self.mem.hours_until.or(Some(to))));
+        let rows = if from < to {
+            rollup::build_hours(tx, self.mem.series.ids(), from, to)?
+        } else {
+            0
+        };
+        // Never moves back: after a clock step back, older rows keep merging as late ones.
+        let mark = self.mem.hours_until.map_or(to, |m| m.max(to));
+        if self.mem.hours_until != Some(mark) {
+            write_mark(tx, HOURS_MARK, mark)?;
         }
-        let rows = rollup::build_hours(tx, self.mem.series.ids(), from, to)?;
-        write_mark(tx, HOURS_MARK, to)?;
-        Ok((rows, Some(to)))
+        Ok((rows, mark))
     }
 }
 
@@ -283,7 +292,7 @@ impl Store for SqliteStore {
             hour_rows_pruned: pruned.hour_rows,
         };
         sealed.apply(&mut self.mem);
-        self.mem.hours_until = hours_until;
+        self.mem.hours_until = Some(hours_until);
         Ok(report)
     }
 

@@ -80,7 +80,9 @@ impl Acc {
 pub(crate) enum Age {
     /// Samples after the stored ones: take its `last`.
     Newer,
-    /// A late sample: keep the stored `last`.
+    /// A sample that arrived after its minute closed (a clock step back, a slow source): keep
+    /// the stored `last`. Rows keep no timestamp of their last sample, and the stored samples are
+    /// the likelier newer ones; count, sum, min and max are exact either way.
     Older,
 }
 

@@ -1,12 +1,13 @@
 //! A synthetic netdev-like timeline for store tests: timestamps are generated, never read from a clock.
 
+// Shared by several test crates; each uses only part of it.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bandwatch_core::{Frame, SampleKind, Seconds, SeriesKey, Timestamp};
-use bandwatch_store::{RollupPoint, MINUTE_MS};
+use bandwatch_store::RollupPoint;
 
 /// 2026-01-01T00:00:00Z, aligned to the hour.
 pub const T0: i64 = 1_767_225_600_000;
@@ -108,5 +109,3 @@ pub fn oracles(n: i64, step_ms: i64, width_ms: i64) -> [Oracle; 3] {
     }
     out
 }
-
-pub const MINUTE: i64 = MINUTE_MS;

@@ -58,7 +58,8 @@ fn prepare(
         },
         ..SqliteOptions::default()
     };
-    let store = SqliteStore::open(&config.store.path, opts).map_err(|e| BadInput(e.to_string()))?;
+    let store = SqliteStore::open(&config.store.path, opts)
+        .map_err(|e| BadInput(format!("key 'store.path': {e}")))?;
     let (handle, join) = StoreWriter::spawn(
         Box::new(store),
         WriterConfig {
@@ -99,11 +100,9 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result
             _ = ticker.tick() => {}
         }
         tick(&mut source, &mut sinks, &mut report, &shutdown);
-        if config
-            .monitor
-            .duration
-            .is_some_and(|d| clock.monotonic() - started + Duration::from_millis(1) >= d)
-        {
+        if config.monitor.duration.is_some_and(|d| {
+            clock.monotonic().saturating_sub(started) + Duration::from_millis(1) >= d
+        }) {
             tracing::info!("configured duration reached");
             break;
         }

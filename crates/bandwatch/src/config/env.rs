@@ -103,7 +103,7 @@ pub fn layer(env: &EnvVars) -> Result<RawConfig, ConfigError> {
     })
 }
 
-fn raw<'a>(env: &'a EnvVars, key: Key) -> Option<(&'a str, &'a Origin)> {
+fn raw(env: &EnvVars, key: Key) -> Option<(&str, &Origin)> {
     env.get(key.env).filter(|(v, _)| !v.trim().is_empty())
 }
 

@@ -9,26 +9,24 @@ use super::origin::{Origin, Setting};
 pub fn layer(opts: &Options) -> RawConfig {
     let flag = |name: &'static str| Origin::Flag(name);
     let output = if opts.json {
-        set("json".to_string(), "--json")
+        Some(set("json".to_string(), "--json"))
     } else if opts.quiet {
-        set("quiet".to_string(), "--quiet")
+        Some(set("quiet".to_string(), "--quiet"))
     } else {
         None
     };
     RawConfig {
-        interval: opts.interval.and_then(|v| set(v, "--interval")),
-        duration: opts.duration.and_then(|v| set(v, "--duration")),
+        interval: opts.interval.map(|v| set(v, "--interval")),
+        duration: opts.duration.map(|v| set(v, "--duration")),
         interfaces: (!opts.interfaces.is_empty())
             .then(|| Setting::new(opts.interfaces.clone(), flag("--interface"))),
         exclude: (!opts.exclude.is_empty())
             .then(|| Setting::new(opts.exclude.clone(), flag("--exclude"))),
         loopback_in_total: None,
-        upload_mbps: opts
-            .upload_threshold
-            .and_then(|v| set(v, "--upload-threshold")),
+        upload_mbps: opts.upload_threshold.map(|v| set(v, "--upload-threshold")),
         download_mbps: opts
             .download_threshold
-            .and_then(|v| set(v, "--download-threshold")),
+            .map(|v| set(v, "--download-threshold")),
         output,
         db_path: opts.db.clone().map(|v| Setting::new(v, flag("--db"))),
         raw_retention: None,
@@ -54,6 +52,6 @@ pub fn layer(opts: &Options) -> RawConfig {
     }
 }
 
-fn set<T>(value: T, flag: &'static str) -> Option<Setting<T>> {
-    Some(Setting::new(value, Origin::Flag(flag)))
+fn set<T>(value: T, flag: &'static str) -> Setting<T> {
+    Setting::new(value, Origin::Flag(flag))
 }

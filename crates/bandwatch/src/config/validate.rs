@@ -49,10 +49,10 @@ type Origins = BTreeMap<&'static str, Origin>;
 pub fn validate(raw: RawConfig) -> Result<(Config, Origins), ConfigError> {
     let mut origins = Origins::new();
     let monitor = MonitorConfig {
-        interval: interval(required(raw.interval, keys::INTERVAL, &mut origins))?,
+        interval: interval(&required(raw.interval, keys::INTERVAL, &mut origins))?,
         duration: raw
             .duration
-            .map(|s| duration_secs(note(s, keys::DURATION, &mut origins)))
+            .map(|s| duration_secs(&note(s, keys::DURATION, &mut origins)))
             .transpose()?,
         interfaces: globs(
             required(raw.interfaces, keys::INTERFACES, &mut origins),
@@ -67,40 +67,40 @@ pub fn validate(raw: RawConfig) -> Result<(Config, Origins), ConfigError> {
     };
     let thresholds = Thresholds {
         upload_bps: mbps(
-            required(raw.upload_mbps, keys::UPLOAD, &mut origins),
+            &required(raw.upload_mbps, keys::UPLOAD, &mut origins),
             keys::UPLOAD,
         )? * 1e6,
         download_bps: mbps(
-            required(raw.download_mbps, keys::DOWNLOAD, &mut origins),
+            &required(raw.download_mbps, keys::DOWNLOAD, &mut origins),
             keys::DOWNLOAD,
         )? * 1e6,
     };
-    let output = output_mode(required(raw.output, keys::OUTPUT, &mut origins))?;
+    let output = output_mode(&required(raw.output, keys::OUTPUT, &mut origins))?;
     let store = StoreConfig {
         path: db_path(required(raw.db_path, keys::DB, &mut origins))?,
         raw_retention: span(
-            required(raw.raw_retention, keys::RAW_RETENTION, &mut origins),
+            &required(raw.raw_retention, keys::RAW_RETENTION, &mut origins),
             keys::RAW_RETENTION,
             60,
         )?,
         minute_retention: span(
-            required(raw.minute_retention, keys::MINUTE_RETENTION, &mut origins),
+            &required(raw.minute_retention, keys::MINUTE_RETENTION, &mut origins),
             keys::MINUTE_RETENTION,
             3600,
         )?,
         hour_retention: span(
-            required(raw.hour_retention, keys::HOUR_RETENTION, &mut origins),
+            &required(raw.hour_retention, keys::HOUR_RETENTION, &mut origins),
             keys::HOUR_RETENTION,
             86_400,
         )?,
-        flush_interval: flush(required(
+        flush_interval: flush(&required(
             raw.flush_interval,
             keys::FLUSH_INTERVAL,
             &mut origins,
         ))?,
     };
     let log = LogConfig {
-        level: log_level(required(raw.log_level, keys::LOG_LEVEL, &mut origins))?,
+        level: log_level(&required(raw.log_level, keys::LOG_LEVEL, &mut origins))?,
         file: raw
             .log_file
             .map(|s| note(s, keys::LOG_FILE, &mut origins).value),
@@ -144,10 +144,10 @@ fn required<T>(s: Option<Setting<T>>, key: Key, origins: &mut Origins) -> Settin
     }
 }
 
-fn interval(s: Setting<f64>) -> Result<Duration, ConfigError> {
+fn interval(s: &Setting<f64>) -> Result<Duration, ConfigError> {
     let v = s.value;
     // A little slack so that 0.1 written in decimal is accepted.
-    if !v.is_finite() || v < MIN_INTERVAL - 1e-9 || v > MAX_INTERVAL {
+    if !v.is_finite() || !(MIN_INTERVAL - 1e-9..=MAX_INTERVAL).contains(&v) {
         return Err(ConfigError::invalid(
             keys::INTERVAL.file,
             &s.origin,
@@ -158,7 +158,7 @@ fn interval(s: Setting<f64>) -> Result<Duration, ConfigError> {
     Ok(Duration::from_secs_f64(v))
 }
 
-fn duration_secs(s: Setting<f64>) -> Result<Duration, ConfigError> {
+fn duration_secs(s: &Setting<f64>) -> Result<Duration, ConfigError> {
     let v = s.value;
     if !v.is_finite() || v <= 0.0 {
         return Err(ConfigError::invalid(
@@ -171,7 +171,7 @@ fn duration_secs(s: Setting<f64>) -> Result<Duration, ConfigError> {
     Ok(Duration::from_secs_f64(v))
 }
 
-fn mbps(s: Setting<f64>, key: Key) -> Result<f64, ConfigError> {
+fn mbps(s: &Setting<f64>, key: Key) -> Result<f64, ConfigError> {
     let v = s.value;
     if !v.is_finite() || v <= 0.0 {
         return Err(ConfigError::invalid(
@@ -208,7 +208,7 @@ fn globs(s: Setting<Vec<String>>, key: Key) -> Result<Vec<String>, ConfigError> 
     Ok(s.value)
 }
 
-fn output_mode(s: Setting<String>) -> Result<OutputMode, ConfigError> {
+fn output_mode(s: &Setting<String>) -> Result<OutputMode, ConfigError> {
     match s.value.to_ascii_lowercase().as_str() {
         "console" => Ok(OutputMode::Console),
         "json" => Ok(OutputMode::Json),
@@ -234,7 +234,7 @@ fn db_path(s: Setting<PathBuf>) -> Result<PathBuf, ConfigError> {
     Ok(s.value)
 }
 
-fn span(s: Setting<String>, key: Key, min_secs: u64) -> Result<Duration, ConfigError> {
+fn span(s: &Setting<String>, key: Key, min_secs: u64) -> Result<Duration, ConfigError> {
     let parsed = humantime::parse_duration(s.value.trim()).map_err(|e| {
         ConfigError::invalid(
             key.file,
@@ -257,7 +257,7 @@ fn span(s: Setting<String>, key: Key, min_secs: u64) -> Result<Duration, ConfigE
     Ok(parsed)
 }
 
-fn flush(s: Setting<String>) -> Result<Duration, ConfigError> {
+fn flush(s: &Setting<String>) -> Result<Duration, ConfigError> {
     let key = keys::FLUSH_INTERVAL;
     let parsed = humantime::parse_duration(s.value.trim()).map_err(|e| {
         ConfigError::invalid(
@@ -278,7 +278,7 @@ fn flush(s: Setting<String>) -> Result<Duration, ConfigError> {
     Ok(parsed)
 }
 
-fn log_level(s: Setting<String>) -> Result<String, ConfigError> {
+fn log_level(s: &Setting<String>) -> Result<String, ConfigError> {
     let level = s.value.trim().to_ascii_lowercase();
     if ["error", "warn", "info", "debug", "trace"].contains(&level.as_str()) {
         Ok(level)

@@ -75,12 +75,12 @@ impl NetnsPair {
             "address",
             "02:00:00:00:00:0b",
         ]);
-        pair.configure(&pair.a, VETH_A, &pair.ip_a, &pair.ip_b, "02:00:00:00:00:0b");
-        pair.configure(&pair.b, VETH_B, &pair.ip_b, &pair.ip_a, "02:00:00:00:00:0a");
+        Self::configure(&pair.a, VETH_A, &pair.ip_a, &pair.ip_b, "02:00:00:00:00:0b");
+        Self::configure(&pair.b, VETH_B, &pair.ip_b, &pair.ip_a, "02:00:00:00:00:0a");
         pair
     }
 
-    fn configure(&self, ns: &str, dev: &str, ip: &str, peer_ip: &str, peer_mac: &str) {
+    fn configure(ns: &str, dev: &str, ip: &str, peer_ip: &str, peer_mac: &str) {
         sh(&[
             "ip",
             "-n",

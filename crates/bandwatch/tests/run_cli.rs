@@ -1,0 +1,361 @@
+//! `bandwatch run` as a process, against a fixture /proc and /sys tree that a thread in the
+//! test updates like a kernel would: JSON contract, exact totals, threshold warnings,
+//! clean shutdown on SIGTERM, the log file, and a locked database that must not stop
+//! sampling.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use bandwatch_core::{SeriesKey, Timestamp};
+use bandwatch_store::{SqliteOptions, SqliteStore, Store};
+use serde_json::Value;
+use support::{bandwatch, LineChild};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// A fake kernel: `<root>/proc/net/dev` with `eth0` whose rx counter grows by `step` bytes
+/// every 20 ms, and a matching `<root>/sys/class/net`.
+struct FakeKernel {
+    root: tempfile::TempDir,
+    rx: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+fn dev_text(rx: u64, tx: u64) -> String {
+    format!(
+        "Inter-|   Receive                                                |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n    lo:  1000  10 0 0 0 0 0 0  1000  10 0 0 0 0 0 0\n  eth0: {rx} {} 0 0 0 0 0 0 {tx} {} 0 0 0 0 0 0\n",
+        rx / 1000,
+        tx / 1000
+    )
+}
+
+fn write_atomic(path: &Path, text: &str) {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).expect("write");
+    std::fs::rename(&tmp, path).expect("rename");
+}
+
+impl FakeKernel {
+    fn start(bytes_per_step: u64) -> Self {
+        let root = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(root.path().join("proc/net")).expect("mkdir");
+        for (iface, flags) in [("lo", "0x9"), ("eth0", "0x1003")] {
+            let dir = root.path().join("sys/class/net").join(iface);
+            std::fs::create_dir_all(&dir).expect("mkdir");
+            std::fs::write(
+                dir.join("operstate"),
+                if iface == "lo" { "unknown\n" } else { "up\n" },
+            )
+            .expect("write");
+            std::fs::write(dir.join("carrier"), "1\n").expect("write");
+            std::fs::write(dir.join("flags"), format!("{flags}\n")).expect("write");
+        }
+        let dev = root.path().join("proc/net/dev");
+        write_atomic(&dev, &dev_text(5_000_000, 7_000));
+        let rx = Arc::new(AtomicU64::new(5_000_000));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (counter, halt) = (Arc::clone(&rx), Arc::clone(&stop));
+            std::thread::spawn(move || {
+                while !halt.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(20));
+                    let now = counter.fetch_add(bytes_per_step, Ordering::SeqCst) + bytes_per_step;
+                    write_atomic(&dev, &dev_text(now, 7_000));
+                }
+            })
+        };
+        Self {
+            root,
+            rx,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn proc_root(&self) -> PathBuf {
+        self.root.path().join("proc")
+    }
+
+    fn sys_root(&self) -> PathBuf {
+        self.root.path().join("sys")
+    }
+
+    /// Stops the traffic and returns the final rx counter.
+    fn halt(&mut self) -> u64 {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            t.join().expect("kernel thread");
+        }
+        self.rx.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for FakeKernel {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
+
+fn spawn_run(dir: &Path, kernel: &FakeKernel, extra: &[&str]) -> LineChild {
+    let mut cmd = bandwatch(dir);
+    cmd.arg("run")
+        .arg("--proc-root")
+        .arg(kernel.proc_root())
+        .arg("--sys-root")
+        .arg(kernel.sys_root())
+        .args(extra);
+    LineChild::spawn(cmd)
+}
+
+/// Asserts that the pieces occur in `text` in this order.
+fn assert_in_order(text: &str, pieces: &[&str]) {
+    let mut at = 0;
+    for p in pieces {
+        let found = text[at..]
+            .find(p)
+            .unwrap_or_else(|| panic!("{p} missing or out of order in {text}"));
+        at += found + p.len();
+    }
+}
+
+fn eth0_rx(line: &str) -> u64 {
+    let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+    v["interfaces"]["eth0"]["rx_bytes"]
+        .as_u64()
+        .expect("rx_bytes")
+}
+
+#[test]
+fn json_ticks_follow_the_contract_and_sum_exactly() {
+    let mut kernel = FakeKernel::start(10_000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bw = spawn_run(
+        dir.path(),
+        &kernel,
+        &["--json", "--interval", "0.1", "--db", "h.db"],
+    );
+    let mut lines = vec![bw.next_line(WAIT)];
+    let first: Value = serde_json::from_str(&lines[0]).expect("json");
+    assert_in_order(
+        &lines[0],
+        &[
+            "{\"ts\":",
+            ",\"interval_s\":",
+            ",\"interfaces\":{",
+            "\"eth0\":{",
+            "},\"total\":{\"rx_bytes\":",
+        ],
+    );
+    let fields = [
+        "rx_bytes",
+        "tx_bytes",
+        "rx_packets",
+        "tx_packets",
+        "rx_errors",
+        "tx_errors",
+        "rx_drops",
+        "tx_drops",
+        "rx_bps",
+        "tx_bps",
+    ];
+    let total = first["total"].as_object().expect("total");
+    assert_eq!(total.len(), fields.len());
+    let quoted: Vec<String> = fields.iter().map(|f| format!("\"{f}\":")).collect();
+    assert_in_order(
+        &lines[0],
+        &quoted.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert!(first["ts"].as_str().expect("ts").ends_with('Z'));
+    for _ in 0..5 {
+        lines.push(bw.next_line(WAIT));
+    }
+    let final_rx = kernel.halt();
+    // Two more ticks so the final counter value has surely been sampled.
+    lines.push(bw.next_line(WAIT));
+    lines.push(bw.next_line(WAIT));
+    let (status, rest, stderr) = bw.terminate();
+    assert!(status.success(), "{stderr}");
+    lines.extend(rest);
+    let sum: u64 = lines.iter().map(|l| eth0_rx(l)).sum();
+    // The baseline was taken at some counter value between 5,000,000 and the first tick.
+    let baseline = final_rx - sum;
+    assert!(
+        (5_000_000..=final_rx).contains(&baseline),
+        "sum {sum} of deltas is inconsistent with the counter {final_rx}"
+    );
+    assert_eq!(
+        (final_rx - baseline) % 10_000,
+        0,
+        "deltas are whole steps of the fake kernel"
+    );
+    let total: u64 = lines
+        .iter()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).expect("json")["total"]["rx_bytes"]
+                .as_u64()
+                .expect("n")
+        })
+        .sum();
+    assert_eq!(total, sum, "loopback stays out of the total");
+}
+
+#[test]
+fn sigterm_stops_cleanly_and_flushes_the_store() {
+    let kernel = FakeKernel::start(1000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bw = spawn_run(
+        dir.path(),
+        &kernel,
+        &[
+            "--quiet",
+            "--interval",
+            "0.1",
+            "--db",
+            "h.db",
+            "--log-file",
+            "logs/bw.log",
+        ],
+    );
+    bw.wait_stderr("bandwatch started", WAIT);
+    std::thread::sleep(Duration::from_millis(500));
+    let (status, stdout, stderr) = bw.terminate();
+    assert!(status.success(), "exit {status}: {stderr}");
+    assert!(
+        stdout.is_empty(),
+        "--quiet prints nothing per tick: {stdout:?}"
+    );
+    assert!(stderr.contains("terminated (SIGTERM)"), "{stderr}");
+    assert!(stderr.contains("bandwatch stopped"), "{stderr}");
+    let logs: Vec<_> = std::fs::read_dir(dir.path().join("logs"))
+        .expect("log dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(logs.len(), 1, "one daily log file: {logs:?}");
+    let name = logs[0]
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    assert!(
+        name.starts_with("bw.log."),
+        "rotated daily as bw.log.YYYY-MM-DD: {name}"
+    );
+    let log = std::fs::read_to_string(&logs[0]).expect("read log");
+    assert!(
+        log.contains("bandwatch started") && log.contains("bandwatch stopped"),
+        "{log}"
+    );
+    let store =
+        SqliteStore::open(&dir.path().join("h.db"), SqliteOptions::default()).expect("open store");
+    let key = SeriesKey::with_label("net_rx_bytes", "iface", "eth0");
+    let points = store
+        .query_raw(&key, Timestamp(0), Timestamp(i64::MAX))
+        .expect("query");
+    assert!(!points.is_empty(), "samples reached the store before exit");
+}
+
+#[test]
+fn crossing_a_threshold_logs_a_warning_with_interface_direction_value_and_limit() {
+    // 100 kB every 20 ms = 40 Mbit/s, above a 10 Mbit/s download limit.
+    let kernel = FakeKernel::start(100_000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bw = spawn_run(
+        dir.path(),
+        &kernel,
+        &[
+            "--quiet",
+            "--interval",
+            "0.2",
+            "--db",
+            "h.db",
+            "--download-threshold",
+            "10",
+        ],
+    );
+    bw.wait_stderr("above the limit", WAIT);
+    let (status, _, stderr) = bw.terminate();
+    assert!(status.success(), "{stderr}");
+}
+
+#[test]
+fn duration_stops_the_run_by_itself() {
+    let kernel = FakeKernel::start(1000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cmd = bandwatch(dir.path());
+    cmd.args([
+        "run",
+        "--json",
+        "--interval",
+        "0.1",
+        "--duration",
+        "1",
+        "--db",
+        "h.db",
+    ])
+    .arg("--proc-root")
+    .arg(kernel.proc_root())
+    .arg("--sys-root")
+    .arg(kernel.sys_root());
+    let out = cmd.output().expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = String::from_utf8_lossy(&out.stdout).lines().count();
+    // 1 s at 0.1 s: about ten ticks, the first of which is the silent baseline.
+    assert!((5..=11).contains(&lines), "{lines} lines");
+}
+
+#[test]
+fn a_locked_database_does_not_stop_sampling_and_nothing_is_lost() {
+    let kernel = FakeKernel::start(1000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("h.db");
+    let bw = spawn_run(
+        dir.path(),
+        &kernel,
+        &["--json", "--interval", "0.1", "--db", "h.db"],
+    );
+    let mut lines = vec![bw.next_line(WAIT)];
+    let conn = rusqlite::Connection::open(&db).expect("open");
+    conn.execute_batch("BEGIN EXCLUSIVE").expect("lock");
+    // While the lock is held, ticks keep coming.
+    for _ in 0..15 {
+        lines.push(bw.next_line(WAIT));
+    }
+    conn.execute_batch("COMMIT").expect("unlock");
+    drop(conn);
+    for _ in 0..5 {
+        lines.push(bw.next_line(WAIT));
+    }
+    let (status, rest, stderr) = bw.terminate();
+    assert!(status.success(), "{stderr}");
+    lines.extend(rest);
+    assert!(
+        stderr.to_lowercase().contains("lock"),
+        "the log says the database was locked: {stderr}"
+    );
+    let store = SqliteStore::open(&db, SqliteOptions::default()).expect("open store");
+    let key = SeriesKey::with_label("net_rx_bytes", "iface", "eth0");
+    let points = store
+        .query_raw(&key, Timestamp(0), Timestamp(i64::MAX))
+        .expect("query");
+    assert_eq!(
+        points.len(),
+        lines.len(),
+        "every printed tick was stored once"
+    );
+    let stored: f64 = points.iter().map(|(_, v)| v).sum();
+    let printed: u64 = lines.iter().map(|l| eth0_rx(l)).sum();
+    assert!(
+        (stored - printed as f64).abs() < 0.5,
+        "stored {stored} vs printed {printed}"
+    );
+}
