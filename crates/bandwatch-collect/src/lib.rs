@@ -12,7 +12,7 @@ pub mod netdev;
 
 pub use bandwatch_core::Frame;
 pub use error::{CollectError, Result};
-pub use fs::{FakeFs, FileSystem, RealFs};
+pub use fs::{FakeFs, FileSystem, KeptOpenFs, RealFs};
 pub use netdev::{InterfaceFilter, NetdevConfig, NetdevSource};
 
 /// Something the agent asks for one [`Frame`] per tick.

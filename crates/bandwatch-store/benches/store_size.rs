@@ -1,6 +1,8 @@
-//! Bytes on disk per raw sample: 24 h at 1 s of 5 interfaces × 12 stored series with
-//! realistic traffic (a noisy daily pattern of byte deltas, mostly-zero error counters,
-//! constant gauges), plus rates (rollups only) and each frame's elapsed time.
+//! Bytes on disk: 24 h at 1 s of 5 interfaces × 12 stored series with realistic traffic (a
+//! noisy daily pattern of byte deltas, mostly-zero error counters, constant gauges), plus rates
+//! (rollups only) and each frame's elapsed time. Reports bytes per raw sample, per live and per
+//! sealed minute row, and projects the whole file at the default retentions from those rates
+//! (24 h seals 18 h of minutes and keeps 6 h live, enough to measure both kinds of row).
 //!
 //! Run with `cargo bench -p bandwatch-store --bench store_size`.
 
@@ -9,7 +11,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bandwatch_core::{Frame, SampleKind, Seconds, SeriesKey, Timestamp};
-use bandwatch_store::{SqliteOptions, SqliteStore, Store, StoreStats};
+use bandwatch_store::{Retention, SqliteOptions, SqliteStore, Store, StoreStats};
 
 const T0: i64 = 1_767_225_600_000;
 const DAY_S: i64 = 86_400;
@@ -152,15 +154,13 @@ fn simulate(store: &mut SqliteStore) -> i64 {
     prev_ts
 }
 
-/// Compressed payload per sample by metric, read from the file.
-fn per_metric(path: &std::path::Path) -> Vec<(String, u64, u64)> {
-    let conn = rusqlite::Connection::open(path).expect("reopen");
-    let mut stmt = conn
-        .prepare(
-            "SELECT s.metric, SUM(c.n), SUM(length(c.data)) FROM chunks c JOIN series s ON s.id = c.series_id
-             GROUP BY s.metric ORDER BY s.metric",
-        )
-        .expect("prepare");
+/// Compressed payload per row by metric for one blob table, read from the file.
+fn per_metric(conn: &rusqlite::Connection, table: &str) -> Vec<(String, u64, u64)> {
+    let sql = format!(
+        "SELECT s.metric, SUM(c.n), SUM(length(c.data)) FROM {table} c JOIN series s ON s.id = c.series_id
+         GROUP BY s.metric ORDER BY s.metric"
+    );
+    let mut stmt = conn.prepare(&sql).expect("prepare");
     stmt.query_map([], |r| {
         Ok((
             r.get(0)?,
@@ -173,11 +173,14 @@ fn per_metric(path: &std::path::Path) -> Vec<(String, u64, u64)> {
     .expect("rows")
 }
 
-fn print_report(stats: &StoreStats, metrics: &[(String, u64, u64)], secs: f64) {
-    println!("24 h at 1 s, 5 interfaces x 12 stored series + elapsed (simulated in {secs:.1} s)");
+fn print_metrics(title: &str, unit: &str, metrics: &[(String, u64, u64)]) {
+    println!("{title}");
     println!(
         "{:<34} {:>12} {:>12} {:>10}",
-        "metric", "samples", "payload B", "B/sample"
+        "metric",
+        format!("{unit}s"),
+        "payload B",
+        format!("B/{unit}")
     );
     for (metric, n, bytes) in metrics {
         println!(
@@ -186,20 +189,98 @@ fn print_report(stats: &StoreStats, metrics: &[(String, u64, u64)], secs: f64) {
         );
     }
     println!();
-    println!("raw samples kept           {:>12}", stats.raw_samples);
-    println!(
-        "raw tier bytes (pages)     {:>12}  {:.3} B/sample",
-        stats.raw_bytes,
-        stats.raw_bytes_per_sample()
+}
+
+/// Page bytes and rows of each part of the file.
+#[derive(Debug, Default)]
+struct Parts {
+    raw_bytes: u64,
+    raw_samples: u64,
+    live_bytes: u64,
+    live_rows: u64,
+    sealed_bytes: u64,
+    sealed_rows: u64,
+    hour_bytes: u64,
+    hour_rows: u64,
+    file_bytes: u64,
+}
+
+fn parts(conn: &rusqlite::Connection, stats: &StoreStats) -> Parts {
+    let get = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).expect(sql) as u64;
+    let pages = |names: &str| {
+        get(&format!(
+            "SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name IN ({names})"
+        ))
+    };
+    Parts {
+        raw_bytes: stats.raw_bytes,
+        raw_samples: stats.raw_samples,
+        live_bytes: pages("'rollup_1m'"),
+        live_rows: get("SELECT COUNT(*) FROM rollup_1m"),
+        sealed_bytes: pages("'rollup_1m_blocks', 'rollup_1m_blocks_by_series'"),
+        sealed_rows: get("SELECT COALESCE(SUM(n), 0) FROM rollup_1m_blocks"),
+        hour_bytes: pages("'rollup_1h'"),
+        hour_rows: stats.hour_rows,
+        file_bytes: stats.file_bytes,
+    }
+}
+
+fn per(bytes: u64, n: u64) -> f64 {
+    if n == 0 {
+        0.0
+    } else {
+        bytes as f64 / n as f64
+    }
+}
+
+fn print_parts(p: &Parts) {
+    let line = |what: &str, bytes: u64, n: u64, unit: &str| {
+        println!(
+            "{what:<27}{bytes:>12}  {n:>9} {unit:<12} {:>8.3} B each",
+            per(bytes, n)
+        );
+    };
+    line("raw tier (pages)", p.raw_bytes, p.raw_samples, "samples");
+    line(
+        "minute rows, live (pages)",
+        p.live_bytes,
+        p.live_rows,
+        "rows",
     );
+    line("minute rows, sealed", p.sealed_bytes, p.sealed_rows, "rows");
+    line("hour rows (pages)", p.hour_bytes, p.hour_rows, "rows");
+    println!("whole file                 {:>12}", p.file_bytes);
+    println!();
+}
+
+/// Whole-file size at the default retentions for this workload, from the measured rates.
+fn print_projection(p: &Parts, raw_per_s: f64, series: u64) {
+    let r = Retention::default();
+    let series = series as f64;
+    let raw = r.raw.as_secs_f64() * raw_per_s * per(p.raw_bytes, p.raw_samples);
+    let minute_rows = series * r.minute.as_secs_f64() / 60.0;
+    // Live rows: at most 9 h (3 h kept live plus one 6-hour block not yet sealed).
+    let live_rows = series * 9.0 * 60.0;
+    let live = per(p.live_bytes, p.live_rows);
+    let before = minute_rows * live;
+    let after = live_rows * live + (minute_rows - live_rows) * per(p.sealed_bytes, p.sealed_rows);
+    // Hour rows have the minute rows' layout; 24 h gives too few for a stable page count.
+    let hours = series * r.hour.as_secs_f64() / 3600.0 * live;
+    let mb = |b: f64| b / 1e6;
     println!(
-        "rollup bytes (pages)       {:>12}  ({} minute rows, {} hour rows)",
-        stats.rollup_bytes, stats.minute_rows, stats.hour_rows
+        "projected at default retention (raw 48 h, minutes 30 d, hours 2 y), {series} series:"
     );
+    println!("  raw tier                  {:>10.1} MB", mb(raw));
     println!(
-        "whole file                 {:>12}  {:.3} B/sample",
-        stats.file_bytes,
-        stats.file_bytes_per_sample()
+        "  minute rollups            {:>10.1} MB before (all rows live), {:.1} MB after (sealed)",
+        mb(before),
+        mb(after)
+    );
+    println!("  hour rollups (unchanged)  {:>10.1} MB", mb(hours));
+    println!(
+        "  whole file                {:>10.1} MB before, {:.1} MB after",
+        mb(raw + before + hours),
+        mb(raw + after + hours)
     );
 }
 
@@ -215,7 +296,18 @@ fn main() {
     let secs = start.elapsed().as_secs_f64();
     let stats = store.stats().expect("stats");
     drop(store);
-    print_report(&stats, &per_metric(&path), secs);
+    let conn = rusqlite::Connection::open(&path).expect("reopen");
+    println!("24 h at 1 s, 5 interfaces x 12 stored series + elapsed (simulated in {secs:.1} s)");
+    print_metrics("raw chunks", "sample", &per_metric(&conn, "chunks"));
+    print_metrics(
+        "sealed minute blocks",
+        "row",
+        &per_metric(&conn, "rollup_1m_blocks"),
+    );
+    let p = parts(&conn, &stats);
+    print_parts(&p);
+    let raw_per_s = stats.raw_samples as f64 / DAY_S as f64;
+    print_projection(&p, raw_per_s, stats.series);
     let on_disk = std::fs::metadata(&path).map_or(0, |m| m.len());
     println!("file on disk after checkpoint {on_disk:>9}");
 }

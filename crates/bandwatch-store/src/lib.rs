@@ -28,7 +28,7 @@ pub trait Store: Send {
     /// Seals what is open (partial rollup buckets, the head) so nothing is lost at shutdown.
     fn flush(&mut self) -> Result<()>;
 
-    /// Upkeep at data time `now`: seals full chunks, builds hour rollups, prunes by retention.
+    /// Upkeep at data time `now`: seals full chunks, builds hour rollups, compacts old minute rollups, prunes.
     fn maintain(&mut self, now: Timestamp) -> Result<MaintenanceReport>;
 
     /// Every series the store knows, sorted.

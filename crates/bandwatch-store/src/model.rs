@@ -92,7 +92,11 @@ pub struct MaintenanceReport {
     pub hour_rows_built: u64,
     /// Chunks removed by retention.
     pub chunks_pruned: u64,
-    /// Minute rollup rows removed by retention.
+    /// Minute rows moved from the live table into sealed blocks.
+    pub minute_rows_sealed: u64,
+    /// Sealed minute blocks written (new, or rewritten to take in late rows).
+    pub minute_blocks_sealed: u64,
+    /// Minute rollup rows removed by retention (live rows and rows of whole sealed blocks).
     pub minute_rows_pruned: u64,
     /// Hour rollup rows removed by retention.
     pub hour_rows_pruned: u64,
@@ -107,11 +111,11 @@ pub struct StoreStats {
     pub series: u64,
     /// Bytes of database pages used by the raw tier (chunks, their index and the head).
     pub raw_bytes: u64,
-    /// Minute rollup rows.
+    /// Minute rollup rows (live rows and rows in sealed blocks).
     pub minute_rows: u64,
     /// Hour rollup rows.
     pub hour_rows: u64,
-    /// Bytes of database pages used by the rollup tables.
+    /// Bytes of database pages used by the rollup tables (sealed minute blocks included).
     pub rollup_bytes: u64,
     /// Size of the main database (pages × page size; the file's size after a checkpoint).
     pub file_bytes: u64,

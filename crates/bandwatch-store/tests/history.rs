@@ -52,6 +52,8 @@ fn add(total: &mut MaintenanceReport, r: MaintenanceReport) {
     total.points_sealed += r.points_sealed;
     total.hour_rows_built += r.hour_rows_built;
     total.chunks_pruned += r.chunks_pruned;
+    total.minute_rows_sealed += r.minute_rows_sealed;
+    total.minute_blocks_sealed += r.minute_blocks_sealed;
     total.minute_rows_pruned += r.minute_rows_pruned;
     total.hour_rows_pruned += r.hour_rows_pruned;
 }
@@ -201,4 +203,174 @@ fn rollups_and_chunks_past_their_retention_are_pruned() {
     let raw = store.query_raw(&key, all.0, all.1).unwrap();
     assert_eq!(raw[0].0, Timestamp(end - HOUR_MS));
     assert_eq!(raw.len(), 361);
+}
+
+/// Runs 48 h of 10-second ticks into a file store with upkeep every minute.
+fn two_days_at_ten_seconds(opts: SqliteOptions) -> (tempfile::TempDir, SqliteStore, i64, i64) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut store = SqliteStore::open(&dir.path().join("h.db"), opts).expect("open");
+    let n = 48 * 360;
+    let (end, report) = run_timeline(&mut store, n, 10_000, 6, 60_000);
+    assert!(report.minute_rows_sealed > 0, "{report:?}");
+    (dir, store, n, end)
+}
+
+fn db(dir: &tempfile::TempDir) -> rusqlite::Connection {
+    rusqlite::Connection::open(dir.path().join("h.db")).expect("open for inspection")
+}
+
+fn sql_i64(conn: &rusqlite::Connection, sql: &str) -> i64 {
+    conn.query_row(sql, [], |r| r.get(0)).expect(sql)
+}
+
+#[test]
+fn sealed_and_live_minutes_give_the_unsealed_answer_for_any_range() {
+    let (dir, store, n, end) = two_days_at_ten_seconds(SqliteOptions::default());
+    // Everything but the last 3 to 9 hours is sealed into 6-hour blocks.
+    let conn = db(&dir);
+    let oldest_live = sql_i64(&conn, "SELECT MIN(bucket) FROM rollup_1m");
+    assert!((end - 9 * HOUR_MS..=end - 3 * HOUR_MS).contains(&oldest_live));
+    let sealed_until = sql_i64(&conn, "SELECT MAX(end_ts) FROM rollup_1m_blocks") + MINUTE_MS;
+    assert_eq!(sealed_until, oldest_live, "no gap, no overlap");
+    assert_eq!(
+        sql_i64(&conn, "SELECT MIN(start_ts) FROM rollup_1m_blocks"),
+        T0
+    );
+
+    let keys = [delta_key(), rate_key(), gauge_key()];
+    let block = 6 * HOUR_MS;
+    let ranges = [
+        (T0, end + 1),
+        (T0 + block - MINUTE_MS, T0 + block + MINUTE_MS),
+        (T0 + 5 * HOUR_MS + 30_000, T0 + 13 * HOUR_MS + 1),
+        (oldest_live - 2 * HOUR_MS, oldest_live + HOUR_MS),
+        (T0 - HOUR_MS, T0 + 1),
+    ];
+    for (key, oracle) in keys.iter().zip(&oracles(n, 10_000, MINUTE_MS)) {
+        for (from, to) in ranges {
+            let got = store
+                .query_rollup(Tier::Minute, key, Timestamp(from), Timestamp(to))
+                .unwrap();
+            oracle.check(&format!("{key} [{from}, {to})"), &got, from, to);
+        }
+    }
+    let total: f64 = (0..n).map(common::delta_at).sum();
+    let all = store
+        .query_rollup(
+            Tier::Minute,
+            &delta_key(),
+            Timestamp(0),
+            Timestamp(i64::MAX),
+        )
+        .unwrap();
+    assert_eq!(all.iter().map(|p| p.sum).sum::<f64>(), total);
+    let minutes = oracles(n, 10_000, MINUTE_MS)[0].buckets.len();
+    assert_eq!(
+        store.stats().unwrap().minute_rows as usize,
+        4 * (minutes - 1)
+    );
+}
+
+#[test]
+fn sealed_blocks_are_pruned_whole_and_expired_minutes_are_hidden() {
+    let opts = SqliteOptions {
+        retention: Retention {
+            raw: Duration::from_secs(3600),
+            minute: Duration::from_secs(11 * 3600),
+            hour: Duration::from_secs(24 * 3600),
+        },
+        chunk_span: Duration::from_secs(600),
+    };
+    let (dir, store, n, end) = two_days_at_ten_seconds(opts);
+    let first_kept = end - 11 * HOUR_MS;
+    let conn = db(&dir);
+    // The block [36 h, 42 h) is partly past retention and kept; older ones are gone.
+    assert_eq!(
+        sql_i64(&conn, "SELECT MIN(start_ts) FROM rollup_1m_blocks"),
+        T0 + 36 * HOUR_MS
+    );
+    assert!(first_kept > T0 + 36 * HOUR_MS);
+    let oracle = &oracles(n, 10_000, MINUTE_MS)[0];
+    let check = |store: &SqliteStore| {
+        let got = store
+            .query_rollup(
+                Tier::Minute,
+                &delta_key(),
+                Timestamp(0),
+                Timestamp(i64::MAX),
+            )
+            .unwrap();
+        assert_eq!(got[0].bucket, Timestamp(first_kept));
+        oracle.check("minute", &got, first_kept, end + 1);
+    };
+    check(&store);
+    drop(store);
+    // The boundary is kept across a restart, before any upkeep.
+    let store = SqliteStore::open(&dir.path().join("h.db"), opts).unwrap();
+    check(&store);
+}
+
+#[test]
+fn a_late_sample_for_a_sealed_minute_is_merged_exactly_then_resealed() {
+    let (dir, mut store, n, end) = two_days_at_ten_seconds(SqliteOptions::default());
+    let mut late = bandwatch_core::Frame::new(
+        "replay",
+        Timestamp(T0 + 30_000),
+        bandwatch_core::Seconds(10.0),
+    );
+    late.push(delta_key(), 20_000.0, bandwatch_core::SampleKind::Delta);
+    store.write(&[late]).unwrap();
+
+    let [mut minutes, ..] = oracles(n, 10_000, MINUTE_MS);
+    let [mut hours, ..] = oracles(n, 10_000, HOUR_MS);
+    for o in [&mut minutes, &mut hours] {
+        let e = o.buckets.get_mut(&T0).unwrap();
+        // Taken as older than what the sealed minute holds: `last` stays.
+        *e = (e.0 + 1, e.1 + 20_000.0, e.2, 20_000.0, e.4);
+    }
+    let check = |store: &SqliteStore| {
+        let all = (Timestamp(0), Timestamp(i64::MAX));
+        let got = store
+            .query_rollup(Tier::Minute, &delta_key(), all.0, all.1)
+            .unwrap();
+        minutes.check("minute", &got, 0, i64::MAX);
+        let total: f64 = (0..n).map(common::delta_at).sum::<f64>() + 20_000.0;
+        assert_eq!(got.iter().map(|p| p.sum).sum::<f64>(), total);
+        let got = store
+            .query_rollup(Tier::Hour, &delta_key(), all.0, all.1)
+            .unwrap();
+        hours.check("hour", &got, 0, end);
+    };
+    check(&store);
+    assert_eq!(
+        sql_i64(
+            &db(&dir),
+            "SELECT COUNT(*) FROM rollup_1m WHERE bucket = 1767225600000"
+        ),
+        1,
+        "a live row beside the sealed minute until the next upkeep"
+    );
+
+    let report = store.maintain(Timestamp(end)).unwrap();
+    // The delta's first block is rewritten; the new "replay" elapsed series gets its own.
+    assert_eq!(
+        (report.minute_blocks_sealed, report.minute_rows_sealed),
+        (2, 2)
+    );
+    check(&store);
+    let conn = db(&dir);
+    assert_eq!(
+        sql_i64(
+            &conn,
+            "SELECT COUNT(*) FROM rollup_1m WHERE bucket < 1767247200000"
+        ),
+        0
+    );
+    assert_eq!(
+        sql_i64(
+            &conn,
+            "SELECT COUNT(*) FROM rollup_1m_blocks WHERE start_ts = 1767225600000"
+        ),
+        4 + 1
+    );
 }

@@ -313,3 +313,41 @@ fn set_mode(p: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).expect("chmod");
 }
+
+#[test]
+fn a_version_1_database_upgrades_and_seals_its_old_minute_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.db");
+    let mut store = open(&path);
+    write_ticks(&mut store, 0..7300);
+    store.maintain(Timestamp(T0 + 7_300_000)).unwrap(); // hours built, nothing sealed yet
+    drop(store);
+    // What version 1 left on disk: the same tables without the sealed minute blocks.
+    let c = rusqlite::Connection::open(&path).unwrap();
+    c.execute_batch("DROP TABLE rollup_1m_blocks; PRAGMA user_version = 1")
+        .unwrap();
+    drop(c);
+
+    let mut store = open(&path);
+    let version: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, LATEST_VERSION);
+    check_minutes(&store, 7300);
+    // Past the live window, upkeep seals the minute rows version 1 wrote.
+    write_ticks(&mut store, 7300..7400);
+    let report = store
+        .maintain(Timestamp(T0 + 6 * 3_600_000 + 3 * 3_600_000))
+        .unwrap();
+    // Minutes 0..=123 (samples at 1 s ..= 7400 s) of 4 series, all in the first 6-hour block.
+    assert_eq!(
+        (report.minute_rows_sealed, report.minute_blocks_sealed),
+        (4 * 124, 4),
+        "{report:?}"
+    );
+    check_minutes(&store, 7400);
+    drop(store);
+    let store = open(&path);
+    check_minutes(&store, 7400);
+}

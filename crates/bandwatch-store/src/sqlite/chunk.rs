@@ -17,27 +17,50 @@ const KIND_FLOAT: u8 = 2;
 /// Compresses parallel slices of timestamps (ms) and values.
 pub(crate) fn encode(ts: &[i64], values: &[f64]) -> Result<Vec<u8>, PcoError> {
     debug_assert_eq!(ts.len(), values.len());
-    let config = ChunkConfig::default();
-    let integral: Option<Vec<i64>> = values.iter().map(|v| exact_i64(*v)).collect();
-    let mut out = Vec::new();
-    out.push(if integral.is_some() {
-        KIND_INTEGRAL
-    } else {
-        KIND_FLOAT
-    });
+    let (kind, value_stream) = compress_values(values)?;
+    let mut out = vec![kind];
     put_u64(&mut out, ts.len() as u64);
     if ts.is_empty() {
         return Ok(out);
     }
-    let ts_stream = simple_compress(ts, &config)?;
+    let ts_stream = simple_compress(ts, &ChunkConfig::default())?;
     put_u64(&mut out, ts_stream.len() as u64);
     out.extend_from_slice(&ts_stream);
-    let value_stream = match integral {
+    out.extend_from_slice(&value_stream);
+    Ok(out)
+}
+
+/// Compresses values as integers when every one is exactly an integer, else as f64; returns
+/// the kind byte and the pco stream (empty for no values).
+pub(crate) fn compress_values(values: &[f64]) -> Result<(u8, Vec<u8>), PcoError> {
+    let config = ChunkConfig::default();
+    let integral: Option<Vec<i64>> = values.iter().map(|v| exact_i64(*v)).collect();
+    let kind = if integral.is_some() {
+        KIND_INTEGRAL
+    } else {
+        KIND_FLOAT
+    };
+    if values.is_empty() {
+        return Ok((kind, Vec::new()));
+    }
+    let stream = match integral {
         Some(ints) => simple_compress(&ints, &config)?,
         None => simple_compress(values, &config)?,
     };
-    out.extend_from_slice(&value_stream);
-    Ok(out)
+    Ok((kind, stream))
+}
+
+/// The inverse of [`compress_values`]; the error says what was malformed.
+pub(crate) fn decompress_values(kind: u8, stream: &[u8]) -> Result<Vec<f64>, String> {
+    match kind {
+        KIND_INTEGRAL => Ok(simple_decompress::<i64>(stream)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|v| v as f64)
+            .collect()),
+        KIND_FLOAT => simple_decompress(stream).map_err(|e| e.to_string()),
+        other => Err(format!("unknown value kind {other}")),
+    }
 }
 
 /// Decompresses a chunk into timestamps and values; the error says what was malformed.
@@ -56,16 +79,7 @@ pub(crate) fn decode(data: &[u8]) -> Result<(Vec<i64>, Vec<f64>), String> {
         .filter(|end| *end <= data.len())
         .ok_or("timestamp stream longer than the chunk")?;
     let ts: Vec<i64> = simple_decompress(&data[pos..ts_end]).map_err(|e| e.to_string())?;
-    let rest = &data[ts_end..];
-    let values: Vec<f64> = match kind {
-        KIND_INTEGRAL => simple_decompress::<i64>(rest)
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .map(|v| v as f64)
-            .collect(),
-        KIND_FLOAT => simple_decompress(rest).map_err(|e| e.to_string())?,
-        other => return Err(format!("unknown chunk kind {other}")),
-    };
+    let values = decompress_values(kind, &data[ts_end..])?;
     if ts.len() != n || values.len() != n {
         return Err(format!(
             "chunk says {n} points but holds {} timestamps and {} values",

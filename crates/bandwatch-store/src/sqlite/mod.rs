@@ -1,6 +1,7 @@
 //! The embedded store: one SQLite file with a write-ahead head, compressed raw chunks,
 //! minute and hour rollups, and retention.
 
+mod block;
 mod chunk;
 mod head;
 mod path;
@@ -96,6 +97,8 @@ struct Memory {
     minutes: Minutes,
     /// Hour rollups exist for every closed hour before this instant.
     hours_until: Option<i64>,
+    /// The last minute bucket retention removed; sealed minutes up to it are hidden.
+    minute_floor: Option<i64>,
 }
 
 impl Memory {
@@ -106,6 +109,7 @@ impl Memory {
         let mut mem = Self {
             series: SeriesRegistry::load(conn, path)?,
             hours_until: read_mark(conn, HOURS_MARK).map_err(err)?,
+            minute_floor: read_mark(conn, MINUTE_FLOOR_MARK).map_err(err)?,
             ..Self::default()
         };
         let mut stmt = conn
@@ -144,6 +148,8 @@ fn begin(conn: &Connection) -> rusqlite::Result<Transaction<'_>> {
 }
 
 const HOURS_MARK: &str = "hours_built_until";
+/// Persisted so a reopened store hides expired minutes of a partly expired block at once.
+const MINUTE_FLOOR_MARK: &str = "minutes_pruned_through";
 
 fn read_mark(conn: &Connection, key: &str) -> rusqlite::Result<Option<i64>> {
     conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
@@ -282,17 +288,27 @@ impl Store for SqliteStore {
         let (hour_rows_built, hours_until) = self.build_hours(&tx, cutoff).map_err(err)?;
         let cut = retention::Cutoffs::new(now, &self.opts.retention);
         let pruned = retention::prune(&tx, self.mem.series.ids(), cut).map_err(err)?;
+        let minute_floor = self
+            .mem
+            .minute_floor
+            .map_or(cut.minute_floor(), |f| f.max(cut.minute_floor()));
+        write_mark(&tx, MINUTE_FLOOR_MARK, minute_floor).map_err(err)?;
+        let horizon = block::horizon(now.0, hours_until);
+        let minutes = block::seal(&tx, &self.path, self.mem.series.ids(), horizon)?;
         tx.commit().map_err(err)?;
         let report = MaintenanceReport {
             chunks_sealed: sealed.chunks,
             points_sealed: sealed.points,
             hour_rows_built,
             chunks_pruned: pruned.chunks,
+            minute_rows_sealed: minutes.rows,
+            minute_blocks_sealed: minutes.blocks,
             minute_rows_pruned: pruned.minute_rows,
             hour_rows_pruned: pruned.hour_rows,
         };
         sealed.apply(&mut self.mem);
         self.mem.hours_until = Some(hours_until);
+        self.mem.minute_floor = Some(minute_floor);
         Ok(report)
     }
 
@@ -324,6 +340,12 @@ impl Store for SqliteStore {
         };
         let mut points = rollup::query(&self.conn, tier, id, from.0, to.0)
             .map_err(|e| StoreError::db(Op::Query, &self.path, e))?;
+        if tier == Tier::Minute {
+            let floor = self.mem.minute_floor;
+            let sealed = block::query(&self.conn, &self.path, id, from.0, to.0, floor)?;
+            // Live rows of sealed minutes are late samples; see block.rs.
+            points = rollup::merge_older(sealed, points);
+        }
         let open = self
             .mem
             .minutes

@@ -66,9 +66,13 @@ pub(super) fn stats(conn: &Connection, path: &Path) -> rusqlite::Result<StoreSta
         raw_bytes: count(
             "SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name IN ('chunks', 'chunks_by_series', 'head')",
         )?,
-        minute_rows: count("SELECT COUNT(*) FROM rollup_1m")?,
+        minute_rows: count(
+            "SELECT (SELECT COUNT(*) FROM rollup_1m) + (SELECT COALESCE(SUM(n), 0) FROM rollup_1m_blocks)",
+        )?,
         hour_rows: count("SELECT COUNT(*) FROM rollup_1h")?,
-        rollup_bytes: count("SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name IN ('rollup_1m', 'rollup_1h')")?,
+        rollup_bytes: count(
+            "SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name IN ('rollup_1m', 'rollup_1h', 'rollup_1m_blocks', 'rollup_1m_blocks_by_series')",
+        )?,
         file_bytes: page_count * page_size,
         wal_bytes: wal_size(path),
     })

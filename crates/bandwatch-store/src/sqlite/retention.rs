@@ -37,8 +37,17 @@ pub(crate) struct Pruned {
     pub hour_rows: u64,
 }
 
-/// Deletes chunks whose last point is before the raw cutoff and rollup rows whose whole bucket
-/// is before their tier's cutoff.
+impl Cutoffs {
+    /// The last minute bucket retention removes: every bucket at or before it ends before the
+    /// minute cutoff.
+    pub(crate) fn minute_floor(&self) -> i64 {
+        self.minute.saturating_sub(MINUTE_MS)
+    }
+}
+
+/// Deletes chunks whose last point is before the raw cutoff, rollup rows whose whole bucket
+/// is before their tier's cutoff, and sealed minute blocks whose every bucket is (a block
+/// partly past retention stays until it is wholly past; queries hide its expired minutes).
 pub(crate) fn prune(
     conn: &Connection,
     series: impl Iterator<Item = i64>,
@@ -50,11 +59,17 @@ pub(crate) fn prune(
         conn.prepare_cached("DELETE FROM rollup_1m WHERE series_id = ?1 AND bucket <= ?2")?;
     let mut hours =
         conn.prepare_cached("DELETE FROM rollup_1h WHERE series_id = ?1 AND bucket <= ?2")?;
+    let mut blocks = conn.prepare_cached(
+        "DELETE FROM rollup_1m_blocks WHERE series_id = ?1 AND end_ts <= ?2 RETURNING n",
+    )?;
     let mut out = Pruned::default();
     for s in series {
         out.chunks += chunks.execute(params![s, cut.raw])? as u64;
-        out.minute_rows +=
-            minutes.execute(params![s, cut.minute.saturating_sub(MINUTE_MS)])? as u64;
+        out.minute_rows += minutes.execute(params![s, cut.minute_floor()])? as u64;
+        let sealed: Vec<i64> = blocks
+            .query_map(params![s, cut.minute_floor()], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        out.minute_rows += sealed.iter().sum::<i64>().unsigned_abs();
         out.hour_rows += hours.execute(params![s, cut.hour.saturating_sub(HOUR_MS)])? as u64;
     }
     Ok(out)

@@ -298,6 +298,35 @@ pub(crate) fn merge_open(points: &mut Vec<RollupPoint>, open: &Acc) {
     }
 }
 
+/// Merges stored points (the newest for their buckets) with late rows for the same buckets, both
+/// in time order: counts, sums, minima and maxima add up, `last` stays the stored one (as an
+/// [`Age::Older`] upsert keeps it).
+pub(crate) fn merge_older(points: Vec<RollupPoint>, older: Vec<RollupPoint>) -> Vec<RollupPoint> {
+    if older.is_empty() {
+        return points;
+    }
+    if points.is_empty() {
+        return older;
+    }
+    let mut all = points;
+    all.extend(older);
+    // Stable: for equal buckets the stored point comes first and keeps its `last`.
+    all.sort_by_key(|p| p.bucket.0);
+    let mut out: Vec<RollupPoint> = Vec::with_capacity(all.len());
+    for p in all {
+        match out.last_mut() {
+            Some(q) if q.bucket == p.bucket => {
+                q.count += p.count;
+                q.sum += p.sum;
+                q.min = q.min.min(p.min);
+                q.max = q.max.max(p.max);
+            }
+            _ => out.push(p),
+        }
+    }
+    out
+}
+
 /// Builds hour rows for `from <= hour < to` from the minute rows of each series; returns rows written.
 pub(crate) fn build_hours(
     conn: &Connection,
@@ -378,6 +407,24 @@ mod tests {
         assert_eq!(stage.rows.len(), 2);
         assert_eq!(stage.rows[1].acc.count, 1);
         assert_eq!(stage.into_changes().get(&1), Some(&None));
+    }
+
+    #[test]
+    fn late_rows_merge_into_stored_points_keeping_their_last() {
+        let stored = vec![Acc::new(0, 3.0).point(), Acc::new(120_000, 5.0).point()];
+        let late = vec![Acc::new(0, 4.0).point(), Acc::new(60_000, 1.0).point()];
+        let got: Vec<_> = merge_older(stored, late)
+            .iter()
+            .map(|p| (p.bucket.0, p.count, p.sum, p.min, p.max, p.last))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (0, 2, 7.0, 3.0, 4.0, 3.0),
+                (60_000, 1, 1.0, 1.0, 1.0, 1.0),
+                (120_000, 1, 5.0, 5.0, 5.0, 5.0)
+            ]
+        );
     }
 
     #[test]

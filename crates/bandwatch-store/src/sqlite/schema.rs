@@ -59,6 +59,18 @@ const MIGRATIONS: &[&str] = &[
         key TEXT PRIMARY KEY,
         value INTEGER NOT NULL
     ) WITHOUT ROWID;",
+    // 2: sealed minute rollups, one pco blob per series per block window (see block.rs);
+    // finished minute rows move here from rollup_1m at upkeep. Same shape as chunks, for the
+    // same reason (blobs of a few hundred bytes to a few KiB keep a rowid).
+    "CREATE TABLE rollup_1m_blocks (
+        id INTEGER PRIMARY KEY,
+        series_id INTEGER NOT NULL,
+        start_ts INTEGER NOT NULL,
+        end_ts INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        data BLOB NOT NULL
+    );
+    CREATE INDEX rollup_1m_blocks_by_series ON rollup_1m_blocks (series_id, end_ts);",
 ];
 
 /// The schema version this build creates and understands.

@@ -4,12 +4,13 @@
 mod printer;
 mod thresholds;
 
+use std::path::Path;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use bandwatch_collect::netdev::{NetdevConfig, NetdevSource};
-use bandwatch_collect::{InterfaceFilter, RealFs, Source};
+use bandwatch_collect::{FileSystem, InterfaceFilter, KeptOpenFs, RealFs, Source};
 use bandwatch_core::{Clock, Frame, SystemClock};
 use bandwatch_store::{
     Retention, SqliteOptions, SqliteStore, StoreHandle, StoreWriter, WriterConfig,
@@ -32,14 +33,11 @@ pub struct RunReport {
     pub failed_ticks: u64,
 }
 
-/// Opens the store and builds the netdev source; errors here are the user's to fix (exit 2).
-fn prepare(
-    config: &Config,
-) -> anyhow::Result<(
-    NetdevSource<RealFs, SystemClock>,
-    StoreHandle,
-    JoinHandle<()>,
-)> {
+/// The interface source as the agent runs it.
+type Netdev = NetdevSource<Box<dyn FileSystem>, SystemClock>;
+
+/// The netdev source, from the validated configuration.
+fn netdev_source(config: &Config) -> anyhow::Result<Netdev> {
     let filter = InterfaceFilter::new(&config.monitor.interfaces, &config.monitor.exclude)
         .map_err(|e| BadInput(e.to_string()))?;
     let netdev = NetdevConfig {
@@ -49,7 +47,15 @@ fn prepare(
         loopback_in_total: config.monitor.loopback_in_total,
         ..NetdevConfig::default()
     };
-    let source = NetdevSource::new(netdev, RealFs, SystemClock::new());
+    Ok(NetdevSource::new(
+        netdev,
+        file_system(config),
+        SystemClock::new(),
+    ))
+}
+
+/// Opens the store and starts its writer thread; an unusable path is the user's to fix (exit 2).
+fn start_store(config: &Config) -> anyhow::Result<(StoreHandle, JoinHandle<()>)> {
     let opts = SqliteOptions {
         retention: Retention {
             raw: config.store.raw_retention,
@@ -68,12 +74,26 @@ fn prepare(
         },
     )
     .context("starting the store writer thread")?;
-    Ok((source, handle, join))
+    Ok((handle, join))
+}
+
+/// The real procfs and sysfs are read through kept-open files (cheaper per tick); any other
+/// root (a fixture tree, a copied snapshot) may hold regular files replaced between reads,
+/// so those are opened afresh each time.
+fn file_system(config: &Config) -> Box<dyn FileSystem> {
+    let real =
+        config.paths.proc_root == Path::new("/proc") && config.paths.sys_root == Path::new("/sys");
+    if real {
+        Box::new(KeptOpenFs::default())
+    } else {
+        Box::new(RealFs)
+    }
 }
 
 /// Runs the monitor until `shutdown` fires or the configured duration has passed.
 pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result<RunReport> {
-    let (mut source, store, writer_thread) = prepare(config)?;
+    let mut source = netdev_source(config)?;
+    let (store, writer_thread) = start_store(config)?;
     let clock = SystemClock::new();
     let mut sinks = Sinks {
         printer: Printer::new(config.output),

@@ -134,6 +134,14 @@ impl LineChild {
     }
 }
 
+impl Drop for LineChild {
+    /// A test that failed half-way must not leave bandwatch running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn pump<R: std::io::Read + Send + 'static>(r: R) -> Receiver<String> {
     let (tx, rx) = channel();
     std::thread::spawn(move || {
