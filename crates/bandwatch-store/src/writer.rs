@@ -41,7 +41,9 @@ impl Default for WriterConfig {
         Self {
             queue_capacity: 1024,
             flush_every: Duration::from_secs(1),
-            maintain_every: Duration::from_secs(60),
+            // Upkeep walks every series (seal, hour rollups, pruning); every five minutes
+            // keeps its cost small per tick while the head stays under three chunk spans.
+            maintain_every: Duration::from_secs(300),
             max_pending_frames: 10_000,
             max_batch_frames: 500,
             retry_initial: Duration::from_millis(100),

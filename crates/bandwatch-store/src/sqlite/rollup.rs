@@ -5,7 +5,7 @@
 //! sample) is committed with the head row holding that sample, and every seal first closes the
 //! accumulators of the minutes it removes from the head.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use bandwatch_core::Timestamp;
 use rusqlite::{params, Connection};
@@ -133,7 +133,7 @@ impl<'a> MinuteStage<'a> {
     pub(crate) fn new(base: &'a Minutes) -> Self {
         Self {
             base,
-            changed: HashMap::new(),
+            changed: HashMap::default(),
             rows: Vec::new(),
         }
     }

@@ -1,6 +1,6 @@
 //! The write path: one transaction and one head row per `write()` call.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 use bandwatch_core::{Frame, SampleKind, SeriesKey};
