@@ -261,6 +261,22 @@ fn sigterm_stops_cleanly_and_flushes_the_store() {
 }
 
 #[test]
+fn ctrl_c_stops_cleanly_too() {
+    let kernel = FakeKernel::start(1000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bw = spawn_run(
+        dir.path(),
+        &kernel,
+        &["--json", "--interval", "0.1", "--db", "h.db"],
+    );
+    let _ = bw.next_line(WAIT);
+    let (status, _, stderr) = bw.stop_with("-INT");
+    assert!(status.success(), "exit {status}: {stderr}");
+    assert!(stderr.contains("interrupted (Ctrl+C)"), "{stderr}");
+    assert!(stderr.contains("bandwatch stopped"), "{stderr}");
+}
+
+#[test]
 fn crossing_a_threshold_logs_a_warning_with_interface_direction_value_and_limit() {
     // 100 kB every 20 ms = 40 Mbit/s, above a 10 Mbit/s download limit.
     let kernel = FakeKernel::start(100_000);

@@ -122,9 +122,15 @@ impl LineChild {
     }
 
     /// Sends SIGTERM and waits for the exit; returns stdout lines not yet read.
-    pub fn terminate(mut self) -> (std::process::ExitStatus, Vec<String>, String) {
+    pub fn terminate(self) -> (std::process::ExitStatus, Vec<String>, String) {
+        self.stop_with("-TERM")
+    }
+
+    /// Sends a signal (`-TERM`, `-INT`) and waits for the exit; returns stdout lines not yet
+    /// read and all of stderr not yet read.
+    pub fn stop_with(mut self, signal: &str) -> (std::process::ExitStatus, Vec<String>, String) {
         let _ = Command::new("kill")
-            .arg("-TERM")
+            .arg(signal)
             .arg(self.child.id().to_string())
             .status();
         let status = wait_timeout(&mut self.child, Duration::from_secs(20));
