@@ -8,8 +8,6 @@ mod support;
 use std::process::Command;
 use std::time::Duration;
 
-use bandwatch_core::{SeriesKey, Timestamp};
-use bandwatch_store::{SqliteOptions, SqliteStore, Store};
 use support::netns::sh;
 use support::{bandwatch, root_test_ready, LineChild};
 
@@ -82,11 +80,7 @@ fn a_full_disk_keeps_sampling_and_loses_nothing_once_space_returns() {
     assert!(status.success(), "{stderr}");
     lines.extend(rest);
 
-    let store = SqliteStore::open(&db, SqliteOptions::default()).expect("open store");
-    let key = SeriesKey::with_label("net_rx_bytes", "iface", "lo");
-    let points = store
-        .query_raw(&key, Timestamp(0), Timestamp(i64::MAX))
-        .expect("query");
+    let points = support::stored_rx_points(&db, "lo");
     assert_eq!(
         points.len(),
         lines.len(),

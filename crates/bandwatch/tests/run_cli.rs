@@ -11,8 +11,6 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use bandwatch_core::{SeriesKey, Timestamp};
-use bandwatch_store::{SqliteOptions, SqliteStore, Store};
 use serde_json::Value;
 use support::{bandwatch, LineChild};
 
@@ -251,12 +249,7 @@ fn sigterm_stops_cleanly_and_flushes_the_store() {
         log.contains("bandwatch started") && log.contains("bandwatch stopped"),
         "{log}"
     );
-    let store =
-        SqliteStore::open(&dir.path().join("h.db"), SqliteOptions::default()).expect("open store");
-    let key = SeriesKey::with_label("net_rx_bytes", "iface", "eth0");
-    let points = store
-        .query_raw(&key, Timestamp(0), Timestamp(i64::MAX))
-        .expect("query");
+    let points = support::stored_rx_points(&dir.path().join("h.db"), "eth0");
     assert!(!points.is_empty(), "samples reached the store before exit");
 }
 
@@ -358,11 +351,7 @@ fn a_locked_database_does_not_stop_sampling_and_nothing_is_lost() {
         stderr.to_lowercase().contains("lock"),
         "the log says the database was locked: {stderr}"
     );
-    let store = SqliteStore::open(&db, SqliteOptions::default()).expect("open store");
-    let key = SeriesKey::with_label("net_rx_bytes", "iface", "eth0");
-    let points = store
-        .query_raw(&key, Timestamp(0), Timestamp(i64::MAX))
-        .expect("query");
+    let points = support::stored_rx_points(&db, "eth0");
     assert_eq!(
         points.len(),
         lines.len(),

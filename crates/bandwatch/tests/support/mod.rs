@@ -10,6 +10,21 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
 
+/// The raw `net_rx_bytes` points of one interface in a history database.
+pub fn stored_rx_points(db: &Path, iface: &str) -> Vec<(bandwatch_core::Timestamp, f64)> {
+    use bandwatch_store::Store as _;
+    let store = bandwatch_store::SqliteStore::open(db, bandwatch_store::SqliteOptions::default())
+        .expect("open store");
+    let key = bandwatch_core::SeriesKey::with_label("net_rx_bytes", "iface", iface);
+    store
+        .query_raw(
+            &key,
+            bandwatch_core::Timestamp(0),
+            bandwatch_core::Timestamp(i64::MAX),
+        )
+        .expect("query")
+}
+
 /// The bandwatch binary under test.
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_bandwatch")
