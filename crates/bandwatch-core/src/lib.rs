@@ -3,11 +3,13 @@
 //!
 //! This crate does no I/O.
 
+pub mod alert;
 pub mod clock;
 pub mod sample;
 pub mod series;
 pub mod units;
 
+pub use alert::{alert_id, AlertEvent, AlertState, EventKind, Severity};
 pub use clock::{Clock, FakeClock, SystemClock, Timestamp};
 pub use sample::{Frame, Sample, SampleKind};
 pub use series::{Labels, SeriesKey};

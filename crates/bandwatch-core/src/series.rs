@@ -110,6 +110,90 @@ impl fmt::Display for SeriesKey {
     }
 }
 
+/// Why a series text like `metric{a="b"}` could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesParseError(pub String);
+
+impl fmt::Display for SeriesParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SeriesParseError {}
+
+impl std::str::FromStr for SeriesKey {
+    type Err = SeriesParseError;
+
+    /// Reads the form [`SeriesKey`]'s `Display` writes: `metric` or `metric{a="b",c="d"}`.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let text = text.trim();
+        let (metric, rest) = match text.find('{') {
+            Some(i) => (&text[..i], Some(&text[i + 1..])),
+            None => (text, None),
+        };
+        let valid_name = |n: &str| {
+            !n.is_empty()
+                && n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+        };
+        if !valid_name(metric) {
+            return Err(SeriesParseError(format!(
+                "'{text}': a series starts with a metric name like net_rx_bytes"
+            )));
+        }
+        let mut labels = Labels::new();
+        if let Some(rest) = rest {
+            let body = rest
+                .strip_suffix('}')
+                .ok_or_else(|| SeriesParseError(format!("'{text}': missing the closing '}}'")))?;
+            parse_labels(body, &mut labels)
+                .map_err(|e| SeriesParseError(format!("'{text}': {e}")))?;
+        }
+        Ok(Self::new(metric, labels))
+    }
+}
+
+/// Reads `a="b",c="d"` (values may escape `\`, `"` and `\n`).
+fn parse_labels(body: &str, labels: &mut Labels) -> Result<(), String> {
+    let mut chars = body.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace() || *c == ',') {
+            chars.next();
+        }
+        if chars.peek().is_none() {
+            return Ok(());
+        }
+        let name: String = chars.by_ref().take_while(|c| *c != '=').collect();
+        let name = name.trim().to_string();
+        if name.is_empty() {
+            return Err("a label needs a name before '='".into());
+        }
+        if chars.next() != Some('"') {
+            return Err(format!(
+                "the value of label '{name}' must be in double quotes"
+            ));
+        }
+        labels.insert(name, read_quoted(&mut chars)?);
+    }
+}
+
+fn read_quoted(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Result<String, String> {
+    let mut value = String::new();
+    loop {
+        match chars.next() {
+            Some('"') => return Ok(value),
+            Some('\\') => match chars.next() {
+                Some('n') => value.push('\n'),
+                Some(c) => value.push(c),
+                None => return Err("a label value ends inside an escape".into()),
+            },
+            Some(c) => value.push(c),
+            None => return Err("a label value is missing its closing quote".into()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,6 +204,22 @@ mod tests {
         assert_eq!(l.iter().collect::<Vec<_>>(), vec![("a", "2"), ("z", "3")]);
         assert_eq!(l.get("z"), Some("3"));
         assert_eq!(l.get("q"), None);
+    }
+
+    #[test]
+    fn parses_what_it_displays() {
+        let k = SeriesKey::new(
+            "net_rx_bytes",
+            Labels::from_pairs([("iface", "e\"th0"), ("scope", "a,b")]),
+        );
+        assert_eq!(k.to_string().parse::<SeriesKey>().unwrap(), k);
+        assert_eq!(
+            "up".parse::<SeriesKey>().unwrap(),
+            SeriesKey::new("up", Labels::new())
+        );
+        assert!("net{iface=eth0}".parse::<SeriesKey>().is_err());
+        assert!("{iface=\"x\"}".parse::<SeriesKey>().is_err());
+        assert!("net{iface=\"x\"".parse::<SeriesKey>().is_err());
     }
 
     #[test]

@@ -26,6 +26,8 @@ pub enum Op {
     Query,
     /// Measuring the database.
     Stats,
+    /// Recording alert events, acknowledgements or silences.
+    WriteAlerts,
 }
 
 impl fmt::Display for Op {
@@ -38,6 +40,7 @@ impl fmt::Display for Op {
             Op::Maintain => "run upkeep on",
             Op::Query => "read from",
             Op::Stats => "measure",
+            Op::WriteAlerts => "record alerts in",
         })
     }
 }
@@ -179,6 +182,16 @@ pub enum StoreError {
         path: PathBuf,
         /// The series the data belongs to (0 for head rows).
         series_id: i64,
+        /// What was wrong.
+        detail: String,
+    },
+    /// A stored alert row cannot be read back.
+    #[error("stored alert {alert_id:?} in the history database at {} is unreadable: {detail}; move the file aside to start a new history, or restore a backup", path.display())]
+    CorruptAlert {
+        /// The database file.
+        path: PathBuf,
+        /// The alert the row belongs to.
+        alert_id: String,
         /// What was wrong.
         detail: String,
     },

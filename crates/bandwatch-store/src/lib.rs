@@ -1,17 +1,19 @@
 //! bandwatch's history: the [`Store`] trait, the embedded SQLite store ([`SqliteStore`]) with
-//! compressed raw chunks, minute and hour rollups and retention, and the background
-//! [`StoreWriter`] that keeps the sampling loop independent of the disk.
+//! compressed raw chunks, minute and hour rollups, retention and the alert history (events,
+//! acknowledgements, silences), and the background [`StoreWriter`] that keeps the sampling
+//! loop independent of the disk.
 
 pub mod error;
 pub mod model;
 pub mod sqlite;
 pub mod writer;
 
-use bandwatch_core::{Frame, SeriesKey, Timestamp};
+use bandwatch_core::{AlertEvent, Frame, SeriesKey, Timestamp};
 
 pub use error::{Op, Problem, Result, StoreError};
 pub use model::{
-    MaintenanceReport, Retention, RollupPoint, StoreStats, Tier, ELAPSED_METRIC, HOUR_MS, MINUTE_MS,
+    AlertQuery, AlertRecord, MaintenanceReport, Retention, RollupPoint, Silence, StoreStats, Tier,
+    ELAPSED_METRIC, HOUR_MS, MINUTE_MS,
 };
 pub use sqlite::{check_writable, SqliteOptions, SqliteStore, LATEST_VERSION};
 pub use writer::{
@@ -53,4 +55,29 @@ pub trait Store: Send {
 
     /// How much the store holds and what it costs on disk.
     fn stats(&self) -> Result<StoreStats>;
+
+    /// Appends alert events and updates their alerts in one transaction; an event already
+    /// recorded (same alert id, kind and time) is ignored, so a failed batch may be retried.
+    fn record_alerts(&mut self, events: &[AlertEvent]) -> Result<()>;
+
+    /// The newest event of every alert that is not resolved (what the engine restores at start).
+    fn open_alerts(&self) -> Result<Vec<AlertEvent>>;
+
+    /// The alerts `q` selects, newest (latest started) first, each with its events in time order.
+    fn alerts(&self, q: &AlertQuery) -> Result<Vec<AlertRecord>>;
+
+    /// Marks alert `id` acknowledged at `at` by `by`; false when there is no such alert.
+    fn acknowledge(&mut self, id: &str, at: Timestamp, by: Option<&str>) -> Result<bool>;
+
+    /// Stores a silence of the alerts `matcher` selects until `until`; returns its id.
+    fn add_silence(
+        &mut self,
+        matcher: &str,
+        created: Timestamp,
+        until: Timestamp,
+        comment: Option<&str>,
+    ) -> Result<i64>;
+
+    /// The silences in force at `now` (`until > now`), oldest first.
+    fn silences(&self, now: Timestamp) -> Result<Vec<Silence>>;
 }

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use bandwatch_core::Timestamp;
+use bandwatch_core::{AlertEvent, AlertState, SeriesKey, Severity, Timestamp};
+use serde::Serialize;
 
 /// The gauge every store records per frame, labelled `source`, holding the frame's elapsed
 /// seconds, so rates can be derived exactly from stored deltas.
@@ -141,4 +142,67 @@ fn ratio(num: u64, den: u64) -> f64 {
     } else {
         num as f64 / den as f64
     }
+}
+
+/// Which alerts [`Store::alerts`](crate::Store::alerts) returns; every filter is optional.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AlertQuery {
+    /// Only alerts active at or after this instant: still open, or ended at or after it.
+    pub since: Option<Timestamp>,
+    /// Only alerts whose highest severity reached at least this one.
+    pub min_severity: Option<Severity>,
+    /// Only alerts in this state now.
+    pub state: Option<AlertState>,
+    /// At most this many alerts (the newest).
+    pub limit: Option<usize>,
+}
+
+/// One alert as the history keeps it: its current row plus every event, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlertRecord {
+    /// The alert's id (see [`bandwatch_core::alert_id`]).
+    pub id: String,
+    /// The rule that raised it.
+    pub rule: String,
+    /// The series the rule watched.
+    pub series: SeriesKey,
+    /// Its state after its newest event.
+    pub state: AlertState,
+    /// Its severity after its newest event.
+    pub severity: Severity,
+    /// The highest severity it reached.
+    pub max_severity: Severity,
+    /// The value of its newest event.
+    pub value: f64,
+    /// The reference of its newest event.
+    pub reference: f64,
+    /// The message of its newest event.
+    pub message: String,
+    /// When its condition started to hold.
+    pub started: Timestamp,
+    /// When it resolved.
+    pub ended: Option<Timestamp>,
+    /// When its newest event happened.
+    pub updated: Timestamp,
+    /// When someone last acknowledged it.
+    pub acked_at: Option<Timestamp>,
+    /// Who acknowledged it, when they said.
+    pub acked_by: Option<String>,
+    /// Its events in time order.
+    pub events: Vec<AlertEvent>,
+}
+
+/// A stored silence: alerts its matcher selects are not announced until `until`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Silence {
+    /// Its id, for removal and display.
+    pub id: i64,
+    /// The matcher text as the user gave it; the store does not interpret it.
+    pub matcher: String,
+    /// When it was added.
+    pub created: Timestamp,
+    /// When it stops (exclusive).
+    pub until: Timestamp,
+    /// Why, when the user said.
+    pub comment: Option<String>,
 }

@@ -1,15 +1,19 @@
 //! The background writer: the sampling loop hands frames to a bounded queue and never waits
 //! for the disk; this thread batches them into transactions, keeps them through database
 //! failures (bounded), retries with backoff, and runs upkeep on data time.
+//!
+//! Alert events travel the same queue but are never dropped: when the queue is full they wait
+//! in a spill beside it, and while the database refuses writes they wait in their own unbounded
+//! buffer (alerts are few), written before any frame in each cycle and before the final flush.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use bandwatch_core::{Frame, Timestamp};
+use bandwatch_core::{AlertEvent, Frame, Timestamp};
 use tracing::{debug, error, info, warn};
 
 use crate::error::{Result, StoreError};
@@ -34,6 +38,8 @@ pub struct WriterConfig {
     pub retry_max: Duration,
     /// How long closing may keep retrying the final write and flush.
     pub close_timeout: Duration,
+    /// Alert events per transaction when catching up on a backlog.
+    pub max_batch_alerts: usize,
 }
 
 impl Default for WriterConfig {
@@ -49,6 +55,7 @@ impl Default for WriterConfig {
             retry_initial: Duration::from_millis(100),
             retry_max: Duration::from_secs(5),
             close_timeout: Duration::from_secs(5),
+            max_batch_alerts: 1000,
         }
     }
 }
@@ -70,6 +77,18 @@ pub struct WriterCounters {
     pub failed_maintenance: AtomicU64,
     /// Frames waiting in the retry buffer now.
     pub pending: AtomicU64,
+    /// Alert events accepted by [`StoreHandle::send_alerts`] (queued or spilled).
+    pub alerts_accepted: AtomicU64,
+    /// Alert events committed to the store.
+    pub alerts_written: AtomicU64,
+    /// Alert batches committed to the store.
+    pub alert_batches_written: AtomicU64,
+    /// Alert batch writes that failed (the batch stays buffered and is retried).
+    pub alert_batches_failed: AtomicU64,
+    /// Alert events waiting in the writer's buffer now (not counting the queue).
+    pub alerts_pending: AtomicU64,
+    /// Alert events never stored: refused because the writer was gone, or unstored at close.
+    pub alerts_lost: AtomicU64,
 }
 
 /// A copy of [`WriterCounters`] at one moment.
@@ -89,6 +108,18 @@ pub struct WriterStats {
     pub failed_maintenance: u64,
     /// Frames waiting in the retry buffer.
     pub pending: u64,
+    /// Alert events accepted.
+    pub alerts_accepted: u64,
+    /// Alert events committed.
+    pub alerts_written: u64,
+    /// Alert batches committed.
+    pub alert_batches_written: u64,
+    /// Alert batch writes that failed.
+    pub alert_batches_failed: u64,
+    /// Alert events waiting in the writer's buffer.
+    pub alerts_pending: u64,
+    /// Alert events never stored.
+    pub alerts_lost: u64,
 }
 
 impl WriterCounters {
@@ -103,6 +134,12 @@ impl WriterCounters {
             failed_writes: get(&self.failed_writes),
             failed_maintenance: get(&self.failed_maintenance),
             pending: get(&self.pending),
+            alerts_accepted: get(&self.alerts_accepted),
+            alerts_written: get(&self.alerts_written),
+            alert_batches_written: get(&self.alert_batches_written),
+            alert_batches_failed: get(&self.alert_batches_failed),
+            alerts_pending: get(&self.alerts_pending),
+            alerts_lost: get(&self.alerts_lost),
         }
     }
 }
@@ -122,6 +159,10 @@ pub struct WriterSummary {
     pub failed_writes: u64,
     /// Whether the final flush succeeded.
     pub flushed: bool,
+    /// Alert events committed.
+    pub alerts_written: u64,
+    /// Alert events never stored (the writer was gone, or the database still refused at close).
+    pub alerts_lost: u64,
 }
 
 impl WriterSummary {
@@ -131,13 +172,25 @@ impl WriterSummary {
             frames_dropped: s.dropped_queue_full + s.dropped_overflow,
             failed_writes: s.failed_writes,
             flushed,
+            alerts_written: s.alerts_written,
+            alerts_lost: s.alerts_lost,
         }
     }
 }
 
 enum Msg {
     Frame(Frame),
+    Alerts(Vec<AlertEvent>),
     Close(SyncSender<WriterSummary>),
+}
+
+/// Alert events that found the queue full, in the order sent; the writer takes them once it
+/// has emptied the queue, so they stay behind the alerts queued before them.
+type Spill = Arc<Mutex<Vec<AlertEvent>>>;
+
+fn lock(spill: &Spill) -> std::sync::MutexGuard<'_, Vec<AlertEvent>> {
+    // A panic while holding the lock leaves a plain Vec behind; its events are still good.
+    spill.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The sending side: cheap to clone, never blocks.
@@ -145,12 +198,14 @@ enum Msg {
 pub struct StoreHandle {
     tx: SyncSender<Msg>,
     counters: Arc<WriterCounters>,
+    spill: Spill,
 }
 
 impl std::fmt::Debug for Msg {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Msg::Frame(frame) => write!(f, "Frame({} @ {})", frame.source, frame.ts),
+            Msg::Alerts(events) => write!(f, "Alerts({})", events.len()),
             Msg::Close(_) => f.write_str("Close"),
         }
     }
@@ -166,6 +221,43 @@ impl StoreHandle {
             }
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
                 bump(&self.counters.dropped_queue_full, 1);
+                false
+            }
+        }
+    }
+
+    /// Queues alert events behind the frames sent before them; never blocks and never drops
+    /// them while the writer runs (a full queue sends them to a spill the writer empties next).
+    /// False only when the writer has stopped: the events are then counted as lost.
+    pub fn send_alerts(&self, events: Vec<AlertEvent>) -> bool {
+        if events.is_empty() {
+            return true;
+        }
+        let n = events.len() as u64;
+        let mut spill = lock(&self.spill);
+        // While older events wait in the spill, newer ones join them to keep their order.
+        let result = if spill.is_empty() {
+            self.tx.try_send(Msg::Alerts(events))
+        } else {
+            spill.extend(events);
+            Ok(())
+        };
+        match result {
+            Ok(()) => {
+                bump(&self.counters.alerts_accepted, n);
+                true
+            }
+            Err(TrySendError::Full(Msg::Alerts(events))) => {
+                spill.extend(events);
+                bump(&self.counters.alerts_accepted, n);
+                true
+            }
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                bump(&self.counters.alerts_lost, n);
+                error!(
+                    events = n,
+                    "alert events not recorded: the history writer has stopped"
+                );
                 false
             }
         }
@@ -200,12 +292,20 @@ impl StoreWriter {
     ) -> Result<(StoreHandle, JoinHandle<()>)> {
         let (tx, rx) = mpsc::sync_channel(cfg.queue_capacity.max(1));
         let counters = Arc::new(WriterCounters::default());
-        let worker = Worker::new(store, rx, cfg, Arc::clone(&counters));
+        let spill = Spill::default();
+        let worker = Worker::new(store, rx, cfg, Arc::clone(&counters), Arc::clone(&spill));
         let join = thread::Builder::new()
             .name("store-writer".into())
             .spawn(move || worker.run())
             .map_err(|source| StoreError::Spawn { source })?;
-        Ok((StoreHandle { tx, counters }, join))
+        Ok((
+            StoreHandle {
+                tx,
+                counters,
+                spill,
+            },
+            join,
+        ))
     }
 }
 
@@ -261,16 +361,24 @@ enum Closing {
     Orphaned,
 }
 
+/// Alert events buffered beyond this are logged as an error (they are still kept).
+const ALERT_BACKLOG_WARN: usize = 100_000;
+
 struct Worker {
     store: Box<dyn Store>,
-    rx: Receiver<Msg>,
+    /// None once shutdown has begun: later sends then fail instead of vanishing.
+    rx: Option<Receiver<Msg>>,
+    spill: Spill,
     cfg: WriterConfig,
     counters: Arc<WriterCounters>,
     pending: VecDeque<Frame>,
+    alerts: VecDeque<AlertEvent>,
     retry: Backoff,
     next_write: Instant,
     writes: Episode,
+    alert_writes: Episode,
     overflow: Episode,
+    alert_backlog: Episode,
     upkeep: Episode,
     data_now: Option<Timestamp>,
     maintained_at: Option<Timestamp>,
@@ -285,17 +393,22 @@ impl Worker {
         rx: Receiver<Msg>,
         cfg: WriterConfig,
         counters: Arc<WriterCounters>,
+        spill: Spill,
     ) -> Self {
         Self {
             store,
-            rx,
+            rx: Some(rx),
+            spill,
             cfg,
             counters,
             pending: VecDeque::new(),
+            alerts: VecDeque::new(),
             retry: Backoff::new(cfg.retry_initial, cfg.retry_max),
             next_write: Instant::now(),
             writes: Episode::default(),
+            alert_writes: Episode::default(),
             overflow: Episode::default(),
+            alert_backlog: Episode::default(),
             upkeep: Episode::default(),
             data_now: None,
             maintained_at: None,
@@ -312,44 +425,65 @@ impl Worker {
                 }
                 return;
             }
-            let due = !self.pending.is_empty() && Instant::now() >= self.next_write;
+            let due = self.has_pending() && Instant::now() >= self.next_write;
             // Upkeep only once caught up: its data time is the newest frame seen, and sealing
             // ahead of frames still pending would turn them into late samples.
-            if due && self.write_batch() && self.pending.is_empty() {
+            if due && self.write_cycle() && self.pending.is_empty() {
                 self.maybe_maintain();
             }
         }
     }
 
+    fn has_pending(&self) -> bool {
+        !self.pending.is_empty() || !self.alerts.is_empty()
+    }
+
     /// Waits for the next message or the next write deadline, then takes what is queued.
     fn receive(&mut self) -> Option<Closing> {
-        let wait = if self.pending.is_empty() {
-            IDLE_WAIT
-        } else {
+        let wait = if self.has_pending() {
             self.next_write.saturating_duration_since(Instant::now())
+        } else {
+            IDLE_WAIT
         };
-        let mut msg = match self.rx.recv_timeout(wait) {
+        let rx = self.rx.as_ref()?;
+        let mut msg = match rx.recv_timeout(wait) {
             Ok(msg) => msg,
             Err(RecvTimeoutError::Timeout) => return None,
             Err(RecvTimeoutError::Disconnected) => return Some(Closing::Orphaned),
         };
         // Bounded so a flood of frames cannot keep the writer from writing.
         for _ in 0..self.cfg.queue_capacity.max(1) {
-            match msg {
-                Msg::Frame(frame) => self.accept(frame),
-                Msg::Close(reply) => return Some(Closing::Requested(reply)),
+            if let Some(closing) = self.take(msg) {
+                return Some(closing);
             }
-            msg = match self.rx.try_recv() {
+            let rx = self.rx.as_ref()?;
+            msg = match rx.try_recv() {
                 Ok(msg) => msg,
-                Err(TryRecvError::Empty) => return None,
+                Err(TryRecvError::Empty) => {
+                    // Only now: spilled events are newer than every alert that was queued.
+                    self.take_spill();
+                    return None;
+                }
                 Err(TryRecvError::Disconnected) => return Some(Closing::Orphaned),
             };
         }
+        self.take(msg)
+    }
+
+    fn take(&mut self, msg: Msg) -> Option<Closing> {
         match msg {
             Msg::Frame(frame) => self.accept(frame),
+            Msg::Alerts(events) => self.accept_alerts(events),
             Msg::Close(reply) => return Some(Closing::Requested(reply)),
         }
         None
+    }
+
+    fn take_spill(&mut self) {
+        let spilled = std::mem::take(&mut *lock(&self.spill));
+        if !spilled.is_empty() {
+            self.accept_alerts(spilled);
+        }
     }
 
     fn accept(&mut self, frame: Frame) {
@@ -370,35 +504,91 @@ impl Worker {
             .store(self.pending.len() as u64, Ordering::Relaxed);
     }
 
-    /// One transaction over the oldest pending frames; true when it committed.
-    fn write_batch(&mut self) -> bool {
-        let n = self.pending.len().min(self.cfg.max_batch_frames.max(1));
-        let result = self.store.write(&self.pending.make_contiguous()[..n]);
+    /// Buffers alert events; never drops them, but says so loudly when they pile up.
+    fn accept_alerts(&mut self, events: Vec<AlertEvent>) {
+        self.alerts.extend(events);
+        self.counters
+            .alerts_pending
+            .store(self.alerts.len() as u64, Ordering::Relaxed);
+        if self.alerts.len() > ALERT_BACKLOG_WARN && self.alert_backlog.failed() {
+            error!(
+                pending_alerts = self.alerts.len(),
+                "alert events are piling up in memory because the history database refuses writes; they are kept, but fix the database soon"
+            );
+        }
+    }
+
+    /// Writes pending alerts, then a batch of frames; true when everything tried committed.
+    /// Frames are tried even when alerts fail, so one bad alert batch cannot stall history.
+    fn write_cycle(&mut self) -> bool {
+        let alerts = self.write_alerts();
+        let frames = self.write_frames();
         let now = Instant::now();
-        match result {
+        if alerts && frames {
+            self.retry.reset();
+            self.log_recovery();
+            // A backlog is written back to back; otherwise batch until the next interval.
+            self.next_write = if self.has_pending() {
+                now
+            } else {
+                now + self.cfg.flush_every
+            };
+            true
+        } else {
+            self.next_write = now + self.retry.next_delay();
+            false
+        }
+    }
+
+    /// One transaction over the oldest pending alert events; true when it committed or there were none.
+    fn write_alerts(&mut self) -> bool {
+        if self.alerts.is_empty() {
+            return true;
+        }
+        let n = self.alerts.len().min(self.cfg.max_batch_alerts.max(1));
+        match self
+            .store
+            .record_alerts(&self.alerts.make_contiguous()[..n])
+        {
+            Ok(()) => {
+                self.alerts.drain(..n);
+                bump(&self.counters.alerts_written, n as u64);
+                bump(&self.counters.alert_batches_written, 1);
+                self.counters
+                    .alerts_pending
+                    .store(self.alerts.len() as u64, Ordering::Relaxed);
+                true
+            }
+            Err(e) => {
+                bump(&self.counters.alert_batches_failed, 1);
+                if self.alert_writes.failed() {
+                    warn!(error = %e, pending_alerts = self.alerts.len(), "alert history writes failing; keeping alert events in memory and retrying");
+                }
+                false
+            }
+        }
+    }
+
+    /// One transaction over the oldest pending frames; true when it committed or there were none.
+    fn write_frames(&mut self) -> bool {
+        if self.pending.is_empty() {
+            return true;
+        }
+        let n = self.pending.len().min(self.cfg.max_batch_frames.max(1));
+        match self.store.write(&self.pending.make_contiguous()[..n]) {
             Ok(()) => {
                 self.pending.drain(..n);
                 bump(&self.counters.written, n as u64);
                 self.counters
                     .pending
                     .store(self.pending.len() as u64, Ordering::Relaxed);
-                self.retry.reset();
-                self.log_recovery();
-                // A backlog is written back to back; otherwise batch until the next interval.
-                self.next_write = if self.pending.is_empty() {
-                    now + self.cfg.flush_every
-                } else {
-                    now
-                };
                 true
             }
             Err(e) => {
                 bump(&self.counters.failed_writes, 1);
-                let delay = self.retry.next_delay();
                 if self.writes.failed() {
-                    warn!(error = %e, pending = self.pending.len(), retry_in = ?delay, "history writes failing; keeping frames in memory and retrying");
+                    warn!(error = %e, pending = self.pending.len(), "history writes failing; keeping frames in memory and retrying");
                 }
-                self.next_write = now + delay;
                 false
             }
         }
@@ -411,6 +601,12 @@ impl Worker {
                 pending = self.pending.len(),
                 "history writes recovered"
             );
+        }
+        if let Some(failures) = self.alert_writes.recovered() {
+            info!(failed_attempts = failures, "alert history writes recovered");
+        }
+        if self.alerts.is_empty() {
+            self.alert_backlog.recovered();
         }
         if let Some(dropped) = self.overflow.recovered() {
             warn!(
@@ -447,16 +643,30 @@ impl Worker {
         }
     }
 
-    /// Takes what is still queued, writes it and flushes, retrying until the close timeout.
-    fn shutdown(&mut self) -> WriterSummary {
-        while let Ok(msg) = self.rx.try_recv() {
-            if let Msg::Frame(frame) = msg {
-                self.accept(frame);
+    /// Takes what is still queued and closes the queue, so nothing sent later is accepted
+    /// and lost; holding the spill lock keeps senders out while it does.
+    fn close_queue(&mut self) {
+        let spill = Arc::clone(&self.spill);
+        let mut guard = lock(&spill);
+        if let Some(rx) = self.rx.take() {
+            while let Ok(msg) = rx.try_recv() {
+                // Other close requests find the writer already closing.
+                let _ = self.take(msg);
             }
         }
+        let spilled = std::mem::take(&mut *guard);
+        drop(guard);
+        if !spilled.is_empty() {
+            self.accept_alerts(spilled);
+        }
+    }
+
+    /// Takes what is still queued, writes it (alerts first) and flushes, retrying until the close timeout.
+    fn shutdown(&mut self) -> WriterSummary {
+        self.close_queue();
         let deadline = Instant::now() + self.cfg.close_timeout;
-        while !self.pending.is_empty() {
-            if self.write_batch() {
+        while self.has_pending() {
+            if self.write_cycle() {
                 continue;
             }
             if self.next_write > deadline {
@@ -464,6 +674,12 @@ impl Worker {
             }
             thread::sleep(self.next_write.saturating_duration_since(Instant::now()));
         }
+        self.count_unstored();
+        let flushed = self.flush_until(deadline);
+        WriterSummary::from_stats(self.counters.snapshot(), flushed)
+    }
+
+    fn count_unstored(&mut self) {
         let lost = self.pending.len() as u64;
         if lost > 0 {
             bump(&self.counters.dropped_overflow, lost);
@@ -473,8 +689,15 @@ impl Worker {
                 "history writer stopped with frames it could not store"
             );
         }
-        let flushed = self.flush_until(deadline);
-        WriterSummary::from_stats(self.counters.snapshot(), flushed)
+        let lost_alerts = self.alerts.len() as u64;
+        if lost_alerts > 0 {
+            bump(&self.counters.alerts_lost, lost_alerts);
+            self.counters.alerts_pending.store(0, Ordering::Relaxed);
+            for e in &self.alerts {
+                // Each one by name: these transitions exist nowhere else once the process exits.
+                error!(alert = %e.id, kind = %e.kind, at = %e.at, message = %e.message, "alert event could not be stored before shutdown");
+            }
+        }
     }
 
     fn flush_until(&mut self, deadline: Instant) -> bool {

@@ -322,10 +322,14 @@ fn a_version_1_database_upgrades_and_seals_its_old_minute_rows() {
     write_ticks(&mut store, 0..7300);
     store.maintain(Timestamp(T0 + 7_300_000)).unwrap(); // hours built, nothing sealed yet
     drop(store);
-    // What version 1 left on disk: the same tables without the sealed minute blocks.
+    // What version 1 left on disk: the same tables without the sealed minute blocks (and
+    // without the alert tables of version 3).
     let c = rusqlite::Connection::open(&path).unwrap();
-    c.execute_batch("DROP TABLE rollup_1m_blocks; PRAGMA user_version = 1")
-        .unwrap();
+    c.execute_batch(
+        "DROP TABLE rollup_1m_blocks; DROP TABLE alert; DROP TABLE alert_event;
+         DROP TABLE silence; PRAGMA user_version = 1",
+    )
+    .unwrap();
     drop(c);
 
     let mut store = open(&path);

@@ -6,14 +6,14 @@ mod common;
 use std::path::Path;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use bandwatch_core::{Frame, SeriesKey, Timestamp};
+use bandwatch_core::{AlertEvent, EventKind, Frame, SeriesKey, Severity, Timestamp};
 use bandwatch_store::{
-    MaintenanceReport, Op, Result, RollupPoint, SqliteOptions, SqliteStore, Store, StoreError,
-    StoreStats, StoreWriter, Tier, WriterConfig, MINUTE_MS,
+    AlertQuery, AlertRecord, MaintenanceReport, Op, Result, RollupPoint, Silence, SqliteOptions,
+    SqliteStore, Store, StoreError, StoreStats, StoreWriter, Tier, WriterConfig, MINUTE_MS,
 };
-use common::{delta_key, frame, oracles};
+use common::{alert_event, delta_key, frame, oracles};
 
 const PATIENCE: Duration = Duration::from_secs(20);
 
@@ -76,6 +76,32 @@ impl<S: Store> Store for Observed<S> {
     fn stats(&self) -> Result<StoreStats> {
         self.inner.stats()
     }
+    fn record_alerts(&mut self, events: &[AlertEvent]) -> Result<()> {
+        let r = self.inner.record_alerts(events);
+        let _ = self.outcomes.send(r.is_ok());
+        r
+    }
+    fn open_alerts(&self) -> Result<Vec<AlertEvent>> {
+        self.inner.open_alerts()
+    }
+    fn alerts(&self, q: &AlertQuery) -> Result<Vec<AlertRecord>> {
+        self.inner.alerts(q)
+    }
+    fn acknowledge(&mut self, id: &str, at: Timestamp, by: Option<&str>) -> Result<bool> {
+        self.inner.acknowledge(id, at, by)
+    }
+    fn add_silence(
+        &mut self,
+        matcher: &str,
+        created: Timestamp,
+        until: Timestamp,
+        comment: Option<&str>,
+    ) -> Result<i64> {
+        self.inner.add_silence(matcher, created, until, comment)
+    }
+    fn silences(&self, now: Timestamp) -> Result<Vec<Silence>> {
+        self.inner.silences(now)
+    }
 }
 
 /// A store whose disk is always full.
@@ -122,6 +148,24 @@ impl Store for Full {
     }
     fn stats(&self) -> Result<StoreStats> {
         Ok(StoreStats::default())
+    }
+    fn record_alerts(&mut self, _: &[AlertEvent]) -> Result<()> {
+        Err(disk_full())
+    }
+    fn open_alerts(&self) -> Result<Vec<AlertEvent>> {
+        Ok(Vec::new())
+    }
+    fn alerts(&self, _: &AlertQuery) -> Result<Vec<AlertRecord>> {
+        Ok(Vec::new())
+    }
+    fn acknowledge(&mut self, _: &str, _: Timestamp, _: Option<&str>) -> Result<bool> {
+        Err(disk_full())
+    }
+    fn add_silence(&mut self, _: &str, _: Timestamp, _: Timestamp, _: Option<&str>) -> Result<i64> {
+        Err(disk_full())
+    }
+    fn silences(&self, _: Timestamp) -> Result<Vec<Silence>> {
+        Ok(Vec::new())
     }
 }
 
@@ -301,4 +345,188 @@ fn upkeep_runs_on_data_time_once_caught_up() {
         runs.windows(2).all(|w| w[1].0 - w[0].0 >= 60_000),
         "at most one upkeep per minute of data time: {runs:?}"
     );
+}
+
+/// Ten events of alert `n`: fired, eight reminders, resolved, one second apart.
+fn alert_batch(n: i64) -> Vec<AlertEvent> {
+    let iface = format!("eth{n}");
+    let start = n * 100;
+    (0..10)
+        .map(|i| {
+            let kind = match i {
+                0 => EventKind::Fired,
+                9 => EventKind::Resolved,
+                _ => EventKind::Renotified,
+            };
+            alert_event("rx_high", &iface, start, kind, Severity::High, start + i)
+        })
+        .collect()
+}
+
+fn stored_events(path: &Path) -> Vec<AlertEvent> {
+    let store = SqliteStore::open(path, SqliteOptions::default()).expect("open");
+    let mut records = store.alerts(&AlertQuery::default()).expect("alerts");
+    records.reverse();
+    records.into_iter().flat_map(|r| r.events).collect()
+}
+
+fn event_rows(path: &Path) -> i64 {
+    rusqlite::Connection::open(path)
+        .expect("open")
+        .query_row("SELECT COUNT(*) FROM alert_event", [], |r| r.get(0))
+        .expect("count events")
+}
+
+#[test]
+fn alerts_sent_while_the_database_is_locked_are_all_stored_once_and_outlive_the_frame_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.db");
+    let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    let lock = rusqlite::Connection::open(&path).unwrap();
+    lock.execute_batch("BEGIN EXCLUSIVE").unwrap();
+
+    let (tx, outcomes) = mpsc::channel();
+    let cfg = WriterConfig {
+        max_pending_frames: 5,
+        ..fast_retry()
+    };
+    let (handle, join) = StoreWriter::spawn(Box::new(Observed::new(store, tx)), cfg).unwrap();
+    let counters = handle.counters();
+    assert!(handle.send_alerts(alert_batch(0)));
+    wait_for(&outcomes, false);
+    for i in 0..20 {
+        assert!(handle.send(frame(i, 1000)));
+    }
+    assert!(handle.send_alerts(alert_batch(1)));
+    assert!(handle.send_alerts(alert_batch(2)));
+    // Every frame and alert has reached the writer's buffers; the frame bound has dropped
+    // 15 frames but no alert event.
+    let deadline = Instant::now() + PATIENCE;
+    while {
+        let s = counters.snapshot();
+        s.dropped_overflow < 15 || s.alerts_pending < 30
+    } {
+        let s = counters.snapshot();
+        assert!(Instant::now() < deadline, "the writer lost track: {s:?}");
+        wait_for(&outcomes, false);
+    }
+    let stats = counters.snapshot();
+    assert_eq!((stats.dropped_overflow, stats.pending), (15, 5));
+    assert_eq!((stats.alerts_accepted, stats.alerts_pending), (30, 30));
+    assert!(stats.alert_batches_failed >= 1, "{stats:?}");
+    assert_eq!(stats.alerts_written, 0);
+
+    lock.execute_batch("ROLLBACK").unwrap();
+    wait_for(&outcomes, true);
+    let summary = handle.close();
+    join.join().unwrap();
+    assert_eq!(
+        (summary.alerts_written, summary.alerts_lost),
+        (30, 0),
+        "{summary:?}"
+    );
+    assert_eq!((summary.frames_written, summary.frames_dropped), (5, 15));
+    let stats = counters.snapshot();
+    assert_eq!((stats.alerts_pending, stats.alerts_lost), (0, 0));
+    assert!(stats.alert_batches_written >= 1);
+
+    let expected: Vec<AlertEvent> = (0..3).flat_map(alert_batch).collect();
+    assert_eq!(stored_events(&path), expected);
+    assert_eq!(event_rows(&path), 30);
+}
+
+#[test]
+fn alerts_queued_before_close_are_stored_before_the_writer_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.db");
+    let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    let cfg = WriterConfig {
+        flush_every: Duration::from_secs(3600),
+        ..fast_retry()
+    };
+    let (handle, join) = StoreWriter::spawn(Box::new(store), cfg).unwrap();
+    for n in 0..4 {
+        assert!(handle.send(frame(n, 1000)));
+        assert!(handle.send_alerts(alert_batch(n)));
+    }
+    let summary = handle.close();
+    join.join().unwrap();
+    assert_eq!(
+        (summary.alerts_written, summary.alerts_lost),
+        (40, 0),
+        "{summary:?}"
+    );
+    assert_eq!(summary.frames_written, 4);
+    let expected: Vec<AlertEvent> = (0..4).flat_map(alert_batch).collect();
+    assert_eq!(stored_events(&path), expected);
+}
+
+#[test]
+fn alerts_that_find_the_queue_full_wait_beside_it_instead_of_being_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.db");
+    let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    let (tx, outcomes) = mpsc::channel();
+    let (open_gate, gate) = mpsc::channel();
+    let observed = Observed {
+        gate: Some(gate),
+        ..Observed::new(store, tx)
+    };
+    let cfg = WriterConfig {
+        queue_capacity: 2,
+        ..fast_retry()
+    };
+    let (handle, join) = StoreWriter::spawn(Box::new(observed), cfg).unwrap();
+
+    assert!(handle.send(frame(0, 1000)));
+    wait_for(&outcomes, true); // the writer is inside write(), holding frame 0
+    assert!(handle.send(frame(1, 1000)));
+    assert!(handle.send(frame(2, 1000)));
+    assert!(!handle.send(frame(3, 1000)), "queue of 2 is full");
+    for n in 0..3 {
+        assert!(
+            handle.send_alerts(alert_batch(n)),
+            "alerts are never refused"
+        );
+    }
+    assert_eq!(handle.counters().snapshot().alerts_accepted, 30);
+
+    for _ in 0..10 {
+        open_gate.send(()).unwrap();
+    }
+    let summary = handle.close();
+    join.join().unwrap();
+    assert_eq!(
+        (summary.alerts_written, summary.alerts_lost),
+        (30, 0),
+        "{summary:?}"
+    );
+    let expected: Vec<AlertEvent> = (0..3).flat_map(alert_batch).collect();
+    assert_eq!(stored_events(&path), expected);
+}
+
+#[test]
+fn alerts_the_database_never_accepts_are_kept_until_close_and_counted_lost() {
+    let cfg = WriterConfig {
+        max_pending_frames: 5,
+        close_timeout: Duration::from_millis(30),
+        ..fast_retry()
+    };
+    let (handle, join) = StoreWriter::spawn(Box::new(Full), cfg).unwrap();
+    for i in 0..20 {
+        assert!(handle.send(frame(i, 1000)));
+    }
+    assert!(handle.send_alerts(alert_batch(0)));
+    let counters = handle.counters();
+    let summary = handle.close();
+    join.join().unwrap();
+    assert_eq!(
+        (summary.alerts_written, summary.alerts_lost),
+        (0, 10),
+        "{summary:?}"
+    );
+    assert_eq!(summary.frames_dropped, 20);
+    let stats = counters.snapshot();
+    assert!(stats.alert_batches_failed >= 1);
+    assert_eq!(stats.alerts_pending, 0);
 }

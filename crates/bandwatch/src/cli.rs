@@ -25,6 +25,58 @@ pub enum Command {
     /// Work with the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// List the alert history; acknowledge or silence alerts.
+    Alerts(AlertsArgs),
+    /// Run the rules over recorded samples (CSV, or NDJSON as `run --json` prints) and print
+    /// the alert events.
+    Replay(ReplayArgs),
+}
+
+/// `bandwatch alerts …`
+#[derive(Debug, Args)]
+pub struct AlertsArgs {
+    /// Acknowledge or silence instead of listing.
+    #[command(subcommand)]
+    pub action: Option<AlertsAction>,
+    /// Only alerts active within this long before now (e.g. 30m, 24h, 7d).
+    #[arg(long, default_value = "24h", value_name = "DURATION")]
+    pub since: String,
+    /// Only alerts of at least this severity: low, medium, high or critical.
+    #[arg(long, value_name = "SEVERITY")]
+    pub severity: Option<String>,
+    /// Only alerts in this state: pending, firing or resolved.
+    #[arg(long, value_name = "STATE")]
+    pub state: Option<String>,
+}
+
+/// `bandwatch alerts ack|silence`
+#[derive(Debug, Subcommand)]
+pub enum AlertsAction {
+    /// Acknowledge an alert: people know, it stays in the history.
+    Ack {
+        /// The alert id, as `bandwatch alerts` prints it.
+        id: String,
+    },
+    /// Silence alerts for a while, by alert id or by matchers like `rule=wan-spike,iface=eth*`.
+    Silence {
+        /// An alert id, or comma-separated `label=glob` pairs (`rule` and `metric` match the
+        /// rule name and the metric).
+        matcher: String,
+        /// How long the silence lasts (e.g. 30m, 2h).
+        #[arg(long = "for", id = "silence_for", value_name = "DURATION")]
+        silence_for: String,
+        /// Why, for the people who read the history later.
+        #[arg(long)]
+        comment: Option<String>,
+    },
+}
+
+/// `bandwatch replay FILE`
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// Recorded samples: NDJSON as printed by `bandwatch run --json`, or CSV with the header
+    /// `ts,series,value` (series like `net_rx_bits_per_second{iface="eth0"}`).
+    pub file: PathBuf,
 }
 
 /// `bandwatch config …`

@@ -3,11 +3,13 @@
 //! and wires the agent.
 
 mod agent;
+mod alerts;
 mod cli;
 mod config;
 mod error;
 mod logging;
 mod output;
+mod replay;
 
 use std::process::ExitCode;
 
@@ -37,7 +39,27 @@ fn real_main(cli: &Cli) -> anyhow::Result<()> {
     match &cli.command {
         Some(Command::Config(ConfigCommand::Check)) => config_check(&resolved),
         Some(Command::Run) | None => run(&resolved),
+        Some(Command::Alerts(args)) => {
+            alerts::command(args, &resolved.config.store.path, cli.opts.json)
+        }
+        Some(Command::Replay(args)) => replay_file(&resolved, &args.file, cli.opts.json),
     }
+}
+
+/// `bandwatch replay FILE`: the configured rules over a recording; events on stdout.
+fn replay_file(resolved: &Resolved, file: &std::path::Path, json: bool) -> anyhow::Result<()> {
+    let mut engine =
+        bandwatch_engine::Engine::from_specs(&config::effective_rules(&resolved.config))
+            .map_err(|e| BadInput(e.to_string()))?;
+    let frames = replay::read_frames(file)?;
+    for event in replay::replay(&mut engine, &frames) {
+        if json {
+            println!("{}", serde_json::to_string(&event)?);
+        } else {
+            println!("{}", replay::event_line(&event));
+        }
+    }
+    Ok(())
 }
 
 fn config_check(resolved: &Resolved) -> anyhow::Result<()> {

@@ -287,7 +287,7 @@ fn crossing_a_threshold_logs_a_warning_with_interface_direction_value_and_limit(
             "10",
         ],
     );
-    bw.wait_stderr("above the limit", WAIT);
+    bw.wait_stderr("alert fired: net_rx_bits_per_second on iface=eth0 is", WAIT);
     let (status, _, stderr) = bw.terminate();
     assert!(status.success(), "{stderr}");
 }
@@ -363,4 +363,177 @@ fn a_locked_database_does_not_stop_sampling_and_nothing_is_lost() {
         (stored - printed as f64).abs() < 0.5,
         "stored {stored} vs printed {printed}"
     );
+}
+
+fn alerts_json(dir: &Path, args: &[&str]) -> Vec<Value> {
+    let out = bandwatch(dir)
+        .args(["alerts", "--json", "--db", "h.db"])
+        .args(args)
+        .output()
+        .expect("alerts");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect()
+}
+
+#[test]
+fn a_firing_alert_survives_a_restart_without_being_announced_again() {
+    // 100 kB every 20 ms = 40 Mbit/s, above a 10 Mbit/s download limit, before and after.
+    let kernel = FakeKernel::start(100_000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let args = [
+        "--quiet",
+        "--interval",
+        "0.2",
+        "--db",
+        "h.db",
+        "--download-threshold",
+        "10",
+    ];
+    let first = spawn_run(dir.path(), &kernel, &args);
+    first.wait_stderr("alert fired", WAIT);
+    let (status, _, stderr) = first.terminate();
+    assert!(status.success(), "{stderr}");
+    let firing = alerts_json(dir.path(), &["--state", "firing"]);
+    assert_eq!(firing.len(), 1, "{firing:?}");
+    assert_eq!(firing[0]["rule"], "download-threshold");
+
+    let second = spawn_run(dir.path(), &kernel, &args);
+    second.wait_stderr("alerts still open from the last run carry on", WAIT);
+    std::thread::sleep(Duration::from_millis(1500));
+    let (status, _, stderr) = second.terminate();
+    assert!(status.success(), "{stderr}");
+    assert!(
+        !stderr.contains("alert fired"),
+        "the open alert was announced again: {stderr}"
+    );
+    let all = alerts_json(dir.path(), &[]);
+    assert_eq!(all.len(), 1, "still one alert: {all:?}");
+    assert_eq!(all[0]["state"], "firing");
+    let fired = all[0]["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["kind"] == "fired")
+        .count();
+    assert_eq!(fired, 1);
+}
+
+#[test]
+fn alerts_can_be_acknowledged_and_silenced() {
+    let kernel = FakeKernel::start(100_000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bw = spawn_run(
+        dir.path(),
+        &kernel,
+        &[
+            "--quiet",
+            "--interval",
+            "0.2",
+            "--db",
+            "h.db",
+            "--download-threshold",
+            "10",
+        ],
+    );
+    bw.wait_stderr("alert fired", WAIT);
+    let (status, _, _) = bw.terminate();
+    assert!(status.success());
+    let id = alerts_json(dir.path(), &[])[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+
+    let ack = bandwatch(dir.path())
+        .args(["alerts", "ack", &id, "--db", "h.db"])
+        .output()
+        .expect("ack");
+    assert!(
+        ack.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ack.stderr)
+    );
+    assert!(alerts_json(dir.path(), &[])[0]["acked_at"].is_number());
+    let unknown = bandwatch(dir.path())
+        .args(["alerts", "ack", "no-such-alert", "--db", "h.db"])
+        .output()
+        .expect("ack");
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no alert with id 'no-such-alert'"));
+
+    let silence = bandwatch(dir.path())
+        .args([
+            "alerts",
+            "silence",
+            "rule=download-*,iface=eth0",
+            "--for",
+            "2h",
+            "--comment",
+            "planned backup",
+            "--db",
+            "h.db",
+        ])
+        .output()
+        .expect("silence");
+    assert!(
+        silence.status.success(),
+        "{}",
+        String::from_utf8_lossy(&silence.stderr)
+    );
+    assert!(alerts_json(dir.path(), &[])[0]["silenced_until"].is_string());
+    let table = bandwatch(dir.path())
+        .args(["alerts", "--db", "h.db"])
+        .output()
+        .expect("table");
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.contains("acknowledged") && text.contains("silenced until"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_alerts_arguments_exit_2_before_touching_the_history() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (args, needle) in [
+        (
+            &["alerts", "--since", "forever"][..],
+            "--since 'forever' is not a duration",
+        ),
+        (
+            &["alerts", "--severity", "urgent"][..],
+            "--severity 'urgent' is not a severity",
+        ),
+        (
+            &["alerts", "--state", "burning"][..],
+            "--state 'burning' is not a state",
+        ),
+        (
+            &["alerts", "silence", "iface=[eth", "--for", "1h"][..],
+            "silence matcher 'iface=[eth'",
+        ),
+        (
+            &["alerts", "silence", "iface=eth0", "--for", "soon"][..],
+            "--for 'soon' is not a duration",
+        ),
+    ] {
+        let out = bandwatch(dir.path())
+            .args(args)
+            .args(["--db", "h.db"])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(needle),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(!dir.path().join("h.db").exists(), "nothing was written");
 }

@@ -1,6 +1,7 @@
 //! The embedded store: one SQLite file with a write-ahead head, compressed raw chunks,
 //! minute and hour rollups, and retention.
 
+mod alert;
 mod block;
 mod chunk;
 mod head;
@@ -17,11 +18,14 @@ mod write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use bandwatch_core::{Frame, SeriesKey, Timestamp};
+use bandwatch_core::{AlertEvent, Frame, SeriesKey, Timestamp};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 use crate::error::{Op, Result, StoreError};
-use crate::model::{MaintenanceReport, Retention, RollupPoint, StoreStats, Tier, HOUR_MS};
+use crate::model::{
+    AlertQuery, AlertRecord, MaintenanceReport, Retention, RollupPoint, Silence, StoreStats, Tier,
+    HOUR_MS,
+};
 use crate::Store;
 
 pub use path::check_writable;
@@ -363,5 +367,41 @@ impl Store for SqliteStore {
         stats.raw_samples += self.mem.head.raw_len();
         stats.series = self.mem.series.len() as u64;
         Ok(stats)
+    }
+
+    fn record_alerts(&mut self, events: &[AlertEvent]) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        alert::record(&self.conn, events)
+            .map_err(|e| StoreError::db(Op::WriteAlerts, &self.path, e))
+    }
+
+    fn open_alerts(&self) -> Result<Vec<AlertEvent>> {
+        alert::open_alerts(&self.conn, &self.path)
+    }
+
+    fn alerts(&self, q: &AlertQuery) -> Result<Vec<AlertRecord>> {
+        alert::query(&self.conn, &self.path, q)
+    }
+
+    fn acknowledge(&mut self, id: &str, at: Timestamp, by: Option<&str>) -> Result<bool> {
+        alert::acknowledge(&self.conn, id, at, by)
+            .map_err(|e| StoreError::db(Op::WriteAlerts, &self.path, e))
+    }
+
+    fn add_silence(
+        &mut self,
+        matcher: &str,
+        created: Timestamp,
+        until: Timestamp,
+        comment: Option<&str>,
+    ) -> Result<i64> {
+        alert::add_silence(&self.conn, matcher, created, until, comment)
+            .map_err(|e| StoreError::db(Op::WriteAlerts, &self.path, e))
+    }
+
+    fn silences(&self, now: Timestamp) -> Result<Vec<Silence>> {
+        alert::silences(&self.conn, now).map_err(|e| StoreError::db(Op::Query, &self.path, e))
     }
 }

@@ -71,6 +71,54 @@ const MIGRATIONS: &[&str] = &[
         data BLOB NOT NULL
     );
     CREATE INDEX rollup_1m_blocks_by_series ON rollup_1m_blocks (series_id, end_ts);",
+    // 3: alert history (see alert.rs). `alert` holds one row per alert id with its current
+    // state; `alert_event` is append-only, and its unique key makes a retried batch a no-op
+    // (its column order also serves "the events of one alert in time order"). Open alerts are
+    // found through a partial index, since queries through `ended`. Names, states and
+    // severities are stored as their lowercase text so the tables read well in a sqlite3 shell.
+    // Values may be NULL: SQLite stores a NaN as NULL, and a NaN must not make a batch fail forever.
+    // The names `alerts` and `network_usage` stay free for SQL-compatible views.
+    "CREATE TABLE alert (
+        id TEXT PRIMARY KEY,
+        rule TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        labels TEXT NOT NULL,
+        state TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        max_severity TEXT NOT NULL,
+        value REAL,
+        reference REAL,
+        message TEXT NOT NULL,
+        started INTEGER NOT NULL,
+        ended INTEGER,
+        updated INTEGER NOT NULL,
+        acked_at INTEGER,
+        acked_by TEXT
+    );
+    CREATE INDEX alert_by_ended ON alert (ended);
+    CREATE INDEX alert_by_started ON alert (started);
+    CREATE INDEX alert_open ON alert (started) WHERE state <> 'resolved';
+    CREATE TABLE alert_event (
+        id INTEGER PRIMARY KEY,
+        alert_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        state TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        value REAL,
+        reference REAL,
+        message TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        UNIQUE (alert_id, at, kind)
+    );
+    CREATE INDEX alert_event_by_at ON alert_event (at);
+    CREATE TABLE silence (
+        id INTEGER PRIMARY KEY,
+        matcher TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        until INTEGER NOT NULL,
+        comment TEXT
+    );
+    CREATE INDEX silence_by_until ON silence (until);",
 ];
 
 /// The schema version this build creates and understands.

@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use bandwatch_core::{Frame, SampleKind, Seconds, SeriesKey, Timestamp};
+use bandwatch_core::{
+    alert_id, AlertEvent, EventKind, Frame, SampleKind, Seconds, SeriesKey, Severity, Timestamp,
+};
 use bandwatch_store::RollupPoint;
 
 /// 2026-01-01T00:00:00Z, aligned to the hour.
@@ -108,4 +110,38 @@ pub fn oracles(n: i64, step_ms: i64, width_ms: i64) -> [Oracle; 3] {
         out[2].add(width_ms, ts, gauge_at(i));
     }
     out
+}
+
+/// The series the alert tests watch, one per interface.
+pub fn alert_series(iface: &str) -> SeriesKey {
+    SeriesKey::with_label("net_rx_bits_per_second", "iface", iface)
+}
+
+/// An event of the alert `rule` raised on `iface` starting at `T0 + started` seconds, happening
+/// at `T0 + at` seconds; value and message name the instant so each event is recognisable.
+pub fn alert_event(
+    rule: &str,
+    iface: &str,
+    started: i64,
+    kind: EventKind,
+    severity: Severity,
+    at: i64,
+) -> AlertEvent {
+    let series = alert_series(iface);
+    let started = Timestamp(T0 + started * 1000);
+    let at = Timestamp(T0 + at * 1000);
+    AlertEvent {
+        id: alert_id(rule, &series, started),
+        rule: rule.to_owned(),
+        series,
+        kind,
+        state: kind.state(),
+        severity,
+        value: (at.0 - T0) as f64 * 1000.0,
+        reference: 5e5,
+        message: format!("{kind} at {at}"),
+        started,
+        ended: (kind == EventKind::Resolved).then_some(at),
+        at,
+    }
 }

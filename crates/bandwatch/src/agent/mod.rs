@@ -2,7 +2,6 @@
 //! threshold watch, the store) without ever letting a sink stop the sampling loop.
 
 mod printer;
-mod thresholds;
 
 use std::path::Path;
 use std::thread::JoinHandle;
@@ -11,9 +10,10 @@ use std::time::Duration;
 use anyhow::Context as _;
 use bandwatch_collect::netdev::{NetdevConfig, NetdevSource};
 use bandwatch_collect::{FileSystem, InterfaceFilter, KeptOpenFs, RealFs, Source};
-use bandwatch_core::{Clock, Frame, SystemClock};
+use bandwatch_core::{AlertEvent, Clock, EventKind, Frame, SystemClock};
+use bandwatch_engine::Engine;
 use bandwatch_store::{
-    Retention, SqliteOptions, SqliteStore, StoreHandle, StoreWriter, WriterConfig,
+    Retention, SqliteOptions, SqliteStore, Store as _, StoreHandle, StoreWriter, WriterConfig,
 };
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
@@ -22,7 +22,6 @@ use crate::config::Config;
 use crate::error::BadInput;
 use crate::output::TickSummary;
 pub use printer::Printer;
-pub use thresholds::{Crossing, ThresholdWatch};
 
 /// What a finished run did, for the shutdown log line.
 #[derive(Debug, Default)]
@@ -54,8 +53,19 @@ fn netdev_source(config: &Config) -> anyhow::Result<Netdev> {
     ))
 }
 
-/// Opens the store and starts its writer thread; an unusable path is the user's to fix (exit 2).
-fn start_store(config: &Config) -> anyhow::Result<(StoreHandle, JoinHandle<()>)> {
+/// The rule engine over the seed threshold rules and the user's `[[rules]]`.
+fn rule_engine(config: &Config) -> anyhow::Result<Engine> {
+    Engine::from_specs(&crate::config::effective_rules(config))
+        .map_err(|e| BadInput(e.to_string()).into())
+}
+
+/// Opens the store, hands the engine the alerts that were open at the last shutdown (so they
+/// go on firing instead of being announced again) and starts the writer thread; an unusable
+/// path is the user's to fix (exit 2).
+fn start_store(
+    config: &Config,
+    engine: &mut Engine,
+) -> anyhow::Result<(StoreHandle, JoinHandle<()>)> {
     let opts = SqliteOptions {
         retention: Retention {
             raw: config.store.raw_retention,
@@ -66,6 +76,16 @@ fn start_store(config: &Config) -> anyhow::Result<(StoreHandle, JoinHandle<()>)>
     };
     let store = SqliteStore::open(&config.store.path, opts)
         .map_err(|e| BadInput(format!("key 'store.path': {e}")))?;
+    let open = store
+        .open_alerts()
+        .context("reading the alerts open at the last shutdown")?;
+    if !open.is_empty() {
+        tracing::info!(
+            alerts = open.len(),
+            "alerts still open from the last run carry on"
+        );
+    }
+    engine.restore(&open);
     let (handle, join) = StoreWriter::spawn(
         Box::new(store),
         WriterConfig {
@@ -93,14 +113,12 @@ fn file_system(config: &Config) -> Box<dyn FileSystem> {
 /// Runs the monitor until `shutdown` fires or the configured duration has passed.
 pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result<RunReport> {
     let mut source = netdev_source(config)?;
-    let (store, writer_thread) = start_store(config)?;
+    let mut engine = rule_engine(config)?;
+    let (store, writer_thread) = start_store(config, &mut engine)?;
     let clock = SystemClock::new();
     let mut sinks = Sinks {
         printer: Printer::new(config.output),
-        thresholds: ThresholdWatch::new(
-            config.thresholds.upload_bps,
-            config.thresholds.download_bps,
-        ),
+        engine,
         store,
     };
     tracing::info!(
@@ -138,7 +156,7 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result
 
 struct Sinks {
     printer: Printer,
-    thresholds: ThresholdWatch,
+    engine: Engine,
     store: StoreHandle,
 }
 
@@ -150,10 +168,14 @@ impl Sinks {
             tracing::info!(error = %e, "stdout closed; stopping");
             shutdown.cancel();
         }
-        for c in self.thresholds.check(&summary) {
-            log_crossing(&c);
-        }
+        let events = self.engine.observe(&frame);
         self.store.send(frame);
+        if !events.is_empty() {
+            for e in &events {
+                log_event(e);
+            }
+            self.store.send_alerts(events);
+        }
     }
 }
 
@@ -176,14 +198,18 @@ fn tick(
     }
 }
 
-fn log_crossing(c: &Crossing) {
-    let value = bandwatch_core::BitsPerSecond(c.value_bps);
-    let limit = bandwatch_core::BitsPerSecond(c.limit_bps);
-    if c.above {
-        tracing::warn!(iface = %c.iface, direction = c.direction.as_str(), value = %value, limit = %limit,
-            "{} on {} is {value}, above the limit of {limit}", c.direction.as_str(), c.iface);
-    } else {
-        tracing::info!(iface = %c.iface, direction = c.direction.as_str(), value = %value, limit = %limit,
-            "{} on {} is back under the limit of {limit} ({value})", c.direction.as_str(), c.iface);
+/// Alert transitions in the log: opening and rising are warnings, the rest information.
+fn log_event(e: &AlertEvent) {
+    match e.kind {
+        EventKind::Fired | EventKind::Escalated | EventKind::Renotified => tracing::warn!(
+            alert = %e.id, rule = %e.rule, severity = %e.severity, kind = %e.kind,
+            "alert {}: {}", e.kind, e.message
+        ),
+        EventKind::Resolved => {
+            tracing::info!(alert = %e.id, rule = %e.rule, "alert resolved: {}", e.message);
+        }
+        EventKind::Pending => {
+            tracing::debug!(alert = %e.id, rule = %e.rule, "alert pending: {}", e.message);
+        }
     }
 }

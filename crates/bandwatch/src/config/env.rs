@@ -100,6 +100,7 @@ pub fn layer(env: &EnvVars) -> Result<RawConfig, ConfigError> {
         log_file: path(env, keys::LOG_FILE),
         proc_root: path(env, keys::PROC_ROOT),
         sys_root: path(env, keys::SYS_ROOT),
+        rules: None,
     })
 }
 

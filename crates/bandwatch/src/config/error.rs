@@ -19,6 +19,14 @@ pub enum ConfigError {
         /// What to do instead.
         fix: String,
     },
+    /// A `[[rules]]` entry is invalid.
+    #[error("{origin}: {message}; see \"Alert rules\" in the README for every field")]
+    Rule {
+        /// Where the rule was written.
+        origin: Origin,
+        /// The engine's description, naming the rule and the field.
+        message: String,
+    },
     /// The TOML file could not be parsed (syntax, unknown key, wrong type).
     #[error("{path} line {line}, column {column}: {message}; fix the file (every key is documented in bandwatch.example.toml)")]
     File {

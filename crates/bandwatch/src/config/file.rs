@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use bandwatch_engine::RuleSpec;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -19,6 +20,7 @@ struct FileConfig {
     store: Option<StoreSection>,
     log: Option<LogSection>,
     paths: Option<PathsSection>,
+    rules: Option<Spanned<Vec<Spanned<RuleSpec>>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -149,6 +151,15 @@ pub fn parse(text: &str, path: &Path) -> Result<RawConfig, ConfigError> {
     let paths = parsed.paths.unwrap_or_default();
     raw.proc_root = paths.proc_root.map(|s| take(s, &at));
     raw.sys_root = paths.sys_root.map(|s| take(s, &at));
+    raw.rules = parsed.rules.map(|list| {
+        let origin = at(list.span());
+        let rules = list
+            .into_inner()
+            .into_iter()
+            .map(|r| take(r, &at))
+            .collect();
+        Setting::new(rules, origin)
+    });
     Ok(raw)
 }
 

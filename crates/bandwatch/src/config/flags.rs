@@ -49,6 +49,7 @@ pub fn layer(opts: &Options) -> RawConfig {
             .sys_root
             .clone()
             .map(|v| Setting::new(v, flag("--sys-root"))),
+        rules: None,
     }
 }
 

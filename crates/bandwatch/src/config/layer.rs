@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use bandwatch_engine::RuleSpec;
+
 use super::origin::Setting;
 
 macro_rules! raw_config {
@@ -44,4 +46,5 @@ raw_config! {
     log_file: PathBuf,
     proc_root: PathBuf,
     sys_root: PathBuf,
+    rules: Vec<Setting<RuleSpec>>,
 }

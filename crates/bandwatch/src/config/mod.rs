@@ -10,6 +10,7 @@ mod keys;
 mod layer;
 mod origin;
 mod render;
+mod rules;
 mod validate;
 
 #[cfg(test)]
@@ -23,6 +24,7 @@ pub use env::EnvVars;
 pub use error::ConfigError;
 pub use origin::Origin;
 pub use render::render;
+pub use rules::effective_rules;
 
 use crate::cli::Options;
 use layer::RawConfig;
@@ -111,6 +113,9 @@ pub struct Config {
     pub log: LogConfig,
     /// Filesystem roots.
     pub paths: Paths,
+    /// The user's `[[rules]]`, each already checked (the threshold rules are added by
+    /// [`effective_rules`]).
+    pub rules: Vec<bandwatch_engine::RuleSpec>,
 }
 
 /// The validated configuration plus where each value came from.

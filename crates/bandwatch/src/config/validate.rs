@@ -39,6 +39,7 @@ pub fn defaults() -> RawConfig {
         log_file: None,
         proc_root: Some(Setting::new(PathBuf::from("/proc"), Origin::Default)),
         sys_root: Some(Setting::new(PathBuf::from("/sys"), Origin::Default)),
+        rules: None,
     }
 }
 
@@ -119,6 +120,7 @@ pub fn validate(raw: RawConfig) -> Result<(Config, Origins), ConfigError> {
             "/sys",
         )?,
     };
+    let rules = super::rules::validate(raw.rules)?;
     Ok((
         Config {
             monitor,
@@ -127,6 +129,7 @@ pub fn validate(raw: RawConfig) -> Result<(Config, Origins), ConfigError> {
             store,
             log,
             paths,
+            rules,
         },
         origins,
     ))

@@ -6,6 +6,4 @@ mod summary;
 
 pub use console::console_line;
 pub use json::json_line;
-#[cfg(test)]
-pub use summary::IfaceStats;
 pub use summary::TickSummary;

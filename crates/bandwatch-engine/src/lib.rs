@@ -1,0 +1,17 @@
+//! bandwatch's rule engine: detectors (threshold, spike, robust z-score, state change, each
+//! optionally sustained with `for`) and the alert lifecycle with hysteresis, escalation and
+//! cooldown.
+//!
+//! Pure: rules are validated once ([`RuleSpec::validate`]), then [`Engine::observe`] takes a
+//! [`Frame`](bandwatch_core::Frame) and returns [`AlertEvent`](bandwatch_core::AlertEvent)s.
+//! Time is the frame's timestamp; nothing here reads a clock or does I/O.
+
+pub mod detect;
+pub mod engine;
+pub mod error;
+pub mod lifecycle;
+pub mod rule;
+
+pub use engine::Engine;
+pub use error::{EngineError, Result};
+pub use rule::{Condition, Direction, Rule, RuleSpec, SeverityPolicy, StepSpec, Timing};

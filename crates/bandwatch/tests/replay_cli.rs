@@ -1,0 +1,94 @@
+//! `bandwatch replay`: recorded samples through the configured rules. The expected events of
+//! each recording under `tests/replay` are checked in next to it (`.out`); set
+//! BANDWATCH_BLESS=1 to rewrite them after a deliberate change.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use support::bandwatch;
+
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/replay")
+}
+
+fn replay(recording: &str, extra: &[&str]) -> std::process::Output {
+    let cwd = tempfile::tempdir().expect("tempdir");
+    bandwatch(cwd.path())
+        .arg("replay")
+        .arg(dir().join(recording))
+        .arg("--config")
+        .arg(dir().join("rules.toml"))
+        .args(extra)
+        .output()
+        .expect("run")
+}
+
+fn golden(recording: &str, expected: &str, extra: &[&str]) {
+    let out = replay(recording, extra);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let path = dir().join(expected);
+    if std::env::var("BANDWATCH_BLESS").is_ok() {
+        std::fs::write(&path, &stdout).expect("bless");
+    }
+    assert_eq!(
+        stdout,
+        std::fs::read_to_string(&path).unwrap_or_default(),
+        "replay of {recording}"
+    );
+}
+
+#[test]
+fn a_burst_in_run_json_output_fires_one_spike_and_the_threshold_then_resolves() {
+    golden("burst.ndjson", "burst.out", &[]);
+}
+
+#[test]
+fn csv_link_state_changes_raise_and_resolve_link_down() {
+    golden("link.csv", "link.out", &[]);
+}
+
+#[test]
+fn json_events_are_one_object_per_line() {
+    let out = replay("burst.ndjson", &["--json"]);
+    assert!(out.status.success());
+    let events: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert!(!events.is_empty());
+    assert!(events
+        .iter()
+        .all(|e| e["id"].is_string() && e["kind"].is_string() && e["severity"].is_string()));
+}
+
+#[test]
+fn bad_recordings_exit_2_naming_the_line() {
+    let cwd = tempfile::tempdir().expect("tempdir");
+    let bad = cwd.path().join("bad.csv");
+    std::fs::write(&bad, "ts,series,value\n0,up,1\n1,up,many\n").expect("write");
+    let out = bandwatch(cwd.path())
+        .arg("replay")
+        .arg(&bad)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.csv line 3: value 'many' is not a number"),
+        "{err}"
+    );
+    let out = bandwatch(cwd.path())
+        .args(["replay", "missing.ndjson"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot read the recording missing.ndjson")
+    );
+}
