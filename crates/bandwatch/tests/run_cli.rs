@@ -21,6 +21,8 @@ const WAIT: Duration = Duration::from_secs(10);
 struct FakeKernel {
     root: tempfile::TempDir,
     rx: Arc<AtomicU64>,
+    /// Bytes added every 20 ms; changeable while running.
+    step: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -58,12 +60,14 @@ impl FakeKernel {
         write_atomic(&dev, &dev_text(5_000_000, 7_000));
         let rx = Arc::new(AtomicU64::new(5_000_000));
         let stop = Arc::new(AtomicBool::new(false));
+        let pace = Arc::new(AtomicU64::new(bytes_per_step));
         let thread = {
-            let (counter, halt) = (Arc::clone(&rx), Arc::clone(&stop));
+            let (counter, halt, bytes) = (Arc::clone(&rx), Arc::clone(&stop), Arc::clone(&pace));
             std::thread::spawn(move || {
                 while !halt.load(Ordering::SeqCst) {
                     std::thread::sleep(Duration::from_millis(20));
-                    let now = counter.fetch_add(bytes_per_step, Ordering::SeqCst) + bytes_per_step;
+                    let add = bytes.load(Ordering::SeqCst);
+                    let now = counter.fetch_add(add, Ordering::SeqCst) + add;
                     write_atomic(&dev, &dev_text(now, 7_000));
                 }
             })
@@ -71,9 +75,15 @@ impl FakeKernel {
         Self {
             root,
             rx,
+            step: pace,
             stop,
             thread: Some(thread),
         }
+    }
+
+    /// Changes the traffic: bytes added every 20 ms from now on.
+    fn set_step(&self, bytes: u64) {
+        self.step.store(bytes, Ordering::SeqCst);
     }
 
     fn proc_root(&self) -> PathBuf {
@@ -536,4 +546,48 @@ fn bad_alerts_arguments_exit_2_before_touching_the_history() {
         );
     }
     assert!(!dir.path().join("h.db").exists(), "nothing was written");
+}
+
+const ESCALATING_RULE: &str = r#"
+[[rules]]
+name = "busy"
+metric = "net_rx_bits_per_second"
+match = { iface = "eth0" }
+condition = "threshold"
+above = 5e6
+steps = [{ above = 5e6, severity = "medium" }, { above = 20e6, severity = "high" }]
+"#;
+
+#[test]
+fn run_with_a_config_raises_escalates_and_resolves_into_the_log_and_the_store() {
+    // 25 kB every 20 ms = 10 Mbit/s: above 5 Mbit/s, medium.
+    let kernel = FakeKernel::start(25_000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("bandwatch.toml"), ESCALATING_RULE).expect("config");
+    let bw = spawn_run(
+        dir.path(),
+        &kernel,
+        &["--quiet", "--interval", "0.2", "--db", "h.db"],
+    );
+    bw.wait_stderr("alert fired: net_rx_bits_per_second on iface=eth0", WAIT);
+    kernel.set_step(100_000); // 40 Mbit/s: high
+    bw.wait_stderr("alert escalated", WAIT);
+    kernel.set_step(0);
+    bw.wait_stderr("alert resolved", WAIT);
+    let (status, _, stderr) = bw.terminate();
+    assert!(status.success(), "{stderr}");
+    let busy: Vec<Value> = alerts_json(dir.path(), &[])
+        .into_iter()
+        .filter(|a| a["rule"] == "busy")
+        .collect();
+    assert_eq!(busy.len(), 1, "{busy:?}");
+    let kinds: Vec<&str> = busy[0]["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(kinds, ["fired", "escalated", "resolved"]);
+    assert_eq!(busy[0]["max_severity"], "high");
+    assert_eq!(busy[0]["state"], "resolved");
 }
