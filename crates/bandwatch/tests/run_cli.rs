@@ -110,6 +110,17 @@ impl Drop for FakeKernel {
     }
 }
 
+/// Run arguments under which the fake kernel's 40 Mbit/s crosses the download limit.
+const OVER_10_MBPS: [&str; 7] = [
+    "--quiet",
+    "--interval",
+    "0.2",
+    "--db",
+    "h.db",
+    "--download-threshold",
+    "10",
+];
+
 fn spawn_run(dir: &Path, kernel: &FakeKernel, extra: &[&str]) -> LineChild {
     let mut cmd = bandwatch(dir);
     cmd.arg("run")
@@ -284,20 +295,13 @@ fn crossing_a_threshold_logs_a_warning_with_interface_direction_value_and_limit(
     // 100 kB every 20 ms = 40 Mbit/s, above a 10 Mbit/s download limit.
     let kernel = FakeKernel::start(100_000);
     let dir = tempfile::tempdir().expect("tempdir");
-    let bw = spawn_run(
-        dir.path(),
-        &kernel,
-        &[
-            "--quiet",
-            "--interval",
-            "0.2",
-            "--db",
-            "h.db",
-            "--download-threshold",
-            "10",
-        ],
+    let bw = spawn_run(dir.path(), &kernel, &OVER_10_MBPS);
+    let line = bw.wait_stderr("alert fired: net_rx_bits_per_second on iface=eth0 is", WAIT);
+    assert!(line.contains("WARN"), "{line}");
+    assert!(
+        line.contains("above the limit of 10.00 Mbps") && line.contains("download-threshold"),
+        "{line}"
     );
-    bw.wait_stderr("alert fired: net_rx_bits_per_second on iface=eth0 is", WAIT);
     let (status, _, stderr) = bw.terminate();
     assert!(status.success(), "{stderr}");
 }
@@ -397,15 +401,7 @@ fn a_firing_alert_survives_a_restart_without_being_announced_again() {
     // 100 kB every 20 ms = 40 Mbit/s, above a 10 Mbit/s download limit, before and after.
     let kernel = FakeKernel::start(100_000);
     let dir = tempfile::tempdir().expect("tempdir");
-    let args = [
-        "--quiet",
-        "--interval",
-        "0.2",
-        "--db",
-        "h.db",
-        "--download-threshold",
-        "10",
-    ];
+    let args = OVER_10_MBPS;
     let first = spawn_run(dir.path(), &kernel, &args);
     first.wait_stderr("alert fired", WAIT);
     let (status, _, stderr) = first.terminate();
@@ -439,19 +435,7 @@ fn a_firing_alert_survives_a_restart_without_being_announced_again() {
 fn alerts_can_be_acknowledged_and_silenced() {
     let kernel = FakeKernel::start(100_000);
     let dir = tempfile::tempdir().expect("tempdir");
-    let bw = spawn_run(
-        dir.path(),
-        &kernel,
-        &[
-            "--quiet",
-            "--interval",
-            "0.2",
-            "--db",
-            "h.db",
-            "--download-threshold",
-            "10",
-        ],
-    );
+    let bw = spawn_run(dir.path(), &kernel, &OVER_10_MBPS);
     bw.wait_stderr("alert fired", WAIT);
     let (status, _, _) = bw.terminate();
     assert!(status.success());

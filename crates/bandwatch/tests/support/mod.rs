@@ -118,13 +118,13 @@ impl LineChild {
         })
     }
 
-    /// Waits until a stderr line contains `needle`.
-    pub fn wait_stderr(&self, needle: &str, timeout: Duration) {
+    /// Waits until a stderr line contains `needle`, and returns that line.
+    pub fn wait_stderr(&self, needle: &str, timeout: Duration) -> String {
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
             if let Ok(l) = self.errs.recv_timeout(Duration::from_millis(100)) {
                 if l.contains(needle) {
-                    return;
+                    return l;
                 }
             }
         }
