@@ -28,6 +28,8 @@ pub enum Op {
     Stats,
     /// Recording alert events, acknowledgements or silences.
     WriteAlerts,
+    /// Enqueueing notifications or recording their delivery.
+    WriteOutbox,
 }
 
 impl fmt::Display for Op {
@@ -41,6 +43,7 @@ impl fmt::Display for Op {
             Op::Query => "read from",
             Op::Stats => "measure",
             Op::WriteAlerts => "record alerts in",
+            Op::WriteOutbox => "write notifications to",
         })
     }
 }

@@ -1,10 +1,11 @@
 //! bandwatch's history: the [`Store`] trait, the embedded SQLite store ([`SqliteStore`]) with
 //! compressed raw chunks, minute and hour rollups, retention and the alert history (events,
-//! acknowledgements, silences), and the background [`StoreWriter`] that keeps the sampling
-//! loop independent of the disk.
+//! acknowledgements, silences), the notification [`Outbox`], and the background
+//! [`StoreWriter`] that keeps the sampling loop independent of the disk.
 
 pub mod error;
 pub mod model;
+pub mod outbox;
 pub mod sqlite;
 pub mod writer;
 
@@ -15,7 +16,10 @@ pub use model::{
     AlertQuery, AlertRecord, MaintenanceReport, Retention, RollupPoint, Silence, StoreStats, Tier,
     ELAPSED_METRIC, HOUR_MS, MINUTE_MS,
 };
-pub use sqlite::{check_writable, SqliteOptions, SqliteStore, LATEST_VERSION};
+pub use outbox::{
+    backoff, ChannelStats, NewNotification, Notification, Outbox, OutboxState, OutboxStats,
+};
+pub use sqlite::{check_writable, SqliteOptions, SqliteOutbox, SqliteStore, LATEST_VERSION};
 pub use writer::{
     StoreHandle, StoreWriter, WriterConfig, WriterCounters, WriterStats, WriterSummary,
 };

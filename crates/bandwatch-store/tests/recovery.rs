@@ -323,11 +323,11 @@ fn a_version_1_database_upgrades_and_seals_its_old_minute_rows() {
     store.maintain(Timestamp(T0 + 7_300_000)).unwrap(); // hours built, nothing sealed yet
     drop(store);
     // What version 1 left on disk: the same tables without the sealed minute blocks (and
-    // without the alert tables of version 3).
+    // without the alert tables of version 3 and the outbox of version 4).
     let c = rusqlite::Connection::open(&path).unwrap();
     c.execute_batch(
         "DROP TABLE rollup_1m_blocks; DROP TABLE alert; DROP TABLE alert_event;
-         DROP TABLE silence; PRAGMA user_version = 1",
+         DROP TABLE silence; DROP TABLE outbox; PRAGMA user_version = 1",
     )
     .unwrap();
     drop(c);

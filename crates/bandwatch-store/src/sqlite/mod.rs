@@ -5,6 +5,7 @@ mod alert;
 mod block;
 mod chunk;
 mod head;
+mod outbox;
 mod path;
 mod query;
 mod retention;
@@ -28,6 +29,7 @@ use crate::model::{
 };
 use crate::Store;
 
+pub use outbox::SqliteOutbox;
 pub use path::check_writable;
 pub use schema::LATEST_VERSION;
 

@@ -119,6 +119,28 @@ const MIGRATIONS: &[&str] = &[
         comment TEXT
     );
     CREATE INDEX silence_by_until ON silence (until);",
+    // 4: the notification outbox (see outbox.rs). A notification is committed here before it
+    // is sent, so a crash between the two sends it after the restart; the unique key makes a
+    // re-enqueued notification (same channel and idempotency key) a no-op. `updated` is the
+    // time of the last change (enqueued, failed, delivered, dead) and bounds pruning of
+    // finished rows. "Due items of a channel" walk a partial index that holds pending rows
+    // only, so delivered history does not slow the poll down.
+    "CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        channel TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        next_attempt INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'dead')),
+        delivered_at INTEGER,
+        updated INTEGER NOT NULL,
+        UNIQUE (channel, idempotency_key)
+    );
+    CREATE INDEX outbox_due ON outbox (channel, next_attempt) WHERE state = 'pending';
+    CREATE INDEX outbox_finished ON outbox (updated) WHERE state <> 'pending';",
 ];
 
 /// The schema version this build creates and understands.
