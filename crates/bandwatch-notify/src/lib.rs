@@ -1,12 +1,16 @@
 //! Notifications: grouping alert events per channel and rendering them into each channel's
 //! message format (email, generic webhook, Slack, Discord, Teams, Telegram, Alertmanager, MQTT).
 //!
-//! Everything here is pure: events and settings in, messages out. Sending lives behind traits
-//! that come with the delivery side.
+//! `group` and `render` are pure (events and settings in, messages out); `send` holds the
+//! transports (HTTP via reqwest, SMTP via lettre, MQTT via rumqttc; rustls with ring), each
+//! behind a narrow trait with a fake; `dispatch` routes events, writes rendered batches to the
+//! store's outbox before sending, and retries due items with backoff.
 
+pub mod dispatch;
 pub mod error;
 pub mod group;
 pub mod render;
+pub mod send;
 
 pub use error::{NotifyError, Result};
 pub use group::{Batch, Grouper, DEFAULT_WINDOW};

@@ -1,0 +1,251 @@
+//! The delivery core: alert events are routed to channels, grouped, rendered once and written
+//! to the store's outbox before anything is sent; due outbox items are then delivered with
+//! retries. A failing channel only delays its own items, and what is in the outbox survives a
+//! restart. Time comes from the caller; nothing here reads a clock.
+
+use std::time::Duration;
+
+use bandwatch_core::{AlertEvent, EventKind, Severity, Timestamp};
+use bandwatch_store::{backoff, NewNotification, Outbox};
+use globset::GlobMatcher;
+
+use crate::error::Result;
+use crate::group::Grouper;
+
+/// What one delivery attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The receiver accepted it.
+    Delivered,
+    /// It may work later (server down, timeout, 5xx); the text says why.
+    Retry(String),
+    /// It will never work as it is (rejected, invalid); the text says why.
+    Permanent(String),
+}
+
+/// One configured channel: how to turn events into a stored payload, and how to send it.
+pub trait Deliver: Send {
+    /// The channel's name, unique in the configuration (e.g. `email:ops`).
+    fn name(&self) -> &str;
+    /// The payload to store and later send for a batch of events.
+    fn render(&self, events: &[AlertEvent]) -> Result<String>;
+    /// Sends a stored payload once.
+    fn deliver(&mut self, payload: &str) -> Outcome;
+}
+
+/// Which events a channel receives.
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// Events below this severity are not sent.
+    pub min_severity: Severity,
+    /// Label globs that must all match (`rule` and `metric` stand for the rule and metric).
+    pub matchers: Vec<(String, GlobMatcher)>,
+    /// Whether the end of an alert is announced too.
+    pub send_resolved: bool,
+}
+
+impl Default for Route {
+    fn default() -> Self {
+        Self {
+            min_severity: Severity::Low,
+            matchers: Vec::new(),
+            send_resolved: true,
+        }
+    }
+}
+
+impl Route {
+    /// Whether this channel wants the event. Pending alerts are never announced.
+    pub fn accepts(&self, e: &AlertEvent) -> bool {
+        let kind_ok = match e.kind {
+            EventKind::Pending => false,
+            EventKind::Resolved => self.send_resolved,
+            EventKind::Fired | EventKind::Escalated | EventKind::Renotified => true,
+        };
+        kind_ok
+            && e.severity >= self.min_severity
+            && self
+                .matchers
+                .iter()
+                .all(|(label, glob)| label_matches(e, label, glob))
+    }
+}
+
+fn label_matches(e: &AlertEvent, label: &str, glob: &GlobMatcher) -> bool {
+    let value = match label {
+        "rule" => Some(e.rule.as_str()),
+        "metric" => Some(e.series.metric.as_str()),
+        other => e.series.labels.get(other),
+    };
+    value.is_some_and(|v| glob.is_match(v))
+}
+
+/// Retry timing of failed deliveries.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Delay after the first failure (doubled after each further one, with jitter).
+    pub base: Duration,
+    /// The longest delay.
+    pub max: Duration,
+    /// Failures after which an item is given up as dead.
+    pub max_attempts: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            base: Duration::from_secs(5),
+            max: Duration::from_secs(600),
+            max_attempts: 1000,
+        }
+    }
+}
+
+/// What one `deliver_due` pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeliveryReport {
+    /// Items accepted by their receivers.
+    pub delivered: u64,
+    /// Items that failed and will be retried.
+    pub retrying: u64,
+    /// Items given up.
+    pub dead: u64,
+}
+
+/// Routes, groups, stores and delivers notifications.
+pub struct Dispatcher<O: Outbox> {
+    outbox: O,
+    channels: Vec<(Box<dyn Deliver>, Route)>,
+    grouper: Grouper,
+    retry: RetryPolicy,
+}
+
+impl<O: Outbox> Dispatcher<O> {
+    /// A dispatcher over an outbox, with channels and their routes.
+    pub fn new(
+        outbox: O,
+        channels: Vec<(Box<dyn Deliver>, Route)>,
+        group_window: Duration,
+        retry: RetryPolicy,
+    ) -> Self {
+        Self {
+            outbox,
+            channels,
+            grouper: Grouper::new(group_window),
+            retry,
+        }
+    }
+
+    /// Hands new alert events to the channels that want them.
+    pub fn submit(&mut self, events: &[AlertEvent], now: Timestamp) {
+        for e in events {
+            for (channel, route) in &self.channels {
+                if route.accepts(e) {
+                    self.grouper.push(channel.name(), e.clone(), now);
+                }
+            }
+        }
+    }
+
+    /// Renders the groups whose window has passed and writes them to the outbox.
+    pub fn enqueue_due(&mut self, now: Timestamp) -> bandwatch_store::Result<usize> {
+        let batches = self.grouper.due(now);
+        self.enqueue(batches, now)
+    }
+
+    /// Renders every open group at once (shutdown) and writes them to the outbox.
+    pub fn enqueue_all(&mut self, now: Timestamp) -> bandwatch_store::Result<usize> {
+        let batches = self.grouper.flush();
+        self.enqueue(batches, now)
+    }
+
+    fn enqueue(
+        &mut self,
+        batches: Vec<crate::group::Batch>,
+        now: Timestamp,
+    ) -> bandwatch_store::Result<usize> {
+        let mut items = Vec::with_capacity(batches.len());
+        for batch in batches {
+            let Some((channel, _)) = self
+                .channels
+                .iter()
+                .find(|(c, _)| c.name() == batch.channel)
+            else {
+                continue;
+            };
+            match channel.render(&batch.events) {
+                Ok(payload) => items.push(NewNotification::new(
+                    &batch.channel,
+                    idempotency_key(&batch.channel, &batch.events),
+                    payload,
+                    now,
+                )),
+                Err(e) => {
+                    tracing::error!(channel = %batch.channel, error = %e, "cannot render a notification; it is dropped");
+                }
+            }
+        }
+        self.outbox.enqueue(&items).map(|ids| ids.len())
+    }
+
+    /// Sends every due outbox item of every channel once, recording the outcome.
+    pub fn deliver_due(
+        &mut self,
+        now: Timestamp,
+        per_channel: usize,
+    ) -> bandwatch_store::Result<DeliveryReport> {
+        let mut report = DeliveryReport::default();
+        for (channel, _) in &mut self.channels {
+            for item in self.outbox.due(channel.name(), now, per_channel)? {
+                match channel.deliver(&item.payload) {
+                    Outcome::Delivered => {
+                        self.outbox.mark_delivered(item.id, now)?;
+                        report.delivered += 1;
+                    }
+                    Outcome::Retry(why) if item.attempts + 1 < self.retry.max_attempts => {
+                        let wait = backoff(
+                            item.attempts + 1,
+                            self.retry.base,
+                            self.retry.max,
+                            item.id.unsigned_abs(),
+                        );
+                        let next =
+                            now.add_millis(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX));
+                        tracing::warn!(channel = %item.channel, attempts = item.attempts + 1, retry_in = ?wait, "delivery failed: {why}");
+                        self.outbox.mark_failed(item.id, now, &why, next)?;
+                        report.retrying += 1;
+                    }
+                    Outcome::Retry(why) | Outcome::Permanent(why) => {
+                        tracing::error!(channel = %item.channel, "delivery given up: {why}");
+                        self.outbox.mark_dead(item.id, now, &why)?;
+                        report.dead += 1;
+                    }
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// When the grouper next has something to release.
+    pub fn next_group_due(&self) -> Option<Timestamp> {
+        self.grouper.next_due()
+    }
+}
+
+/// The same batch always gets the same key, so a retried enqueue never sends twice.
+pub fn idempotency_key(channel: &str, events: &[AlertEvent]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |s: &str| {
+        for b in s.bytes().chain(std::iter::once(0)) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    feed(channel);
+    for e in events {
+        feed(&e.id);
+        feed(e.kind.as_str());
+        feed(&e.at.millis().to_string());
+    }
+    format!("{h:016x}")
+}
