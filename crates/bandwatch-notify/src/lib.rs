@@ -6,6 +6,7 @@
 //! behind a narrow trait with a fake; `dispatch` routes events, writes rendered batches to the
 //! store's outbox before sending, and retries due items with backoff.
 
+pub mod channels;
 pub mod dispatch;
 pub mod error;
 pub mod group;

@@ -498,10 +498,10 @@ impl Post<'_> {
         })
     }
 
-    /// POSTs a JSON value with only a `Content-Type` header.
-    fn send_json(&self, http: &impl HttpPost, value: &serde_json::Value) -> Result<(), SendError> {
+    /// POSTs a JSON body with only a `Content-Type` header.
+    fn send_json(&self, http: &impl HttpPost, body: &str) -> Result<(), SendError> {
         let headers = [("Content-Type".to_string(), JSON.to_string())];
-        self.send(http, &headers, value.to_string().as_bytes())
+        self.send(http, &headers, body.as_bytes())
     }
 }
 
@@ -555,6 +555,11 @@ impl<H: HttpPost> WebhookSender<H> {
             channel: "webhook",
             source,
         })?;
+        self.send_body(&body)
+    }
+
+    /// POSTs an already rendered body (an outbox payload) as is, signed over these bytes.
+    pub fn send_body(&self, body: &str) -> Result<(), SendError> {
         let ours = |n: &str| {
             n.eq_ignore_ascii_case("content-type") || n.eq_ignore_ascii_case(SIGNATURE_HEADER)
         };
@@ -610,13 +615,18 @@ macro_rules! chat_webhook_sender {
                 if events.is_empty() {
                     return Ok(());
                 }
+                self.send_body(&$render(events, &self.settings).to_string())
+            }
+
+            /// POSTs an already rendered JSON body (an outbox payload) as is.
+            pub fn send_body(&self, body: &str) -> Result<(), SendError> {
                 let post = Post {
                     channel: $channel,
                     url: self.url.expose(),
                     shown: redact_to_host(self.url.expose()),
                     timeout: self.timeout,
                 };
-                post.send_json(&self.http, &$render(events, &self.settings))
+                post.send_json(&self.http, body)
             }
         }
     };
@@ -676,6 +686,11 @@ impl<H: HttpPost> TelegramSender<H> {
         if events.is_empty() {
             return Ok(());
         }
+        self.send_body(&telegram_payload(events, &self.chat_id, &self.settings).to_string())
+    }
+
+    /// POSTs an already rendered `sendMessage` body (an outbox payload) as is.
+    pub fn send_body(&self, body: &str) -> Result<(), SendError> {
         let url = format!(
             "{}/bot{}/sendMessage",
             self.api_base.trim_end_matches('/'),
@@ -687,10 +702,7 @@ impl<H: HttpPost> TelegramSender<H> {
             shown: redact_to_host(&url),
             timeout: self.timeout,
         };
-        post.send_json(
-            &self.http,
-            &telegram_payload(events, &self.chat_id, &self.settings),
-        )
+        post.send_json(&self.http, body)
     }
 }
 
@@ -723,6 +735,11 @@ impl<H: HttpPost> AlertmanagerSender<H> {
         if events.is_empty() {
             return Ok(());
         }
+        self.send_body(&alertmanager_alerts(events, &self.settings).to_string())
+    }
+
+    /// POSTs an already rendered alert list (an outbox payload) as is.
+    pub fn send_body(&self, body: &str) -> Result<(), SendError> {
         let url = format!("{}/api/v2/alerts", self.base_url.trim_end_matches('/'));
         let post = Post {
             channel: "alertmanager",
@@ -730,7 +747,7 @@ impl<H: HttpPost> AlertmanagerSender<H> {
             shown: redact_to_path(&url),
             timeout: self.timeout,
         };
-        post.send_json(&self.http, &alertmanager_alerts(events, &self.settings))
+        post.send_json(&self.http, body)
     }
 }
 
