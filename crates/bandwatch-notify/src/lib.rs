@@ -10,6 +10,7 @@ pub mod channels;
 pub mod dispatch;
 pub mod error;
 pub mod group;
+pub mod mqtt_channel;
 pub mod render;
 pub mod send;
 

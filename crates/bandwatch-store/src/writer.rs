@@ -507,6 +507,12 @@ impl Worker {
     /// Buffers alert events; never drops them, but says so loudly when they pile up.
     fn accept_alerts(&mut self, events: Vec<AlertEvent>) {
         self.alerts.extend(events);
+        // Alerts are few and others act on them (a notification may go out in a moment, and
+        // a restart must know the alert is open), so they are written at once unless the
+        // database is failing and the retry backoff is in force.
+        if self.writes.failures == 0 {
+            self.next_write = self.next_write.min(Instant::now());
+        }
         self.counters
             .alerts_pending
             .store(self.alerts.len() as u64, Ordering::Relaxed);

@@ -27,9 +27,22 @@ pub enum Command {
     Config(ConfigCommand),
     /// List the alert history; acknowledge or silence alerts.
     Alerts(AlertsArgs),
+    /// Work with notification channels.
+    #[command(subcommand)]
+    Notify(NotifyCommand),
     /// Run the rules over recorded samples (CSV, or NDJSON as `run --json` prints) and print
     /// the alert events.
     Replay(ReplayArgs),
+}
+
+/// `bandwatch notify …`
+#[derive(Debug, Subcommand)]
+pub enum NotifyCommand {
+    /// Send a test message through every channel (or one) and report success or the exact failure.
+    Test {
+        /// Only this channel (by its name).
+        channel: Option<String>,
+    },
 }
 
 /// `bandwatch alerts …`

@@ -8,6 +8,7 @@ mod cli;
 mod config;
 mod error;
 mod logging;
+mod notify;
 mod output;
 mod replay;
 
@@ -17,7 +18,7 @@ use anyhow::Context as _;
 use clap::Parser as _;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{Cli, Command, ConfigCommand};
+use crate::cli::{Cli, Command, ConfigCommand, NotifyCommand};
 use crate::config::{EnvVars, Resolved};
 use crate::error::BadInput;
 
@@ -42,8 +43,60 @@ fn real_main(cli: &Cli) -> anyhow::Result<()> {
         Some(Command::Alerts(args)) => {
             alerts::command(args, &resolved.config.store.path, cli.opts.json)
         }
+        Some(Command::Notify(NotifyCommand::Test { channel })) => {
+            notify_test(&resolved, channel.as_deref())
+        }
         Some(Command::Replay(args)) => replay_file(&resolved, &args.file, cli.opts.json),
     }
+}
+
+/// `bandwatch notify test [CHANNEL]`: one test message per channel, sent directly (not through
+/// the outbox); exit 1 when any channel failed.
+fn notify_test(resolved: &Resolved, only: Option<&str>) -> anyhow::Result<()> {
+    use bandwatch_core::Clock as _;
+    use bandwatch_notify::dispatch::Outcome;
+    let channels: Vec<_> = resolved
+        .config
+        .notify
+        .channels
+        .iter()
+        .map(|c| &c.value)
+        .filter(|c| only.is_none_or(|n| c.name == n))
+        .collect();
+    if channels.is_empty() {
+        let which = only.map_or_else(
+            || "no notification channel is configured".to_string(),
+            |n| format!("no notification channel is named '{n}'"),
+        );
+        return Err(BadInput(format!(
+            "{which}; add one under [[notify.channels]] (see the README)"
+        ))
+        .into());
+    }
+    let event = notify::test_event(bandwatch_core::SystemClock::new().wall());
+    let mut failed = 0;
+    for spec in channels {
+        let outcome = notify::build_channel(spec, &resolved.config.notify)
+            .map_err(Outcome::Permanent)
+            .and_then(|mut ch| {
+                ch.render(std::slice::from_ref(&event))
+                    .map_err(|e| Outcome::Permanent(e.to_string()))
+                    .map(|p| ch.deliver(&p))
+            });
+        match outcome {
+            Ok(Outcome::Delivered) => println!("{} ({}): ok", spec.name, spec.kind),
+            Ok(Outcome::Retry(why) | Outcome::Permanent(why))
+            | Err(Outcome::Retry(why) | Outcome::Permanent(why)) => {
+                failed += 1;
+                println!("{} ({}): FAILED: {why}", spec.name, spec.kind);
+            }
+            Err(Outcome::Delivered) => {}
+        }
+    }
+    if failed > 0 {
+        std::process::exit(i32::from(error::EXIT_FAILURE));
+    }
+    Ok(())
 }
 
 /// `bandwatch replay FILE`: the configured rules over a recording; events on stdout.

@@ -115,11 +115,13 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result
     let mut source = netdev_source(config)?;
     let mut engine = rule_engine(config)?;
     let (store, writer_thread) = start_store(config, &mut engine)?;
+    let notifier = crate::notify::Notifier::start(&config.notify, &config.store.path);
     let clock = SystemClock::new();
     let mut sinks = Sinks {
         printer: Printer::new(config.output),
         engine,
         store,
+        notifier,
     };
     tracing::info!(
         interval_s = config.monitor.interval.as_secs_f64(),
@@ -146,6 +148,9 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result
         }
     }
     tracing::info!("shutting down: flushing the store");
+    if let Some(n) = sinks.notifier.take() {
+        n.close();
+    }
     let summary = sinks.store.close();
     if writer_thread.join().is_err() {
         tracing::error!("the store writer thread panicked; some samples may not have been written");
@@ -158,6 +163,7 @@ struct Sinks {
     printer: Printer,
     engine: Engine,
     store: StoreHandle,
+    notifier: Option<crate::notify::Notifier>,
 }
 
 impl Sinks {
@@ -173,6 +179,9 @@ impl Sinks {
         if !events.is_empty() {
             for e in &events {
                 log_event(e);
+            }
+            if let Some(n) = &self.notifier {
+                n.submit(&events);
             }
             self.store.send_alerts(events);
         }

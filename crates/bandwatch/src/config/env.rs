@@ -101,6 +101,8 @@ pub fn layer(env: &EnvVars) -> Result<RawConfig, ConfigError> {
         proc_root: path(env, keys::PROC_ROOT),
         sys_root: path(env, keys::SYS_ROOT),
         rules: None,
+        notify: None,
+        seed_email: super::notify::seed_email(env)?,
     })
 }
 

@@ -27,6 +27,14 @@ pub enum ConfigError {
         /// The engine's description, naming the rule and the field.
         message: String,
     },
+    /// A `[[notify.channels]]` entry is invalid.
+    #[error("{origin}: {message}; see \"Notifications\" in the README for every field")]
+    Channel {
+        /// Where the channel was configured.
+        origin: Origin,
+        /// What is wrong, naming the channel and the field (never a secret).
+        message: String,
+    },
     /// The TOML file could not be parsed (syntax, unknown key, wrong type).
     #[error("{path} line {line}, column {column}: {message}; fix the file (every key is documented in bandwatch.example.toml)")]
     File {

@@ -21,6 +21,7 @@ struct FileConfig {
     log: Option<LogSection>,
     paths: Option<PathsSection>,
     rules: Option<Spanned<Vec<Spanned<RuleSpec>>>>,
+    notify: Option<Spanned<super::notify::NotifySection>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -160,6 +161,7 @@ pub fn parse(text: &str, path: &Path) -> Result<RawConfig, ConfigError> {
             .collect();
         Setting::new(rules, origin)
     });
+    raw.notify = parsed.notify.map(|s| take(s, &at));
     Ok(raw)
 }
 

@@ -50,6 +50,8 @@ pub fn layer(opts: &Options) -> RawConfig {
             .clone()
             .map(|v| Setting::new(v, flag("--sys-root"))),
         rules: None,
+        notify: None,
+        seed_email: None,
     }
 }
 

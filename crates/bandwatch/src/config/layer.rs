@@ -47,4 +47,6 @@ raw_config! {
     proc_root: PathBuf,
     sys_root: PathBuf,
     rules: Vec<Setting<RuleSpec>>,
+    notify: super::notify::NotifySection,
+    seed_email: super::notify::ChannelSpec,
 }

@@ -8,6 +8,7 @@ mod file;
 mod flags;
 mod keys;
 mod layer;
+pub mod notify;
 mod origin;
 mod render;
 mod rules;
@@ -116,6 +117,8 @@ pub struct Config {
     /// The user's `[[rules]]`, each already checked (the threshold rules are added by
     /// [`effective_rules`]).
     pub rules: Vec<bandwatch_engine::RuleSpec>,
+    /// Where alert notifications go.
+    pub notify: notify::NotifyConfig,
 }
 
 /// The validated configuration plus where each value came from.

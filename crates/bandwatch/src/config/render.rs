@@ -101,7 +101,67 @@ pub fn render(resolved: &Resolved) -> String {
             }
         }
     }
+    render_notify(&mut out, &c.notify);
     out
+}
+
+/// The notification channels: names, types and routes; credentials and URLs (which carry
+/// tokens) are shown only as set or not.
+fn render_notify(out: &mut String, n: &super::notify::NotifyConfig) {
+    let _ = writeln!(out, "\n[notify]");
+    let _ = writeln!(
+        out,
+        "group_window = {}",
+        quote(&humantime::format_duration(n.group_window).to_string())
+    );
+    let _ = writeln!(out, "send_resolved = {}", n.send_resolved);
+    for ch in &n.channels {
+        let c = &ch.value;
+        let set = |v: &Option<String>| if v.is_some() { "\"***\"" } else { "(not set)" };
+        let _ = writeln!(out, "\n[[notify.channels]]  # {}", ch.origin);
+        let _ = writeln!(out, "name = {}\ntype = {}", quote(&c.name), quote(&c.kind));
+        if let Some(s) = c.min_severity {
+            let _ = writeln!(out, "min_severity = {}", quote(s.as_str()));
+        }
+        match c.kind.as_str() {
+            "email" => {
+                let _ = writeln!(
+                    out,
+                    "server = {}\nport = {}",
+                    quote(c.server.as_deref().unwrap_or_default()),
+                    c.port.unwrap_or(587)
+                );
+                let _ = writeln!(
+                    out,
+                    "from = {}\nto = {}",
+                    quote(c.from.as_deref().unwrap_or_default()),
+                    list(&c.to)
+                );
+                let _ = writeln!(
+                    out,
+                    "username = {}\npassword = {}",
+                    c.username
+                        .as_deref()
+                        .map_or_else(|| "(not set)".into(), quote),
+                    set(&c.password)
+                );
+            }
+            "telegram" => {
+                let _ = writeln!(
+                    out,
+                    "bot_token = {}\nchat_id = {}",
+                    set(&c.bot_token),
+                    quote(c.chat_id.as_deref().unwrap_or_default())
+                );
+            }
+            _ => {
+                let _ = writeln!(out, "url = {}", set(&c.url));
+                if c.secret.is_some() {
+                    let _ = writeln!(out, "secret = \"***\"");
+                }
+            }
+        }
+    }
 }
 
 fn float(v: f64) -> String {

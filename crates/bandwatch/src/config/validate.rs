@@ -40,6 +40,8 @@ pub fn defaults() -> RawConfig {
         proc_root: Some(Setting::new(PathBuf::from("/proc"), Origin::Default)),
         sys_root: Some(Setting::new(PathBuf::from("/sys"), Origin::Default)),
         rules: None,
+        notify: None,
+        seed_email: None,
     }
 }
 
@@ -121,6 +123,7 @@ pub fn validate(raw: RawConfig) -> Result<(Config, Origins), ConfigError> {
         )?,
     };
     let rules = super::rules::validate(raw.rules)?;
+    let notify = super::notify::validate(raw.notify, raw.seed_email)?;
     Ok((
         Config {
             monitor,
@@ -130,6 +133,7 @@ pub fn validate(raw: RawConfig) -> Result<(Config, Origins), ConfigError> {
             log,
             paths,
             rules,
+            notify,
         },
         origins,
     ))

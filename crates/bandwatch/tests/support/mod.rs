@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod netns;
+pub mod receiver;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;

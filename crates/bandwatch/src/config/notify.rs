@@ -1,0 +1,389 @@
+//! `[notify]` and `[[notify.channels]]`: where alert notifications go. Parsed from the file
+//! (plus the seed tool's `SMTP_*`/`EMAIL_*`/`ALERT_RECIPIENTS` environment names, which make
+//! one email channel), validated once into [`NotifyConfig`].
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use bandwatch_core::Severity;
+use serde::Deserialize;
+
+use super::env::EnvVars;
+use super::error::ConfigError;
+use super::origin::Setting;
+
+/// The `[notify]` table as written.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifySection {
+    /// Alerts within this window go out as one message per channel (default `30s`).
+    pub group_window: Option<String>,
+    /// Whether the end of an alert is announced (default true; per channel too).
+    pub send_resolved: Option<bool>,
+    /// The dashboard's address, linked from messages.
+    pub dashboard_url: Option<String>,
+    /// Shorthand for one generic webhook channel named `url_notify`.
+    pub url_notify: Option<String>,
+    /// Delay before the first retry of a failed delivery (default `5s`; doubled each time).
+    pub retry_base: Option<String>,
+    /// Longest delay between retries (default `10m`).
+    pub retry_max: Option<String>,
+    /// The channels.
+    #[serde(default)]
+    pub channels: Vec<ChannelSpec>,
+}
+
+/// One `[[notify.channels]]` entry as written; which fields apply depends on `type`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelSpec {
+    /// Unique name, used by `bandwatch notify test NAME` and in the outbox.
+    pub name: String,
+    /// email, webhook, slack, discord, teams, telegram or alertmanager.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Least severity sent (default low).
+    pub min_severity: Option<Severity>,
+    /// Label globs the alert's series must match (`rule` and `metric` too).
+    #[serde(default, rename = "match")]
+    pub matchers: BTreeMap<String, String>,
+    /// Overrides `[notify] send_resolved` for this channel.
+    pub send_resolved: Option<bool>,
+    /// Webhook, chat and Alertmanager address.
+    pub url: Option<String>,
+    /// Webhook: extra headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Webhook: HMAC-SHA256 key for the signature header.
+    pub secret: Option<String>,
+    /// Request or SMTP timeout (default `10s`).
+    pub timeout: Option<String>,
+    /// Email: SMTP server.
+    pub server: Option<String>,
+    /// Email: SMTP port (default 587; 465 with implicit TLS).
+    pub port: Option<u16>,
+    /// Email: `starttls` (default), `implicit` or `plain`.
+    pub tls: Option<String>,
+    /// Email: permit `tls = "plain"` (credentials and alerts cross the network unencrypted).
+    pub allow_plain: Option<bool>,
+    /// Email: login name.
+    pub username: Option<String>,
+    /// Email: login password.
+    pub password: Option<String>,
+    /// Email: sender address.
+    pub from: Option<String>,
+    /// Email: recipients.
+    #[serde(default)]
+    pub to: Vec<String>,
+    /// Email: subject template (`{severity}`, `{state}`, `{rule}`, `{subject}`, `{count}`).
+    pub subject: Option<String>,
+    /// Telegram: bot token.
+    pub bot_token: Option<String>,
+    /// Telegram: chat id.
+    pub chat_id: Option<String>,
+}
+
+/// Validated notification settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotifyConfig {
+    /// Grouping window.
+    pub group_window: Duration,
+    /// Dashboard link for messages.
+    pub dashboard_url: Option<String>,
+    /// The channels, each with where it was defined.
+    pub channels: Vec<Setting<ChannelSpec>>,
+    /// Default for channels that do not say.
+    pub send_resolved: bool,
+    /// First retry delay.
+    pub retry_base: Duration,
+    /// Longest retry delay.
+    pub retry_max: Duration,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        Self {
+            group_window: Duration::from_secs(30),
+            dashboard_url: None,
+            channels: Vec::new(),
+            send_resolved: true,
+            retry_base: Duration::from_secs(5),
+            retry_max: Duration::from_secs(600),
+        }
+    }
+}
+
+/// Channel kinds bandwatch can send to.
+pub const KINDS: &[&str] = &[
+    "email",
+    "webhook",
+    "slack",
+    "discord",
+    "teams",
+    "telegram",
+    "alertmanager",
+];
+
+/// The email channel the seed tool's environment names describe, if `SMTP_SERVER` is set.
+pub fn seed_email(env: &EnvVars) -> Result<Option<Setting<ChannelSpec>>, ConfigError> {
+    let Some((server, origin)) = env.get("SMTP_SERVER").filter(|(v, _)| !v.trim().is_empty())
+    else {
+        return Ok(None);
+    };
+    let origin = origin.clone();
+    let port = match env.get("SMTP_PORT") {
+        Some((p, o)) => Some(p.trim().parse::<u16>().map_err(|_| {
+            ConfigError::invalid(
+                "notify.channels.port",
+                o,
+                format!("is not a port number (got '{p}')"),
+                "use e.g. 587 (STARTTLS) or 465 (implicit TLS)",
+            )
+        })?),
+        None => None,
+    };
+    let user = env.get("EMAIL_USER").map(|(v, _)| v.trim().to_string());
+    let to = env
+        .get("ALERT_RECIPIENTS")
+        .map(|(v, _)| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    let spec = ChannelSpec {
+        name: "email".into(),
+        kind: "email".into(),
+        server: Some(server.trim().to_string()),
+        port,
+        tls: (port == Some(465)).then(|| "implicit".to_string()),
+        username: user.clone(),
+        password: env.get("EMAIL_PASSWORD").map(|(v, _)| v.to_string()),
+        from: user,
+        to,
+        ..ChannelSpec::default()
+    };
+    Ok(Some(Setting::new(spec, origin)))
+}
+
+/// Checks the section and the seed channel; every error names the channel and the field.
+pub fn validate(
+    section: Option<Setting<NotifySection>>,
+    seed: Option<Setting<ChannelSpec>>,
+) -> Result<NotifyConfig, ConfigError> {
+    let mut out = NotifyConfig::default();
+    let mut channels = Vec::new();
+    if let Some(section) = section {
+        let origin = section.origin.clone();
+        let s = section.value;
+        out.group_window = span(
+            s.group_window.as_deref(),
+            "notify.group_window",
+            &origin,
+            out.group_window,
+        )?;
+        out.retry_base = span(
+            s.retry_base.as_deref(),
+            "notify.retry_base",
+            &origin,
+            out.retry_base,
+        )?;
+        out.retry_max = span(
+            s.retry_max.as_deref(),
+            "notify.retry_max",
+            &origin,
+            out.retry_max,
+        )?;
+        out.send_resolved = s.send_resolved.unwrap_or(true);
+        out.dashboard_url = s.dashboard_url.filter(|u| !u.trim().is_empty());
+        if let Some(url) = s.url_notify.filter(|u| !u.trim().is_empty()) {
+            let spec = ChannelSpec {
+                name: "url_notify".into(),
+                kind: "webhook".into(),
+                url: Some(url),
+                ..ChannelSpec::default()
+            };
+            channels.push(Setting::new(spec, origin.clone()));
+        }
+        channels.extend(
+            s.channels
+                .into_iter()
+                .map(|c| Setting::new(c, origin.clone())),
+        );
+    }
+    channels.extend(seed);
+    let mut names = std::collections::BTreeSet::new();
+    for c in &channels {
+        check_channel(c)?;
+        if !names.insert(c.value.name.clone()) {
+            return Err(channel_error(
+                c,
+                "name",
+                "is used by another channel; names must be unique",
+            ));
+        }
+    }
+    out.channels = channels;
+    Ok(out)
+}
+
+fn span(
+    text: Option<&str>,
+    key: &'static str,
+    origin: &super::origin::Origin,
+    default: Duration,
+) -> Result<Duration, ConfigError> {
+    match text {
+        None => Ok(default),
+        Some(t) => humantime::parse_duration(t.trim()).map_err(|e| {
+            ConfigError::invalid(
+                key,
+                origin,
+                format!("is not a duration ({e})"),
+                "write it like 500ms, 30s or 2m",
+            )
+        }),
+    }
+}
+
+fn channel_error(c: &Setting<ChannelSpec>, field: &str, problem: &str) -> ConfigError {
+    ConfigError::Channel {
+        origin: c.origin.clone(),
+        message: format!(
+            "notify channel '{}': field '{field}' {problem}",
+            c.value.name
+        ),
+    }
+}
+
+fn check_channel(c: &Setting<ChannelSpec>) -> Result<(), ConfigError> {
+    let s = &c.value;
+    if s.name.trim().is_empty() {
+        return Err(channel_error(c, "name", "must not be empty"));
+    }
+    if !KINDS.contains(&s.kind.as_str()) {
+        return Err(channel_error(
+            c,
+            "type",
+            &format!(
+                "'{}' is not a channel type; use one of {}",
+                s.kind,
+                KINDS.join(", ")
+            ),
+        ));
+    }
+    if let Some(t) = &s.timeout {
+        humantime::parse_duration(t.trim()).map_err(|e| {
+            channel_error(
+                c,
+                "timeout",
+                &format!("is not a duration ({e}); write it like 10s"),
+            )
+        })?;
+    }
+    for (label, glob) in &s.matchers {
+        globset::Glob::new(glob).map_err(|e| {
+            channel_error(
+                c,
+                &format!("match.{label}"),
+                &format!("is not a valid glob ({e})"),
+            )
+        })?;
+    }
+    match s.kind.as_str() {
+        "email" => check_email(c),
+        "telegram" => require(c, "bot_token", s.bot_token.as_ref())
+            .and_then(|()| require(c, "chat_id", s.chat_id.as_ref())),
+        _ => check_url(c),
+    }
+}
+
+fn require(
+    c: &Setting<ChannelSpec>,
+    field: &str,
+    value: Option<&String>,
+) -> Result<(), ConfigError> {
+    match value {
+        Some(v) if !v.trim().is_empty() => Ok(()),
+        _ => Err(channel_error(
+            c,
+            field,
+            &format!("is required for a {} channel", c.value.kind),
+        )),
+    }
+}
+
+fn check_url(c: &Setting<ChannelSpec>) -> Result<(), ConfigError> {
+    require(c, "url", c.value.url.as_ref())?;
+    let url = c.value.url.as_deref().unwrap_or_default().trim();
+    let ok = (url.starts_with("http://") || url.starts_with("https://"))
+        && url
+            .split("://")
+            .nth(1)
+            .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
+    if ok {
+        Ok(())
+    } else {
+        // The URL may hold a token, so it is not repeated in the message.
+        Err(channel_error(
+            c,
+            "url",
+            "is not an http:// or https:// address with a host",
+        ))
+    }
+}
+
+fn check_email(c: &Setting<ChannelSpec>) -> Result<(), ConfigError> {
+    let s = &c.value;
+    require(c, "server", s.server.as_ref())?;
+    require(c, "from", s.from.as_ref())?;
+    if s.to.is_empty() {
+        return Err(channel_error(
+            c,
+            "to",
+            "needs at least one recipient (or set ALERT_RECIPIENTS)",
+        ));
+    }
+    for addr in s.to.iter().chain(s.from.iter()) {
+        if addr.parse::<lettre_address::Address>().is_err() {
+            return Err(channel_error(
+                c,
+                "to/from",
+                &format!("'{addr}' is not an email address like ops@example.com"),
+            ));
+        }
+    }
+    match s.tls.as_deref().unwrap_or("starttls") {
+        "starttls" | "implicit" => Ok(()),
+        "plain" if s.allow_plain == Some(true) => Ok(()),
+        "plain" => Err(channel_error(c, "tls", "is \"plain\", which sends the password and alerts unencrypted; set allow_plain = true if that is intended")),
+        other => Err(channel_error(c, "tls", &format!("'{other}' is not starttls, implicit or plain"))),
+    }
+}
+
+/// Minimal address syntax check (local@domain with a dot-free-or-dotted domain), enough to
+/// catch typos at `config check`; the SMTP library does the full parse when sending.
+mod lettre_address {
+    /// A syntactically plausible address.
+    pub struct Address;
+
+    impl std::str::FromStr for Address {
+        type Err = ();
+        fn from_str(s: &str) -> Result<Self, ()> {
+            let s = s.trim();
+            let (local, domain) = s.rsplit_once('@').ok_or(())?;
+            let ok = !local.is_empty()
+                && !domain.is_empty()
+                && !s.contains(char::is_whitespace)
+                && !domain.starts_with('.')
+                && !domain.ends_with('.');
+            if ok {
+                Ok(Address)
+            } else {
+                Err(())
+            }
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! Turning a validated `[[notify.channels]]` entry into a channel that can deliver.
+
+use std::time::Duration;
+
+use bandwatch_core::{alert_id, AlertEvent, EventKind, SeriesKey, Severity, Timestamp};
+use bandwatch_notify::channels::{
+    AlertmanagerChannel, DiscordChannel, EmailChannel, SlackChannel, TeamsChannel, TelegramChannel,
+    WebhookChannel,
+};
+use bandwatch_notify::dispatch::{Deliver, Route};
+use bandwatch_notify::render::alertmanager::AlertmanagerSettings;
+use bandwatch_notify::render::chat::ChatSettings;
+use bandwatch_notify::render::email::{EmailSettings, SubjectTemplate, DEFAULT_SUBJECT};
+use bandwatch_notify::send::http::{
+    AlertmanagerSender, DiscordSender, ReqwestPost, SlackSender, TeamsSender, TelegramSender,
+    WebhookSender,
+};
+use bandwatch_notify::send::smtp::{SmtpSettings, TlsMode};
+use bandwatch_notify::Secret;
+
+use crate::config::notify::{ChannelSpec, NotifyConfig};
+
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn timeout(spec: &ChannelSpec) -> Duration {
+    spec.timeout
+        .as_deref()
+        .and_then(|t| humantime::parse_duration(t.trim()).ok())
+        .unwrap_or(DEFAULT_TIMEOUT)
+}
+
+/// Which events the channel gets.
+pub fn route(spec: &ChannelSpec, config: &NotifyConfig) -> Route {
+    let matchers = spec
+        .matchers
+        .iter()
+        .filter_map(|(label, glob)| {
+            globset::Glob::new(glob)
+                .ok()
+                .map(|g| (label.clone(), g.compile_matcher()))
+        })
+        .collect();
+    Route {
+        min_severity: spec.min_severity.unwrap_or(Severity::Low),
+        matchers,
+        send_resolved: spec.send_resolved.unwrap_or(config.send_resolved),
+    }
+}
+
+/// A ready channel; the error says what is wrong without repeating secrets.
+pub fn build_channel(
+    spec: &ChannelSpec,
+    config: &NotifyConfig,
+) -> Result<Box<dyn Deliver>, String> {
+    let name = spec.name.clone();
+    let chat = ChatSettings {
+        dashboard_url: config.dashboard_url.clone(),
+    };
+    let url = || spec.url.clone().unwrap_or_default();
+    let http = || ReqwestPost::new().map_err(|e| e.to_string());
+    let channel: Box<dyn Deliver> = match spec.kind.as_str() {
+        "email" => Box::new(email(spec, config)?),
+        "webhook" => {
+            let mut s = WebhookSender::new(http()?, url());
+            s.headers = spec
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            s.secret = spec.secret.clone().map(Secret::new);
+            s.timeout = timeout(spec);
+            Box::new(WebhookChannel::new(name, s))
+        }
+        "slack" => {
+            let mut s = SlackSender::new(http()?, Secret::new(url()));
+            (s.settings, s.timeout) = (chat, timeout(spec));
+            Box::new(SlackChannel::new(name, s))
+        }
+        "discord" => {
+            let mut s = DiscordSender::new(http()?, Secret::new(url()));
+            (s.settings, s.timeout) = (chat, timeout(spec));
+            Box::new(DiscordChannel::new(name, s))
+        }
+        "teams" => {
+            let mut s = TeamsSender::new(http()?, Secret::new(url()));
+            (s.settings, s.timeout) = (chat, timeout(spec));
+            Box::new(TeamsChannel::new(name, s))
+        }
+        "telegram" => {
+            let mut s = TelegramSender::new(
+                http()?,
+                Secret::new(spec.bot_token.clone().unwrap_or_default()),
+                spec.chat_id.clone().unwrap_or_default(),
+            );
+            if let Some(base) = &spec.url {
+                s.api_base.clone_from(base);
+            }
+            (s.settings, s.timeout) = (chat, timeout(spec));
+            Box::new(TelegramChannel::new(name, s))
+        }
+        "alertmanager" => {
+            let mut s = AlertmanagerSender::new(http()?, url());
+            s.settings = AlertmanagerSettings {
+                instance: host_name(),
+                generator_url: config.dashboard_url.clone(),
+                firing_ttl: None,
+            };
+            s.timeout = timeout(spec);
+            Box::new(AlertmanagerChannel::new(name, s))
+        }
+        other => return Err(format!("'{other}' is not a channel type")),
+    };
+    Ok(channel)
+}
+
+fn email(spec: &ChannelSpec, config: &NotifyConfig) -> Result<EmailChannel, String> {
+    let tls = match spec.tls.as_deref().unwrap_or("starttls") {
+        "implicit" => TlsMode::Implicit,
+        "plain" => TlsMode::Plain,
+        _ => TlsMode::StartTls,
+    };
+    let settings = SmtpSettings {
+        server: spec.server.clone().unwrap_or_default(),
+        port: spec
+            .port
+            .unwrap_or(if tls == TlsMode::Implicit { 465 } else { 587 }),
+        tls,
+        allow_plain: spec.allow_plain.unwrap_or(false),
+        username: spec.username.clone(),
+        password: spec.password.clone().map(Secret::new),
+        from: spec.from.clone().unwrap_or_default(),
+        to: spec.to.clone(),
+        timeout: timeout(spec),
+    };
+    let sender = settings.validate().map_err(|e| e.to_string())?;
+    let subject = SubjectTemplate::parse(spec.subject.as_deref().unwrap_or(DEFAULT_SUBJECT))
+        .map_err(|e| e.to_string())?;
+    Ok(EmailChannel::new(
+        spec.name.clone(),
+        EmailSettings {
+            subject,
+            dashboard_url: config.dashboard_url.clone(),
+        },
+        sender,
+    ))
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map_or_else(|_| "bandwatch".to_string(), |h| h.trim().to_string())
+}
+
+/// The event `bandwatch notify test` sends: clearly a test, never confused with a real alert.
+pub fn test_event(now: Timestamp) -> AlertEvent {
+    let series = SeriesKey::with_label("net_rx_bits_per_second", "iface", "test");
+    AlertEvent {
+        id: alert_id("bandwatch-test", &series, now),
+        rule: "bandwatch-test".into(),
+        series,
+        kind: EventKind::Fired,
+        state: EventKind::Fired.state(),
+        severity: Severity::Low,
+        value: 0.0,
+        reference: 0.0,
+        message: "This is a test notification from `bandwatch notify test`; no action is needed."
+            .into(),
+        started: now,
+        ended: None,
+        at: now,
+    }
+}
