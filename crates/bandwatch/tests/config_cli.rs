@@ -294,3 +294,49 @@ fn help_is_stable() {
     assert!(out.status.success());
     insta::assert_snapshot!("help", String::from_utf8_lossy(&out.stdout));
 }
+
+#[test]
+fn seed_email_environment_makes_a_channel_and_secrets_stay_hidden() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("bandwatch.toml"),
+        "[[notify.channels]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"https://hooks.example.com/T0/SECRETPATH\"\nsecret = \"hmac-key-123\"\n",
+    )
+    .expect("write");
+    let env = [
+        ("SMTP_SERVER", "mail.example.com"),
+        ("SMTP_PORT", "465"),
+        ("EMAIL_USER", "bw@example.com"),
+        ("EMAIL_PASSWORD", "hunter2-password"),
+        ("ALERT_RECIPIENTS", "ops@example.com, noc@example.com"),
+        ("ALERT_COOLDOWN_MINUTES", "20"),
+    ];
+    let out = check_stdout(dir.path(), &[], &env);
+    assert!(out.contains("name = \"email\"\ntype = \"email\""), "{out}");
+    assert!(
+        out.contains("to = [\"ops@example.com\", \"noc@example.com\"]"),
+        "{out}"
+    );
+    assert!(
+        out.contains("cooldown = \"20m\"  # environment variable ALERT_COOLDOWN_MINUTES"),
+        "{out}"
+    );
+    for secret in ["hunter2-password", "SECRETPATH", "hmac-key-123"] {
+        assert!(
+            !out.contains(secret),
+            "{secret} leaked into config check: {out}"
+        );
+    }
+    let bad = bandwatch(dir.path())
+        .args(["config", "check"])
+        .env("SMTP_SERVER", "m")
+        .env("SMTP_PORT", "smtp")
+        .output()
+        .expect("run");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("SMTP_PORT"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}

@@ -270,6 +270,12 @@ impl std::fmt::Debug for SqliteOutbox {
 }
 
 impl SqliteOutbox {
+    /// The silences in force at `now` (the notifier honours them before sending).
+    pub fn silences(&self, now: Timestamp) -> Result<Vec<crate::model::Silence>> {
+        super::alert::silences(&self.conn, now)
+            .map_err(|e| StoreError::db(Op::Query, &self.path, e))
+    }
+
     /// Opens or creates the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self> {
         path::check_writable(path)?;

@@ -175,6 +175,9 @@ impl Sinks {
             shutdown.cancel();
         }
         let events = self.engine.observe(&frame);
+        if let Some(n) = &mut self.notifier {
+            n.publish_frame(&frame);
+        }
         self.store.send(frame);
         if !events.is_empty() {
             for e in &events {

@@ -90,6 +90,7 @@ pub fn layer(env: &EnvVars) -> Result<RawConfig, ConfigError> {
         loopback_in_total: boolean(env, keys::LOOPBACK_IN_TOTAL)?,
         upload_mbps: number(env, keys::UPLOAD, "megabits per second, e.g. 50")?,
         download_mbps: number(env, keys::DOWNLOAD, "megabits per second, e.g. 100")?,
+        cooldown: text(env, keys::COOLDOWN).or_else(|| seed_cooldown(env)),
         output: text(env, keys::OUTPUT),
         db_path: path(env, keys::DB),
         raw_retention: text(env, keys::RAW_RETENTION),
@@ -104,6 +105,13 @@ pub fn layer(env: &EnvVars) -> Result<RawConfig, ConfigError> {
         notify: None,
         seed_email: super::notify::seed_email(env)?,
     })
+}
+
+/// The seed tool's `ALERT_COOLDOWN_MINUTES`, as a duration text.
+fn seed_cooldown(env: &EnvVars) -> Option<Setting<String>> {
+    env.get("ALERT_COOLDOWN_MINUTES")
+        .filter(|(v, _)| !v.trim().is_empty())
+        .map(|(v, origin)| Setting::new(format!("{}m", v.trim()), origin.clone()))
 }
 
 fn raw(env: &EnvVars, key: Key) -> Option<(&str, &Origin)> {

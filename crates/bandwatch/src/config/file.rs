@@ -39,6 +39,7 @@ struct MonitorSection {
 struct ThresholdsSection {
     upload_mbps: Option<Spanned<f64>>,
     download_mbps: Option<Spanned<f64>>,
+    cooldown: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -135,6 +136,7 @@ pub fn parse(text: &str, path: &Path) -> Result<RawConfig, ConfigError> {
     let thresholds = parsed.thresholds.unwrap_or_default();
     raw.upload_mbps = thresholds.upload_mbps.map(|s| take(s, &at));
     raw.download_mbps = thresholds.download_mbps.map(|s| take(s, &at));
+    raw.cooldown = thresholds.cooldown.map(|s| take(s, &at));
     raw.output = parsed
         .output
         .unwrap_or_default()

@@ -27,6 +27,7 @@ pub fn layer(opts: &Options) -> RawConfig {
         download_mbps: opts
             .download_threshold
             .map(|v| set(v, "--download-threshold")),
+        cooldown: None,
         output,
         db_path: opts.db.clone().map(|v| Setting::new(v, flag("--db"))),
         raw_retention: None,

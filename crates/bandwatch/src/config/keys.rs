@@ -31,6 +31,7 @@ keys! {
     LOOPBACK_IN_TOTAL = "monitor.loopback_in_total", "BANDWATCH_LOOPBACK_IN_TOTAL";
     UPLOAD = "thresholds.upload_mbps", "BANDWATCH_UPLOAD_THRESHOLD";
     DOWNLOAD = "thresholds.download_mbps", "BANDWATCH_DOWNLOAD_THRESHOLD";
+    COOLDOWN = "thresholds.cooldown", "BANDWATCH_COOLDOWN";
     OUTPUT = "output.format", "BANDWATCH_OUTPUT";
     DB = "store.path", "BANDWATCH_DB";
     RAW_RETENTION = "store.raw_retention", "BANDWATCH_RAW_RETENTION";

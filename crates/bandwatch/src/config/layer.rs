@@ -36,6 +36,7 @@ raw_config! {
     loopback_in_total: bool,
     upload_mbps: f64,
     download_mbps: f64,
+    cooldown: String,
     output: String,
     db_path: PathBuf,
     raw_retention: String,

@@ -64,6 +64,8 @@ pub struct Thresholds {
     pub upload_bps: f64,
     /// Receive limit in bits per second.
     pub download_bps: f64,
+    /// Default time before the same alert notifies again (rules may set their own).
+    pub cooldown: Duration,
 }
 
 /// Where and how long the history is kept.

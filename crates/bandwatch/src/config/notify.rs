@@ -81,6 +81,14 @@ pub struct ChannelSpec {
     pub bot_token: Option<String>,
     /// Telegram: chat id.
     pub chat_id: Option<String>,
+    /// MQTT: broker host (port in `port`, default 1883).
+    pub host: Option<String>,
+    /// MQTT: topic prefix (default `bandwatch`).
+    pub prefix: Option<String>,
+    /// MQTT: also publish Home Assistant discovery configs (default false).
+    pub discovery: Option<bool>,
+    /// MQTT: client id (default `bandwatch-<host name>`).
+    pub client_id: Option<String>,
 }
 
 /// Validated notification settings.
@@ -122,6 +130,7 @@ pub const KINDS: &[&str] = &[
     "teams",
     "telegram",
     "alertmanager",
+    "mqtt",
 ];
 
 /// The email channel the seed tool's environment names describe, if `SMTP_SERVER` is set.
@@ -294,6 +303,7 @@ fn check_channel(c: &Setting<ChannelSpec>) -> Result<(), ConfigError> {
     }
     match s.kind.as_str() {
         "email" => check_email(c),
+        "mqtt" => check_mqtt(c),
         "telegram" => require(c, "bot_token", s.bot_token.as_ref())
             .and_then(|()| require(c, "chat_id", s.chat_id.as_ref())),
         _ => check_url(c),
@@ -333,6 +343,14 @@ fn check_url(c: &Setting<ChannelSpec>) -> Result<(), ConfigError> {
             "is not an http:// or https:// address with a host",
         ))
     }
+}
+
+fn check_mqtt(c: &Setting<ChannelSpec>) -> Result<(), ConfigError> {
+    require(c, "host", c.value.host.as_ref())?;
+    let prefix = c.value.prefix.as_deref().unwrap_or("bandwatch");
+    bandwatch_notify::render::mqtt::TopicPrefix::parse(prefix)
+        .map(|_| ())
+        .map_err(|e| channel_error(c, "prefix", &format!("is not a usable topic prefix ({e})")))
 }
 
 fn check_email(c: &Setting<ChannelSpec>) -> Result<(), ConfigError> {

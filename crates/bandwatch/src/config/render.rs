@@ -18,12 +18,40 @@ pub fn render(resolved: &Resolved) -> String {
             "# effective configuration (no config file found; defaults, environment and flags)\n",
         ),
     }
+    let entries = entries(c);
+    let mut section = "";
+    for (key, value) in entries {
+        let (sec, name) = key.file.split_once('.').unwrap_or(("", key.file));
+        if sec != section {
+            let _ = writeln!(out, "\n[{sec}]");
+            section = sec;
+        }
+        match value {
+            Some(v) => {
+                let shown = if key.secret { quote("***") } else { v };
+                let origin = resolved
+                    .origins
+                    .get(key.file)
+                    .map_or_else(String::new, ToString::to_string);
+                let _ = writeln!(out, "{name} = {shown}  # {origin}");
+            }
+            None => {
+                let _ = writeln!(out, "# {name} is not set");
+            }
+        }
+    }
+    render_notify(&mut out, &c.notify);
+    out
+}
+
+/// Every key with its rendered value (`None`: not set).
+fn entries(c: &super::Config) -> Vec<(Key, Option<String>)> {
     let output = match c.output {
         OutputMode::Console => "console",
         OutputMode::Json => "json",
         OutputMode::Quiet => "quiet",
     };
-    let entries: Vec<(Key, Option<String>)> = vec![
+    vec![
         (
             keys::INTERVAL,
             Some(float(c.monitor.interval.as_secs_f64())),
@@ -40,6 +68,12 @@ pub fn render(resolved: &Resolved) -> String {
         ),
         (keys::UPLOAD, Some(float(c.thresholds.upload_bps / 1e6))),
         (keys::DOWNLOAD, Some(float(c.thresholds.download_bps / 1e6))),
+        (
+            keys::COOLDOWN,
+            Some(quote(
+                &humantime::format_duration(c.thresholds.cooldown).to_string(),
+            )),
+        ),
         (keys::OUTPUT, Some(quote(output))),
         (keys::DB, Some(quote(&c.store.path.display().to_string()))),
         (
@@ -79,30 +113,7 @@ pub fn render(resolved: &Resolved) -> String {
             keys::SYS_ROOT,
             Some(quote(&c.paths.sys_root.display().to_string())),
         ),
-    ];
-    let mut section = "";
-    for (key, value) in entries {
-        let (sec, name) = key.file.split_once('.').unwrap_or(("", key.file));
-        if sec != section {
-            let _ = writeln!(out, "\n[{sec}]");
-            section = sec;
-        }
-        match value {
-            Some(v) => {
-                let shown = if key.secret { quote("***") } else { v };
-                let origin = resolved
-                    .origins
-                    .get(key.file)
-                    .map_or_else(String::new, ToString::to_string);
-                let _ = writeln!(out, "{name} = {shown}  # {origin}");
-            }
-            None => {
-                let _ = writeln!(out, "# {name} is not set");
-            }
-        }
-    }
-    render_notify(&mut out, &c.notify);
-    out
+    ]
 }
 
 /// The notification channels: names, types and routes; credentials and URLs (which carry
@@ -143,6 +154,20 @@ fn render_notify(out: &mut String, n: &super::notify::NotifyConfig) {
                     c.username
                         .as_deref()
                         .map_or_else(|| "(not set)".into(), quote),
+                    set(&c.password)
+                );
+            }
+            "mqtt" => {
+                let _ = writeln!(
+                    out,
+                    "host = {}\nport = {}",
+                    quote(c.host.as_deref().unwrap_or_default()),
+                    c.port.unwrap_or(1883)
+                );
+                let _ = writeln!(
+                    out,
+                    "prefix = {}\npassword = {}",
+                    quote(c.prefix.as_deref().unwrap_or("bandwatch")),
                     set(&c.password)
                 );
             }

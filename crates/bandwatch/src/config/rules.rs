@@ -78,6 +78,12 @@ pub fn effective_rules(config: &Config) -> Vec<RuleSpec> {
         }
     }
     rules.extend(config.rules.iter().cloned());
+    let cooldown = humantime::format_duration(config.thresholds.cooldown).to_string();
+    for r in &mut rules {
+        if r.cooldown.is_none() {
+            r.cooldown = Some(cooldown.clone());
+        }
+    }
     rules
 }
 

@@ -26,6 +26,7 @@ pub fn defaults() -> RawConfig {
         loopback_in_total: Some(Setting::new(false, Origin::Default)),
         upload_mbps: d(50.0),
         download_mbps: d(100.0),
+        cooldown: Some(Setting::new("15m".into(), Origin::Default)),
         output: Some(Setting::new("console".into(), Origin::Default)),
         db_path: Some(Setting::new(
             PathBuf::from("./data/bandwatch.db"),
@@ -68,11 +69,17 @@ pub fn validate(raw: RawConfig) -> Result<(Config, Origins), ConfigError> {
         loopback_in_total: required(raw.loopback_in_total, keys::LOOPBACK_IN_TOTAL, &mut origins)
             .value,
     };
+    let cooldown = span(
+        &required(raw.cooldown, keys::COOLDOWN, &mut origins),
+        keys::COOLDOWN,
+        0,
+    )?;
     let thresholds = Thresholds {
         upload_bps: mbps(
             &required(raw.upload_mbps, keys::UPLOAD, &mut origins),
             keys::UPLOAD,
         )? * 1e6,
+        cooldown,
         download_bps: mbps(
             &required(raw.download_mbps, keys::DOWNLOAD, &mut origins),
             keys::DOWNLOAD,

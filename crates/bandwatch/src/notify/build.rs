@@ -8,13 +8,16 @@ use bandwatch_notify::channels::{
     WebhookChannel,
 };
 use bandwatch_notify::dispatch::{Deliver, Route};
+use bandwatch_notify::mqtt_channel::MqttChannel;
 use bandwatch_notify::render::alertmanager::AlertmanagerSettings;
 use bandwatch_notify::render::chat::ChatSettings;
 use bandwatch_notify::render::email::{EmailSettings, SubjectTemplate, DEFAULT_SUBJECT};
+use bandwatch_notify::render::mqtt::{DiscoverySettings, TopicPrefix, DEFAULT_DISCOVERY_PREFIX};
 use bandwatch_notify::send::http::{
     AlertmanagerSender, DiscordSender, ReqwestPost, SlackSender, TeamsSender, TelegramSender,
     WebhookSender,
 };
+use bandwatch_notify::send::mqtt::MqttSettings;
 use bandwatch_notify::send::smtp::{SmtpSettings, TlsMode};
 use bandwatch_notify::Secret;
 
@@ -108,6 +111,9 @@ pub fn build_channel(
             s.timeout = timeout(spec);
             Box::new(AlertmanagerChannel::new(name, s))
         }
+        "mqtt" => {
+            Box::new(MqttChannel::new(name, mqtt_settings(spec)?).map_err(|e| e.to_string())?)
+        }
         other => return Err(format!("'{other}' is not a channel type")),
     };
     Ok(channel)
@@ -143,6 +149,34 @@ fn email(spec: &ChannelSpec, config: &NotifyConfig) -> Result<EmailChannel, Stri
         },
         sender,
     ))
+}
+
+/// The broker settings of an MQTT channel (also used for the rates publisher).
+pub fn mqtt_settings(spec: &ChannelSpec) -> Result<MqttSettings, String> {
+    let prefix = TopicPrefix::parse(spec.prefix.as_deref().unwrap_or("bandwatch"))
+        .map_err(|e| e.to_string())?;
+    let client = spec
+        .client_id
+        .clone()
+        .unwrap_or_else(|| format!("bandwatch-{}", host_name()));
+    let mut settings = MqttSettings::new(
+        spec.host.clone().unwrap_or_default(),
+        spec.port.unwrap_or(1883),
+        client,
+        prefix,
+    );
+    settings.username.clone_from(&spec.username);
+    settings.password = spec.password.clone().map(Secret::new);
+    settings.timeout = timeout(spec);
+    if spec.discovery == Some(true) {
+        let node = host_name();
+        settings.discovery = Some(DiscoverySettings {
+            discovery_prefix: DEFAULT_DISCOVERY_PREFIX.to_string(),
+            device_name: format!("bandwatch on {node}"),
+            node_id: node,
+        });
+    }
+    Ok(settings)
 }
 
 fn host_name() -> String {

@@ -15,7 +15,7 @@ use bandwatch_notify::dispatch::{Dispatcher, RetryPolicy};
 use bandwatch_store::SqliteOutbox;
 
 use crate::config::notify::{ChannelSpec, NotifyConfig};
-pub use build::{build_channel, route, test_event};
+pub use build::{build_channel, mqtt_settings, route, test_event};
 
 /// How often a channel thread looks at its outbox when no alert arrives.
 const POLL: Duration = Duration::from_millis(500);
@@ -25,9 +25,10 @@ enum Msg {
     Close,
 }
 
-/// The running channel threads.
+/// The running channel threads, and the MQTT rates publisher when an MQTT channel exists.
 pub struct Notifier {
     channels: Vec<(String, SyncSender<Msg>, JoinHandle<()>)>,
+    rates: Option<bandwatch_notify::mqtt_channel::MqttRates>,
 }
 
 impl Notifier {
@@ -55,7 +56,17 @@ impl Notifier {
                 }
             }
         }
-        Some(Self { channels })
+        Some(Self {
+            channels,
+            rates: start_rates(config),
+        })
+    }
+
+    /// Publishes the frame's interface rates over MQTT (never blocks; drops when behind).
+    pub fn publish_frame(&mut self, frame: &bandwatch_core::Frame) {
+        if let Some(r) = &mut self.rates {
+            r.publish_frame(frame);
+        }
     }
 
     /// Hands alert events to every channel (each routes and groups them itself).
@@ -75,6 +86,15 @@ impl Notifier {
 
     /// Sends what is grouped, tries one last delivery, and stops the threads.
     pub fn close(self) {
+        if let Some(r) = self.rates {
+            let stats = r.close();
+            tracing::info!(
+                published = stats.published,
+                dropped = stats.dropped,
+                failed = stats.failed,
+                "MQTT rates publisher stopped"
+            );
+        }
         for (_, tx, _) in &self.channels {
             let _ = tx.send(Msg::Close);
         }
@@ -82,6 +102,33 @@ impl Notifier {
             if handle.join().is_err() {
                 tracing::error!(channel = %name, "notification thread panicked");
             }
+        }
+    }
+}
+
+/// Current rates go to the first MQTT channel's broker, under its prefix.
+fn start_rates(config: &NotifyConfig) -> Option<bandwatch_notify::mqtt_channel::MqttRates> {
+    let spec = config
+        .channels
+        .iter()
+        .map(|c| &c.value)
+        .find(|c| c.kind == "mqtt")?;
+    let mut settings = match mqtt_settings(spec) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(channel = %spec.name, "cannot publish rates over MQTT: {e}");
+            return None;
+        }
+    };
+    settings.client_id.push_str("-rates");
+    match bandwatch_notify::mqtt_channel::MqttRates::start(
+        settings,
+        bandwatch_notify::mqtt_channel::DEFAULT_RATES_QUEUE,
+    ) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            tracing::error!(channel = %spec.name, error = %e, "cannot start the MQTT rates publisher");
+            None
         }
     }
 }
@@ -122,10 +169,13 @@ impl ChannelJob {
             retry,
         );
         let clock = SystemClock::new();
+        let mut silences = Silences::new(&self.db);
         loop {
             let closing = match rx.recv_timeout(POLL) {
                 Ok(Msg::Events(events)) => {
-                    dispatcher.submit(&events, clock.wall());
+                    let now = clock.wall();
+                    let kept = silences.unsilenced(events, now);
+                    dispatcher.submit(&kept, now);
                     false
                 }
                 Ok(Msg::Close) | Err(RecvTimeoutError::Disconnected) => true,
@@ -147,5 +197,71 @@ impl ChannelJob {
                 return;
             }
         }
+    }
+}
+
+/// The silences in force, re-read every few seconds, so `bandwatch alerts silence` takes
+/// effect on a running agent.
+struct Silences {
+    db: Option<SqliteOutbox>,
+    active: Vec<(crate::alerts::SilenceMatcher, bandwatch_core::Timestamp)>,
+    read_at: Option<bandwatch_core::Timestamp>,
+}
+
+impl Silences {
+    const REFRESH_MS: i64 = 5_000;
+
+    fn new(db: &Path) -> Self {
+        Self {
+            db: SqliteOutbox::open(db).ok(),
+            active: Vec::new(),
+            read_at: None,
+        }
+    }
+
+    fn refresh(&mut self, now: bandwatch_core::Timestamp) {
+        if self
+            .read_at
+            .is_some_and(|t| now.millis() - t.millis() < Self::REFRESH_MS)
+        {
+            return;
+        }
+        let Some(db) = &self.db else { return };
+        match db.silences(now) {
+            Ok(list) => {
+                self.active = list
+                    .into_iter()
+                    .filter_map(|s| {
+                        crate::alerts::SilenceMatcher::parse(&s.matcher)
+                            .ok()
+                            .map(|m| (m, s.until))
+                    })
+                    .collect();
+                self.read_at = Some(now);
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot read silences; sending everything"),
+        }
+    }
+
+    /// The events no active silence covers; the others are logged and not sent.
+    fn unsilenced(
+        &mut self,
+        events: Vec<AlertEvent>,
+        now: bandwatch_core::Timestamp,
+    ) -> Vec<AlertEvent> {
+        self.refresh(now);
+        events
+            .into_iter()
+            .filter(|e| {
+                let hit = self
+                    .active
+                    .iter()
+                    .find(|(m, until)| *until > now && m.matches(&e.id, &e.rule, &e.series));
+                if let Some((_, until)) = hit {
+                    tracing::info!(alert = %e.id, until = %until, "alert silenced; not sent");
+                }
+                hit.is_none()
+            })
+            .collect()
     }
 }
