@@ -157,6 +157,10 @@ impl<H: HttpPost + Send> Deliver for WebhookChannel<H> {
     fn deliver(&mut self, payload: &str) -> Outcome {
         http_outcome(self.sender.send_body(payload))
     }
+
+    fn deliver_keyed(&mut self, payload: &str, key: &str) -> Outcome {
+        http_outcome(self.sender.send_body_keyed(payload, Some(key)))
+    }
 }
 
 /// Defines a channel whose payload is the JSON body its sender POSTs.

@@ -31,6 +31,11 @@ pub trait Deliver: Send {
     fn render(&self, events: &[AlertEvent]) -> Result<String>;
     /// Sends a stored payload once.
     fn deliver(&mut self, payload: &str) -> Outcome;
+    /// Sends a stored payload once, with its idempotency key for receivers that can use it
+    /// (the webhook sends it as a header); by default the key is not sent.
+    fn deliver_keyed(&mut self, payload: &str, _key: &str) -> Outcome {
+        self.deliver(payload)
+    }
 }
 
 /// Which events a channel receives.
@@ -197,7 +202,7 @@ impl<O: Outbox> Dispatcher<O> {
         let mut report = DeliveryReport::default();
         for (channel, _) in &mut self.channels {
             for item in self.outbox.due(channel.name(), now, per_channel)? {
-                match channel.deliver(&item.payload) {
+                match channel.deliver_keyed(&item.payload, &item.idempotency_key) {
                     Outcome::Delivered => {
                         self.outbox.mark_delivered(item.id, now)?;
                         report.delivered += 1;

@@ -267,6 +267,9 @@ fn parse_http_url(url: &str) -> Result<Url, SendError> {
     Ok(parsed)
 }
 
+/// The header that carries a notification's idempotency key (same key on every retry).
+pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
+
 /// [`HttpPost`] over a blocking reqwest client (rustls with ring, Mozilla's roots, no
 /// redirects: a redirected webhook would be an unnoticed misconfiguration).
 #[derive(Debug, Clone)]
@@ -560,8 +563,16 @@ impl<H: HttpPost> WebhookSender<H> {
 
     /// POSTs an already rendered body (an outbox payload) as is, signed over these bytes.
     pub fn send_body(&self, body: &str) -> Result<(), SendError> {
+        self.send_body_keyed(body, None)
+    }
+
+    /// Like [`Self::send_body`], with the outbox item's idempotency key in
+    /// [`IDEMPOTENCY_HEADER`] so a receiver can drop a delivery it has already seen.
+    pub fn send_body_keyed(&self, body: &str, key: Option<&str>) -> Result<(), SendError> {
         let ours = |n: &str| {
-            n.eq_ignore_ascii_case("content-type") || n.eq_ignore_ascii_case(SIGNATURE_HEADER)
+            n.eq_ignore_ascii_case("content-type")
+                || n.eq_ignore_ascii_case(SIGNATURE_HEADER)
+                || n.eq_ignore_ascii_case(IDEMPOTENCY_HEADER)
         };
         let mut headers: Vec<(String, String)> = self
             .headers
@@ -570,6 +581,9 @@ impl<H: HttpPost> WebhookSender<H> {
             .cloned()
             .collect();
         headers.push(("Content-Type".into(), JSON.into()));
+        if let Some(key) = key {
+            headers.push((IDEMPOTENCY_HEADER.into(), key.into()));
+        }
         if let Some(secret) = &self.secret {
             headers.push((SIGNATURE_HEADER.into(), sign(body.as_bytes(), secret)));
         }
