@@ -220,6 +220,12 @@ fn invalid(field: &'static str, reason: impl Into<String>) -> SendError {
     }
 }
 
+/// Whether `text` is a mailbox the sender accepts (`name@example.com` or
+/// `Name <name@example.com>`), for configuration checks that must agree with sending.
+pub fn is_mailbox(text: &str) -> bool {
+    text.trim().parse::<Mailbox>().is_ok()
+}
+
 fn parse_mailbox(field: &'static str, text: &str) -> Result<Mailbox, SendError> {
     text.trim().parse::<Mailbox>().map_err(|e| {
         invalid(

@@ -365,11 +365,11 @@ fn check_email(c: &Setting<ChannelSpec>) -> Result<(), ConfigError> {
         ));
     }
     for addr in s.to.iter().chain(s.from.iter()) {
-        if addr.parse::<lettre_address::Address>().is_err() {
+        if !bandwatch_notify::send::smtp::is_mailbox(addr) {
             return Err(channel_error(
                 c,
                 "to/from",
-                &format!("'{addr}' is not an email address like ops@example.com"),
+                &format!("'{addr}' is not an email address like ops@example.com or \"Ops <ops@example.com>\""),
             ));
         }
     }
@@ -378,30 +378,5 @@ fn check_email(c: &Setting<ChannelSpec>) -> Result<(), ConfigError> {
         "plain" if s.allow_plain == Some(true) => Ok(()),
         "plain" => Err(channel_error(c, "tls", "is \"plain\", which sends the password and alerts unencrypted; set allow_plain = true if that is intended")),
         other => Err(channel_error(c, "tls", &format!("'{other}' is not starttls, implicit or plain"))),
-    }
-}
-
-/// Minimal address syntax check (local@domain with a dot-free-or-dotted domain), enough to
-/// catch typos at `config check`; the SMTP library does the full parse when sending.
-mod lettre_address {
-    /// A syntactically plausible address.
-    pub struct Address;
-
-    impl std::str::FromStr for Address {
-        type Err = ();
-        fn from_str(s: &str) -> Result<Self, ()> {
-            let s = s.trim();
-            let (local, domain) = s.rsplit_once('@').ok_or(())?;
-            let ok = !local.is_empty()
-                && !domain.is_empty()
-                && !s.contains(char::is_whitespace)
-                && !domain.starts_with('.')
-                && !domain.ends_with('.');
-            if ok {
-                Ok(Address)
-            } else {
-                Err(())
-            }
-        }
     }
 }
