@@ -9,11 +9,17 @@
 pub mod error;
 pub mod fs;
 pub mod netdev;
+pub mod probe;
+pub mod system;
 
 pub use bandwatch_core::Frame;
 pub use error::{CollectError, Result};
 pub use fs::{FakeFs, FileSystem, KeptOpenFs, RealFs};
 pub use netdev::{InterfaceFilter, NetdevConfig, NetdevSource};
+pub use probe::{
+    run_round, ProbeConfig, ProbeError, ProbeKind, ProbeSource, Prober, RoundReport, Target,
+};
+pub use system::{FakeFsUsage, FsUsage, StatvfsUsage, SystemConfig, SystemSource};
 
 /// Something the agent asks for one [`Frame`] per tick.
 pub trait Source {
