@@ -50,6 +50,8 @@ pub const NON_SETTING_ENV: &[&str] = &[
     "BANDWATCH_CONFIG",
     "BANDWATCH_REQUIRE_ROOT_TESTS",
     "BANDWATCH_BIN",
+    "BANDWATCH_BLESS",
+    "BANDWATCH_PROBE_SCALE",
 ];
 
 /// Finds a key by its environment variable.
