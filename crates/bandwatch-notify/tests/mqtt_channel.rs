@@ -4,7 +4,10 @@
 
 mod common;
 
-use std::collections::BTreeMap;
+mod mqtt_support;
+
+use mqtt_support::{Subscriber, BROKER};
+
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -15,11 +18,8 @@ use bandwatch_notify::mqtt_channel::{frame_rates, MqttChannel, MqttRates, Stored
 use bandwatch_notify::render::mqtt::{DiscoverySettings, MqttMessage, TopicPrefix};
 use bandwatch_notify::send::mqtt::{MqttPublisher, MqttSettings};
 use bandwatch_notify::Secret;
-use rumqttc::{AsyncClient, Event, EventLoop, Incoming, MqttOptions, QoS};
 use tokio::runtime::Runtime;
-use tokio::time::{timeout_at, Instant};
 
-const BROKER: (&str, u16) = ("127.0.0.1", 1883);
 const PASSWORD: &str = "hunter2-mqtt-secret";
 
 /// Skips (or, when root tests are required, fails) when no broker listens on 127.0.0.1:1883.
@@ -50,70 +50,6 @@ fn test_runtime() -> Runtime {
         .enable_all()
         .build()
         .expect("test runtime")
-}
-
-/// A received publish: payload and whether the broker marked it retained.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Got {
-    payload: String,
-    retain: bool,
-}
-
-/// A plain rumqttc subscriber that the test drives itself.
-struct Subscriber {
-    client: AsyncClient,
-    eventloop: EventLoop,
-}
-
-impl Subscriber {
-    async fn start(name: &str, filter: &str) -> Self {
-        let mut options = MqttOptions::new(name, BROKER.0, BROKER.1);
-        options.set_max_packet_size(256 * 1024, 256 * 1024);
-        let (client, mut eventloop) = AsyncClient::new(options, 16);
-        client
-            .subscribe(filter, QoS::AtLeastOnce)
-            .await
-            .expect("queue subscribe");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let event = timeout_at(deadline, eventloop.poll())
-                .await
-                .expect("SUBACK within 10s")
-                .expect("subscriber connection");
-            if matches!(event, Event::Incoming(Incoming::SubAck(_))) {
-                break;
-            }
-        }
-        Self { client, eventloop }
-    }
-
-    /// Collects publishes until every topic in `want` arrived, or the deadline passes.
-    async fn collect(&mut self, want: &[&str]) -> BTreeMap<String, Vec<Got>> {
-        let mut got: BTreeMap<String, Vec<Got>> = BTreeMap::new();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !want.iter().all(|t| got.contains_key(*t)) {
-            let Ok(event) = timeout_at(deadline, self.eventloop.poll()).await else {
-                break;
-            };
-            if let Event::Incoming(Incoming::Publish(p)) = event.expect("subscriber connection") {
-                got.entry(p.topic.clone()).or_default().push(Got {
-                    payload: String::from_utf8(p.payload.to_vec()).expect("utf-8 payload"),
-                    retain: p.retain,
-                });
-            }
-        }
-        got
-    }
-
-    async fn stop(mut self) {
-        let _ = self.client.disconnect().await;
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while let Ok(Ok(event)) = timeout_at(deadline, self.eventloop.poll()).await {
-            if matches!(event, Event::Outgoing(rumqttc::Outgoing::Disconnect)) {
-                break;
-            }
-        }
-    }
 }
 
 /// Clears retained messages a test left on the broker (an empty retained payload).

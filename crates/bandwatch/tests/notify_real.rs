@@ -108,7 +108,8 @@ fn aiosmtpd_missing() -> Vec<String> {
     }
 }
 
-/// aiosmtpd storing each message as JSON in `dir` (see `support/smtp_sink.py`).
+/// aiosmtpd storing each message as JSON in `dir`, with the notify crate's sink
+/// (`crates/bandwatch-notify/tests/support/smtp_sink.py`), so both crates test against one.
 struct Sink {
     _child: Running,
     dir: PathBuf,
@@ -116,7 +117,8 @@ struct Sink {
 
 impl Sink {
     fn start(port: u16, dir: &Path) -> Self {
-        let support = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support");
+        let support =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../bandwatch-notify/tests/support");
         let child = Command::new("python3")
             .args(["-m", "aiosmtpd", "-n", "-l"])
             .arg(format!("127.0.0.1:{port}"))
