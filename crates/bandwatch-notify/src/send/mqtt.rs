@@ -15,7 +15,6 @@ use rumqttc::{
 };
 use tokio::time::{timeout_at, Instant};
 
-use crate::dispatch::Outcome;
 use crate::render::mqtt::{discovery_messages, DiscoverySettings, MqttMessage, TopicPrefix};
 use crate::render::Secret;
 
@@ -26,7 +25,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_PACKET: usize = 256 * 1024;
 
 /// The boxed source of a failure.
-type Source = Box<dyn std::error::Error + Send + Sync>;
+pub use super::{SendError, Service, Source};
 
 /// The `[mqtt]` channel settings.
 #[derive(Clone, PartialEq, Eq)]
@@ -67,59 +66,9 @@ impl fmt::Debug for MqttSettings {
     }
 }
 
-/// Why publishing failed, or why the settings are unusable.
-#[derive(Debug, thiserror::Error)]
-pub enum SendError {
-    /// A setting is invalid; nothing was sent.
-    #[error("MQTT setting '{field}': {reason}")]
-    InvalidSetting {
-        /// The setting's name.
-        field: &'static str,
-        /// What is wrong and what to write instead.
-        reason: String,
-    },
-    /// The broker cannot be reached or dropped the connection; a retry may succeed.
-    #[error("MQTT broker {target}: {reason}")]
-    Retryable {
-        /// `host:port`.
-        target: String,
-        /// What happened and what may fix it.
-        reason: String,
-        /// The client's error.
-        #[source]
-        source: Option<Source>,
-    },
-    /// The broker refused us (bad login, not authorised, bad client id); retrying will not help.
-    #[error("MQTT broker {target}: {reason}")]
-    Permanent {
-        /// `host:port`.
-        target: String,
-        /// What happened and what to change.
-        reason: String,
-        /// The client's error.
-        #[source]
-        source: Option<Source>,
-    },
-}
-
-impl SendError {
-    /// Whether trying again later can succeed.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Retryable { .. })
-    }
-
-    /// The outbox's view of this failure.
-    pub fn outcome(&self) -> Outcome {
-        if self.is_retryable() {
-            Outcome::Retry(self.to_string())
-        } else {
-            Outcome::Permanent(self.to_string())
-        }
-    }
-}
-
 fn invalid(field: &'static str, reason: impl Into<String>) -> SendError {
     SendError::InvalidSetting {
+        service: Service::Mqtt,
         field,
         reason: reason.into(),
     }
@@ -322,6 +271,7 @@ impl MqttPublisher {
             .disconnect()
             .await
             .map_err(|e| SendError::Retryable {
+                service: Service::Mqtt,
                 target: self.target.clone(),
                 reason: format!("cannot queue the disconnect: {e}"),
                 source: Some(Box::new(e)),
@@ -355,6 +305,7 @@ impl MqttPublisher {
 
     fn timed_out(&self) -> SendError {
         SendError::Retryable {
+        service: Service::Mqtt,
             target: self.target.clone(),
             reason: format!(
                 "no answer within {:?}; check that the broker runs and 'host' and 'port' are right, or raise 'timeout'",
@@ -369,6 +320,7 @@ impl MqttPublisher {
 pub fn classify(e: ConnectionError, target: &str) -> SendError {
     use rumqttc::ConnectReturnCode as Code;
     let permanent = |reason: String, e: ConnectionError| SendError::Permanent {
+        service: Service::Mqtt,
         target: target.to_string(),
         reason,
         source: Some(Box::new(e)),
@@ -386,12 +338,14 @@ pub fn classify(e: ConnectionError, target: &str) -> SendError {
         ),
         ConnectionError::Io(_) | ConnectionError::NetworkTimeout | ConnectionError::FlushTimeout => {
             SendError::Retryable {
+        service: Service::Mqtt,
                 target: target.to_string(),
                 reason: format!("cannot reach the broker ({e}); check that it runs and that 'host' and 'port' are right"),
                 source: Some(Box::new(e)),
             }
         }
         other => SendError::Retryable {
+        service: Service::Mqtt,
             target: target.to_string(),
             reason: format!("connection failed ({other})"),
             source: Some(Box::new(other)),

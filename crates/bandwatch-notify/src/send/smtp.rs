@@ -13,7 +13,6 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 
-use crate::dispatch::Outcome;
 use crate::render::email::EmailMessage;
 use crate::render::Secret;
 
@@ -21,7 +20,7 @@ use crate::render::Secret;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The boxed source of a failure.
-type Source = Box<dyn StdError + Send + Sync>;
+pub use super::{SendError, Service, Source};
 
 /// How the connection to the mail server is protected.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -101,63 +100,6 @@ impl fmt::Debug for SmtpSettings {
     }
 }
 
-/// Why an email could not be sent, or why the settings are unusable.
-#[derive(Debug, thiserror::Error)]
-pub enum SendError {
-    /// A setting is invalid; nothing was sent.
-    #[error("email setting '{field}': {reason}")]
-    InvalidSetting {
-        /// The setting's name (`server`, `port`, `from`, `to`, `password`, `tls`, `timeout`).
-        field: &'static str,
-        /// What is wrong and what to write instead.
-        reason: String,
-    },
-    /// The message could not be built from the rendered email.
-    #[error("cannot build the email: {reason}")]
-    Message {
-        /// What lettre objected to.
-        reason: String,
-    },
-    /// Sending failed in a way that may pass later (server down, timeout, 4xx reply).
-    #[error("sending mail via {target} failed, will retry: {reason}")]
-    Retryable {
-        /// `server:port`.
-        target: String,
-        /// What happened and what may fix it.
-        reason: String,
-        /// The transport's error.
-        #[source]
-        source: Option<Source>,
-    },
-    /// Sending failed in a way a retry will not fix (5xx reply, rejected login, TLS mismatch).
-    #[error("sending mail via {target} failed: {reason}")]
-    Permanent {
-        /// `server:port`.
-        target: String,
-        /// What happened and what to change.
-        reason: String,
-        /// The transport's error.
-        #[source]
-        source: Option<Source>,
-    },
-}
-
-impl SendError {
-    /// Whether trying the same message again later can succeed.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Retryable { .. })
-    }
-
-    /// The outbox's view of this failure.
-    pub fn outcome(&self) -> Outcome {
-        if self.is_retryable() {
-            Outcome::Retry(self.to_string())
-        } else {
-            Outcome::Permanent(self.to_string())
-        }
-    }
-}
-
 /// What went wrong in one SMTP conversation, as a transport reports it.
 #[derive(Debug)]
 pub enum TransportFailure {
@@ -215,6 +157,7 @@ struct Validated {
 
 fn invalid(field: &'static str, reason: impl Into<String>) -> SendError {
     SendError::InvalidSetting {
+        service: Service::Email,
         field,
         reason: reason.into(),
     }
@@ -353,11 +296,13 @@ impl<T: MailTransport> SmtpSender<T> {
 /// Turns a transport failure into a retryable or permanent error that says what to do.
 pub fn classify(failure: TransportFailure, target: &str, tls: TlsMode) -> SendError {
     let retry = |reason: String, source: Source| SendError::Retryable {
+        service: Service::Email,
         target: target.to_string(),
         reason,
         source: Some(source),
     };
     let fail = |reason: String, source: Option<Source>| SendError::Permanent {
+        service: Service::Email,
         target: target.to_string(),
         reason,
         source,
