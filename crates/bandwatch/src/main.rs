@@ -129,6 +129,7 @@ fn run(resolved: &Resolved) -> anyhow::Result<()> {
     let config = &resolved.config;
     // Everything the user gave is checked before anything is written (log file, database).
     check_db_path(resolved)?;
+    check_channels(resolved)?;
     let _log = logging::init(&config.log)?;
     for w in &resolved.warnings {
         tracing::warn!("{w}");
@@ -157,6 +158,20 @@ fn check_db_path(resolved: &Resolved) -> Result<(), BadInput> {
             .map_or_else(String::new, |o| format!("{o}: "));
         BadInput(format!("{origin}key 'store.path': {e}"))
     })
+}
+
+/// Every notification channel must be buildable before sampling starts, so a channel that
+/// cannot work is a start-up error (exit 2) rather than a thread that quietly gives up.
+fn check_channels(resolved: &Resolved) -> Result<(), BadInput> {
+    for c in &resolved.config.notify.channels {
+        notify::build_channel(&c.value, &resolved.config.notify).map_err(|e| {
+            BadInput(format!(
+                "{}: notify channel '{}': {e}",
+                c.origin, c.value.name
+            ))
+        })?;
+    }
+    Ok(())
 }
 
 /// Ctrl+C or SIGTERM: cancel, so the agent stops sampling, flushes and exits 0.

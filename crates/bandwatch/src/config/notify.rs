@@ -373,6 +373,10 @@ fn check_email(c: &Setting<ChannelSpec>) -> Result<(), ConfigError> {
             ));
         }
     }
+    if let Some(subject) = &s.subject {
+        bandwatch_notify::render::email::SubjectTemplate::parse(subject)
+            .map_err(|e| channel_error(c, "subject", &format!("is not a usable template ({e})")))?;
+    }
     match s.tls.as_deref().unwrap_or("starttls") {
         "starttls" | "implicit" => Ok(()),
         "plain" if s.allow_plain == Some(true) => Ok(()),
