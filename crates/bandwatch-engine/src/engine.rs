@@ -189,7 +189,7 @@ fn evaluate(
     value: f64,
     now: Timestamp,
 ) -> Option<AlertEvent> {
-    let reading = track.detector.observe(value, rule.hysteresis)?;
+    let reading = track.detector.observe(now, value, rule.hysteresis)?;
     let obs = Observation {
         value,
         reading,
@@ -260,6 +260,35 @@ mod tests {
         assert!(next.observe(&frame(10, &[(&k, 0.0)])).is_empty());
         let ev = next.observe(&frame(11, &[(&k, 1.0)]));
         assert_eq!((ev[0].kind, &ev[0].id), (EventKind::Resolved, &fired[0].id));
+    }
+
+    #[test]
+    fn a_target_down_from_the_start_alerts_and_a_restored_run_stays_open() {
+        let spec = RuleSpec {
+            name: "unreachable".into(),
+            metric: "probe_up".into(),
+            condition: "consecutive".into(),
+            count: Some(2),
+            ..RuleSpec::default()
+        };
+        let k = Arc::new(SeriesKey::with_label("probe_up", "target", "router"));
+        let mut e = Engine::from_specs(std::slice::from_ref(&spec)).expect("valid");
+        assert!(e.observe(&frame(1, &[(&k, 0.0)])).is_empty());
+        let fired = e.observe(&frame(2, &[(&k, 0.0)]));
+        assert_eq!(fired.len(), 1);
+        assert_eq!(fired[0].kind, EventKind::Fired);
+        assert_eq!(
+            fired[0].message,
+            "probe_up on target=router is 0 for 2 consecutive samples"
+        );
+
+        // After a restart the run starts over, but a still-failing target keeps its alert open.
+        let mut next = Engine::from_specs(&[spec]).expect("valid");
+        assert_eq!(next.restore(&fired), 1);
+        assert!(next.observe(&frame(10, &[(&k, 0.0)])).is_empty());
+        let ev = next.observe(&frame(11, &[(&k, 1.0)]));
+        assert_eq!((ev[0].kind, &ev[0].id), (EventKind::Resolved, &fired[0].id));
+        assert_eq!(ev[0].message, "probe_up on target=router is back to 1");
     }
 
     #[test]

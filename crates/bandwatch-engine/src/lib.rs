@@ -1,6 +1,6 @@
-//! bandwatch's rule engine: detectors (threshold, spike, robust z-score, state change, each
-//! optionally sustained with `for`) and the alert lifecycle with hysteresis, escalation and
-//! cooldown.
+//! bandwatch's rule engine: detectors (threshold, spike, robust z-score, state change, N
+//! consecutive bad samples, flapping; each optionally sustained with `for`) and the alert
+//! lifecycle with hysteresis, escalation and cooldown.
 //!
 //! Pure: rules are validated once ([`RuleSpec::validate`]), then [`Engine::observe`] takes a
 //! [`Frame`](bandwatch_core::Frame) and returns [`AlertEvent`](bandwatch_core::AlertEvent)s.

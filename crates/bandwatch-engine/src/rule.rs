@@ -18,6 +18,12 @@ pub const DEFAULT_WINDOW: usize = 60;
 pub const DEFAULT_ANOMALY_LIMIT: f64 = 3.5;
 /// Default time before the same alert notifies again.
 pub const DEFAULT_COOLDOWN: Duration = Duration::from_secs(15 * 60);
+/// Default number of bad samples in a row before a `consecutive` rule breaches.
+pub const DEFAULT_CONSECUTIVE_COUNT: u32 = 3;
+/// Default number of changes within the window that make a series flap.
+pub const DEFAULT_FLAP_CHANGES: u32 = 4;
+/// Default window in which a `flapping` rule counts changes.
+pub const DEFAULT_FLAP_WITHIN: Duration = Duration::from_secs(10 * 60);
 
 /// A rule as written in `[[rules]]`, before validation.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -31,7 +37,7 @@ pub struct RuleSpec {
     /// (`iface = "!lo"`: any interface but loopback, and series without the label).
     #[serde(default, rename = "match")]
     pub matchers: BTreeMap<String, String>,
-    /// `threshold`, `spike`, `anomaly` or `state_change`.
+    /// `threshold`, `spike`, `anomaly`, `state_change`, `consecutive` or `flapping`.
     pub condition: String,
     /// Threshold: fire when the value is above this.
     pub above: Option<f64>,
@@ -47,8 +53,14 @@ pub struct RuleSpec {
     pub limit: Option<f64>,
     /// State change: the good value (default 1).
     pub from: Option<f64>,
-    /// State change: the bad value (default 0).
+    /// State change or consecutive: the bad value (default 0).
     pub to: Option<f64>,
+    /// Consecutive: how many samples in a row must have the bad value (default 3, ≥ 1).
+    pub count: Option<u32>,
+    /// Flapping: how many changes of value within `within` count as flapping (default 4, ≥ 2).
+    pub changes: Option<u32>,
+    /// Flapping: the window in which changes are counted, e.g. `10m` (the default).
+    pub within: Option<String>,
     /// Fixed severity (default `medium`).
     pub severity: Option<Severity>,
     /// Severity by value instead of a fixed one.
@@ -116,6 +128,21 @@ pub enum Condition {
         from: f64,
         /// The bad value.
         to: f64,
+    },
+    /// The value was `to` for `count` samples in a row (a probe failed N rounds running).
+    Consecutive {
+        /// The bad value.
+        to: f64,
+        /// Samples in a row, ≥ 1.
+        count: u32,
+    },
+    /// The value changed at least `changes` times within the last `within_ms` (a link or a
+    /// probe going up and down).
+    Flapping {
+        /// Changes that count as flapping, ≥ 2.
+        changes: u32,
+        /// The window in milliseconds, > 0.
+        within_ms: i64,
     },
 }
 
@@ -262,11 +289,14 @@ impl RuleSpec {
             "spike" => self.spike(name),
             "anomaly" => self.anomaly(name),
             "state_change" => self.state_change(name),
+            "consecutive" => self.consecutive(name),
+            "flapping" => self.flapping(name),
             other => Err(invalid(
                 name,
                 "condition",
                 format!(
-                    "unknown condition '{other}'; use threshold, spike, anomaly or state_change"
+                    "unknown condition '{other}'; use threshold, spike, anomaly, state_change, \
+                     consecutive or flapping"
                 ),
             )),
         }
@@ -344,6 +374,38 @@ impl RuleSpec {
         Ok(Condition::StateChange { from, to })
     }
 
+    fn consecutive(&self, name: &str) -> Result<Condition> {
+        let to = self.to.unwrap_or(0.0);
+        if !to.is_finite() {
+            return Err(invalid(name, "to", "must be a finite number"));
+        }
+        let count = self.count.unwrap_or(DEFAULT_CONSECUTIVE_COUNT);
+        if count < 1 {
+            return Err(invalid(
+                name,
+                "count",
+                format!("must be at least 1, got {count}"),
+            ));
+        }
+        Ok(Condition::Consecutive { to, count })
+    }
+
+    fn flapping(&self, name: &str) -> Result<Condition> {
+        let changes = self.changes.unwrap_or(DEFAULT_FLAP_CHANGES);
+        if changes < 2 {
+            return Err(invalid(
+                name,
+                "changes",
+                format!("must be at least 2, got {changes}"),
+            ));
+        }
+        let within_ms = duration_ms(name, "within", self.within.as_deref(), DEFAULT_FLAP_WITHIN)?;
+        if within_ms <= 0 {
+            return Err(invalid(name, "within", "must be greater than 0"));
+        }
+        Ok(Condition::Flapping { changes, within_ms })
+    }
+
     fn window(&self, name: &str, least: usize) -> Result<usize> {
         let window = self.window.unwrap_or(DEFAULT_WINDOW);
         if window < least {
@@ -362,6 +424,8 @@ impl RuleSpec {
             "threshold" => &["above", "below"],
             "spike" => &["factor", "window", "floor"],
             "anomaly" => &["window", "limit"],
+            "consecutive" => &["to", "count"],
+            "flapping" => &["changes", "within"],
             _ => &["from", "to"],
         };
         let set = [
@@ -373,6 +437,9 @@ impl RuleSpec {
             ("limit", self.limit.is_some()),
             ("from", self.from.is_some()),
             ("to", self.to.is_some()),
+            ("count", self.count.is_some()),
+            ("changes", self.changes.is_some()),
+            ("within", self.within.is_some()),
         ];
         match set
             .iter()
@@ -487,6 +554,13 @@ mod tests {
             .unwrap_or_default()
     }
 
+    fn check(cases: Vec<(RuleSpec, &str)>) {
+        for (s, want) in cases {
+            let got = err(&s);
+            assert!(got.starts_with(want), "want {want:?}, got {got:?}");
+        }
+    }
+
     #[test]
     fn refuses_bad_rules_naming_rule_and_field() {
         let cases: Vec<(RuleSpec, &str)> = vec![
@@ -571,10 +645,84 @@ mod tests {
                 "rule 'r': field 'to'",
             ),
         ];
-        for (s, want) in cases {
-            let got = err(&s);
-            assert!(got.starts_with(want), "want {want:?}, got {got:?}");
-        }
+        check(cases);
+    }
+
+    #[test]
+    fn refuses_bad_probe_rules() {
+        let cases: Vec<(RuleSpec, &str)> = vec![
+            (
+                RuleSpec {
+                    count: Some(0),
+                    ..spec("consecutive")
+                },
+                "rule 'r': field 'count': must be at least 1, got 0",
+            ),
+            (
+                RuleSpec {
+                    to: Some(f64::NAN),
+                    ..spec("consecutive")
+                },
+                "rule 'r': field 'to': must be a finite number",
+            ),
+            (
+                RuleSpec {
+                    from: Some(1.0),
+                    ..spec("consecutive")
+                },
+                "rule 'r': field 'from': not used by condition 'consecutive'",
+            ),
+            (
+                RuleSpec {
+                    changes: Some(1),
+                    ..spec("flapping")
+                },
+                "rule 'r': field 'changes': must be at least 2, got 1",
+            ),
+            (
+                RuleSpec {
+                    within: Some("0s".into()),
+                    ..spec("flapping")
+                },
+                "rule 'r': field 'within': must be greater than 0",
+            ),
+            (
+                RuleSpec {
+                    within: Some("soon".into()),
+                    ..spec("flapping")
+                },
+                "rule 'r': field 'within': 'soon'",
+            ),
+            (
+                RuleSpec {
+                    to: Some(0.0),
+                    ..spec("flapping")
+                },
+                "rule 'r': field 'to': not used by condition 'flapping'",
+            ),
+            (
+                RuleSpec {
+                    count: Some(3),
+                    ..spec("flapping")
+                },
+                "rule 'r': field 'count': not used by condition 'flapping'",
+            ),
+            (
+                RuleSpec {
+                    changes: Some(3),
+                    ..spec("consecutive")
+                },
+                "rule 'r': field 'changes': not used by condition 'consecutive'",
+            ),
+            (
+                RuleSpec {
+                    within: Some("1m".into()),
+                    ..spec("state_change")
+                },
+                "rule 'r': field 'within': not used by condition 'state_change'",
+            ),
+        ];
+        check(cases);
     }
 
     #[test]
@@ -590,6 +738,44 @@ mod tests {
         );
         assert_eq!(r.timing.cooldown_ms, 900_000);
         assert_eq!(r.severity, SeverityPolicy::Fixed(Severity::Medium));
+        let r = spec("consecutive").validate().expect("valid");
+        assert_eq!(r.condition, Condition::Consecutive { to: 0.0, count: 3 });
+        let r = spec("flapping").validate().expect("valid");
+        assert_eq!(
+            r.condition,
+            Condition::Flapping {
+                changes: 4,
+                within_ms: 600_000
+            }
+        );
+    }
+
+    #[test]
+    fn probe_conditions_take_their_fields() {
+        let r = RuleSpec {
+            to: Some(2.0),
+            count: Some(1),
+            ..spec("consecutive")
+        }
+        .validate()
+        .expect("valid");
+        assert_eq!(r.condition, Condition::Consecutive { to: 2.0, count: 1 });
+        let r = RuleSpec {
+            changes: Some(2),
+            within: Some("90s".into()),
+            for_: Some("30s".into()),
+            ..spec("flapping")
+        }
+        .validate()
+        .expect("valid");
+        assert_eq!(
+            r.condition,
+            Condition::Flapping {
+                changes: 2,
+                within_ms: 90_000
+            }
+        );
+        assert_eq!(r.timing.for_ms, 30_000);
     }
 
     #[test]

@@ -10,7 +10,15 @@ use bandwatch_core::{Frame, SampleKind, Seconds, SeriesKey, Timestamp};
 use bandwatch_engine::{Engine, RuleSpec, StepSpec};
 use proptest::prelude::*;
 
-const CONDITIONS: [&str; 5] = ["threshold", "spike", "anomaly", "state_change", "bogus"];
+const CONDITIONS: [&str; 7] = [
+    "threshold",
+    "spike",
+    "anomaly",
+    "state_change",
+    "consecutive",
+    "flapping",
+    "bogus",
+];
 
 fn severity() -> impl Strategy<Value = Severity> {
     prop_oneof![
@@ -39,11 +47,12 @@ fn rule_spec(i: usize) -> impl Strategy<Value = RuleSpec> {
         prop::option::of(0usize..20),
         prop::option::of(-1.0..1.5f64),
         prop::option::of(prop::collection::vec((0.0..150.0f64, severity()), 0..4)),
-        (duration(), duration(), duration()),
+        (duration(), duration(), duration(), duration()),
         prop::option::of(prop_oneof![Just("*"), Just("eth*"), Just("eth[")]),
+        prop::option::of(0u32..8),
     )
         .prop_map(
-            move |(c, num, factor, window, hyst, steps, (f, cf, cd), glob)| {
+            move |(c, num, factor, window, hyst, steps, (f, cf, cd, within), glob, n)| {
                 let condition = CONDITIONS[c];
                 let mut s = RuleSpec {
                     name: format!("r{i}"),
@@ -74,6 +83,15 @@ fn rule_spec(i: usize) -> impl Strategy<Value = RuleSpec> {
                     "anomaly" => {
                         s.window = window;
                         s.limit = factor;
+                    }
+                    "consecutive" => {
+                        // Mostly the values the generator produces often, so runs happen.
+                        s.to = num.map(|x| f64::from(u8::from(x > 100.0)));
+                        s.count = n;
+                    }
+                    "flapping" => {
+                        s.changes = n;
+                        s.within = within;
                     }
                     _ => {}
                 }

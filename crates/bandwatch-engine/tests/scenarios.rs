@@ -116,7 +116,7 @@ fn scenario_files() -> Vec<PathBuf> {
 #[test]
 fn all_scenarios() {
     let files = scenario_files();
-    assert!(files.len() >= 7, "scenarios missing: {files:?}");
+    assert!(files.len() >= 9, "scenarios missing: {files:?}");
     for f in files {
         run(&f);
     }

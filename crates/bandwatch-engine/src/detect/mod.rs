@@ -3,18 +3,23 @@
 //! per-series state is a fixed window at most.
 
 mod anomaly;
+mod consecutive;
+mod flapping;
 mod ring;
 mod spike;
 mod state_change;
 mod threshold;
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
-use bandwatch_core::{BitsPerSecond, Bytes, SeriesKey};
+use bandwatch_core::{BitsPerSecond, Bytes, SeriesKey, Timestamp};
 
 use crate::rule::Condition;
 
 pub use anomaly::Anomaly;
+pub use consecutive::Consecutive;
+pub use flapping::Flapping;
 pub use spike::Spike;
 pub use state_change::StateChange;
 pub use threshold::Threshold;
@@ -77,6 +82,20 @@ pub enum Detail {
         /// The bad value.
         to: f64,
     },
+    /// A run of bad values.
+    Consecutive {
+        /// The bad value.
+        to: f64,
+        /// Bad samples in a row so far (0 once the run ended).
+        run: u32,
+    },
+    /// A value that keeps changing.
+    Flapping {
+        /// Changes counted within the window (at most the rule's `changes`).
+        changes: u32,
+        /// The window in milliseconds.
+        within_ms: i64,
+    },
 }
 
 /// One detector with its per-series state.
@@ -90,6 +109,10 @@ pub enum Detector {
     Anomaly(Anomaly),
     /// See [`StateChange`].
     StateChange(StateChange),
+    /// See [`Consecutive`].
+    Consecutive(Consecutive),
+    /// See [`Flapping`].
+    Flapping(Flapping),
 }
 
 impl Detector {
@@ -106,18 +129,35 @@ impl Detector {
             } => Self::Spike(Spike::new(factor, window, floor)),
             Condition::Anomaly { window, limit } => Self::Anomaly(Anomaly::new(window, limit)),
             Condition::StateChange { from, to } => Self::StateChange(StateChange::new(from, to)),
+            Condition::Consecutive { to, count } => Self::Consecutive(Consecutive::new(to, count)),
+            Condition::Flapping { changes, within_ms } => {
+                Self::Flapping(Flapping::new(changes, within_ms))
+            }
         }
     }
 
-    /// Reads the next (finite) value; `None` while the detector is still filling its window.
-    pub fn observe(&mut self, value: f64, hysteresis: f64) -> Option<Reading> {
+    /// Reads the next (finite) value, sampled at `at` (the times of one series rise);
+    /// `None` while the detector is still filling its window.
+    pub fn observe(&mut self, at: Timestamp, value: f64, hysteresis: f64) -> Option<Reading> {
         match self {
             Self::Threshold(d) => Some(d.observe(value, hysteresis)),
             Self::Spike(d) => d.observe(value, hysteresis),
             Self::Anomaly(d) => d.observe(value, hysteresis),
             Self::StateChange(d) => d.observe(value),
+            Self::Consecutive(d) => Some(d.observe(value)),
+            Self::Flapping(d) => d.observe(at, value),
         }
     }
+}
+
+/// Gauges carry small integers; compare them with a tolerance, not bit for bit.
+fn same(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-9
+}
+
+/// A window in milliseconds as people write it (`10m`, `1h 30m`).
+fn human_ms(ms: i64) -> humantime::FormattedDuration {
+    humantime::format_duration(Duration::from_millis(u64::try_from(ms).unwrap_or(0)))
 }
 
 /// Classifies `value` against `limit` on the bad side given by `above`: past the limit is a
@@ -199,6 +239,13 @@ impl Detail {
             Self::StateChange { from, to } => {
                 format!("{who} went from {} to {}", human(m, from), human(m, to))
             }
+            Self::Consecutive { run, .. } => {
+                format!("{who} is {v} for {run} consecutive samples")
+            }
+            Self::Flapping { changes, within_ms } => format!(
+                "{who} changed state {changes} times within {}",
+                human_ms(within_ms)
+            ),
         }
     }
 
@@ -215,7 +262,8 @@ impl Detail {
                 format!("{who} is back to {v} (baseline {})", human(m, baseline))
             }
             Self::Anomaly { z, .. } => format!("{who} is back to {v} (robust z-score {z:.1})"),
-            Self::StateChange { .. } => format!("{who} is back to {v}"),
+            Self::StateChange { .. } | Self::Consecutive { .. } => format!("{who} is back to {v}"),
+            Self::Flapping { .. } => format!("{who} is steady at {v}"),
         }
     }
 }
@@ -238,6 +286,49 @@ mod tests {
         let up = SeriesKey::with_label("net_up", "iface", "eth0");
         let d = Detail::StateChange { from: 1.0, to: 0.0 };
         assert_eq!(d.explain(&up, 0.0), "net_up on iface=eth0 went from 1 to 0");
+    }
+
+    #[test]
+    fn probe_messages_explain_runs_and_flapping() {
+        let k = SeriesKey::with_label("probe_up", "target", "router");
+        let d = Detail::Consecutive { to: 0.0, run: 3 };
+        assert_eq!(
+            d.explain(&k, 0.0),
+            "probe_up on target=router is 0 for 3 consecutive samples"
+        );
+        assert_eq!(
+            d.explain_resolved(&k, 1.0),
+            "probe_up on target=router is back to 1"
+        );
+        let d = Detail::Flapping {
+            changes: 5,
+            within_ms: 600_000,
+        };
+        assert_eq!(
+            d.explain(&k, 1.0),
+            "probe_up on target=router changed state 5 times within 10m"
+        );
+        assert_eq!(
+            d.explain_resolved(&k, 1.0),
+            "probe_up on target=router is steady at 1"
+        );
+    }
+
+    #[test]
+    fn detectors_get_the_sample_time() {
+        let cond = Condition::Flapping {
+            changes: 2,
+            within_ms: 10_000,
+        };
+        let mut d = Detector::new(&cond);
+        let at = |s| Timestamp::from_secs(s);
+        assert_eq!(d.observe(at(0), 1.0, 0.0), None);
+        assert_eq!(d.observe(at(1), 0.0, 0.0), None);
+        let r = d.observe(at(2), 1.0, 0.0).expect("two changes in 10 s");
+        assert_eq!(r.level, Level::Breach);
+        // Far later, the same two changes are old news.
+        let r = d.observe(at(60), 1.0, 0.0).expect("warmed up");
+        assert_eq!(r.level, Level::Clear);
     }
 
     #[test]

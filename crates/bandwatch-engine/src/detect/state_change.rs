@@ -2,7 +2,7 @@
 //! bad one. A series never seen in the good state does not alert: an interface that was always
 //! down is configuration, not news.
 
-use super::{Detail, Level, Reading};
+use super::{same, Detail, Level, Reading};
 
 /// Remembers whether the good state was seen.
 #[derive(Debug, Clone, Copy)]
@@ -10,11 +10,6 @@ pub struct StateChange {
     from: f64,
     to: f64,
     seen_from: bool,
-}
-
-/// Gauges carry small integers; compare them with a tolerance, not bit for bit.
-fn same(a: f64, b: f64) -> bool {
-    (a - b).abs() < 1e-9
 }
 
 impl StateChange {
