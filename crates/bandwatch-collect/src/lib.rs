@@ -17,7 +17,8 @@ pub use error::{CollectError, Result};
 pub use fs::{FakeFs, FileSystem, KeptOpenFs, RealFs};
 pub use netdev::{InterfaceFilter, NetdevConfig, NetdevSource};
 pub use probe::{
-    run_round, ProbeConfig, ProbeError, ProbeKind, ProbeSource, Prober, RoundReport, Target,
+    run_round, Host, ProbeConfig, ProbeError, ProbeKind, ProbeSource, Prober, RoundReport, Target,
+    TargetError, UptimeTracker,
 };
 pub use system::{FakeFsUsage, FsUsage, StatvfsUsage, SystemConfig, SystemSource};
 

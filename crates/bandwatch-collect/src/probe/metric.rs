@@ -1,11 +1,12 @@
 //! Names of the probe series and how a round becomes samples. Every series carries the label
-//! [`LABEL_TARGET`]; RTT series also carry [`LABEL_STAT`].
+//! [`LABEL_TARGET`]; RTT series also carry [`LABEL_STAT`], uptime series [`LABEL_WINDOW`].
 
 use std::sync::Arc;
 
 use bandwatch_core::{Frame, Labels, SampleKind, SeriesKey};
 
 use super::round::RoundReport;
+use crate::netdev::metric::MetricInfo;
 
 /// Label naming the probed target.
 pub const LABEL_TARGET: &str = "target";
@@ -26,6 +27,55 @@ pub const PROBE_HTTP_STATUS: &str = "probe_http_status";
 pub const PROBE_SENT: &str = "probe_sent";
 /// Probes answered in the round.
 pub const PROBE_RECEIVED: &str = "probe_received";
+/// Share of rounds that were up over a window ([`LABEL_WINDOW`]), 0–100.
+pub const PROBE_UPTIME_PERCENT: &str = "probe_uptime_percent";
+
+/// Label telling the window of an uptime series: `1h`, `24h` or `7d`.
+pub const LABEL_WINDOW: &str = "window";
+
+const fn info(name: &'static str, kind: SampleKind, help: &'static str) -> MetricInfo {
+    MetricInfo { name, kind, help }
+}
+
+/// Every metric the probe source emits.
+pub const ALL: [MetricInfo; 8] = [
+    info(
+        PROBE_UP,
+        SampleKind::Gauge,
+        "1 when at least one probe of the round was answered, else 0.",
+    ),
+    info(
+        PROBE_LOSS_PERCENT,
+        SampleKind::Gauge,
+        "Share of the round's probes lost, percent.",
+    ),
+    info(PROBE_SENT, SampleKind::Gauge, "Probes sent in the round."),
+    info(
+        PROBE_RECEIVED,
+        SampleKind::Gauge,
+        "Probes answered in the round.",
+    ),
+    info(
+        PROBE_RTT_SECONDS,
+        SampleKind::Gauge,
+        "Round-trip time (min, avg, max by stat) in seconds; time to first byte for HTTP.",
+    ),
+    info(
+        PROBE_JITTER_SECONDS,
+        SampleKind::Gauge,
+        "Mean absolute difference of consecutive round-trip times, in seconds.",
+    ),
+    info(
+        PROBE_HTTP_STATUS,
+        SampleKind::Gauge,
+        "Last HTTP status code of the round.",
+    ),
+    info(
+        PROBE_UPTIME_PERCENT,
+        SampleKind::Gauge,
+        "Share of rounds that were up over the window (1h, 24h, 7d), percent.",
+    ),
+];
 
 fn key(metric: &str, target: &str) -> Arc<SeriesKey> {
     Arc::new(SeriesKey::with_label(metric, LABEL_TARGET, target))
@@ -73,5 +123,21 @@ pub fn push_report(frame: &mut Frame, report: &RoundReport) {
                 SampleKind::Gauge,
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_lists_each_metric_once() {
+        let mut names: Vec<_> = ALL.iter().map(|m| m.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ALL.len());
+        assert!(ALL
+            .iter()
+            .all(|m| m.name.starts_with("probe_") && m.help.ends_with('.')));
     }
 }

@@ -2,13 +2,13 @@
 
 use std::net::IpAddr;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::error::{ProbeError, Result};
 use super::icmp::{run_icmp_round, IcmpMode, IcmpRound, IcmpSocket};
 use super::stats::RoundStats;
-use super::tcp::{http_get, parse_http_url, tcp_connect};
-use super::{ProbeKind, Target};
+use super::stream::stream_target;
+use super::target::{resolve_all, Host, ProbeKind, Target};
 
 /// Settings of a round.
 #[derive(Debug, Clone)]
@@ -78,20 +78,41 @@ pub struct RoundReport {
 pub struct Prober {
     v4: Option<IcmpSocket>,
     v6: Option<IcmpSocket>,
+    /// Why ICMPv6 could not be opened when only host names might have needed it.
+    v6_unavailable: Option<String>,
 }
 
 impl Prober {
-    /// Opens an ICMP socket for each family that `targets` use; fails with the `sysctl` or
-    /// `setcap` line to run when neither a datagram nor a raw socket is allowed.
+    /// Opens an ICMP socket for each family that `targets` may use: IPv4 for IPv4 addresses
+    /// and host names, IPv6 for IPv6 addresses and host names. Fails with the `sysctl` or
+    /// `setcap` line to run when neither a datagram nor a raw socket is allowed; an IPv6
+    /// socket wanted only for names may fail (names resolving to IPv6 then read as lost).
     pub fn open_for(targets: &[Target]) -> Result<Self> {
-        let wants = |v6: bool| {
-            targets
-                .iter()
-                .any(|t| matches!(t.kind, ProbeKind::Icmp(ip) if ip.is_ipv6() == v6))
+        let hosts = || {
+            targets.iter().filter_map(|t| match &t.kind {
+                ProbeKind::Icmp(h) => Some(h),
+                _ => None,
+            })
+        };
+        let names = hosts().any(|h| matches!(h, Host::Name(_)));
+        let literal = |v6: bool| hosts().any(|h| matches!(h, Host::Ip(ip) if ip.is_ipv6() == v6));
+        let v4 = (names || literal(false))
+            .then(|| IcmpSocket::open(false))
+            .transpose()?;
+        let (v6, v6_unavailable) = if literal(true) {
+            (Some(IcmpSocket::open(true)?), None)
+        } else if names {
+            match IcmpSocket::open(true) {
+                Ok(s) => (Some(s), None),
+                Err(e) => (None, Some(e.to_string())),
+            }
+        } else {
+            (None, None)
         };
         Ok(Self {
-            v4: wants(false).then(|| IcmpSocket::open(false)).transpose()?,
-            v6: wants(true).then(|| IcmpSocket::open(true)).transpose()?,
+            v4,
+            v6,
+            v6_unavailable,
         })
     }
 
@@ -100,32 +121,40 @@ impl Prober {
         self.v4.as_ref().map(IcmpSocket::mode)
     }
 
-    /// How ICMPv6 is done (`None` when no socket was needed).
+    /// How ICMPv6 is done (`None` when no socket was needed or it could not be opened).
     pub fn icmp_v6_mode(&self) -> Option<IcmpMode> {
         self.v6.as_ref().map(IcmpSocket::mode)
     }
 
+    /// Why ICMPv6 is unavailable to host-name targets, when opening it failed.
+    pub fn icmp_v6_unavailable(&self) -> Option<&str> {
+        self.v6_unavailable.as_deref()
+    }
+
     /// Probes every target `cfg.count` times concurrently: ICMP over one socket per family,
-    /// TCP and HTTP targets on one small thread each. The round takes about
-    /// `(count - 1) × gap + timeout` however many targets there are. An ICMP target of a
-    /// family this prober has no socket for counts as all lost.
+    /// TCP and HTTP targets on one small thread each. Host names are resolved first, all at
+    /// once, within `timeout`; a name that does not resolve makes only its own target all
+    /// lost. The round takes about `(count - 1) × gap + timeout` (plus the resolution)
+    /// however many targets there are. An ICMP target of a family this prober has no socket
+    /// for counts as all lost.
     pub fn run(&self, targets: &[Target], cfg: &ProbeConfig) -> Result<RoundReport> {
         cfg.validate()?;
         let count = cfg.count as usize;
-        let v4 = icmp_targets(targets, false);
-        let v6 = icmp_targets(targets, true);
         let mut results: Vec<TargetResult> = targets
             .iter()
-            .map(|t| failed(t, count, "no ICMP socket for this address family"))
+            .map(|t| failed(t, count, "not probed"))
             .collect();
+        let [v4, v6] = self.icmp_plan(targets, count, &mut results, cfg.timeout);
         thread::scope(|scope| -> Result<()> {
             let icmp4 = self
                 .v4
                 .as_ref()
+                .filter(|_| !v4.is_empty())
                 .map(|s| scope.spawn(|| icmp_family(s, &v4, cfg)));
             let icmp6 = self
                 .v6
                 .as_ref()
+                .filter(|_| !v6.is_empty())
                 .map(|s| scope.spawn(|| icmp_family(s, &v6, cfg)));
             let others: Vec<_> = targets
                 .iter()
@@ -133,7 +162,7 @@ impl Prober {
                 .filter(|(_, t)| !matches!(t.kind, ProbeKind::Icmp(_)))
                 .map(|(i, t)| {
                     let h = thread::Builder::new()
-                        .stack_size(64 << 10)
+                        .stack_size(256 << 10)
                         .spawn_scoped(scope, move || stream_target(t, cfg));
                     (i, h)
                 })
@@ -164,22 +193,56 @@ impl Prober {
             icmp_v6_mode: self.icmp_v6_mode(),
         })
     }
+
+    /// Resolves the ICMP targets and splits them by family; targets that cannot be probed
+    /// (no address, no socket) get their failure written into `results` and are left out.
+    fn icmp_plan(
+        &self,
+        targets: &[Target],
+        count: usize,
+        results: &mut [TargetResult],
+        timeout: Duration,
+    ) -> [Vec<(usize, IpAddr)>; 2] {
+        let (idx, hosts): (Vec<usize>, Vec<&Host>) = targets
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| match &t.kind {
+                ProbeKind::Icmp(h) => Some((i, h)),
+                _ => None,
+            })
+            .unzip();
+        let mut lists = [Vec::new(), Vec::new()];
+        for (i, r) in idx.into_iter().zip(resolve_all(&hosts, timeout)) {
+            let t = &targets[i];
+            match r {
+                Err(e) => results[i] = failed(t, count, &e),
+                Ok(ip) => match self.no_socket_for(t, ip) {
+                    Some(why) => results[i] = failed(t, count, &why),
+                    None => lists[usize::from(ip.is_ipv6())].push((i, ip)),
+                },
+            }
+        }
+        lists
+    }
+
+    /// Why `ip` cannot be probed by this prober, if it cannot.
+    fn no_socket_for(&self, t: &Target, ip: IpAddr) -> Option<String> {
+        match (ip.is_ipv6(), &self.v4, &self.v6) {
+            (false, Some(_), _) | (true, _, Some(_)) => None,
+            (false, None, _) => Some(format!("no ICMPv4 socket to probe {ip}")),
+            (true, _, None) => Some(match (&t.kind, &self.v6_unavailable) {
+                (ProbeKind::Icmp(Host::Name(n)), Some(why)) => {
+                    format!("{n} resolved to {ip}, but ICMPv6 is unavailable: {why}")
+                }
+                _ => format!("no ICMPv6 socket to probe {ip}"),
+            }),
+        }
+    }
 }
 
 /// Opens the sockets `targets` need and runs one round; see [`Prober::run`].
 pub fn run_round(targets: &[Target], cfg: &ProbeConfig) -> Result<RoundReport> {
     Prober::open_for(targets)?.run(targets, cfg)
-}
-
-fn icmp_targets(targets: &[Target], v6: bool) -> Vec<(usize, IpAddr)> {
-    targets
-        .iter()
-        .enumerate()
-        .filter_map(|(i, t)| match t.kind {
-            ProbeKind::Icmp(ip) if ip.is_ipv6() == v6 => Some((i, ip)),
-            _ => None,
-        })
-        .collect()
 }
 
 fn icmp_family(
@@ -199,54 +262,12 @@ fn icmp_family(
     )
 }
 
-fn failed(t: &Target, count: usize, why: &str) -> TargetResult {
+/// A result with every probe lost and `why` as the error.
+pub(super) fn failed(t: &Target, count: usize, why: &str) -> TargetResult {
     TargetResult {
         name: t.name.clone(),
         stats: RoundStats::from_rtts(&vec![None; count]),
         http_status: None,
         last_error: Some(why.to_owned()),
-    }
-}
-
-/// Probes one TCP or HTTP target `count` times, `gap` apart (start to start).
-fn stream_target(t: &Target, cfg: &ProbeConfig) -> TargetResult {
-    let mut rtts = Vec::with_capacity(cfg.count as usize);
-    let mut status = None;
-    let mut last_error = None;
-    let url = match &t.kind {
-        ProbeKind::Http(u) => match parse_http_url(u) {
-            Ok(u) => Some(u),
-            Err(e) => return failed(t, cfg.count as usize, &e.to_string()),
-        },
-        _ => None,
-    };
-    let start = Instant::now();
-    for i in 0..cfg.count {
-        let due = cfg.gap * i;
-        if let Some(wait) = due.checked_sub(start.elapsed()) {
-            thread::sleep(wait);
-        }
-        let outcome = match (&t.kind, &url) {
-            (ProbeKind::Tcp(addr), _) => tcp_connect(*addr, cfg.timeout),
-            (_, Some(u)) => http_get(u, cfg.timeout).map(|r| {
-                status = Some(r.status);
-                r.ttfb
-            }),
-            _ => continue,
-        };
-        match outcome {
-            Ok(d) if d <= cfg.timeout => rtts.push(Some(d)),
-            Ok(_) => rtts.push(None),
-            Err(e) => {
-                last_error = Some(e.to_string());
-                rtts.push(None);
-            }
-        }
-    }
-    TargetResult {
-        name: t.name.clone(),
-        stats: RoundStats::from_rtts(&rtts),
-        http_status: status,
-        last_error,
     }
 }

@@ -1,7 +1,8 @@
-//! TCP connect and plain-HTTP GET probes over std's `TcpStream`.
+//! TCP connect and HTTP GET probes over std's `TcpStream` (TLS for `https://` is in
+//! [`super::tls`]).
 
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 /// Time to complete a TCP handshake with `addr`.
@@ -20,14 +21,16 @@ pub struct HttpReply {
     pub ttfb: Duration,
 }
 
-/// The parts of an `http://host[:port]/path` URL a GET needs.
+/// The parts of an `http(s)://host[:port]/path` URL a GET needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpUrl {
+    /// Whether the scheme is `https`.
+    pub tls: bool,
     /// The `Host` header value (host and port as written).
     pub authority: String,
     /// Host without port (brackets removed for IPv6).
     pub host: String,
-    /// Port, 80 unless given.
+    /// Port, 80 (http) or 443 (https) unless given.
     pub port: u16,
     /// The request target, at least `/`.
     pub path: String,
@@ -36,66 +39,88 @@ pub struct HttpUrl {
 /// Why a URL cannot be probed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UrlError {
-    /// `https://` needs TLS, which this probe does not do yet.
-    #[error(
-        "https:// is not yet supported by the HTTP probe; probe the port with a TCP target instead"
-    )]
-    HttpsUnsupported,
-    /// Not an `http://` URL, or its port is not a number.
-    #[error("'{0}' is not an http://host[:port]/path URL")]
+    /// Not an `http://` or `https://` URL, or its host or port is not usable.
+    #[error("'{0}' is not an http(s)://host[:port]/path URL; check the host and the port")]
     Malformed(String),
 }
 
-/// Parses an `http://` URL.
-pub fn parse_http_url(url: &str) -> Result<HttpUrl, UrlError> {
-    if url.starts_with("https://") {
-        return Err(UrlError::HttpsUnsupported);
-    }
+/// Parses an `http://` or `https://` URL.
+pub fn parse_url(url: &str) -> Result<HttpUrl, UrlError> {
     let bad = || UrlError::Malformed(url.to_owned());
-    let rest = url.strip_prefix("http://").ok_or_else(bad)?;
-    let (authority, path) = rest.find('/').map_or((rest, "/"), |i| rest.split_at(i));
-    if authority.is_empty() {
-        return Err(bad());
-    }
+    let (tls, rest) = match url.split_once("://") {
+        Some((s, rest)) if s.eq_ignore_ascii_case("http") => (false, rest),
+        Some((s, rest)) if s.eq_ignore_ascii_case("https") => (true, rest),
+        _ => return Err(bad()),
+    };
+    let default_port = if tls { 443 } else { 80 };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    let path = match path.split('#').next() {
+        Some(p) if p.starts_with('/') => p.to_owned(),
+        Some(p) => format!("/{p}"),
+        None => "/".to_owned(),
+    };
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
         let (h, after) = v6.split_once(']').ok_or_else(bad)?;
+        h.parse::<std::net::Ipv6Addr>().map_err(|_| bad())?;
         let port = match after.strip_prefix(':') {
             Some(p) => p.parse().map_err(|_| bad())?,
-            None if after.is_empty() => 80,
+            None if after.is_empty() => default_port,
             None => return Err(bad()),
         };
         (h, port)
     } else if let Some((h, p)) = authority.rsplit_once(':') {
         (h, p.parse().map_err(|_| bad())?)
     } else {
-        (authority, 80)
+        (authority, default_port)
     };
+    if port == 0 || super::target::Host::parse(host).is_none() || authority.contains('@') {
+        return Err(bad());
+    }
     Ok(HttpUrl {
+        tls,
         authority: authority.to_owned(),
         host: host.to_owned(),
         port,
-        path: path.to_owned(),
+        path,
     })
 }
 
-/// Sends `GET` and reads the status line; the body is not read.
-pub fn http_get(url: &HttpUrl, timeout: Duration) -> io::Result<HttpReply> {
+/// Sends `GET` over plain TCP to `addr` and reads the status line; the body is not read.
+pub fn http_get(url: &HttpUrl, addr: SocketAddr, timeout: Duration) -> io::Result<HttpReply> {
     let start = Instant::now();
-    let addr = (url.host.as_str(), url.port)
-        .to_socket_addrs()?
-        .next()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "host has no address"))?;
-    let mut s = TcpStream::connect_timeout(&addr, timeout)?;
+    let mut s = connect(addr, timeout, start)?;
+    request(&mut s, url, start)
+}
+
+/// Connects and sets what is left of `timeout` as the read and write timeouts.
+pub(super) fn connect(
+    addr: SocketAddr,
+    timeout: Duration,
+    start: Instant,
+) -> io::Result<TcpStream> {
+    let s = TcpStream::connect_timeout(&addr, timeout)?;
     let left = timeout
         .saturating_sub(start.elapsed())
         .max(Duration::from_millis(1));
     s.set_read_timeout(Some(left))?;
     s.set_write_timeout(Some(left))?;
+    s.set_nodelay(true)?;
+    Ok(s)
+}
+
+/// Writes the request and reads up to the end of the status line; `ttfb` counts from `start`.
+pub(super) fn request(
+    s: &mut (impl Read + Write),
+    url: &HttpUrl,
+    start: Instant,
+) -> io::Result<HttpReply> {
     let req = format!(
         "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: bandwatch-probe\r\nConnection: close\r\n\r\n",
         url.path, url.authority
     );
     s.write_all(req.as_bytes())?;
+    s.flush()?;
     let mut buf = [0u8; 512];
     let mut got = 0;
     let mut ttfb = None;
@@ -136,20 +161,25 @@ mod tests {
 
     #[test]
     fn urls() {
-        let u = parse_http_url("http://127.0.0.1:8080/health?x=1").expect("url");
+        let u = parse_url("http://127.0.0.1:8080/health?x=1").expect("url");
         assert_eq!(
-            (u.host.as_str(), u.port, u.path.as_str()),
-            ("127.0.0.1", 8080, "/health?x=1")
+            (u.tls, u.host.as_str(), u.port, u.path.as_str()),
+            (false, "127.0.0.1", 8080, "/health?x=1")
         );
-        let u = parse_http_url("http://[::1]:81").expect("url");
+        let u = parse_url("http://[::1]:81").expect("url");
         assert_eq!((u.host.as_str(), u.port, u.path.as_str()), ("::1", 81, "/"));
-        assert_eq!(parse_http_url("http://example.org").map(|u| u.port), Ok(80));
+        assert_eq!(parse_url("http://example.org").map(|u| u.port), Ok(80));
+        let u = parse_url("HTTPS://nas.lan?x#frag").expect("url");
         assert_eq!(
-            parse_http_url("https://x/"),
-            Err(UrlError::HttpsUnsupported)
+            (u.tls, u.host.as_str(), u.port, u.path.as_str()),
+            (true, "nas.lan", 443, "/?x")
         );
-        assert!(parse_http_url("ftp://x/").is_err());
-        assert!(parse_http_url("http://x:port/").is_err());
+        assert!(parse_url("ftp://x/").is_err());
+        assert!(parse_url("http://x:port/").is_err());
+        assert!(parse_url("http://x:0/").is_err());
+        assert!(parse_url("http:///").is_err());
+        assert!(parse_url("http://[nope]/").is_err());
+        assert!(parse_url("http://user@x/").is_err());
     }
 
     #[test]

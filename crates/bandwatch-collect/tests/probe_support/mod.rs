@@ -1,4 +1,4 @@
-//! Helpers of the probe tests: a tiny HTTP server, CPU time, and a namespace host behind a
+//! Helpers of the probe tests: tiny HTTP and HTTPS servers, CPU time, and a namespace host behind a
 //! veth (the pattern of `crates/bandwatch/tests/support/netns.rs`). Traffic goes only to
 //! loopback or to addresses inside namespaces the test created.
 
@@ -24,6 +24,52 @@ pub fn http_server(bind: &str, status: u16) -> SocketAddr {
                     s,
                     "HTTP/1.1 {status} X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
                 );
+            });
+        }
+    });
+    addr
+}
+
+/// Starts a TLS server on `bind` with a fresh self-signed certificate for `localhost` and
+/// 127.0.0.1, answering every request `HTTP/1.1 204 No Content`; returns its address.
+pub fn https_server(bind: &str) -> SocketAddr {
+    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    use std::sync::Arc;
+
+    let ck =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .expect("certificate");
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der()));
+    let cfg = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_no_client_auth()
+    .with_single_cert(vec![ck.cert.der().clone()], key)
+    .expect("server config");
+    let cfg = Arc::new(cfg);
+    let l = TcpListener::bind(bind).expect("bind");
+    let addr = l.local_addr().expect("addr");
+    thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut tcp) = s else { continue };
+            let cfg = Arc::clone(&cfg);
+            thread::spawn(move || {
+                let _ = tcp.set_read_timeout(Some(Duration::from_secs(5)));
+                let Ok(mut conn) = rustls::ServerConnection::new(cfg) else {
+                    return;
+                };
+                let mut tls = rustls::Stream::new(&mut conn, &mut tcp);
+                let mut buf = [0u8; 1024];
+                // A client that rejects the certificate aborts the handshake here.
+                if tls.read(&mut buf).is_err() {
+                    return;
+                }
+                let _ = tls.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+                let _ = tls.flush();
+                conn.send_close_notify();
+                let _ = conn.complete_io(&mut tcp);
             });
         }
     });
