@@ -33,6 +33,21 @@ pub enum Command {
     /// Run the rules over recorded samples (CSV, or NDJSON as `run --json` prints) and print
     /// the alert events.
     Replay(ReplayArgs),
+    /// Show a snapshot of this machine now: CPU, load, memory, disks, interface rates, and
+    /// each probe target's last state and uptime from the history.
+    Stats,
+    /// Probe every configured target once (or the targets given) and report up or down.
+    #[command(visible_alias = "ping")]
+    Test(TestArgs),
+}
+
+/// `bandwatch test [TARGET…]`
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Probe these instead of the configured targets: an address or host name (ICMP),
+    /// `tcp://host:port`, `http://…` or `https://…`.
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<String>,
 }
 
 /// `bandwatch notify …`

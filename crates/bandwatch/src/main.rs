@@ -10,7 +10,9 @@ mod error;
 mod logging;
 mod notify;
 mod output;
+mod ping;
 mod replay;
+mod stats;
 
 use std::process::ExitCode;
 
@@ -47,6 +49,8 @@ fn real_main(cli: &Cli) -> anyhow::Result<()> {
             notify_test(&resolved, channel.as_deref())
         }
         Some(Command::Replay(args)) => replay_file(&resolved, &args.file, cli.opts.json),
+        Some(Command::Stats) => stats::command(&resolved.config, cli.opts.json),
+        Some(Command::Test(args)) => ping::command(&resolved.config, &args.targets, cli.opts.json),
     }
 }
 

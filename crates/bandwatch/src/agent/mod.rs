@@ -2,6 +2,8 @@
 //! threshold watch, the store) without ever letting a sink stop the sampling loop.
 
 mod printer;
+pub mod sources;
+mod uptime;
 
 use std::path::Path;
 use std::thread::JoinHandle;
@@ -36,7 +38,7 @@ pub struct RunReport {
 type Netdev = NetdevSource<Box<dyn FileSystem>, SystemClock>;
 
 /// The netdev source, from the validated configuration.
-fn netdev_source(config: &Config) -> anyhow::Result<Netdev> {
+pub(crate) fn netdev_source(config: &Config) -> anyhow::Result<Netdev> {
     let filter = InterfaceFilter::new(&config.monitor.interfaces, &config.monitor.exclude)
         .map_err(|e| BadInput(e.to_string()))?;
     let netdev = NetdevConfig {
@@ -65,7 +67,7 @@ fn rule_engine(config: &Config) -> anyhow::Result<Engine> {
 fn start_store(
     config: &Config,
     engine: &mut Engine,
-) -> anyhow::Result<(StoreHandle, JoinHandle<()>)> {
+) -> anyhow::Result<(StoreHandle, JoinHandle<()>, uptime::Uptime)> {
     let opts = SqliteOptions {
         retention: Retention {
             raw: config.store.raw_retention,
@@ -86,6 +88,13 @@ fn start_store(
         );
     }
     engine.restore(&open);
+    let targets: Vec<String> = config
+        .probe
+        .targets
+        .iter()
+        .map(|t| t.target.name.clone())
+        .collect();
+    let uptime = uptime::Uptime::seed(&store, &targets, SystemClock::new().wall());
     let (handle, join) = StoreWriter::spawn(
         Box::new(store),
         WriterConfig {
@@ -94,13 +103,13 @@ fn start_store(
         },
     )
     .context("starting the store writer thread")?;
-    Ok((handle, join))
+    Ok((handle, join, uptime))
 }
 
 /// The real procfs and sysfs are read through kept-open files (cheaper per tick); any other
 /// root (a fixture tree, a copied snapshot) may hold regular files replaced between reads,
 /// so those are opened afresh each time.
-fn file_system(config: &Config) -> Box<dyn FileSystem> {
+pub(crate) fn file_system(config: &Config) -> Box<dyn FileSystem> {
     let real =
         config.paths.proc_root == Path::new("/proc") && config.paths.sys_root == Path::new("/sys");
     if real {
@@ -114,14 +123,19 @@ fn file_system(config: &Config) -> Box<dyn FileSystem> {
 pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result<RunReport> {
     let mut source = netdev_source(config)?;
     let mut engine = rule_engine(config)?;
-    let (store, writer_thread) = start_store(config, &mut engine)?;
+    let (store, writer_thread, uptime) = start_store(config, &mut engine)?;
     let notifier = crate::notify::Notifier::start(&config.notify, &config.store.path);
     let clock = SystemClock::new();
+    let (tx, mut slow_frames) = tokio::sync::mpsc::channel(sources::QUEUE);
+    let stop = sources::Stop::default();
+    let _threads = sources::start(config, &tx, &stop)?;
+    drop(tx);
     let mut sinks = Sinks {
         printer: Printer::new(config.output),
         engine,
         store,
         notifier,
+        uptime,
     };
     tracing::info!(
         interval_s = config.monitor.interval.as_secs_f64(),
@@ -137,9 +151,9 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result
     loop {
         tokio::select! {
             () = shutdown.cancelled() => break,
-            _ = ticker.tick() => {}
+            _ = ticker.tick() => tick(&mut source, &mut sinks, &mut report, &shutdown),
+            Some(frame) = slow_frames.recv() => sinks.deliver(frame, &shutdown),
         }
-        tick(&mut source, &mut sinks, &mut report, &shutdown);
         if config.monitor.duration.is_some_and(|d| {
             clock.monotonic().saturating_sub(started) + Duration::from_millis(1) >= d
         }) {
@@ -147,6 +161,8 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result
             break;
         }
     }
+    // Probe threads may be mid-round; they are told to stop and not waited for.
+    stop.stop();
     tracing::info!("shutting down: flushing the store");
     if let Some(n) = sinks.notifier.take() {
         n.close();
@@ -164,15 +180,19 @@ struct Sinks {
     engine: Engine,
     store: StoreHandle,
     notifier: Option<crate::notify::Notifier>,
+    uptime: uptime::Uptime,
 }
 
 impl Sinks {
-    fn deliver(&mut self, frame: Frame, shutdown: &CancellationToken) {
-        let summary = TickSummary::from_frame(&frame);
-        if let Err(e) = self.printer.print(&summary) {
-            // stdout closed (e.g. piped into `head`): stop cleanly rather than spin.
-            tracing::info!(error = %e, "stdout closed; stopping");
-            shutdown.cancel();
+    fn deliver(&mut self, mut frame: Frame, shutdown: &CancellationToken) {
+        self.uptime.observe(&mut frame);
+        if frame.source == bandwatch_collect::netdev::SOURCE_NAME {
+            let summary = TickSummary::from_frame(&frame);
+            if let Err(e) = self.printer.print(&summary) {
+                // stdout closed (e.g. piped into `head`): stop cleanly rather than spin.
+                tracing::info!(error = %e, "stdout closed; stopping");
+                shutdown.cancel();
+            }
         }
         let events = self.engine.observe(&frame);
         if let Some(n) = &mut self.notifier {

@@ -8,6 +8,7 @@ use super::error::ConfigError;
 use super::keys::{self, Key};
 use super::layer::RawConfig;
 use super::origin::{Origin, Setting};
+use super::probe::TargetTable;
 
 /// Environment variables with where each came from; the process wins over `.env`.
 #[derive(Debug, Default, Clone)]
@@ -101,10 +102,90 @@ pub fn layer(env: &EnvVars) -> Result<RawConfig, ConfigError> {
         log_file: path(env, keys::LOG_FILE),
         proc_root: path(env, keys::PROC_ROOT),
         sys_root: path(env, keys::SYS_ROOT),
+        cpu_percent: number_or_seed(
+            env,
+            keys::CPU,
+            "CPU_THRESHOLD_PERCENT",
+            "a percentage, e.g. 80",
+        )?,
+        memory_percent: number_or_seed(
+            env,
+            keys::MEMORY,
+            "MEMORY_THRESHOLD_PERCENT",
+            "a percentage, e.g. 85",
+        )?,
+        disk_percent: number_or_seed(
+            env,
+            keys::DISK,
+            "DISK_THRESHOLD_PERCENT",
+            "a percentage, e.g. 90",
+        )?,
+        system_enabled: boolean(env, keys::SYSTEM_ENABLED)?,
+        system_interval: text_or_seed(env, keys::SYSTEM_INTERVAL, "SYSTEM_CHECK_INTERVAL"),
+        probe_targets: targets(env),
+        probe_interval: text_or_seed(env, keys::PROBE_INTERVAL, "DEVICE_PING_INTERVAL"),
+        probe_timeout: text_or_seed(env, keys::PROBE_TIMEOUT, "PING_TIMEOUT_SECONDS"),
+        probe_count: integer(env, keys::PROBE_COUNT)?,
+        probe_down_after: integer(env, keys::PROBE_DOWN_AFTER)?,
+        probe_flap_changes: integer(env, keys::PROBE_FLAP_CHANGES)?,
+        probe_flap_window: text(env, keys::PROBE_FLAP_WINDOW),
+        probe_rtt_limit: text(env, keys::PROBE_RTT_LIMIT),
+        probe_loss_limit: number(env, keys::PROBE_LOSS_LIMIT, "a percentage, e.g. 20")?,
         rules: None,
         notify: None,
         seed_email: super::notify::seed_email(env)?,
     })
+}
+
+/// A variable by its seed-tool name when the `BANDWATCH_*` one is not set.
+fn seeded<'a>(env: &'a EnvVars, key: Key, seed: &str) -> Option<(&'a str, &'a Origin)> {
+    raw(env, key).or_else(|| env.get(seed).filter(|(v, _)| !v.trim().is_empty()))
+}
+
+fn text_or_seed(env: &EnvVars, key: Key, seed: &str) -> Option<Setting<String>> {
+    seeded(env, key, seed).map(|(v, origin)| Setting::new(v.trim().to_string(), origin.clone()))
+}
+
+fn number_or_seed(
+    env: &EnvVars,
+    key: Key,
+    seed: &str,
+    example: &str,
+) -> Result<Option<Setting<f64>>, ConfigError> {
+    seeded(env, key, seed)
+        .map(|(v, origin)| parse_number(v, key, origin, example))
+        .transpose()
+}
+
+/// `BANDWATCH_TARGETS`, else the seed tool's `MONITORED_DEVICES`: comma-separated specs.
+fn targets(env: &EnvVars) -> Option<Setting<Vec<Setting<TargetTable>>>> {
+    seeded(env, keys::PROBE_TARGETS, "MONITORED_DEVICES").map(|(v, origin)| {
+        let items = v
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|spec| Setting::new(TargetTable::from_spec(spec), origin.clone()))
+            .collect();
+        Setting::new(items, origin.clone())
+    })
+}
+
+fn integer(env: &EnvVars, key: Key) -> Result<Option<Setting<i64>>, ConfigError> {
+    raw(env, key)
+        .map(|(v, origin)| {
+            v.trim()
+                .parse::<i64>()
+                .map(|n| Setting::new(n, origin.clone()))
+                .map_err(|_| {
+                    ConfigError::invalid(
+                        key.file,
+                        origin,
+                        format!("is not a whole number (got '{v}')"),
+                        "set it to a whole number such as 3",
+                    )
+                })
+        })
+        .transpose()
 }
 
 /// The seed tool's `ALERT_COOLDOWN_MINUTES`, as a duration text.
@@ -120,19 +201,26 @@ fn raw(env: &EnvVars, key: Key) -> Option<(&str, &Origin)> {
 
 fn number(env: &EnvVars, key: Key, example: &str) -> Result<Option<Setting<f64>>, ConfigError> {
     raw(env, key)
-        .map(|(v, origin)| {
-            f64::from_str(v.trim())
-                .map(|n| Setting::new(n, origin.clone()))
-                .map_err(|_| {
-                    ConfigError::invalid(
-                        key.file,
-                        origin,
-                        format!("is not a number (got '{v}')"),
-                        format!("set it to {example}"),
-                    )
-                })
-        })
+        .map(|(v, origin)| parse_number(v, key, origin, example))
         .transpose()
+}
+
+fn parse_number(
+    v: &str,
+    key: Key,
+    origin: &Origin,
+    example: &str,
+) -> Result<Setting<f64>, ConfigError> {
+    f64::from_str(v.trim())
+        .map(|n| Setting::new(n, origin.clone()))
+        .map_err(|_| {
+            ConfigError::invalid(
+                key.file,
+                origin,
+                format!("is not a number (got '{v}')"),
+                format!("set it to {example}"),
+            )
+        })
 }
 
 fn boolean(env: &EnvVars, key: Key) -> Result<Option<Setting<bool>>, ConfigError> {
@@ -195,6 +283,35 @@ mod tests {
         );
         assert!(msg.contains("thresholds.upload_mbps"), "{msg}");
         assert!(msg.contains("not a number"), "{msg}");
+    }
+
+    #[test]
+    fn seed_names_fill_the_new_keys_and_bandwatch_names_win() {
+        let env = EnvVars::from_pairs([
+            ("MONITORED_DEVICES", "8.8.8.8, 192.168.1.1"),
+            ("DEVICE_PING_INTERVAL", "20"),
+            ("PING_TIMEOUT_SECONDS", "2"),
+            ("SYSTEM_CHECK_INTERVAL", "30"),
+            ("CPU_THRESHOLD_PERCENT", "70"),
+            ("BANDWATCH_CPU_THRESHOLD", "75"),
+            ("DISK_THRESHOLD_PERCENT", "95"),
+        ]);
+        let raw = layer(&env).unwrap();
+        let targets: Vec<String> = raw
+            .probe_targets
+            .unwrap()
+            .value
+            .into_iter()
+            .map(|t| t.value.target)
+            .collect();
+        assert_eq!(targets, vec!["8.8.8.8", "192.168.1.1"]);
+        assert_eq!(raw.probe_interval.unwrap().value, "20");
+        assert_eq!(raw.probe_timeout.unwrap().value, "2");
+        assert_eq!(raw.system_interval.unwrap().value, "30");
+        let cpu = raw.cpu_percent.unwrap();
+        assert!((cpu.value - 75.0).abs() < f64::EPSILON);
+        assert_eq!(cpu.origin, Origin::Env("BANDWATCH_CPU_THRESHOLD".into()));
+        assert!((raw.disk_percent.unwrap().value - 95.0).abs() < f64::EPSILON);
     }
 
     #[test]

@@ -22,6 +22,29 @@ struct FileConfig {
     paths: Option<PathsSection>,
     rules: Option<Spanned<Vec<Spanned<RuleSpec>>>>,
     notify: Option<Spanned<super::notify::NotifySection>>,
+    system: Option<SystemSection>,
+    probe: Option<ProbeSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SystemSection {
+    enabled: Option<Spanned<bool>>,
+    interval: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProbeSection {
+    targets: Option<Spanned<Vec<Spanned<super::probe::TargetEntry>>>>,
+    interval: Option<Spanned<String>>,
+    timeout: Option<Spanned<String>>,
+    count: Option<Spanned<i64>>,
+    down_after: Option<Spanned<i64>>,
+    flap_changes: Option<Spanned<i64>>,
+    flap_window: Option<Spanned<String>>,
+    rtt_limit: Option<Spanned<String>>,
+    loss_limit: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -40,6 +63,9 @@ struct ThresholdsSection {
     upload_mbps: Option<Spanned<f64>>,
     download_mbps: Option<Spanned<f64>>,
     cooldown: Option<Spanned<String>>,
+    cpu_percent: Option<Spanned<f64>>,
+    memory_percent: Option<Spanned<f64>>,
+    disk_percent: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -137,6 +163,9 @@ pub fn parse(text: &str, path: &Path) -> Result<RawConfig, ConfigError> {
     raw.upload_mbps = thresholds.upload_mbps.map(|s| take(s, &at));
     raw.download_mbps = thresholds.download_mbps.map(|s| take(s, &at));
     raw.cooldown = thresholds.cooldown.map(|s| take(s, &at));
+    raw.cpu_percent = thresholds.cpu_percent.map(|s| take(s, &at));
+    raw.memory_percent = thresholds.memory_percent.map(|s| take(s, &at));
+    raw.disk_percent = thresholds.disk_percent.map(|s| take(s, &at));
     raw.output = parsed
         .output
         .unwrap_or_default()
@@ -164,7 +193,38 @@ pub fn parse(text: &str, path: &Path) -> Result<RawConfig, ConfigError> {
         Setting::new(rules, origin)
     });
     raw.notify = parsed.notify.map(|s| take(s, &at));
+    let system = parsed.system.unwrap_or_default();
+    raw.system_enabled = system.enabled.map(|s| take(s, &at));
+    raw.system_interval = system.interval.map(|s| take(s, &at));
+    probe_section(&mut raw, parsed.probe.unwrap_or_default(), &at);
     Ok(raw)
+}
+
+fn probe_section(
+    raw: &mut RawConfig,
+    p: ProbeSection,
+    at: &impl Fn(std::ops::Range<usize>) -> Origin,
+) {
+    raw.probe_targets = p.targets.map(|list| {
+        let origin = at(list.span());
+        let targets = list
+            .into_inner()
+            .into_iter()
+            .map(|t| {
+                let origin = at(t.span());
+                Setting::new(t.into_inner().0, origin)
+            })
+            .collect();
+        Setting::new(targets, origin)
+    });
+    raw.probe_interval = p.interval.map(|s| take(s, at));
+    raw.probe_timeout = p.timeout.map(|s| take(s, at));
+    raw.probe_count = p.count.map(|s| take(s, at));
+    raw.probe_down_after = p.down_after.map(|s| take(s, at));
+    raw.probe_flap_changes = p.flap_changes.map(|s| take(s, at));
+    raw.probe_flap_window = p.flap_window.map(|s| take(s, at));
+    raw.probe_rtt_limit = p.rtt_limit.map(|s| take(s, at));
+    raw.probe_loss_limit = p.loss_limit.map(|s| take(s, at));
 }
 
 fn take<T>(s: Spanned<T>, at: &impl Fn(std::ops::Range<usize>) -> Origin) -> Setting<T> {

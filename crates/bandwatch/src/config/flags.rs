@@ -22,18 +22,12 @@ pub fn layer(opts: &Options) -> RawConfig {
             .then(|| Setting::new(opts.interfaces.clone(), flag("--interface"))),
         exclude: (!opts.exclude.is_empty())
             .then(|| Setting::new(opts.exclude.clone(), flag("--exclude"))),
-        loopback_in_total: None,
         upload_mbps: opts.upload_threshold.map(|v| set(v, "--upload-threshold")),
         download_mbps: opts
             .download_threshold
             .map(|v| set(v, "--download-threshold")),
-        cooldown: None,
         output,
         db_path: opts.db.clone().map(|v| Setting::new(v, flag("--db"))),
-        raw_retention: None,
-        minute_retention: None,
-        hour_retention: None,
-        flush_interval: None,
         log_level: opts
             .log_level
             .clone()
@@ -50,9 +44,7 @@ pub fn layer(opts: &Options) -> RawConfig {
             .sys_root
             .clone()
             .map(|v| Setting::new(v, flag("--sys-root"))),
-        rules: None,
-        notify: None,
-        seed_email: None,
+        ..RawConfig::default()
     }
 }
 

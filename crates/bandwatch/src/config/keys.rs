@@ -32,6 +32,9 @@ keys! {
     UPLOAD = "thresholds.upload_mbps", "BANDWATCH_UPLOAD_THRESHOLD";
     DOWNLOAD = "thresholds.download_mbps", "BANDWATCH_DOWNLOAD_THRESHOLD";
     COOLDOWN = "thresholds.cooldown", "BANDWATCH_COOLDOWN";
+    CPU = "thresholds.cpu_percent", "BANDWATCH_CPU_THRESHOLD";
+    MEMORY = "thresholds.memory_percent", "BANDWATCH_MEMORY_THRESHOLD";
+    DISK = "thresholds.disk_percent", "BANDWATCH_DISK_THRESHOLD";
     OUTPUT = "output.format", "BANDWATCH_OUTPUT";
     DB = "store.path", "BANDWATCH_DB";
     RAW_RETENTION = "store.raw_retention", "BANDWATCH_RAW_RETENTION";
@@ -42,6 +45,17 @@ keys! {
     LOG_FILE = "log.file", "BANDWATCH_LOG_FILE";
     PROC_ROOT = "paths.proc_root", "BANDWATCH_PROC_ROOT";
     SYS_ROOT = "paths.sys_root", "BANDWATCH_SYS_ROOT";
+    SYSTEM_ENABLED = "system.enabled", "BANDWATCH_SYSTEM";
+    SYSTEM_INTERVAL = "system.interval", "BANDWATCH_SYSTEM_INTERVAL";
+    PROBE_TARGETS = "probe.targets", "BANDWATCH_TARGETS";
+    PROBE_INTERVAL = "probe.interval", "BANDWATCH_PROBE_INTERVAL";
+    PROBE_TIMEOUT = "probe.timeout", "BANDWATCH_PROBE_TIMEOUT";
+    PROBE_COUNT = "probe.count", "BANDWATCH_PROBE_COUNT";
+    PROBE_DOWN_AFTER = "probe.down_after", "BANDWATCH_PROBE_DOWN_AFTER";
+    PROBE_FLAP_CHANGES = "probe.flap_changes", "BANDWATCH_PROBE_FLAP_CHANGES";
+    PROBE_FLAP_WINDOW = "probe.flap_window", "BANDWATCH_PROBE_FLAP_WINDOW";
+    PROBE_RTT_LIMIT = "probe.rtt_limit", "BANDWATCH_PROBE_RTT_LIMIT";
+    PROBE_LOSS_LIMIT = "probe.loss_limit", "BANDWATCH_PROBE_LOSS_LIMIT";
 }
 
 /// Environment variables that start with `BANDWATCH_` but are not settings (used by the

@@ -10,6 +10,7 @@ mod keys;
 mod layer;
 pub mod notify;
 mod origin;
+pub mod probe;
 mod render;
 mod rules;
 mod validate;
@@ -66,6 +67,21 @@ pub struct Thresholds {
     pub download_bps: f64,
     /// Default time before the same alert notifies again (rules may set their own).
     pub cooldown: Duration,
+    /// Total CPU busy percentage above which the CPU rule fires.
+    pub cpu_percent: f64,
+    /// Used memory percentage above which the memory rule fires.
+    pub memory_percent: f64,
+    /// Used percentage of any filesystem above which the disk rule fires.
+    pub disk_percent: f64,
+}
+
+/// The system health source: CPU, load, memory, swap, disks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SystemSettings {
+    /// Whether it runs at all.
+    pub enabled: bool,
+    /// Time between readings.
+    pub interval: Duration,
 }
 
 /// Where and how long the history is kept.
@@ -121,6 +137,10 @@ pub struct Config {
     pub rules: Vec<bandwatch_engine::RuleSpec>,
     /// Where alert notifications go.
     pub notify: notify::NotifyConfig,
+    /// System health.
+    pub system: SystemSettings,
+    /// Reachability probes.
+    pub probe: probe::ProbeSettings,
 }
 
 /// The validated configuration plus where each value came from.

@@ -40,8 +40,34 @@ pub fn render(resolved: &Resolved) -> String {
             }
         }
     }
+    render_targets(&mut out, &c.probe);
     render_notify(&mut out, &c.notify);
     out
+}
+
+/// One comment line per probe target with the schedule and limits it ends up with.
+fn render_targets(out: &mut String, p: &super::probe::ProbeSettings) {
+    for t in &p.targets {
+        let mut line = format!(
+            "# target {} = {}: every {}, {} probes, timeout {}",
+            quote(&t.target.name),
+            t.spec,
+            span(t.interval),
+            t.count,
+            span(t.timeout)
+        );
+        if let Some(l) = t.rtt_limit {
+            let _ = write!(line, ", rtt limit {}", span(l));
+        }
+        if let Some(l) = t.loss_limit {
+            let _ = write!(line, ", loss limit {}%", float(l));
+        }
+        let _ = writeln!(out, "{line}");
+    }
+}
+
+fn span(d: std::time::Duration) -> String {
+    humantime::format_duration(d).to_string()
 }
 
 /// Every key with its rendered value (`None`: not set).
@@ -51,7 +77,7 @@ fn entries(c: &super::Config) -> Vec<(Key, Option<String>)> {
         OutputMode::Json => "json",
         OutputMode::Quiet => "quiet",
     };
-    vec![
+    let mut entries = vec![
         (
             keys::INTERVAL,
             Some(float(c.monitor.interval.as_secs_f64())),
@@ -74,6 +100,9 @@ fn entries(c: &super::Config) -> Vec<(Key, Option<String>)> {
                 &humantime::format_duration(c.thresholds.cooldown).to_string(),
             )),
         ),
+        (keys::CPU, Some(float(c.thresholds.cpu_percent))),
+        (keys::MEMORY, Some(float(c.thresholds.memory_percent))),
+        (keys::DISK, Some(float(c.thresholds.disk_percent))),
         (keys::OUTPUT, Some(quote(output))),
         (keys::DB, Some(quote(&c.store.path.display().to_string()))),
         (
@@ -113,6 +142,25 @@ fn entries(c: &super::Config) -> Vec<(Key, Option<String>)> {
             keys::SYS_ROOT,
             Some(quote(&c.paths.sys_root.display().to_string())),
         ),
+        (keys::SYSTEM_ENABLED, Some(c.system.enabled.to_string())),
+        (keys::SYSTEM_INTERVAL, Some(quote(&span(c.system.interval)))),
+    ];
+    entries.extend(probe_entries(&c.probe));
+    entries
+}
+
+fn probe_entries(p: &super::probe::ProbeSettings) -> Vec<(Key, Option<String>)> {
+    let specs: Vec<String> = p.targets.iter().map(|t| t.spec.clone()).collect();
+    vec![
+        (keys::PROBE_TARGETS, Some(list(&specs))),
+        (keys::PROBE_INTERVAL, Some(quote(&span(p.interval)))),
+        (keys::PROBE_TIMEOUT, Some(quote(&span(p.timeout)))),
+        (keys::PROBE_COUNT, Some(p.count.to_string())),
+        (keys::PROBE_DOWN_AFTER, Some(p.down_after.to_string())),
+        (keys::PROBE_FLAP_CHANGES, Some(p.flap_changes.to_string())),
+        (keys::PROBE_FLAP_WINDOW, Some(quote(&span(p.flap_window)))),
+        (keys::PROBE_RTT_LIMIT, p.rtt_limit.map(|d| quote(&span(d)))),
+        (keys::PROBE_LOSS_LIMIT, p.loss_limit.map(float)),
     ]
 }
 

@@ -8,7 +8,10 @@ use super::error::ConfigError;
 use super::keys::{self, Key};
 use super::layer::RawConfig;
 use super::origin::{Origin, Setting};
-use super::{Config, LogConfig, MonitorConfig, OutputMode, Paths, StoreConfig, Thresholds};
+use super::probe;
+use super::{
+    Config, LogConfig, MonitorConfig, OutputMode, Paths, StoreConfig, SystemSettings, Thresholds,
+};
 
 /// Shortest sampling interval, in seconds.
 pub const MIN_INTERVAL: f64 = 0.1;
@@ -27,6 +30,9 @@ pub fn defaults() -> RawConfig {
         upload_mbps: d(50.0),
         download_mbps: d(100.0),
         cooldown: Some(Setting::new("15m".into(), Origin::Default)),
+        cpu_percent: d(80.0),
+        memory_percent: d(85.0),
+        disk_percent: d(90.0),
         output: Some(Setting::new("console".into(), Origin::Default)),
         db_path: Some(Setting::new(
             PathBuf::from("./data/bandwatch.db"),
@@ -40,6 +46,17 @@ pub fn defaults() -> RawConfig {
         log_file: None,
         proc_root: Some(Setting::new(PathBuf::from("/proc"), Origin::Default)),
         sys_root: Some(Setting::new(PathBuf::from("/sys"), Origin::Default)),
+        system_enabled: Some(Setting::new(true, Origin::Default)),
+        system_interval: Some(Setting::new("60s".into(), Origin::Default)),
+        probe_targets: Some(Setting::new(Vec::new(), Origin::Default)),
+        probe_interval: Some(Setting::new("30s".into(), Origin::Default)),
+        probe_timeout: Some(Setting::new("5s".into(), Origin::Default)),
+        probe_count: Some(Setting::new(5, Origin::Default)),
+        probe_down_after: Some(Setting::new(3, Origin::Default)),
+        probe_flap_changes: Some(Setting::new(4, Origin::Default)),
+        probe_flap_window: Some(Setting::new("10m".into(), Origin::Default)),
+        probe_rtt_limit: None,
+        probe_loss_limit: None,
         rules: None,
         notify: None,
         seed_email: None,
@@ -50,8 +67,10 @@ pub fn defaults() -> RawConfig {
 type Origins = BTreeMap<&'static str, Origin>;
 
 /// Validates every key; the first problem found is returned.
-pub fn validate(raw: RawConfig) -> Result<(Config, Origins), ConfigError> {
+pub fn validate(mut raw: RawConfig) -> Result<(Config, Origins), ConfigError> {
     let mut origins = Origins::new();
+    let thresholds = thresholds(&mut raw, &mut origins)?;
+    let (system, probe) = health(&mut raw, &mut origins)?;
     let monitor = MonitorConfig {
         interval: interval(&required(raw.interval, keys::INTERVAL, &mut origins))?,
         duration: raw
@@ -68,22 +87,6 @@ pub fn validate(raw: RawConfig) -> Result<(Config, Origins), ConfigError> {
         )?,
         loopback_in_total: required(raw.loopback_in_total, keys::LOOPBACK_IN_TOTAL, &mut origins)
             .value,
-    };
-    let cooldown = span(
-        &required(raw.cooldown, keys::COOLDOWN, &mut origins),
-        keys::COOLDOWN,
-        0,
-    )?;
-    let thresholds = Thresholds {
-        upload_bps: mbps(
-            &required(raw.upload_mbps, keys::UPLOAD, &mut origins),
-            keys::UPLOAD,
-        )? * 1e6,
-        cooldown,
-        download_bps: mbps(
-            &required(raw.download_mbps, keys::DOWNLOAD, &mut origins),
-            keys::DOWNLOAD,
-        )? * 1e6,
     };
     let output = output_mode(&required(raw.output, keys::OUTPUT, &mut origins))?;
     let store = StoreConfig {
@@ -141,9 +144,85 @@ pub fn validate(raw: RawConfig) -> Result<(Config, Origins), ConfigError> {
             paths,
             rules,
             notify,
+            system,
+            probe,
         },
         origins,
     ))
+}
+
+/// `[thresholds]`.
+fn thresholds(raw: &mut RawConfig, origins: &mut Origins) -> Result<Thresholds, ConfigError> {
+    let cooldown = span(
+        &required(raw.cooldown.take(), keys::COOLDOWN, origins),
+        keys::COOLDOWN,
+        0,
+    )?;
+    let thresholds = Thresholds {
+        upload_bps: mbps(
+            &required(raw.upload_mbps.take(), keys::UPLOAD, origins),
+            keys::UPLOAD,
+        )? * 1e6,
+        cooldown,
+        download_bps: mbps(
+            &required(raw.download_mbps.take(), keys::DOWNLOAD, origins),
+            keys::DOWNLOAD,
+        )? * 1e6,
+        cpu_percent: limit_percent(
+            &required(raw.cpu_percent.take(), keys::CPU, origins),
+            keys::CPU,
+        )?,
+        memory_percent: limit_percent(
+            &required(raw.memory_percent.take(), keys::MEMORY, origins),
+            keys::MEMORY,
+        )?,
+        disk_percent: limit_percent(
+            &required(raw.disk_percent.take(), keys::DISK, origins),
+            keys::DISK,
+        )?,
+    };
+    Ok(thresholds)
+}
+
+/// `[system]` and `[probe]`.
+fn health(
+    raw: &mut RawConfig,
+    origins: &mut Origins,
+) -> Result<(SystemSettings, probe::ProbeSettings), ConfigError> {
+    let system = SystemSettings {
+        enabled: required(raw.system_enabled.take(), keys::SYSTEM_ENABLED, origins).value,
+        interval: probe::duration(
+            &required(raw.system_interval.take(), keys::SYSTEM_INTERVAL, origins),
+            keys::SYSTEM_INTERVAL.file,
+            "60s",
+        )?,
+    };
+    let probe = probe::validate(probe::ProbeInputs {
+        targets: required(raw.probe_targets.take(), keys::PROBE_TARGETS, origins),
+        interval: required(raw.probe_interval.take(), keys::PROBE_INTERVAL, origins),
+        timeout: required(raw.probe_timeout.take(), keys::PROBE_TIMEOUT, origins),
+        count: required(raw.probe_count.take(), keys::PROBE_COUNT, origins),
+        down_after: required(raw.probe_down_after.take(), keys::PROBE_DOWN_AFTER, origins),
+        flap_changes: required(
+            raw.probe_flap_changes.take(),
+            keys::PROBE_FLAP_CHANGES,
+            origins,
+        ),
+        flap_window: required(
+            raw.probe_flap_window.take(),
+            keys::PROBE_FLAP_WINDOW,
+            origins,
+        ),
+        rtt_limit: raw
+            .probe_rtt_limit
+            .take()
+            .map(|s| note(s, keys::PROBE_RTT_LIMIT, origins)),
+        loss_limit: raw
+            .probe_loss_limit
+            .take()
+            .map(|s| note(s, keys::PROBE_LOSS_LIMIT, origins)),
+    })?;
+    Ok((system, probe))
 }
 
 fn note<T>(s: Setting<T>, key: Key, origins: &mut Origins) -> Setting<T> {
@@ -196,6 +275,10 @@ fn mbps(s: &Setting<f64>, key: Key) -> Result<f64, ConfigError> {
         ));
     }
     Ok(v)
+}
+
+fn limit_percent(s: &Setting<f64>, key: Key) -> Result<f64, ConfigError> {
+    probe::percent(s.value, key.file, &s.origin)
 }
 
 fn globs(s: Setting<Vec<String>>, key: Key) -> Result<Vec<String>, ConfigError> {

@@ -1,0 +1,379 @@
+//! `[probe]` and `[[probe.targets]]`: what to ping, connect to or fetch, and how often.
+//! Targets come from the file, from `BANDWATCH_TARGETS` or from the seed tool's
+//! `MONITORED_DEVICES` (a comma-separated list of specs), validated once into
+//! [`ProbeSettings`].
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use bandwatch_collect::Target;
+use serde::Deserialize;
+
+use super::error::ConfigError;
+use super::keys;
+use super::origin::{Origin, Setting};
+
+/// One `[[probe.targets]]` entry as written.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetTable {
+    /// What to probe: an address, a host name, `tcp://host:port`, `http://…` or `https://…`.
+    pub target: String,
+    /// The `target` label of its series (default: the spec itself).
+    pub name: Option<String>,
+    /// Time between rounds (default `probe.interval`).
+    pub interval: Option<String>,
+    /// Probes per round (default `probe.count`).
+    pub count: Option<i64>,
+    /// How long one probe waits (default `probe.timeout`).
+    pub timeout: Option<String>,
+    /// Alert when the average RTT of a round is above this (default `probe.rtt_limit`).
+    pub rtt_limit: Option<String>,
+    /// Alert when the loss of a round is above this percentage (default `probe.loss_limit`).
+    pub loss_limit: Option<f64>,
+    /// HTTPS only: check the server's certificate (default true; turn off for a
+    /// self-signed device).
+    pub tls_verify: Option<bool>,
+}
+
+impl TargetTable {
+    /// A table holding only a spec (from a comma-separated environment list).
+    pub fn from_spec(spec: &str) -> Self {
+        Self {
+            target: spec.to_string(),
+            ..Self::default()
+        }
+    }
+}
+
+/// A `probe.targets` item as written: a spec string or a table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetEntry(pub TargetTable);
+
+impl<'de> Deserialize<'de> for TargetEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(EntryVisitor)
+    }
+}
+
+struct EntryVisitor;
+
+impl<'de> serde::de::Visitor<'de> for EntryVisitor {
+    type Value = TargetEntry;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a target spec such as \"192.168.1.1\" or a table with target = \"…\"")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<TargetEntry, E> {
+        Ok(TargetEntry(TargetTable::from_spec(v)))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<TargetEntry, A::Error> {
+        TargetTable::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(TargetEntry)
+    }
+}
+
+/// One validated target with its own schedule and limits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProbeTarget {
+    /// What and how to probe; `target.name` is the label value.
+    pub target: Target,
+    /// The spec as written.
+    pub spec: String,
+    /// Time between rounds.
+    pub interval: Duration,
+    /// Probes per round.
+    pub count: u32,
+    /// How long one probe waits.
+    pub timeout: Duration,
+    /// Average RTT above which the latency rule fires.
+    pub rtt_limit: Option<Duration>,
+    /// Loss percentage above which the loss rule fires.
+    pub loss_limit: Option<f64>,
+}
+
+/// The validated `[probe]` settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProbeSettings {
+    /// The targets, in the order given.
+    pub targets: Vec<ProbeTarget>,
+    /// Default time between rounds.
+    pub interval: Duration,
+    /// Default probe timeout.
+    pub timeout: Duration,
+    /// Default probes per round.
+    pub count: u32,
+    /// Consecutive failed rounds before a target is reported unreachable.
+    pub down_after: u32,
+    /// Up/down changes within `flap_window` that count as flapping.
+    pub flap_changes: u32,
+    /// The window for `flap_changes`.
+    pub flap_window: Duration,
+    /// Default latency limit.
+    pub rtt_limit: Option<Duration>,
+    /// Default loss limit, percent.
+    pub loss_limit: Option<f64>,
+}
+
+/// The scalar `[probe]` values, after the layers were overlaid.
+pub struct ProbeInputs {
+    /// `probe.targets`.
+    pub targets: Setting<Vec<Setting<TargetTable>>>,
+    /// `probe.interval`.
+    pub interval: Setting<String>,
+    /// `probe.timeout`.
+    pub timeout: Setting<String>,
+    /// `probe.count`.
+    pub count: Setting<i64>,
+    /// `probe.down_after`.
+    pub down_after: Setting<i64>,
+    /// `probe.flap_changes`.
+    pub flap_changes: Setting<i64>,
+    /// `probe.flap_window`.
+    pub flap_window: Setting<String>,
+    /// `probe.rtt_limit`.
+    pub rtt_limit: Option<Setting<String>>,
+    /// `probe.loss_limit`.
+    pub loss_limit: Option<Setting<f64>>,
+}
+
+/// Checks the `[probe]` values and every target.
+pub fn validate(p: ProbeInputs) -> Result<ProbeSettings, ConfigError> {
+    let interval = duration(&p.interval, keys::PROBE_INTERVAL.file, "30s")?;
+    let timeout = duration(&p.timeout, keys::PROBE_TIMEOUT.file, "5s")?;
+    let count = whole(&p.count, keys::PROBE_COUNT.file, 1, 100, "5")?;
+    let mut settings = ProbeSettings {
+        targets: Vec::new(),
+        interval,
+        timeout,
+        count,
+        down_after: whole(&p.down_after, keys::PROBE_DOWN_AFTER.file, 1, 1000, "3")?,
+        flap_changes: whole(&p.flap_changes, keys::PROBE_FLAP_CHANGES.file, 2, 1000, "4")?,
+        flap_window: duration(&p.flap_window, keys::PROBE_FLAP_WINDOW.file, "10m")?,
+        rtt_limit: p
+            .rtt_limit
+            .map(|s| duration(&s, keys::PROBE_RTT_LIMIT.file, "200ms"))
+            .transpose()?,
+        loss_limit: p
+            .loss_limit
+            .map(|s| percent(s.value, keys::PROBE_LOSS_LIMIT.file, &s.origin))
+            .transpose()?,
+    };
+    check_timing(
+        keys::PROBE_TIMEOUT.file,
+        &p.timeout.origin,
+        interval,
+        timeout,
+    )?;
+    let mut names: BTreeMap<String, Origin> = BTreeMap::new();
+    for t in p.targets.value {
+        let target = one_target(&t.value, &t.origin, &settings)?;
+        if let Some(first) = names.insert(target.target.name.clone(), t.origin.clone()) {
+            return Err(ConfigError::invalid(
+                keys::PROBE_TARGETS.file,
+                &t.origin,
+                format!(
+                    "names the target '{}' twice (first at {first})",
+                    target.target.name
+                ),
+                "give each target its own name = \"…\"",
+            ));
+        }
+        settings.targets.push(target);
+    }
+    Ok(settings)
+}
+
+fn one_target(
+    t: &TargetTable,
+    origin: &Origin,
+    defaults: &ProbeSettings,
+) -> Result<ProbeTarget, ConfigError> {
+    let key = keys::PROBE_TARGETS.file;
+    let parsed = Target::parse(t.name.as_deref(), &t.target)
+        .map_err(|e| {
+            ConfigError::invalid(
+                key,
+                origin,
+                e.to_string(),
+                "the target forms are listed under \"System health and reachability\" in the README",
+            )
+        })?
+        .with_tls_verify(t.tls_verify.unwrap_or(true));
+    let text = |v: &Option<String>| v.clone().map(|v| Setting::new(v, origin.clone()));
+    let interval = text(&t.interval)
+        .map(|s| duration(&s, key, "30s"))
+        .transpose()?
+        .unwrap_or(defaults.interval);
+    let timeout = text(&t.timeout)
+        .map(|s| duration(&s, key, "5s"))
+        .transpose()?
+        .unwrap_or(defaults.timeout);
+    check_timing(key, origin, interval, timeout)?;
+    Ok(ProbeTarget {
+        spec: t.target.clone(),
+        count: t
+            .count
+            .map(|c| whole(&Setting::new(c, origin.clone()), key, 1, 100, "5"))
+            .transpose()?
+            .unwrap_or(defaults.count),
+        interval,
+        timeout,
+        rtt_limit: text(&t.rtt_limit)
+            .map(|s| duration(&s, key, "200ms"))
+            .transpose()?
+            .or(defaults.rtt_limit),
+        loss_limit: t
+            .loss_limit
+            .map(|l| percent(l, key, origin))
+            .transpose()?
+            .or(defaults.loss_limit),
+        target: parsed,
+    })
+}
+
+/// A round must end before the next one starts.
+fn check_timing(
+    key: &'static str,
+    origin: &Origin,
+    interval: Duration,
+    timeout: Duration,
+) -> Result<(), ConfigError> {
+    if timeout >= interval {
+        return Err(ConfigError::invalid(
+            key,
+            origin,
+            format!(
+                "sets a timeout of {} that is not shorter than the interval of {}",
+                humantime::format_duration(timeout),
+                humantime::format_duration(interval)
+            ),
+            "make the timeout shorter than the time between rounds",
+        ));
+    }
+    Ok(())
+}
+
+/// A duration; a bare number (as the seed tool's variables give) means seconds.
+pub fn duration(
+    s: &Setting<String>,
+    key: &'static str,
+    example: &str,
+) -> Result<Duration, ConfigError> {
+    let text = s.value.trim();
+    let parsed = match text.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs > 0.0 => Ok(Duration::from_secs_f64(secs)),
+        Ok(_) => Err("must be positive".to_string()),
+        Err(_) => humantime::parse_duration(text).map_err(|e| e.to_string()),
+    };
+    match parsed {
+        Ok(d) if !d.is_zero() => Ok(d),
+        Ok(_) => Err(ConfigError::invalid(
+            key,
+            &s.origin,
+            format!("must be longer than zero (got '{text}')"),
+            format!("write it like {example}"),
+        )),
+        Err(e) => Err(ConfigError::invalid(
+            key,
+            &s.origin,
+            format!("is not a duration (got '{text}': {e})"),
+            format!("write it like {example}, or a number of seconds"),
+        )),
+    }
+}
+
+fn whole(
+    s: &Setting<i64>,
+    key: &'static str,
+    least: u32,
+    most: u32,
+    example: &str,
+) -> Result<u32, ConfigError> {
+    match u32::try_from(s.value) {
+        Ok(v) if (least..=most).contains(&v) => Ok(v),
+        _ => Err(ConfigError::invalid(
+            key,
+            &s.origin,
+            format!("must be between {least} and {most} (got {})", s.value),
+            format!("use e.g. {example}"),
+        )),
+    }
+}
+
+/// A percentage limit, 0–100.
+pub fn percent(v: f64, key: &'static str, origin: &Origin) -> Result<f64, ConfigError> {
+    if v.is_finite() && (0.0..=100.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(ConfigError::invalid(
+            key,
+            origin,
+            format!("must be a percentage from 0 to 100 (got {v})"),
+            "give a number such as 20",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set<T>(v: T) -> Setting<T> {
+        Setting::new(v, Origin::Default)
+    }
+
+    fn inputs(targets: Vec<TargetTable>) -> ProbeInputs {
+        ProbeInputs {
+            targets: set(targets.into_iter().map(set).collect()),
+            interval: set("30s".into()),
+            timeout: set("5".into()),
+            count: set(5),
+            down_after: set(3),
+            flap_changes: set(4),
+            flap_window: set("10m".into()),
+            rtt_limit: None,
+            loss_limit: Some(set(20.0)),
+        }
+    }
+
+    #[test]
+    fn targets_take_the_defaults_and_their_own_limits() {
+        let p = validate(inputs(vec![
+            TargetTable::from_spec("192.0.2.1"),
+            TargetTable {
+                name: Some("nas".into()),
+                rtt_limit: Some("50ms".into()),
+                interval: Some("10s".into()),
+                ..TargetTable::from_spec("tcp://192.0.2.2:22")
+            },
+        ]))
+        .expect("valid");
+        assert_eq!(p.timeout, Duration::from_secs(5));
+        assert_eq!(p.targets[0].target.name, "192.0.2.1");
+        assert_eq!(p.targets[0].rtt_limit, None);
+        assert_eq!(p.targets[0].loss_limit, Some(20.0));
+        assert_eq!(p.targets[1].target.name, "nas");
+        assert_eq!(p.targets[1].interval, Duration::from_secs(10));
+        assert_eq!(p.targets[1].rtt_limit, Some(Duration::from_millis(50)));
+    }
+
+    #[test]
+    fn refuses_duplicates_bad_specs_and_slow_timeouts() {
+        let dup = validate(inputs(vec![
+            TargetTable::from_spec("192.0.2.1"),
+            TargetTable::from_spec("192.0.2.1"),
+        ]))
+        .expect_err("duplicate");
+        assert!(dup.to_string().contains("twice"), "{dup}");
+        let bad = validate(inputs(vec![TargetTable::from_spec("tcp://nas")])).expect_err("bad");
+        assert!(bad.to_string().contains("tcp://nas"), "{bad}");
+        let slow = validate(inputs(vec![TargetTable {
+            timeout: Some("40s".into()),
+            ..TargetTable::from_spec("192.0.2.1")
+        }]))
+        .expect_err("slow");
+        assert!(slow.to_string().contains("not shorter"), "{slow}");
+    }
+}

@@ -1,0 +1,68 @@
+//! `bandwatch stats`: a snapshot of this machine and its network now. Two readings of the
+//! system and interface sources [`GAP`] apart give CPU, disk and interface rates; the
+//! history database, when there is one, gives each probe target's last state and uptime.
+
+mod history;
+mod report;
+
+use std::time::Duration;
+
+use bandwatch_collect::{Source, SystemConfig, SystemSource};
+use bandwatch_core::{Clock as _, Frame, SystemClock};
+
+use crate::config::Config;
+pub use report::Snapshot;
+
+/// Time between the two readings.
+pub const GAP: Duration = Duration::from_secs(1);
+
+/// Runs `bandwatch stats`: prints the snapshot as text, or as one JSON object with `json`
+/// (the shape is documented on [`Snapshot`]).
+pub fn command(config: &Config, json: bool) -> anyhow::Result<()> {
+    let (system, netdev) = read_twice(config)?;
+    let (history, store) = history::open(&config.store.path)?;
+    let now = SystemClock::new().wall();
+    let mut targets = Vec::new();
+    if let Some(store) = &store {
+        for t in &config.probe.targets {
+            targets.push(history::target_state(store, &t.target.name, &t.spec, now)?);
+        }
+    }
+    let snapshot = Snapshot::from_frames(system.as_ref(), netdev.as_ref(), history, targets);
+    if json {
+        println!("{}", serde_json::to_string(&snapshot)?);
+    } else {
+        print!("{}", snapshot.render());
+    }
+    Ok(())
+}
+
+/// A baseline reading of each source, a pause, and the reading that has rates.
+fn read_twice(config: &Config) -> anyhow::Result<(Option<Frame>, Option<Frame>)> {
+    let mut system = SystemSource::new(
+        SystemConfig {
+            proc_root: config.paths.proc_root.clone(),
+            ..SystemConfig::default()
+        },
+        crate::agent::file_system(config),
+        SystemClock::new(),
+    );
+    let mut netdev = crate::agent::netdev_source(config)?;
+    let first = |s: &mut dyn Source| {
+        if let Err(e) = s.collect() {
+            tracing::debug!(source = s.name(), error = %e, "baseline reading failed");
+        }
+    };
+    first(&mut system);
+    first(&mut netdev);
+    std::thread::sleep(GAP);
+    let system = system.collect().unwrap_or_else(|e| {
+        eprintln!("warning: cannot read the system figures: {e}");
+        None
+    });
+    let netdev = netdev.collect().unwrap_or_else(|e| {
+        eprintln!("warning: cannot read the interfaces: {e}");
+        None
+    });
+    Ok((system, netdev))
+}
