@@ -28,6 +28,8 @@ pub enum Op {
     Stats,
     /// Recording alert events, acknowledgements or silences.
     WriteAlerts,
+    /// Connecting to a database server.
+    Connect,
     /// Enqueueing notifications or recording their delivery.
     WriteOutbox,
 }
@@ -43,6 +45,7 @@ impl fmt::Display for Op {
             Op::Query => "read from",
             Op::Stats => "measure",
             Op::WriteAlerts => "record alerts in",
+            Op::Connect => "connect to",
             Op::WriteOutbox => "write notifications to",
         })
     }
@@ -67,6 +70,9 @@ pub enum Problem {
     Locked,
     /// The file is not a SQLite database, or it is damaged.
     NotADatabase,
+    /// The connection to a database server broke or cannot be made now (server down, network
+    /// cut); retrying later is expected to succeed.
+    ConnectionLost,
     /// Anything else, with the underlying text.
     Other(String),
 }
@@ -116,6 +122,9 @@ impl Problem {
             Self::NotADatabase => {
                 "move the file aside to start a new history, or choose another path with --db"
             }
+            Self::ConnectionLost => {
+                "check that the database server is running and reachable; recent samples are kept in memory and retried"
+            }
             Self::Other(_) => "check the file and its filesystem, then retry",
         }
     }
@@ -132,6 +141,7 @@ impl fmt::Display for Problem {
             Self::DiskFull => f.write_str("the disk is full"),
             Self::Locked => f.write_str("the database is locked by another connection"),
             Self::NotADatabase => f.write_str("the file is not a SQLite database or is damaged"),
+            Self::ConnectionLost => f.write_str("the connection to the database server is lost"),
             Self::Other(text) => f.write_str(text),
         }
     }
@@ -215,6 +225,76 @@ pub enum StoreError {
         /// Why it is invalid.
         reason: String,
     },
+    /// A MySQL/MariaDB or PostgreSQL server refused or failed an operation.
+    #[error(
+        "cannot {op} the history database at {target}: {problem}; {}",
+        sql_advice(problem)
+    )]
+    Sql {
+        /// What the store was doing.
+        op: Op,
+        /// The database URL without its password.
+        target: String,
+        /// The classified cause.
+        problem: Problem,
+        /// The driver's error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// Nothing answers at the database server's address.
+    #[error("cannot reach the database at {address}: {detail}; is it running?")]
+    Unreachable {
+        /// `host:port` as the URL gives it.
+        address: String,
+        /// The network error.
+        detail: String,
+    },
+    /// The database server refused the user name or password.
+    #[error("the database refused user '{user}' (wrong password?) at {address}: {detail}")]
+    AccessDenied {
+        /// `host:port` as the URL gives it.
+        address: String,
+        /// The user name from the URL.
+        user: String,
+        /// The server's message.
+        detail: String,
+    },
+    /// The database named in the URL does not exist on the server.
+    #[error("the database server at {address} has no database '{database}': {detail}; create it or fix the name in the URL")]
+    NoSuchDatabase {
+        /// `host:port` as the URL gives it.
+        address: String,
+        /// The database name from the URL.
+        database: String,
+        /// The server's message.
+        detail: String,
+    },
+    /// The database URL cannot be read.
+    #[error("invalid database URL {url}: {reason}")]
+    BadUrl {
+        /// The URL without its password.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The database URL names a kind of database this build does not speak.
+    #[error("unsupported database URL scheme '{scheme}' in {url}: use mysql://, mariadb://, postgres:// or postgresql://")]
+    UnknownScheme {
+        /// The URL's scheme.
+        scheme: String,
+        /// The URL without its password.
+        url: String,
+    },
+    /// The SQL database was migrated by a newer bandwatch.
+    #[error("the history database at {target} has schema version {found}, newer than this bandwatch knows ({supported}); upgrade bandwatch or use another database")]
+    SqlSchemaTooNew {
+        /// The database URL without its password.
+        target: String,
+        /// Its newest `bw_schema_version` row.
+        found: i64,
+        /// The newest version this build knows.
+        supported: i64,
+    },
     /// The background writer thread could not start.
     #[error(
         "cannot start the history writer thread: {source}; the system is out of threads or memory"
@@ -251,9 +331,33 @@ impl StoreError {
     /// The classified cause, when the failure came from SQLite or the filesystem.
     pub fn problem(&self) -> Option<&Problem> {
         match self {
-            Self::Db { problem, .. } | Self::Fs { problem, .. } => Some(problem),
+            Self::Db { problem, .. } | Self::Fs { problem, .. } | Self::Sql { problem, .. } => {
+                Some(problem)
+            }
             _ => None,
         }
+    }
+}
+
+impl StoreError {
+    /// True when the same operation may succeed later without anyone changing anything: a
+    /// locked database, a full disk being cleared, a database server that went away. The
+    /// background writer keeps its frames and retries every failed write either way.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self.problem(),
+            Some(Problem::Locked | Problem::DiskFull | Problem::ConnectionLost)
+        ) || matches!(self, Self::Unreachable { .. })
+    }
+}
+
+/// What to do about a failure on a database server (the file advice does not apply there).
+fn sql_advice(problem: &Problem) -> &'static str {
+    match problem {
+        Problem::Other(_) => {
+            "check the database server's log and the account's privileges on that database, then retry"
+        }
+        p => p.advice(),
     }
 }
 

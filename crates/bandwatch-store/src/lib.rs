@@ -1,11 +1,13 @@
 //! bandwatch's history: the [`Store`] trait, the embedded SQLite store ([`SqliteStore`]) with
 //! compressed raw chunks, minute and hour rollups, retention and the alert history (events,
 //! acknowledgements, silences), the notification [`Outbox`], and the background
-//! [`StoreWriter`] that keeps the sampling loop independent of the disk.
+//! [`StoreWriter`] that keeps the sampling loop independent of the disk. [`SqlStore`] keeps the
+//! same history in MySQL/MariaDB or PostgreSQL.
 
 pub mod error;
 pub mod model;
 pub mod outbox;
+pub mod sql;
 pub mod sqlite;
 pub mod writer;
 
@@ -19,12 +21,14 @@ pub use model::{
 pub use outbox::{
     backoff, ChannelStats, NewNotification, Notification, Outbox, OutboxState, OutboxStats,
 };
+pub use sql::{redacted_url, CompatOptions, Dialect, SqlOptions, SqlStore, SQL_LATEST_VERSION};
 pub use sqlite::{check_writable, SqliteOptions, SqliteOutbox, SqliteStore, LATEST_VERSION};
 pub use writer::{
     StoreHandle, StoreWriter, WriterConfig, WriterCounters, WriterStats, WriterSummary,
 };
 
-/// A place that keeps the history of every series; SQLite today, MySQL and PostgreSQL later.
+/// A place that keeps the history of every series: [`SqliteStore`] embedded, or [`SqlStore`] on
+/// a MySQL/MariaDB or PostgreSQL server.
 ///
 /// Ranges are half-open: `from <= ts < to`.
 pub trait Store: Send {

@@ -114,7 +114,9 @@ pub enum ConfigCommand {
     Check,
 }
 
-/// Options that override the config file and the environment.
+/// Options that override the config file and the environment. Each switch is a flag a
+/// person types, so plain bools read best here.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Default, Args)]
 pub struct Options {
     /// Configuration file (default: ./bandwatch.toml, then $XDG_CONFIG_HOME/bandwatch/config.toml,
@@ -154,6 +156,31 @@ pub struct Options {
     /// Log level: error, warn, info, debug or trace.
     #[arg(long, global = true, value_name = "LEVEL")]
     pub log_level: Option<String>,
+    /// Keep the history in MySQL/MariaDB or PostgreSQL instead of the SQLite file
+    /// (`mysql://USER:PASSWORD@HOST/DB`, `postgres://…`).
+    #[arg(long, global = true, value_name = "URL")]
+    pub store: Option<String>,
+    /// Serve Prometheus metrics at /metrics.
+    #[arg(long, global = true)]
+    pub prometheus: bool,
+    /// Port of the Prometheus endpoint (default 8000).
+    #[arg(long, global = true, value_name = "PORT")]
+    pub prometheus_port: Option<u16>,
+    /// Write every sample to InfluxDB.
+    #[arg(long, global = true)]
+    pub influxdb: bool,
+    /// InfluxDB server (default http://localhost:8086).
+    #[arg(long, global = true, value_name = "URL")]
+    pub influxdb_url: Option<String>,
+    /// InfluxDB 2 API token.
+    #[arg(long, global = true, value_name = "TOKEN")]
+    pub influxdb_token: Option<String>,
+    /// InfluxDB 2 organisation.
+    #[arg(long, global = true, value_name = "ORG")]
+    pub influxdb_org: Option<String>,
+    /// InfluxDB 2 bucket (default network_metrics).
+    #[arg(long, global = true, value_name = "BUCKET")]
+    pub influxdb_bucket: Option<String>,
     /// Where /proc is (for containers and tests).
     #[arg(long, global = true, value_name = "PATH", hide_short_help = true)]
     pub proc_root: Option<PathBuf>,

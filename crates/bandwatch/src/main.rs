@@ -7,6 +7,7 @@ mod alerts;
 mod cli;
 mod config;
 mod error;
+mod history;
 mod logging;
 mod notify;
 mod output;
@@ -42,9 +43,7 @@ fn real_main(cli: &Cli) -> anyhow::Result<()> {
     match &cli.command {
         Some(Command::Config(ConfigCommand::Check)) => config_check(&resolved),
         Some(Command::Run) | None => run(&resolved),
-        Some(Command::Alerts(args)) => {
-            alerts::command(args, &resolved.config.store.path, cli.opts.json)
-        }
+        Some(Command::Alerts(args)) => alerts::command(args, &resolved.config, cli.opts.json),
         Some(Command::Notify(NotifyCommand::Test { channel })) => {
             notify_test(&resolved, channel.as_deref())
         }

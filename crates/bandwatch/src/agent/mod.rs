@@ -1,6 +1,8 @@
 //! The agent: schedules the sources, and fans each frame out to the sinks (stdout, the
 //! threshold watch, the store) without ever letting a sink stop the sampling loop.
 
+mod exports;
+mod metrics_server;
 mod printer;
 pub mod sources;
 mod uptime;
@@ -14,9 +16,7 @@ use bandwatch_collect::netdev::{NetdevConfig, NetdevSource};
 use bandwatch_collect::{FileSystem, InterfaceFilter, KeptOpenFs, RealFs, Source};
 use bandwatch_core::{AlertEvent, Clock, EventKind, Frame, SystemClock};
 use bandwatch_engine::Engine;
-use bandwatch_store::{
-    Retention, SqliteOptions, SqliteStore, Store as _, StoreHandle, StoreWriter, WriterConfig,
-};
+use bandwatch_store::{StoreHandle, StoreWriter, WriterConfig};
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
@@ -68,16 +68,36 @@ fn start_store(
     config: &Config,
     engine: &mut Engine,
 ) -> anyhow::Result<(StoreHandle, JoinHandle<()>, uptime::Uptime)> {
-    let opts = SqliteOptions {
-        retention: Retention {
-            raw: config.store.raw_retention,
-            minute: config.store.minute_retention,
-            hour: config.store.hour_retention,
+    // A database store drives its own runtime with block_on, which must not happen on
+    // this async task's thread: open and read it on a plain thread.
+    let (store, open, uptime) = std::thread::scope(|scope| {
+        scope
+            .spawn(|| read_store(config))
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("opening the store panicked")))
+    })?;
+    engine.restore(&open);
+    let (handle, join) = StoreWriter::spawn(
+        store,
+        WriterConfig {
+            flush_every: config.store.flush_interval,
+            ..WriterConfig::default()
         },
-        ..SqliteOptions::default()
-    };
-    let store = SqliteStore::open(&config.store.path, opts)
-        .map_err(|e| BadInput(format!("key 'store.path': {e}")))?;
+    )
+    .context("starting the store writer thread")?;
+    Ok((handle, join, uptime))
+}
+
+/// Opens the history, reads the alerts open at the last shutdown and the probes' uptime
+/// history.
+fn read_store(
+    config: &Config,
+) -> anyhow::Result<(
+    Box<dyn bandwatch_store::Store>,
+    Vec<AlertEvent>,
+    uptime::Uptime,
+)> {
+    let store = crate::history::open(config)?;
     let open = store
         .open_alerts()
         .context("reading the alerts open at the last shutdown")?;
@@ -87,23 +107,14 @@ fn start_store(
             "alerts still open from the last run carry on"
         );
     }
-    engine.restore(&open);
     let targets: Vec<String> = config
         .probe
         .targets
         .iter()
         .map(|t| t.target.name.clone())
         .collect();
-    let uptime = uptime::Uptime::seed(&store, &targets, SystemClock::new().wall());
-    let (handle, join) = StoreWriter::spawn(
-        Box::new(store),
-        WriterConfig {
-            flush_every: config.store.flush_interval,
-            ..WriterConfig::default()
-        },
-    )
-    .context("starting the store writer thread")?;
-    Ok((handle, join, uptime))
+    let uptime = uptime::Uptime::seed(store.as_ref(), &targets, SystemClock::new().wall());
+    Ok((store, open, uptime))
 }
 
 /// The real procfs and sysfs are read through kept-open files (cheaper per tick); any other
@@ -123,12 +134,13 @@ pub(crate) fn file_system(config: &Config) -> Box<dyn FileSystem> {
 pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result<RunReport> {
     let mut source = netdev_source(config)?;
     let mut engine = rule_engine(config)?;
+    let exports = exports::Exports::start(config, &shutdown).await?;
     let (store, writer_thread, uptime) = start_store(config, &mut engine)?;
     let notifier = crate::notify::Notifier::start(&config.notify, &config.store.path);
     let clock = SystemClock::new();
     let (tx, mut slow_frames) = tokio::sync::mpsc::channel(sources::QUEUE);
     let stop = sources::Stop::default();
-    let _threads = sources::start(config, &tx, &stop)?;
+    let _threads = sources::start(config, &tx, &stop, &exports.exporter)?;
     drop(tx);
     let mut sinks = Sinks {
         printer: Printer::new(config.output),
@@ -136,6 +148,7 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result
         store,
         notifier,
         uptime,
+        exports,
     };
     tracing::info!(
         interval_s = config.monitor.interval.as_secs_f64(),
@@ -167,6 +180,7 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result
     if let Some(n) = sinks.notifier.take() {
         n.close();
     }
+    sinks.exports.close();
     let summary = sinks.store.close();
     if writer_thread.join().is_err() {
         tracing::error!("the store writer thread panicked; some samples may not have been written");
@@ -181,6 +195,7 @@ struct Sinks {
     store: StoreHandle,
     notifier: Option<crate::notify::Notifier>,
     uptime: uptime::Uptime,
+    exports: exports::Exports,
 }
 
 impl Sinks {
@@ -195,6 +210,7 @@ impl Sinks {
             }
         }
         let events = self.engine.observe(&frame);
+        self.exports.frame(&frame);
         if let Some(n) = &mut self.notifier {
             n.publish_frame(&frame);
         }
@@ -206,6 +222,7 @@ impl Sinks {
             if let Some(n) = &self.notifier {
                 n.submit(&events);
             }
+            self.exports.alerts(&events);
             self.store.send_alerts(events);
         }
     }
@@ -217,7 +234,13 @@ fn tick(
     report: &mut RunReport,
     shutdown: &CancellationToken,
 ) {
-    match source.collect() {
+    let started = std::time::Instant::now();
+    let collected = source.collect();
+    sinks
+        .exports
+        .exporter
+        .record_collection(source.name(), started.elapsed(), collected.is_ok());
+    match collected {
         Ok(Some(frame)) => {
             report.frames += 1;
             sinks.deliver(frame, shutdown);

@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use bandwatch_collect::{ProbeConfig, ProbeSource, Source, SystemConfig, SystemSource, Target};
 use bandwatch_core::{Frame, SystemClock};
+use bandwatch_export::prometheus::Exporter;
 use tokio::sync::mpsc::Sender;
 
 use crate::config::probe::ProbeTarget;
@@ -61,6 +62,7 @@ pub fn start(
     config: &Config,
     tx: &Sender<Frame>,
     stop: &Stop,
+    exporter: &Exporter,
 ) -> anyhow::Result<Vec<JoinHandle<()>>> {
     let mut scheduled = Vec::new();
     if config.system.enabled {
@@ -87,7 +89,7 @@ pub fn start(
     }
     scheduled
         .into_iter()
-        .map(|s| spawn(s, tx.clone(), stop.clone()))
+        .map(|s| spawn(s, tx.clone(), stop.clone(), exporter.clone()))
         .collect()
 }
 
@@ -118,7 +120,12 @@ pub fn round_config(every: Duration, count: u32, timeout: Duration) -> ProbeConf
     }
 }
 
-fn spawn(mut s: Scheduled, tx: Sender<Frame>, stop: Stop) -> anyhow::Result<JoinHandle<()>> {
+fn spawn(
+    mut s: Scheduled,
+    tx: Sender<Frame>,
+    stop: Stop,
+    exporter: Exporter,
+) -> anyhow::Result<JoinHandle<()>> {
     let name = format!("source-{}", s.source.name());
     std::thread::Builder::new()
         .name(name.clone())
@@ -130,7 +137,9 @@ fn spawn(mut s: Scheduled, tx: Sender<Frame>, stop: Stop) -> anyhow::Result<Join
                 }
                 let started = std::time::Instant::now();
                 let mut every = s.every;
-                match s.source.collect() {
+                let collected = s.source.collect();
+                exporter.record_collection(s.source.name(), started.elapsed(), collected.is_ok());
+                match collected {
                     Ok(Some(frame)) => {
                         if tx.blocking_send(frame).is_err() {
                             return;

@@ -4,19 +4,19 @@
 mod silence;
 
 use std::fmt::Write as _;
-use std::path::Path;
 use std::time::Duration;
 
 use bandwatch_core::{AlertState, Clock as _, Severity, SystemClock, Timestamp};
-use bandwatch_store::{AlertQuery, AlertRecord, Silence, SqliteOptions, SqliteStore, Store};
+use bandwatch_store::{AlertQuery, AlertRecord, Silence, Store};
 use serde::Serialize;
 
 use crate::cli::{AlertsAction, AlertsArgs};
+use crate::config::Config;
 use crate::error::BadInput;
 pub use silence::SilenceMatcher;
 
 /// Runs `bandwatch alerts …` against the history database.
-pub fn command(args: &AlertsArgs, db: &Path, json: bool) -> anyhow::Result<()> {
+pub fn command(args: &AlertsArgs, db: &Config, json: bool) -> anyhow::Result<()> {
     let now = SystemClock::new().wall();
     match &args.action {
         None => list(args, db, json, now),
@@ -29,16 +29,14 @@ pub fn command(args: &AlertsArgs, db: &Path, json: bool) -> anyhow::Result<()> {
     }
 }
 
-fn open(db: &Path) -> anyhow::Result<SqliteStore> {
-    if !db.exists() {
-        return Err(BadInput(format!(
+fn open(config: &Config) -> anyhow::Result<Box<dyn Store>> {
+    crate::history::open_existing(config)?.ok_or_else(|| {
+        BadInput(format!(
             "no history database at {}; start `bandwatch run` first, or point --db at the one it writes",
-            db.display()
+            crate::history::describe(config)
         ))
-        .into());
-    }
-    SqliteStore::open(db, SqliteOptions::default())
-        .map_err(|e| BadInput(format!("key 'store.path': {e}")).into())
+        .into()
+    })
 }
 
 fn parse_duration(text: &str, what: &str) -> Result<Duration, BadInput> {
@@ -76,7 +74,7 @@ fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-fn list(args: &AlertsArgs, db: &Path, json: bool, now: Timestamp) -> anyhow::Result<()> {
+fn list(args: &AlertsArgs, db: &Config, json: bool, now: Timestamp) -> anyhow::Result<()> {
     let since = parse_duration(&args.since, "--since")?;
     let query = AlertQuery {
         since: Some(now.add_millis(-ms(since))),
@@ -170,7 +168,7 @@ fn table(records: &[AlertRecord], silences: &[Silence]) -> String {
     out
 }
 
-fn ack(db: &Path, id: &str, now: Timestamp) -> anyhow::Result<()> {
+fn ack(db: &Config, id: &str, now: Timestamp) -> anyhow::Result<()> {
     let mut store = open(db)?;
     let by = std::env::var("USER").ok();
     if store.acknowledge(id, now, by.as_deref())? {
@@ -185,7 +183,7 @@ fn ack(db: &Path, id: &str, now: Timestamp) -> anyhow::Result<()> {
 }
 
 fn silence(
-    db: &Path,
+    db: &Config,
     matcher: &str,
     duration: &str,
     comment: Option<&str>,

@@ -131,6 +131,21 @@ pub fn layer(env: &EnvVars) -> Result<RawConfig, ConfigError> {
         probe_flap_window: text(env, keys::PROBE_FLAP_WINDOW),
         probe_rtt_limit: text(env, keys::PROBE_RTT_LIMIT),
         probe_loss_limit: number(env, keys::PROBE_LOSS_LIMIT, "a percentage, e.g. 20")?,
+        store_url: text(env, keys::STORE_URL),
+        store_optional: boolean(env, keys::STORE_OPTIONAL)?,
+        prometheus: boolean(env, keys::PROMETHEUS)?,
+        prometheus_port: integer_or_seed(env, keys::PROMETHEUS_PORT, "PROMETHEUS_PORT")?,
+        prometheus_bind: text(env, keys::PROMETHEUS_BIND),
+        influxdb: boolean(env, keys::INFLUXDB)?,
+        influxdb_url: text_or_seed(env, keys::INFLUXDB_URL, "INFLUXDB_URL"),
+        influxdb_token: text_or_seed(env, keys::INFLUXDB_TOKEN, "INFLUXDB_TOKEN"),
+        influxdb_org: text_or_seed(env, keys::INFLUXDB_ORG, "INFLUXDB_ORG"),
+        influxdb_bucket: text_or_seed(env, keys::INFLUXDB_BUCKET, "INFLUXDB_BUCKET"),
+        influxdb_database: text(env, keys::INFLUXDB_DATABASE),
+        influxdb_username: text(env, keys::INFLUXDB_USERNAME),
+        influxdb_password: text(env, keys::INFLUXDB_PASSWORD),
+        influxdb_buffer_dir: path(env, keys::INFLUXDB_BUFFER_DIR),
+        influxdb_buffer_mb: number(env, keys::INFLUXDB_BUFFER_MB, "megabytes, e.g. 100")?,
         rules: None,
         notify: None,
         seed_email: super::notify::seed_email(env)?,
@@ -171,7 +186,22 @@ fn targets(env: &EnvVars) -> Option<Setting<Vec<Setting<TargetTable>>>> {
 }
 
 fn integer(env: &EnvVars, key: Key) -> Result<Option<Setting<i64>>, ConfigError> {
-    raw(env, key)
+    parse_integer(raw(env, key), key)
+}
+
+fn integer_or_seed(
+    env: &EnvVars,
+    key: Key,
+    seed: &str,
+) -> Result<Option<Setting<i64>>, ConfigError> {
+    parse_integer(seeded(env, key, seed), key)
+}
+
+fn parse_integer(
+    found: Option<(&str, &Origin)>,
+    key: Key,
+) -> Result<Option<Setting<i64>>, ConfigError> {
+    found
         .map(|(v, origin)| {
             v.trim()
                 .parse::<i64>()

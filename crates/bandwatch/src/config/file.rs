@@ -24,6 +24,31 @@ struct FileConfig {
     notify: Option<Spanned<super::notify::NotifySection>>,
     system: Option<SystemSection>,
     probe: Option<ProbeSection>,
+    prometheus: Option<PrometheusSection>,
+    influxdb: Option<InfluxSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrometheusSection {
+    enabled: Option<Spanned<bool>>,
+    port: Option<Spanned<i64>>,
+    bind: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InfluxSection {
+    enabled: Option<Spanned<bool>>,
+    url: Option<Spanned<String>>,
+    token: Option<Spanned<String>>,
+    org: Option<Spanned<String>>,
+    bucket: Option<Spanned<String>>,
+    database: Option<Spanned<String>>,
+    username: Option<Spanned<String>>,
+    password: Option<Spanned<String>>,
+    buffer_dir: Option<Spanned<PathBuf>>,
+    buffer_max_mb: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -82,6 +107,8 @@ struct StoreSection {
     minute_retention: Option<Spanned<String>>,
     hour_retention: Option<Spanned<String>>,
     flush_interval: Option<Spanned<String>>,
+    url: Option<Spanned<String>>,
+    optional: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -177,6 +204,8 @@ pub fn parse(text: &str, path: &Path) -> Result<RawConfig, ConfigError> {
     raw.minute_retention = store.minute_retention.map(|s| take(s, &at));
     raw.hour_retention = store.hour_retention.map(|s| take(s, &at));
     raw.flush_interval = store.flush_interval.map(|s| take(s, &at));
+    raw.store_url = store.url.map(|s| take(s, &at));
+    raw.store_optional = store.optional.map(|s| take(s, &at));
     let log = parsed.log.unwrap_or_default();
     raw.log_level = log.level.map(|s| take(s, &at));
     raw.log_file = log.file.map(|s| take(s, &at));
@@ -197,6 +226,12 @@ pub fn parse(text: &str, path: &Path) -> Result<RawConfig, ConfigError> {
     raw.system_enabled = system.enabled.map(|s| take(s, &at));
     raw.system_interval = system.interval.map(|s| take(s, &at));
     probe_section(&mut raw, parsed.probe.unwrap_or_default(), &at);
+    export_sections(
+        &mut raw,
+        parsed.prometheus.unwrap_or_default(),
+        parsed.influxdb.unwrap_or_default(),
+        &at,
+    );
     Ok(raw)
 }
 
@@ -225,6 +260,27 @@ fn probe_section(
     raw.probe_flap_window = p.flap_window.map(|s| take(s, at));
     raw.probe_rtt_limit = p.rtt_limit.map(|s| take(s, at));
     raw.probe_loss_limit = p.loss_limit.map(|s| take(s, at));
+}
+
+fn export_sections(
+    raw: &mut RawConfig,
+    p: PrometheusSection,
+    i: InfluxSection,
+    at: &impl Fn(std::ops::Range<usize>) -> Origin,
+) {
+    raw.prometheus = p.enabled.map(|s| take(s, at));
+    raw.prometheus_port = p.port.map(|s| take(s, at));
+    raw.prometheus_bind = p.bind.map(|s| take(s, at));
+    raw.influxdb = i.enabled.map(|s| take(s, at));
+    raw.influxdb_url = i.url.map(|s| take(s, at));
+    raw.influxdb_token = i.token.map(|s| take(s, at));
+    raw.influxdb_org = i.org.map(|s| take(s, at));
+    raw.influxdb_bucket = i.bucket.map(|s| take(s, at));
+    raw.influxdb_database = i.database.map(|s| take(s, at));
+    raw.influxdb_username = i.username.map(|s| take(s, at));
+    raw.influxdb_password = i.password.map(|s| take(s, at));
+    raw.influxdb_buffer_dir = i.buffer_dir.map(|s| take(s, at));
+    raw.influxdb_buffer_mb = i.buffer_max_mb.map(|s| take(s, at));
 }
 
 fn take<T>(s: Spanned<T>, at: &impl Fn(std::ops::Range<usize>) -> Origin) -> Setting<T> {

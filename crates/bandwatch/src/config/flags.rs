@@ -44,6 +44,22 @@ pub fn layer(opts: &Options) -> RawConfig {
             .sys_root
             .clone()
             .map(|v| Setting::new(v, flag("--sys-root"))),
+        store_url: opts.store.clone().map(|v| set(v, "--store")),
+        prometheus: opts.prometheus.then(|| set(true, "--prometheus")),
+        prometheus_port: opts
+            .prometheus_port
+            .map(|v| set(i64::from(v), "--prometheus-port")),
+        influxdb: opts.influxdb.then(|| set(true, "--influxdb")),
+        influxdb_url: opts.influxdb_url.clone().map(|v| set(v, "--influxdb-url")),
+        influxdb_token: opts
+            .influxdb_token
+            .clone()
+            .map(|v| set(v, "--influxdb-token")),
+        influxdb_org: opts.influxdb_org.clone().map(|v| set(v, "--influxdb-org")),
+        influxdb_bucket: opts
+            .influxdb_bucket
+            .clone()
+            .map(|v| set(v, "--influxdb-bucket")),
         ..RawConfig::default()
     }
 }

@@ -13,14 +13,16 @@ pub struct Key {
 }
 
 macro_rules! keys {
-    ($($name:ident = $file:literal, $env:literal;)*) => {
+    ($($name:ident = $file:literal, $env:literal $(, $secret:ident)?;)*) => {
         $(
             #[doc = concat!("The `", $file, "` key.")]
-            pub const $name: Key = Key { file: $file, env: $env, secret: false };
+            pub const $name: Key = Key { file: $file, env: $env, secret: keys!(@secret $($secret)?) };
         )*
         /// All keys, in the order `config check` prints them.
         pub const ALL: &[Key] = &[$($name),*];
     };
+    (@secret secret) => { true };
+    (@secret) => { false };
 }
 
 keys! {
@@ -56,6 +58,21 @@ keys! {
     PROBE_FLAP_WINDOW = "probe.flap_window", "BANDWATCH_PROBE_FLAP_WINDOW";
     PROBE_RTT_LIMIT = "probe.rtt_limit", "BANDWATCH_PROBE_RTT_LIMIT";
     PROBE_LOSS_LIMIT = "probe.loss_limit", "BANDWATCH_PROBE_LOSS_LIMIT";
+    STORE_URL = "store.url", "BANDWATCH_STORE";
+    STORE_OPTIONAL = "store.optional", "BANDWATCH_STORE_OPTIONAL";
+    PROMETHEUS = "prometheus.enabled", "BANDWATCH_PROMETHEUS";
+    PROMETHEUS_PORT = "prometheus.port", "BANDWATCH_PROMETHEUS_PORT";
+    PROMETHEUS_BIND = "prometheus.bind", "BANDWATCH_PROMETHEUS_BIND";
+    INFLUXDB = "influxdb.enabled", "BANDWATCH_INFLUXDB";
+    INFLUXDB_URL = "influxdb.url", "BANDWATCH_INFLUXDB_URL";
+    INFLUXDB_TOKEN = "influxdb.token", "BANDWATCH_INFLUXDB_TOKEN", secret;
+    INFLUXDB_ORG = "influxdb.org", "BANDWATCH_INFLUXDB_ORG";
+    INFLUXDB_BUCKET = "influxdb.bucket", "BANDWATCH_INFLUXDB_BUCKET";
+    INFLUXDB_DATABASE = "influxdb.database", "BANDWATCH_INFLUXDB_DATABASE";
+    INFLUXDB_USERNAME = "influxdb.username", "BANDWATCH_INFLUXDB_USERNAME";
+    INFLUXDB_PASSWORD = "influxdb.password", "BANDWATCH_INFLUXDB_PASSWORD", secret;
+    INFLUXDB_BUFFER_DIR = "influxdb.buffer_dir", "BANDWATCH_INFLUXDB_BUFFER_DIR";
+    INFLUXDB_BUFFER_MB = "influxdb.buffer_max_mb", "BANDWATCH_INFLUXDB_BUFFER_MB";
 }
 
 /// Environment variables that start with `BANDWATCH_` but are not settings (used by the
@@ -66,6 +83,9 @@ pub const NON_SETTING_ENV: &[&str] = &[
     "BANDWATCH_BIN",
     "BANDWATCH_BLESS",
     "BANDWATCH_PROBE_SCALE",
+    "BANDWATCH_INFLUXD",
+    "BANDWATCH_TEST_MYSQL_URL",
+    "BANDWATCH_TEST_POSTGRES_URL",
 ];
 
 /// Finds a key by its environment variable.

@@ -4,6 +4,7 @@
 
 mod env;
 mod error;
+pub mod export;
 mod file;
 mod flags;
 mod keys;
@@ -97,6 +98,11 @@ pub struct StoreConfig {
     pub hour_retention: Duration,
     /// How often buffered samples are committed.
     pub flush_interval: Duration,
+    /// A MySQL/MariaDB or PostgreSQL URL that replaces the SQLite file for the history.
+    pub url: Option<String>,
+    /// Whether an unreachable `url` at start falls back to the SQLite file instead of
+    /// stopping.
+    pub optional: bool,
 }
 
 /// Logging.
@@ -141,6 +147,10 @@ pub struct Config {
     pub system: SystemSettings,
     /// Reachability probes.
     pub probe: probe::ProbeSettings,
+    /// The Prometheus exporter.
+    pub prometheus: export::PrometheusSettings,
+    /// The InfluxDB writer.
+    pub influxdb: export::InfluxSettings,
 }
 
 /// The validated configuration plus where each value came from.

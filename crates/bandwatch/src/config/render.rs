@@ -146,7 +146,69 @@ fn entries(c: &super::Config) -> Vec<(Key, Option<String>)> {
         (keys::SYSTEM_INTERVAL, Some(quote(&span(c.system.interval)))),
     ];
     entries.extend(probe_entries(&c.probe));
+    entries.extend(export_entries(c));
     entries
+}
+
+fn export_entries(c: &super::Config) -> Vec<(Key, Option<String>)> {
+    use super::export::InfluxApi;
+    let i = &c.influxdb;
+    let (token, org, database, username, password) = match &i.api {
+        Some(InfluxApi::V2 { org, .. }) => {
+            (Some(String::new()), Some(quote(org)), None, None, None)
+        }
+        Some(InfluxApi::V1 {
+            database,
+            username,
+            password,
+        }) => (
+            None,
+            None,
+            Some(quote(database)),
+            username.as_deref().map(quote),
+            password.as_ref().map(|_| String::new()),
+        ),
+        None => (None, None, None, None, None),
+    };
+    let bucket = match &i.api {
+        Some(InfluxApi::V2 { bucket, .. }) => quote(bucket),
+        _ => quote("network_metrics"),
+    };
+    vec![
+        (
+            keys::STORE_URL,
+            c.store
+                .url
+                .as_deref()
+                .map(|u| quote(&super::export::redact_url(u))),
+        ),
+        (keys::STORE_OPTIONAL, Some(c.store.optional.to_string())),
+        (keys::PROMETHEUS, Some(c.prometheus.enabled.to_string())),
+        (
+            keys::PROMETHEUS_PORT,
+            Some(c.prometheus.addr.port().to_string()),
+        ),
+        (
+            keys::PROMETHEUS_BIND,
+            Some(quote(&c.prometheus.addr.ip().to_string())),
+        ),
+        (keys::INFLUXDB, Some(i.enabled.to_string())),
+        (keys::INFLUXDB_URL, Some(quote(&i.url))),
+        (keys::INFLUXDB_TOKEN, token),
+        (keys::INFLUXDB_ORG, org),
+        (keys::INFLUXDB_BUCKET, Some(bucket)),
+        (keys::INFLUXDB_DATABASE, database),
+        (keys::INFLUXDB_USERNAME, username),
+        (keys::INFLUXDB_PASSWORD, password),
+        (
+            keys::INFLUXDB_BUFFER_DIR,
+            Some(quote(&i.buffer_dir.display().to_string())),
+        ),
+        (
+            keys::INFLUXDB_BUFFER_MB,
+            Some(float(i.buffer_max_bytes as f64 / 1024.0 / 1024.0)),
+        ),
+    ]
 }
 
 fn probe_entries(p: &super::probe::ProbeSettings) -> Vec<(Key, Option<String>)> {

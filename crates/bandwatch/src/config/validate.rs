@@ -8,7 +8,7 @@ use super::error::ConfigError;
 use super::keys::{self, Key};
 use super::layer::RawConfig;
 use super::origin::{Origin, Setting};
-use super::probe;
+use super::{export, probe};
 use super::{
     Config, LogConfig, MonitorConfig, OutputMode, Paths, StoreConfig, SystemSettings, Thresholds,
 };
@@ -57,6 +57,27 @@ pub fn defaults() -> RawConfig {
         probe_flap_window: Some(Setting::new("10m".into(), Origin::Default)),
         probe_rtt_limit: None,
         probe_loss_limit: None,
+        store_url: None,
+        store_optional: Some(Setting::new(false, Origin::Default)),
+        prometheus: Some(Setting::new(false, Origin::Default)),
+        prometheus_port: Some(Setting::new(8000, Origin::Default)),
+        prometheus_bind: Some(Setting::new("0.0.0.0".into(), Origin::Default)),
+        influxdb: Some(Setting::new(false, Origin::Default)),
+        influxdb_url: Some(Setting::new(
+            "http://localhost:8086".into(),
+            Origin::Default,
+        )),
+        influxdb_token: None,
+        influxdb_org: None,
+        influxdb_bucket: Some(Setting::new("network_metrics".into(), Origin::Default)),
+        influxdb_database: None,
+        influxdb_username: None,
+        influxdb_password: None,
+        influxdb_buffer_dir: Some(Setting::new(
+            PathBuf::from("./data/influx-buffer"),
+            Origin::Default,
+        )),
+        influxdb_buffer_mb: d(100.0),
         rules: None,
         notify: None,
         seed_email: None,
@@ -71,6 +92,18 @@ pub fn validate(mut raw: RawConfig) -> Result<(Config, Origins), ConfigError> {
     let mut origins = Origins::new();
     let thresholds = thresholds(&mut raw, &mut origins)?;
     let (system, probe) = health(&mut raw, &mut origins)?;
+    let (prometheus, influxdb) = exports(&mut raw, &mut origins)?;
+    let store_url = raw
+        .store_url
+        .take()
+        .map(|s| export::store_url(&note(s, keys::STORE_URL, &mut origins)))
+        .transpose()?;
+    let store_optional = required(
+        raw.store_optional.take(),
+        keys::STORE_OPTIONAL,
+        &mut origins,
+    )
+    .value;
     let monitor = MonitorConfig {
         interval: interval(&required(raw.interval, keys::INTERVAL, &mut origins))?,
         duration: raw
@@ -111,6 +144,8 @@ pub fn validate(mut raw: RawConfig) -> Result<(Config, Origins), ConfigError> {
             keys::FLUSH_INTERVAL,
             &mut origins,
         ))?,
+        url: store_url,
+        optional: store_optional,
     };
     let log = LogConfig {
         level: log_level(&required(raw.log_level, keys::LOG_LEVEL, &mut origins))?,
@@ -146,6 +181,8 @@ pub fn validate(mut raw: RawConfig) -> Result<(Config, Origins), ConfigError> {
             notify,
             system,
             probe,
+            prometheus,
+            influxdb,
         },
         origins,
     ))
@@ -223,6 +260,45 @@ fn health(
             .map(|s| note(s, keys::PROBE_LOSS_LIMIT, origins)),
     })?;
     Ok((system, probe))
+}
+
+/// `[prometheus]` and `[influxdb]`.
+fn exports(
+    raw: &mut RawConfig,
+    origins: &mut Origins,
+) -> Result<(export::PrometheusSettings, export::InfluxSettings), ConfigError> {
+    let prometheus = export::prometheus(&export::PrometheusInputs {
+        enabled: required(raw.prometheus.take(), keys::PROMETHEUS, origins),
+        port: required(raw.prometheus_port.take(), keys::PROMETHEUS_PORT, origins),
+        bind: required(raw.prometheus_bind.take(), keys::PROMETHEUS_BIND, origins),
+    })?;
+    let mut optional = |s: Option<Setting<String>>, key: Key| s.map(|s| note(s, key, origins));
+    let token = optional(raw.influxdb_token.take(), keys::INFLUXDB_TOKEN);
+    let org = optional(raw.influxdb_org.take(), keys::INFLUXDB_ORG);
+    let database = optional(raw.influxdb_database.take(), keys::INFLUXDB_DATABASE);
+    let username = optional(raw.influxdb_username.take(), keys::INFLUXDB_USERNAME);
+    let password = optional(raw.influxdb_password.take(), keys::INFLUXDB_PASSWORD);
+    let influxdb = export::influx(export::InfluxInputs {
+        enabled: required(raw.influxdb.take(), keys::INFLUXDB, origins),
+        url: required(raw.influxdb_url.take(), keys::INFLUXDB_URL, origins),
+        token,
+        org,
+        bucket: required(raw.influxdb_bucket.take(), keys::INFLUXDB_BUCKET, origins),
+        database,
+        username,
+        password,
+        buffer_dir: required(
+            raw.influxdb_buffer_dir.take(),
+            keys::INFLUXDB_BUFFER_DIR,
+            origins,
+        ),
+        buffer_mb: required(
+            raw.influxdb_buffer_mb.take(),
+            keys::INFLUXDB_BUFFER_MB,
+            origins,
+        ),
+    })?;
+    Ok((prometheus, influxdb))
 }
 
 fn note<T>(s: Setting<T>, key: Key, origins: &mut Origins) -> Setting<T> {

@@ -1,11 +1,11 @@
 //! The probe history `bandwatch stats` shows: each target's last recorded round and its
 //! uptime over 1 h, 24 h and 7 d, from the minute rollups in the store.
 
-use std::path::Path;
-
 use bandwatch_collect::probe::metric as probe;
 use bandwatch_core::{Labels, SeriesKey, Timestamp};
-use bandwatch_store::{RollupPoint, SqliteOptions, SqliteStore, Store, Tier, MINUTE_MS};
+use bandwatch_store::{RollupPoint, Store, Tier, MINUTE_MS};
+
+use crate::config::Config;
 use serde::Serialize;
 
 use super::report::percent;
@@ -78,17 +78,13 @@ impl TargetState {
 const WEEK_MS: i64 = 7 * 24 * 3_600_000;
 
 /// Opens the history database when it exists; `None` (and `available: false`) otherwise.
-pub fn open(db: &Path) -> anyhow::Result<(History, Option<SqliteStore>)> {
-    let history = |available| History {
-        database: db.display().to_string(),
-        available,
+pub fn open(config: &Config) -> anyhow::Result<(History, Option<Box<dyn Store>>)> {
+    let store = crate::history::open_existing(config)?;
+    let history = History {
+        database: crate::history::describe(config),
+        available: store.is_some(),
     };
-    if !db.exists() {
-        return Ok((history(false), None));
-    }
-    let store = SqliteStore::open(db, SqliteOptions::default())
-        .map_err(|e| crate::error::BadInput(format!("key 'store.path': {e}")))?;
-    Ok((history(true), Some(store)))
+    Ok((history, store))
 }
 
 /// The last known state of the target `name` (configured as `spec`) at `now`.

@@ -20,12 +20,17 @@ pub const GAP: Duration = Duration::from_secs(1);
 /// (the shape is documented on [`Snapshot`]).
 pub fn command(config: &Config, json: bool) -> anyhow::Result<()> {
     let (system, netdev) = read_twice(config)?;
-    let (history, store) = history::open(&config.store.path)?;
+    let (history, store) = history::open(config)?;
     let now = SystemClock::new().wall();
     let mut targets = Vec::new();
     if let Some(store) = &store {
         for t in &config.probe.targets {
-            targets.push(history::target_state(store, &t.target.name, &t.spec, now)?);
+            targets.push(history::target_state(
+                store.as_ref(),
+                &t.target.name,
+                &t.spec,
+                now,
+            )?);
         }
     }
     let snapshot = Snapshot::from_frames(system.as_ref(), netdev.as_ref(), history, targets);

@@ -1,0 +1,302 @@
+//! Real MySQL/MariaDB and PostgreSQL servers for the SQL store tests: a fresh database per
+//! test (dropped at the end), plain-SQL read-back, and a TCP proxy that can cut the line.
+//!
+//! A server that is not running skips its tests (they pass, printing SKIPPED) unless
+//! `BANDWATCH_REQUIRE_ROOT_TESTS=1`, which makes them fail. Admin URLs may be overridden with
+//! `BANDWATCH_TEST_MYSQL_URL` and `BANDWATCH_TEST_POSTGRES_URL`.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sqlx::{Connection, Row};
+
+/// Which server a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Server {
+    MySql,
+    Postgres,
+}
+
+impl Server {
+    /// The admin URL (a database that exists, to create and drop test databases from).
+    pub fn admin_url(self) -> String {
+        match self {
+            Server::MySql => std::env::var("BANDWATCH_TEST_MYSQL_URL")
+                .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into()),
+            Server::Postgres => std::env::var("BANDWATCH_TEST_POSTGRES_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
+        }
+    }
+
+    fn address(self) -> String {
+        let url = url::Url::parse(&self.admin_url()).expect("admin url");
+        let port = url.port().unwrap_or(match self {
+            Server::MySql => 3306,
+            Server::Postgres => 5432,
+        });
+        format!("{}:{port}", url.host_str().expect("host"))
+    }
+
+    /// True when the server answers; otherwise SKIPPED (or a failure when required).
+    pub fn available(self) -> bool {
+        let addr = self.address();
+        let up = addr
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut a| a.next())
+            .is_some_and(|a| TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok());
+        if !up {
+            assert!(
+                std::env::var("BANDWATCH_REQUIRE_ROOT_TESTS").as_deref() != Ok("1"),
+                "{self:?} at {addr} is not reachable and BANDWATCH_REQUIRE_ROOT_TESTS=1"
+            );
+            eprintln!("SKIPPED: {self:?} is not reachable at {addr}");
+        }
+        up
+    }
+}
+
+pub fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// A database created for one test and dropped when this goes out of scope.
+pub struct FreshDb {
+    pub server: Server,
+    pub name: String,
+    /// The URL of the fresh database.
+    pub url: String,
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn unique_name() -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!(
+        "bw_test_{}_{}_{}",
+        std::process::id(),
+        nanos,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+impl FreshDb {
+    /// A new empty database, or None when the server is not running (test skipped).
+    pub fn create(server: Server) -> Option<Self> {
+        if !server.available() {
+            return None;
+        }
+        let name = unique_name();
+        admin(server, &format!("CREATE DATABASE {name}"));
+        let mut url = url::Url::parse(&server.admin_url()).expect("admin url");
+        url.set_path(&format!("/{name}"));
+        Some(Self {
+            server,
+            name,
+            url: url.to_string(),
+        })
+    }
+
+    /// The URL of this database on another host and port (through a proxy).
+    pub fn url_via(&self, port: u16) -> String {
+        let mut url = url::Url::parse(&self.url).expect("url");
+        url.set_host(Some("127.0.0.1")).expect("host");
+        url.set_port(Some(port)).expect("port");
+        url.to_string()
+    }
+
+    /// Runs `sql` and reads every column of every row as text (cast in the query).
+    pub fn text_rows(&self, sql: &str) -> Vec<Vec<String>> {
+        rt().block_on(async {
+            match self.server {
+                Server::MySql => {
+                    let mut c = sqlx::MySqlConnection::connect(&self.url)
+                        .await
+                        .expect("connect");
+                    let rows = sqlx::query(sql).fetch_all(&mut c).await.expect(sql);
+                    rows.iter()
+                        .map(|r| {
+                            (0..r.len())
+                                .map(|i| {
+                                    r.try_get::<String, _>(i).unwrap_or_else(|_| {
+                                        String::from_utf8(r.get::<Vec<u8>, _>(i)).expect("utf-8")
+                                    })
+                                })
+                                .collect()
+                        })
+                        .collect()
+                }
+                Server::Postgres => {
+                    let mut c = sqlx::PgConnection::connect(&self.url)
+                        .await
+                        .expect("connect");
+                    let rows = sqlx::query(sql).fetch_all(&mut c).await.expect(sql);
+                    rows.iter()
+                        .map(|r| (0..r.len()).map(|i| r.get::<String, _>(i)).collect())
+                        .collect()
+                }
+            }
+        })
+    }
+
+    /// One integer from `sql`.
+    pub fn int(&self, sql: &str) -> i64 {
+        let text = self.text_rows(&format!("SELECT CAST(({sql}) AS {}) ", self.text_type()));
+        text[0][0].parse().expect("an integer")
+    }
+
+    /// Runs statements without reading anything.
+    pub fn exec(&self, sql: &str) {
+        rt().block_on(async {
+            match self.server {
+                Server::MySql => {
+                    let mut c = sqlx::MySqlConnection::connect(&self.url)
+                        .await
+                        .expect("connect");
+                    sqlx::raw_sql(sql).execute(&mut c).await.expect(sql);
+                }
+                Server::Postgres => {
+                    let mut c = sqlx::PgConnection::connect(&self.url)
+                        .await
+                        .expect("connect");
+                    sqlx::raw_sql(sql).execute(&mut c).await.expect(sql);
+                }
+            }
+        });
+    }
+
+    /// The type to cast to for text.
+    pub fn text_type(&self) -> &'static str {
+        match self.server {
+            Server::MySql => "CHAR",
+            Server::Postgres => "TEXT",
+        }
+    }
+
+    /// `column` (a date-time) as `YYYY-MM-DD HH:MM:SS.mmm` text.
+    pub fn datetime_text(&self, column: &str) -> String {
+        match self.server {
+            Server::MySql => {
+                format!("SUBSTRING(DATE_FORMAT({column}, '%Y-%m-%d %H:%i:%s.%f'), 1, 23)")
+            }
+            Server::Postgres => format!("to_char({column}, 'YYYY-MM-DD HH24:MI:SS.MS')"),
+        }
+    }
+}
+
+impl Drop for FreshDb {
+    fn drop(&mut self) {
+        let sql = match self.server {
+            Server::MySql => format!("DROP DATABASE IF EXISTS {}", self.name),
+            Server::Postgres => format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        };
+        admin(self.server, &sql);
+    }
+}
+
+fn admin(server: Server, sql: &str) {
+    let url = server.admin_url();
+    rt().block_on(async {
+        match server {
+            Server::MySql => {
+                let mut c = sqlx::MySqlConnection::connect(&url)
+                    .await
+                    .expect("admin connect");
+                sqlx::raw_sql(sql).execute(&mut c).await.expect(sql);
+            }
+            Server::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&url)
+                    .await
+                    .expect("admin connect");
+                sqlx::raw_sql(sql).execute(&mut c).await.expect(sql);
+            }
+        }
+    });
+}
+
+/// A TCP proxy to a server that the test can cut: every connection closed, new ones closed
+/// as soon as they are accepted, until it is restored.
+pub struct Proxy {
+    pub port: u16,
+    cut: Arc<AtomicBool>,
+    open: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl Proxy {
+    pub fn start(upstream: String) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let cut = Arc::new(AtomicBool::new(false));
+        let open: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
+        let (c, o) = (Arc::clone(&cut), Arc::clone(&open));
+        thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                if c.load(Ordering::SeqCst) {
+                    let _ = client.shutdown(Shutdown::Both);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(&upstream) else {
+                    continue;
+                };
+                let mut open = o.lock().expect("lock");
+                open.push(client.try_clone().expect("clone"));
+                open.push(server.try_clone().expect("clone"));
+                drop(open);
+                pipe(
+                    client.try_clone().expect("clone"),
+                    server.try_clone().expect("clone"),
+                );
+                pipe(server, client);
+            }
+        });
+        Self { port, cut, open }
+    }
+
+    /// Closes every connection and refuses new ones.
+    pub fn cut(&self) {
+        self.cut.store(true, Ordering::SeqCst);
+        for s in self.open.lock().expect("lock").drain(..) {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+    }
+
+    /// Accepts connections again.
+    pub fn restore(&self) {
+        self.cut.store(false, Ordering::SeqCst);
+    }
+}
+
+fn pipe(mut from: TcpStream, mut to: TcpStream) {
+    thread::spawn(move || {
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            match from.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if to.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = to.shutdown(Shutdown::Both);
+        let _ = from.shutdown(Shutdown::Both);
+    });
+}
+
+/// The upstream address of a server.
+pub fn upstream(server: Server) -> String {
+    server.address()
+}

@@ -1,0 +1,101 @@
+//! The export sinks: the Prometheus snapshot (always kept; served at `/metrics` when
+//! enabled) and the InfluxDB writer thread (when enabled).
+
+use std::thread::JoinHandle;
+
+use anyhow::Context as _;
+use bandwatch_core::{AlertEvent, Frame};
+use bandwatch_export::influx::{Api, InfluxConfig, InfluxHandle, InfluxWriter};
+use bandwatch_export::prometheus::Exporter;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::export::InfluxApi;
+use crate::config::Config;
+use crate::error::BadInput;
+
+/// Where every frame and alert event goes besides the store.
+pub struct Exports {
+    /// The latest snapshot for `/metrics`.
+    pub exporter: Exporter,
+    influx: Option<(InfluxHandle, JoinHandle<()>)>,
+}
+
+impl Exports {
+    /// Binds the `/metrics` port (a port in use is the user's to fix: exit 2) and starts the
+    /// InfluxDB writer.
+    pub async fn start(config: &Config, shutdown: &CancellationToken) -> anyhow::Result<Self> {
+        let exporter = Exporter::default();
+        if config.prometheus.enabled {
+            let listener = super::metrics_server::bind(config.prometheus.addr).await?;
+            tracing::info!(addr = %config.prometheus.addr, "serving Prometheus metrics at /metrics");
+            super::metrics_server::serve(listener, exporter.clone(), shutdown.clone());
+        }
+        let influx = if config.influxdb.enabled {
+            // reqwest's blocking client may be neither built nor dropped on an async
+            // task's thread: start the writer from a plain one.
+            Some(std::thread::scope(|scope| {
+                scope
+                    .spawn(|| start_influx(config))
+                    .join()
+                    .unwrap_or_else(|_| {
+                        Err(anyhow::anyhow!("starting the InfluxDB writer panicked"))
+                    })
+            })?)
+        } else {
+            None
+        };
+        Ok(Self { exporter, influx })
+    }
+
+    /// Hands a frame to every export.
+    pub fn frame(&self, frame: &Frame) {
+        self.exporter.observe(frame);
+        if let Some((h, _)) = &self.influx {
+            h.send(frame);
+        }
+    }
+
+    /// Counts alert transitions for `/metrics`.
+    pub fn alerts(&self, events: &[AlertEvent]) {
+        self.exporter.observe_alerts(events);
+    }
+
+    /// Flushes the InfluxDB writer (to the server, or to its disk buffer) and waits for it.
+    pub fn close(self) {
+        if let Some((h, join)) = self.influx {
+            h.close();
+            if join.join().is_err() {
+                tracing::error!("the InfluxDB writer thread panicked");
+            }
+        }
+    }
+}
+
+fn start_influx(config: &Config) -> anyhow::Result<(InfluxHandle, JoinHandle<()>)> {
+    let i = &config.influxdb;
+    let api = match i.api.clone() {
+        Some(InfluxApi::V2 { token, org, bucket }) => Api::V2 { token, org, bucket },
+        Some(InfluxApi::V1 {
+            database,
+            username,
+            password,
+        }) => Api::V1 {
+            database,
+            username,
+            password,
+        },
+        None => {
+            return Err(BadInput(
+                "key 'influxdb.token': InfluxDB is enabled but neither a token and org (v2) nor a database (v1) is set".into(),
+            )
+            .into())
+        }
+    };
+    let mut cfg = InfluxConfig::new(i.url.clone(), api, i.buffer_dir.clone());
+    cfg.buffer_max_bytes = i.buffer_max_bytes;
+    let started = InfluxWriter::spawn(cfg)
+        .map_err(|e| BadInput(format!("key 'influxdb': {e}")))
+        .context("starting the InfluxDB writer")?;
+    tracing::info!(url = %i.url, "writing samples to InfluxDB");
+    Ok(started)
+}

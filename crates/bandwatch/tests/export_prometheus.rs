@@ -1,0 +1,707 @@
+//! `bandwatch run --prometheus` as a process: a private Prometheus scrapes it and sees exactly
+//! what bandwatch measured from a fixture /proc and /sys tree, a live scrape of this machine
+//! passes `promtool check metrics` in both formats, a fixture tree gives a checked-in golden
+//! exposition, and a port that is taken is a clean exit 2.
+//!
+//! Set BANDWATCH_BLESS=1 to rewrite `tests/export/golden_metrics.prom` after a deliberate
+//! change.
+
+mod support;
+
+use std::fmt::Write as _;
+use std::io::{Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::{bandwatch, LineChild};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+// ---------------------------------------------------------------------------------------
+// A fake kernel (as in run_cli.rs): eth0's rx counter grows by `step` bytes every 20 ms.
+
+struct FakeKernel {
+    root: tempfile::TempDir,
+    rx: Arc<AtomicU64>,
+    step: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+const RX_START: u64 = 5_000_000;
+
+fn dev_text(rx: u64, tx: u64) -> String {
+    format!(
+        "Inter-|   Receive                                                |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n    lo:  1000  10 0 0 0 0 0 0  1000  10 0 0 0 0 0 0\n  eth0: {rx} {} 0 0 0 0 0 0 {tx} {} 0 0 0 0 0 0\n",
+        rx / 1000,
+        tx / 1000
+    )
+}
+
+fn write_atomic(path: &Path, text: &str) {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).expect("write");
+    std::fs::rename(&tmp, path).expect("rename");
+}
+
+/// `<root>/sys/class/net/{lo,eth0}` with link state files.
+fn sys_tree(root: &Path) {
+    for (iface, flags) in [("lo", "0x9"), ("eth0", "0x1003")] {
+        let dir = root.join("sys/class/net").join(iface);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::write(
+            dir.join("operstate"),
+            if iface == "lo" { "unknown\n" } else { "up\n" },
+        )
+        .expect("write");
+        std::fs::write(dir.join("carrier"), "1\n").expect("write");
+        std::fs::write(dir.join("flags"), format!("{flags}\n")).expect("write");
+    }
+}
+
+impl FakeKernel {
+    fn start(bytes_per_step: u64) -> Self {
+        let root = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(root.path().join("proc/net")).expect("mkdir");
+        sys_tree(root.path());
+        let dev = root.path().join("proc/net/dev");
+        write_atomic(&dev, &dev_text(RX_START, 7_000));
+        let rx = Arc::new(AtomicU64::new(RX_START));
+        let stop = Arc::new(AtomicBool::new(false));
+        let pace = Arc::new(AtomicU64::new(bytes_per_step));
+        let thread = {
+            let (counter, halt, bytes) = (Arc::clone(&rx), Arc::clone(&stop), Arc::clone(&pace));
+            std::thread::spawn(move || {
+                while !halt.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(20));
+                    let add = bytes.load(Ordering::SeqCst);
+                    if add == 0 {
+                        continue;
+                    }
+                    let now = counter.fetch_add(add, Ordering::SeqCst) + add;
+                    write_atomic(&dev, &dev_text(now, 7_000));
+                }
+            })
+        };
+        Self {
+            root,
+            rx,
+            step: pace,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn set_step(&self, bytes: u64) {
+        self.step.store(bytes, Ordering::SeqCst);
+    }
+
+    fn proc_root(&self) -> PathBuf {
+        self.root.path().join("proc")
+    }
+
+    fn sys_root(&self) -> PathBuf {
+        self.root.path().join("sys")
+    }
+
+    /// Stops the traffic and returns the final rx counter.
+    fn halt(&mut self) -> u64 {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            t.join().expect("kernel thread");
+        }
+        self.rx.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for FakeKernel {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
+
+fn eth0_rx(line: &str) -> u64 {
+    let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+    v["interfaces"]["eth0"]["rx_bytes"]
+        .as_u64()
+        .expect("rx_bytes")
+}
+
+// ---------------------------------------------------------------------------------------
+// A tiny HTTP/1.1 client (no client crate among the dev-dependencies).
+
+/// A port on 127.0.0.1 that was free a moment ago.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind 127.0.0.1:0")
+        .local_addr()
+        .expect("local addr")
+        .port()
+}
+
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Response {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(eol) = raw.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let size_text = String::from_utf8_lossy(&raw[..eol]);
+        let size_hex = size_text.split(';').next().unwrap_or("0").trim();
+        let size = usize::from_str_radix(size_hex, 16).unwrap_or(0);
+        raw = &raw[eol + 2..];
+        if size == 0 || raw.len() < size {
+            return out;
+        }
+        out.extend_from_slice(&raw[..size]);
+        raw = raw.get(size + 2..).unwrap_or_default();
+    }
+}
+
+/// One request with `Connection: close`; `Err` when the server cannot be reached.
+fn http(
+    port: u16,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+) -> std::io::Result<Response> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut req = format!(
+        "{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: 0\r\n"
+    );
+    for (k, v) in headers {
+        let _ = write!(req, "{k}: {v}\r\n");
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes())?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other("no end of headers"))?;
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| std::io::Error::other("no status line"))?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let rest = &raw[split + 4..];
+    let chunked = headers.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
+    });
+    let body = if chunked {
+        dechunk(rest)
+    } else {
+        rest.to_vec()
+    };
+    Ok(Response {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Polls `cond` every 100 ms until it holds or `limit` passes; returns whether it held.
+fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + limit;
+    while Instant::now() < end {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    cond()
+}
+
+// ---------------------------------------------------------------------------------------
+// Programs that must be installed.
+
+/// Whether `program` can be run; when not, SKIPPED (a failure with
+/// BANDWATCH_REQUIRE_ROOT_TESTS=1).
+fn program_or_skip(test: &str, program: &str) -> bool {
+    if support::have(program) {
+        return true;
+    }
+    assert!(
+        std::env::var("BANDWATCH_REQUIRE_ROOT_TESTS").as_deref() != Ok("1"),
+        "{test}: `{program}` not found; install it with `apt-get install -y prometheus` \
+         (BANDWATCH_REQUIRE_ROOT_TESTS=1 makes this test mandatory)"
+    );
+    eprintln!("SKIPPED {test}: `{program}` not found (apt-get install -y prometheus)");
+    false
+}
+
+/// A private Prometheus server scraping one target every second; killed on drop.
+struct Prometheus {
+    dir: tempfile::TempDir,
+    child: Child,
+    port: u16,
+}
+
+impl Prometheus {
+    fn start(target_port: u16) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = free_port();
+        let config = format!(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
+             scrape_configs:\n  - job_name: bandwatch\n    scrape_interval: 1s\n    scrape_timeout: 1s\n    \
+             static_configs:\n      - targets: ['127.0.0.1:{target_port}']\n"
+        );
+        std::fs::write(dir.path().join("prometheus.yml"), config).expect("config");
+        let log = std::fs::File::create(dir.path().join("prometheus.log")).expect("log");
+        let child = Command::new("prometheus")
+            .current_dir(dir.path())
+            .arg(format!(
+                "--config.file={}",
+                dir.path().join("prometheus.yml").display()
+            ))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log handle"))
+            .stderr(log)
+            .spawn()
+            .expect("spawn prometheus");
+        let mut server = Self { dir, child, port };
+        let ready = wait_for(Duration::from_secs(30), || {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                panic!("prometheus exited with {status}:\n{}", server.log());
+            }
+            http(server.port, "GET", "/-/ready", &[]).is_ok_and(|r| r.status == 200)
+        });
+        assert!(ready, "prometheus not ready in 30 s:\n{}", server.log());
+        server
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("prometheus.log")).unwrap_or_default()
+    }
+
+    /// The value of the single sample an instant query returns, `None` when there is none.
+    fn query(&self, promql: &str) -> Option<f64> {
+        let target = format!("/api/v1/query?query={}", percent_encode(promql));
+        let resp = http(self.port, "GET", &target, &[]).ok()?;
+        let body: Value = serde_json::from_str(&resp.body)
+            .unwrap_or_else(|e| panic!("{promql}: not JSON ({e}): {}", resp.body));
+        assert_eq!(body["status"], "success", "{promql}: {body}");
+        let result = body["data"]["result"].as_array()?;
+        assert!(result.len() <= 1, "{promql}: more than one series: {body}");
+        result.first()?["value"][1].as_str()?.parse().ok()
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `promtool check metrics` on `body`: its exit status and everything it printed.
+fn promtool_check(body: &str) -> (std::process::ExitStatus, String) {
+    let mut child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn promtool");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(body.as_bytes())
+        .expect("promtool reads stdin");
+    let out = child.wait_with_output().expect("promtool");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status, text)
+}
+
+/// GET /metrics from bandwatch once it answers.
+fn scrape(port: u16, headers: &[(&str, &str)]) -> Response {
+    let mut last = None;
+    let ok = wait_for(WAIT, || match http(port, "GET", "/metrics", headers) {
+        Ok(r) if r.status == 200 => {
+            last = Some(r);
+            true
+        }
+        _ => false,
+    });
+    assert!(ok, "bandwatch did not serve /metrics on port {port}");
+    last.expect("a response")
+}
+
+fn spawn_run(dir: &Path, kernel: &FakeKernel, env: &[(&str, &str)], extra: &[&str]) -> LineChild {
+    let mut cmd = bandwatch(dir);
+    cmd.arg("run")
+        .arg("--proc-root")
+        .arg(kernel.proc_root())
+        .arg("--sys-root")
+        .arg(kernel.sys_root())
+        .envs(env.iter().copied())
+        .args(extra);
+    LineChild::spawn(cmd)
+}
+
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn prometheus_scrapes_bandwatch_and_sees_what_it_measured() {
+    let test = "prometheus_scrapes_bandwatch_and_sees_what_it_measured";
+    if !program_or_skip(test, "prometheus") {
+        return;
+    }
+    // Still until bandwatch has its baseline, so the sum of deltas is exactly final − start.
+    let mut kernel = FakeKernel::start(0);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let port_text = port.to_string();
+    let bw = spawn_run(
+        dir.path(),
+        &kernel,
+        &[("BANDWATCH_SYSTEM", "false")],
+        &[
+            "--json",
+            "--interval",
+            "0.2",
+            "--db",
+            "h.db",
+            "--prometheus",
+            "--prometheus-port",
+            &port_text,
+        ],
+    );
+    let prom = Prometheus::start(port);
+    let mut lines = vec![bw.next_line(WAIT)];
+    kernel.set_step(10_000);
+    for _ in 0..5 {
+        lines.push(bw.next_line(WAIT));
+    }
+    let final_rx = kernel.halt();
+    // Two more ticks so the final counter value has surely been sampled.
+    lines.push(bw.next_line(WAIT));
+    lines.push(bw.next_line(WAIT));
+    let mut sum: u64 = lines.iter().map(|l| eth0_rx(l)).sum();
+    assert_eq!(
+        sum,
+        final_rx - RX_START,
+        "the JSON deltas add up to the counter's growth"
+    );
+    assert!(sum > 0, "the counter grew while bandwatch watched");
+
+    let query = r#"bandwatch_network_receive_bytes_total{device="eth0"}"#;
+    let mut seen = None;
+    let matched = wait_for(Duration::from_secs(30), || {
+        // Ticks keep coming (all zero now); keep the sum honest anyway.
+        sum += bw.lines.try_iter().map(|l| eth0_rx(&l)).sum::<u64>();
+        seen = prom.query(query);
+        #[allow(clippy::cast_precision_loss)]
+        let want = sum as f64;
+        seen.is_some_and(|v| (v - want).abs() < 0.5)
+    });
+    assert!(
+        matched,
+        "Prometheus saw {query} = {seen:?}, bandwatch printed deltas summing to {sum}\n\
+         prometheus log:\n{}\nbandwatch stderr:\n{}",
+        prom.log(),
+        bw.drain_errs()
+    );
+    let up = prom.query(r#"up{job="bandwatch"}"#);
+    assert!(up.is_some_and(|v| (v - 1.0).abs() < 1e-9), "up = {up:?}");
+    let link = prom.query(r#"bandwatch_network_up{device="eth0"}"#);
+    assert!(
+        link.is_some_and(|v| (v - 1.0).abs() < 1e-9),
+        "bandwatch_network_up = {link:?}"
+    );
+    let (status, _, stderr) = bw.terminate();
+    assert!(status.success(), "{stderr}");
+}
+
+#[test]
+fn a_live_scrape_passes_promtool() {
+    let test = "a_live_scrape_passes_promtool";
+    if !program_or_skip(test, "promtool") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let mut cmd = bandwatch(dir.path());
+    cmd.env("BANDWATCH_TARGETS", "127.0.0.1").args([
+        "run",
+        "--quiet",
+        "--interval",
+        "0.5",
+        "--db",
+        "h.db",
+        "--prometheus",
+        "--prometheus-port",
+        &port.to_string(),
+    ]);
+    let bw = LineChild::spawn(cmd);
+    // Wait until every kind of source has reported: network, system and the probe.
+    let families = [
+        "bandwatch_network_receive_bytes_total",
+        "bandwatch_load1",
+        "bandwatch_memory_total_bytes",
+        "bandwatch_probe_up",
+    ];
+    let mut body = String::new();
+    let complete = wait_for(Duration::from_secs(20), || {
+        body = scrape(port, &[]).body;
+        families.iter().all(|f| body.contains(f))
+    });
+    assert!(
+        complete,
+        "families missing from a live scrape ({:?}):\n{body}\nstderr:\n{}",
+        families
+            .iter()
+            .filter(|f| !body.contains(*f))
+            .collect::<Vec<_>>(),
+        bw.drain_errs()
+    );
+    let plain = scrape(port, &[]);
+    assert!(
+        plain
+            .header("content-type")
+            .is_some_and(|c| c.starts_with("text/plain; version=0.0.4")),
+        "{:?}",
+        plain.headers
+    );
+    let (status, report) = promtool_check(&plain.body);
+    assert!(
+        status.success() && report.trim().is_empty(),
+        "promtool check metrics: {status}\n{report}\non:\n{}",
+        plain.body
+    );
+
+    let om = scrape(port, &[("Accept", "application/openmetrics-text")]);
+    assert!(
+        om.header("content-type")
+            .is_some_and(|c| c.starts_with("application/openmetrics-text")),
+        "{:?}",
+        om.headers
+    );
+    assert!(om.body.ends_with("# EOF\n"), "{}", om.body);
+    let (status, _, stderr) = bw.terminate();
+    assert!(status.success(), "{stderr}");
+}
+
+/// Lines of an exposition that depend on time or the build, not on the fixture.
+fn volatile(line: &str) -> bool {
+    ["bandwatch_source_", "bandwatch_build_info", "timestamp"]
+        .iter()
+        .any(|v| line.contains(v))
+}
+
+/// A fixed /proc and /sys: memory, swap, load and CPU files that never change, and `lo` and
+/// `eth0` (1 Gbit/s) whose counters stand still.
+fn static_fixture(root: &Path) {
+    let proc = root.join("proc");
+    std::fs::create_dir_all(proc.join("net")).expect("mkdir");
+    std::fs::create_dir_all(proc.join("self")).expect("mkdir");
+    let files = [
+        (
+            "meminfo",
+            "MemTotal:        8000000 kB\nMemFree:          500000 kB\nMemAvailable:    2000000 kB\nBuffers:           10000 kB\nCached:           900000 kB\nSwapTotal:       1000000 kB\nSwapFree:         250000 kB\n",
+        ),
+        ("loadavg", "1.50 0.75 0.25 2/345 6789\n"),
+        (
+            "stat",
+            "cpu  100 0 100 800 0 0 0 0 0 0\ncpu0 50 0 50 400 0 0 0 0 0 0\ncpu1 50 0 50 400 0 0 0 0 0 0\n",
+        ),
+        ("diskstats", ""),
+        ("self/mountinfo", ""),
+        ("net/dev", &dev_text(RX_START, 7_000)),
+    ];
+    for (rel, text) in files {
+        std::fs::write(proc.join(rel), text).expect("write");
+    }
+    sys_tree(root);
+    std::fs::write(root.join("sys/class/net/eth0/speed"), "1000\n").expect("speed");
+}
+
+/// One step of traffic and CPU time: eth0 received 12 345 bytes in 12 packets (3 errors,
+/// 2 drops, 7 multicast) and sent 678 bytes in 2 packets (1 error, 4 drops); the CPUs were
+/// busy for half of 200 jiffies.
+fn bump_counters(root: &Path) {
+    let proc = root.join("proc");
+    let head = dev_text(0, 0);
+    let head: Vec<&str> = head.lines().take(3).collect();
+    let dev = format!(
+        "{}\n  eth0: {} 5012 3 2 0 0 0 7 7678 9 1 4 0 0 0 0\n",
+        head.join("\n"),
+        RX_START + 12_345
+    );
+    write_atomic(&proc.join("net/dev"), &dev);
+    write_atomic(
+        &proc.join("stat"),
+        "cpu  150 0 150 900 0 0 0 0 0 0\ncpu0 75 0 75 450 0 0 0 0 0 0\ncpu1 75 0 75 450 0 0 0 0 0 0\n",
+    );
+}
+
+#[test]
+fn golden_metrics_from_a_fixture_tree() {
+    let root = tempfile::tempdir().expect("tempdir");
+    static_fixture(root.path());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let mut cmd = bandwatch(dir.path());
+    cmd.arg("run")
+        .arg("--proc-root")
+        .arg(root.path().join("proc"))
+        .arg("--sys-root")
+        .arg(root.path().join("sys"))
+        .env("BANDWATCH_SYSTEM_INTERVAL", "0.2")
+        .args([
+            "--json",
+            "--interval",
+            "0.2",
+            "--db",
+            "h.db",
+            "--prometheus",
+            "--prometheus-port",
+            &port.to_string(),
+        ]);
+    let bw = LineChild::spawn(cmd);
+    let _ = bw.next_line(WAIT);
+    // Once both sources have their baselines, the counters move once, by known amounts.
+    let started = wait_for(WAIT, || scrape(port, &[]).body.contains("bandwatch_load1"));
+    assert!(started, "no system frame: {}", bw.drain_errs());
+    bump_counters(root.path());
+    for _ in 0..4 {
+        let _ = bw.next_line(WAIT);
+    }
+    let families = [
+        "bandwatch_cpu_busy_ratio",
+        "bandwatch_load1",
+        "bandwatch_swap_used_ratio",
+        "bandwatch_network_speed_bytes",
+        "bandwatch_network_receive_bytes_total",
+    ];
+    let mut body = String::new();
+    let complete = wait_for(WAIT, || {
+        body = scrape(port, &[]).body;
+        families.iter().all(|f| body.contains(f))
+    });
+    assert!(complete, "families missing:\n{body}\n{}", bw.drain_errs());
+    // Rates are back to 0 and nothing moves any more: two scrapes a tick apart agree.
+    std::thread::sleep(Duration::from_millis(500));
+    let again = scrape(port, &[]).body;
+    let stable_lines = |b: &str| -> Vec<String> {
+        b.lines()
+            .filter(|l| !volatile(l))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(
+        stable_lines(&body),
+        stable_lines(&again),
+        "the exposition settled"
+    );
+    let (status, _, stderr) = bw.terminate();
+    assert!(status.success(), "{stderr}");
+    let mut stable = String::new();
+    for line in stable_lines(&body) {
+        stable.push_str(&line);
+        stable.push('\n');
+    }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/export/golden_metrics.prom");
+    if std::env::var("BANDWATCH_BLESS").is_ok() {
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, &stable).expect("bless");
+    }
+    let golden = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        stable == golden,
+        "/metrics differs from {} (BANDWATCH_BLESS=1 rewrites it after a deliberate change):\n\
+         --- golden\n{golden}\n--- scraped\n{stable}",
+        path.display()
+    );
+}
+
+#[test]
+fn a_port_in_use_is_exit_2_naming_the_port() {
+    let held = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = held.local_addr().expect("addr").port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = bandwatch(dir.path())
+        .env("BANDWATCH_SYSTEM", "false")
+        .args([
+            "run",
+            "--json",
+            "--interval",
+            "0.2",
+            "--db",
+            "h.db",
+            "--prometheus",
+            "--prometheus-port",
+            &port.to_string(),
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&port.to_string()) && stderr.contains("--prometheus-port"),
+        "stderr names the port and the flag: {stderr}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "no ticks were printed: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(!dir.path().join("h.db").exists(), "no database was created");
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert!(left.is_empty(), "nothing was written: {left:?}");
+    drop(held);
+}
