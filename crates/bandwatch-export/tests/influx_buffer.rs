@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use bandwatch_core::Timestamp;
 use bandwatch_export::influx::{gzip, InfluxConfig, InfluxWriter, LineEncoder};
-use influx_support::{free_port, system_frame, v1_config, wait_for, Influxd};
+use bandwatch_testkit::influxd::{self, Influxd};
+use bandwatch_testkit::{free_port, wait_for};
+use influx_support::{system_frame, v1_config};
 
 const T0: i64 = 1_767_225_600_000;
 
@@ -57,7 +59,7 @@ fn cpu_times(server: &Influxd) -> Vec<i64> {
 
 #[test]
 fn buffer_survives_a_writer_restart() {
-    if influx_support::influxd_or_skip("buffer_survives_a_writer_restart").is_none() {
+    if influxd::binary_or_skip("buffer_survives_a_writer_restart").is_none() {
         return;
     }
     let port = free_port();
@@ -85,7 +87,7 @@ fn buffer_survives_a_writer_restart() {
 
 #[test]
 fn oldest_batches_go_when_the_buffer_is_full() {
-    if influx_support::influxd_or_skip("oldest_batches_go_when_the_buffer_is_full").is_none() {
+    if influxd::binary_or_skip("oldest_batches_go_when_the_buffer_is_full").is_none() {
         return;
     }
     let port = free_port();

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use bandwatch_core::Timestamp;
 use bandwatch_export::influx::InfluxWriter;
-use influx_support::{netdev_frame, v1_config, wait_for, Influxd, NetTotals};
+use bandwatch_testkit::influxd::Influxd;
+use bandwatch_testkit::wait_for;
+use influx_support::{netdev_frame, v1_config, NetTotals};
 
 const T0: i64 = 1_767_225_600_000;
 

@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use bandwatch_core::{Frame, Labels, SampleKind, Seconds, SeriesKey, Timestamp};
 use bandwatch_export::influx::InfluxWriter;
-use influx_support::{netdev_frame, series, system_frame, v1_config, Influxd, NetTotals};
+use bandwatch_testkit::influxd::Influxd;
+use influx_support::{netdev_frame, series, system_frame, v1_config, NetTotals};
 use serde_json::Value;
 
 const T0: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z

@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use bandwatch_core::Timestamp;
 use bandwatch_export::influx::{Api, Error, InfluxClient, InfluxConfig, InfluxWriter, LineEncoder};
+use bandwatch_testkit::wait_for;
 use influx_support::receiver::{Canned, Receiver};
-use influx_support::{netdev_frame, system_frame, wait_for, NetTotals};
+use influx_support::{netdev_frame, system_frame, NetTotals};
 
 const TOKEN: &str = "sekrit-token-0123456789";
 

@@ -132,12 +132,11 @@ fn promtool_check(body: &str, format: Format) -> Result<bool, String> {
     let mut child = match child {
         Ok(c) => c,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            assert!(
-                std::env::var("BANDWATCH_REQUIRE_ROOT_TESTS").as_deref() != Ok("1"),
-                "promtool is required (BANDWATCH_REQUIRE_ROOT_TESTS=1) but not installed: \
-                 apt-get install -y prometheus"
+            bandwatch_testkit::require(
+                &bandwatch_testkit::this_test(),
+                &["the `promtool` program"],
+                "install it with `apt-get install -y prometheus`",
             );
-            eprintln!("SKIPPED: promtool not found (apt-get install -y prometheus)");
             return Ok(false);
         }
         Err(e) => return Err(format!("running promtool: {e}")),

@@ -178,9 +178,15 @@ impl WriterSummary {
     }
 }
 
+/// Work for the writer thread to do with the store, such as a read for the dashboard or an
+/// acknowledgement: one owner of the store means readers see what the writer has committed
+/// (and its in-memory open rollups) without a second connection.
+pub type StoreJob = Box<dyn FnOnce(&mut dyn Store) + Send>;
+
 enum Msg {
     Frame(Frame),
     Alerts(Vec<AlertEvent>),
+    Job(StoreJob),
     Close(SyncSender<WriterSummary>),
 }
 
@@ -206,6 +212,7 @@ impl std::fmt::Debug for Msg {
         match self {
             Msg::Frame(frame) => write!(f, "Frame({} @ {})", frame.source, frame.ts),
             Msg::Alerts(events) => write!(f, "Alerts({})", events.len()),
+            Msg::Job(_) => f.write_str("Job"),
             Msg::Close(_) => f.write_str("Close"),
         }
     }
@@ -261,6 +268,13 @@ impl StoreHandle {
                 false
             }
         }
+    }
+
+    /// Queues `job` to run on the writer thread with the store, after the messages queued
+    /// before it. False when the queue is full or the writer has stopped (the job is dropped
+    /// unrun, so a caller waiting for its answer sees the channel close).
+    pub fn submit(&self, job: StoreJob) -> bool {
+        self.tx.try_send(Msg::Job(job)).is_ok()
     }
 
     /// The live counters.
@@ -474,9 +488,18 @@ impl Worker {
         match msg {
             Msg::Frame(frame) => self.accept(frame),
             Msg::Alerts(events) => self.accept_alerts(events),
+            Msg::Job(job) => self.run_job(job),
             Msg::Close(reply) => return Some(Closing::Requested(reply)),
         }
         None
+    }
+
+    /// A job that panics must not take the writer (and every unwritten frame) with it.
+    fn run_job(&mut self, job: StoreJob) {
+        let store = self.store.as_mut();
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(store))).is_err() {
+            error!("a history read panicked; the writer carries on");
+        }
     }
 
     fn take_spill(&mut self) {

@@ -6,51 +6,17 @@ mod common;
 use std::path::Path;
 
 use bandwatch_core::{AlertEvent, AlertState, EventKind, Severity, Timestamp};
-use bandwatch_store::{AlertQuery, AlertRecord, SqliteOptions, SqliteStore, Store, LATEST_VERSION};
-use common::{alert_event, delta_key, frame, T0};
+use bandwatch_store::{AlertQuery, AlertRecord, SqliteStore, Store, LATEST_VERSION};
+use common::{
+    alert_event, alert_history, delta_key, downgrade, frame, memory, open, series_names, ts,
+    user_version, T0,
+};
 
-use EventKind::{Escalated, Fired, Pending, Resolved};
+use EventKind::{Escalated, Fired, Resolved};
 use Severity::{Critical, High, Low, Medium};
-
-fn open(path: &Path) -> SqliteStore {
-    SqliteStore::open(path, SqliteOptions::default()).expect("open")
-}
-
-fn memory() -> SqliteStore {
-    SqliteStore::open_in_memory(SqliteOptions::default()).expect("open")
-}
-
-fn ts(secs: i64) -> Timestamp {
-    Timestamp(T0 + secs * 1000)
-}
-
-/// Four alerts:
-/// - `a` (rx_high on eth0, from 0 s): pending, fired medium, escalated high, resolved at 600 s;
-/// - `b` (rx_high on eth1, from 300 s): fired low, still firing;
-/// - `c` (link on eth2, from 1000 s): fired critical, resolved at 1100 s with severity low;
-/// - `d` (rx_high on eth3, from 2000 s): pending low.
-fn history() -> Vec<AlertEvent> {
-    vec![
-        alert_event("rx_high", "eth0", 0, Pending, Medium, 0),
-        alert_event("rx_high", "eth0", 0, Fired, Medium, 60),
-        alert_event("rx_high", "eth0", 0, Escalated, High, 120),
-        alert_event("rx_high", "eth1", 300, Fired, Low, 300),
-        alert_event("rx_high", "eth0", 0, Resolved, High, 600),
-        alert_event("link", "eth2", 1000, Fired, Critical, 1000),
-        alert_event("link", "eth2", 1000, Resolved, Low, 1100),
-        alert_event("rx_high", "eth3", 2000, Pending, Low, 2000),
-    ]
-}
 
 fn ids(records: &[AlertRecord]) -> Vec<String> {
     records.iter().map(|r| r.series.to_string()).collect()
-}
-
-fn names(ifaces: &[&str]) -> Vec<String> {
-    ifaces
-        .iter()
-        .map(|i| common::alert_series(i).to_string())
-        .collect()
 }
 
 fn query(store: &SqliteStore, q: AlertQuery) -> Vec<String> {
@@ -67,12 +33,12 @@ fn event_count(path: &Path) -> i64 {
 #[test]
 fn recorded_alerts_come_back_newest_first_with_their_events_in_order() {
     let mut store = memory();
-    let events = history();
+    let events = alert_history();
     store.record_alerts(&events[..3]).unwrap();
     store.record_alerts(&events[3..]).unwrap();
 
     let all = store.alerts(&AlertQuery::default()).unwrap();
-    assert_eq!(ids(&all), names(&["eth3", "eth2", "eth1", "eth0"]));
+    assert_eq!(ids(&all), series_names(&["eth3", "eth2", "eth1", "eth0"]));
 
     let a = &all[3];
     assert_eq!(a.id, events[0].id);
@@ -109,7 +75,7 @@ fn recorded_alerts_come_back_newest_first_with_their_events_in_order() {
 #[test]
 fn filters_select_by_activity_severity_and_state() {
     let mut store = memory();
-    store.record_alerts(&history()).unwrap();
+    store.record_alerts(&alert_history()).unwrap();
     let q = AlertQuery::default;
 
     // Active at or after: `a` ended at 600 s; open alerts are active whenever.
@@ -117,46 +83,61 @@ fn filters_select_by_activity_severity_and_state() {
         since: Some(ts(s)),
         ..q()
     };
-    assert_eq!(query(&store, since(601)), names(&["eth3", "eth2", "eth1"]));
+    assert_eq!(
+        query(&store, since(601)),
+        series_names(&["eth3", "eth2", "eth1"])
+    );
     assert_eq!(
         query(&store, since(600)),
-        names(&["eth3", "eth2", "eth1", "eth0"])
+        series_names(&["eth3", "eth2", "eth1", "eth0"])
     );
-    assert_eq!(query(&store, since(1101)), names(&["eth3", "eth1"]));
+    assert_eq!(query(&store, since(1101)), series_names(&["eth3", "eth1"]));
 
     // By the highest severity reached, not the current one (`c` resolved as low).
     let severity = |s| AlertQuery {
         min_severity: Some(s),
         ..q()
     };
-    assert_eq!(query(&store, severity(High)), names(&["eth2", "eth0"]));
-    assert_eq!(query(&store, severity(Critical)), names(&["eth2"]));
-    assert_eq!(query(&store, severity(Medium)), names(&["eth2", "eth0"]));
+    assert_eq!(
+        query(&store, severity(High)),
+        series_names(&["eth2", "eth0"])
+    );
+    assert_eq!(query(&store, severity(Critical)), series_names(&["eth2"]));
+    assert_eq!(
+        query(&store, severity(Medium)),
+        series_names(&["eth2", "eth0"])
+    );
     assert_eq!(query(&store, severity(Low)).len(), 4);
 
     let state = |s| AlertQuery {
         state: Some(s),
         ..q()
     };
-    assert_eq!(query(&store, state(AlertState::Firing)), names(&["eth1"]));
-    assert_eq!(query(&store, state(AlertState::Pending)), names(&["eth3"]));
+    assert_eq!(
+        query(&store, state(AlertState::Firing)),
+        series_names(&["eth1"])
+    );
+    assert_eq!(
+        query(&store, state(AlertState::Pending)),
+        series_names(&["eth3"])
+    );
     assert_eq!(
         query(&store, state(AlertState::Resolved)),
-        names(&["eth2", "eth0"])
+        series_names(&["eth2", "eth0"])
     );
 
     let limited = AlertQuery {
         limit: Some(2),
         ..q()
     };
-    assert_eq!(query(&store, limited), names(&["eth3", "eth2"]));
+    assert_eq!(query(&store, limited), series_names(&["eth3", "eth2"]));
     let combined = AlertQuery {
         since: Some(ts(700)),
         state: Some(AlertState::Resolved),
         min_severity: Some(High),
         limit: Some(10),
     };
-    assert_eq!(query(&store, combined), names(&["eth2"]));
+    assert_eq!(query(&store, combined), series_names(&["eth2"]));
 }
 
 #[test]
@@ -182,7 +163,7 @@ fn a_late_event_raises_the_highest_severity_but_does_not_roll_the_alert_back() {
 fn firing_alerts_survive_a_restart_and_resolved_ones_do_not() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("h.db");
-    let events = history();
+    let events = alert_history();
     let mut store = open(&path);
     store.record_alerts(&events).unwrap();
     drop(store);
@@ -215,7 +196,7 @@ fn a_retried_batch_and_a_repeated_event_are_recorded_once() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("h.db");
     let mut store = open(&path);
-    let events = history();
+    let events = alert_history();
     store.record_alerts(&events).unwrap();
     store.record_alerts(&events).unwrap();
     let twice = [events[1].clone(), events[1].clone()];
@@ -233,7 +214,7 @@ fn a_retried_batch_and_a_repeated_event_are_recorded_once() {
 #[test]
 fn acknowledging_marks_a_known_alert_and_reports_an_unknown_one() {
     let mut store = memory();
-    let events = history();
+    let events = alert_history();
     store.record_alerts(&events).unwrap();
     let b = &events[3].id;
     assert!(store.acknowledge(b, ts(400), Some("ops")).unwrap());
@@ -316,27 +297,21 @@ fn a_version_2_database_upgrades_and_keeps_its_history() {
     store.flush().unwrap();
     drop(store);
     // What version 2 left on disk: everything but the alert tables (and the outbox of version 4).
-    let c = rusqlite::Connection::open(&path).unwrap();
-    c.execute_batch(
+    downgrade(
+        &path,
         "DROP TABLE alert; DROP TABLE alert_event; DROP TABLE silence; DROP TABLE outbox;
          PRAGMA user_version = 2",
-    )
-    .unwrap();
-    drop(c);
+    );
 
     let mut store = open(&path);
-    let version: i64 = rusqlite::Connection::open(&path)
-        .unwrap()
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(version, LATEST_VERSION);
+    assert_eq!(user_version(&path), LATEST_VERSION);
     let raw = store
         .query_raw(&delta_key(), Timestamp(0), Timestamp(i64::MAX))
         .unwrap();
     assert_eq!(raw.len(), 300);
     assert_eq!(raw[0], (Timestamp(T0 + 1000), common::delta_at(0)));
 
-    let events = history();
+    let events = alert_history();
     store.record_alerts(&events).unwrap();
     store.add_silence("rule=link", ts(0), ts(60), None).unwrap();
     drop(store);

@@ -8,55 +8,8 @@ mod common;
 use std::time::Duration;
 
 use bandwatch_core::{SeriesKey, Timestamp};
-use bandwatch_store::{
-    MaintenanceReport, Retention, SqliteOptions, SqliteStore, Store, Tier, HOUR_MS, MINUTE_MS,
-};
-use common::{delta_key, elapsed_key, frame, gauge_key, oracles, rate_key, T0};
-
-/// Writes ticks `0..n` in batches as the background writer would, with upkeep every
-/// `maintain_ms` of data time and once at the end; returns the data time of the last frame
-/// and what upkeep did in total.
-fn run_timeline(
-    store: &mut SqliteStore,
-    n: i64,
-    step_ms: i64,
-    batch: i64,
-    maintain_ms: i64,
-) -> (i64, MaintenanceReport) {
-    let mut total = MaintenanceReport::default();
-    let mut maintained = T0;
-    let mut i = 0;
-    while i < n {
-        let frames: Vec<_> = (i..(i + batch).min(n)).map(|j| frame(j, step_ms)).collect();
-        let now = frames.last().map_or(T0, |f| f.ts.0);
-        store.write(&frames).expect("write");
-        if now - maintained >= maintain_ms {
-            add(
-                &mut total,
-                store.maintain(Timestamp(now)).expect("maintain"),
-            );
-            maintained = now;
-        }
-        i += batch;
-    }
-    let end = T0 + n * step_ms;
-    add(
-        &mut total,
-        store.maintain(Timestamp(end)).expect("maintain"),
-    );
-    (end, total)
-}
-
-fn add(total: &mut MaintenanceReport, r: MaintenanceReport) {
-    total.chunks_sealed += r.chunks_sealed;
-    total.points_sealed += r.points_sealed;
-    total.hour_rows_built += r.hour_rows_built;
-    total.chunks_pruned += r.chunks_pruned;
-    total.minute_rows_sealed += r.minute_rows_sealed;
-    total.minute_blocks_sealed += r.minute_blocks_sealed;
-    total.minute_rows_pruned += r.minute_rows_pruned;
-    total.hour_rows_pruned += r.hour_rows_pruned;
-}
+use bandwatch_store::{Retention, SqliteOptions, SqliteStore, Store, Tier, HOUR_MS, MINUTE_MS};
+use common::{delta_key, elapsed_key, gauge_key, oracles, rate_key, run_timeline, T0};
 
 #[test]
 fn fifty_hours_of_seconds_keep_exact_rollups_and_the_last_48_hours_raw() {

@@ -3,27 +3,14 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::Duration;
 
 use bandwatch_core::{EventKind, Severity, Timestamp};
 use bandwatch_store::{
-    backoff, AlertQuery, ChannelStats, NewNotification, Outbox, OutboxState, SqliteOptions,
-    SqliteOutbox, SqliteStore, Store, LATEST_VERSION,
+    backoff, AlertQuery, ChannelStats, NewNotification, Outbox, OutboxState, SqliteOutbox, Store,
+    LATEST_VERSION,
 };
-use common::{alert_event, delta_key, frame, T0};
-
-fn open(path: &Path) -> SqliteStore {
-    SqliteStore::open(path, SqliteOptions::default()).expect("open")
-}
-
-fn memory() -> SqliteStore {
-    SqliteStore::open_in_memory(SqliteOptions::default()).expect("open")
-}
-
-fn ts(secs: i64) -> Timestamp {
-    Timestamp(T0 + secs * 1000)
-}
+use common::{alert_event, delta_key, downgrade, frame, memory, open, ts, user_version, T0};
 
 /// A notification for `channel` keyed `key`, made at `T0 + secs` and due at once.
 fn note(channel: &str, key: &str, secs: i64) -> NewNotification {
@@ -333,17 +320,10 @@ fn a_version_3_database_upgrades_and_keeps_its_history_and_alerts() {
     store.flush().unwrap();
     drop(store);
     // What version 3 left on disk: everything but the outbox.
-    let c = rusqlite::Connection::open(&path).unwrap();
-    c.execute_batch("DROP TABLE outbox; PRAGMA user_version = 3")
-        .unwrap();
-    drop(c);
+    downgrade(&path, "DROP TABLE outbox; PRAGMA user_version = 3");
 
     let mut store = open(&path);
-    let version: i64 = rusqlite::Connection::open(&path)
-        .unwrap()
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!((LATEST_VERSION, version), (4, 4));
+    assert_eq!((LATEST_VERSION, user_version(&path)), (4, 4));
     let raw = store
         .query_raw(&delta_key(), Timestamp(0), Timestamp(i64::MAX))
         .unwrap();

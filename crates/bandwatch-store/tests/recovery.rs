@@ -13,11 +13,7 @@ use bandwatch_core::{Frame, SampleKind, Seconds, SeriesKey, Timestamp};
 use bandwatch_store::{
     Problem, SqliteOptions, SqliteStore, Store, StoreError, Tier, LATEST_VERSION, MINUTE_MS,
 };
-use common::{delta_key, frame, oracles, rate_key, T0};
-
-fn open(path: &Path) -> SqliteStore {
-    SqliteStore::open(path, SqliteOptions::default()).expect("open")
-}
+use common::{delta_key, downgrade, frame, open, oracles, rate_key, user_version, T0};
 
 fn write_ticks(store: &mut SqliteStore, ticks: std::ops::Range<i64>) {
     for i in ticks {
@@ -215,19 +211,14 @@ fn a_failed_write_changes_nothing_and_can_be_retried() {
 fn fresh_database_gets_the_latest_schema_and_reopening_is_idempotent() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sub/dir/h.db");
-    let version = |p: &Path| {
-        let c = rusqlite::Connection::open(p).unwrap();
-        c.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
-            .unwrap()
-    };
     let mut store = open(&path);
     write_ticks(&mut store, 0..10);
     drop(store);
-    assert_eq!(version(&path), LATEST_VERSION);
+    assert_eq!(user_version(&path), LATEST_VERSION);
     let store = open(&path);
     assert_eq!(raw_count(&store), 10);
     drop(store);
-    assert_eq!(version(&path), LATEST_VERSION);
+    assert_eq!(user_version(&path), LATEST_VERSION);
     let c = rusqlite::Connection::open(&path).unwrap();
     let mode: String = c
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
@@ -324,20 +315,14 @@ fn a_version_1_database_upgrades_and_seals_its_old_minute_rows() {
     drop(store);
     // What version 1 left on disk: the same tables without the sealed minute blocks (and
     // without the alert tables of version 3 and the outbox of version 4).
-    let c = rusqlite::Connection::open(&path).unwrap();
-    c.execute_batch(
+    downgrade(
+        &path,
         "DROP TABLE rollup_1m_blocks; DROP TABLE alert; DROP TABLE alert_event;
          DROP TABLE silence; DROP TABLE outbox; PRAGMA user_version = 1",
-    )
-    .unwrap();
-    drop(c);
+    );
 
     let mut store = open(&path);
-    let version: i64 = rusqlite::Connection::open(&path)
-        .unwrap()
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(version, LATEST_VERSION);
+    assert_eq!(user_version(&path), LATEST_VERSION);
     check_minutes(&store, 7300);
     // Past the live window, upkeep seals the minute rows version 1 wrote.
     write_ticks(&mut store, 7300..7400);

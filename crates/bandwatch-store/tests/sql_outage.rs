@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 use bandwatch_core::Timestamp;
 use bandwatch_store::{SqlOptions, SqlStore, Store, StoreWriter, WriterConfig};
+use bandwatch_testkit::proxy::Proxy;
 use common::{delta_key, elapsed_key, frame, T0};
-use sqlcommon::{upstream, FreshDb, Proxy, Server};
+use sqlcommon::{upstream, FreshDb, Server};
 
 const STEP_MS: i64 = 100;
 

@@ -19,33 +19,17 @@ use bandwatch_store::{
     AlertQuery, CompatOptions, Retention, SqlOptions, SqlStore, Store, StoreError, Tier, HOUR_MS,
     MINUTE_MS, SQL_LATEST_VERSION,
 };
-use common::{alert_event, delta_key, elapsed_key, frame, gauge_key, oracles, rate_key, T0};
+use common::{
+    alert_event, alert_history, delta_key, elapsed_key, frame, gauge_key, oracles, rate_key,
+    run_timeline, series_names, ts, T0,
+};
 use sqlcommon::{FreshDb, Server};
 
-use EventKind::{Escalated, Fired, Pending, Resolved};
-use Severity::{Critical, High, Low, Medium};
+use EventKind::{Escalated, Fired, Pending};
+use Severity::{Critical, High, Low};
 
 fn open(db: &FreshDb, opts: SqlOptions) -> SqlStore {
     SqlStore::connect(&db.url, opts).expect("connect")
-}
-
-/// Writes ticks `0..n` in batches with upkeep every `maintain_ms` of data time and at the end.
-fn run_timeline(store: &mut SqlStore, n: i64, step_ms: i64, batch: i64, maintain_ms: i64) -> i64 {
-    let mut maintained = T0;
-    let mut i = 0;
-    while i < n {
-        let frames: Vec<_> = (i..(i + batch).min(n)).map(|j| frame(j, step_ms)).collect();
-        let now = frames.last().map_or(T0, |f| f.ts.0);
-        store.write(&frames).expect("write");
-        if now - maintained >= maintain_ms {
-            store.maintain(Timestamp(now)).expect("maintain");
-            maintained = now;
-        }
-        i += batch;
-    }
-    let end = T0 + n * step_ms;
-    store.maintain(Timestamp(end)).expect("maintain");
-    end
 }
 
 fn exact_rollups_and_raw(server: Server) {
@@ -54,7 +38,7 @@ fn exact_rollups_and_raw(server: Server) {
     };
     let mut store = open(&db, SqlOptions::default());
     let (n, step) = (3 * 360, 10_000);
-    let end = run_timeline(&mut store, n, step, 6, 10 * MINUTE_MS);
+    let (end, _) = run_timeline(&mut store, n, step, 6, 10 * MINUTE_MS);
     let keys = [delta_key(), rate_key(), gauge_key()];
     let all = (Timestamp(T0), Timestamp(end + 1));
     for (key, oracle) in keys.iter().zip(&oracles(n, step, MINUTE_MS)) {
@@ -148,7 +132,7 @@ fn retention_prunes_every_tier(server: Server) {
     };
     let mut store = open(&db, opts);
     let (n, step) = (12 * 360, 10_000);
-    let end = run_timeline(&mut store, n, step, 30, 10 * MINUTE_MS);
+    let (end, _) = run_timeline(&mut store, n, step, 30, 10 * MINUTE_MS);
     let key = delta_key();
     let all = (Timestamp(0), Timestamp(i64::MAX));
     let minutes = store
@@ -182,7 +166,7 @@ fn late_and_repeated_writes_count_once(server: Server) {
     };
     let mut store = open(&db, SqlOptions::default());
     let (n, step) = (720, 10_000);
-    let end = run_timeline(&mut store, n, step, 6, 10 * MINUTE_MS);
+    let (end, _) = run_timeline(&mut store, n, step, 6, 10 * MINUTE_MS);
     // A batch retried after a commit that could not be confirmed, and a late sample for a
     // minute (and hour) already built.
     let frames: Vec<Frame> = (100..130).map(|i| frame(i, step)).collect();
@@ -223,31 +207,6 @@ fn postgres_late_and_repeated_writes_count_once() {
     late_and_repeated_writes_count_once(Server::Postgres);
 }
 
-fn ts(secs: i64) -> Timestamp {
-    Timestamp(T0 + secs * 1000)
-}
-
-/// The SQLite alert tests' history: four alerts in every state.
-fn history() -> Vec<AlertEvent> {
-    vec![
-        alert_event("rx_high", "eth0", 0, Pending, Medium, 0),
-        alert_event("rx_high", "eth0", 0, Fired, Medium, 60),
-        alert_event("rx_high", "eth0", 0, Escalated, High, 120),
-        alert_event("rx_high", "eth1", 300, Fired, Low, 300),
-        alert_event("rx_high", "eth0", 0, Resolved, High, 600),
-        alert_event("link", "eth2", 1000, Fired, Critical, 1000),
-        alert_event("link", "eth2", 1000, Resolved, Low, 1100),
-        alert_event("rx_high", "eth3", 2000, Pending, Low, 2000),
-    ]
-}
-
-fn names(ifaces: &[&str]) -> Vec<String> {
-    ifaces
-        .iter()
-        .map(|i| common::alert_series(i).to_string())
-        .collect()
-}
-
 fn query(store: &SqlStore, q: AlertQuery) -> Vec<String> {
     store
         .alerts(&q)
@@ -263,28 +222,37 @@ fn check_filters(store: &SqlStore) {
         since: Some(ts(s)),
         ..q()
     };
-    assert_eq!(query(store, since(601)), names(&["eth3", "eth2", "eth1"]));
-    assert_eq!(query(store, since(1101)), names(&["eth3", "eth1"]));
+    assert_eq!(
+        query(store, since(601)),
+        series_names(&["eth3", "eth2", "eth1"])
+    );
+    assert_eq!(query(store, since(1101)), series_names(&["eth3", "eth1"]));
     let severity = |s| AlertQuery {
         min_severity: Some(s),
         ..q()
     };
-    assert_eq!(query(store, severity(High)), names(&["eth2", "eth0"]));
-    assert_eq!(query(store, severity(Critical)), names(&["eth2"]));
+    assert_eq!(
+        query(store, severity(High)),
+        series_names(&["eth2", "eth0"])
+    );
+    assert_eq!(query(store, severity(Critical)), series_names(&["eth2"]));
     let state = |s| AlertQuery {
         state: Some(s),
         ..q()
     };
-    assert_eq!(query(store, state(AlertState::Firing)), names(&["eth1"]));
+    assert_eq!(
+        query(store, state(AlertState::Firing)),
+        series_names(&["eth1"])
+    );
     assert_eq!(
         query(store, state(AlertState::Resolved)),
-        names(&["eth2", "eth0"])
+        series_names(&["eth2", "eth0"])
     );
     let limited = AlertQuery {
         limit: Some(2),
         ..q()
     };
-    assert_eq!(query(store, limited), names(&["eth3", "eth2"]));
+    assert_eq!(query(store, limited), series_names(&["eth3", "eth2"]));
 }
 
 fn alert_lifecycle(server: Server) {
@@ -292,7 +260,7 @@ fn alert_lifecycle(server: Server) {
         return;
     };
     let mut store = open(&db, SqlOptions::default());
-    let events = history();
+    let events = alert_history();
     store.record_alerts(&events[..3]).expect("store call");
     store.record_alerts(&events[3..]).expect("store call");
     // A retried batch and a repeated event are recorded once.
@@ -305,7 +273,7 @@ fn alert_lifecycle(server: Server) {
     let all = store.alerts(&AlertQuery::default()).expect("store call");
     assert_eq!(
         all.iter().map(|r| r.series.to_string()).collect::<Vec<_>>(),
-        names(&["eth3", "eth2", "eth1", "eth0"])
+        series_names(&["eth3", "eth2", "eth1", "eth0"])
     );
     let a = &all[3];
     assert_eq!(
@@ -521,6 +489,35 @@ fn mysql_compatibility_tables() {
 #[test]
 fn postgres_compatibility_tables() {
     compat_tables(Server::Postgres);
+}
+
+/// The first alert of a fresh database is recorded before any usage row exists (alerts are
+/// written at once, frames in batches): it gets its own tick's rates when that row arrives.
+fn first_alert_gets_its_ticks_rates(server: Server) {
+    let Some(db) = FreshDb::create(server) else {
+        return;
+    };
+    let mut store = open(&db, SqlOptions::default());
+    let fired = alert_event("download-threshold", "eth0", 1, Fired, High, 1);
+    store.record_alerts(&[fired]).expect("store call");
+    store
+        .write(&[netdev(1, 3.0, 70.0), netdev(2, 1.0, 20.0)])
+        .expect("store call");
+    let t = db.text_type();
+    let rates = db.text_rows(&format!(
+        "SELECT CAST(sent_rate AS {t}), CAST(recv_rate AS {t}), CAST(total_rate AS {t}) FROM alerts"
+    ));
+    assert_eq!(rates, vec![vec!["3".to_string(), "70".into(), "73".into()]]);
+}
+
+#[test]
+fn mysql_first_alert_gets_its_ticks_rates() {
+    first_alert_gets_its_ticks_rates(Server::MySql);
+}
+
+#[test]
+fn postgres_first_alert_gets_its_ticks_rates() {
+    first_alert_gets_its_ticks_rates(Server::Postgres);
 }
 
 fn migration(server: Server) {

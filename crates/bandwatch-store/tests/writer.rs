@@ -530,3 +530,23 @@ fn alerts_the_database_never_accepts_are_kept_until_close_and_counted_lost() {
     assert!(stats.alert_batches_failed >= 1);
     assert_eq!(stats.alerts_pending, 0);
 }
+
+#[test]
+fn jobs_run_on_the_writer_thread_and_a_panicking_one_does_not_stop_it() {
+    let store =
+        bandwatch_store::SqliteStore::open_in_memory(bandwatch_store::SqliteOptions::default())
+            .expect("store");
+    let (handle, join) =
+        StoreWriter::spawn(Box::new(store), WriterConfig::default()).expect("spawn");
+    assert!(handle.submit(Box::new(|_| panic!("a bad job"))));
+    let (tx, rx) = std::sync::mpsc::channel();
+    assert!(handle.submit(Box::new(move |s| {
+        let _ = tx.send(s.series().map(|v| v.len()).ok());
+    })));
+    let answer = rx
+        .recv_timeout(std::time::Duration::from_secs(5))
+        .expect("the second job ran");
+    assert_eq!(answer, Some(0));
+    handle.close();
+    join.join().expect("writer thread ends cleanly");
+}

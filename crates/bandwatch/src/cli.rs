@@ -181,6 +181,17 @@ pub struct Options {
     /// InfluxDB 2 bucket (default network_metrics).
     #[arg(long, global = true, value_name = "BUCKET")]
     pub influxdb_bucket: Option<String>,
+    /// Where the dashboard and API listen (default 127.0.0.1:8080; any other address needs a
+    /// token).
+    #[arg(long, global = true, value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+    /// Access token for the dashboard and API (generated and printed when listening beyond
+    /// loopback without one).
+    #[arg(long, global = true, value_name = "TOKEN")]
+    pub web_token: Option<String>,
+    /// Do not serve the dashboard and API.
+    #[arg(long, global = true)]
+    pub no_web: bool,
     /// Where /proc is (for containers and tests).
     #[arg(long, global = true, value_name = "PATH", hide_short_help = true)]
     pub proc_root: Option<PathBuf>,

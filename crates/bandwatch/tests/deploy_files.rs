@@ -579,13 +579,11 @@ fn promtool(args: &[&str]) {
 
 #[test]
 fn promtool_accepts_config_rules_and_rule_tests() {
-    if Command::new("promtool").arg("--version").output().is_err() {
-        assert!(
-            std::env::var("BANDWATCH_REQUIRE_ROOT_TESTS").as_deref() != Ok("1"),
-            "promtool is missing (Debian package `prometheus`), and \
-             BANDWATCH_REQUIRE_ROOT_TESTS=1 makes it mandatory"
-        );
-        eprintln!("SKIPPED: promtool_accepts_config_rules_and_rule_tests needs promtool (apt-get install prometheus)");
+    if !bandwatch_testkit::require_program(
+        "promtool_accepts_config_rules_and_rule_tests",
+        "promtool",
+        "install it with `apt-get install -y prometheus`",
+    ) {
         return;
     }
     promtool(&["check", "rules", "prometheus/rules/bandwatch.rules.yml"]);

@@ -8,267 +8,21 @@
 
 mod support;
 
-use std::fmt::Write as _;
-use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::io::Write as _;
+use std::net::TcpListener;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde_json::Value;
-use support::{bandwatch, LineChild};
+use bandwatch_testkit::http::{self, percent_encode, Response};
+use bandwatch_testkit::kernel::{dev_text, static_tree, write_atomic, FakeKernel, RX_START};
+use bandwatch_testkit::{free_port, require_program, wait_for};
+use support::{bandwatch, eth0_rx, run_on, LineChild};
 
 const WAIT: Duration = Duration::from_secs(10);
 
-// ---------------------------------------------------------------------------------------
-// A fake kernel (as in run_cli.rs): eth0's rx counter grows by `step` bytes every 20 ms.
-
-struct FakeKernel {
-    root: tempfile::TempDir,
-    rx: Arc<AtomicU64>,
-    step: Arc<AtomicU64>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-const RX_START: u64 = 5_000_000;
-
-fn dev_text(rx: u64, tx: u64) -> String {
-    format!(
-        "Inter-|   Receive                                                |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n    lo:  1000  10 0 0 0 0 0 0  1000  10 0 0 0 0 0 0\n  eth0: {rx} {} 0 0 0 0 0 0 {tx} {} 0 0 0 0 0 0\n",
-        rx / 1000,
-        tx / 1000
-    )
-}
-
-fn write_atomic(path: &Path, text: &str) {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text).expect("write");
-    std::fs::rename(&tmp, path).expect("rename");
-}
-
-/// `<root>/sys/class/net/{lo,eth0}` with link state files.
-fn sys_tree(root: &Path) {
-    for (iface, flags) in [("lo", "0x9"), ("eth0", "0x1003")] {
-        let dir = root.join("sys/class/net").join(iface);
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        std::fs::write(
-            dir.join("operstate"),
-            if iface == "lo" { "unknown\n" } else { "up\n" },
-        )
-        .expect("write");
-        std::fs::write(dir.join("carrier"), "1\n").expect("write");
-        std::fs::write(dir.join("flags"), format!("{flags}\n")).expect("write");
-    }
-}
-
-impl FakeKernel {
-    fn start(bytes_per_step: u64) -> Self {
-        let root = tempfile::tempdir().expect("tempdir");
-        std::fs::create_dir_all(root.path().join("proc/net")).expect("mkdir");
-        sys_tree(root.path());
-        let dev = root.path().join("proc/net/dev");
-        write_atomic(&dev, &dev_text(RX_START, 7_000));
-        let rx = Arc::new(AtomicU64::new(RX_START));
-        let stop = Arc::new(AtomicBool::new(false));
-        let pace = Arc::new(AtomicU64::new(bytes_per_step));
-        let thread = {
-            let (counter, halt, bytes) = (Arc::clone(&rx), Arc::clone(&stop), Arc::clone(&pace));
-            std::thread::spawn(move || {
-                while !halt.load(Ordering::SeqCst) {
-                    std::thread::sleep(Duration::from_millis(20));
-                    let add = bytes.load(Ordering::SeqCst);
-                    if add == 0 {
-                        continue;
-                    }
-                    let now = counter.fetch_add(add, Ordering::SeqCst) + add;
-                    write_atomic(&dev, &dev_text(now, 7_000));
-                }
-            })
-        };
-        Self {
-            root,
-            rx,
-            step: pace,
-            stop,
-            thread: Some(thread),
-        }
-    }
-
-    fn set_step(&self, bytes: u64) {
-        self.step.store(bytes, Ordering::SeqCst);
-    }
-
-    fn proc_root(&self) -> PathBuf {
-        self.root.path().join("proc")
-    }
-
-    fn sys_root(&self) -> PathBuf {
-        self.root.path().join("sys")
-    }
-
-    /// Stops the traffic and returns the final rx counter.
-    fn halt(&mut self) -> u64 {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            t.join().expect("kernel thread");
-        }
-        self.rx.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for FakeKernel {
-    fn drop(&mut self) {
-        self.halt();
-    }
-}
-
-fn eth0_rx(line: &str) -> u64 {
-    let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
-    v["interfaces"]["eth0"]["rx_bytes"]
-        .as_u64()
-        .expect("rx_bytes")
-}
-
-// ---------------------------------------------------------------------------------------
-// A tiny HTTP/1.1 client (no client crate among the dev-dependencies).
-
-/// A port on 127.0.0.1 that was free a moment ago.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind 127.0.0.1:0")
-        .local_addr()
-        .expect("local addr")
-        .port()
-}
-
-struct Response {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Response {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-fn dechunk(mut raw: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let Some(eol) = raw.windows(2).position(|w| w == b"\r\n") else {
-            return out;
-        };
-        let size_text = String::from_utf8_lossy(&raw[..eol]);
-        let size_hex = size_text.split(';').next().unwrap_or("0").trim();
-        let size = usize::from_str_radix(size_hex, 16).unwrap_or(0);
-        raw = &raw[eol + 2..];
-        if size == 0 || raw.len() < size {
-            return out;
-        }
-        out.extend_from_slice(&raw[..size]);
-        raw = raw.get(size + 2..).unwrap_or_default();
-    }
-}
-
-/// One request with `Connection: close`; `Err` when the server cannot be reached.
-fn http(
-    port: u16,
-    method: &str,
-    target: &str,
-    headers: &[(&str, &str)],
-) -> std::io::Result<Response> {
-    let mut s = TcpStream::connect(("127.0.0.1", port))?;
-    s.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut req = format!(
-        "{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: 0\r\n"
-    );
-    for (k, v) in headers {
-        let _ = write!(req, "{k}: {v}\r\n");
-    }
-    req.push_str("\r\n");
-    s.write_all(req.as_bytes())?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw)?;
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| std::io::Error::other("no end of headers"))?;
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| std::io::Error::other("no status line"))?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect();
-    let rest = &raw[split + 4..];
-    let chunked = headers.iter().any(|(k, v)| {
-        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
-    });
-    let body = if chunked {
-        dechunk(rest)
-    } else {
-        rest.to_vec()
-    };
-    Ok(Response {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    })
-}
-
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-/// Polls `cond` every 100 ms until it holds or `limit` passes; returns whether it held.
-fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + limit;
-    while Instant::now() < end {
-        if cond() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    cond()
-}
-
-// ---------------------------------------------------------------------------------------
-// Programs that must be installed.
-
-/// Whether `program` can be run; when not, SKIPPED (a failure with
-/// BANDWATCH_REQUIRE_ROOT_TESTS=1).
-fn program_or_skip(test: &str, program: &str) -> bool {
-    if support::have(program) {
-        return true;
-    }
-    assert!(
-        std::env::var("BANDWATCH_REQUIRE_ROOT_TESTS").as_deref() != Ok("1"),
-        "{test}: `{program}` not found; install it with `apt-get install -y prometheus` \
-         (BANDWATCH_REQUIRE_ROOT_TESTS=1 makes this test mandatory)"
-    );
-    eprintln!("SKIPPED {test}: `{program}` not found (apt-get install -y prometheus)");
-    false
-}
+/// How to get `prometheus` and `promtool` when they are missing.
+const INSTALL_PROMETHEUS: &str = "install it with `apt-get install -y prometheus`";
 
 /// A private Prometheus server scraping one target every second; killed on drop.
 struct Prometheus {
@@ -309,7 +63,7 @@ impl Prometheus {
             if let Ok(Some(status)) = server.child.try_wait() {
                 panic!("prometheus exited with {status}:\n{}", server.log());
             }
-            http(server.port, "GET", "/-/ready", &[]).is_ok_and(|r| r.status == 200)
+            http::get(server.port, "/-/ready").is_ok_and(|r| r.status == 200)
         });
         assert!(ready, "prometheus not ready in 30 s:\n{}", server.log());
         server
@@ -322,9 +76,7 @@ impl Prometheus {
     /// The value of the single sample an instant query returns, `None` when there is none.
     fn query(&self, promql: &str) -> Option<f64> {
         let target = format!("/api/v1/query?query={}", percent_encode(promql));
-        let resp = http(self.port, "GET", &target, &[]).ok()?;
-        let body: Value = serde_json::from_str(&resp.body)
-            .unwrap_or_else(|e| panic!("{promql}: not JSON ({e}): {}", resp.body));
+        let body = http::get(self.port, &target).ok()?.json();
         assert_eq!(body["status"], "success", "{promql}: {body}");
         let result = body["data"]["result"].as_array()?;
         assert!(result.len() <= 1, "{promql}: more than one series: {body}");
@@ -363,30 +115,34 @@ fn promtool_check(body: &str) -> (std::process::ExitStatus, String) {
     (out.status, text)
 }
 
+/// `bandwatch run` flags: JSON ticks every 0.2 s into `h.db`, the exporter on `port`.
+fn exporter_args(port: &str) -> [&str; 8] {
+    [
+        "--json",
+        "--interval",
+        "0.2",
+        "--db",
+        "h.db",
+        "--prometheus",
+        "--prometheus-port",
+        port,
+    ]
+}
+
 /// GET /metrics from bandwatch once it answers.
 fn scrape(port: u16, headers: &[(&str, &str)]) -> Response {
     let mut last = None;
-    let ok = wait_for(WAIT, || match http(port, "GET", "/metrics", headers) {
-        Ok(r) if r.status == 200 => {
-            last = Some(r);
-            true
+    let ok = wait_for(WAIT, || {
+        match http::request(port, "GET", "/metrics", headers, b"") {
+            Ok(r) if r.status == 200 => {
+                last = Some(r);
+                true
+            }
+            _ => false,
         }
-        _ => false,
     });
     assert!(ok, "bandwatch did not serve /metrics on port {port}");
     last.expect("a response")
-}
-
-fn spawn_run(dir: &Path, kernel: &FakeKernel, env: &[(&str, &str)], extra: &[&str]) -> LineChild {
-    let mut cmd = bandwatch(dir);
-    cmd.arg("run")
-        .arg("--proc-root")
-        .arg(kernel.proc_root())
-        .arg("--sys-root")
-        .arg(kernel.sys_root())
-        .envs(env.iter().copied())
-        .args(extra);
-    LineChild::spawn(cmd)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -394,29 +150,17 @@ fn spawn_run(dir: &Path, kernel: &FakeKernel, env: &[(&str, &str)], extra: &[&st
 #[test]
 fn prometheus_scrapes_bandwatch_and_sees_what_it_measured() {
     let test = "prometheus_scrapes_bandwatch_and_sees_what_it_measured";
-    if !program_or_skip(test, "prometheus") {
+    if !require_program(test, "prometheus", INSTALL_PROMETHEUS) {
         return;
     }
     // Still until bandwatch has its baseline, so the sum of deltas is exactly final − start.
     let mut kernel = FakeKernel::start(0);
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
-    let port_text = port.to_string();
-    let bw = spawn_run(
-        dir.path(),
-        &kernel,
-        &[("BANDWATCH_SYSTEM", "false")],
-        &[
-            "--json",
-            "--interval",
-            "0.2",
-            "--db",
-            "h.db",
-            "--prometheus",
-            "--prometheus-port",
-            &port_text,
-        ],
-    );
+    let mut cmd = run_on(dir.path(), kernel.root());
+    cmd.env("BANDWATCH_SYSTEM", "false")
+        .args(exporter_args(&port.to_string()));
+    let bw = LineChild::spawn(cmd);
     let prom = Prometheus::start(port);
     let mut lines = vec![bw.next_line(WAIT)];
     kernel.set_step(10_000);
@@ -466,7 +210,7 @@ fn prometheus_scrapes_bandwatch_and_sees_what_it_measured() {
 #[test]
 fn a_live_scrape_passes_promtool() {
     let test = "a_live_scrape_passes_promtool";
-    if !program_or_skip(test, "promtool") {
+    if !require_program(test, "promtool", INSTALL_PROMETHEUS) {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -539,30 +283,9 @@ fn volatile(line: &str) -> bool {
         .any(|v| line.contains(v))
 }
 
-/// A fixed /proc and /sys: memory, swap, load and CPU files that never change, and `lo` and
-/// `eth0` (1 Gbit/s) whose counters stand still.
+/// The testkit's still tree with `eth0` at 1 Gbit/s.
 fn static_fixture(root: &Path) {
-    let proc = root.join("proc");
-    std::fs::create_dir_all(proc.join("net")).expect("mkdir");
-    std::fs::create_dir_all(proc.join("self")).expect("mkdir");
-    let files = [
-        (
-            "meminfo",
-            "MemTotal:        8000000 kB\nMemFree:          500000 kB\nMemAvailable:    2000000 kB\nBuffers:           10000 kB\nCached:           900000 kB\nSwapTotal:       1000000 kB\nSwapFree:         250000 kB\n",
-        ),
-        ("loadavg", "1.50 0.75 0.25 2/345 6789\n"),
-        (
-            "stat",
-            "cpu  100 0 100 800 0 0 0 0 0 0\ncpu0 50 0 50 400 0 0 0 0 0 0\ncpu1 50 0 50 400 0 0 0 0 0 0\n",
-        ),
-        ("diskstats", ""),
-        ("self/mountinfo", ""),
-        ("net/dev", &dev_text(RX_START, 7_000)),
-    ];
-    for (rel, text) in files {
-        std::fs::write(proc.join(rel), text).expect("write");
-    }
-    sys_tree(root);
+    static_tree(root);
     std::fs::write(root.join("sys/class/net/eth0/speed"), "1000\n").expect("speed");
 }
 
@@ -591,23 +314,9 @@ fn golden_metrics_from_a_fixture_tree() {
     static_fixture(root.path());
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
-    let mut cmd = bandwatch(dir.path());
-    cmd.arg("run")
-        .arg("--proc-root")
-        .arg(root.path().join("proc"))
-        .arg("--sys-root")
-        .arg(root.path().join("sys"))
-        .env("BANDWATCH_SYSTEM_INTERVAL", "0.2")
-        .args([
-            "--json",
-            "--interval",
-            "0.2",
-            "--db",
-            "h.db",
-            "--prometheus",
-            "--prometheus-port",
-            &port.to_string(),
-        ]);
+    let mut cmd = run_on(dir.path(), root.path());
+    cmd.env("BANDWATCH_SYSTEM_INTERVAL", "0.2")
+        .args(exporter_args(&port.to_string()));
     let bw = LineChild::spawn(cmd);
     let _ = bw.next_line(WAIT);
     // Once both sources have their baselines, the counters move once, by known amounts.
@@ -672,17 +381,8 @@ fn a_port_in_use_is_exit_2_naming_the_port() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = bandwatch(dir.path())
         .env("BANDWATCH_SYSTEM", "false")
-        .args([
-            "run",
-            "--json",
-            "--interval",
-            "0.2",
-            "--db",
-            "h.db",
-            "--prometheus",
-            "--prometheus-port",
-            &port.to_string(),
-        ])
+        .arg("run")
+        .args(exporter_args(&port.to_string()))
         .stdin(Stdio::null())
         .output()
         .expect("run");

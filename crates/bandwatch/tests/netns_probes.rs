@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::netns::{sh, NetnsPair};
-use support::{bandwatch, bin, root_test_ready, LineChild};
+use support::{bin, root_test_ready, LineChild};
 
 /// Interface of the prober namespace.
 const VETH_P: &str = "veth-p";
@@ -199,23 +199,14 @@ fn about(rule: &str, target: &str) -> impl Fn(&str) -> bool {
 /// The stored points of one series, `(millis, value)` in time order; empty while the
 /// database or the series does not exist yet.
 fn points(db: &Path, metric: &str, labels: &[(&str, &str)]) -> Vec<(i64, f64)> {
-    use bandwatch_store::Store as _;
     if !db.exists() {
         return Vec::new();
     }
-    let store = bandwatch_store::SqliteStore::open(db, bandwatch_store::SqliteOptions::default())
-        .expect("open store");
     let key = bandwatch_core::SeriesKey::new(
         metric,
         bandwatch_core::Labels::from_pairs(labels.iter().copied()),
     );
-    store
-        .query_raw(
-            &key,
-            bandwatch_core::Timestamp(0),
-            bandwatch_core::Timestamp(i64::MAX),
-        )
-        .expect("query")
+    support::stored_points(db, &key)
         .into_iter()
         .map(|(t, v)| (t.millis(), v))
         .collect()
@@ -242,22 +233,11 @@ fn wait_last(db: &Path, metric: &str, labels: &[(&str, &str)], value: f64) -> Ve
     }
 }
 
-/// `bandwatch alerts --json` with extra arguments.
+/// `bandwatch alerts --json` over the last hour with extra arguments.
 fn alerts_json(dir: &Path, args: &[&str]) -> Vec<Value> {
-    let out = bandwatch(dir)
-        .args(["alerts", "--json", "--since", "1h", "--db", "bw.db"])
-        .args(args)
-        .output()
-        .expect("alerts");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("json"))
-        .collect()
+    let mut all = vec!["--since", "1h"];
+    all.extend_from_slice(args);
+    support::alerts_json(dir, "bw.db", &all)
 }
 
 /// The stored alerts of `rule` on `target`.

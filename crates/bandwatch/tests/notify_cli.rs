@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use bandwatch_testkit::free_port;
 use support::receiver::Receiver;
 use support::{bandwatch, LineChild};
 
@@ -92,7 +93,7 @@ fn an_alert_reaches_the_webhook_once_after_three_failures() {
 
 #[test]
 fn a_notification_written_before_a_kill_9_is_delivered_after_restart() {
-    let port = Receiver::free_port();
+    let port = free_port();
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("bandwatch.toml"), config(port, "2s")).expect("config");
     let mut first = run(dir.path(), &["--quiet"]);
@@ -170,11 +171,7 @@ fn notify_test_reports_each_channel() {
     assert!(String::from_utf8_lossy(&unknown.stderr)
         .contains("no notification channel is named 'pager'"));
 
-    std::fs::write(
-        dir.path().join("bandwatch.toml"),
-        config(Receiver::free_port(), "2s"),
-    )
-    .expect("config");
+    std::fs::write(dir.path().join("bandwatch.toml"), config(free_port(), "2s")).expect("config");
     let down = bandwatch(dir.path())
         .args(["notify", "test"])
         .output()

@@ -7,31 +7,20 @@
 
 mod support;
 
-use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use bandwatch_testkit::{free_port, have, http, require};
 use serde_json::Value;
 use support::receiver::Receiver;
-use support::{bandwatch, have, LineChild};
+use support::{bandwatch, LineChild};
 
 const WAIT: Duration = Duration::from_secs(20);
 
-/// Whether the test can run; `missing` lists what is not there.
-fn ready(test: &str, missing: &[String]) -> bool {
-    if missing.is_empty() {
-        return true;
-    }
-    let why = format!("{test} needs {}", missing.join(", "));
-    assert!(
-        std::env::var("BANDWATCH_REQUIRE_ROOT_TESTS").as_deref() != Ok("1"),
-        "{why}, and BANDWATCH_REQUIRE_ROOT_TESTS=1 makes it mandatory"
-    );
-    println!("SKIPPED: {why}");
-    false
-}
+/// How to get what a test here needs (each missing piece also names its own fix).
+const FIX: &str = "install what is named (CI does: bash .ci/run)";
 
 /// A rule that fires on the first tick on any Linux machine (loopback is up, 1 < 2), fast
 /// grouping and retries, and the given channel table.
@@ -63,10 +52,6 @@ fn run(dir: &Path, config_text: &str, extra: &[&str]) -> LineChild {
     cmd.args(["run", "--interval", "0.1", "--db", "h.db"])
         .args(extra);
     LineChild::spawn(cmd)
-}
-
-fn free_port() -> u16 {
-    Receiver::free_port()
 }
 
 /// Waits until `f` returns something, panicking with `what` at the deadline.
@@ -205,7 +190,7 @@ fn two_dirs() -> (tempfile::TempDir, tempfile::TempDir) {
 
 #[test]
 fn an_alert_arrives_as_one_multipart_mail_to_both_recipients() {
-    if !ready("email e2e", &aiosmtpd_missing()) {
+    if !require("email e2e", &aiosmtpd_missing(), FIX) {
         return;
     }
     let (mail_dir, dir) = two_dirs();
@@ -247,7 +232,7 @@ fn an_alert_arrives_as_one_multipart_mail_to_both_recipients() {
 
 #[test]
 fn mail_fails_while_the_server_is_down_then_arrives_once() {
-    if !ready("email e2e", &aiosmtpd_missing()) {
+    if !require("email e2e", &aiosmtpd_missing(), FIX) {
         return;
     }
     let (mail_dir, dir) = two_dirs();
@@ -283,16 +268,9 @@ fn alertmanager_binary() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// A GET over plain HTTP/1.0 (no chunking); returns the status and the body.
+/// A GET to 127.0.0.1:`port`; the status and the body, `None` when nothing answers.
 fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
-    let mut text = String::new();
-    s.read_to_string(&mut text).ok()?;
-    let status = text.split_whitespace().nth(1)?.parse().ok()?;
-    let body = text.split_once("\r\n\r\n")?.1.to_string();
-    Some((status, body))
+    http::get(port, path).ok().map(|r| (r.status, r.body))
 }
 
 fn start_alertmanager(bin: &Path, dir: &Path) -> (Running, u16) {
@@ -334,7 +312,7 @@ fn a_firing_alert_is_active_in_a_real_alertmanager() {
     } else {
         Vec::new()
     };
-    if !ready("alertmanager e2e", &missing) {
+    if !require("alertmanager e2e", &missing, FIX) {
         return;
     }
     let am_dir = tempfile::tempdir().expect("tempdir");
@@ -434,7 +412,7 @@ fn mqtt_gets_the_event_the_rates_and_a_retained_discovery_config() {
             missing.push(format!("the `{p}` program (mosquitto-clients)"));
         }
     }
-    if !ready("mqtt e2e", &missing) {
+    if !require("mqtt e2e", &missing, FIX) {
         return;
     }
     let nanos = SystemTime::now()

@@ -5,110 +5,14 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
-use std::thread::JoinHandle;
+use std::path::Path;
 use std::time::Duration;
 
+use bandwatch_testkit::kernel::FakeKernel;
 use serde_json::Value;
-use support::{bandwatch, LineChild};
+use support::{bandwatch, eth0_rx, run_on, LineChild};
 
 const WAIT: Duration = Duration::from_secs(10);
-
-/// A fake kernel: `<root>/proc/net/dev` with `eth0` whose rx counter grows by `step` bytes
-/// every 20 ms, and a matching `<root>/sys/class/net`.
-struct FakeKernel {
-    root: tempfile::TempDir,
-    rx: Arc<AtomicU64>,
-    /// Bytes added every 20 ms; changeable while running.
-    step: Arc<AtomicU64>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-fn dev_text(rx: u64, tx: u64) -> String {
-    format!(
-        "Inter-|   Receive                                                |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n    lo:  1000  10 0 0 0 0 0 0  1000  10 0 0 0 0 0 0\n  eth0: {rx} {} 0 0 0 0 0 0 {tx} {} 0 0 0 0 0 0\n",
-        rx / 1000,
-        tx / 1000
-    )
-}
-
-fn write_atomic(path: &Path, text: &str) {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text).expect("write");
-    std::fs::rename(&tmp, path).expect("rename");
-}
-
-impl FakeKernel {
-    fn start(bytes_per_step: u64) -> Self {
-        let root = tempfile::tempdir().expect("tempdir");
-        std::fs::create_dir_all(root.path().join("proc/net")).expect("mkdir");
-        for (iface, flags) in [("lo", "0x9"), ("eth0", "0x1003")] {
-            let dir = root.path().join("sys/class/net").join(iface);
-            std::fs::create_dir_all(&dir).expect("mkdir");
-            std::fs::write(
-                dir.join("operstate"),
-                if iface == "lo" { "unknown\n" } else { "up\n" },
-            )
-            .expect("write");
-            std::fs::write(dir.join("carrier"), "1\n").expect("write");
-            std::fs::write(dir.join("flags"), format!("{flags}\n")).expect("write");
-        }
-        let dev = root.path().join("proc/net/dev");
-        write_atomic(&dev, &dev_text(5_000_000, 7_000));
-        let rx = Arc::new(AtomicU64::new(5_000_000));
-        let stop = Arc::new(AtomicBool::new(false));
-        let pace = Arc::new(AtomicU64::new(bytes_per_step));
-        let thread = {
-            let (counter, halt, bytes) = (Arc::clone(&rx), Arc::clone(&stop), Arc::clone(&pace));
-            std::thread::spawn(move || {
-                while !halt.load(Ordering::SeqCst) {
-                    std::thread::sleep(Duration::from_millis(20));
-                    let add = bytes.load(Ordering::SeqCst);
-                    let now = counter.fetch_add(add, Ordering::SeqCst) + add;
-                    write_atomic(&dev, &dev_text(now, 7_000));
-                }
-            })
-        };
-        Self {
-            root,
-            rx,
-            step: pace,
-            stop,
-            thread: Some(thread),
-        }
-    }
-
-    /// Changes the traffic: bytes added every 20 ms from now on.
-    fn set_step(&self, bytes: u64) {
-        self.step.store(bytes, Ordering::SeqCst);
-    }
-
-    fn proc_root(&self) -> PathBuf {
-        self.root.path().join("proc")
-    }
-
-    fn sys_root(&self) -> PathBuf {
-        self.root.path().join("sys")
-    }
-
-    /// Stops the traffic and returns the final rx counter.
-    fn halt(&mut self) -> u64 {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            t.join().expect("kernel thread");
-        }
-        self.rx.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for FakeKernel {
-    fn drop(&mut self) {
-        self.halt();
-    }
-}
 
 /// Run arguments under which the fake kernel's 40 Mbit/s crosses the download limit.
 const OVER_10_MBPS: [&str; 7] = [
@@ -122,13 +26,8 @@ const OVER_10_MBPS: [&str; 7] = [
 ];
 
 fn spawn_run(dir: &Path, kernel: &FakeKernel, extra: &[&str]) -> LineChild {
-    let mut cmd = bandwatch(dir);
-    cmd.arg("run")
-        .arg("--proc-root")
-        .arg(kernel.proc_root())
-        .arg("--sys-root")
-        .arg(kernel.sys_root())
-        .args(extra);
+    let mut cmd = run_on(dir, kernel.root());
+    cmd.args(extra);
     LineChild::spawn(cmd)
 }
 
@@ -141,13 +40,6 @@ fn assert_in_order(text: &str, pieces: &[&str]) {
             .unwrap_or_else(|| panic!("{p} missing or out of order in {text}"));
         at += found + p.len();
     }
-}
-
-fn eth0_rx(line: &str) -> u64 {
-    let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
-    v["interfaces"]["eth0"]["rx_bytes"]
-        .as_u64()
-        .expect("rx_bytes")
 }
 
 #[test]
@@ -310,22 +202,18 @@ fn crossing_a_threshold_logs_a_warning_with_interface_direction_value_and_limit(
 fn duration_stops_the_run_by_itself() {
     let kernel = FakeKernel::start(1000);
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut cmd = bandwatch(dir.path());
-    cmd.args([
-        "run",
-        "--json",
-        "--interval",
-        "0.1",
-        "--duration",
-        "1",
-        "--db",
-        "h.db",
-    ])
-    .arg("--proc-root")
-    .arg(kernel.proc_root())
-    .arg("--sys-root")
-    .arg(kernel.sys_root());
-    let out = cmd.output().expect("run");
+    let out = run_on(dir.path(), kernel.root())
+        .args([
+            "--json",
+            "--interval",
+            "0.1",
+            "--duration",
+            "1",
+            "--db",
+            "h.db",
+        ])
+        .output()
+        .expect("run");
     assert!(
         out.status.success(),
         "{}",
@@ -379,21 +267,9 @@ fn a_locked_database_does_not_stop_sampling_and_nothing_is_lost() {
     );
 }
 
+/// The alerts in `dir/h.db`, as `bandwatch alerts --json` with `args` lists them.
 fn alerts_json(dir: &Path, args: &[&str]) -> Vec<Value> {
-    let out = bandwatch(dir)
-        .args(["alerts", "--json", "--db", "h.db"])
-        .args(args)
-        .output()
-        .expect("alerts");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("json"))
-        .collect()
+    support::alerts_json(dir, "h.db", args)
 }
 
 #[test]

@@ -10,6 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use bandwatch_core::{Frame, Labels, SampleKind, Seconds, SeriesKey, Timestamp};
 use bandwatch_store::{SqliteOptions, SqliteStore, Store as _};
+use bandwatch_testkit::kernel::static_tree;
 use serde_json::Value;
 use support::bandwatch;
 
@@ -87,41 +88,6 @@ fn the_text_report_has_every_section_and_says_when_there_is_no_history() {
     assert_eq!(no_db.len(), 1, "{text}");
 }
 
-/// A fixed /proc and /sys: 8 000 000 kB of memory with 2 000 000 kB available, swap a
-/// quarter free, fixed load averages, and `lo` and `eth0` without traffic.
-fn fixture(root: &Path) {
-    let proc = root.join("proc");
-    std::fs::create_dir_all(proc.join("net")).expect("mkdir");
-    std::fs::create_dir_all(proc.join("self")).expect("mkdir");
-    let files = [
-        (
-            "meminfo",
-            "MemTotal:        8000000 kB\nMemFree:          500000 kB\nMemAvailable:    2000000 kB\nBuffers:           10000 kB\nCached:           900000 kB\nSwapTotal:       1000000 kB\nSwapFree:         250000 kB\n",
-        ),
-        ("loadavg", "1.50 0.75 0.25 2/345 6789\n"),
-        (
-            "stat",
-            "cpu  100 0 100 800 0 0 0 0 0 0\ncpu0 50 0 50 400 0 0 0 0 0 0\ncpu1 50 0 50 400 0 0 0 0 0 0\n",
-        ),
-        ("diskstats", ""),
-        ("self/mountinfo", ""),
-        (
-            "net/dev",
-            "Inter-|   Receive                                                |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n    lo:  1000  10 0 0 0 0 0 0  1000  10 0 0 0 0 0 0\n  eth0: 5000 5 0 0 0 0 0 0 7000 7 0 0 0 0 0 0\n",
-        ),
-    ];
-    for (rel, text) in files {
-        std::fs::write(proc.join(rel), text).expect("write");
-    }
-    for (iface, flags) in [("lo", "0x9"), ("eth0", "0x1003")] {
-        let dir = root.join("sys/class/net").join(iface);
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        std::fs::write(dir.join("operstate"), "up\n").expect("write");
-        std::fs::write(dir.join("carrier"), "1\n").expect("write");
-        std::fs::write(dir.join("flags"), format!("{flags}\n")).expect("write");
-    }
-}
-
 fn fixture_args(root: &Path) -> [String; 4] {
     [
         "--proc-root".to_string(),
@@ -134,7 +100,7 @@ fn fixture_args(root: &Path) -> [String; 4] {
 #[test]
 fn a_fixture_tree_gives_exact_figures() {
     let root = tempfile::tempdir().expect("tempdir");
-    fixture(root.path());
+    static_tree(root.path());
     let args = fixture_args(root.path());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let doc = stats_json(root.path(), &args, &[]);
@@ -208,7 +174,7 @@ fn write_history(db: &Path, target: &str, now: i64) {
 #[test]
 fn probe_history_gives_last_state_and_uptime() {
     let root = tempfile::tempdir().expect("tempdir");
-    fixture(root.path());
+    static_tree(root.path());
     let db = root.path().join("h.db");
     write_history(&db, "10.9.8.7", now_ms());
     let args = fixture_args(root.path());

@@ -10,17 +10,16 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::net::TcpStream;
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde_json::Value;
-use support::{bandwatch, LineChild};
+use bandwatch_testkit::kernel::FakeKernel;
+use bandwatch_testkit::proxy::Proxy;
+use bandwatch_testkit::{free_port, have, require, this_test};
+use support::{bandwatch, run_on, tick_json, LineChild};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -49,6 +48,14 @@ impl Server {
         }
     }
 
+    /// The Debian package of the client.
+    fn client_package(self) -> &'static str {
+        match self {
+            Server::MySql => "mariadb-client",
+            Server::Postgres => "postgresql-client",
+        }
+    }
+
     /// The URL of database `name` on this server, reached at `port`.
     fn url(self, name: &str, port: u16) -> String {
         match self {
@@ -63,19 +70,19 @@ impl Server {
         let addr = format!("127.0.0.1:{}", self.port());
         let up = TcpStream::connect_timeout(&addr.parse().expect("addr"), Duration::from_secs(2))
             .is_ok();
-        let why = if !up {
-            format!("{self:?} is not reachable at {addr}")
-        } else if !support::have(self.client()) {
-            format!("the `{}` client is not installed", self.client())
-        } else {
-            return true;
-        };
-        assert!(
-            std::env::var("BANDWATCH_REQUIRE_ROOT_TESTS").as_deref() != Ok("1"),
-            "{why}, and BANDWATCH_REQUIRE_ROOT_TESTS=1 makes it mandatory"
+        let mut missing = Vec::new();
+        if !up {
+            missing.push(format!("a {self:?} server at {addr}"));
+        }
+        if !have(self.client()) {
+            missing.push(format!("the `{}` client", self.client()));
+        }
+        let fix = format!(
+            "start the server with `bash .ci/deps/databases.sh`, install the client with \
+             `apt-get install -y {}`",
+            self.client_package()
         );
-        eprintln!("SKIPPED: {why}");
-        false
+        require(&this_test(), &missing, &fix)
     }
 
     /// Runs `sql` in `database` with the command-line client; rows of tab-separated text.
@@ -210,168 +217,12 @@ impl Drop for FreshDb {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A TCP proxy the test can cut.
-
-/// A TCP proxy to a server that the test can cut: every connection closed, new ones closed
-/// as soon as they are accepted, until it is restored.
-struct Proxy {
-    port: u16,
-    cut: Arc<AtomicBool>,
-    open: Arc<Mutex<Vec<TcpStream>>>,
-}
-
-impl Proxy {
-    fn start(upstream: String) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        let cut = Arc::new(AtomicBool::new(false));
-        let open: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
-        let (c, o) = (Arc::clone(&cut), Arc::clone(&open));
-        std::thread::spawn(move || {
-            for client in listener.incoming() {
-                let Ok(client) = client else { continue };
-                if c.load(Ordering::SeqCst) {
-                    let _ = client.shutdown(Shutdown::Both);
-                    continue;
-                }
-                let Ok(server) = TcpStream::connect(&upstream) else {
-                    continue;
-                };
-                let mut open = o.lock().expect("lock");
-                open.push(client.try_clone().expect("clone"));
-                open.push(server.try_clone().expect("clone"));
-                drop(open);
-                pipe(
-                    client.try_clone().expect("clone"),
-                    server.try_clone().expect("clone"),
-                );
-                pipe(server, client);
-            }
-        });
-        Self { port, cut, open }
-    }
-
-    /// Closes every connection and refuses new ones.
-    fn cut(&self) {
-        self.cut.store(true, Ordering::SeqCst);
-        for s in self.open.lock().expect("lock").drain(..) {
-            let _ = s.shutdown(Shutdown::Both);
-        }
-    }
-
-    /// Accepts connections again.
-    fn restore(&self) {
-        self.cut.store(false, Ordering::SeqCst);
-    }
-}
-
-fn pipe(mut from: TcpStream, mut to: TcpStream) {
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 16 * 1024];
-        loop {
-            match from.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    if to.write_all(&buf[..n]).is_err() {
-                        break;
-                    }
-                }
-            }
-        }
-        let _ = to.shutdown(Shutdown::Both);
-        let _ = from.shutdown(Shutdown::Both);
-    });
-}
-
-// ---------------------------------------------------------------------------------------------
-// A fake kernel (as in run_cli.rs).
-
-/// A fake kernel: `<root>/proc/net/dev` with `eth0` whose rx counter grows by `step` bytes
-/// every 20 ms, and a matching `<root>/sys/class/net`.
-struct FakeKernel {
-    root: tempfile::TempDir,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-fn dev_text(rx: u64, tx: u64) -> String {
-    format!(
-        "Inter-|   Receive                                                |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n    lo:  1000  10 0 0 0 0 0 0  1000  10 0 0 0 0 0 0\n  eth0: {rx} {} 0 0 0 0 0 0 {tx} {} 0 0 0 0 0 0\n",
-        rx / 1000,
-        tx / 1000
-    )
-}
-
-fn write_atomic(path: &Path, text: &str) {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text).expect("write");
-    std::fs::rename(&tmp, path).expect("rename");
-}
-
-impl FakeKernel {
-    fn start(bytes_per_step: u64) -> Self {
-        let root = tempfile::tempdir().expect("tempdir");
-        std::fs::create_dir_all(root.path().join("proc/net")).expect("mkdir");
-        for (iface, flags) in [("lo", "0x9"), ("eth0", "0x1003")] {
-            let dir = root.path().join("sys/class/net").join(iface);
-            std::fs::create_dir_all(&dir).expect("mkdir");
-            std::fs::write(
-                dir.join("operstate"),
-                if iface == "lo" { "unknown\n" } else { "up\n" },
-            )
-            .expect("write");
-            std::fs::write(dir.join("carrier"), "1\n").expect("write");
-            std::fs::write(dir.join("flags"), format!("{flags}\n")).expect("write");
-        }
-        let dev = root.path().join("proc/net/dev");
-        write_atomic(&dev, &dev_text(5_000_000, 7_000));
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let halt = Arc::clone(&stop);
-            std::thread::spawn(move || {
-                let mut rx = 5_000_000;
-                while !halt.load(Ordering::SeqCst) {
-                    std::thread::sleep(Duration::from_millis(20));
-                    rx += bytes_per_step;
-                    write_atomic(&dev, &dev_text(rx, 7_000));
-                }
-            })
-        };
-        Self {
-            root,
-            stop,
-            thread: Some(thread),
-        }
-    }
-
-    fn proc_root(&self) -> PathBuf {
-        self.root.path().join("proc")
-    }
-
-    fn sys_root(&self) -> PathBuf {
-        self.root.path().join("sys")
-    }
-}
-
-impl Drop for FakeKernel {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
+// Running bandwatch on the fake kernel.
 
 /// `bandwatch run` on the fake kernel with the system source off.
 fn run_cmd(dir: &Path, kernel: &FakeKernel, args: &[&str]) -> Command {
-    let mut cmd = bandwatch(dir);
-    cmd.env("BANDWATCH_SYSTEM", "false")
-        .arg("run")
-        .arg("--proc-root")
-        .arg(kernel.proc_root())
-        .arg("--sys-root")
-        .arg(kernel.sys_root())
-        .args(args);
+    let mut cmd = run_on(dir, kernel.root());
+    cmd.env("BANDWATCH_SYSTEM", "false").args(args);
     cmd
 }
 
@@ -383,7 +234,7 @@ struct Tick {
 }
 
 fn tick(line: &str) -> Tick {
-    let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+    let v = tick_json(line);
     let ts = v["ts"].as_str().expect("ts");
     let ts = ts
         .strip_suffix('Z')
@@ -619,12 +470,6 @@ fn a_30s_database_outage_loses_nothing_postgres() {
 // ---------------------------------------------------------------------------------------------
 // 3. A database that cannot be used at start.
 
-/// A local port nothing listens on.
-fn closed_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
-}
-
 /// `bandwatch run` that should refuse to start: returns (exit code, stderr).
 fn run_refused(dir: &Path, kernel: &FakeKernel, url: &str) -> (Option<i32>, String) {
     let out = run_cmd(
@@ -655,7 +500,7 @@ fn an_unreachable_database_at_start_is_exit_2_and_hides_the_password() {
     let dir = tempfile::tempdir().expect("tempdir");
 
     for scheme in ["mysql", "postgres"] {
-        let port = closed_port();
+        let port = free_port();
         let url = format!("{scheme}://root:s3cret@127.0.0.1:{port}/x");
         let (code, stderr) = run_refused(dir.path(), &kernel, &url);
         assert_eq!(code, Some(2), "{url}: {stderr}");
@@ -685,7 +530,7 @@ fn an_unreachable_database_at_start_is_exit_2_and_hides_the_password() {
 
     // Optional: an unreachable database (given by the environment this time) falls back to
     // the SQLite file and the run goes on.
-    let port = closed_port();
+    let port = free_port();
     let out = run_cmd(
         dir.path(),
         &kernel,

@@ -124,6 +124,34 @@ pub(crate) async fn insert_usage(
         }
         tx.exec(&sql, &args).await?;
     }
+    // The text form sorts like the instants it names.
+    let from = valid.iter().map(|(_, t)| *t).min();
+    let to = valid.iter().map(|(_, t)| *t).max();
+    if let (Some(from), Some(to)) = (from, to) {
+        fill_alert_rates(tx, from, to).await?;
+    }
+    Ok(())
+}
+
+/// Gives `alerts` rows that were written before their own tick's usage row (the writer
+/// records alerts at once and frames in batches) the rates of that tick.
+async fn fill_alert_rates(tx: &mut Tx, from: &str, to: &str) -> sqlx::Result<()> {
+    let d = tx.dialect();
+    let of = |col: &str| {
+        format!(
+            "{col} = (SELECT u.{col} FROM network_usage u WHERE u.timestamp = alerts.timestamp)"
+        )
+    };
+    let sql = format!(
+        "UPDATE alerts SET {}, {}, {} WHERE recv_rate IS NULL \
+         AND timestamp BETWEEN {p} AND {p} \
+         AND EXISTS (SELECT 1 FROM network_usage u WHERE u.timestamp = alerts.timestamp)",
+        of("sent_rate"),
+        of("recv_rate"),
+        of("total_rate"),
+        p = datetime_param(d)
+    );
+    tx.exec(&sql, &[Arg::Text(from), Arg::Text(to)]).await?;
     Ok(())
 }
 
@@ -142,6 +170,8 @@ pub(crate) async fn record_event(
         return Ok(());
     };
     let d = tx.dialect();
+    // Before any usage row exists the rates stay empty until this tick's row is written
+    // (see `fill_alert_rates`).
     let (sent, recv, total) = match rates {
         Some((s, r)) => (Some(s), Some(r), Some(s + r)),
         None => (None, None, None),

@@ -1,5 +1,6 @@
 //! Real MySQL/MariaDB and PostgreSQL servers for the SQL store tests: a fresh database per
-//! test (dropped at the end), plain-SQL read-back, and a TCP proxy that can cut the line.
+//! test (dropped at the end), plain-SQL read-back, and the address to point
+//! `bandwatch_testkit::proxy::Proxy` (a TCP proxy that can cut the line) at.
 //!
 //! A server that is not running skips its tests (they pass, printing SKIPPED) unless
 //! `BANDWATCH_REQUIRE_ROOT_TESTS=1`, which makes them fail. Admin URLs may be overridden with
@@ -7,13 +8,11 @@
 
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream, ToSocketAddrs};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread;
+use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use bandwatch_testkit::{require, this_test};
 use sqlx::{Connection, Row};
 
 /// Which server a test runs against.
@@ -51,14 +50,17 @@ impl Server {
             .ok()
             .and_then(|mut a| a.next())
             .is_some_and(|a| TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok());
-        if !up {
-            assert!(
-                std::env::var("BANDWATCH_REQUIRE_ROOT_TESTS").as_deref() != Ok("1"),
-                "{self:?} at {addr} is not reachable and BANDWATCH_REQUIRE_ROOT_TESTS=1"
-            );
-            eprintln!("SKIPPED: {self:?} is not reachable at {addr}");
-        }
-        up
+        let missing = if up {
+            Vec::new()
+        } else {
+            vec![format!("a {self:?} server at {addr}")]
+        };
+        require(
+            &this_test(),
+            &missing,
+            "start it with `bash .ci/deps/databases.sh`, or point BANDWATCH_TEST_MYSQL_URL / \
+             BANDWATCH_TEST_POSTGRES_URL at one",
+        )
     }
 }
 
@@ -222,77 +224,6 @@ fn admin(server: Server, sql: &str) {
                 sqlx::raw_sql(sql).execute(&mut c).await.expect(sql);
             }
         }
-    });
-}
-
-/// A TCP proxy to a server that the test can cut: every connection closed, new ones closed
-/// as soon as they are accepted, until it is restored.
-pub struct Proxy {
-    pub port: u16,
-    cut: Arc<AtomicBool>,
-    open: Arc<Mutex<Vec<TcpStream>>>,
-}
-
-impl Proxy {
-    pub fn start(upstream: String) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        let cut = Arc::new(AtomicBool::new(false));
-        let open: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
-        let (c, o) = (Arc::clone(&cut), Arc::clone(&open));
-        thread::spawn(move || {
-            for client in listener.incoming() {
-                let Ok(client) = client else { continue };
-                if c.load(Ordering::SeqCst) {
-                    let _ = client.shutdown(Shutdown::Both);
-                    continue;
-                }
-                let Ok(server) = TcpStream::connect(&upstream) else {
-                    continue;
-                };
-                let mut open = o.lock().expect("lock");
-                open.push(client.try_clone().expect("clone"));
-                open.push(server.try_clone().expect("clone"));
-                drop(open);
-                pipe(
-                    client.try_clone().expect("clone"),
-                    server.try_clone().expect("clone"),
-                );
-                pipe(server, client);
-            }
-        });
-        Self { port, cut, open }
-    }
-
-    /// Closes every connection and refuses new ones.
-    pub fn cut(&self) {
-        self.cut.store(true, Ordering::SeqCst);
-        for s in self.open.lock().expect("lock").drain(..) {
-            let _ = s.shutdown(Shutdown::Both);
-        }
-    }
-
-    /// Accepts connections again.
-    pub fn restore(&self) {
-        self.cut.store(false, Ordering::SeqCst);
-    }
-}
-
-fn pipe(mut from: TcpStream, mut to: TcpStream) {
-    thread::spawn(move || {
-        let mut buf = [0u8; 16 * 1024];
-        loop {
-            match from.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    if to.write_all(&buf[..n]).is_err() {
-                        break;
-                    }
-                }
-            }
-        }
-        let _ = to.shutdown(Shutdown::Both);
-        let _ = from.shutdown(Shutdown::Both);
     });
 }
 

@@ -6,6 +6,7 @@ mod metrics_server;
 mod printer;
 pub mod sources;
 mod uptime;
+mod web;
 
 use std::path::Path;
 use std::thread::JoinHandle;
@@ -135,7 +136,16 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result
     let mut source = netdev_source(config)?;
     let mut engine = rule_engine(config)?;
     let exports = exports::Exports::start(config, &shutdown).await?;
+    let web_listener = web::bind(config).await?;
     let (store, writer_thread, uptime) = start_store(config, &mut engine)?;
+    let live = bandwatch_web::Live::default();
+    let web_stop = shutdown.child_token();
+    if let Some(listener) = web_listener {
+        if let Err(e) = web::start(listener, config, &live, &store, &web_stop) {
+            store.close();
+            return Err(e);
+        }
+    }
     let notifier = crate::notify::Notifier::start(&config.notify, &config.store.path);
     let clock = SystemClock::new();
     let (tx, mut slow_frames) = tokio::sync::mpsc::channel(sources::QUEUE);
@@ -149,6 +159,7 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result
         notifier,
         uptime,
         exports,
+        live,
     };
     tracing::info!(
         interval_s = config.monitor.interval.as_secs_f64(),
@@ -176,6 +187,7 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result
     }
     // Probe threads may be mid-round; they are told to stop and not waited for.
     stop.stop();
+    web_stop.cancel();
     tracing::info!("shutting down: flushing the store");
     if let Some(n) = sinks.notifier.take() {
         n.close();
@@ -196,6 +208,7 @@ struct Sinks {
     notifier: Option<crate::notify::Notifier>,
     uptime: uptime::Uptime,
     exports: exports::Exports,
+    live: bandwatch_web::Live,
 }
 
 impl Sinks {
@@ -211,6 +224,7 @@ impl Sinks {
         }
         let events = self.engine.observe(&frame);
         self.exports.frame(&frame);
+        self.live.observe(&frame);
         if let Some(n) = &mut self.notifier {
             n.publish_frame(&frame);
         }
@@ -223,6 +237,7 @@ impl Sinks {
                 n.submit(&events);
             }
             self.exports.alerts(&events);
+            self.live.alerts(&events);
             self.store.send_alerts(events);
         }
     }

@@ -146,10 +146,37 @@ pub fn layer(env: &EnvVars) -> Result<RawConfig, ConfigError> {
         influxdb_password: text(env, keys::INFLUXDB_PASSWORD),
         influxdb_buffer_dir: path(env, keys::INFLUXDB_BUFFER_DIR),
         influxdb_buffer_mb: number(env, keys::INFLUXDB_BUFFER_MB, "megabytes, e.g. 100")?,
+        web_enabled: boolean(env, keys::WEB_ENABLED)?,
+        web_listen: dashboard_listen(env),
+        web_token: text(env, keys::WEB_TOKEN),
+        web_auto_refresh: text_or_seed(env, keys::WEB_AUTO_REFRESH, "DASHBOARD_AUTO_REFRESH"),
         rules: None,
         notify: None,
         seed_email: super::notify::seed_email(env)?,
     })
+}
+
+/// `BANDWATCH_WEB_LISTEN`, or the seed tool's `DASHBOARD_HOST` and `DASHBOARD_PORT` (either
+/// may be missing; the other half then keeps its default).
+fn dashboard_listen(env: &EnvVars) -> Option<Setting<String>> {
+    if let Some(s) = text(env, keys::WEB_LISTEN) {
+        return Some(s);
+    }
+    let host = env
+        .get("DASHBOARD_HOST")
+        .filter(|(v, _)| !v.trim().is_empty());
+    let port = env
+        .get("DASHBOARD_PORT")
+        .filter(|(v, _)| !v.trim().is_empty());
+    let origin = host.or(port).map(|(_, o)| o.clone())?;
+    let host = host.map_or("127.0.0.1", |(v, _)| v.trim());
+    let port = port.map_or("8080", |(v, _)| v.trim());
+    let host = if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    };
+    Some(Setting::new(format!("{host}:{port}"), origin))
 }
 
 /// A variable by its seed-tool name when the `BANDWATCH_*` one is not set.

@@ -26,6 +26,7 @@ struct FileConfig {
     probe: Option<ProbeSection>,
     prometheus: Option<PrometheusSection>,
     influxdb: Option<InfluxSection>,
+    web: Option<WebSection>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -34,6 +35,15 @@ struct PrometheusSection {
     enabled: Option<Spanned<bool>>,
     port: Option<Spanned<i64>>,
     bind: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WebSection {
+    enabled: Option<Spanned<bool>>,
+    listen: Option<Spanned<String>>,
+    token: Option<Spanned<String>>,
+    auto_refresh: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -232,6 +242,11 @@ pub fn parse(text: &str, path: &Path) -> Result<RawConfig, ConfigError> {
         parsed.influxdb.unwrap_or_default(),
         &at,
     );
+    let web = parsed.web.unwrap_or_default();
+    raw.web_enabled = web.enabled.map(|s| take(s, &at));
+    raw.web_listen = web.listen.map(|s| take(s, &at));
+    raw.web_token = web.token.map(|s| take(s, &at));
+    raw.web_auto_refresh = web.auto_refresh.map(|s| take(s, &at));
     Ok(raw)
 }
 

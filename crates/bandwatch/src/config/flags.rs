@@ -60,6 +60,9 @@ pub fn layer(opts: &Options) -> RawConfig {
             .influxdb_bucket
             .clone()
             .map(|v| set(v, "--influxdb-bucket")),
+        web_enabled: opts.no_web.then(|| set(false, "--no-web")),
+        web_listen: opts.listen.clone().map(|v| set(v, "--listen")),
+        web_token: opts.web_token.clone().map(|v| set(v, "--web-token")),
         ..RawConfig::default()
     }
 }

@@ -73,6 +73,10 @@ keys! {
     INFLUXDB_PASSWORD = "influxdb.password", "BANDWATCH_INFLUXDB_PASSWORD", secret;
     INFLUXDB_BUFFER_DIR = "influxdb.buffer_dir", "BANDWATCH_INFLUXDB_BUFFER_DIR";
     INFLUXDB_BUFFER_MB = "influxdb.buffer_max_mb", "BANDWATCH_INFLUXDB_BUFFER_MB";
+    WEB_ENABLED = "web.enabled", "BANDWATCH_WEB";
+    WEB_LISTEN = "web.listen", "BANDWATCH_WEB_LISTEN";
+    WEB_TOKEN = "web.token", "BANDWATCH_WEB_TOKEN", secret;
+    WEB_AUTO_REFRESH = "web.auto_refresh", "BANDWATCH_WEB_AUTO_REFRESH";
 }
 
 /// Environment variables that start with `BANDWATCH_` but are not settings (used by the
@@ -82,6 +86,7 @@ pub const NON_SETTING_ENV: &[&str] = &[
     "BANDWATCH_REQUIRE_ROOT_TESTS",
     "BANDWATCH_BIN",
     "BANDWATCH_BLESS",
+    "BANDWATCH_SCREENSHOT_TO",
     "BANDWATCH_PROBE_SCALE",
     "BANDWATCH_INFLUXD",
     "BANDWATCH_TEST_MYSQL_URL",

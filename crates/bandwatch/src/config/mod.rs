@@ -15,6 +15,7 @@ pub mod probe;
 mod render;
 mod rules;
 mod validate;
+pub mod web;
 
 #[cfg(test)]
 mod tests;
@@ -151,6 +152,8 @@ pub struct Config {
     pub prometheus: export::PrometheusSettings,
     /// The InfluxDB writer.
     pub influxdb: export::InfluxSettings,
+    /// The dashboard and API.
+    pub web: web::WebSettings,
 }
 
 /// The validated configuration plus where each value came from.

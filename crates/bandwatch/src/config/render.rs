@@ -147,6 +147,17 @@ fn entries(c: &super::Config) -> Vec<(Key, Option<String>)> {
     ];
     entries.extend(probe_entries(&c.probe));
     entries.extend(export_entries(c));
+    entries.extend([
+        (keys::WEB_ENABLED, Some(c.web.enabled.to_string())),
+        (keys::WEB_LISTEN, Some(quote(&c.web.listen.to_string()))),
+        (keys::WEB_TOKEN, c.web.token.as_ref().map(|_| quote("***"))),
+        (
+            keys::WEB_AUTO_REFRESH,
+            Some(quote(
+                &humantime::format_duration(c.web.auto_refresh).to_string(),
+            )),
+        ),
+    ]);
     entries
 }
 

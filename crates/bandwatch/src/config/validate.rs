@@ -8,7 +8,7 @@ use super::error::ConfigError;
 use super::keys::{self, Key};
 use super::layer::RawConfig;
 use super::origin::{Origin, Setting};
-use super::{export, probe};
+use super::{export, probe, web};
 use super::{
     Config, LogConfig, MonitorConfig, OutputMode, Paths, StoreConfig, SystemSettings, Thresholds,
 };
@@ -62,6 +62,10 @@ pub fn defaults() -> RawConfig {
         prometheus: Some(Setting::new(false, Origin::Default)),
         prometheus_port: Some(Setting::new(8000, Origin::Default)),
         prometheus_bind: Some(Setting::new("0.0.0.0".into(), Origin::Default)),
+        web_enabled: Some(Setting::new(true, Origin::Default)),
+        web_listen: Some(Setting::new(web::DEFAULT_LISTEN.into(), Origin::Default)),
+        web_auto_refresh: Some(Setting::new("2s".into(), Origin::Default)),
+        web_token: None,
         influxdb: Some(Setting::new(false, Origin::Default)),
         influxdb_url: Some(Setting::new(
             "http://localhost:8086".into(),
@@ -93,6 +97,7 @@ pub fn validate(mut raw: RawConfig) -> Result<(Config, Origins), ConfigError> {
     let thresholds = thresholds(&mut raw, &mut origins)?;
     let (system, probe) = health(&mut raw, &mut origins)?;
     let (prometheus, influxdb) = exports(&mut raw, &mut origins)?;
+    let web = web_settings(&mut raw, &mut origins)?;
     let store_url = raw
         .store_url
         .take()
@@ -183,6 +188,7 @@ pub fn validate(mut raw: RawConfig) -> Result<(Config, Origins), ConfigError> {
             probe,
             prometheus,
             influxdb,
+            web,
         },
         origins,
     ))
@@ -260,6 +266,22 @@ fn health(
             .map(|s| note(s, keys::PROBE_LOSS_LIMIT, origins)),
     })?;
     Ok((system, probe))
+}
+
+/// `[web]`.
+fn web_settings(
+    raw: &mut RawConfig,
+    origins: &mut Origins,
+) -> Result<web::WebSettings, ConfigError> {
+    web::web(web::WebInputs {
+        enabled: required(raw.web_enabled.take(), keys::WEB_ENABLED, origins),
+        listen: required(raw.web_listen.take(), keys::WEB_LISTEN, origins),
+        token: raw
+            .web_token
+            .take()
+            .map(|s| note(s, keys::WEB_TOKEN, origins)),
+        auto_refresh: required(raw.web_auto_refresh.take(), keys::WEB_AUTO_REFRESH, origins),
+    })
 }
 
 /// `[prometheus]` and `[influxdb]`.

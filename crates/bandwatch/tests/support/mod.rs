@@ -11,15 +11,27 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
 
+use bandwatch_testkit::{have, require};
+
 /// The raw `net_rx_bytes` points of one interface in a history database.
 pub fn stored_rx_points(db: &Path, iface: &str) -> Vec<(bandwatch_core::Timestamp, f64)> {
+    stored_points(
+        db,
+        &bandwatch_core::SeriesKey::with_label("net_rx_bytes", "iface", iface),
+    )
+}
+
+/// Every raw point of one series in a history database, in time order.
+pub fn stored_points(
+    db: &Path,
+    key: &bandwatch_core::SeriesKey,
+) -> Vec<(bandwatch_core::Timestamp, f64)> {
     use bandwatch_store::Store as _;
     let store = bandwatch_store::SqliteStore::open(db, bandwatch_store::SqliteOptions::default())
         .expect("open store");
-    let key = bandwatch_core::SeriesKey::with_label("net_rx_bytes", "iface", iface);
     store
         .query_raw(
-            &key,
+            key,
             bandwatch_core::Timestamp(0),
             bandwatch_core::Timestamp(i64::MAX),
         )
@@ -32,14 +44,58 @@ pub fn bin() -> &'static str {
 }
 
 /// A command for the binary with a clean environment (no BANDWATCH_* leaking in from the
-/// developer's shell) and `dir` as working directory.
+/// developer's shell) and `dir` as working directory. The dashboard listens on a port of its
+/// own choosing, so tests running side by side never compete for 8080.
 pub fn bandwatch(dir: &Path) -> Command {
     let mut c = Command::new(bin());
     c.current_dir(dir)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", dir);
+        .env("HOME", dir)
+        .env("BANDWATCH_WEB_LISTEN", "127.0.0.1:0");
     c
+}
+
+/// `bandwatch run` in `dir` reading `<tree>/proc` and `<tree>/sys` (a fixture tree, or a
+/// fake kernel's root); add the flags and environment the test wants.
+pub fn run_on(dir: &Path, tree: &Path) -> Command {
+    let mut c = bandwatch(dir);
+    c.arg("run")
+        .arg("--proc-root")
+        .arg(tree.join("proc"))
+        .arg("--sys-root")
+        .arg(tree.join("sys"));
+    c
+}
+
+/// eth0's `rx_bytes` in one line of `bandwatch run --json`.
+pub fn eth0_rx(line: &str) -> u64 {
+    tick_json(line)["interfaces"]["eth0"]["rx_bytes"]
+        .as_u64()
+        .expect("rx_bytes")
+}
+
+/// One line of `bandwatch run --json`, parsed; panics showing the line when it is not JSON.
+pub fn tick_json(line: &str) -> serde_json::Value {
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
+}
+
+/// `bandwatch alerts --json --db <db>` in `dir` with extra arguments: one object per alert.
+pub fn alerts_json(dir: &Path, db: &str, args: &[&str]) -> Vec<serde_json::Value> {
+    let out = bandwatch(dir)
+        .args(["alerts", "--json", "--db", db])
+        .args(args)
+        .output()
+        .expect("alerts");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect()
 }
 
 /// True when this process runs as root.
@@ -48,16 +104,6 @@ pub fn is_root() -> bool {
         s.lines()
             .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
     })
-}
-
-/// True when a program is on PATH.
-pub fn have(program: &str) -> bool {
-    Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {program}"))
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
 }
 
 /// Whether a test that needs root and some programs can run. When it cannot, it says why;
@@ -72,18 +118,11 @@ pub fn root_test_ready(test: &str, programs: &[&str]) -> bool {
             missing.push(format!("the `{p}` program"));
         }
     }
-    if missing.is_empty() {
-        return true;
-    }
-    let why = format!("{test} needs {}", missing.join(", "));
-    assert!(
-        std::env::var("BANDWATCH_REQUIRE_ROOT_TESTS").as_deref() != Ok("1"),
-        "{why}, and BANDWATCH_REQUIRE_ROOT_TESTS=1 makes it mandatory"
-    );
-    eprintln!(
-        "SKIPPED: {why}; run as root with iproute2 and iperf3 installed (CI does: bash .ci/run)"
-    );
-    false
+    require(
+        test,
+        &missing,
+        "run as root with iproute2 and iperf3 installed (CI does: bash .ci/run)",
+    )
 }
 
 /// A child whose stdout lines arrive on a channel.

@@ -52,15 +52,6 @@ impl Receiver {
         Self { port, requests }
     }
 
-    /// A free port nothing listens on (yet).
-    pub fn free_port() -> u16 {
-        TcpListener::bind("127.0.0.1:0")
-            .expect("bind")
-            .local_addr()
-            .expect("addr")
-            .port()
-    }
-
     /// The requests so far.
     pub fn requests(&self) -> Vec<Request> {
         self.requests.lock().expect("lock").clone()

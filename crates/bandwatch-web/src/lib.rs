@@ -1,0 +1,63 @@
+//! bandwatch's web side, served by `bandwatch run`: the dashboard page, the versioned JSON API
+//! (`/api/v1`, see `API.md`), and the live stream of frames and alerts. Handlers read the
+//! newest values from [`live::Live`] and the history through [`history::History`]; they never
+//! hold up the sampling loop.
+
+pub mod api;
+mod assets;
+pub mod auth;
+pub mod error;
+pub mod history;
+pub mod json;
+pub mod live;
+mod openapi;
+pub mod params;
+pub mod query;
+pub mod state;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use axum::routing::get;
+use axum::Router;
+use tokio::net::TcpListener;
+
+pub use error::{ApiError, ApiResult};
+pub use history::{Direct, History};
+pub use live::Live;
+pub use query::Limits;
+pub use state::{PageConfig, PageThresholds, WebState};
+
+/// Every route: the page and its files, and the API; all behind the token check and with the
+/// security headers.
+pub fn router(state: WebState) -> Router {
+    Router::new()
+        .route("/", get(assets::index))
+        .route("/assets/app.js", get(assets::app_js))
+        .route("/assets/app.css", get(assets::app_css))
+        .route("/assets/plotly.min.js", get(assets::plotly))
+        .nest("/api/v1", api::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::guard,
+        ))
+        .layer(axum::middleware::from_fn(auth::headers))
+        .with_state(state)
+}
+
+/// Binds the address now, so a port in use stops the start with an error naming it.
+pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    TcpListener::bind(addr).await
+}
+
+/// Serves until `shutdown` completes; compresses plotly.js in the background first.
+pub async fn serve(
+    listener: TcpListener,
+    state: WebState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    tokio::task::spawn_blocking(assets::warm);
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

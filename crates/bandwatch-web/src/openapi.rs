@@ -1,0 +1,90 @@
+//! The OpenAPI 3 description of `/api/v1`, served at `/api/v1/openapi.json`.
+
+use serde_json::{json, Value};
+
+fn param(name: &str, description: &str, required: bool) -> Value {
+    json!({ "name": name, "in": "query", "required": required,
+            "description": description, "schema": { "type": "string" } })
+}
+
+fn ok(description: &str) -> Value {
+    json!({ "200": { "description": description, "content": { "application/json": {} } },
+            "400": { "$ref": "#/components/responses/Error" },
+            "401": { "$ref": "#/components/responses/Error" } })
+}
+
+fn range_params(extra: Option<Value>) -> Value {
+    let mut v = vec![
+        param("metric", "metric name, e.g. net_rx_bits_per_second", true),
+        json!({ "name": "match", "in": "query", "required": false, "explode": true,
+                "description": "label matcher name=value, name!=value, name=~re, name!~re (repeatable)",
+                "schema": { "type": "array", "items": { "type": "string" } } }),
+        param(
+            "start",
+            "epoch ms, RFC 3339, now, or -5m style offset (default -1h)",
+            false,
+        ),
+        param("end", "as start (default now)", false),
+        param(
+            "step",
+            "bucket width, e.g. 10s, 5m (default range/600)",
+            false,
+        ),
+    ];
+    v.extend(extra);
+    Value::Array(v)
+}
+
+fn paths() -> Value {
+    json!({
+        "/config": { "get": { "summary": "page settings and thresholds", "responses": ok("settings") } },
+        "/snapshot": { "get": { "summary": "newest value of every series", "responses": ok("samples") } },
+        "/interfaces": { "get": { "summary": "interfaces with link state and rates", "responses": ok("interfaces") } },
+        "/devices": { "get": { "summary": "probed devices with reachability, latency, loss and uptime %", "responses": ok("devices") } },
+        "/series": { "get": { "summary": "history of a metric's series, bucketed; tier chosen by step and range",
+                              "parameters": range_params(None), "responses": ok("series") } },
+        "/export": { "get": { "summary": "a range as a CSV or JSON download",
+                              "parameters": range_params(Some(param("format", "csv (default) or json", false))),
+                              "responses": ok("file") } },
+        "/alerts": { "get": { "summary": "alerts, newest first",
+                              "parameters": [param("state", "pending, firing or resolved", false),
+                                             param("severity", "minimum: low, medium, high, critical", false),
+                                             param("since", "time (default -7d)", false),
+                                             param("q", "text in rule, series or message", false),
+                                             param("limit", "1 to 1000 (default 200)", false)],
+                              "responses": ok("alerts") } },
+        "/alerts/{id}/ack": { "post": { "summary": "acknowledge an alert",
+            "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }],
+            "requestBody": { "content": { "application/json": { "schema": { "type": "object",
+                "properties": { "by": { "type": "string" } } } } } },
+            "responses": ok("acknowledged") } },
+        "/silences": {
+            "get": { "summary": "silences in force", "responses": ok("silences") },
+            "post": { "summary": "silence alerts for a while",
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object",
+                    "required": ["matcher"],
+                    "properties": { "matcher": { "type": "string" }, "duration": { "type": "string" },
+                                    "comment": { "type": "string" } } } } } },
+                "responses": { "201": { "description": "created" }, "400": { "$ref": "#/components/responses/Error" } } } },
+        "/stream": { "get": { "summary": "Server-Sent Events: 'frame' and 'alert' events",
+                              "responses": { "200": { "description": "event stream", "content": { "text/event-stream": {} } } } } }
+    })
+}
+
+/// The document.
+pub fn document() -> Value {
+    json!({
+        "openapi": "3.0.3",
+        "info": { "title": "bandwatch API", "version": "1", "description": "See API.md in bandwatch-web." },
+        "servers": [{ "url": "/api/v1" }],
+        "paths": paths(),
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" },
+                                 "cookie": { "type": "apiKey", "in": "cookie", "name": crate::auth::COOKIE } },
+            "responses": { "Error": { "description": "what is wrong and how to fix it",
+                "content": { "application/json": { "schema": { "type": "object",
+                    "properties": { "error": { "type": "string" }, "status": { "type": "integer" } } } } } } }
+        },
+        "security": [{ "bearer": [] }, { "cookie": [] }]
+    })
+}

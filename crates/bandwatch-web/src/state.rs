@@ -1,0 +1,67 @@
+//! What every handler shares: the live values, the way to the history, the page settings,
+//! the token and the clock. Built once by the binary from the validated configuration.
+
+use std::sync::Arc;
+
+use bandwatch_core::Clock;
+use serde::Serialize;
+
+use crate::history::History;
+use crate::live::Live;
+use crate::query::Limits;
+
+/// The limits the page draws threshold lines and gauge colours from, in base units.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PageThresholds {
+    /// Upload limit, bits per second.
+    pub upload_bps: f64,
+    /// Download limit, bits per second.
+    pub download_bps: f64,
+    /// CPU busy percent.
+    pub cpu_percent: f64,
+    /// Memory used percent.
+    pub memory_percent: f64,
+    /// Filesystem used percent.
+    pub disk_percent: f64,
+}
+
+/// What `GET /api/v1/config` tells the page.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PageConfig {
+    /// bandwatch's version.
+    pub version: String,
+    /// This machine's name.
+    pub host: String,
+    /// Seconds between samples.
+    pub interval_s: f64,
+    /// Seconds between refreshes when the live stream is not available.
+    pub auto_refresh_s: f64,
+    /// The limits.
+    pub thresholds: PageThresholds,
+    /// Seconds of raw history.
+    pub raw_retention_s: u64,
+    /// Whether requests need the token.
+    pub token_required: bool,
+}
+
+/// Checks a silence matcher the way the rest of bandwatch reads it; the message says why not.
+pub type MatcherCheck = Arc<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
+
+/// Shared by every handler; cheap to clone.
+#[derive(Clone)]
+pub struct WebState {
+    /// Newest values and the stream.
+    pub live: Live,
+    /// The history.
+    pub history: Arc<dyn History>,
+    /// Page settings.
+    pub page: Arc<PageConfig>,
+    /// Retention and interval, for picking tiers.
+    pub limits: Limits,
+    /// The access token, when one is required.
+    pub token: Option<Arc<str>>,
+    /// Silence matcher validation.
+    pub check_matcher: MatcherCheck,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+}

@@ -1,0 +1,505 @@
+//! The API in process (the router over a real SQLite history and a live snapshot): answers,
+//! exact derived rates, every kind of bad input as a 400 with a JSON error, the token, the
+//! cross-origin and content-type rules for POSTs, acknowledgement and silences, exports and
+//! the security headers.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use bandwatch_core::{
+    alert_id, AlertEvent, AlertState, EventKind, FakeClock, Frame, Labels, SampleKind, Seconds,
+    SeriesKey, Severity, Timestamp,
+};
+use bandwatch_store::{SqliteOptions, SqliteStore, Store, ELAPSED_METRIC, HOUR_MS};
+use bandwatch_web::{Direct, Limits, Live, PageConfig, PageThresholds, WebState};
+use serde_json::Value;
+use tower::ServiceExt as _;
+
+const NOW: i64 = 1_764_780_000_000;
+const XSS: &str = "<img src=x onerror=alert(1)>";
+
+fn key(metric: &str, labels: &[(&str, &str)]) -> Arc<SeriesKey> {
+    Arc::new(SeriesKey::new(
+        metric,
+        Labels::from_pairs(labels.iter().copied()),
+    ))
+}
+
+/// 120 netdev frames, one a second up to NOW, with eth0 receiving 1,000 bytes each second
+/// except that every 10th frame covers 2 s and carries 4,000 bytes.
+fn netdev_frames() -> Vec<Frame> {
+    (0..120)
+        .map(|i| {
+            let ts = Timestamp(NOW - (120 - i) * 1000);
+            let (bytes, secs) = if i % 10 == 0 {
+                (4000.0, 2.0)
+            } else {
+                (1000.0, 1.0)
+            };
+            let mut f = Frame::new("netdev", ts, Seconds(secs));
+            f.push(
+                key("net_rx_bytes", &[("iface", "eth0")]),
+                bytes,
+                SampleKind::Delta,
+            );
+            f.push(
+                key("net_rx_bits_per_second", &[("iface", "eth0")]),
+                bytes * 8.0 / secs,
+                SampleKind::Rate,
+            );
+            f.push(
+                key(ELAPSED_METRIC, &[("source", "netdev")]),
+                secs,
+                SampleKind::Gauge,
+            );
+            f
+        })
+        .collect()
+}
+
+fn alert_event() -> AlertEvent {
+    let series = SeriesKey::with_label("net_rx_bits_per_second", "iface", "eth0");
+    let started = Timestamp(NOW - 60_000);
+    AlertEvent {
+        id: alert_id("download-threshold", &series, started),
+        rule: "download-threshold".into(),
+        series,
+        kind: EventKind::Fired,
+        state: AlertState::Firing,
+        severity: Severity::High,
+        value: 2e8,
+        reference: 1e8,
+        message: format!("download on {XSS} is high"),
+        started,
+        ended: None,
+        at: started,
+    }
+}
+
+fn state(token: Option<&str>) -> WebState {
+    let mut store = SqliteStore::open_in_memory(SqliteOptions::default()).expect("store");
+    store.write(&netdev_frames()).expect("write");
+    store.record_alerts(&[alert_event()]).expect("alerts");
+    let live = Live::default();
+    let mut probe = Frame::new("probe", Timestamp(NOW), Seconds(1.0));
+    probe.push(key("probe_up", &[("target", XSS)]), 1.0, SampleKind::Gauge);
+    probe.push(
+        key("probe_rtt_seconds", &[("target", XSS), ("stat", "avg")]),
+        0.0021,
+        SampleKind::Gauge,
+    );
+    live.observe(&probe);
+    for f in netdev_frames() {
+        live.observe(&f);
+    }
+    WebState {
+        live,
+        history: Arc::new(Direct::new(Box::new(store))),
+        page: Arc::new(PageConfig {
+            version: "test".into(),
+            host: "testhost".into(),
+            interval_s: 1.0,
+            auto_refresh_s: 2.0,
+            thresholds: PageThresholds {
+                upload_bps: 5e7,
+                download_bps: 1e8,
+                cpu_percent: 90.0,
+                memory_percent: 90.0,
+                disk_percent: 90.0,
+            },
+            raw_retention_s: 172_800,
+            token_required: token.is_some(),
+        }),
+        limits: Limits {
+            raw_ms: 48 * HOUR_MS,
+            minute_ms: 30 * 24 * HOUR_MS,
+            hour_ms: 2 * 365 * 24 * HOUR_MS,
+            interval_ms: 1000,
+        },
+        token: token.map(Arc::from),
+        check_matcher: Arc::new(|m: &str| {
+            if m.contains('=') || !m.is_empty() {
+                Ok(())
+            } else {
+                Err("the matcher is empty".into())
+            }
+        }),
+        clock: Arc::new(FakeClock::new(Timestamp(NOW))),
+    }
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    /// A 400-class error with a JSON body whose message contains `needle`.
+    fn error(&self, status: StatusCode, needle: &str) {
+        assert_eq!(self.status, status, "{}", self.body);
+        let v = self.json();
+        let msg = v["error"].as_str().unwrap_or_default();
+        assert!(msg.contains(needle), "{msg:?} lacks {needle:?}");
+        assert_eq!(v["status"], status.as_u16());
+    }
+}
+
+async fn send(state: &WebState, req: Request<Body>) -> Answer {
+    let resp = bandwatch_web::router(state.clone())
+        .oneshot(req)
+        .await
+        .expect("router answers");
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = axum::body::to_bytes(resp.into_body(), 64 << 20)
+        .await
+        .expect("body");
+    Answer {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+async fn get(state: &WebState, uri: &str) -> Answer {
+    send(
+        state,
+        Request::get(uri).body(Body::empty()).expect("request"),
+    )
+    .await
+}
+
+async fn post(state: &WebState, uri: &str, body: &str, extra: &[(&str, &str)]) -> Answer {
+    let mut req = Request::post(uri).header(header::CONTENT_TYPE, "application/json");
+    for (k, v) in extra {
+        req = req.header(*k, *v);
+    }
+    send(
+        state,
+        req.body(Body::from(body.to_string())).expect("request"),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn raw_rates_are_derived_exactly_from_the_deltas() {
+    let s = state(None);
+    let a = get(&s, "/api/v1/series?metric=net_rx_bits_per_second&match=iface%3Deth0&start=-120s&end=now&step=10s").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let v = a.json();
+    assert_eq!(v["tier"], "raw");
+    assert_eq!(v["step_ms"], 10_000);
+    let series = v["series"].as_array().expect("series");
+    assert_eq!(series.len(), 1);
+    assert_eq!(series[0]["labels"]["iface"], "eth0");
+    let points = series[0]["points"].as_array().expect("points");
+    assert_eq!(points.len(), 12);
+    // Each 10-frame bucket: 9 × 1,000 B over 9 s plus 4,000 B over 2 s = 13,000 B in 11 s.
+    for p in points {
+        let mean = p[1].as_f64().expect("mean");
+        assert!((mean - 13_000.0 * 8.0 / 11.0).abs() < 1e-6, "{p}");
+        assert_eq!(p[2].as_f64(), Some(8000.0), "min");
+        assert_eq!(p[3].as_f64(), Some(16_000.0), "max");
+    }
+}
+
+#[tokio::test]
+async fn malformed_requests_are_400_with_a_json_reason() {
+    let s = state(None);
+    let cases = [
+        ("/api/v1/series", "parameter 'metric' is required"),
+        (
+            "/api/v1/series?metric=no_such_metric",
+            "unknown metric 'no_such_metric'",
+        ),
+        ("/api/v1/series?metric=net%20rx", "is not a metric name"),
+        (
+            "/api/v1/series?metric=net_rx_bytes&start=now&end=-1h",
+            "backwards",
+        ),
+        (
+            "/api/v1/series?metric=net_rx_bytes&start=-3000d",
+            "too large",
+        ),
+        (
+            "/api/v1/series?metric=net_rx_bytes&start=-1d&step=1s",
+            "raise 'step'",
+        ),
+        (
+            "/api/v1/series?metric=net_rx_bytes&step=fast",
+            "parameter 'step'",
+        ),
+        (
+            "/api/v1/series?metric=net_rx_bytes&start=yesterday",
+            "parameter 'start'",
+        ),
+        (
+            "/api/v1/series?metric=net_rx_bytes&match=iface",
+            "parameter 'match'",
+        ),
+        (
+            "/api/v1/series?metric=net_rx_bytes&match=iface%3D~(",
+            "invalid regex",
+        ),
+        (
+            "/api/v1/series?metric=net_rx_bytes&metrc=x",
+            "unknown parameter 'metrc'",
+        ),
+        (
+            "/api/v1/export?metric=net_rx_bytes&format=xml",
+            "is not csv or json",
+        ),
+        ("/api/v1/alerts?severity=urgent", "parameter 'severity'"),
+        ("/api/v1/alerts?state=open", "parameter 'state'"),
+        ("/api/v1/alerts?limit=0", "parameter 'limit'"),
+    ];
+    for (uri, needle) in cases {
+        get(&s, uri).await.error(StatusCode::BAD_REQUEST, needle);
+    }
+    get(&s, "/api/v1/nothing")
+        .await
+        .error(StatusCode::NOT_FOUND, "no such API endpoint");
+}
+
+#[tokio::test]
+async fn snapshot_devices_and_config_come_from_the_live_values() {
+    let s = state(None);
+    let snap = get(&s, "/api/v1/snapshot").await.json();
+    assert_eq!(snap["ts"], NOW, "the newest frame (the probe round)");
+    assert!(snap["samples"].as_array().is_some_and(|a| a.len() >= 4));
+    let devices = get(&s, "/api/v1/devices").await;
+    assert!(devices.headers[header::CONTENT_TYPE]
+        .to_str()
+        .is_ok_and(|t| t.starts_with("application/json")));
+    let d = devices.json();
+    assert_eq!(
+        d[0]["name"], XSS,
+        "names travel as JSON strings; the page escapes them"
+    );
+    assert_eq!(d[0]["up"], true);
+    assert!((d[0]["rtt_ms"].as_f64().expect("rtt") - 2.1).abs() < 1e-9);
+    let c = get(&s, "/api/v1/config").await.json();
+    assert_eq!(c["thresholds"]["download_bps"], 1e8);
+    let ifaces = get(&s, "/api/v1/interfaces").await.json();
+    assert_eq!(ifaces[0]["name"], "eth0");
+    let doc = get(&s, "/api/v1/openapi.json").await.json();
+    assert_eq!(doc["openapi"], "3.0.3");
+    for path in [
+        "/series",
+        "/alerts/{id}/ack",
+        "/silences",
+        "/stream",
+        "/export",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} documented");
+    }
+}
+
+#[tokio::test]
+async fn acknowledging_and_silencing_stick() {
+    let s = state(None);
+    let list = get(&s, "/api/v1/alerts?severity=high&q=DOWNLOAD")
+        .await
+        .json();
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    let id = list[0]["id"].as_str().expect("id").to_string();
+    assert_eq!(list[0]["labels"]["iface"], "eth0");
+    assert!(list[0]["acked_at"].is_null());
+    let none = get(&s, "/api/v1/alerts?q=nothing-like-this").await.json();
+    assert_eq!(none.as_array().map(Vec::len), Some(0));
+
+    post(&s, "/api/v1/alerts/nope/ack", "{}", &[])
+        .await
+        .error(StatusCode::NOT_FOUND, "no alert with id 'nope'");
+    post(&s, &format!("/api/v1/alerts/{id}/ack"), "{\"by\": 3}", &[])
+        .await
+        .error(StatusCode::BAD_REQUEST, "JSON body");
+    let ok = post(
+        &s,
+        &format!("/api/v1/alerts/{id}/ack"),
+        r#"{"by":"alice"}"#,
+        &[],
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    let after = get(&s, "/api/v1/alerts").await.json();
+    assert_eq!(after[0]["acked_by"], "alice");
+    assert_eq!(after[0]["acked_at"], NOW);
+
+    post(
+        &s,
+        "/api/v1/silences",
+        r#"{"matcher":"rule=x","duration":"forever"}"#,
+        &[],
+    )
+    .await
+    .error(StatusCode::BAD_REQUEST, "parameter 'duration'");
+    post(&s, "/api/v1/silences", r#"{"matcher":""}"#, &[])
+        .await
+        .error(StatusCode::BAD_REQUEST, "field 'matcher'");
+    let made = post(
+        &s,
+        "/api/v1/silences",
+        r#"{"matcher":"rule=download-threshold","duration":"2h","comment":"maintenance"}"#,
+        &[],
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    assert_eq!(made.json()["until"], NOW + 2 * HOUR_MS);
+    let silences = get(&s, "/api/v1/silences").await.json();
+    assert_eq!(silences[0]["matcher"], "rule=download-threshold");
+}
+
+#[tokio::test]
+async fn posts_must_be_json_and_same_origin() {
+    let s = state(None);
+    let plain = send(
+        &s,
+        Request::post("/api/v1/silences")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from("matcher=rule%3Dx"))
+            .expect("request"),
+    )
+    .await;
+    plain.error(StatusCode::BAD_REQUEST, "Content-Type: application/json");
+    let cross = post(
+        &s,
+        "/api/v1/silences",
+        r#"{"matcher":"rule=x"}"#,
+        &[
+            ("origin", "http://evil.example"),
+            ("host", "127.0.0.1:8080"),
+        ],
+    )
+    .await;
+    cross.error(StatusCode::FORBIDDEN, "another origin");
+}
+
+#[tokio::test]
+async fn a_token_guards_the_page_and_the_api() {
+    let s = state(Some("s3cret-token"));
+    get(&s, "/api/v1/snapshot")
+        .await
+        .error(StatusCode::UNAUTHORIZED, "token is required");
+    assert_eq!(get(&s, "/").await.status, StatusCode::UNAUTHORIZED);
+    let with = |auth: &str| {
+        Request::get("/api/v1/config")
+            .header(header::AUTHORIZATION, auth)
+            .body(Body::empty())
+            .expect("req")
+    };
+    assert_eq!(
+        send(&s, with("Bearer wrong-token")).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        send(&s, with("Bearer s3cret-token")).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(&s, "/?token=wrong").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let login = get(&s, "/?token=s3cret-token").await;
+    assert!(login.status.is_redirection(), "{}", login.status);
+    let cookie = login.headers[header::SET_COOKIE]
+        .to_str()
+        .expect("cookie")
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let pair = cookie.split(';').next().expect("name=value");
+    let page = send(
+        &s,
+        Request::get("/")
+            .header(header::COOKIE, pair)
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let denied = post(&s, "/api/v1/silences", r#"{"matcher":"rule=x"}"#, &[]).await;
+    denied.error(StatusCode::UNAUTHORIZED, "token is required");
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    let s = state(None);
+    for uri in [
+        "/",
+        "/api/v1/config",
+        "/api/v1/series?metric=bad%20name",
+        "/assets/app.js",
+    ] {
+        let a = get(&s, uri).await;
+        let csp = a.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .expect("csp");
+        assert!(
+            csp.contains("script-src 'self'") && csp.contains("default-src 'self'"),
+            "{uri}: {csp}"
+        );
+        assert!(!csp.contains("unsafe-eval"), "{uri}");
+        assert_eq!(
+            a.headers[header::X_CONTENT_TYPE_OPTIONS],
+            "nosniff",
+            "{uri}"
+        );
+    }
+    let page = get(&s, "/").await.body;
+    assert!(
+        !page.contains("<script>") && !page.contains("onclick="),
+        "no inline script in the page"
+    );
+}
+
+#[tokio::test]
+async fn exports_are_downloads_in_both_formats() {
+    let s = state(None);
+    let csv = get(
+        &s,
+        "/api/v1/export?metric=net_rx_bytes&start=-120s&end=now&step=1m",
+    )
+    .await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    assert!(csv.headers[header::CONTENT_DISPOSITION]
+        .to_str()
+        .is_ok_and(|d| d.starts_with("attachment")));
+    let mut lines = csv.body.lines();
+    assert_eq!(lines.next(), Some("timestamp,series,labels,mean,min,max"));
+    assert_eq!(
+        lines.count(),
+        2 + usize::from((NOW - 120_000) % 60_000 != 0)
+    );
+    let json = get(
+        &s,
+        "/api/v1/export?metric=net_rx_bytes&format=json&start=-120s&end=now&step=1m",
+    )
+    .await;
+    assert_eq!(json.json()["metric"], "net_rx_bytes");
+}
+
+#[tokio::test]
+async fn plotly_comes_from_the_crate_gzipped() {
+    let s = state(None);
+    let req = Request::get("/assets/plotly.min.js")
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .body(Body::empty())
+        .expect("req");
+    let a = send(&s, req).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.headers[header::CONTENT_ENCODING], "gzip");
+    let plain = get(&s, "/assets/plotly.min.js").await;
+    assert!(
+        plain.body.contains("plotly.js v3"),
+        "uncompressed for clients that do not take gzip"
+    );
+}

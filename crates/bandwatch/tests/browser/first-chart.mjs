@@ -1,0 +1,61 @@
+// Benchmark: how soon the dashboard draws its first chart: over several first visits (a new
+// browser profile each time: nothing cached), and over several repeat visits (one profile,
+// primed by a first load, so plotly.js comes from the HTTP cache and V8's code cache).
+//
+//   node first-chart.mjs --url http://127.0.0.1:PORT/#r=24h [--runs 5]
+//
+// Prints one JSON line per mode with every run's time from navigation start to the page's
+// 'bandwatch:first-chart' mark, and the median. Uses /usr/bin/chromium via playwright-core.
+
+import { chromium } from 'playwright-core';
+
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] ? argv[i + 1] : dflt;
+};
+const url = opt('url');
+const runs = Number(opt('runs', '5'));
+if (!url) {
+  process.stderr.write('first-chart.mjs: --url is required\n');
+  process.exit(2);
+}
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+});
+async function firstChart(page) {
+  // From a blank page, so every run is a real navigation (not a hash change).
+  await page.goto('about:blank');
+  await page.goto(url);
+  await page.waitForFunction(() => performance.getEntriesByName('bandwatch:first-chart').length > 0,
+    null, { timeout: 30000 });
+  return page.evaluate(() => performance.getEntriesByName('bandwatch:first-chart')[0].startTime);
+}
+
+function report(mode, times) {
+  const sorted = [...times].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)];
+  process.stdout.write(`${JSON.stringify({ mode, url, runs: times.map(Math.round), median_ms: Math.round(median) })}\n`);
+}
+
+const viewport = { viewport: { width: 1400, height: 1000 } };
+try {
+  const cold = [];
+  for (let i = 0; i < runs; i += 1) {
+    const context = await browser.newContext(viewport);
+    cold.push(await firstChart(await context.newPage()));
+    await context.close();
+  }
+  report('first visit', cold);
+  const context = await browser.newContext(viewport);
+  const page = await context.newPage();
+  for (let i = 0; i < 3; i += 1) await firstChart(page);
+  const warm = [];
+  for (let i = 0; i < runs; i += 1) warm.push(await firstChart(page));
+  await context.close();
+  report('repeat visit', warm);
+} finally {
+  await browser.close();
+}

@@ -1,0 +1,160 @@
+//! How `bandwatch run` serves the dashboard: the URL it prints, a token generated (and then
+//! required) when it listens beyond loopback, the token from `--web-token`, the seed tool's
+//! `DASHBOARD_HOST`/`DASHBOARD_PORT`, `--no-web`, and a chosen port that is taken (exit 2
+//! naming it).
+
+mod support;
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::time::Duration;
+
+use bandwatch_testkit::http;
+use bandwatch_testkit::kernel::FakeKernel;
+use support::{bandwatch, LineChild};
+
+fn run(
+    dir: &Path,
+    kernel: &FakeKernel,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> std::process::Command {
+    let mut cmd = bandwatch(dir);
+    cmd.arg("run")
+        .args(["--quiet", "--db", "h.db"])
+        .arg("--proc-root")
+        .arg(kernel.proc_root())
+        .arg("--sys-root")
+        .arg(kernel.sys_root())
+        .env("BANDWATCH_SYSTEM", "false")
+        .envs(env.iter().copied())
+        .args(args);
+    cmd
+}
+
+/// The URL line on stderr: (port, token).
+fn announced(child: &LineChild) -> (u16, Option<String>) {
+    let line = child.wait_stderr("dashboard: http://", Duration::from_secs(20));
+    let url = line
+        .split("dashboard: ")
+        .nth(1)
+        .expect("url")
+        .trim()
+        .to_string();
+    let (base, token) = match url.split_once("/?token=") {
+        Some((b, t)) => (b.to_string(), Some(t.to_string())),
+        None => (url.trim_end_matches('/').to_string(), None),
+    };
+    let port = base
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("port");
+    (port, token)
+}
+
+#[test]
+fn beyond_loopback_a_token_is_generated_and_required() {
+    let kernel = FakeKernel::start(1000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let child = LineChild::spawn(run(dir.path(), &kernel, &["--listen", "0.0.0.0:0"], &[]));
+    let (port, token) = announced(&child);
+    let token = token.expect("a token is printed for a non-loopback listener");
+    assert_eq!(token.len(), 32);
+    let denied = http::get(port, "/api/v1/config").expect("answer");
+    assert_eq!(denied.status, 401, "{}", denied.body);
+    assert!(denied.json()["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("token")));
+    assert_eq!(http::get(port, "/").expect("page").status, 401);
+    let auth = format!("Bearer {token}");
+    let ok = http::request(
+        port,
+        "GET",
+        "/api/v1/config",
+        &[("Authorization", &auth)],
+        b"",
+    )
+    .expect("answer");
+    assert_eq!(ok.status, 200);
+    assert_eq!(ok.json()["token_required"], true);
+    let login = http::get(port, &format!("/?token={token}")).expect("login");
+    assert_eq!(login.status, 303, "redirect after setting the cookie");
+    let (status, _, errs) = child.terminate();
+    assert!(status.success(), "{errs}");
+    assert!(
+        !errs.contains(&token),
+        "the token appears once, in the URL line only"
+    );
+}
+
+#[test]
+fn a_given_token_and_the_seed_dashboard_variables_are_used() {
+    let kernel = FakeKernel::start(1000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = bandwatch_testkit::free_port();
+    let env = [
+        ("DASHBOARD_HOST", "127.0.0.1"),
+        ("DASHBOARD_PORT", &*port.to_string()),
+    ];
+    let mut cmd = run(
+        dir.path(),
+        &kernel,
+        &["--web-token", "correct-horse-battery"],
+        &env,
+    );
+    // BANDWATCH_WEB_LISTEN would win over the seed variables.
+    cmd.env_remove("BANDWATCH_WEB_LISTEN");
+    let child = LineChild::spawn(cmd);
+    let (got, token) = announced(&child);
+    assert_eq!(got, port, "DASHBOARD_PORT is honoured");
+    assert_eq!(token.as_deref(), Some("correct-horse-battery"));
+    let ok = http::request(
+        port,
+        "GET",
+        "/api/v1/snapshot",
+        &[("Cookie", "bandwatch_token=correct-horse-battery")],
+        b"",
+    )
+    .expect("answer");
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    let (status, _, errs) = child.terminate();
+    assert!(status.success(), "{errs}");
+}
+
+#[test]
+fn no_web_serves_nothing() {
+    let kernel = FakeKernel::start(1000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = run(dir.path(), &kernel, &["--no-web", "--duration", "1.5"], &[])
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("dashboard:"));
+}
+
+#[test]
+fn a_chosen_port_in_use_is_exit_2_naming_it() {
+    let kernel = FakeKernel::start(1000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let out = run(
+        dir.path(),
+        &kernel,
+        &["--listen", &addr, "--duration", "5"],
+        &[],
+    )
+    .output()
+    .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("cannot listen on {addr}")) && err.contains("--listen"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("h.db").exists(),
+        "nothing is written before the start is refused"
+    );
+}

@@ -1,0 +1,176 @@
+//! The dashboard in a real browser: `bandwatch run` over a fake kernel (eth0 at 20 Mbit/s, a
+//! download limit of 10 Mbit/s so an alert fires, and a probed device named like an XSS
+//! attack), driven by Debian's Chromium through playwright-core (`tests/browser/dashboard.mjs`):
+//! no console errors, charts that hold the generated traffic, the range selector, live numbers
+//! that follow new traffic within 2 s, an acknowledgement that survives a reload, nothing run
+//! from the device name, a phone-size layout, and screenshots saved as artifacts
+//! (`target/tmp/dashboard/*.png`).
+//!
+//! Needs node, `npm ci` in tests/browser and /usr/bin/chromium (`.ci/run` installs them);
+//! without them it is SKIPPED, or fails when BANDWATCH_REQUIRE_ROOT_TESTS=1.
+
+mod support;
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use bandwatch_testkit::http;
+use bandwatch_testkit::kernel::FakeKernel;
+use serde_json::Value;
+use support::{bandwatch, LineChild};
+
+const XSS: &str = "<img src=x onerror=alert(1)>";
+/// Bytes per 20 ms: 20 Mbit/s.
+const STEP: u64 = 50_000;
+
+fn browser_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
+}
+
+fn ready(test: &str) -> bool {
+    let mut missing = Vec::new();
+    if !bandwatch_testkit::have("node") {
+        missing.push("node".to_string());
+    }
+    if !Path::new("/usr/bin/chromium").exists() {
+        missing.push("/usr/bin/chromium".to_string());
+    }
+    if !browser_dir().join("node_modules/playwright-core").exists() {
+        missing.push("playwright-core (npm ci in crates/bandwatch/tests/browser)".to_string());
+    }
+    bandwatch_testkit::require(
+        test,
+        &missing,
+        "apt-get install -y chromium nodejs npm && npm ci --prefix crates/bandwatch/tests/browser",
+    )
+}
+
+/// A TCP port that accepts (and drops) connections: the probed device.
+fn device() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            drop(conn);
+        }
+    });
+    port
+}
+
+fn start(dir: &Path, kernel: &FakeKernel) -> (LineChild, u16) {
+    let config = format!(
+        "[thresholds]\ndownload_mbps = 10\n\n[probe]\ninterval = \"2s\"\ntimeout = \"1s\"\ntargets = [{{ name = \"{XSS}\", target = \"tcp://127.0.0.1:{}\" }}]\n",
+        device()
+    );
+    std::fs::write(dir.join("bandwatch.toml"), config).expect("config");
+    let mut cmd = bandwatch(dir);
+    cmd.arg("run")
+        .args(["--quiet", "--db", "h.db", "--listen", "127.0.0.1:0"])
+        .arg("--proc-root")
+        .arg(kernel.proc_root())
+        .arg("--sys-root")
+        .arg(kernel.sys_root())
+        .env("BANDWATCH_SYSTEM", "false");
+    let run = LineChild::spawn(cmd);
+    let line = run.wait_stderr("dashboard: http://", Duration::from_secs(20));
+    let port = line
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.trim_end_matches('/').parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    (run, port)
+}
+
+/// Runs the browser script, answering its traffic cue; returns every check line.
+fn drive(port: u16, kernel: &FakeKernel, out: &Path) -> Vec<Value> {
+    let mut child = Command::new("node")
+        .current_dir(browser_dir())
+        .arg("dashboard.mjs")
+        .args(["--url", &format!("http://127.0.0.1:{port}/#r=5m")])
+        .arg("--out")
+        .arg(out)
+        .args(["--expect-rx-mbps", "20"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("node runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut checks = Vec::new();
+    for line in BufReader::new(child.stdout.take().expect("stdout")).lines() {
+        let line = line.expect("line");
+        eprintln!("browser: {line}");
+        let Ok(v) = serde_json::from_str::<Value>(&line) else {
+            continue;
+        };
+        if v["check"] == "ready-for-traffic" {
+            kernel.set_step(STEP * 4);
+            stdin.write_all(b"go\n").expect("go");
+            stdin.flush().expect("flush");
+            continue;
+        }
+        checks.push(v);
+    }
+    let status = child.wait().expect("node exits");
+    assert!(
+        status.success() || !checks.is_empty(),
+        "the browser script failed to run: {status}"
+    );
+    checks
+}
+
+#[test]
+fn the_dashboard_works_in_a_real_browser() {
+    if !ready("the_dashboard_works_in_a_real_browser") {
+        return;
+    }
+    let kernel = FakeKernel::start(STEP);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (run, port) = start(dir.path(), &kernel);
+    // Enough history for the charts, an alert on the 10 Mbit/s limit, and a probe round.
+    let fired = bandwatch_testkit::wait_for(Duration::from_secs(30), || {
+        http::get(port, "/api/v1/alerts")
+            .is_ok_and(|r| r.json().as_array().is_some_and(|a| !a.is_empty()))
+    });
+    assert!(fired, "no alert fired; stderr: {}", run.drain_errs());
+    std::thread::sleep(Duration::from_secs(6));
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard");
+    let checks = drive(port, &kernel, &out);
+    let failed: Vec<&Value> = checks.iter().filter(|c| c["ok"] != true).collect();
+    assert!(failed.is_empty(), "browser checks failed: {failed:#?}");
+    for needed in [
+        "page-loads",
+        "bandwidth-data",
+        "range-selector",
+        "live-numbers",
+        "acknowledge",
+        "xss",
+        "phone",
+        "desktop",
+        "console-clean",
+    ] {
+        assert!(
+            checks
+                .iter()
+                .any(|c| c["check"].as_str().is_some_and(|n| n.starts_with(needed))),
+            "check {needed} did not run: {checks:#?}"
+        );
+    }
+    // The acknowledgement is in the history, not only on the page.
+    let alerts = http::get(port, "/api/v1/alerts").expect("alerts").json();
+    assert!(
+        alerts
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| !x["acked_at"].is_null())),
+        "{alerts}"
+    );
+    assert!(out.join("dashboard.png").exists() && out.join("dashboard-phone.png").exists());
+    if let Some(copy) = std::env::var_os("BANDWATCH_SCREENSHOT_TO") {
+        std::fs::copy(out.join("dashboard.png"), copy).expect("copy the screenshot");
+    }
+    let (status, _, errs) = run.terminate();
+    assert!(status.success(), "{errs}");
+}
