@@ -67,9 +67,14 @@ fn bench(c: &mut Criterion) {
             Some(DAYS * 24 * HOUR_MS / 1000),
         ),
         (
-            "range_query/24h_600_points_raw_derived",
+            "range_query/24h_600_points_minute_tier",
             24 * HOUR_MS,
             Some(24 * HOUR_MS / 600),
+        ),
+        (
+            "range_query/6h_720_points_raw_derived",
+            6 * HOUR_MS,
+            Some(30_000),
         ),
         ("range_query/5m_full_resolution", 5 * 60_000, None),
     ];
