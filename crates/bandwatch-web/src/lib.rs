@@ -10,6 +10,7 @@ pub mod error;
 pub mod history;
 pub mod json;
 pub mod live;
+pub mod metrics;
 mod openapi;
 pub mod params;
 pub mod query;
@@ -36,6 +37,7 @@ pub fn router(state: WebState) -> Router {
         .route("/assets/app.js", get(assets::app_js))
         .route("/assets/app.css", get(assets::app_css))
         .route("/assets/plotly.min.js", get(assets::plotly))
+        .route("/metrics", get(metrics_here))
         .nest("/api/v1", api::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -43,6 +45,18 @@ pub fn router(state: WebState) -> Router {
         ))
         .layer(axum::middleware::from_fn(auth::headers))
         .with_state(state)
+}
+
+/// `/metrics` on the dashboard's port, when the agent keeps an exporter.
+async fn metrics_here(
+    axum::extract::State(state): axum::extract::State<WebState>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    match &state.exporter {
+        Some(e) => metrics::scrape(e, &headers),
+        None => ApiError::not_found("no metrics here").into_response(),
+    }
 }
 
 /// Binds the address now, so a port in use stops the start with an error naming it.

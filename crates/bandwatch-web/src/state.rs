@@ -64,4 +64,6 @@ pub struct WebState {
     pub check_matcher: MatcherCheck,
     /// Time.
     pub clock: Arc<dyn Clock>,
+    /// The Prometheus snapshot, also served at `/metrics` here.
+    pub exporter: Option<bandwatch_export::prometheus::Exporter>,
 }

@@ -126,6 +126,13 @@ fn state(token: Option<&str>) -> WebState {
             }
         }),
         clock: Arc::new(FakeClock::new(Timestamp(NOW))),
+        exporter: Some({
+            let e = bandwatch_export::prometheus::Exporter::default();
+            for f in netdev_frames() {
+                e.observe(&f);
+            }
+            e
+        }),
     }
 }
 
@@ -501,5 +508,31 @@ async fn plotly_comes_from_the_crate_gzipped() {
     assert!(
         plain.body.contains("plotly.js v3"),
         "uncompressed for clients that do not take gzip"
+    );
+}
+
+#[tokio::test]
+async fn metrics_are_served_on_the_dashboard_port_behind_the_token() {
+    let open = get(&state(None), "/metrics").await;
+    assert_eq!(open.status, StatusCode::OK);
+    assert!(
+        open.body
+            .contains("bandwatch_network_receive_bytes_total{device=\"eth0\"}"),
+        "{}",
+        open.body
+    );
+    let guarded = state(Some("s3cret-token"));
+    assert_eq!(
+        get(&guarded, "/metrics").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let bearer = Request::get("/metrics")
+        .header(header::AUTHORIZATION, "Bearer s3cret-token")
+        .body(Body::empty())
+        .expect("req");
+    assert_eq!(
+        send(&guarded, bearer).await.status,
+        StatusCode::OK,
+        "a scraper sends the token as a bearer"
     );
 }

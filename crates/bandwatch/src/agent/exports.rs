@@ -26,9 +26,21 @@ impl Exports {
     pub async fn start(config: &Config, shutdown: &CancellationToken) -> anyhow::Result<Self> {
         let exporter = Exporter::default();
         if config.prometheus.enabled {
-            let listener = super::metrics_server::bind(config.prometheus.addr).await?;
+            let listener = bind(config.prometheus.addr).await?;
             tracing::info!(addr = %config.prometheus.addr, "serving Prometheus metrics at /metrics");
-            super::metrics_server::serve(listener, exporter.clone(), shutdown.clone());
+            let (exp, stop) = (exporter.clone(), shutdown.clone());
+            tokio::spawn(async move {
+                let served =
+                    bandwatch_web::metrics::serve(
+                        listener,
+                        exp,
+                        async move { stop.cancelled().await },
+                    )
+                    .await;
+                if let Err(e) = served {
+                    tracing::error!(error = %e, "the /metrics server stopped");
+                }
+            });
         }
         let influx = if config.influxdb.enabled {
             // reqwest's blocking client may be neither built nor dropped on an async
@@ -69,6 +81,15 @@ impl Exports {
             }
         }
     }
+}
+
+/// Binds the port now, so a port in use stops the start with a message naming it.
+async fn bind(addr: std::net::SocketAddr) -> Result<tokio::net::TcpListener, BadInput> {
+    tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        BadInput(format!(
+            "key 'prometheus.port': cannot listen on {addr} for /metrics: {e}; pick a free port with --prometheus-port (or BANDWATCH_PROMETHEUS_PORT)"
+        ))
+    })
 }
 
 fn start_influx(config: &Config) -> anyhow::Result<(InfluxHandle, JoinHandle<()>)> {

@@ -2,7 +2,6 @@
 //! threshold watch, the store) without ever letting a sink stop the sampling loop.
 
 mod exports;
-mod metrics_server;
 mod printer;
 pub mod sources;
 mod uptime;
@@ -141,7 +140,14 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result
     let live = bandwatch_web::Live::default();
     let web_stop = shutdown.child_token();
     if let Some(listener) = web_listener {
-        if let Err(e) = web::start(listener, config, &live, &store, &web_stop) {
+        if let Err(e) = web::start(
+            listener,
+            config,
+            &live,
+            &store,
+            &exports.exporter,
+            &web_stop,
+        ) {
             store.close();
             return Err(e);
         }

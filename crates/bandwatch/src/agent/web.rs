@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use bandwatch_core::SystemClock;
+use bandwatch_export::prometheus::Exporter;
 use bandwatch_store::{StoreHandle, HOUR_MS};
 use bandwatch_web::{Limits, Live, PageConfig, PageThresholds, WebState};
 use tokio::net::TcpListener;
@@ -46,6 +47,7 @@ pub fn start(
     config: &Config,
     live: &Live,
     store: &StoreHandle,
+    exporter: &Exporter,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<()> {
     let w = &config.web;
@@ -59,6 +61,7 @@ pub fn start(
         token: token.clone().map(Arc::from),
         check_matcher: Arc::new(|m: &str| SilenceMatcher::parse(m).map(|_| ()).map_err(|e| e.0)),
         clock: Arc::new(SystemClock::new()),
+        exporter: Some(exporter.clone()),
     };
     announce(addr, token.as_deref());
     // Its own thread and runtime: a flood of requests must not delay the sampling ticks,
