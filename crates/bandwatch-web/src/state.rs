@@ -64,6 +64,8 @@ pub struct WebState {
     pub check_matcher: MatcherCheck,
     /// Time.
     pub clock: Arc<dyn Clock>,
+    /// The configured probe targets, listed before their first round.
+    pub devices: Arc<[String]>,
     /// The Prometheus snapshot, also served at `/metrics` here.
     pub exporter: Option<bandwatch_export::prometheus::Exporter>,
 }

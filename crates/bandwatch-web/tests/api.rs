@@ -126,6 +126,7 @@ fn state(token: Option<&str>) -> WebState {
             }
         }),
         clock: Arc::new(FakeClock::new(Timestamp(NOW))),
+        devices: Arc::from(vec!["router".to_string()]),
         exporter: Some({
             let e = bandwatch_export::prometheus::Exporter::default();
             for f in netdev_frames() {
@@ -291,6 +292,15 @@ async fn snapshot_devices_and_config_come_from_the_live_values() {
     );
     assert_eq!(d[0]["up"], true);
     assert!((d[0]["rtt_ms"].as_f64().expect("rtt") - 2.1).abs() < 1e-9);
+    assert_eq!(
+        d[1]["name"], "router",
+        "a configured target is listed before its first round"
+    );
+    assert!(
+        d[1]["up"].is_null() && d[1]["last_seen"].is_null(),
+        "{}",
+        d[1]
+    );
     let c = get(&s, "/api/v1/config").await.json();
     assert_eq!(c["thresholds"]["download_bps"], 1e8);
     let ifaces = get(&s, "/api/v1/interfaces").await.json();

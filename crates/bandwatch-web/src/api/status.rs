@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::Json;
-use bandwatch_core::{SeriesKey, Timestamp};
+use bandwatch_core::SeriesKey;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -97,7 +97,7 @@ fn one(state: &WebState, metric: &str, labels: &[(&str, &str)]) -> Option<Latest
     state.live.get(&key)
 }
 
-fn device(state: &WebState, name: &str, up: Latest) -> Device {
+fn device(state: &WebState, name: &str, up: Option<Latest>) -> Device {
     let v = |m: &str, extra: Option<(&str, &str)>| {
         let mut labels = vec![("target", name)];
         labels.extend(extra);
@@ -111,17 +111,26 @@ fn device(state: &WebState, name: &str, up: Latest) -> Device {
         .collect();
     Device {
         name: name.to_string(),
-        up: Some(up.value > 0.0),
+        up: up.map(|l| l.value > 0.0),
         rtt_ms: v("probe_rtt_seconds", Some(("stat", "avg"))).map(|s| s * 1000.0),
         loss_percent: v("probe_loss_percent", None),
         jitter_ms: v("probe_jitter_seconds", None).map(|s| s * 1000.0),
         uptime_percent: uptime,
-        last_seen: (up.value > 0.0).then_some(up.ts).map(|t: Timestamp| t.0),
+        last_seen: up.filter(|l| l.value > 0.0).map(|l| l.ts.0),
     }
 }
 
-/// `GET /api/v1/devices`.
+/// `GET /api/v1/devices`: every configured target (with nulls until its first round) and
+/// any other target the probes report, sorted by name.
 pub async fn devices(State(state): State<WebState>) -> Json<Vec<Device>> {
     let ups = by_label(&state, "probe_up", "target");
-    Json(ups.iter().map(|(n, l)| device(&state, n, *l)).collect())
+    let mut names: Vec<&String> = ups.keys().chain(state.devices.iter()).collect();
+    names.sort();
+    names.dedup();
+    Json(
+        names
+            .into_iter()
+            .map(|n| device(&state, n, ups.get(n).copied()))
+            .collect(),
+    )
 }

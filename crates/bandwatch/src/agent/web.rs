@@ -62,6 +62,12 @@ pub fn start(
         check_matcher: Arc::new(|m: &str| SilenceMatcher::parse(m).map(|_| ()).map_err(|e| e.0)),
         clock: Arc::new(SystemClock::new()),
         exporter: Some(exporter.clone()),
+        devices: config
+            .probe
+            .targets
+            .iter()
+            .map(|t| t.target.name.clone())
+            .collect(),
     };
     announce(addr, token.as_deref());
     // Its own thread and runtime: a flood of requests must not delay the sampling ticks,
