@@ -4,6 +4,7 @@
 //! [`StoreWriter`] that keeps the sampling loop independent of the disk. [`SqlStore`] keeps the
 //! same history in MySQL/MariaDB or PostgreSQL.
 
+mod codec;
 pub mod error;
 pub mod model;
 pub mod outbox;

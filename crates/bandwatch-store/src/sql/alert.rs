@@ -7,49 +7,10 @@ use bandwatch_core::{AlertEvent, AlertState, EventKind, SeriesKey, Severity, Tim
 use super::compat::{self, CompatOptions};
 use super::conn::{Arg, Col, Row, Tx};
 use super::dialect::{insert_ignore, on_conflict_nothing, placeholders};
-use super::write::{labels_from_text, labels_to_text};
+use crate::codec::{
+    kind_from, labels_from_text, labels_to_text, severity_from, state_from, state_str, SEVERITIES,
+};
 use crate::model::{AlertQuery, AlertRecord, Silence};
-
-const SEVERITIES: [Severity; 4] = [
-    Severity::Low,
-    Severity::Medium,
-    Severity::High,
-    Severity::Critical,
-];
-
-fn severity_from(text: &str) -> Option<Severity> {
-    SEVERITIES.into_iter().find(|s| s.as_str() == text)
-}
-
-fn state_str(state: AlertState) -> &'static str {
-    match state {
-        AlertState::Pending => "pending",
-        AlertState::Firing => "firing",
-        AlertState::Resolved => "resolved",
-    }
-}
-
-fn state_from(text: &str) -> Option<AlertState> {
-    [
-        AlertState::Pending,
-        AlertState::Firing,
-        AlertState::Resolved,
-    ]
-    .into_iter()
-    .find(|s| state_str(*s) == text)
-}
-
-fn kind_from(text: &str) -> Option<EventKind> {
-    [
-        EventKind::Pending,
-        EventKind::Fired,
-        EventKind::Escalated,
-        EventKind::Renotified,
-        EventKind::Resolved,
-    ]
-    .into_iter()
-    .find(|k| k.as_str() == text)
-}
 
 /// A stored row that cannot be read back: the alert id and what was wrong.
 pub(crate) type Unreadable = (String, String);

@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use bandwatch_core::{Frame, Labels, SampleKind, SeriesKey};
+use bandwatch_core::{Frame, SampleKind, SeriesKey};
+
+use crate::codec::{labels_from_text, labels_to_text};
 use rustc_hash::FxHashMap as HashMap;
 
 use super::compat::{self, CompatOptions};
@@ -13,19 +15,6 @@ use super::dialect::{insert_ignore, on_conflict_nothing};
 use super::rollup;
 use super::Marks;
 use crate::model::{Tier, ELAPSED_METRIC, HOUR_MS, MINUTE_MS};
-
-/// Labels as canonical text: a JSON object with names sorted (the SQLite store's format).
-pub(crate) fn labels_to_text(labels: &Labels) -> String {
-    let map: BTreeMap<&str, &str> = labels.iter().collect();
-    serde_json::to_string(&map).unwrap_or_else(|_| "{}".to_owned())
-}
-
-/// Parses [`labels_to_text`] output back.
-pub(crate) fn labels_from_text(text: &str) -> Result<Labels, String> {
-    let map: BTreeMap<String, String> =
-        serde_json::from_str(text).map_err(|e| format!("bad labels {text:?}: {e}"))?;
-    Ok(Labels::from_pairs(map))
-}
 
 /// Every series of the database: `(id, key)`, or the id of the row whose labels are unreadable.
 pub(crate) async fn load_series(tx: &mut Tx) -> sqlx::Result<Result<Vec<(i64, SeriesKey)>, i64>> {

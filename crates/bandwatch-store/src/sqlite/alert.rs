@@ -13,51 +13,11 @@ use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 
 use super::begin;
-use super::series::{labels_from_text, labels_to_text};
+use crate::codec::{
+    kind_from, labels_from_text, labels_to_text, severity_from, state_from, state_str, SEVERITIES,
+};
 use crate::error::{Op, Result, StoreError};
 use crate::model::{AlertQuery, AlertRecord, Silence};
-
-/// Every severity, lowest first (a `match` below keeps this in step with the enum).
-const SEVERITIES: [Severity; 4] = [
-    Severity::Low,
-    Severity::Medium,
-    Severity::High,
-    Severity::Critical,
-];
-
-fn severity_from(text: &str) -> Option<Severity> {
-    SEVERITIES.into_iter().find(|s| s.as_str() == text)
-}
-
-fn state_str(state: AlertState) -> &'static str {
-    match state {
-        AlertState::Pending => "pending",
-        AlertState::Firing => "firing",
-        AlertState::Resolved => "resolved",
-    }
-}
-
-fn state_from(text: &str) -> Option<AlertState> {
-    [
-        AlertState::Pending,
-        AlertState::Firing,
-        AlertState::Resolved,
-    ]
-    .into_iter()
-    .find(|s| state_str(*s) == text)
-}
-
-fn kind_from(text: &str) -> Option<EventKind> {
-    [
-        EventKind::Pending,
-        EventKind::Fired,
-        EventKind::Escalated,
-        EventKind::Renotified,
-        EventKind::Resolved,
-    ]
-    .into_iter()
-    .find(|k| k.as_str() == text)
-}
 
 /// SQLite stores NaN as NULL; read it back as NaN.
 fn real(r: &Row<'_>, i: usize) -> rusqlite::Result<f64> {

@@ -1,35 +1,21 @@
 //! The `series` table and its in-memory map from key to id.
 
-use std::collections::BTreeMap;
-
 // Series ids and keys are looked up for every sample written; FxHash is several times
 // cheaper than SipHash there, and these keys do not come from an attacker.
 use rustc_hash::FxHashMap as HashMap;
 
-use bandwatch_core::{Labels, SeriesKey};
+use bandwatch_core::SeriesKey;
 use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use crate::codec::{labels_from_text, labels_to_text};
 use crate::error::{Op, Result, StoreError};
 
 fn read_rows(conn: &Connection) -> rusqlite::Result<Vec<(i64, String, String)>> {
     let mut stmt = conn.prepare("SELECT id, metric, labels FROM series")?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     rows.collect()
-}
-
-/// Labels as canonical text: a JSON object with names sorted, so equal label sets are equal text.
-pub(crate) fn labels_to_text(labels: &Labels) -> String {
-    let map: BTreeMap<&str, &str> = labels.iter().collect();
-    serde_json::to_string(&map).unwrap_or_else(|_| "{}".to_owned())
-}
-
-/// Parses [`labels_to_text`] output back.
-pub(crate) fn labels_from_text(text: &str) -> Result<Labels, String> {
-    let map: BTreeMap<String, String> =
-        serde_json::from_str(text).map_err(|e| format!("bad labels {text:?}: {e}"))?;
-    Ok(Labels::from_pairs(map))
 }
 
 /// Every series of the database, loaded once at open and grown after each committed write.
@@ -121,21 +107,5 @@ impl<'a> SeriesStage<'a> {
     /// The series added, for [`SeriesRegistry::extend`] after commit.
     pub(crate) fn into_added(self) -> HashMap<SeriesKey, i64> {
         self.added
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn label_text_is_canonical_and_round_trips() {
-        let a = Labels::from_pairs([("z", "1"), ("iface", "e\"th0")]);
-        let b = Labels::from_pairs([("iface", "e\"th0"), ("z", "1")]);
-        assert_eq!(labels_to_text(&a), labels_to_text(&b));
-        assert_eq!(labels_to_text(&a), r#"{"iface":"e\"th0","z":"1"}"#);
-        assert_eq!(labels_from_text(&labels_to_text(&a)).unwrap(), a);
-        assert_eq!(labels_to_text(&Labels::new()), "{}");
-        assert!(labels_from_text("[").is_err());
     }
 }

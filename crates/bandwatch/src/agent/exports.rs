@@ -5,11 +5,10 @@ use std::thread::JoinHandle;
 
 use anyhow::Context as _;
 use bandwatch_core::{AlertEvent, Frame};
-use bandwatch_export::influx::{Api, InfluxConfig, InfluxHandle, InfluxWriter};
+use bandwatch_export::influx::{InfluxConfig, InfluxHandle, InfluxWriter};
 use bandwatch_export::prometheus::Exporter;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::export::InfluxApi;
 use crate::config::Config;
 use crate::error::BadInput;
 
@@ -94,23 +93,11 @@ async fn bind(addr: std::net::SocketAddr) -> Result<tokio::net::TcpListener, Bad
 
 fn start_influx(config: &Config) -> anyhow::Result<(InfluxHandle, JoinHandle<()>)> {
     let i = &config.influxdb;
-    let api = match i.api.clone() {
-        Some(InfluxApi::V2 { token, org, bucket }) => Api::V2 { token, org, bucket },
-        Some(InfluxApi::V1 {
-            database,
-            username,
-            password,
-        }) => Api::V1 {
-            database,
-            username,
-            password,
-        },
-        None => {
-            return Err(BadInput(
-                "key 'influxdb.token': InfluxDB is enabled but neither a token and org (v2) nor a database (v1) is set".into(),
-            )
-            .into())
-        }
+    let Some(api) = i.api.clone() else {
+        return Err(BadInput(
+            "key 'influxdb.token': InfluxDB is enabled but neither a token and org (v2) nor a database (v1) is set".into(),
+        )
+        .into());
     };
     let mut cfg = InfluxConfig::new(i.url.clone(), api, i.buffer_dir.clone());
     cfg.buffer_max_bytes = i.buffer_max_bytes;

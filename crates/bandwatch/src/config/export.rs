@@ -17,49 +17,9 @@ pub struct PrometheusSettings {
     pub addr: SocketAddr,
 }
 
-/// Which InfluxDB API is written to.
-#[derive(Clone, PartialEq)]
-pub enum InfluxApi {
-    /// InfluxDB 2.x and 3.x: `/api/v2/write` with a token.
-    V2 {
-        /// API token.
-        token: String,
-        /// Organisation.
-        org: String,
-        /// Bucket.
-        bucket: String,
-    },
-    /// InfluxDB 1.x: `/write?db=` with an optional user and password.
-    V1 {
-        /// Database.
-        database: String,
-        /// User name, if the server wants one.
-        username: Option<String>,
-        /// Password, if the server wants one.
-        password: Option<String>,
-    },
-}
-
-impl std::fmt::Debug for InfluxApi {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::V2 { org, bucket, .. } => f
-                .debug_struct("V2")
-                .field("token", &"***")
-                .field("org", org)
-                .field("bucket", bucket)
-                .finish(),
-            Self::V1 {
-                database, username, ..
-            } => f
-                .debug_struct("V1")
-                .field("database", database)
-                .field("username", username)
-                .field("password", &"***")
-                .finish(),
-        }
-    }
-}
+/// Which InfluxDB API is written to, with its credentials (the writer's own type, whose
+/// `Debug` never shows a secret).
+pub use bandwatch_export::influx::Api as InfluxApi;
 
 /// The InfluxDB writer.
 #[derive(Debug, Clone, PartialEq)]
