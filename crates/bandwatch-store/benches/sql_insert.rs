@@ -4,10 +4,9 @@
 //! that is not running is skipped.
 
 use std::hint::black_box;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bandwatch_core::{Frame, SampleKind, Seconds, SeriesKey, Timestamp};
+use bandwatch_core::{Frame, Timestamp};
 use bandwatch_store::{SqlOptions, SqlStore, Store};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
@@ -15,39 +14,10 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 #[path = "../tests/sqlcommon/mod.rs"]
 mod sqlcommon;
 
+use frames::{frame_at, template, T0};
 use sqlcommon::{FreshDb, Server};
 
-const T0: i64 = 1_767_225_600_000;
-
-/// A frame with `n` samples over `n / 3` interfaces: a delta, its rate and a gauge each.
-fn template(n: usize) -> Frame {
-    let mut f = Frame::new("netdev", Timestamp(T0), Seconds(1.0));
-    for i in 0..n {
-        let iface = format!("eth{}", i / 3);
-        let (metric, kind) = match i % 3 {
-            0 => ("net_rx_bytes", SampleKind::Delta),
-            1 => ("net_rx_bits_per_second", SampleKind::Rate),
-            _ => ("net_link_up", SampleKind::Gauge),
-        };
-        f.push(
-            Arc::new(SeriesKey::with_label(metric, "iface", &iface)),
-            0.0,
-            kind,
-        );
-    }
-    f
-}
-
-/// The template stamped at tick `tick` with values that vary like traffic does.
-fn frame_at(template: &Frame, tick: i64) -> Frame {
-    let mut f = template.clone();
-    f.ts = Timestamp(T0 + tick * 1000);
-    for (i, s) in f.samples.iter_mut().enumerate() {
-        s.ts = f.ts;
-        s.value = ((tick * 7919 + i as i64 * 104_729) % 1_000_000) as f64;
-    }
-    f
-}
+mod frames;
 
 /// Times `iters` writes of `batch` frames each; upkeep every 60 ticks runs outside the timing.
 fn timed_writes(
