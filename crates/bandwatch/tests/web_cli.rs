@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use bandwatch_testkit::http;
 use bandwatch_testkit::kernel::FakeKernel;
-use support::{bandwatch, LineChild};
+use support::LineChild;
 
 fn run(
     dir: &Path,
@@ -19,13 +19,8 @@ fn run(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> std::process::Command {
-    let mut cmd = bandwatch(dir);
-    cmd.arg("run")
-        .args(["--quiet", "--db", "h.db"])
-        .arg("--proc-root")
-        .arg(kernel.proc_root())
-        .arg("--sys-root")
-        .arg(kernel.sys_root())
+    let mut cmd = support::run_on(dir, kernel.root());
+    cmd.args(["--quiet", "--db", "h.db"])
         .env("BANDWATCH_SYSTEM", "false")
         .envs(env.iter().copied())
         .args(args);
@@ -96,6 +91,7 @@ fn a_given_token_and_the_seed_dashboard_variables_are_used() {
     let env = [
         ("DASHBOARD_HOST", "127.0.0.1"),
         ("DASHBOARD_PORT", &*port.to_string()),
+        ("DASHBOARD_AUTO_REFRESH", "5"),
     ];
     let mut cmd = run(
         dir.path(),
@@ -118,6 +114,19 @@ fn a_given_token_and_the_seed_dashboard_variables_are_used() {
     )
     .expect("answer");
     assert_eq!(ok.status, 200, "{}", ok.body);
+    let config = http::request(
+        port,
+        "GET",
+        "/api/v1/config",
+        &[("Authorization", "Bearer correct-horse-battery")],
+        b"",
+    )
+    .expect("answer");
+    assert_eq!(
+        config.json()["auto_refresh_s"],
+        5.0,
+        "DASHBOARD_AUTO_REFRESH is honoured"
+    );
     let (status, _, errs) = child.terminate();
     assert!(status.success(), "{errs}");
 }
@@ -156,5 +165,26 @@ fn a_chosen_port_in_use_is_exit_2_naming_it() {
     assert!(
         !dir.path().join("h.db").exists(),
         "nothing is written before the start is refused"
+    );
+}
+
+#[test]
+fn the_default_port_taken_only_skips_the_dashboard() {
+    // Held here, or already held by something else: either way 8080 is taken.
+    let _held = TcpListener::bind("127.0.0.1:8080");
+    let kernel = FakeKernel::start(1000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cmd = run(dir.path(), &kernel, &["--duration", "2"], &[]);
+    cmd.env_remove("BANDWATCH_WEB_LISTEN");
+    let out = cmd.output().expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "sampling goes on: {err}");
+    assert!(
+        err.contains("the dashboard is not served") && err.contains("--listen"),
+        "{err}"
+    );
+    assert!(
+        err.contains("bandwatch stopped"),
+        "it ran to its end: {err}"
     );
 }

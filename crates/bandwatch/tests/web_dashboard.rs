@@ -20,7 +20,7 @@ use std::time::Duration;
 use bandwatch_testkit::http;
 use bandwatch_testkit::kernel::FakeKernel;
 use serde_json::Value;
-use support::{bandwatch, LineChild};
+use support::LineChild;
 
 const XSS: &str = "<img src=x onerror=alert(1)>";
 /// Bytes per 20 ms: 20 Mbit/s.
@@ -66,13 +66,8 @@ fn start(dir: &Path, kernel: &FakeKernel) -> (LineChild, u16) {
         device()
     );
     std::fs::write(dir.join("bandwatch.toml"), config).expect("config");
-    let mut cmd = bandwatch(dir);
-    cmd.arg("run")
-        .args(["--quiet", "--db", "h.db", "--listen", "127.0.0.1:0"])
-        .arg("--proc-root")
-        .arg(kernel.proc_root())
-        .arg("--sys-root")
-        .arg(kernel.sys_root())
+    let mut cmd = support::run_on(dir, kernel.root());
+    cmd.args(["--quiet", "--db", "h.db", "--listen", "127.0.0.1:0"])
         .env("BANDWATCH_SYSTEM", "false");
     let run = LineChild::spawn(cmd);
     let line = run.wait_stderr("dashboard: http://", Duration::from_secs(20));
