@@ -142,9 +142,8 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 /// A new random token: 32 hex digits from the OS's random source.
 pub fn generate_token() -> std::io::Result<String> {
     use std::fmt::Write as _;
-    use std::io::Read as _;
     let mut bytes = [0u8; 16];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    getrandom::getrandom(&mut bytes).map_err(std::io::Error::other)?;
     Ok(bytes.iter().fold(String::new(), |mut s, b| {
         let _ = write!(s, "{b:02x}");
         s

@@ -546,3 +546,33 @@ async fn metrics_are_served_on_the_dashboard_port_behind_the_token() {
         "a scraper sends the token as a bearer"
     );
 }
+
+#[tokio::test]
+async fn the_stream_sends_frames_and_tells_a_slow_client_what_it_missed() {
+    use futures_util::StreamExt as _;
+    let s = state(None);
+    let resp = bandwatch_web::router(s.clone())
+        .oneshot(
+            Request::get("/api/v1/stream")
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await
+        .expect("router answers");
+    assert_eq!(resp.headers()[header::CONTENT_TYPE], "text/event-stream");
+    let mut body = resp.into_body().into_data_stream();
+    // Far more frames than the stream holds, sent before the client reads anything.
+    for f in netdev_frames().iter().cycle().take(1200) {
+        s.live.observe(f);
+    }
+    let mut seen = String::new();
+    while !(seen.contains("event: lagged") && seen.contains("event: frame")) {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), body.next())
+            .await
+            .expect("the stream answers")
+            .expect("still open")
+            .expect("a chunk");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(seen.contains("\"source\":\"netdev\""), "{seen}");
+}

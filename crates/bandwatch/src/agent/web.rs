@@ -115,7 +115,7 @@ fn token(config: &Config, addr: SocketAddr) -> anyhow::Result<Option<String>> {
     }
     let t = bandwatch_web::auth::generate_token().map_err(|e| {
         anyhow::anyhow!(
-            "cannot make a dashboard token from /dev/urandom: {e}; set one with --web-token"
+            "cannot make a dashboard token from the OS random source: {e}; set one with --web-token"
         )
     })?;
     Ok(Some(t))
