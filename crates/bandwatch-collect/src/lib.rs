@@ -6,6 +6,7 @@
 //! taken from configuration, so the logic runs the same against the machine, a fixture tree
 //! or an in-memory [`fs::FakeFs`].
 
+pub mod catalog;
 pub mod error;
 pub mod fs;
 pub mod netdev;
@@ -13,6 +14,7 @@ pub mod probe;
 pub mod system;
 
 pub use bandwatch_core::Frame;
+pub use catalog::catalog;
 pub use error::{CollectError, Result};
 pub use fs::{FakeFs, FileSystem, KeptOpenFs, RealFs};
 pub use netdev::{InterfaceFilter, NetdevConfig, NetdevSource};

@@ -3,7 +3,7 @@
 //! carries [`LABEL_SCOPE`]=[`SCOPE_TOTAL`] instead, so an interface named `total` cannot
 //! collide with it.
 
-use bandwatch_core::SampleKind;
+use bandwatch_core::{LabelDef, MetricDef, Role, SampleKind, Unit};
 
 use super::parse::IfaceCounters;
 
@@ -57,123 +57,184 @@ pub const NET_CARRIER: &str = "net_carrier";
 /// Negotiated link speed in bits per second, when the driver reports one.
 pub const NET_SPEED_BITS_PER_SECOND: &str = "net_speed_bits_per_second";
 
-/// Name, kind and one-line help of a series family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MetricInfo {
-    /// The metric name.
-    pub name: &'static str,
-    /// How its values are meant.
-    pub kind: SampleKind,
-    /// One line for people (exporter HELP text, docs).
-    pub help: &'static str,
+/// Labels of per-interface series; the sum carries [`LABEL_SCOPE`] instead.
+const IFACE: &[&str] = &[LABEL_IFACE, LABEL_SCOPE];
+
+const fn delta(name: &'static str, prom: &'static str, help: &'static str) -> MetricDef {
+    MetricDef::new(name, SampleKind::Delta, Unit::Count, IFACE, prom, help)
 }
 
-const fn info(name: &'static str, kind: SampleKind, help: &'static str) -> MetricInfo {
-    MetricInfo { name, kind, help }
+const fn rate(
+    name: &'static str,
+    from: &'static str,
+    prom: &'static str,
+    help: &'static str,
+) -> MetricDef {
+    MetricDef::new(name, SampleKind::Rate, Unit::PerSecond, IFACE, prom, help).derived(from, 1.0)
 }
 
 /// Every metric the netdev source emits, in the order it emits them per interface.
-pub const ALL: [MetricInfo; 20] = [
-    info(
+pub const ALL: [MetricDef; 20] = [
+    MetricDef::new(
         NET_RX_BYTES,
         SampleKind::Delta,
-        "Bytes received in the interval.",
-    ),
-    info(
+        Unit::Bytes,
+        IFACE,
+        "bandwatch_network_receive_bytes_total",
+        "Bytes received on the interface.",
+    )
+    .role(Role::RxBytes),
+    MetricDef::new(
         NET_TX_BYTES,
         SampleKind::Delta,
-        "Bytes sent in the interval.",
-    ),
-    info(
+        Unit::Bytes,
+        IFACE,
+        "bandwatch_network_transmit_bytes_total",
+        "Bytes sent on the interface.",
+    )
+    .role(Role::TxBytes),
+    delta(
         NET_RX_PACKETS,
-        SampleKind::Delta,
-        "Packets received in the interval.",
-    ),
-    info(
+        "bandwatch_network_receive_packets_total",
+        "Packets received on the interface.",
+    )
+    .role(Role::RxPackets),
+    delta(
         NET_TX_PACKETS,
-        SampleKind::Delta,
-        "Packets sent in the interval.",
-    ),
-    info(
+        "bandwatch_network_transmit_packets_total",
+        "Packets sent on the interface.",
+    )
+    .role(Role::TxPackets),
+    delta(
         NET_RX_ERRORS,
-        SampleKind::Delta,
-        "Receive errors in the interval.",
-    ),
-    info(
+        "bandwatch_network_receive_errs_total",
+        "Receive errors on the interface.",
+    )
+    .role(Role::RxErrors),
+    delta(
         NET_TX_ERRORS,
-        SampleKind::Delta,
-        "Transmit errors in the interval.",
-    ),
-    info(
+        "bandwatch_network_transmit_errs_total",
+        "Transmit errors on the interface.",
+    )
+    .role(Role::TxErrors),
+    delta(
         NET_RX_DROPS,
-        SampleKind::Delta,
-        "Received packets dropped in the interval.",
-    ),
-    info(
+        "bandwatch_network_receive_drop_total",
+        "Received packets dropped on the interface.",
+    )
+    .role(Role::RxDrops),
+    delta(
         NET_TX_DROPS,
-        SampleKind::Delta,
-        "Packets dropped on transmit in the interval.",
-    ),
-    info(
+        "bandwatch_network_transmit_drop_total",
+        "Packets dropped on transmit on the interface.",
+    )
+    .role(Role::TxDrops),
+    delta(
         NET_RX_MULTICAST,
-        SampleKind::Delta,
-        "Multicast packets received in the interval.",
+        "bandwatch_network_receive_multicast_total",
+        "Multicast packets received on the interface.",
     ),
-    info(
+    MetricDef::new(
         NET_RX_BITS_PER_SECOND,
         SampleKind::Rate,
-        "Receive rate in bits per second.",
-    ),
-    info(
+        Unit::BitsPerSecond,
+        IFACE,
+        "bandwatch_network_receive_bytes_per_second",
+        "Receive rate over the last interval, in bytes per second (x8 for bit/s).",
+    )
+    .derived(NET_RX_BYTES, 8.0)
+    .role(Role::RxRate),
+    MetricDef::new(
         NET_TX_BITS_PER_SECOND,
         SampleKind::Rate,
-        "Transmit rate in bits per second.",
-    ),
-    info(
+        Unit::BitsPerSecond,
+        IFACE,
+        "bandwatch_network_transmit_bytes_per_second",
+        "Transmit rate over the last interval, in bytes per second (x8 for bit/s).",
+    )
+    .derived(NET_TX_BYTES, 8.0)
+    .role(Role::TxRate),
+    rate(
         NET_RX_PACKETS_PER_SECOND,
-        SampleKind::Rate,
-        "Packets received per second.",
+        NET_RX_PACKETS,
+        "bandwatch_network_receive_packets_per_second",
+        "Packets received per second over the last interval.",
     ),
-    info(
+    rate(
         NET_TX_PACKETS_PER_SECOND,
-        SampleKind::Rate,
-        "Packets sent per second.",
+        NET_TX_PACKETS,
+        "bandwatch_network_transmit_packets_per_second",
+        "Packets sent per second over the last interval.",
     ),
-    info(
+    rate(
         NET_RX_ERRORS_PER_SECOND,
-        SampleKind::Rate,
-        "Receive errors per second.",
+        NET_RX_ERRORS,
+        "bandwatch_network_receive_errors_per_second",
+        "Receive errors per second over the last interval.",
     ),
-    info(
+    rate(
         NET_TX_ERRORS_PER_SECOND,
-        SampleKind::Rate,
-        "Transmit errors per second.",
+        NET_TX_ERRORS,
+        "bandwatch_network_transmit_errors_per_second",
+        "Transmit errors per second over the last interval.",
     ),
-    info(
+    rate(
         NET_RX_DROPS_PER_SECOND,
-        SampleKind::Rate,
-        "Received packets dropped per second.",
+        NET_RX_DROPS,
+        "bandwatch_network_receive_drops_per_second",
+        "Received packets dropped per second over the last interval.",
     ),
-    info(
+    rate(
         NET_TX_DROPS_PER_SECOND,
-        SampleKind::Rate,
-        "Packets dropped on transmit per second.",
+        NET_TX_DROPS,
+        "bandwatch_network_transmit_drops_per_second",
+        "Packets dropped on transmit per second over the last interval.",
     ),
-    info(NET_UP, SampleKind::Gauge, "1 when the link is up, else 0."),
-    info(
+    MetricDef::new(
+        NET_UP,
+        SampleKind::Gauge,
+        Unit::Boolean,
+        &[LABEL_IFACE],
+        "bandwatch_network_up",
+        "1 when the link is up, else 0.",
+    )
+    .role(Role::LinkUp),
+    MetricDef::new(
         NET_CARRIER,
         SampleKind::Gauge,
+        Unit::Boolean,
+        &[LABEL_IFACE],
+        "bandwatch_network_carrier",
         "1 when the link has a carrier, else 0.",
-    ),
-    info(
+    )
+    .role(Role::Carrier),
+    MetricDef::new(
         NET_SPEED_BITS_PER_SECOND,
         SampleKind::Gauge,
-        "Negotiated link speed in bits per second.",
-    ),
+        Unit::BitsPerSecond,
+        &[LABEL_IFACE],
+        "bandwatch_network_speed_bytes",
+        "Negotiated link speed in bytes per second (as node_exporter's node_network_speed_bytes).",
+    )
+    .role(Role::LinkSpeed),
 ];
 
-/// The metric info for `name`, if the netdev source emits it.
-pub fn info_for(name: &str) -> Option<&'static MetricInfo> {
+/// The labels of netdev series, for people and exporters.
+pub const LABELS: [LabelDef; 2] = [
+    LabelDef {
+        name: LABEL_IFACE,
+        help: "The network interface.",
+        prometheus: Some("device"),
+    },
+    LabelDef {
+        name: LABEL_SCOPE,
+        help: "`total`: the sum over interfaces (loopback left out unless configured).",
+        prometheus: None,
+    },
+];
+
+/// The definition of `name`, if the netdev source emits it.
+pub fn info_for(name: &str) -> Option<&'static MetricDef> {
     ALL.iter().find(|m| m.name == name)
 }
 
@@ -251,8 +312,17 @@ mod tests {
         for (i, m) in COUNTER_METRICS.iter().enumerate() {
             assert_eq!(ALL[i].name, m.delta);
             assert_eq!(ALL[i].kind, SampleKind::Delta);
-            if let Some((rate, _)) = m.rate {
-                assert_eq!(info_for(rate).map(|r| r.kind), Some(SampleKind::Rate));
+            if let Some((rate, factor)) = m.rate {
+                let def = info_for(rate).expect("the rate is catalogued");
+                assert_eq!(def.kind, SampleKind::Rate);
+                assert_eq!(
+                    def.derives_from,
+                    Some(bandwatch_core::Derivation {
+                        delta: m.delta,
+                        factor
+                    }),
+                    "the catalogue derives {rate} the way the source computes it"
+                );
             }
         }
         let mut names: Vec<_> = ALL.iter().map(|m| m.name).collect();

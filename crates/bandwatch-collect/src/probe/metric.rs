@@ -3,10 +3,9 @@
 
 use std::sync::Arc;
 
-use bandwatch_core::{Frame, Labels, SampleKind, SeriesKey};
+use bandwatch_core::{Frame, LabelDef, Labels, MetricDef, Role, SampleKind, SeriesKey, Unit};
 
 use super::round::RoundReport;
-use crate::netdev::metric::MetricInfo;
 
 /// Label naming the probed target.
 pub const LABEL_TARGET: &str = "target";
@@ -33,48 +32,102 @@ pub const PROBE_UPTIME_PERCENT: &str = "probe_uptime_percent";
 /// Label telling the window of an uptime series: `1h`, `24h` or `7d`.
 pub const LABEL_WINDOW: &str = "window";
 
-const fn info(name: &'static str, kind: SampleKind, help: &'static str) -> MetricInfo {
-    MetricInfo { name, kind, help }
+const TARGET: &[&str] = &[LABEL_TARGET];
+
+const fn gauge(
+    name: &'static str,
+    unit: Unit,
+    labels: &'static [&'static str],
+    prom: &'static str,
+    help: &'static str,
+) -> MetricDef {
+    MetricDef::new(name, SampleKind::Gauge, unit, labels, prom, help)
 }
 
-/// Every metric the probe source emits.
-pub const ALL: [MetricInfo; 8] = [
-    info(
+/// Every metric the probe source emits (uptime is added by the agent from the history).
+pub const ALL: [MetricDef; 8] = [
+    gauge(
         PROBE_UP,
-        SampleKind::Gauge,
-        "1 when at least one probe of the round was answered, else 0.",
-    ),
-    info(
+        Unit::Boolean,
+        TARGET,
+        "bandwatch_probe_up",
+        "1 when at least one probe of the last round was answered, else 0.",
+    )
+    .role(Role::ProbeUp),
+    gauge(
         PROBE_LOSS_PERCENT,
-        SampleKind::Gauge,
-        "Share of the round's probes lost, percent.",
+        Unit::Percent,
+        TARGET,
+        "bandwatch_probe_loss_ratio",
+        "Share of the last round's probes lost (0-1).",
+    )
+    .role(Role::ProbeLoss),
+    MetricDef::new(
+        PROBE_SENT,
+        SampleKind::Delta,
+        Unit::Count,
+        TARGET,
+        "bandwatch_probe_sent_total",
+        "Probes sent.",
     ),
-    info(PROBE_SENT, SampleKind::Gauge, "Probes sent in the round."),
-    info(
+    MetricDef::new(
         PROBE_RECEIVED,
-        SampleKind::Gauge,
-        "Probes answered in the round.",
+        SampleKind::Delta,
+        Unit::Count,
+        TARGET,
+        "bandwatch_probe_received_total",
+        "Probes answered.",
     ),
-    info(
+    gauge(
         PROBE_RTT_SECONDS,
-        SampleKind::Gauge,
-        "Round-trip time (min, avg, max by stat) in seconds; time to first byte for HTTP.",
-    ),
-    info(
+        Unit::Seconds,
+        &[LABEL_TARGET, LABEL_STAT],
+        "bandwatch_probe_rtt_seconds",
+        "Round-trip time of the last round (min, avg, max by stat) in seconds.",
+    )
+    .role(Role::ProbeRtt),
+    gauge(
         PROBE_JITTER_SECONDS,
-        SampleKind::Gauge,
+        Unit::Seconds,
+        TARGET,
+        "bandwatch_probe_jitter_seconds",
         "Mean absolute difference of consecutive round-trip times, in seconds.",
-    ),
-    info(
+    )
+    .role(Role::ProbeJitter),
+    gauge(
         PROBE_HTTP_STATUS,
-        SampleKind::Gauge,
+        Unit::Number,
+        TARGET,
+        "bandwatch_probe_http_status_code",
         "Last HTTP status code of the round.",
     ),
-    info(
+    gauge(
         PROBE_UPTIME_PERCENT,
-        SampleKind::Gauge,
-        "Share of rounds that were up over the window (1h, 24h, 7d), percent.",
-    ),
+        Unit::Percent,
+        &[LABEL_TARGET, LABEL_WINDOW],
+        "bandwatch_probe_uptime_ratio",
+        "Share of rounds that were up over the window (1h, 24h, 7d), 0-1.",
+    )
+    .role(Role::ProbeUptime),
+];
+
+/// The labels of probe series, for people and exporters.
+pub const LABELS: [LabelDef; 3] = [
+    LabelDef {
+        name: LABEL_TARGET,
+        help: "The probed target's name.",
+        prometheus: None,
+    },
+    LabelDef {
+        name: LABEL_STAT,
+        help: "Which round-trip statistic: min, avg or max.",
+        prometheus: None,
+    },
+    LabelDef {
+        name: LABEL_WINDOW,
+        help: "The uptime window: 1h, 24h or 7d.",
+        prometheus: None,
+    },
 ];
 
 fn key(metric: &str, target: &str) -> Arc<SeriesKey> {
@@ -96,11 +149,11 @@ pub fn push_report(frame: &mut Frame, report: &RoundReport) {
             s.loss_percent,
             SampleKind::Gauge,
         );
-        frame.push(key(PROBE_SENT, t), f64::from(s.sent), SampleKind::Gauge);
+        frame.push(key(PROBE_SENT, t), f64::from(s.sent), SampleKind::Delta);
         frame.push(
             key(PROBE_RECEIVED, t),
             f64::from(s.received),
-            SampleKind::Gauge,
+            SampleKind::Delta,
         );
         for (stat, v) in [("min", s.rtt_min), ("avg", s.rtt_avg), ("max", s.rtt_max)] {
             if let Some(v) = v {

@@ -2,9 +2,7 @@
 //! rules). CPU series carry [`LABEL_CPU`] (`total` or the core number), disk usage series
 //! [`LABEL_MOUNT`] and disk I/O series [`LABEL_DEVICE`].
 
-use bandwatch_core::SampleKind;
-
-use crate::netdev::metric::MetricInfo;
+use bandwatch_core::{LabelDef, MetricDef, Role, SampleKind, Unit};
 
 /// Label naming the core (`0`, `1`, …) or [`CPU_TOTAL`].
 pub const LABEL_CPU: &str = "cpu";
@@ -50,87 +48,167 @@ pub const SYSTEM_DISK_READ_BYTES_PER_SECOND: &str = "system_disk_read_bytes_per_
 /// Bytes written to a disk per second.
 pub const SYSTEM_DISK_WRITE_BYTES_PER_SECOND: &str = "system_disk_write_bytes_per_second";
 
-const fn info(name: &'static str, kind: SampleKind, help: &'static str) -> MetricInfo {
-    MetricInfo { name, kind, help }
+const fn gauge(
+    name: &'static str,
+    unit: Unit,
+    labels: &'static [&'static str],
+    prom: &'static str,
+    help: &'static str,
+) -> MetricDef {
+    MetricDef::new(name, SampleKind::Gauge, unit, labels, prom, help)
 }
 
+const CPU: &[&str] = &[LABEL_CPU];
+const MOUNT: &[&str] = &[LABEL_MOUNT];
+const DISK: &[&str] = &[LABEL_DEVICE];
+
 /// Every metric the system source emits.
-pub const ALL: [MetricInfo; 17] = [
-    info(
+pub const ALL: [MetricDef; 17] = [
+    gauge(
         SYSTEM_CPU_PERCENT,
-        SampleKind::Gauge,
-        "CPU busy time in the interval, percent.",
+        Unit::Percent,
+        CPU,
+        "bandwatch_cpu_busy_ratio",
+        "Share of the last interval the CPU was busy (0-1).",
+    )
+    .role(Role::CpuPercent),
+    gauge(
+        SYSTEM_LOAD1,
+        Unit::Number,
+        &[],
+        "bandwatch_load1",
+        "One-minute load average.",
     ),
-    info(SYSTEM_LOAD1, SampleKind::Gauge, "One-minute load average."),
-    info(SYSTEM_LOAD5, SampleKind::Gauge, "Five-minute load average."),
-    info(
+    gauge(
+        SYSTEM_LOAD5,
+        Unit::Number,
+        &[],
+        "bandwatch_load5",
+        "Five-minute load average.",
+    ),
+    gauge(
         SYSTEM_LOAD15,
-        SampleKind::Gauge,
+        Unit::Number,
+        &[],
+        "bandwatch_load15",
         "Fifteen-minute load average.",
     ),
-    info(
+    gauge(
         SYSTEM_MEMORY_TOTAL_BYTES,
-        SampleKind::Gauge,
+        Unit::Bytes,
+        &[],
+        "bandwatch_memory_total_bytes",
         "Physical memory in bytes.",
     ),
-    info(
+    gauge(
         SYSTEM_MEMORY_AVAILABLE_BYTES,
-        SampleKind::Gauge,
-        "Available memory in bytes.",
+        Unit::Bytes,
+        &[],
+        "bandwatch_memory_available_bytes",
+        "Memory available for new work without swapping, in bytes.",
     ),
-    info(
+    gauge(
         SYSTEM_MEMORY_USED_PERCENT,
-        SampleKind::Gauge,
-        "Memory not available, percent.",
-    ),
-    info(
+        Unit::Percent,
+        &[],
+        "bandwatch_memory_used_ratio",
+        "Share of memory not available (0-1).",
+    )
+    .role(Role::MemoryPercent),
+    gauge(
         SYSTEM_SWAP_TOTAL_BYTES,
-        SampleKind::Gauge,
+        Unit::Bytes,
+        &[],
+        "bandwatch_swap_total_bytes",
         "Swap space in bytes.",
     ),
-    info(
+    gauge(
         SYSTEM_SWAP_FREE_BYTES,
-        SampleKind::Gauge,
-        "Unused swap in bytes.",
+        Unit::Bytes,
+        &[],
+        "bandwatch_swap_free_bytes",
+        "Unused swap space in bytes.",
     ),
-    info(
+    gauge(
         SYSTEM_SWAP_USED_PERCENT,
-        SampleKind::Gauge,
-        "Swap in use, percent.",
+        Unit::Percent,
+        &[],
+        "bandwatch_swap_used_ratio",
+        "Share of swap in use (0-1).",
     ),
-    info(
+    gauge(
         SYSTEM_DISK_USED_PERCENT,
-        SampleKind::Gauge,
-        "Filesystem space not available, percent.",
-    ),
-    info(
+        Unit::Percent,
+        MOUNT,
+        "bandwatch_filesystem_used_ratio",
+        "Share of the filesystem not available to unprivileged users (0-1).",
+    )
+    .role(Role::DiskPercent),
+    gauge(
         SYSTEM_DISK_TOTAL_BYTES,
-        SampleKind::Gauge,
+        Unit::Bytes,
+        MOUNT,
+        "bandwatch_filesystem_size_bytes",
         "Filesystem size in bytes.",
     ),
-    info(
+    gauge(
         SYSTEM_DISK_AVAILABLE_BYTES,
-        SampleKind::Gauge,
-        "Filesystem bytes available.",
+        Unit::Bytes,
+        MOUNT,
+        "bandwatch_filesystem_avail_bytes",
+        "Filesystem bytes available to unprivileged users.",
     ),
-    info(
+    MetricDef::new(
         SYSTEM_DISK_READ_BYTES,
         SampleKind::Delta,
-        "Bytes read from the disk in the interval.",
+        Unit::Bytes,
+        DISK,
+        "bandwatch_disk_read_bytes_total",
+        "Bytes read from the disk.",
     ),
-    info(
+    MetricDef::new(
         SYSTEM_DISK_WRITTEN_BYTES,
         SampleKind::Delta,
-        "Bytes written to the disk in the interval.",
+        Unit::Bytes,
+        DISK,
+        "bandwatch_disk_written_bytes_total",
+        "Bytes written to the disk.",
     ),
-    info(
+    MetricDef::new(
         SYSTEM_DISK_READ_BYTES_PER_SECOND,
         SampleKind::Rate,
-        "Bytes read from the disk per second.",
-    ),
-    info(
+        Unit::BytesPerSecond,
+        DISK,
+        "bandwatch_disk_read_bytes_per_second",
+        "Bytes read from the disk per second over the last interval.",
+    )
+    .derived(SYSTEM_DISK_READ_BYTES, 1.0),
+    MetricDef::new(
         SYSTEM_DISK_WRITE_BYTES_PER_SECOND,
         SampleKind::Rate,
-        "Bytes written to the disk per second.",
-    ),
+        Unit::BytesPerSecond,
+        DISK,
+        "bandwatch_disk_write_bytes_per_second",
+        "Bytes written to the disk per second over the last interval.",
+    )
+    .derived(SYSTEM_DISK_WRITTEN_BYTES, 1.0),
+];
+
+/// The labels of system series, for people and exporters.
+pub const LABELS: [LabelDef; 3] = [
+    LabelDef {
+        name: LABEL_CPU,
+        help: "A core number, or `total` for all cores.",
+        prometheus: None,
+    },
+    LabelDef {
+        name: LABEL_MOUNT,
+        help: "A filesystem's mount point.",
+        prometheus: Some("mountpoint"),
+    },
+    LabelDef {
+        name: LABEL_DEVICE,
+        help: "A whole disk (sda, nvme0n1).",
+        prometheus: None,
+    },
 ];

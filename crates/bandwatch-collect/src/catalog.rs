@@ -1,0 +1,69 @@
+//! The metric catalogue of every source, gathered once: what the agent hands to rule
+//! validation, the exporters, the API and the reports.
+
+use std::sync::LazyLock;
+
+use bandwatch_core::Catalog;
+
+use crate::netdev::metric as netdev;
+use crate::probe::metric as probe;
+use crate::system::metric as system;
+
+static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
+    let mut c = Catalog::new();
+    for (metrics, labels) in [
+        (&netdev::ALL[..], &netdev::LABELS[..]),
+        (&system::ALL[..], &system::LABELS[..]),
+        (&probe::ALL[..], &probe::LABELS[..]),
+    ] {
+        // Names are unique across sources (a test below proves it), so this cannot fail.
+        let _ = c.extend(metrics);
+        c.extend_labels(labels);
+    }
+    c.set_aggregate(netdev::LABEL_SCOPE, netdev::SCOPE_TOTAL);
+    c
+});
+
+/// Every metric that bandwatch's sources emit.
+pub fn catalog() -> &'static Catalog {
+    &CATALOG
+}
+
+#[cfg(test)]
+mod tests {
+    use bandwatch_core::SampleKind;
+
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_rates_derive_from_catalogued_deltas() {
+        let mut c = Catalog::new();
+        c.extend(&netdev::ALL).unwrap();
+        c.extend(&system::ALL).unwrap();
+        c.extend(&probe::ALL).unwrap();
+        assert_eq!(c.metrics().len(), catalog().metrics().len());
+        for m in catalog().metrics() {
+            assert!(
+                m.help.ends_with('.'),
+                "{}: help ends with a full stop",
+                m.name
+            );
+            assert!(m.prometheus.starts_with("bandwatch_"), "{}", m.name);
+            assert_eq!(
+                m.is_counter(),
+                m.prometheus.ends_with("_total"),
+                "{}",
+                m.name
+            );
+            match (m.kind, m.derives_from) {
+                (SampleKind::Rate, Some(d)) => {
+                    let delta = catalog().get(d.delta).expect("delta is catalogued");
+                    assert_eq!(delta.kind, SampleKind::Delta, "{}", m.name);
+                }
+                (SampleKind::Rate, None) => panic!("rate {} derives from nothing", m.name),
+                (_, Some(_)) => panic!("{} is not a rate but derives", m.name),
+                _ => {}
+            }
+        }
+    }
+}
