@@ -240,6 +240,42 @@ impl fmt::Display for Selector {
     }
 }
 
+/// What a silence covers: one alert by its id, or every alert a selector picks (with `rule`
+/// and `metric` as pseudo-labels). Stored as the text the user gave.
+#[derive(Debug, Clone)]
+pub enum SilenceMatcher {
+    /// Exactly one alert.
+    AlertId(String),
+    /// Every alert whose rule, metric and labels match all terms.
+    Selector(Selector),
+}
+
+impl SilenceMatcher {
+    /// Reads `ID` (no `=`) or `name=glob[,name=glob…]`.
+    pub fn parse(text: &str) -> Result<Self, SelectorError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(SelectorError(
+                "the silence matcher is empty; give an alert id or pairs like rule=wan-spike,iface=eth*".into(),
+            ));
+        }
+        if !text.contains(['=', '~']) {
+            return Ok(Self::AlertId(text.to_string()));
+        }
+        Selector::parse(text)
+            .map(Self::Selector)
+            .map_err(|e| SelectorError(format!("silence matcher: {e}")))
+    }
+
+    /// Whether the alert `id` of `rule` on `series` is covered.
+    pub fn matches(&self, id: &str, rule: &str, series: &SeriesKey) -> bool {
+        match self {
+            Self::AlertId(want) => want == id,
+            Self::Selector(s) => s.matches_alert(rule, series),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,6 +346,19 @@ mod tests {
             .0
             .contains("regular expression"));
         assert!(Term::new("iface", "eth[").is_err());
+    }
+
+    #[test]
+    fn silences_by_id_or_selector() {
+        let eth0 = key(&[("iface", "eth0")]);
+        let by_id = SilenceMatcher::parse("wan-1-2").unwrap();
+        assert!(by_id.matches("wan-1-2", "wan", &eth0));
+        assert!(!by_id.matches("wan-1-3", "wan", &eth0));
+        let by_labels = SilenceMatcher::parse("rule=wan*, iface=eth*").unwrap();
+        assert!(by_labels.matches("x", "wan-spike", &eth0));
+        assert!(!by_labels.matches("x", "lan-spike", &eth0));
+        assert!(SilenceMatcher::parse("iface=[eth").is_err());
+        assert!(SilenceMatcher::parse(" ").is_err());
     }
 
     #[test]

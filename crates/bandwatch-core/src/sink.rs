@@ -122,6 +122,56 @@ impl SinkBoard {
     }
 }
 
+/// What one source did so far, for the self-metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct SourceStats {
+    /// Frames it produced.
+    pub frames: u64,
+    /// Collections that failed.
+    pub errors: u64,
+    /// Wall-clock seconds of its last frame, once there was one.
+    pub last_frame: Option<f64>,
+    /// Seconds its last collection took, once one was recorded.
+    pub duration: Option<f64>,
+}
+
+/// Every source's [`SourceStats`] by name; the scheduler writes, `/metrics` and the API read.
+#[derive(Debug, Clone, Default)]
+pub struct SourceBoard(Arc<RwLock<std::collections::BTreeMap<String, SourceStats>>>);
+
+impl SourceBoard {
+    /// Records one collection of `source`: how long it took, whether it failed, and the
+    /// wall-clock time of the frame it produced (if any).
+    pub fn record(
+        &self,
+        source: &str,
+        took: std::time::Duration,
+        ok: bool,
+        frame_at: Option<crate::Timestamp>,
+    ) {
+        let mut map = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        let s = map.entry(source.to_string()).or_default();
+        s.duration = Some(took.as_secs_f64());
+        if !ok {
+            s.errors += 1;
+        }
+        if let Some(ts) = frame_at {
+            s.frames += 1;
+            s.last_frame = Some(ts.millis() as f64 / 1000.0);
+        }
+    }
+
+    /// Every source's stats, by name.
+    pub fn stats(&self) -> Vec<(String, SourceStats)> {
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|(n, s)| (n.clone(), *s))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
