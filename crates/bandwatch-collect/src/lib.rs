@@ -4,7 +4,10 @@
 //!
 //! Every read of the OS goes through [`fs::FileSystem`], with the `/proc` and `/sys` roots
 //! taken from configuration, so the logic runs the same against the machine, a fixture tree
-//! or an in-memory [`fs::FakeFs`].
+//! or an in-memory `FakeFs`.
+//!
+//! The fakes (`FakeFs`, `FakeFsUsage`) are not part of the public API: they exist only with
+//! the `fake` feature, which other crates enable from `[dev-dependencies]`.
 
 pub mod catalog;
 pub mod error;
@@ -16,13 +19,17 @@ pub mod system;
 pub use bandwatch_core::Frame;
 pub use catalog::catalog;
 pub use error::{CollectError, Result};
-pub use fs::{FakeFs, FileSystem, KeptOpenFs, RealFs};
+#[cfg(any(test, feature = "fake"))]
+pub use fs::FakeFs;
+pub use fs::{FileSystem, KeptOpenFs, RealFs};
 pub use netdev::{InterfaceFilter, NetdevConfig, NetdevSource};
 pub use probe::{
     run_round, Host, ProbeConfig, ProbeError, ProbeKind, ProbeSource, Prober, RoundReport, Target,
     TargetError, UptimeTracker,
 };
-pub use system::{FakeFsUsage, FsUsage, StatvfsUsage, SystemConfig, SystemSource};
+#[cfg(any(test, feature = "fake"))]
+pub use system::FakeFsUsage;
+pub use system::{FsUsage, StatvfsUsage, SystemConfig, SystemSource};
 
 /// Something the agent asks for one [`Frame`] per tick.
 pub trait Source {

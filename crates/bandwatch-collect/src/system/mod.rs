@@ -31,7 +31,9 @@ pub use cpu::{busy_percent, parse_stat, CpuLine, CpuTimes};
 pub use disk::{parse_diskstats, whole_disks, DiskLine};
 pub use memory::{parse_loadavg, parse_meminfo, Memory};
 pub use mounts::{parse_mountinfo, select_mounts, Mount};
-pub use usage::{FakeFsUsage, FsUsage, StatvfsUsage};
+#[cfg(any(test, feature = "fake"))]
+pub use usage::FakeFsUsage;
+pub use usage::{FsUsage, StatvfsUsage};
 
 use cpu::CpuTracker;
 use disk::DiskTracker;
