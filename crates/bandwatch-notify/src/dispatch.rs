@@ -5,9 +5,8 @@
 
 use std::time::Duration;
 
-use bandwatch_core::{AlertEvent, EventKind, Severity, Timestamp};
+use bandwatch_core::{AlertEvent, EventKind, Selector, Severity, Timestamp};
 use bandwatch_store::{backoff, NewNotification, Outbox};
-use globset::GlobMatcher;
 
 use crate::error::Result;
 use crate::group::Grouper;
@@ -43,8 +42,9 @@ pub trait Deliver: Send {
 pub struct Route {
     /// Events below this severity are not sent.
     pub min_severity: Severity,
-    /// Label globs that must all match (`rule` and `metric` stand for the rule and metric).
-    pub matchers: Vec<(String, GlobMatcher)>,
+    /// Which alerts, by label (`rule` and `metric` stand for the rule and the metric); the
+    /// one selector of rules and silences, so `iface = "!lo"` means the same everywhere.
+    pub selector: Selector,
     /// Whether the end of an alert is announced too.
     pub send_resolved: bool,
 }
@@ -53,7 +53,7 @@ impl Default for Route {
     fn default() -> Self {
         Self {
             min_severity: Severity::Low,
-            matchers: Vec::new(),
+            selector: Selector::all(),
             send_resolved: true,
         }
     }
@@ -69,20 +69,8 @@ impl Route {
         };
         kind_ok
             && e.severity >= self.min_severity
-            && self
-                .matchers
-                .iter()
-                .all(|(label, glob)| label_matches(e, label, glob))
+            && self.selector.matches_alert(&e.rule, &e.series)
     }
-}
-
-fn label_matches(e: &AlertEvent, label: &str, glob: &GlobMatcher) -> bool {
-    let value = match label {
-        "rule" => Some(e.rule.as_str()),
-        "metric" => Some(e.series.metric.as_str()),
-        other => e.series.labels.get(other),
-    };
-    value.is_some_and(|v| glob.is_match(v))
 }
 
 /// Retry timing of failed deliveries.
@@ -253,4 +241,71 @@ pub fn idempotency_key(channel: &str, events: &[AlertEvent]) -> String {
         feed(&e.at.millis().to_string());
     }
     format!("{h:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use bandwatch_core::{alert_id, Labels, SeriesKey};
+
+    use super::*;
+
+    fn event(rule: &str, labels: &[(&str, &str)], kind: EventKind) -> AlertEvent {
+        let series = SeriesKey::new(
+            "net_rx_bits_per_second",
+            Labels::from_pairs(labels.iter().copied()),
+        );
+        let at = Timestamp::from_secs(1_795_255_200);
+        AlertEvent {
+            id: alert_id(rule, &series, at),
+            rule: rule.into(),
+            series,
+            kind,
+            state: kind.state(),
+            severity: Severity::High,
+            value: 1.0,
+            reference: 0.0,
+            message: String::new(),
+            started: at,
+            ended: None,
+            at,
+        }
+    }
+
+    fn route(pairs: &[(&str, &str)]) -> Route {
+        Route {
+            selector: Selector::from_pairs(pairs.iter().copied()).expect("valid"),
+            ..Route::default()
+        }
+    }
+
+    #[test]
+    fn routes_select_alerts_as_rules_and_silences_do() {
+        let eth0 = event("wan-spike", &[("iface", "eth0")], EventKind::Fired);
+        let lo = event("wan-spike", &[("iface", "lo")], EventKind::Fired);
+        let total = event("wan-spike", &[("scope", "total")], EventKind::Fired);
+        let not_lo = route(&[("iface", "!lo")]);
+        assert!(not_lo.accepts(&eth0));
+        assert!(!not_lo.accepts(&lo));
+        assert!(
+            !not_lo.accepts(&total),
+            "a negated term still needs the label"
+        );
+        let by_rule = route(&[("rule", "wan*"), ("metric", "net_*"), ("iface", "eth*")]);
+        assert!(by_rule.accepts(&eth0));
+        assert!(!by_rule.accepts(&event("lan", &[("iface", "eth0")], EventKind::Fired)));
+        assert!(Route::default().accepts(&total), "no terms: every alert");
+    }
+
+    #[test]
+    fn pending_never_and_resolved_only_when_asked() {
+        let e = |kind| event("r", &[], kind);
+        let quiet = Route {
+            send_resolved: false,
+            ..Route::default()
+        };
+        assert!(!Route::default().accepts(&e(EventKind::Pending)));
+        assert!(Route::default().accepts(&e(EventKind::Resolved)));
+        assert!(!quiet.accepts(&e(EventKind::Resolved)));
+        assert!(quiet.accepts(&e(EventKind::Escalated)));
+    }
 }

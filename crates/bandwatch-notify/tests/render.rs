@@ -226,3 +226,28 @@ fn email_subject_has_no_line_breaks() {
     let msg = render_email(&[e], &EmailSettings::default());
     assert!(!msg.subject.contains(['\r', '\n']), "{}", msg.subject);
 }
+
+/// Notifications show values with the engine's formatter (`bandwatch_core::human`), so an
+/// alert's message and its notification agree: a 12.3 ms RTT is "12.3 ms" in both, no longer
+/// "0.012 s" in the notification.
+#[test]
+fn probe_values_read_as_the_engine_writes_them() {
+    let mut rtt = common::fired_high();
+    rtt.series = bandwatch_core::SeriesKey::with_label("probe_rtt_seconds", "target", "router");
+    (rtt.value, rtt.reference) = (0.0123, 0.01);
+    let events = [rtt];
+    let email = render_email(&events, &email_settings());
+    let rendered = [
+        email.text,
+        email.html,
+        webhook_body(&events).expect("body"),
+        slack_payload(&events, &chat()).to_string(),
+        telegram_payload(&events, "1", &chat()).to_string(),
+        alertmanager_alerts(&events, &AlertmanagerSettings::default()).to_string(),
+    ];
+    for text in rendered {
+        assert!(text.contains("12.3 ms"), "{text}");
+        assert!(text.contains("10.0 ms"), "{text}");
+        assert!(!text.contains("0.012 s"), "{text}");
+    }
+}

@@ -3,10 +3,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use bandwatch_core::human::format_metric;
 use bandwatch_core::{AlertEvent, AlertState, Timestamp};
 use serde_json::{json, Value};
 
-use super::{format_value, headline};
+use super::headline;
 
 /// What the Alertmanager body needs besides the events.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -61,8 +62,8 @@ fn postable_alert(
             "description": format!(
                 "{} (value {}, limit or baseline {})",
                 event.message,
-                format_value(&event.series, event.value),
-                format_value(&event.series, event.reference)
+                format_metric(&event.series.metric, event.value),
+                format_metric(&event.series.metric, event.reference)
             ),
             "series": event.series.to_string(),
         },

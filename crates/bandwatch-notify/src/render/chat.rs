@@ -5,10 +5,11 @@
 
 use std::fmt::Write as _;
 
+use bandwatch_core::human::format_metric;
 use bandwatch_core::{AlertEvent, AlertState, Severity};
 use serde_json::{json, Value};
 
-use super::{batch_title, colour_int, escape_html, event_colour, format_value, headline};
+use super::{batch_title, colour_int, escape_html, event_colour, headline};
 
 /// Discord shows at most this many embeds in one message.
 pub const DISCORD_MAX_EMBEDS: usize = 10;
@@ -47,8 +48,8 @@ fn detail(event: &AlertEvent) -> String {
     let mut out = format!(
         "{}\nValue {} (limit or baseline {}); started {}",
         event.message,
-        format_value(&event.series, event.value),
-        format_value(&event.series, event.reference),
+        format_metric(&event.series.metric, event.value),
+        format_metric(&event.series.metric, event.reference),
         event.started.to_rfc3339()
     );
     if let Some(ended) = event.ended {

@@ -2,11 +2,12 @@
 
 use std::fmt::Write as _;
 
+use bandwatch_core::human::format_metric;
 use bandwatch_core::AlertEvent;
 
 use super::{
-    batch_state, distinct_joined, escape_html, event_colour, format_value, headline, state_str,
-    subject, top_severity,
+    batch_state, distinct_joined, escape_html, event_colour, headline, state_str, subject,
+    top_severity,
 };
 use crate::error::{NotifyError, Result};
 
@@ -171,10 +172,10 @@ pub fn render_email(events: &[AlertEvent], settings: &EmailSettings) -> EmailMes
 /// The facts of one event as (label, value) pairs, shared by both bodies.
 fn facts(event: &AlertEvent) -> Vec<(&'static str, String)> {
     let mut out = vec![
-        ("Value", format_value(&event.series, event.value)),
+        ("Value", format_metric(&event.series.metric, event.value)),
         (
             "Limit or baseline",
-            format_value(&event.series, event.reference),
+            format_metric(&event.series.metric, event.reference),
         ),
         ("Series", event.series.to_string()),
         ("Started", event.started.to_rfc3339()),

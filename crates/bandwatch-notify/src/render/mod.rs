@@ -11,7 +11,8 @@ pub mod webhook;
 
 use std::fmt;
 
-use bandwatch_core::{AlertEvent, AlertState, BitsPerSecond, Bytes, SeriesKey, Severity};
+use bandwatch_core::human::format_metric;
+use bandwatch_core::{AlertEvent, AlertState, SeriesKey, Severity};
 
 /// A credential (webhook secret, bot token) whose `Debug` never shows the value.
 #[derive(Clone, PartialEq, Eq)]
@@ -60,22 +61,6 @@ pub fn subject(series: &SeriesKey) -> String {
         .iter()
         .find_map(|name| series.labels.get(name))
         .map_or_else(|| series.to_string(), str::to_string)
-}
-
-/// A value in the unit its metric name ends with: `950.0 Mbps`, `1.50 MiB`, `0.012 s`.
-pub fn format_value(series: &SeriesKey, value: f64) -> String {
-    let metric = series.metric.as_str();
-    if metric.ends_with("_bits_per_second") {
-        BitsPerSecond(value).to_string()
-    } else if metric.ends_with("_bytes") && value >= 0.0 {
-        Bytes(value.round() as u64).to_string()
-    } else if metric.ends_with("_seconds") {
-        format!("{value:.3} s")
-    } else if value.fract() == 0.0 && value.abs() < 1e15 {
-        format!("{value:.0}")
-    } else {
-        format!("{value:.3}")
-    }
 }
 
 /// The highest severity among still-open events, else among all; `None` for an empty batch.
@@ -149,8 +134,8 @@ pub fn headline(event: &AlertEvent) -> String {
 pub fn value_line(event: &AlertEvent) -> String {
     format!(
         "{} (limit or baseline {})",
-        format_value(&event.series, event.value),
-        format_value(&event.series, event.reference)
+        format_metric(&event.series.metric, event.value),
+        format_metric(&event.series.metric, event.reference)
     )
 }
 
@@ -193,16 +178,69 @@ mod tests {
     }
 
     #[test]
-    fn values_in_their_units() {
-        let k = |m: &str| SeriesKey::with_label(m, "iface", "eth0");
-        assert_eq!(
-            format_value(&k("net_rx_bits_per_second"), 1.5e6),
-            "1.50 Mbps"
-        );
-        assert_eq!(format_value(&k("net_rx_bytes"), 1536.0), "1.50 KiB");
-        assert_eq!(format_value(&k("probe_rtt_seconds"), 0.0123), "0.012 s");
-        assert_eq!(format_value(&k("net_up"), 1.0), "1");
-        assert_eq!(format_value(&k("cpu_ratio"), 0.25), "0.250");
+    fn values_are_shown_as_the_engine_shows_them() {
+        // The one formatter of bandwatch_core::human: a 12.3 ms RTT reads "12.3 ms" in the
+        // alert's message and in the notification alike (it used to read "0.012 s" here).
+        let event = |metric: &str, value: f64, reference: f64| AlertEvent {
+            series: SeriesKey::with_label(metric, "iface", "eth0"),
+            value,
+            reference,
+            ..sample_event()
+        };
+        let cases = [
+            (
+                "net_rx_bits_per_second",
+                1.5e6,
+                1e6,
+                "1.50 Mbps (limit or baseline 1.00 Mbps)",
+            ),
+            (
+                "net_rx_bytes",
+                1536.0,
+                1024.0,
+                "1.50 KiB (limit or baseline 1.00 KiB)",
+            ),
+            (
+                "probe_rtt_seconds",
+                0.0123,
+                0.01,
+                "12.3 ms (limit or baseline 10.0 ms)",
+            ),
+            (
+                "system_cpu_percent",
+                85.04,
+                80.0,
+                "85.0% (limit or baseline 80.0%)",
+            ),
+            ("net_up", 0.0, 1.0, "0 (limit or baseline 1)"),
+            ("cpu_ratio", 0.25, 0.5, "0.25 (limit or baseline 0.5)"),
+        ];
+        for (metric, value, reference, want) in cases {
+            assert_eq!(
+                value_line(&event(metric, value, reference)),
+                want,
+                "{metric}"
+            );
+        }
+    }
+
+    fn sample_event() -> AlertEvent {
+        let series = SeriesKey::with_label("net_up", "iface", "eth0");
+        let at = bandwatch_core::Timestamp::from_secs(1_795_255_200);
+        AlertEvent {
+            id: bandwatch_core::alert_id("r", &series, at),
+            rule: "r".into(),
+            series,
+            kind: bandwatch_core::EventKind::Fired,
+            state: AlertState::Firing,
+            severity: Severity::High,
+            value: 0.0,
+            reference: 0.0,
+            message: String::new(),
+            started: at,
+            ended: None,
+            at,
+        }
     }
 
     #[test]

@@ -3,12 +3,13 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use bandwatch_core::human::format_metric;
 use bandwatch_core::{AlertEvent, AlertState, EventKind, Severity};
 use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::Sha256;
 
-use super::{format_value, subject, Secret};
+use super::{subject, Secret};
 use crate::error::{NotifyError, Result};
 
 /// The version of the document below; it changes only when a field changes meaning or goes away.
@@ -96,8 +97,8 @@ fn webhook_alert(e: &AlertEvent) -> WebhookAlert<'_> {
         subject: subject(&e.series),
         value: e.value,
         reference: e.reference,
-        value_text: format_value(&e.series, e.value),
-        reference_text: format_value(&e.series, e.reference),
+        value_text: format_metric(&e.series.metric, e.value),
+        reference_text: format_metric(&e.series.metric, e.reference),
         message: &e.message,
         started_at: e.started.to_rfc3339(),
         ended_at: e.ended.map(bandwatch_core::Timestamp::to_rfc3339),

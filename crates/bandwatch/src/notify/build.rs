@@ -34,18 +34,16 @@ fn timeout(spec: &ChannelSpec) -> Duration {
 
 /// Which events the channel gets.
 pub fn route(spec: &ChannelSpec, config: &NotifyConfig) -> Route {
-    let matchers = spec
+    // Validation already refused patterns that do not parse; as before, one that slips
+    // through is left out rather than failing a channel at start-up.
+    let terms = spec
         .matchers
         .iter()
-        .filter_map(|(label, glob)| {
-            globset::Glob::new(glob)
-                .ok()
-                .map(|g| (label.clone(), g.compile_matcher()))
-        })
+        .filter_map(|(label, pattern)| bandwatch_core::Term::new(label, pattern).ok())
         .collect();
     Route {
         min_severity: spec.min_severity.unwrap_or(Severity::Low),
-        matchers,
+        selector: bandwatch_core::Selector::new(terms),
         send_resolved: spec.send_resolved.unwrap_or(config.send_resolved),
     }
 }
