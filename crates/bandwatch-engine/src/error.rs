@@ -13,8 +13,8 @@ pub enum EngineError {
         /// What is wrong and what would be right.
         reason: String,
     },
-    /// A label matcher is not a valid glob.
-    #[error("rule '{rule}': field '{field}': bad glob '{pattern}': {}", source.kind())]
+    /// A label matcher is not a valid pattern (a glob, `!glob`, `~regex` or `!~regex`).
+    #[error("rule '{rule}': field '{field}': {problem}")]
     BadMatcher {
         /// The rule's name.
         rule: String,
@@ -22,9 +22,11 @@ pub enum EngineError {
         field: String,
         /// The pattern as written.
         pattern: String,
-        /// What the glob parser said.
+        /// What is wrong, e.g. `bad glob 'eth[': unclosed character class; missing ']'`.
+        problem: String,
+        /// What the selector said.
         #[source]
-        source: globset::Error,
+        source: bandwatch_core::SelectorError,
     },
     /// A duration field is not a humantime duration like `30s` or `15m`.
     #[error("rule '{rule}': field '{field}': '{text}' is not a duration like \"30s\" or \"15m\": {source}")]
@@ -39,6 +41,17 @@ pub enum EngineError {
         #[source]
         source: humantime::DurationError,
     },
+}
+
+impl EngineError {
+    /// The error for one field of one rule.
+    pub(crate) fn invalid(rule: &str, field: &str, reason: impl Into<String>) -> Self {
+        Self::InvalidField {
+            rule: rule.to_owned(),
+            field: field.to_owned(),
+            reason: reason.into(),
+        }
+    }
 }
 
 /// The engine's result type.

@@ -1,29 +1,22 @@
 //! Rules: the raw form read from configuration ([`RuleSpec`]) and the validated form the
 //! engine runs ([`Rule`]). Validation happens once; every error names the rule and the field.
+//!
+//! This module holds what every rule has (name, metric, label selector, severity, `for`,
+//! hysteresis, `clear_for`, cooldown) and hands the condition's keys to the detector module
+//! that owns them ([`Condition::from_rule`]).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use bandwatch_core::{SeriesKey, Severity};
-use globset::{Glob, GlobMatcher};
+use bandwatch_core::{Selector, SelectorError, SeriesKey, Severity, Term};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{EngineError, Result};
 
-/// Default multiple of the baseline that counts as a spike.
-pub const DEFAULT_SPIKE_FACTOR: f64 = 2.0;
-/// Default number of samples in a spike baseline or an anomaly window.
-pub const DEFAULT_WINDOW: usize = 60;
-/// Default robust z-score beyond which a value is an anomaly (Iglewicz and Hoaglin).
-pub const DEFAULT_ANOMALY_LIMIT: f64 = 3.5;
+pub use crate::detect::{Condition, Direction};
+
 /// Default time before the same alert notifies again.
 pub const DEFAULT_COOLDOWN: Duration = Duration::from_secs(15 * 60);
-/// Default number of bad samples in a row before a `consecutive` rule breaches.
-pub const DEFAULT_CONSECUTIVE_COUNT: u32 = 3;
-/// Default number of changes within the window that make a series flap.
-pub const DEFAULT_FLAP_CHANGES: u32 = 4;
-/// Default window in which a `flapping` rule counts changes.
-pub const DEFAULT_FLAP_WITHIN: Duration = Duration::from_secs(10 * 60);
 
 /// A rule as written in `[[rules]]`, before validation.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -33,8 +26,9 @@ pub struct RuleSpec {
     pub name: String,
     /// The metric watched, e.g. `net_rx_bits_per_second`.
     pub metric: String,
-    /// Label globs that all must match, e.g. `iface = "eth*"`; a leading `!` negates
-    /// (`iface = "!lo"`: any interface but loopback, and series without the label).
+    /// Label patterns that all must match, e.g. `iface = "eth*"`; a leading `!` negates
+    /// (`iface = "!lo"`: any interface but loopback), `~` makes a regex. The one selector of
+    /// `bandwatch_core::selector`: a term needs its label, except an empty pattern.
     #[serde(default, rename = "match")]
     pub matchers: BTreeMap<String, String>,
     /// `threshold`, `spike`, `anomaly`, `state_change`, `consecutive` or `flapping`.
@@ -86,66 +80,6 @@ pub struct StepSpec {
     pub severity: Severity,
 }
 
-/// What a threshold compares against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    /// Fire when the value is above the limit.
-    Above,
-    /// Fire when the value is below the limit.
-    Below,
-}
-
-/// What makes a value bad.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Condition {
-    /// The value is past a fixed limit.
-    Threshold {
-        /// Which side of the limit is bad.
-        direction: Direction,
-        /// The limit in base units.
-        limit: f64,
-    },
-    /// The value is more than `factor` times the mean of the previous `window` samples and
-    /// at least `floor` above it.
-    Spike {
-        /// Multiple of the baseline, > 1.
-        factor: f64,
-        /// Samples in the baseline.
-        window: usize,
-        /// Least absolute rise.
-        floor: f64,
-    },
-    /// The robust z-score (median and MAD over `window` samples) is beyond `limit`.
-    Anomaly {
-        /// Samples in the window.
-        window: usize,
-        /// z-score limit, > 0.
-        limit: f64,
-    },
-    /// The value went from `from` to `to` (interface down, carrier lost).
-    StateChange {
-        /// The good value.
-        from: f64,
-        /// The bad value.
-        to: f64,
-    },
-    /// The value was `to` for `count` samples in a row (a probe failed N rounds running).
-    Consecutive {
-        /// The bad value.
-        to: f64,
-        /// Samples in a row, ≥ 1.
-        count: u32,
-    },
-    /// The value changed at least `changes` times within the last `within_ms` (a link or a
-    /// probe going up and down).
-    Flapping {
-        /// Changes that count as flapping, ≥ 2.
-        changes: u32,
-        /// The window in milliseconds, > 0.
-        within_ms: i64,
-    },
-}
-
 /// How an alert's severity is chosen.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SeverityPolicy {
@@ -180,29 +114,6 @@ pub struct Timing {
     pub cooldown_ms: i64,
 }
 
-/// One label matcher: the label must exist and match the glob, or, negated, must not match
-/// it (a missing label counts as the empty value, as in Prometheus' `!=`).
-#[derive(Debug, Clone)]
-pub struct Matcher {
-    /// The label name.
-    pub label: String,
-    /// True for `!glob`.
-    pub negated: bool,
-    glob: GlobMatcher,
-}
-
-impl Matcher {
-    /// True when the series has the label and its value satisfies this matcher. A negated
-    /// matcher (`iface = "!lo"`) also needs the label: it means "an interface other than lo",
-    /// so series without an `iface` (the `scope="total"` sums) are not watched twice.
-    pub fn matches(&self, series: &SeriesKey) -> bool {
-        series
-            .labels
-            .get(&self.label)
-            .is_some_and(|v| self.glob.is_match(v) != self.negated)
-    }
-}
-
 /// A validated rule.
 #[derive(Debug, Clone)]
 pub struct Rule {
@@ -210,8 +121,8 @@ pub struct Rule {
     pub name: String,
     /// The metric watched.
     pub metric: String,
-    /// Label matchers, all of which must match.
-    pub matchers: Vec<Matcher>,
+    /// Which series of the metric it watches.
+    pub selector: Selector,
     /// What makes a value bad.
     pub condition: Condition,
     /// How severity is chosen.
@@ -225,16 +136,7 @@ pub struct Rule {
 impl Rule {
     /// True when this rule watches the series.
     pub fn matches(&self, series: &SeriesKey) -> bool {
-        series.metric == self.metric && self.matchers.iter().all(|m| m.matches(series))
-    }
-}
-
-/// Builds the error for one field of one rule.
-fn invalid(rule: &str, field: &str, reason: impl Into<String>) -> EngineError {
-    EngineError::InvalidField {
-        rule: rule.to_owned(),
-        field: field.to_owned(),
-        reason: reason.into(),
+        series.metric == self.metric && self.selector.matches(series)
     }
 }
 
@@ -243,16 +145,15 @@ impl RuleSpec {
     pub fn validate(&self) -> Result<Rule> {
         let name = self.name.trim();
         if name.is_empty() {
-            return Err(invalid("?", "name", "must not be empty"));
+            return Err(EngineError::invalid("?", "name", "must not be empty"));
         }
         if self.metric.trim().is_empty() {
-            return Err(invalid(name, "metric", "must not be empty"));
+            return Err(EngineError::invalid(name, "metric", "must not be empty"));
         }
-        let condition = self.condition(name)?;
-        self.reject_unused(name)?;
+        let condition = Condition::from_rule(self, name)?;
         let hysteresis = self.hysteresis.unwrap_or(0.0);
         if !(0.0..1.0).contains(&hysteresis) {
-            return Err(invalid(
+            return Err(EngineError::invalid(
                 name,
                 "hysteresis",
                 "must be at least 0 and below 1",
@@ -261,7 +162,7 @@ impl RuleSpec {
         Ok(Rule {
             name: name.to_owned(),
             metric: self.metric.trim().to_owned(),
-            matchers: self.matchers(name)?,
+            selector: self.selector(name)?,
             condition,
             severity: self.severity_policy(name)?,
             hysteresis,
@@ -283,152 +184,10 @@ impl RuleSpec {
         })
     }
 
-    fn condition(&self, name: &str) -> Result<Condition> {
-        match self.condition.as_str() {
-            "threshold" => self.threshold(name),
-            "spike" => self.spike(name),
-            "anomaly" => self.anomaly(name),
-            "state_change" => self.state_change(name),
-            "consecutive" => self.consecutive(name),
-            "flapping" => self.flapping(name),
-            other => Err(invalid(
-                name,
-                "condition",
-                format!(
-                    "unknown condition '{other}'; use threshold, spike, anomaly, state_change, \
-                     consecutive or flapping"
-                ),
-            )),
-        }
-    }
-
-    fn threshold(&self, name: &str) -> Result<Condition> {
-        let (direction, limit, field) = match (self.above, self.below) {
-            (Some(l), None) => (Direction::Above, l, "above"),
-            (None, Some(l)) => (Direction::Below, l, "below"),
-            (Some(_), Some(_)) => {
-                return Err(invalid(name, "below", "set 'above' or 'below', not both"))
-            }
-            (None, None) => {
-                return Err(invalid(
-                    name,
-                    "above",
-                    "a threshold needs 'above' or 'below'",
-                ))
-            }
-        };
-        if !limit.is_finite() {
-            return Err(invalid(name, field, "must be a finite number"));
-        }
-        Ok(Condition::Threshold { direction, limit })
-    }
-
-    fn spike(&self, name: &str) -> Result<Condition> {
-        let factor = self.factor.unwrap_or(DEFAULT_SPIKE_FACTOR);
-        if !(factor.is_finite() && factor > 1.0) {
-            return Err(invalid(
-                name,
-                "factor",
-                format!("must be greater than 1, got {factor}"),
-            ));
-        }
-        let floor = self.floor.unwrap_or(0.0);
-        if !(floor.is_finite() && floor >= 0.0) {
-            return Err(invalid(name, "floor", "must be a finite number ≥ 0"));
-        }
-        Ok(Condition::Spike {
-            factor,
-            window: self.window(name, 1)?,
-            floor,
-        })
-    }
-
-    fn anomaly(&self, name: &str) -> Result<Condition> {
-        let limit = self.limit.unwrap_or(DEFAULT_ANOMALY_LIMIT);
-        if !(limit.is_finite() && limit > 0.0) {
-            return Err(invalid(
-                name,
-                "limit",
-                format!("must be greater than 0, got {limit}"),
-            ));
-        }
-        Ok(Condition::Anomaly {
-            window: self.window(name, 3)?,
-            limit,
-        })
-    }
-
-    fn state_change(&self, name: &str) -> Result<Condition> {
-        let from = self.from.unwrap_or(1.0);
-        let to = self.to.unwrap_or(0.0);
-        if !from.is_finite() || !to.is_finite() {
-            return Err(invalid(
-                name,
-                "to",
-                "'from' and 'to' must be finite numbers",
-            ));
-        }
-        if (from - to).abs() < f64::EPSILON {
-            return Err(invalid(name, "to", "must differ from 'from'"));
-        }
-        Ok(Condition::StateChange { from, to })
-    }
-
-    fn consecutive(&self, name: &str) -> Result<Condition> {
-        let to = self.to.unwrap_or(0.0);
-        if !to.is_finite() {
-            return Err(invalid(name, "to", "must be a finite number"));
-        }
-        let count = self.count.unwrap_or(DEFAULT_CONSECUTIVE_COUNT);
-        if count < 1 {
-            return Err(invalid(
-                name,
-                "count",
-                format!("must be at least 1, got {count}"),
-            ));
-        }
-        Ok(Condition::Consecutive { to, count })
-    }
-
-    fn flapping(&self, name: &str) -> Result<Condition> {
-        let changes = self.changes.unwrap_or(DEFAULT_FLAP_CHANGES);
-        if changes < 2 {
-            return Err(invalid(
-                name,
-                "changes",
-                format!("must be at least 2, got {changes}"),
-            ));
-        }
-        let within_ms = duration_ms(name, "within", self.within.as_deref(), DEFAULT_FLAP_WITHIN)?;
-        if within_ms <= 0 {
-            return Err(invalid(name, "within", "must be greater than 0"));
-        }
-        Ok(Condition::Flapping { changes, within_ms })
-    }
-
-    fn window(&self, name: &str, least: usize) -> Result<usize> {
-        let window = self.window.unwrap_or(DEFAULT_WINDOW);
-        if window < least {
-            return Err(invalid(
-                name,
-                "window",
-                format!("must be at least {least}, got {window}"),
-            ));
-        }
-        Ok(window)
-    }
-
-    /// Refuses fields the chosen condition does not read, so a typo cannot pass silently.
-    fn reject_unused(&self, name: &str) -> Result<()> {
-        let used: &[&str] = match self.condition.as_str() {
-            "threshold" => &["above", "below"],
-            "spike" => &["factor", "window", "floor"],
-            "anomaly" => &["window", "limit"],
-            "consecutive" => &["to", "count"],
-            "flapping" => &["changes", "within"],
-            _ => &["from", "to"],
-        };
-        let set = [
+    /// The condition-specific keys in the order they are checked, and whether each is set;
+    /// the detector modules say which of them they read.
+    pub(crate) fn condition_keys(&self) -> [(&'static str, bool); 11] {
+        [
             ("above", self.above.is_some()),
             ("below", self.below.is_some()),
             ("factor", self.factor.is_some()),
@@ -440,45 +199,26 @@ impl RuleSpec {
             ("count", self.count.is_some()),
             ("changes", self.changes.is_some()),
             ("within", self.within.is_some()),
-        ];
-        match set
-            .iter()
-            .find(|(f, present)| *present && !used.contains(f))
-        {
-            Some((field, _)) => Err(invalid(
-                name,
-                field,
-                format!("not used by condition '{}'", self.condition),
-            )),
-            None => Ok(()),
-        }
+        ]
     }
 
-    fn matchers(&self, name: &str) -> Result<Vec<Matcher>> {
+    fn selector(&self, name: &str) -> Result<Selector> {
         self.matchers
             .iter()
             .map(|(label, pattern)| {
                 let field = format!("match.{label}");
                 if label.is_empty() {
-                    return Err(invalid(name, &field, "label name must not be empty"));
+                    return Err(EngineError::invalid(
+                        name,
+                        &field,
+                        "label name must not be empty",
+                    ));
                 }
-                let (negated, glob_text) = match pattern.strip_prefix('!') {
-                    Some(rest) => (true, rest),
-                    None => (false, pattern.as_str()),
-                };
-                let glob = Glob::new(glob_text).map_err(|source| EngineError::BadMatcher {
-                    rule: name.to_owned(),
-                    field,
-                    pattern: pattern.clone(),
-                    source,
-                })?;
-                Ok(Matcher {
-                    label: label.clone(),
-                    negated,
-                    glob: glob.compile_matcher(),
-                })
+                Term::new(label, pattern)
+                    .map_err(|source| bad_matcher(name, field, label, pattern, source))
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()
+            .map(Selector::new)
     }
 
     fn severity_policy(&self, name: &str) -> Result<SeverityPolicy> {
@@ -488,17 +228,21 @@ impl RuleSpec {
             ));
         };
         if self.severity.is_some() {
-            return Err(invalid(
+            return Err(EngineError::invalid(
                 name,
                 "steps",
                 "set 'severity' or 'steps', not both",
             ));
         }
         if steps.is_empty() {
-            return Err(invalid(name, "steps", "needs at least one step"));
+            return Err(EngineError::invalid(
+                name,
+                "steps",
+                "needs at least one step",
+            ));
         }
         if let Some(s) = steps.iter().find(|s| !s.above.is_finite()) {
-            return Err(invalid(
+            return Err(EngineError::invalid(
                 name,
                 "steps",
                 format!("step above {} is not finite", s.above),
@@ -506,7 +250,7 @@ impl RuleSpec {
         }
         for pair in steps.windows(2) {
             if pair[1].above <= pair[0].above || pair[1].severity <= pair[0].severity {
-                return Err(invalid(
+                return Err(EngineError::invalid(
                     name,
                     "steps",
                     format!(
@@ -520,7 +264,44 @@ impl RuleSpec {
     }
 }
 
-fn duration_ms(rule: &str, field: &str, text: Option<&str>, default: Duration) -> Result<i64> {
+/// The error for a `match` pattern the selector refused. A bad glob keeps the words rules
+/// have always used (`bad glob 'eth[': unclosed character class; missing ']'`, pinned by the
+/// goldens); other problems (a regex, a label name) keep the selector's own message.
+fn bad_matcher(
+    rule: &str,
+    field: String,
+    label: &str,
+    pattern: &str,
+    source: SelectorError,
+) -> EngineError {
+    // The selector words a glob error "bad glob '<glob>' for label '<label>': <why>; use …".
+    let marker = format!("' for label '{}': ", label.trim());
+    let problem = match (
+        source.0.starts_with("bad glob '"),
+        source.0.split_once(&marker),
+    ) {
+        (true, Some((_, why))) => {
+            let why = why.split_once("; use shell-style").map_or(why, |(w, _)| w);
+            format!("bad glob '{pattern}': {why}")
+        }
+        _ => source.0.clone(),
+    };
+    EngineError::BadMatcher {
+        rule: rule.to_owned(),
+        field,
+        pattern: pattern.to_owned(),
+        problem,
+        source,
+    }
+}
+
+/// A humantime duration in milliseconds, `default` when not set.
+pub(crate) fn duration_ms(
+    rule: &str,
+    field: &str,
+    text: Option<&str>,
+    default: Duration,
+) -> Result<i64> {
     let d = match text {
         None => default,
         Some(t) => humantime::parse_duration(t).map_err(|source| EngineError::BadDuration {
@@ -536,6 +317,7 @@ fn duration_ms(rule: &str, field: &str, text: Option<&str>, default: Duration) -
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::{ConsecutiveSpec, FlappingSpec, SpikeSpec};
 
     fn spec(condition: &str) -> RuleSpec {
         RuleSpec {
@@ -730,23 +512,26 @@ mod tests {
         let r = spec("spike").validate().expect("valid");
         assert_eq!(
             r.condition,
-            Condition::Spike {
+            Condition::Spike(SpikeSpec {
                 factor: 2.0,
                 window: 60,
                 floor: 0.0
-            }
+            })
         );
         assert_eq!(r.timing.cooldown_ms, 900_000);
         assert_eq!(r.severity, SeverityPolicy::Fixed(Severity::Medium));
         let r = spec("consecutive").validate().expect("valid");
-        assert_eq!(r.condition, Condition::Consecutive { to: 0.0, count: 3 });
+        assert_eq!(
+            r.condition,
+            Condition::Consecutive(ConsecutiveSpec { to: 0.0, count: 3 })
+        );
         let r = spec("flapping").validate().expect("valid");
         assert_eq!(
             r.condition,
-            Condition::Flapping {
+            Condition::Flapping(FlappingSpec {
                 changes: 4,
                 within_ms: 600_000
-            }
+            })
         );
     }
 
@@ -759,7 +544,10 @@ mod tests {
         }
         .validate()
         .expect("valid");
-        assert_eq!(r.condition, Condition::Consecutive { to: 2.0, count: 1 });
+        assert_eq!(
+            r.condition,
+            Condition::Consecutive(ConsecutiveSpec { to: 2.0, count: 1 })
+        );
         let r = RuleSpec {
             changes: Some(2),
             within: Some("90s".into()),
@@ -770,10 +558,10 @@ mod tests {
         .expect("valid");
         assert_eq!(
             r.condition,
-            Condition::Flapping {
+            Condition::Flapping(FlappingSpec {
                 changes: 2,
                 within_ms: 90_000
-            }
+            })
         );
         assert_eq!(r.timing.for_ms, 30_000);
     }
@@ -828,6 +616,60 @@ mod tests {
         assert!(
             !r.matches(&SeriesKey::with_label("m", "scope", "total")),
             "a negated matcher still needs the label"
+        );
+    }
+
+    #[test]
+    fn matcher_errors_keep_the_rule_wording() {
+        let bad = |pattern: &str| {
+            err(&RuleSpec {
+                matchers: [("iface".to_owned(), pattern.to_owned())].into(),
+                ..spec("state_change")
+            })
+        };
+        assert_eq!(
+            bad("eth["),
+            "rule 'r': field 'match.iface': bad glob 'eth[': unclosed character class; missing ']'"
+        );
+        assert_eq!(
+            bad("!eth["),
+            "rule 'r': field 'match.iface': bad glob '!eth[': unclosed character class; missing ']'"
+        );
+        assert_eq!(
+            bad("~("),
+            "rule 'r': field 'match.iface': '(' is not a valid regular expression for label 'iface'"
+        );
+        let err = err(&RuleSpec {
+            matchers: [(String::new(), "x".to_owned())].into(),
+            ..spec("state_change")
+        });
+        assert_eq!(
+            err,
+            "rule 'r': field 'match.': label name must not be empty"
+        );
+    }
+
+    #[test]
+    fn matchers_are_the_one_selector() {
+        let r = RuleSpec {
+            matchers: [
+                ("iface".to_owned(), "~eth[0-9]+".to_owned()),
+                ("scope".to_owned(), String::new()),
+            ]
+            .into(),
+            ..spec("state_change")
+        }
+        .validate()
+        .expect("valid");
+        assert!(r.matches(&SeriesKey::with_label("m", "iface", "eth0")));
+        assert!(!r.matches(&SeriesKey::with_label("m", "iface", "ethx")));
+        let total = SeriesKey::new(
+            "m",
+            bandwatch_core::Labels::from_pairs([("iface", "eth0"), ("scope", "total")]),
+        );
+        assert!(
+            !r.matches(&total),
+            "an empty pattern selects series without the label"
         );
     }
 }

@@ -1,8 +1,52 @@
 //! Anomaly: the robust z-score of the value against the median and the median absolute
 //! deviation (MAD) of the previous `window` samples is beyond a limit.
+//!
+//! Reads `window` (default 60, ≥ 3) and `limit` (default 3.5, > 0).
 
+use super::condition::{Condition, ConditionSpec};
 use super::ring::Ring;
-use super::{classify, Detail, Reading};
+use super::{classify, read_window, Detail, Reading};
+use crate::error::{EngineError, Result};
+use crate::rule::RuleSpec;
+
+/// Default robust z-score beyond which a value is an anomaly (Iglewicz and Hoaglin).
+pub const DEFAULT_ANOMALY_LIMIT: f64 = 3.5;
+
+/// A validated anomaly condition.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AnomalySpec {
+    /// Samples in the window.
+    pub window: usize,
+    /// z-score limit, > 0.
+    pub limit: f64,
+}
+
+impl ConditionSpec for AnomalySpec {
+    const NAME: &'static str = "anomaly";
+    const FIELDS: &'static [&'static str] = &["window", "limit"];
+
+    fn read(spec: &RuleSpec, rule: &str) -> Result<Self> {
+        let limit = spec.limit.unwrap_or(DEFAULT_ANOMALY_LIMIT);
+        if !(limit.is_finite() && limit > 0.0) {
+            return Err(EngineError::invalid(
+                rule,
+                "limit",
+                format!("must be greater than 0, got {limit}"),
+            ));
+        }
+        // A median and a deviation need a few samples to mean anything.
+        Ok(Self {
+            window: read_window(spec, rule, 3)?,
+            limit,
+        })
+    }
+}
+
+impl From<AnomalySpec> for Condition {
+    fn from(spec: AnomalySpec) -> Self {
+        Self::Anomaly(spec)
+    }
+}
 
 /// Scales MAD to the standard deviation of a normal distribution (Iglewicz and Hoaglin).
 const MAD_SCALE: f64 = 0.6745;

@@ -1,8 +1,52 @@
 //! Consecutive: a state-like gauge (`probe_up`) had its bad value for N samples in a row, e.g.
 //! a target unreachable for three probe rounds. Unlike [`StateChange`](super::StateChange) it
 //! needs no good value first: a device that is down from the start is news.
+//!
+//! Reads `to` (the bad value, default 0) and `count` (default 3, ≥ 1).
 
+use super::condition::{Condition, ConditionSpec};
 use super::{same, Detail, Level, Reading};
+use crate::error::{EngineError, Result};
+use crate::rule::RuleSpec;
+
+/// Default number of bad samples in a row before a `consecutive` rule breaches.
+pub const DEFAULT_CONSECUTIVE_COUNT: u32 = 3;
+
+/// A validated consecutive condition.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ConsecutiveSpec {
+    /// The bad value.
+    pub to: f64,
+    /// Samples in a row, ≥ 1.
+    pub count: u32,
+}
+
+impl ConditionSpec for ConsecutiveSpec {
+    const NAME: &'static str = "consecutive";
+    const FIELDS: &'static [&'static str] = &["to", "count"];
+
+    fn read(spec: &RuleSpec, rule: &str) -> Result<Self> {
+        let to = spec.to.unwrap_or(0.0);
+        if !to.is_finite() {
+            return Err(EngineError::invalid(rule, "to", "must be a finite number"));
+        }
+        let count = spec.count.unwrap_or(DEFAULT_CONSECUTIVE_COUNT);
+        if count < 1 {
+            return Err(EngineError::invalid(
+                rule,
+                "count",
+                format!("must be at least 1, got {count}"),
+            ));
+        }
+        Ok(Self { to, count })
+    }
+}
+
+impl From<ConsecutiveSpec> for Condition {
+    fn from(spec: ConsecutiveSpec) -> Self {
+        Self::Consecutive(spec)
+    }
+}
 
 /// Counts the current run of bad samples.
 #[derive(Debug, Clone, Copy)]

@@ -1,12 +1,63 @@
 //! Flapping: the value keeps changing (a link or a probe going up and down). Counts the
 //! changes from one sample to the next within a sliding time window; only the newest
 //! `changes` of them are kept, which is all the verdict needs.
+//!
+//! Reads `changes` (default 4, ≥ 2) and `within` (default `10m`, > 0).
 
 use std::collections::VecDeque;
+use std::time::Duration;
 
 use bandwatch_core::Timestamp;
 
+use super::condition::{Condition, ConditionSpec};
 use super::{same, Detail, Level, Reading};
+use crate::error::{EngineError, Result};
+use crate::rule::{duration_ms, RuleSpec};
+
+/// Default number of changes within the window that make a series flap.
+pub const DEFAULT_FLAP_CHANGES: u32 = 4;
+/// Default window in which a `flapping` rule counts changes.
+pub const DEFAULT_FLAP_WITHIN: Duration = Duration::from_secs(10 * 60);
+
+/// A validated flapping condition.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FlappingSpec {
+    /// Changes that count as flapping, ≥ 2.
+    pub changes: u32,
+    /// The window in milliseconds, > 0.
+    pub within_ms: i64,
+}
+
+impl ConditionSpec for FlappingSpec {
+    const NAME: &'static str = "flapping";
+    const FIELDS: &'static [&'static str] = &["changes", "within"];
+
+    fn read(spec: &RuleSpec, rule: &str) -> Result<Self> {
+        let changes = spec.changes.unwrap_or(DEFAULT_FLAP_CHANGES);
+        if changes < 2 {
+            return Err(EngineError::invalid(
+                rule,
+                "changes",
+                format!("must be at least 2, got {changes}"),
+            ));
+        }
+        let within_ms = duration_ms(rule, "within", spec.within.as_deref(), DEFAULT_FLAP_WITHIN)?;
+        if within_ms <= 0 {
+            return Err(EngineError::invalid(
+                rule,
+                "within",
+                "must be greater than 0",
+            ));
+        }
+        Ok(Self { changes, within_ms })
+    }
+}
+
+impl From<FlappingSpec> for Condition {
+    fn from(spec: FlappingSpec) -> Self {
+        Self::Flapping(spec)
+    }
+}
 
 /// The times of the latest changes, pruned by age and capped at `changes` entries.
 #[derive(Debug, Clone)]

@@ -1,28 +1,37 @@
 //! Detectors: each turns the next value of one series into a [`Reading`] (breach, inside the
 //! hysteresis band, or clear) with the reference it compared against. Pure and small; the
 //! per-series state is a fixed window at most.
+//!
+//! Each condition lives in one module that owns all of it: the `[[rules]]` keys it reads,
+//! their defaults and checks (its spec, a [`ConditionSpec`]) and its detector. `condition`
+//! dispatches on the rule's `condition = "…"`; `detail` words the messages.
 
 mod anomaly;
+mod condition;
 mod consecutive;
+mod detail;
 mod flapping;
 mod ring;
 mod spike;
 mod state_change;
 mod threshold;
 
-use std::fmt::Write as _;
-use std::time::Duration;
+use bandwatch_core::Timestamp;
 
-use bandwatch_core::{BitsPerSecond, Bytes, SeriesKey, Timestamp};
+use crate::error::{EngineError, Result};
+use crate::rule::RuleSpec;
 
-use crate::rule::Condition;
+pub use anomaly::{Anomaly, AnomalySpec, DEFAULT_ANOMALY_LIMIT};
+pub use condition::{Condition, ConditionSpec};
+pub use consecutive::{Consecutive, ConsecutiveSpec, DEFAULT_CONSECUTIVE_COUNT};
+pub use detail::Detail;
+pub use flapping::{Flapping, FlappingSpec, DEFAULT_FLAP_CHANGES, DEFAULT_FLAP_WITHIN};
+pub use spike::{Spike, SpikeSpec, DEFAULT_SPIKE_FACTOR};
+pub use state_change::{StateChange, StateChangeSpec};
+pub use threshold::{Direction, Threshold, ThresholdSpec};
 
-pub use anomaly::Anomaly;
-pub use consecutive::Consecutive;
-pub use flapping::Flapping;
-pub use spike::Spike;
-pub use state_change::StateChange;
-pub use threshold::Threshold;
+/// Default number of samples in a spike baseline or an anomaly window.
+pub const DEFAULT_WINDOW: usize = 60;
 
 /// Where a value stands against a condition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,58 +55,6 @@ pub struct Reading {
     pub detail: Detail,
 }
 
-/// The numbers behind a reading, kept as data so that text is built only for events.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Detail {
-    /// A threshold from above.
-    Above {
-        /// The limit.
-        limit: f64,
-    },
-    /// A threshold from below.
-    Below {
-        /// The limit.
-        limit: f64,
-    },
-    /// A spike over a mean baseline.
-    Spike {
-        /// Mean of the previous samples.
-        baseline: f64,
-        /// How many samples.
-        window: usize,
-    },
-    /// A robust z-score.
-    Anomaly {
-        /// The z-score of the value.
-        z: f64,
-        /// Median of the previous samples.
-        median: f64,
-        /// How many samples.
-        window: usize,
-    },
-    /// A state change.
-    StateChange {
-        /// The good value.
-        from: f64,
-        /// The bad value.
-        to: f64,
-    },
-    /// A run of bad values.
-    Consecutive {
-        /// The bad value.
-        to: f64,
-        /// Bad samples in a row so far (0 once the run ended).
-        run: u32,
-    },
-    /// A value that keeps changing.
-    Flapping {
-        /// Changes counted within the window (at most the rule's `changes`).
-        changes: u32,
-        /// The window in milliseconds.
-        within_ms: i64,
-    },
-}
-
 /// One detector with its per-series state.
 #[derive(Debug, Clone)]
 pub enum Detector {
@@ -119,20 +76,12 @@ impl Detector {
     /// A fresh detector for a condition.
     pub fn new(condition: &Condition) -> Self {
         match *condition {
-            Condition::Threshold { direction, limit } => {
-                Self::Threshold(Threshold::new(direction, limit))
-            }
-            Condition::Spike {
-                factor,
-                window,
-                floor,
-            } => Self::Spike(Spike::new(factor, window, floor)),
-            Condition::Anomaly { window, limit } => Self::Anomaly(Anomaly::new(window, limit)),
-            Condition::StateChange { from, to } => Self::StateChange(StateChange::new(from, to)),
-            Condition::Consecutive { to, count } => Self::Consecutive(Consecutive::new(to, count)),
-            Condition::Flapping { changes, within_ms } => {
-                Self::Flapping(Flapping::new(changes, within_ms))
-            }
+            Condition::Threshold(s) => Self::Threshold(Threshold::new(s.direction, s.limit)),
+            Condition::Spike(s) => Self::Spike(Spike::new(s.factor, s.window, s.floor)),
+            Condition::Anomaly(s) => Self::Anomaly(Anomaly::new(s.window, s.limit)),
+            Condition::StateChange(s) => Self::StateChange(StateChange::new(s.from, s.to)),
+            Condition::Consecutive(s) => Self::Consecutive(Consecutive::new(s.to, s.count)),
+            Condition::Flapping(s) => Self::Flapping(Flapping::new(s.changes, s.within_ms)),
         }
     }
 
@@ -153,11 +102,6 @@ impl Detector {
 /// Gauges carry small integers; compare them with a tolerance, not bit for bit.
 fn same(a: f64, b: f64) -> bool {
     (a - b).abs() < 1e-9
-}
-
-/// A window in milliseconds as people write it (`10m`, `1h 30m`).
-fn human_ms(ms: i64) -> humantime::FormattedDuration {
-    humantime::format_duration(Duration::from_millis(u64::try_from(ms).unwrap_or(0)))
 }
 
 /// Classifies `value` against `limit` on the bad side given by `above`: past the limit is a
@@ -187,85 +131,17 @@ fn weaker(a: Level, b: Level) -> Level {
     }
 }
 
-/// A value in the unit its metric name ends with, as people read it.
-pub fn human(metric: &str, v: f64) -> String {
-    if metric.ends_with("_bits_per_second") {
-        BitsPerSecond(v).to_string()
-    } else if metric.ends_with("_bytes") && v >= 0.0 {
-        Bytes(v.round() as u64).to_string()
-    } else if metric.ends_with("_seconds") {
-        format!("{:.1} ms", v * 1e3)
-    } else {
-        let mut s = format!("{v:.2}");
-        while s.contains('.') && (s.ends_with('0') || s.ends_with('.')) {
-            s.pop();
-        }
-        s
+/// The `window` key shared by spike and anomaly: samples in the window, at least `least`.
+fn read_window(spec: &RuleSpec, rule: &str, least: usize) -> Result<usize> {
+    let window = spec.window.unwrap_or(DEFAULT_WINDOW);
+    if window < least {
+        return Err(EngineError::invalid(
+            rule,
+            "window",
+            format!("must be at least {least}, got {window}"),
+        ));
     }
-}
-
-/// `net_rx_bits_per_second on iface=eth0`.
-fn subject(series: &SeriesKey) -> String {
-    let mut s = series.metric.clone();
-    for (i, (k, v)) in series.labels.iter().enumerate() {
-        s.push_str(if i == 0 { " on " } else { ", " });
-        let _ = write!(s, "{k}={v}");
-    }
-    s
-}
-
-impl Detail {
-    /// Why the value breaches, in words.
-    pub fn explain(&self, series: &SeriesKey, value: f64) -> String {
-        let m = series.metric.as_str();
-        let who = subject(series);
-        let v = human(m, value);
-        match *self {
-            Self::Above { limit } => format!("{who} is {v}, above the limit of {}", human(m, limit)),
-            Self::Below { limit } => format!("{who} is {v}, below the limit of {}", human(m, limit)),
-            Self::Spike { baseline, window } if baseline > 0.0 => format!(
-                "{who} is {v}, {:.1}× its {window}-sample baseline of {}",
-                value / baseline,
-                human(m, baseline)
-            ),
-            Self::Spike { baseline, window } => format!(
-                "{who} is {v}, up from its {window}-sample baseline of {}",
-                human(m, baseline)
-            ),
-            Self::Anomaly { z, median, window } => format!(
-                "{who} is {v}, a robust z-score of {z:.1} against the median {} of the last {window} samples",
-                human(m, median)
-            ),
-            Self::StateChange { from, to } => {
-                format!("{who} went from {} to {}", human(m, from), human(m, to))
-            }
-            Self::Consecutive { run, .. } => {
-                format!("{who} is {v} for {run} consecutive samples")
-            }
-            Self::Flapping { changes, within_ms } => format!(
-                "{who} changed state {changes} times within {}",
-                human_ms(within_ms)
-            ),
-        }
-    }
-
-    /// Why the alert closed, in words.
-    pub fn explain_resolved(&self, series: &SeriesKey, value: f64) -> String {
-        let m = series.metric.as_str();
-        let who = subject(series);
-        let v = human(m, value);
-        match *self {
-            Self::Above { limit } | Self::Below { limit } => {
-                format!("{who} is back to {v} (limit {})", human(m, limit))
-            }
-            Self::Spike { baseline, .. } => {
-                format!("{who} is back to {v} (baseline {})", human(m, baseline))
-            }
-            Self::Anomaly { z, .. } => format!("{who} is back to {v} (robust z-score {z:.1})"),
-            Self::StateChange { .. } | Self::Consecutive { .. } => format!("{who} is back to {v}"),
-            Self::Flapping { .. } => format!("{who} is steady at {v}"),
-        }
-    }
+    Ok(window)
 }
 
 #[cfg(test)]
@@ -273,53 +149,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn messages_explain_in_words() {
-        let k = SeriesKey::with_label("net_rx_bits_per_second", "iface", "eth0");
-        let d = Detail::Spike {
-            baseline: 12e6,
-            window: 60,
-        };
-        assert_eq!(
-            d.explain(&k, 38.4e6),
-            "net_rx_bits_per_second on iface=eth0 is 38.40 Mbps, 3.2× its 60-sample baseline of 12.00 Mbps"
-        );
-        let up = SeriesKey::with_label("net_up", "iface", "eth0");
-        let d = Detail::StateChange { from: 1.0, to: 0.0 };
-        assert_eq!(d.explain(&up, 0.0), "net_up on iface=eth0 went from 1 to 0");
-    }
-
-    #[test]
-    fn probe_messages_explain_runs_and_flapping() {
-        let k = SeriesKey::with_label("probe_up", "target", "router");
-        let d = Detail::Consecutive { to: 0.0, run: 3 };
-        assert_eq!(
-            d.explain(&k, 0.0),
-            "probe_up on target=router is 0 for 3 consecutive samples"
-        );
-        assert_eq!(
-            d.explain_resolved(&k, 1.0),
-            "probe_up on target=router is back to 1"
-        );
-        let d = Detail::Flapping {
-            changes: 5,
-            within_ms: 600_000,
-        };
-        assert_eq!(
-            d.explain(&k, 1.0),
-            "probe_up on target=router changed state 5 times within 10m"
-        );
-        assert_eq!(
-            d.explain_resolved(&k, 1.0),
-            "probe_up on target=router is steady at 1"
-        );
-    }
-
-    #[test]
     fn detectors_get_the_sample_time() {
-        let cond = Condition::Flapping {
+        let cond = Condition::Flapping(FlappingSpec {
             changes: 2,
             within_ms: 10_000,
-        };
+        });
         let mut d = Detector::new(&cond);
         let at = |s| Timestamp::from_secs(s);
         assert_eq!(d.observe(at(0), 1.0, 0.0), None);

@@ -1,10 +1,64 @@
 //! Spike: the value is more than `factor` times the mean of the previous `window` samples,
 //! and at least `floor` above it (so 1 kbit/s → 3 kbit/s is not a spike).
+//!
+//! Reads `factor` (default 2, > 1), `window` (default 60, ≥ 1) and `floor` (default 0, ≥ 0).
 
+use super::condition::{Condition, ConditionSpec};
 use super::ring::Ring;
 #[cfg(test)]
 use super::Level;
-use super::{classify, weaker, Detail, Reading};
+use super::{classify, read_window, weaker, Detail, Reading};
+use crate::error::{EngineError, Result};
+use crate::rule::RuleSpec;
+
+/// Default multiple of the baseline that counts as a spike.
+pub const DEFAULT_SPIKE_FACTOR: f64 = 2.0;
+
+/// A validated spike condition.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SpikeSpec {
+    /// Multiple of the baseline, > 1.
+    pub factor: f64,
+    /// Samples in the baseline.
+    pub window: usize,
+    /// Least absolute rise.
+    pub floor: f64,
+}
+
+impl ConditionSpec for SpikeSpec {
+    const NAME: &'static str = "spike";
+    const FIELDS: &'static [&'static str] = &["factor", "window", "floor"];
+
+    fn read(spec: &RuleSpec, rule: &str) -> Result<Self> {
+        let factor = spec.factor.unwrap_or(DEFAULT_SPIKE_FACTOR);
+        if !(factor.is_finite() && factor > 1.0) {
+            return Err(EngineError::invalid(
+                rule,
+                "factor",
+                format!("must be greater than 1, got {factor}"),
+            ));
+        }
+        let floor = spec.floor.unwrap_or(0.0);
+        if !(floor.is_finite() && floor >= 0.0) {
+            return Err(EngineError::invalid(
+                rule,
+                "floor",
+                "must be a finite number ≥ 0",
+            ));
+        }
+        Ok(Self {
+            factor,
+            window: read_window(spec, rule, 1)?,
+            floor,
+        })
+    }
+}
+
+impl From<SpikeSpec> for Condition {
+    fn from(spec: SpikeSpec) -> Self {
+        Self::Spike(spec)
+    }
+}
 
 /// A rolling mean baseline and the spike test against it.
 #[derive(Debug, Clone)]

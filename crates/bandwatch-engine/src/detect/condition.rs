@@ -1,0 +1,142 @@
+//! What makes a value bad: one [`Condition`] per rule, read from the `[[rules]]` keys by the
+//! detector module that owns them. Each module's spec says its name, the keys it reads and
+//! how it checks them ([`ConditionSpec`]); this table dispatches on `condition = "…"` and
+//! refuses keys the chosen condition does not read.
+
+use super::anomaly::AnomalySpec;
+use super::consecutive::ConsecutiveSpec;
+use super::flapping::FlappingSpec;
+use super::spike::SpikeSpec;
+use super::state_change::StateChangeSpec;
+use super::threshold::ThresholdSpec;
+use crate::error::{EngineError, Result};
+use crate::rule::RuleSpec;
+
+/// A condition's part of a rule, owned by its detector module.
+pub trait ConditionSpec: Sized + Into<Condition> {
+    /// The `condition = "…"` value that selects it.
+    const NAME: &'static str;
+    /// The `[[rules]]` keys it reads; any other condition key is refused as unused.
+    const FIELDS: &'static [&'static str];
+    /// Reads and checks its keys of `spec`; every error names `rule` and the field.
+    fn read(spec: &RuleSpec, rule: &str) -> Result<Self>;
+}
+
+/// What makes a value bad, validated.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Condition {
+    /// The value is past a fixed limit.
+    Threshold(ThresholdSpec),
+    /// The value is more than `factor` times its recent mean and at least `floor` above it.
+    Spike(SpikeSpec),
+    /// The robust z-score against a recent window is beyond a limit.
+    Anomaly(AnomalySpec),
+    /// The value went from its good state to its bad one (interface down, carrier lost).
+    StateChange(StateChangeSpec),
+    /// The value was bad for N samples in a row (a probe failed N rounds running).
+    Consecutive(ConsecutiveSpec),
+    /// The value changed too often within a window (a link or a probe going up and down).
+    Flapping(FlappingSpec),
+}
+
+/// One entry of the dispatch table.
+struct Kind {
+    name: &'static str,
+    fields: &'static [&'static str],
+    read: fn(&RuleSpec, &str) -> Result<Condition>,
+}
+
+fn read_into<S: ConditionSpec>(spec: &RuleSpec, rule: &str) -> Result<Condition> {
+    S::read(spec, rule).map(Into::into)
+}
+
+const fn kind<S: ConditionSpec>() -> Kind {
+    Kind {
+        name: S::NAME,
+        fields: S::FIELDS,
+        read: read_into::<S>,
+    }
+}
+
+/// Every condition, in the order the error for an unknown one lists them.
+const KINDS: [Kind; 6] = [
+    kind::<ThresholdSpec>(),
+    kind::<SpikeSpec>(),
+    kind::<AnomalySpec>(),
+    kind::<StateChangeSpec>(),
+    kind::<ConsecutiveSpec>(),
+    kind::<FlappingSpec>(),
+];
+
+impl Condition {
+    /// The condition `spec` names, with its keys checked; keys of other conditions are
+    /// refused, so a typo or a stray key cannot pass silently.
+    pub fn from_rule(spec: &RuleSpec, rule: &str) -> Result<Self> {
+        let Some(kind) = KINDS.iter().find(|k| k.name == spec.condition) else {
+            return Err(EngineError::invalid(
+                rule,
+                "condition",
+                format!(
+                    "unknown condition '{}'; use {}",
+                    spec.condition,
+                    known_names()
+                ),
+            ));
+        };
+        let condition = (kind.read)(spec, rule)?;
+        if let Some(field) = spec
+            .condition_keys()
+            .into_iter()
+            .find_map(|(f, set)| (set && !kind.fields.contains(&f)).then_some(f))
+        {
+            return Err(EngineError::invalid(
+                rule,
+                field,
+                format!("not used by condition '{}'", spec.condition),
+            ));
+        }
+        Ok(condition)
+    }
+}
+
+/// `threshold, spike, … or flapping`.
+fn known_names() -> String {
+    let names: Vec<&str> = KINDS.iter().map(|k| k.name).collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => names.concat(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_a_condition_reads_is_a_key_of_the_rule_form() {
+        let keys: Vec<&str> = RuleSpec::default()
+            .condition_keys()
+            .iter()
+            .map(|(k, _)| *k)
+            .collect();
+        for kind in &KINDS {
+            for field in kind.fields {
+                assert!(keys.contains(field), "{}: {field}", kind.name);
+            }
+        }
+        for key in keys {
+            assert!(
+                KINDS.iter().any(|k| k.fields.contains(&key)),
+                "no condition reads '{key}'"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_conditions_list_the_known_ones() {
+        assert_eq!(
+            known_names(),
+            "threshold, spike, anomaly, state_change, consecutive or flapping"
+        );
+    }
+}
