@@ -1,10 +1,12 @@
 //! Notifications: grouping alert events per channel and rendering them into each channel's
 //! message format (email, generic webhook, Slack, Discord, Teams, Telegram, Alertmanager, MQTT).
 //!
-//! `group` and `render` are pure (events and settings in, messages out); `send` holds the
-//! transports (HTTP via reqwest, SMTP via lettre, MQTT via rumqttc; rustls with ring), each
-//! behind a narrow trait with a fake; `dispatch` routes events, writes rendered batches to the
-//! store's outbox before sending, and retries due items with backoff.
+//! `group` and `render` are pure (events and settings in, messages out; values shown with
+//! `bandwatch_core::human`, as in the engine's messages); `send` holds the transports (HTTP
+//! via reqwest, SMTP via lettre, MQTT via rumqttc; rustls with ring), each behind a narrow
+//! trait (the HTTP fake exists only for tests, with the `fake` feature); `dispatch` routes
+//! events with the one `bandwatch_core::Selector`, writes rendered batches to the store's
+//! outbox before sending, and retries due items with backoff.
 
 pub mod channels;
 pub mod dispatch;
