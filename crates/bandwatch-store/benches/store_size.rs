@@ -10,6 +10,7 @@ use std::f64::consts::PI;
 use std::sync::Arc;
 use std::time::Instant;
 
+use bandwatch_collect::netdev::metric as m;
 use bandwatch_core::{Frame, SampleKind, Seconds, SeriesKey, Timestamp};
 use bandwatch_store::{Retention, SqliteOptions, SqliteStore, Store, StoreStats};
 
@@ -45,12 +46,12 @@ struct Iface {
 }
 
 const STORED: [(&str, SampleKind); 12] = [
-    ("net_rx_bytes", SampleKind::Delta),
-    ("net_tx_bytes", SampleKind::Delta),
-    ("net_rx_packets", SampleKind::Delta),
-    ("net_tx_packets", SampleKind::Delta),
-    ("net_rx_errors", SampleKind::Delta),
-    ("net_tx_errors", SampleKind::Delta),
+    (m::NET_RX_BYTES, SampleKind::Delta),
+    (m::NET_TX_BYTES, SampleKind::Delta),
+    (m::NET_RX_PACKETS, SampleKind::Delta),
+    (m::NET_TX_PACKETS, SampleKind::Delta),
+    (m::NET_RX_ERRORS, SampleKind::Delta),
+    (m::NET_TX_ERRORS, SampleKind::Delta),
     ("net_rx_dropped", SampleKind::Delta),
     ("net_tx_dropped", SampleKind::Delta),
     ("net_rx_multicast_packets", SampleKind::Delta),
@@ -73,7 +74,7 @@ fn ifaces() -> Vec<Iface> {
                 .iter()
                 .map(|(m, k)| (Arc::new(SeriesKey::with_label(*m, "iface", name)), *k))
                 .collect();
-            for m in ["net_rx_bits_per_second", "net_tx_bits_per_second"] {
+            for m in [m::NET_RX_BITS_PER_SECOND, m::NET_TX_BITS_PER_SECOND] {
                 keys.push((
                     Arc::new(SeriesKey::with_label(m, "iface", name)),
                     SampleKind::Rate,

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use bandwatch_collect::netdev::metric as m;
 use bandwatch_core::{Frame, SampleKind, Seconds, SeriesKey, Timestamp};
 
 pub const T0: i64 = 1_767_225_600_000;
@@ -13,8 +14,8 @@ pub fn template(n: usize) -> Frame {
     for i in 0..n {
         let iface = format!("eth{}", i / 3);
         let (metric, kind) = match i % 3 {
-            0 => ("net_rx_bytes", SampleKind::Delta),
-            1 => ("net_rx_bits_per_second", SampleKind::Rate),
+            0 => (m::NET_RX_BYTES, SampleKind::Delta),
+            1 => (m::NET_RX_BITS_PER_SECOND, SampleKind::Rate),
             _ => ("net_link_up", SampleKind::Gauge),
         };
         f.push(
