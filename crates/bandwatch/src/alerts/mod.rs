@@ -1,19 +1,16 @@
 //! `bandwatch alerts`: the alert history, acknowledgement and silences, read from and
 //! written to the same store `run` writes.
 
-mod silence;
-
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use bandwatch_core::{AlertState, Clock as _, Severity, SystemClock, Timestamp};
+use bandwatch_core::{AlertState, Clock as _, Severity, SilenceMatcher, SystemClock, Timestamp};
 use bandwatch_store::{AlertQuery, AlertRecord, Silence, Store};
 use serde::Serialize;
 
 use crate::cli::{AlertsAction, AlertsArgs};
 use crate::config::Config;
 use crate::error::BadInput;
-pub use silence::SilenceMatcher;
 
 /// Runs `bandwatch alerts …` against the history database.
 pub fn command(args: &AlertsArgs, db: &Config, json: bool) -> anyhow::Result<()> {
@@ -68,6 +65,15 @@ fn parse_state(text: &str) -> Result<AlertState, BadInput> {
             "--state '{text}' is not a state; use pending, firing or resolved"
         ))),
     }
+}
+
+/// A silence matcher in the one selector dialect (`rule=wan*,iface!=lo`), or an alert id.
+fn parse_matcher(text: &str) -> Result<SilenceMatcher, BadInput> {
+    SilenceMatcher::parse(text).map_err(|e| {
+        // The core's message already says "silence matcher"; name the text as given.
+        let why = e.0.strip_prefix("silence matcher: ").unwrap_or(&e.0);
+        BadInput(format!("silence matcher '{}': {why}", text.trim()))
+    })
 }
 
 fn ms(d: Duration) -> i64 {
@@ -189,7 +195,7 @@ fn silence(
     comment: Option<&str>,
     now: Timestamp,
 ) -> anyhow::Result<()> {
-    SilenceMatcher::parse(matcher)?;
+    parse_matcher(matcher)?;
     let length = parse_duration(duration, "--for")?;
     if length.is_zero() {
         return Err(

@@ -2,11 +2,13 @@
 //! `.env`) < command-line flags, then validated rule by rule. The rest of the program only
 //! ever sees the validated [`Config`].
 
+mod checks;
 mod env;
 mod error;
 pub mod export;
 mod file;
 mod flags;
+mod key;
 mod keys;
 mod layer;
 pub mod notify;
@@ -26,12 +28,13 @@ use std::time::Duration;
 
 pub use env::EnvVars;
 pub use error::ConfigError;
+pub use flags::KeyFlags;
 pub use origin::Origin;
 pub use render::render;
 pub use rules::effective_rules;
 
 use crate::cli::Options;
-use layer::RawConfig;
+use layer::{RawConfig, Values};
 use origin::Setting;
 
 /// How each tick is shown on stdout.
@@ -43,6 +46,57 @@ pub enum OutputMode {
     Json,
     /// Nothing per tick.
     Quiet,
+}
+
+impl OutputMode {
+    /// Every mode.
+    pub const ALL: [Self; 3] = [Self::Console, Self::Json, Self::Quiet];
+
+    /// The name `output.format` takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Console => "console",
+            Self::Json => "json",
+            Self::Quiet => "quiet",
+        }
+    }
+}
+
+/// How much is logged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    /// Only failures.
+    Error,
+    /// Failures and warnings.
+    Warn,
+    /// What happens, in a few lines (the default).
+    Info,
+    /// Details for finding a problem.
+    Debug,
+    /// Everything.
+    Trace,
+}
+
+impl LogLevel {
+    /// Every level, least verbose first.
+    pub const ALL: [Self; 5] = [
+        Self::Error,
+        Self::Warn,
+        Self::Info,
+        Self::Debug,
+        Self::Trace,
+    ];
+
+    /// The name `log.level` takes (and tracing's filters read).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Error => "error",
+            Self::Warn => "warn",
+            Self::Info => "info",
+            Self::Debug => "debug",
+            Self::Trace => "trace",
+        }
+    }
 }
 
 /// What to sample and how often.
@@ -109,8 +163,8 @@ pub struct StoreConfig {
 /// Logging.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogConfig {
-    /// Level name: error, warn, info, debug or trace.
-    pub level: String,
+    /// How much is logged.
+    pub level: LogLevel,
     /// Optional log file, rotated daily.
     pub file: Option<PathBuf>,
 }
@@ -167,6 +221,8 @@ pub struct Resolved {
     pub origins: BTreeMap<&'static str, Origin>,
     /// Things worth a warning that are not errors (unknown `BANDWATCH_*` variables).
     pub warnings: Vec<String>,
+    /// Every key's value as the layers gave it, for `config check`.
+    values: Values,
 }
 
 /// Resolves the layers and validates them.
@@ -188,11 +244,13 @@ pub fn resolve(opts: &Options, env: &EnvVars, cwd: &Path) -> Result<Resolved, Co
         Some(f) => file::load(f, cwd)?,
         None => RawConfig::default(),
     };
-    let raw = validate::defaults()
+    let raw = layer::defaults()
         .overlay(file_layer)
         .overlay(env::layer(env)?)
-        .overlay(flags::layer(opts));
-    let (config, origins) = validate::validate(raw)?;
+        .overlay(opts.keys.layer());
+    let values = raw.values.clone();
+    let config = validate::validate(raw)?;
+    let origins = values.iter().map(|(k, s)| (*k, s.origin.clone())).collect();
     let warnings = env
         .unknown_bandwatch_vars()
         .into_iter()
@@ -205,6 +263,7 @@ pub fn resolve(opts: &Options, env: &EnvVars, cwd: &Path) -> Result<Resolved, Co
         file: file.map(|f| file::shown(&f.value, cwd)),
         origins,
         warnings,
+        values,
     })
 }
 
@@ -212,15 +271,15 @@ pub fn resolve(opts: &Options, env: &EnvVars, cwd: &Path) -> Result<Resolved, Co
 /// to check the example config).
 #[cfg(test)]
 pub fn from_file_text(text: &str, path: &Path) -> Result<Config, ConfigError> {
-    let raw = validate::defaults().overlay(file::parse(text, path)?);
-    validate::validate(raw).map(|(c, _)| c)
+    let raw = layer::defaults().overlay(file::parse(text, path)?);
+    validate::validate(raw)
 }
 
 /// The configuration with nothing but built-in defaults.
 #[cfg(test)]
 pub fn defaults() -> Config {
-    match validate::validate(validate::defaults()) {
-        Ok((c, _)) => c,
+    match validate::validate(layer::defaults()) {
+        Ok(c) => c,
         Err(e) => unreachable!("built-in defaults are valid: {e}"),
     }
 }
