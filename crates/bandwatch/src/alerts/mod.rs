@@ -132,6 +132,11 @@ fn short_time(ts: Timestamp) -> String {
     )
 }
 
+/// Text from the history made safe for a terminal (names come from interfaces and configs).
+fn safe(text: &str) -> String {
+    bandwatch_core::human::escape_control(text).into_owned()
+}
+
 fn table(records: &[AlertRecord], silences: &[Silence]) -> String {
     if records.is_empty() {
         return "no alerts in that window\n".to_string();
@@ -151,9 +156,9 @@ fn table(records: &[AlertRecord], silences: &[Silence]) -> String {
             out,
             "{state:<9} {:<9} {:<20} {:<19} {ended:<19} {}",
             r.severity.as_str(),
-            r.rule,
+            safe(&r.rule),
             short_time(r.started),
-            r.series
+            safe(&r.series.to_string())
         );
         let mut notes = vec![format!("id {}", r.id)];
         if let Some(at) = r.acked_at {
@@ -169,7 +174,12 @@ fn table(records: &[AlertRecord], silences: &[Silence]) -> String {
         if let Some(s) = silenced_by(r, silences) {
             notes.push(format!("silenced until {}", short_time(s.until)));
         }
-        let _ = writeln!(out, "          {}  ({})", r.message, notes.join("; "));
+        let _ = writeln!(
+            out,
+            "          {}  ({})",
+            safe(&r.message),
+            notes.join("; ")
+        );
     }
     out
 }

@@ -16,7 +16,7 @@ pub const MIN_INTERVAL: f64 = 0.1;
 pub const MAX_INTERVAL: f64 = 3600.0;
 
 /// `monitor.interval`: 0.1 s to 1 h.
-pub fn interval(s: Setting<f64>, key: &'static str) -> Result<Duration, ConfigError> {
+pub fn interval(s: &Setting<f64>, key: &'static str) -> Result<Duration, ConfigError> {
     let v = s.value;
     // A little slack so that 0.1 written in decimal is accepted.
     if !v.is_finite() || !(MIN_INTERVAL - 1e-9..=MAX_INTERVAL).contains(&v) {
@@ -31,7 +31,7 @@ pub fn interval(s: Setting<f64>, key: &'static str) -> Result<Duration, ConfigEr
 }
 
 /// `monitor.duration`: a positive number of seconds.
-pub fn run_time(s: Setting<f64>, key: &'static str) -> Result<Duration, ConfigError> {
+pub fn run_time(s: &Setting<f64>, key: &'static str) -> Result<Duration, ConfigError> {
     let v = s.value;
     if !v.is_finite() || v <= 0.0 {
         return Err(ConfigError::invalid(
@@ -45,7 +45,7 @@ pub fn run_time(s: Setting<f64>, key: &'static str) -> Result<Duration, ConfigEr
 }
 
 /// A limit in Mbit/s, kept in bits per second.
-pub fn mbps_as_bps(s: Setting<f64>, key: &'static str) -> Result<f64, ConfigError> {
+pub fn mbps_as_bps(s: &Setting<f64>, key: &'static str) -> Result<f64, ConfigError> {
     let v = s.value;
     if !v.is_finite() || v <= 0.0 {
         return Err(ConfigError::invalid(
@@ -59,7 +59,7 @@ pub fn mbps_as_bps(s: Setting<f64>, key: &'static str) -> Result<f64, ConfigErro
 }
 
 /// A percentage limit, 0–100.
-pub fn percent(s: Setting<f64>, key: &'static str) -> Result<f64, ConfigError> {
+pub fn percent(s: &Setting<f64>, key: &'static str) -> Result<f64, ConfigError> {
     percent_value(s.value, key, &s.origin)
 }
 
@@ -78,7 +78,7 @@ pub fn percent_value(v: f64, key: &'static str, origin: &Origin) -> Result<f64, 
 }
 
 /// Interface globs.
-pub fn globs(s: Setting<Vec<String>>, key: &'static str) -> Result<Vec<String>, ConfigError> {
+pub fn globs(s: &Setting<Vec<String>>, key: &'static str) -> Result<Vec<String>, ConfigError> {
     for pattern in &s.value {
         if pattern.trim().is_empty() {
             return Err(ConfigError::invalid(
@@ -99,11 +99,11 @@ pub fn globs(s: Setting<Vec<String>>, key: &'static str) -> Result<Vec<String>, 
             ));
         }
     }
-    Ok(s.value)
+    Ok(s.value.clone())
 }
 
 /// `output.format`.
-pub fn output_mode(s: Setting<String>, key: &'static str) -> Result<OutputMode, ConfigError> {
+pub fn output_mode(s: &Setting<String>, key: &'static str) -> Result<OutputMode, ConfigError> {
     let text = s.value.to_ascii_lowercase();
     OutputMode::ALL
         .into_iter()
@@ -119,7 +119,7 @@ pub fn output_mode(s: Setting<String>, key: &'static str) -> Result<OutputMode, 
 }
 
 /// `log.level`.
-pub fn log_level(s: Setting<String>, key: &'static str) -> Result<LogLevel, ConfigError> {
+pub fn log_level(s: &Setting<String>, key: &'static str) -> Result<LogLevel, ConfigError> {
     let text = s.value.trim().to_ascii_lowercase();
     LogLevel::ALL
         .into_iter()
@@ -138,7 +138,7 @@ pub fn log_level(s: Setting<String>, key: &'static str) -> Result<LogLevel, Conf
 }
 
 /// `store.path`: not empty.
-pub fn db_path(s: Setting<PathBuf>, key: &'static str) -> Result<PathBuf, ConfigError> {
+pub fn db_path(s: &Setting<PathBuf>, key: &'static str) -> Result<PathBuf, ConfigError> {
     if s.value.as_os_str().is_empty() {
         return Err(ConfigError::invalid(
             key,
@@ -147,12 +147,12 @@ pub fn db_path(s: Setting<PathBuf>, key: &'static str) -> Result<PathBuf, Config
             "give a file path such as ./data/bandwatch.db",
         ));
     }
-    Ok(s.value)
+    Ok(s.value.clone())
 }
 
 /// A retention or cooldown: a humantime duration of at least `min_secs`.
 pub fn retention(
-    s: Setting<String>,
+    s: &Setting<String>,
     key: &'static str,
     min_secs: u64,
 ) -> Result<Duration, ConfigError> {
@@ -179,7 +179,7 @@ pub fn retention(
 }
 
 /// `store.flush_interval`: 1 ms to 1 h.
-pub fn flush(s: Setting<String>, key: &'static str) -> Result<Duration, ConfigError> {
+pub fn flush(s: &Setting<String>, key: &'static str) -> Result<Duration, ConfigError> {
     let parsed = humantime::parse_duration(s.value.trim()).map_err(|e| {
         ConfigError::invalid(
             key,
@@ -200,7 +200,7 @@ pub fn flush(s: Setting<String>, key: &'static str) -> Result<Duration, ConfigEr
 }
 
 /// A filesystem root that must hold `probe` (`net/dev` under /proc).
-pub fn root(s: Setting<PathBuf>, key: &'static str, probe: &str) -> Result<PathBuf, ConfigError> {
+pub fn root(s: &Setting<PathBuf>, key: &'static str, probe: &str) -> Result<PathBuf, ConfigError> {
     if !s.value.join(probe).exists() {
         let default = super::keys::by_name(key)
             .and_then(|k| k.default)
@@ -212,7 +212,7 @@ pub fn root(s: Setting<PathBuf>, key: &'static str, probe: &str) -> Result<PathB
             format!("point it at the mounted filesystem (default {default})"),
         ));
     }
-    Ok(s.value)
+    Ok(s.value.clone())
 }
 
 /// A period longer than zero; a bare number (as the seed tool's variables give) means

@@ -37,7 +37,7 @@ pub struct InfluxSettings {
 }
 
 /// `prometheus.port`: 1 to 65535.
-pub fn port(s: Setting<i64>, key: &'static str) -> Result<u16, ConfigError> {
+pub fn port(s: &Setting<i64>, key: &'static str) -> Result<u16, ConfigError> {
     u16::try_from(s.value)
         .ok()
         .filter(|v| *v > 0)
@@ -52,7 +52,7 @@ pub fn port(s: Setting<i64>, key: &'static str) -> Result<u16, ConfigError> {
 }
 
 /// `prometheus.bind`: an IP address of this host.
-pub fn bind(s: Setting<String>, key: &'static str) -> Result<IpAddr, ConfigError> {
+pub fn bind(s: &Setting<String>, key: &'static str) -> Result<IpAddr, ConfigError> {
     s.value.trim().parse().map_err(|_| {
         ConfigError::invalid(
             key,
@@ -64,7 +64,7 @@ pub fn bind(s: Setting<String>, key: &'static str) -> Result<IpAddr, ConfigError
 }
 
 /// `influxdb.buffer_max_mb`: a positive number of megabytes, kept in bytes.
-pub fn buffer_bytes(s: Setting<f64>, key: &'static str) -> Result<u64, ConfigError> {
+pub fn buffer_bytes(s: &Setting<f64>, key: &'static str) -> Result<u64, ConfigError> {
     let mb = s.value;
     if !(mb.is_finite() && mb > 0.0) {
         return Err(ConfigError::invalid(
@@ -149,7 +149,7 @@ pub fn influx(i: InfluxInputs) -> Result<InfluxSettings, ConfigError> {
 }
 
 /// An `http://` or `https://` URL with a host, without a trailing slash.
-pub fn http_url(s: Setting<String>, key: &'static str) -> Result<String, ConfigError> {
+pub fn http_url(s: &Setting<String>, key: &'static str) -> Result<String, ConfigError> {
     let v = s.value.trim().trim_end_matches('/');
     let rest = v
         .strip_prefix("http://")
@@ -167,7 +167,7 @@ pub fn http_url(s: Setting<String>, key: &'static str) -> Result<String, ConfigE
 
 /// Checks an external store URL: `mysql://`, `mariadb://`, `postgres://` or `postgresql://`
 /// with a host. The password it may hold is never repeated in a message.
-pub fn store_url(s: Setting<String>, key: &'static str) -> Result<String, ConfigError> {
+pub fn store_url(s: &Setting<String>, key: &'static str) -> Result<String, ConfigError> {
     let v = s.value.trim();
     let known = ["mysql://", "mariadb://", "postgres://", "postgresql://"];
     let Some(scheme) = known.iter().find(|p| v.starts_with(**p)) else {
@@ -222,7 +222,7 @@ mod tests {
 
     #[test]
     fn store_urls_are_checked_and_redacted() {
-        let url = |text: &str| store_url(set(text.into()), "store.url");
+        let url = |text: &str| store_url(&set(text.into()), "store.url");
         assert!(url("postgres://bw:pw@db:5432/bw").is_ok());
         let e = url("redis://x").expect_err("unknown");
         assert!(e.to_string().contains("unknown scheme 'redis'"), "{e}");
@@ -238,7 +238,7 @@ mod tests {
     fn inputs() -> InfluxInputs {
         InfluxInputs {
             enabled: set(true),
-            url: http_url(set("http://localhost:8086/".into()), "influxdb.url").expect("url"),
+            url: http_url(&set("http://localhost:8086/".into()), "influxdb.url").expect("url"),
             token: None,
             org: None,
             bucket: "network_metrics".into(),
@@ -246,7 +246,7 @@ mod tests {
             username: None,
             password: None,
             buffer_dir: PathBuf::from("./data/influx"),
-            buffer_max_bytes: buffer_bytes(set(100.0), "influxdb.buffer_max_mb").expect("mb"),
+            buffer_max_bytes: buffer_bytes(&set(100.0), "influxdb.buffer_max_mb").expect("mb"),
         }
     }
 
@@ -274,15 +274,15 @@ mod tests {
         })
         .expect("v1");
         assert!(matches!(v1.api, Some(InfluxApi::V1 { .. })));
-        assert!(buffer_bytes(set(0.0), "influxdb.buffer_max_mb").is_err());
+        assert!(buffer_bytes(&set(0.0), "influxdb.buffer_max_mb").is_err());
     }
 
     #[test]
     fn prometheus_port_and_bind_are_checked() {
-        assert_eq!(port(set(8000), "prometheus.port").expect("valid"), 8000);
-        let e = port(set(70000), "prometheus.port").expect_err("port");
+        assert_eq!(port(&set(8000), "prometheus.port").expect("valid"), 8000);
+        let e = port(&set(70000), "prometheus.port").expect_err("port");
         assert!(e.to_string().contains("prometheus.port"), "{e}");
-        assert!(bind(set("0.0.0.0".into()), "prometheus.bind").is_ok());
-        assert!(bind(set("localhost".into()), "prometheus.bind").is_err());
+        assert!(bind(&set("0.0.0.0".into()), "prometheus.bind").is_ok());
+        assert!(bind(&set("localhost".into()), "prometheus.bind").is_err());
     }
 }

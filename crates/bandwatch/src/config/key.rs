@@ -238,7 +238,7 @@ impl KeyDef {
 
 /// The check that turns a raw `T` into the validated `U`; it gets the key's name for its
 /// messages.
-pub type Check<T, U> = fn(Setting<T>, &'static str) -> Result<U, ConfigError>;
+pub type Check<T, U> = fn(&Setting<T>, &'static str) -> Result<U, ConfigError>;
 
 /// A key whose raw value is a `T` and whose validated value is a `U`.
 pub struct Key<T, U = T> {
@@ -247,11 +247,14 @@ pub struct Key<T, U = T> {
     check: Check<T, U>,
 }
 
-fn as_given<T>(s: Setting<T>, _key: &'static str) -> Result<T, ConfigError> {
-    Ok(s.value)
+// The signature is the one every check has.
+#[allow(clippy::unnecessary_wraps)]
+fn as_given<T: Clone>(s: &Setting<T>, _key: &'static str) -> Result<T, ConfigError> {
+    Ok(s.value.clone())
 }
 
-impl<T: Raw> Key<T, T> {
+#[allow(clippy::mismatching_type_param_order)] // a key taken as given: raw and validated alike
+impl<T: Raw + Clone> Key<T, T> {
     /// A key with no default, no environment variable, no flag, taken as given.
     pub const fn new(name: &'static str) -> Self {
         Self {
@@ -315,7 +318,7 @@ impl<T, U> Key<T, U> {
     }
 
     /// Runs the check.
-    pub fn validate(&self, s: Setting<T>) -> Result<U, ConfigError> {
+    pub fn validate(&self, s: &Setting<T>) -> Result<U, ConfigError> {
         (self.check)(s, self.def.name)
     }
 }

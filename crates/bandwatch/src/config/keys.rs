@@ -193,7 +193,7 @@ keys! {
     SYSTEM_INTERVAL: Key<String, Duration> = Key::new("system.interval")
         .default("60s")
         .env(&[Var("BANDWATCH_SYSTEM_INTERVAL"), Var("SYSTEM_CHECK_INTERVAL")])
-        .check(|s, key| checks::period(&s, key, "60s"));
+        .check(|s, key| checks::period(s, key, "60s"));
 
     /// What to probe.
     PROBE_TARGETS: Key<Vec<Setting<TargetTable>>> = Key::new("probe.targets")
@@ -203,36 +203,36 @@ keys! {
     PROBE_INTERVAL: Key<String, Duration> = Key::new("probe.interval")
         .default("30s")
         .env(&[Var("BANDWATCH_PROBE_INTERVAL"), Var("DEVICE_PING_INTERVAL")])
-        .check(|s, key| checks::period(&s, key, "30s"));
+        .check(|s, key| checks::period(s, key, "30s"));
     /// Default probe timeout.
     PROBE_TIMEOUT: Key<String, Duration> = Key::new("probe.timeout")
         .default("5s")
         .env(&[Var("BANDWATCH_PROBE_TIMEOUT"), Var("PING_TIMEOUT_SECONDS")])
-        .check(|s, key| checks::period(&s, key, "5s"));
+        .check(|s, key| checks::period(s, key, "5s"));
     /// Default probes per round.
     PROBE_COUNT: Key<i64, u32> = Key::new("probe.count")
         .default("5")
         .env(&[Var("BANDWATCH_PROBE_COUNT")])
-        .check(|s, key| checks::whole(&s, key, 1..=100, "5"));
+        .check(|s, key| checks::whole(s, key, 1..=100, "5"));
     /// Failed rounds before a target is unreachable.
     PROBE_DOWN_AFTER: Key<i64, u32> = Key::new("probe.down_after")
         .default("3")
         .env(&[Var("BANDWATCH_PROBE_DOWN_AFTER")])
-        .check(|s, key| checks::whole(&s, key, 1..=1000, "3"));
+        .check(|s, key| checks::whole(s, key, 1..=1000, "3"));
     /// Up/down changes that count as flapping.
     PROBE_FLAP_CHANGES: Key<i64, u32> = Key::new("probe.flap_changes")
         .default("4")
         .env(&[Var("BANDWATCH_PROBE_FLAP_CHANGES")])
-        .check(|s, key| checks::whole(&s, key, 2..=1000, "4"));
+        .check(|s, key| checks::whole(s, key, 2..=1000, "4"));
     /// The window for `probe.flap_changes`.
     PROBE_FLAP_WINDOW: Key<String, Duration> = Key::new("probe.flap_window")
         .default("10m")
         .env(&[Var("BANDWATCH_PROBE_FLAP_WINDOW")])
-        .check(|s, key| checks::period(&s, key, "10m"));
+        .check(|s, key| checks::period(s, key, "10m"));
     /// Default latency limit.
     PROBE_RTT_LIMIT: Key<String, Duration> = Key::new("probe.rtt_limit")
         .env(&[Var("BANDWATCH_PROBE_RTT_LIMIT")])
-        .check(|s, key| checks::period(&s, key, "200ms"));
+        .check(|s, key| checks::period(s, key, "200ms"));
     /// Default loss limit, percent.
     PROBE_LOSS_LIMIT: Key<f64> = Key::new("probe.loss_limit")
         .env(&[Var("BANDWATCH_PROBE_LOSS_LIMIT")])
@@ -347,8 +347,7 @@ pub const NON_SETTING_ENV: &[&str] = &[
 pub fn is_setting_env(var: &str) -> bool {
     ALL.iter().any(|k| {
         k.env.iter().any(|e| match e {
-            Var(v) => *v == var,
-            Env::Minutes(v) => *v == var,
+            Var(v) | Env::Minutes(v) => *v == var,
             Env::HostPort { host, port } => *host == var || *port == var,
         })
     })

@@ -20,8 +20,8 @@ impl Layers {
         let Some(raw) = self.0.take(key) else {
             return Ok(None);
         };
-        let origin = raw.origin.clone();
-        key.validate(raw).map(|v| Some(Setting::new(v, origin)))
+        key.validate(&raw)
+            .map(|v| Some(Setting::new(v, raw.origin)))
     }
 
     /// The checked value of an optional key.

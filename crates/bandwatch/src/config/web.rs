@@ -36,7 +36,7 @@ impl std::fmt::Debug for WebSettings {
 }
 
 /// `web.listen`: an address and port.
-pub fn listen(s: Setting<String>, key: &'static str) -> Result<SocketAddr, ConfigError> {
+pub fn listen(s: &Setting<String>, key: &'static str) -> Result<SocketAddr, ConfigError> {
     s.value.trim().parse().map_err(|_| {
         ConfigError::invalid(
             key,
@@ -48,7 +48,7 @@ pub fn listen(s: Setting<String>, key: &'static str) -> Result<SocketAddr, Confi
 }
 
 /// `web.token`: at least 8 characters, no spaces.
-pub fn token(s: Setting<String>, key: &'static str) -> Result<String, ConfigError> {
+pub fn token(s: &Setting<String>, key: &'static str) -> Result<String, ConfigError> {
     if s.value.trim().len() < 8 || s.value.contains(char::is_whitespace) {
         return Err(ConfigError::invalid(
             key,
@@ -61,7 +61,7 @@ pub fn token(s: Setting<String>, key: &'static str) -> Result<String, ConfigErro
 }
 
 /// `web.auto_refresh`: 0.1 s to 1 h, a number of seconds or a duration.
-pub fn auto_refresh(s: Setting<String>, key: &'static str) -> Result<Duration, ConfigError> {
+pub fn auto_refresh(s: &Setting<String>, key: &'static str) -> Result<Duration, ConfigError> {
     let text = s.value.trim();
     text.parse::<f64>()
         .ok()
