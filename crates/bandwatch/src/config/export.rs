@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use super::error::ConfigError;
 use super::keys;
+use super::layer::Layers;
 use super::origin::Setting;
 
 /// The Prometheus exporter.
@@ -34,6 +35,37 @@ pub struct InfluxSettings {
     pub buffer_dir: PathBuf,
     /// The most the buffer may hold, in bytes.
     pub buffer_max_bytes: u64,
+}
+
+impl PrometheusSettings {
+    /// The `[prometheus]` keys, each checked.
+    pub(super) fn take(l: &mut Layers) -> Result<Self, ConfigError> {
+        let enabled = l.get(&keys::PROMETHEUS)?;
+        let port = l.get(&keys::PROMETHEUS_PORT)?;
+        let ip = l.get(&keys::PROMETHEUS_BIND)?;
+        Ok(Self {
+            enabled,
+            addr: SocketAddr::new(ip, port),
+        })
+    }
+}
+
+impl InfluxSettings {
+    /// The `[influxdb]` keys, each checked, and the API they ask for.
+    pub(super) fn take(l: &mut Layers) -> Result<Self, ConfigError> {
+        influx(InfluxInputs {
+            enabled: l.required(&keys::INFLUXDB)?,
+            url: l.get(&keys::INFLUXDB_URL)?,
+            token: l.setting(&keys::INFLUXDB_TOKEN)?,
+            org: l.setting(&keys::INFLUXDB_ORG)?,
+            bucket: l.get(&keys::INFLUXDB_BUCKET)?,
+            database: l.opt(&keys::INFLUXDB_DATABASE)?,
+            username: l.opt(&keys::INFLUXDB_USERNAME)?,
+            password: l.opt(&keys::INFLUXDB_PASSWORD)?,
+            buffer_dir: l.get(&keys::INFLUXDB_BUFFER_DIR)?,
+            buffer_max_bytes: l.get(&keys::INFLUXDB_BUFFER_MB)?,
+        })
+    }
 }
 
 /// `prometheus.port`: 1 to 65535.

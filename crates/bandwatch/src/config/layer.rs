@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use bandwatch_engine::RuleSpec;
 
+use super::error::ConfigError;
 use super::key::{Key, KeyDef, Raw, Value};
 use super::keys;
 use super::notify::{ChannelTable, NotifySection};
@@ -72,4 +73,39 @@ pub fn defaults() -> RawConfig {
         }
     }
     raw
+}
+
+/// The merged layers, taken key by key by the sections of the configuration.
+pub struct Layers(pub RawConfig);
+
+impl Layers {
+    /// The checked value of `key` with where it was set, if some layer set it.
+    pub fn setting<T: Raw, U>(
+        &mut self,
+        key: &Key<T, U>,
+    ) -> Result<Option<Setting<U>>, ConfigError> {
+        let Some(raw) = self.0.take(key) else {
+            return Ok(None);
+        };
+        key.validate(&raw)
+            .map(|v| Some(Setting::new(v, raw.origin)))
+    }
+
+    /// The checked value of an optional key.
+    pub fn opt<T: Raw, U>(&mut self, key: &Key<T, U>) -> Result<Option<U>, ConfigError> {
+        Ok(self.setting(key)?.map(|s| s.value))
+    }
+
+    /// The checked value of a key with a default, with where it was set.
+    pub fn required<T: Raw, U>(&mut self, key: &Key<T, U>) -> Result<Setting<U>, ConfigError> {
+        match self.setting(key)? {
+            Some(s) => Ok(s),
+            None => unreachable!("the defaults layer sets {}", key.def.name),
+        }
+    }
+
+    /// The checked value of a key with a default.
+    pub fn get<T: Raw, U>(&mut self, key: &Key<T, U>) -> Result<U, ConfigError> {
+        Ok(self.required(key)?.value)
+    }
 }

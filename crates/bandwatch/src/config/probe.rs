@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::checks;
 use super::error::ConfigError;
 use super::keys;
+use super::layer::Layers;
 use super::origin::{Origin, Setting};
 
 /// One `[[probe.targets]]` entry as written.
@@ -115,6 +116,27 @@ pub struct ProbeSettings {
     pub rtt_limit: Option<Duration>,
     /// Default loss limit, percent.
     pub loss_limit: Option<f64>,
+}
+
+impl ProbeSettings {
+    /// The `[probe]` keys, each checked, then every target against them.
+    pub(super) fn take(l: &mut Layers) -> Result<Self, ConfigError> {
+        let targets = l.get(&keys::PROBE_TARGETS)?;
+        let interval = l.get(&keys::PROBE_INTERVAL)?;
+        let timeout = l.required(&keys::PROBE_TIMEOUT)?;
+        let defaults = Self {
+            targets: Vec::new(),
+            interval,
+            timeout: timeout.value,
+            count: l.get(&keys::PROBE_COUNT)?,
+            down_after: l.get(&keys::PROBE_DOWN_AFTER)?,
+            flap_changes: l.get(&keys::PROBE_FLAP_CHANGES)?,
+            flap_window: l.get(&keys::PROBE_FLAP_WINDOW)?,
+            rtt_limit: l.opt(&keys::PROBE_RTT_LIMIT)?,
+            loss_limit: l.opt(&keys::PROBE_LOSS_LIMIT)?,
+        };
+        with_targets(defaults, targets, &timeout.origin)
+    }
 }
 
 /// Checks every target against the `[probe]` defaults (already checked) and adds it;

@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::error::ConfigError;
+use super::keys;
+use super::layer::Layers;
 use super::origin::Setting;
 
 /// Where the dashboard listens unless told otherwise.
@@ -32,6 +34,18 @@ impl std::fmt::Debug for WebSettings {
             .field("token", &self.token.as_ref().map(|_| "***"))
             .field("auto_refresh", &self.auto_refresh)
             .finish()
+    }
+}
+
+impl WebSettings {
+    /// The `[web]` keys, each checked.
+    pub(super) fn take(l: &mut Layers) -> Result<Self, ConfigError> {
+        Ok(Self {
+            enabled: l.get(&keys::WEB_ENABLED)?,
+            listen: l.get(&keys::WEB_LISTEN)?,
+            token: l.opt(&keys::WEB_TOKEN)?,
+            auto_refresh: l.get(&keys::WEB_AUTO_REFRESH)?,
+        })
     }
 }
 
