@@ -56,20 +56,35 @@ keys! {
     /// Stop after this long.
     DURATION: Key<f64, Duration> = Key::new("monitor.duration")
         .env(&[Var("BANDWATCH_DURATION")])
-        .flags(&[Flag::value(2, "--duration", "SECONDS", "Stop after this many seconds (default: run until stopped)")])
+        .flags(&[Flag::value(
+            2,
+            "--duration",
+            "SECONDS",
+            "Stop after this many seconds (default: run until stopped)",
+        )])
         .hint("seconds to run, e.g. 60")
         .check(checks::run_time);
     /// Interfaces to watch.
     INTERFACES: Key<Vec<String>> = Key::new("monitor.interfaces")
         .default("")
         .env(&[Var("BANDWATCH_INTERFACES")])
-        .flags(&[Flag::value(3, "--interface", "GLOB", "Only watch interfaces matching this glob (repeatable)")])
+        .flags(&[Flag::value(
+            3,
+            "--interface",
+            "GLOB",
+            "Only watch interfaces matching this glob (repeatable)",
+        )])
         .check(checks::globs);
     /// Interfaces never to watch.
     EXCLUDE: Key<Vec<String>> = Key::new("monitor.exclude")
         .default("")
         .env(&[Var("BANDWATCH_EXCLUDE")])
-        .flags(&[Flag::value(4, "--exclude", "GLOB", "Never watch interfaces matching this glob (repeatable)")])
+        .flags(&[Flag::value(
+            4,
+            "--exclude",
+            "GLOB",
+            "Never watch interfaces matching this glob (repeatable)",
+        )])
         .check(checks::globs);
     /// Whether loopback counts in the total.
     LOOPBACK_IN_TOTAL: Key<bool> = Key::new("monitor.loopback_in_total")
@@ -80,14 +95,24 @@ keys! {
     UPLOAD: Key<f64> = Key::new("thresholds.upload_mbps")
         .default("50")
         .env(&[Var("BANDWATCH_UPLOAD_THRESHOLD")])
-        .flags(&[Flag::value(5, "--upload-threshold", "MBPS", "Warn when an interface sends faster than this many Mbit/s")])
+        .flags(&[Flag::value(
+            5,
+            "--upload-threshold",
+            "MBPS",
+            "Warn when an interface sends faster than this many Mbit/s",
+        )])
         .hint("megabits per second, e.g. 50")
         .check(checks::mbps_as_bps);
     /// Receive limit, kept in bits per second.
     DOWNLOAD: Key<f64> = Key::new("thresholds.download_mbps")
         .default("100")
         .env(&[Var("BANDWATCH_DOWNLOAD_THRESHOLD")])
-        .flags(&[Flag::value(6, "--download-threshold", "MBPS", "Warn when an interface receives faster than this many Mbit/s")])
+        .flags(&[Flag::value(
+            6,
+            "--download-threshold",
+            "MBPS",
+            "Warn when an interface receives faster than this many Mbit/s",
+        )])
         .hint("megabits per second, e.g. 100")
         .check(checks::mbps_as_bps);
     /// Time before the same alert notifies again.
@@ -119,8 +144,18 @@ keys! {
         .default("console")
         .env(&[Var("BANDWATCH_OUTPUT")])
         .flags(&[
-            Flag::switch(7, "--json", "json", "Print one JSON object per tick on stdout (NDJSON) instead of the console line"),
-            Flag::switch(8, "--quiet", "quiet", "Print nothing per tick (logs still go to stderr and the log file)"),
+            Flag::switch(
+                7,
+                "--json",
+                "json",
+                "Print one JSON object per tick on stdout (NDJSON) instead of the console line",
+            ),
+            Flag::switch(
+                8,
+                "--quiet",
+                "quiet",
+                "Print nothing per tick (logs still go to stderr and the log file)",
+            ),
         ])
         .check(checks::output_mode);
 
@@ -153,7 +188,15 @@ keys! {
     /// A MySQL/MariaDB or PostgreSQL history instead of the SQLite file.
     STORE_URL: Key<String> = Key::new("store.url")
         .env(&[Var("BANDWATCH_STORE")])
-        .flags(&[Flag::value(12, "--store", "URL", "Keep the history in MySQL/MariaDB or PostgreSQL instead of the SQLite file (`mysql://USER:PASSWORD@HOST/DB`, `postgres://…`)")])
+        .flags(&[Flag::value(
+            12,
+            "--store",
+            "URL",
+            concat!(
+                "Keep the history in MySQL/MariaDB or PostgreSQL instead of the SQLite file ",
+                "(`mysql://USER:PASSWORD@HOST/DB`, `postgres://…`)"
+            ),
+        )])
         .redacted_url()
         .check(export::store_url);
     /// Whether an unreachable `store.url` falls back to the SQLite file.
@@ -165,7 +208,12 @@ keys! {
     LOG_LEVEL: Key<String, LogLevel> = Key::new("log.level")
         .default("info")
         .env(&[Var("BANDWATCH_LOG_LEVEL")])
-        .flags(&[Flag::value(11, "--log-level", "LEVEL", "Log level: error, warn, info, debug or trace")])
+        .flags(&[Flag::value(
+            11,
+            "--log-level",
+            "LEVEL",
+            "Log level: error, warn, info, debug or trace",
+        )])
         .check(checks::log_level);
     /// Log file, rotated daily.
     LOG_FILE: Key<PathBuf> = Key::new("log.file")
@@ -176,13 +224,23 @@ keys! {
     PROC_ROOT: Key<PathBuf> = Key::new("paths.proc_root")
         .default("/proc")
         .env(&[Var("BANDWATCH_PROC_ROOT")])
-        .flags(&[Flag::value(23, "--proc-root", "PATH", "Where /proc is (for containers and tests)").long_help_only()])
+        .flags(&[Flag::value(
+            23,
+            "--proc-root",
+            "PATH",
+            "Where /proc is (for containers and tests)",
+        ).long_help_only()])
         .check(|s, key| checks::root(s, key, "net/dev"));
     /// Where /sys is.
     SYS_ROOT: Key<PathBuf> = Key::new("paths.sys_root")
         .default("/sys")
         .env(&[Var("BANDWATCH_SYS_ROOT")])
-        .flags(&[Flag::value(24, "--sys-root", "PATH", "Where /sys is (for containers and tests)").long_help_only()])
+        .flags(&[Flag::value(
+            24,
+            "--sys-root",
+            "PATH",
+            "Where /sys is (for containers and tests)",
+        ).long_help_only()])
         .check(|s, key| checks::root(s, key, "class/net"));
 
     /// Whether the system health source runs.
@@ -248,7 +306,12 @@ keys! {
     PROMETHEUS_PORT: Key<i64, u16> = Key::new("prometheus.port")
         .default("8000")
         .env(&[Var("BANDWATCH_PROMETHEUS_PORT"), Var("PROMETHEUS_PORT")])
-        .flags(&[Flag::value(14, "--prometheus-port", "PORT", "Port of the Prometheus endpoint (default 8000)")])
+        .flags(&[Flag::value(
+            14,
+            "--prometheus-port",
+            "PORT",
+            "Port of the Prometheus endpoint (default 8000)",
+        )])
         .check(export::port);
     /// The exporter's address.
     PROMETHEUS_BIND: Key<String, IpAddr> = Key::new("prometheus.bind")
@@ -265,7 +328,12 @@ keys! {
     INFLUXDB_URL: Key<String> = Key::new("influxdb.url")
         .default("http://localhost:8086")
         .env(&[Var("BANDWATCH_INFLUXDB_URL"), Var("INFLUXDB_URL")])
-        .flags(&[Flag::value(16, "--influxdb-url", "URL", "InfluxDB server (default http://localhost:8086)")])
+        .flags(&[Flag::value(
+            16,
+            "--influxdb-url",
+            "URL",
+            "InfluxDB server (default http://localhost:8086)",
+        )])
         .check(export::http_url);
     /// InfluxDB 2 token.
     INFLUXDB_TOKEN: Key<String> = Key::new("influxdb.token")
@@ -280,7 +348,12 @@ keys! {
     INFLUXDB_BUCKET: Key<String> = Key::new("influxdb.bucket")
         .default("network_metrics")
         .env(&[Var("BANDWATCH_INFLUXDB_BUCKET"), Var("INFLUXDB_BUCKET")])
-        .flags(&[Flag::value(19, "--influxdb-bucket", "BUCKET", "InfluxDB 2 bucket (default network_metrics)")]);
+        .flags(&[Flag::value(
+            19,
+            "--influxdb-bucket",
+            "BUCKET",
+            "InfluxDB 2 bucket (default network_metrics)",
+        )]);
     /// InfluxDB 1.x database.
     INFLUXDB_DATABASE: Key<String> = Key::new("influxdb.database")
         .env(&[Var("BANDWATCH_INFLUXDB_DATABASE")]);
@@ -314,12 +387,28 @@ keys! {
             Var("BANDWATCH_WEB_LISTEN"),
             Env::HostPort { host: "DASHBOARD_HOST", port: "DASHBOARD_PORT" },
         ])
-        .flags(&[Flag::value(20, "--listen", "ADDR:PORT", "Where the dashboard and API listen (default 127.0.0.1:8080; any other address needs a token)")])
+        .flags(&[Flag::value(
+            20,
+            "--listen",
+            "ADDR:PORT",
+            concat!(
+                "Where the dashboard and API listen (default 127.0.0.1:8080; ",
+                "any other address needs a token)"
+            ),
+        )])
         .check(web::listen);
     /// Their access token.
     WEB_TOKEN: Key<String> = Key::new("web.token")
         .env(&[Var("BANDWATCH_WEB_TOKEN")])
-        .flags(&[Flag::value(21, "--web-token", "TOKEN", "Access token for the dashboard and API (generated and printed when listening beyond loopback without one)")])
+        .flags(&[Flag::value(
+            21,
+            "--web-token",
+            "TOKEN",
+            concat!(
+                "Access token for the dashboard and API ",
+                "(generated and printed when listening beyond loopback without one)"
+            ),
+        )])
         .secret()
         .check(web::token);
     /// How often the page refreshes without the live stream.
