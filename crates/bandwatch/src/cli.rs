@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::config::KeyFlags;
+
 /// Watches network bandwidth on this machine, keeps the history and warns when limits are crossed.
 #[derive(Debug, Parser)]
 #[command(name = "bandwatch", version, about, long_about = None)]
@@ -114,88 +116,22 @@ pub enum ConfigCommand {
     Check,
 }
 
-/// Options that override the config file and the environment. Each switch is a flag a
-/// person types, so plain bools read best here.
-#[allow(clippy::struct_excessive_bools)]
+/// Options that override the config file and the environment: `--config`, and the flag of
+/// every configuration key that has one (declared with the key in `config/keys.rs`).
 #[derive(Debug, Default, Args)]
 pub struct Options {
     /// Configuration file (default: ./bandwatch.toml, then $XDG_CONFIG_HOME/bandwatch/config.toml,
     /// then /etc/bandwatch/config.toml).
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, global = true, value_name = "PATH", display_order = 0)]
     pub config: Option<PathBuf>,
-    /// Seconds between samples (0.1 to 3600).
-    #[arg(long, global = true, value_name = "SECONDS")]
-    pub interval: Option<f64>,
-    /// Stop after this many seconds (default: run until stopped).
-    #[arg(long, global = true, value_name = "SECONDS")]
-    pub duration: Option<f64>,
-    /// Only watch interfaces matching this glob (repeatable).
-    #[arg(long = "interface", global = true, value_name = "GLOB")]
-    pub interfaces: Vec<String>,
-    /// Never watch interfaces matching this glob (repeatable).
-    #[arg(long = "exclude", global = true, value_name = "GLOB")]
-    pub exclude: Vec<String>,
-    /// Warn when an interface sends faster than this many Mbit/s.
-    #[arg(long, global = true, value_name = "MBPS")]
-    pub upload_threshold: Option<f64>,
-    /// Warn when an interface receives faster than this many Mbit/s.
-    #[arg(long, global = true, value_name = "MBPS")]
-    pub download_threshold: Option<f64>,
-    /// Print one JSON object per tick on stdout (NDJSON) instead of the console line.
-    #[arg(long, global = true, conflicts_with = "quiet")]
-    pub json: bool,
-    /// Print nothing per tick (logs still go to stderr and the log file).
-    #[arg(long, global = true)]
-    pub quiet: bool,
-    /// History database file (SQLite).
-    #[arg(long, global = true, value_name = "PATH")]
-    pub db: Option<PathBuf>,
-    /// Also log to this file, rotated daily.
-    #[arg(long, global = true, value_name = "PATH")]
-    pub log_file: Option<PathBuf>,
-    /// Log level: error, warn, info, debug or trace.
-    #[arg(long, global = true, value_name = "LEVEL")]
-    pub log_level: Option<String>,
-    /// Keep the history in MySQL/MariaDB or PostgreSQL instead of the SQLite file
-    /// (`mysql://USER:PASSWORD@HOST/DB`, `postgres://…`).
-    #[arg(long, global = true, value_name = "URL")]
-    pub store: Option<String>,
-    /// Serve Prometheus metrics at /metrics.
-    #[arg(long, global = true)]
-    pub prometheus: bool,
-    /// Port of the Prometheus endpoint (default 8000).
-    #[arg(long, global = true, value_name = "PORT")]
-    pub prometheus_port: Option<u16>,
-    /// Write every sample to InfluxDB.
-    #[arg(long, global = true)]
-    pub influxdb: bool,
-    /// InfluxDB server (default http://localhost:8086).
-    #[arg(long, global = true, value_name = "URL")]
-    pub influxdb_url: Option<String>,
-    /// InfluxDB 2 API token.
-    #[arg(long, global = true, value_name = "TOKEN")]
-    pub influxdb_token: Option<String>,
-    /// InfluxDB 2 organisation.
-    #[arg(long, global = true, value_name = "ORG")]
-    pub influxdb_org: Option<String>,
-    /// InfluxDB 2 bucket (default network_metrics).
-    #[arg(long, global = true, value_name = "BUCKET")]
-    pub influxdb_bucket: Option<String>,
-    /// Where the dashboard and API listen (default 127.0.0.1:8080; any other address needs a
-    /// token).
-    #[arg(long, global = true, value_name = "ADDR:PORT")]
-    pub listen: Option<String>,
-    /// Access token for the dashboard and API (generated and printed when listening beyond
-    /// loopback without one).
-    #[arg(long, global = true, value_name = "TOKEN")]
-    pub web_token: Option<String>,
-    /// Do not serve the dashboard and API.
-    #[arg(long, global = true)]
-    pub no_web: bool,
-    /// Where /proc is (for containers and tests).
-    #[arg(long, global = true, value_name = "PATH", hide_short_help = true)]
-    pub proc_root: Option<PathBuf>,
-    /// Where /sys is (for containers and tests).
-    #[arg(long, global = true, value_name = "PATH", hide_short_help = true)]
-    pub sys_root: Option<PathBuf>,
+    #[command(flatten)]
+    #[allow(missing_docs)] // clap would show a doc comment here as a heading
+    pub keys: KeyFlags,
+}
+
+impl Options {
+    /// Whether `--json` was given: commands other than `run` answer in JSON then too.
+    pub fn json(&self) -> bool {
+        self.keys.switched("--json")
+    }
 }

@@ -19,7 +19,7 @@ pub struct LogGuard {
 
 /// Installs the global subscriber.
 pub fn init(cfg: &LogConfig) -> Result<LogGuard, BadInput> {
-    let filter = || EnvFilter::new(format!("{},hyper=warn,rusqlite=warn", cfg.level));
+    let filter = || EnvFilter::new(format!("{},hyper=warn,rusqlite=warn", cfg.level.as_str()));
     let console = fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())

@@ -43,13 +43,15 @@ fn real_main(cli: &Cli) -> anyhow::Result<()> {
     match &cli.command {
         Some(Command::Config(ConfigCommand::Check)) => config_check(&resolved),
         Some(Command::Run) | None => run(&resolved),
-        Some(Command::Alerts(args)) => alerts::command(args, &resolved.config, cli.opts.json),
+        Some(Command::Alerts(args)) => alerts::command(args, &resolved.config, cli.opts.json()),
         Some(Command::Notify(NotifyCommand::Test { channel })) => {
             notify_test(&resolved, channel.as_deref())
         }
-        Some(Command::Replay(args)) => replay_file(&resolved, &args.file, cli.opts.json),
-        Some(Command::Stats) => stats::command(&resolved.config, cli.opts.json),
-        Some(Command::Test(args)) => ping::command(&resolved.config, &args.targets, cli.opts.json),
+        Some(Command::Replay(args)) => replay_file(&resolved, &args.file, cli.opts.json()),
+        Some(Command::Stats) => stats::command(&resolved.config, cli.opts.json()),
+        Some(Command::Test(args)) => {
+            ping::command(&resolved.config, &args.targets, cli.opts.json())
+        }
     }
 }
 

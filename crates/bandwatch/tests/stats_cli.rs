@@ -130,11 +130,11 @@ fn a_fixture_tree_gives_exact_figures() {
         .expect("run");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("Memory   75.0% used, 1.9 GiB available of 7.6 GiB"),
+        text.contains("Memory   75.0% used, 1.91 GiB available of 7.63 GiB"),
         "{text}"
     );
     assert!(text.contains("Load     1.50 0.75 0.25"), "{text}");
-    assert!(text.contains("Swap     75.0% used of 976.6 MiB"), "{text}");
+    assert!(text.contains("Swap     75.0% used of 976.56 MiB"), "{text}");
 }
 
 fn now_ms() -> i64 {

@@ -13,9 +13,9 @@ use bandwatch_web::{Limits, Live, PageConfig, PageThresholds, WebState};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::alerts::SilenceMatcher;
 use crate::config::Config;
 use crate::error::BadInput;
+use bandwatch_core::SilenceMatcher;
 
 /// Binds the address before anything is opened or written; `Ok(None)` when the server is
 /// off, or when the default port is taken (said in the log: sampling matters more than the

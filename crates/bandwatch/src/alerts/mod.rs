@@ -1,19 +1,16 @@
 //! `bandwatch alerts`: the alert history, acknowledgement and silences, read from and
 //! written to the same store `run` writes.
 
-mod silence;
-
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use bandwatch_core::{AlertState, Clock as _, Severity, SystemClock, Timestamp};
+use bandwatch_core::{AlertState, Clock as _, Severity, SilenceMatcher, SystemClock, Timestamp};
 use bandwatch_store::{AlertQuery, AlertRecord, Silence, Store};
 use serde::Serialize;
 
 use crate::cli::{AlertsAction, AlertsArgs};
 use crate::config::Config;
 use crate::error::BadInput;
-pub use silence::SilenceMatcher;
 
 /// Runs `bandwatch alerts …` against the history database.
 pub fn command(args: &AlertsArgs, db: &Config, json: bool) -> anyhow::Result<()> {
@@ -68,6 +65,15 @@ fn parse_state(text: &str) -> Result<AlertState, BadInput> {
             "--state '{text}' is not a state; use pending, firing or resolved"
         ))),
     }
+}
+
+/// A silence matcher in the one selector dialect (`rule=wan*,iface!=lo`), or an alert id.
+fn parse_matcher(text: &str) -> Result<SilenceMatcher, BadInput> {
+    SilenceMatcher::parse(text).map_err(|e| {
+        // The core's message already says "silence matcher"; name the text as given.
+        let why = e.0.strip_prefix("silence matcher: ").unwrap_or(&e.0);
+        BadInput(format!("silence matcher '{}': {why}", text.trim()))
+    })
 }
 
 fn ms(d: Duration) -> i64 {
@@ -126,6 +132,11 @@ fn short_time(ts: Timestamp) -> String {
     )
 }
 
+/// Text from the history made safe for a terminal (names come from interfaces and configs).
+fn safe(text: &str) -> String {
+    bandwatch_core::human::escape_control(text).into_owned()
+}
+
 fn table(records: &[AlertRecord], silences: &[Silence]) -> String {
     if records.is_empty() {
         return "no alerts in that window\n".to_string();
@@ -145,9 +156,9 @@ fn table(records: &[AlertRecord], silences: &[Silence]) -> String {
             out,
             "{state:<9} {:<9} {:<20} {:<19} {ended:<19} {}",
             r.severity.as_str(),
-            r.rule,
+            safe(&r.rule),
             short_time(r.started),
-            r.series
+            safe(&r.series.to_string())
         );
         let mut notes = vec![format!("id {}", r.id)];
         if let Some(at) = r.acked_at {
@@ -163,7 +174,12 @@ fn table(records: &[AlertRecord], silences: &[Silence]) -> String {
         if let Some(s) = silenced_by(r, silences) {
             notes.push(format!("silenced until {}", short_time(s.until)));
         }
-        let _ = writeln!(out, "          {}  ({})", r.message, notes.join("; "));
+        let _ = writeln!(
+            out,
+            "          {}  ({})",
+            safe(&r.message),
+            notes.join("; ")
+        );
     }
     out
 }
@@ -189,7 +205,7 @@ fn silence(
     comment: Option<&str>,
     now: Timestamp,
 ) -> anyhow::Result<()> {
-    SilenceMatcher::parse(matcher)?;
+    parse_matcher(matcher)?;
     let length = parse_duration(duration, "--for")?;
     if length.is_zero() {
         return Err(

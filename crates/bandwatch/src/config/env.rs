@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use super::error::ConfigError;
-use super::keys::{self, Key};
+use super::key::{Env, KeyDef, Kind, Value};
+use super::keys;
 use super::layer::RawConfig;
 use super::origin::{Origin, Setting};
 use super::probe::TargetTable;
@@ -71,7 +72,7 @@ impl EnvVars {
         self.vars
             .keys()
             .filter(|k| k.starts_with("BANDWATCH_"))
-            .filter(|k| keys::by_env(k).is_none() && !keys::NON_SETTING_ENV.contains(&k.as_str()))
+            .filter(|k| !keys::is_setting_env(k) && !keys::NON_SETTING_ENV.contains(&k.as_str()))
             .cloned()
             .collect()
     }
@@ -79,245 +80,113 @@ impl EnvVars {
 
 /// Reads every setting the environment gives into a layer.
 pub fn layer(env: &EnvVars) -> Result<RawConfig, ConfigError> {
-    Ok(RawConfig {
-        interval: number(
-            env,
-            keys::INTERVAL,
-            "seconds between samples, e.g. 1 or 0.5",
-        )?,
-        duration: number(env, keys::DURATION, "seconds to run, e.g. 60")?,
-        interfaces: list(env, keys::INTERFACES),
-        exclude: list(env, keys::EXCLUDE),
-        loopback_in_total: boolean(env, keys::LOOPBACK_IN_TOTAL)?,
-        upload_mbps: number(env, keys::UPLOAD, "megabits per second, e.g. 50")?,
-        download_mbps: number(env, keys::DOWNLOAD, "megabits per second, e.g. 100")?,
-        cooldown: text(env, keys::COOLDOWN).or_else(|| seed_cooldown(env)),
-        output: text(env, keys::OUTPUT),
-        db_path: path(env, keys::DB),
-        raw_retention: text(env, keys::RAW_RETENTION),
-        minute_retention: text(env, keys::MINUTE_RETENTION),
-        hour_retention: text(env, keys::HOUR_RETENTION),
-        flush_interval: text(env, keys::FLUSH_INTERVAL),
-        log_level: text(env, keys::LOG_LEVEL),
-        log_file: path(env, keys::LOG_FILE),
-        proc_root: path(env, keys::PROC_ROOT),
-        sys_root: path(env, keys::SYS_ROOT),
-        cpu_percent: number_or_seed(
-            env,
-            keys::CPU,
-            "CPU_THRESHOLD_PERCENT",
-            "a percentage, e.g. 80",
-        )?,
-        memory_percent: number_or_seed(
-            env,
-            keys::MEMORY,
-            "MEMORY_THRESHOLD_PERCENT",
-            "a percentage, e.g. 85",
-        )?,
-        disk_percent: number_or_seed(
-            env,
-            keys::DISK,
-            "DISK_THRESHOLD_PERCENT",
-            "a percentage, e.g. 90",
-        )?,
-        system_enabled: boolean(env, keys::SYSTEM_ENABLED)?,
-        system_interval: text_or_seed(env, keys::SYSTEM_INTERVAL, "SYSTEM_CHECK_INTERVAL"),
-        probe_targets: targets(env),
-        probe_interval: text_or_seed(env, keys::PROBE_INTERVAL, "DEVICE_PING_INTERVAL"),
-        probe_timeout: text_or_seed(env, keys::PROBE_TIMEOUT, "PING_TIMEOUT_SECONDS"),
-        probe_count: integer(env, keys::PROBE_COUNT)?,
-        probe_down_after: integer(env, keys::PROBE_DOWN_AFTER)?,
-        probe_flap_changes: integer(env, keys::PROBE_FLAP_CHANGES)?,
-        probe_flap_window: text(env, keys::PROBE_FLAP_WINDOW),
-        probe_rtt_limit: text(env, keys::PROBE_RTT_LIMIT),
-        probe_loss_limit: number(env, keys::PROBE_LOSS_LIMIT, "a percentage, e.g. 20")?,
-        store_url: text(env, keys::STORE_URL),
-        store_optional: boolean(env, keys::STORE_OPTIONAL)?,
-        prometheus: boolean(env, keys::PROMETHEUS)?,
-        prometheus_port: integer_or_seed(env, keys::PROMETHEUS_PORT, "PROMETHEUS_PORT")?,
-        prometheus_bind: text(env, keys::PROMETHEUS_BIND),
-        influxdb: boolean(env, keys::INFLUXDB)?,
-        influxdb_url: text_or_seed(env, keys::INFLUXDB_URL, "INFLUXDB_URL"),
-        influxdb_token: text_or_seed(env, keys::INFLUXDB_TOKEN, "INFLUXDB_TOKEN"),
-        influxdb_org: text_or_seed(env, keys::INFLUXDB_ORG, "INFLUXDB_ORG"),
-        influxdb_bucket: text_or_seed(env, keys::INFLUXDB_BUCKET, "INFLUXDB_BUCKET"),
-        influxdb_database: text(env, keys::INFLUXDB_DATABASE),
-        influxdb_username: text(env, keys::INFLUXDB_USERNAME),
-        influxdb_password: text(env, keys::INFLUXDB_PASSWORD),
-        influxdb_buffer_dir: path(env, keys::INFLUXDB_BUFFER_DIR),
-        influxdb_buffer_mb: number(env, keys::INFLUXDB_BUFFER_MB, "megabytes, e.g. 100")?,
-        web_enabled: boolean(env, keys::WEB_ENABLED)?,
-        web_listen: dashboard_listen(env),
-        web_token: text(env, keys::WEB_TOKEN),
-        web_auto_refresh: text_or_seed(env, keys::WEB_AUTO_REFRESH, "DASHBOARD_AUTO_REFRESH"),
-        rules: None,
-        notify: None,
-        seed_email: super::notify::seed_email(env)?,
-    })
+    let mut raw = RawConfig::default();
+    for key in keys::ALL {
+        if let Some(v) = lookup(env, key)? {
+            raw.set(key, v);
+        }
+    }
+    raw.seed_email = super::notify::seed_email(env)?;
+    Ok(raw)
 }
 
-/// `BANDWATCH_WEB_LISTEN`, or the seed tool's `DASHBOARD_HOST` and `DASHBOARD_PORT` (either
-/// may be missing; the other half then keeps its default).
-fn dashboard_listen(env: &EnvVars) -> Option<Setting<String>> {
-    if let Some(s) = text(env, keys::WEB_LISTEN) {
-        return Some(s);
+/// The first of the key's variables that is set and not blank, read as the key's kind.
+fn lookup(env: &EnvVars, key: &KeyDef) -> Result<Option<Setting<Value>>, ConfigError> {
+    for source in key.env {
+        let found = match *source {
+            Env::Var(var) => given(env, var).map(|(v, o)| (v.to_string(), o)),
+            Env::Minutes(var) => given(env, var).map(|(v, o)| (format!("{}m", v.trim()), o)),
+            Env::HostPort { host, port } => host_port(env, host, port, key.default),
+        };
+        if let Some((text, origin)) = found {
+            return parse(key, &text, origin).map(Some);
+        }
     }
-    let host = env
-        .get("DASHBOARD_HOST")
-        .filter(|(v, _)| !v.trim().is_empty());
-    let port = env
-        .get("DASHBOARD_PORT")
-        .filter(|(v, _)| !v.trim().is_empty());
-    let origin = host.or(port).map(|(_, o)| o.clone())?;
-    let host = host.map_or("127.0.0.1", |(v, _)| v.trim());
-    let port = port.map_or("8080", |(v, _)| v.trim());
+    Ok(None)
+}
+
+fn given<'a>(env: &'a EnvVars, var: &str) -> Option<(&'a str, &'a Origin)> {
+    env.get(var).filter(|(v, _)| !v.trim().is_empty())
+}
+
+/// An address from a host variable and a port variable (either may be missing; the other
+/// half then keeps the default's).
+fn host_port<'a>(
+    env: &'a EnvVars,
+    host_var: &str,
+    port_var: &str,
+    default: Option<&str>,
+) -> Option<(String, &'a Origin)> {
+    let host = given(env, host_var);
+    let port = given(env, port_var);
+    let origin = host.or(port).map(|(_, o)| o)?;
+    let (default_host, default_port) = default.and_then(|d| d.rsplit_once(':'))?;
+    let host = host.map_or(default_host, |(v, _)| v.trim());
+    let port = port.map_or(default_port, |(v, _)| v.trim());
     let host = if host.contains(':') && !host.starts_with('[') {
         format!("[{host}]")
     } else {
         host.to_string()
     };
-    Some(Setting::new(format!("{host}:{port}"), origin))
+    Some((format!("{host}:{port}"), origin))
 }
 
-/// A variable by its seed-tool name when the `BANDWATCH_*` one is not set.
-fn seeded<'a>(env: &'a EnvVars, key: Key, seed: &str) -> Option<(&'a str, &'a Origin)> {
-    raw(env, key).or_else(|| env.get(seed).filter(|(v, _)| !v.trim().is_empty()))
-}
-
-fn text_or_seed(env: &EnvVars, key: Key, seed: &str) -> Option<Setting<String>> {
-    seeded(env, key, seed).map(|(v, origin)| Setting::new(v.trim().to_string(), origin.clone()))
-}
-
-fn number_or_seed(
-    env: &EnvVars,
-    key: Key,
-    seed: &str,
-    example: &str,
-) -> Result<Option<Setting<f64>>, ConfigError> {
-    seeded(env, key, seed)
-        .map(|(v, origin)| parse_number(v, key, origin, example))
-        .transpose()
-}
-
-/// `BANDWATCH_TARGETS`, else the seed tool's `MONITORED_DEVICES`: comma-separated specs.
-fn targets(env: &EnvVars) -> Option<Setting<Vec<Setting<TargetTable>>>> {
-    seeded(env, keys::PROBE_TARGETS, "MONITORED_DEVICES").map(|(v, origin)| {
-        let items = v
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|spec| Setting::new(TargetTable::from_spec(spec), origin.clone()))
-            .collect();
-        Setting::new(items, origin.clone())
-    })
-}
-
-fn integer(env: &EnvVars, key: Key) -> Result<Option<Setting<i64>>, ConfigError> {
-    parse_integer(raw(env, key), key)
-}
-
-fn integer_or_seed(
-    env: &EnvVars,
-    key: Key,
-    seed: &str,
-) -> Result<Option<Setting<i64>>, ConfigError> {
-    parse_integer(seeded(env, key, seed), key)
-}
-
-fn parse_integer(
-    found: Option<(&str, &Origin)>,
-    key: Key,
-) -> Result<Option<Setting<i64>>, ConfigError> {
-    found
-        .map(|(v, origin)| {
-            v.trim()
-                .parse::<i64>()
-                .map(|n| Setting::new(n, origin.clone()))
-                .map_err(|_| {
-                    ConfigError::invalid(
-                        key.file,
-                        origin,
-                        format!("is not a whole number (got '{v}')"),
-                        "set it to a whole number such as 3",
-                    )
-                })
-        })
-        .transpose()
-}
-
-/// The seed tool's `ALERT_COOLDOWN_MINUTES`, as a duration text.
-fn seed_cooldown(env: &EnvVars) -> Option<Setting<String>> {
-    env.get("ALERT_COOLDOWN_MINUTES")
-        .filter(|(v, _)| !v.trim().is_empty())
-        .map(|(v, origin)| Setting::new(format!("{}m", v.trim()), origin.clone()))
-}
-
-fn raw(env: &EnvVars, key: Key) -> Option<(&str, &Origin)> {
-    env.get(key.env).filter(|(v, _)| !v.trim().is_empty())
-}
-
-fn number(env: &EnvVars, key: Key, example: &str) -> Result<Option<Setting<f64>>, ConfigError> {
-    raw(env, key)
-        .map(|(v, origin)| parse_number(v, key, origin, example))
-        .transpose()
-}
-
-fn parse_number(
-    v: &str,
-    key: Key,
-    origin: &Origin,
-    example: &str,
-) -> Result<Setting<f64>, ConfigError> {
-    f64::from_str(v.trim())
-        .map(|n| Setting::new(n, origin.clone()))
-        .map_err(|_| {
+/// Reads `text` (as the environment writes it) as a value of the key's kind.
+pub fn parse(key: &KeyDef, text: &str, origin: &Origin) -> Result<Setting<Value>, ConfigError> {
+    let trimmed = text.trim();
+    let items = || trimmed.split(',').map(str::trim).filter(|s| !s.is_empty());
+    let value = match key.kind {
+        Kind::Number => Value::Number(f64::from_str(trimmed).map_err(|_| {
             ConfigError::invalid(
-                key.file,
+                key.name,
                 origin,
-                format!("is not a number (got '{v}')"),
-                format!("set it to {example}"),
+                format!("is not a number (got '{text}')"),
+                format!("set it to {}", key.hint),
             )
-        })
-}
-
-fn boolean(env: &EnvVars, key: Key) -> Result<Option<Setting<bool>>, ConfigError> {
-    raw(env, key)
-        .map(|(v, origin)| match v.trim().to_ascii_lowercase().as_str() {
-            "1" | "true" | "yes" | "on" => Ok(Setting::new(true, origin.clone())),
-            "0" | "false" | "no" | "off" => Ok(Setting::new(false, origin.clone())),
-            _ => Err(ConfigError::invalid(
-                key.file,
+        })?),
+        Kind::Whole => Value::Whole(trimmed.parse::<i64>().map_err(|_| {
+            ConfigError::invalid(
+                key.name,
                 origin,
-                format!("is not true or false (got '{v}')"),
+                format!("is not a whole number (got '{text}')"),
+                "set it to a whole number such as 3",
+            )
+        })?),
+        Kind::Switch => Value::Switch(switch(trimmed).ok_or_else(|| {
+            ConfigError::invalid(
+                key.name,
+                origin,
+                format!("is not true or false (got '{text}')"),
                 "set it to true or false",
-            )),
-        })
-        .transpose()
+            )
+        })?),
+        Kind::Text => Value::Text(trimmed.to_string()),
+        Kind::Path => Value::Path(PathBuf::from(trimmed)),
+        Kind::List => Value::List(items().map(String::from).collect()),
+        Kind::Targets => Value::Targets(
+            items()
+                .map(|spec| Setting::new(TargetTable::from_spec(spec), origin.clone()))
+                .collect(),
+        ),
+    };
+    Ok(Setting::new(value, origin.clone()))
 }
 
-fn list(env: &EnvVars, key: Key) -> Option<Setting<Vec<String>>> {
-    raw(env, key).map(|(v, origin)| {
-        let items = v
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect();
-        Setting::new(items, origin.clone())
-    })
-}
-
-fn text(env: &EnvVars, key: Key) -> Option<Setting<String>> {
-    raw(env, key).map(|(v, origin)| Setting::new(v.trim().to_string(), origin.clone()))
-}
-
-fn path(env: &EnvVars, key: Key) -> Option<Setting<PathBuf>> {
-    raw(env, key).map(|(v, origin)| Setting::new(PathBuf::from(v.trim()), origin.clone()))
+fn switch(text: &str) -> Option<bool> {
+    match text.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn value<'a>(raw: &'a RawConfig, key: &str) -> &'a Setting<Value> {
+        &raw.values[key]
+    }
 
     #[test]
     fn reads_numbers_and_lists() {
@@ -326,8 +195,11 @@ mod tests {
             ("BANDWATCH_INTERFACES", "eth*, wl*"),
         ]);
         let raw = layer(&env).unwrap();
-        assert!((raw.interval.unwrap().value - 0.5).abs() < f64::EPSILON);
-        assert_eq!(raw.interfaces.unwrap().value, vec!["eth*", "wl*"]);
+        assert_eq!(value(&raw, "monitor.interval").value, Value::Number(0.5));
+        assert_eq!(
+            value(&raw, "monitor.interfaces").value,
+            Value::List(vec!["eth*".into(), "wl*".into()])
+        );
     }
 
     #[test]
@@ -354,21 +226,34 @@ mod tests {
             ("DISK_THRESHOLD_PERCENT", "95"),
         ]);
         let raw = layer(&env).unwrap();
-        let targets: Vec<String> = raw
-            .probe_targets
-            .unwrap()
-            .value
-            .into_iter()
-            .map(|t| t.value.target)
-            .collect();
+        let Value::Targets(targets) = &value(&raw, "probe.targets").value else {
+            panic!("targets");
+        };
+        let targets: Vec<&str> = targets.iter().map(|t| t.value.target.as_str()).collect();
         assert_eq!(targets, vec!["8.8.8.8", "192.168.1.1"]);
-        assert_eq!(raw.probe_interval.unwrap().value, "20");
-        assert_eq!(raw.probe_timeout.unwrap().value, "2");
-        assert_eq!(raw.system_interval.unwrap().value, "30");
-        let cpu = raw.cpu_percent.unwrap();
-        assert!((cpu.value - 75.0).abs() < f64::EPSILON);
+        let text = |k: &str| value(&raw, k).value.clone();
+        assert_eq!(text("probe.interval"), Value::Text("20".into()));
+        assert_eq!(text("probe.timeout"), Value::Text("2".into()));
+        assert_eq!(text("system.interval"), Value::Text("30".into()));
+        let cpu = value(&raw, "thresholds.cpu_percent");
+        assert_eq!(cpu.value, Value::Number(75.0));
         assert_eq!(cpu.origin, Origin::Env("BANDWATCH_CPU_THRESHOLD".into()));
-        assert!((raw.disk_percent.unwrap().value - 95.0).abs() < f64::EPSILON);
+        assert_eq!(text("thresholds.disk_percent"), Value::Number(95.0));
+    }
+
+    #[test]
+    fn dashboard_host_and_port_fill_the_listen_address() {
+        let env = EnvVars::from_pairs([("DASHBOARD_PORT", "9090")]);
+        let raw = layer(&env).unwrap();
+        let listen = value(&raw, "web.listen");
+        assert_eq!(listen.value, Value::Text("127.0.0.1:9090".into()));
+        assert_eq!(listen.origin, Origin::Env("DASHBOARD_PORT".into()));
+        let env = EnvVars::from_pairs([("DASHBOARD_HOST", "::1")]);
+        let raw = layer(&env).unwrap();
+        assert_eq!(
+            value(&raw, "web.listen").value,
+            Value::Text("[::1]:8080".into())
+        );
     }
 
     #[test]
@@ -376,6 +261,7 @@ mod tests {
         let env = EnvVars::from_pairs([
             ("BANDWATCH_INTERVL", "1"),
             ("BANDWATCH_REQUIRE_ROOT_TESTS", "1"),
+            ("BANDWATCH_TARGETS", "192.0.2.1"),
         ]);
         assert_eq!(
             env.unknown_bandwatch_vars(),

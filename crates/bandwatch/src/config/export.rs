@@ -5,7 +5,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use super::error::ConfigError;
-use super::keys::{self, Key};
+use super::keys;
+use super::layer::Layers;
 use super::origin::Setting;
 
 /// The Prometheus exporter.
@@ -36,108 +37,134 @@ pub struct InfluxSettings {
     pub buffer_max_bytes: u64,
 }
 
-/// The raw `[prometheus]` values after layering.
-pub struct PrometheusInputs {
-    /// `prometheus.enabled`.
-    pub enabled: Setting<bool>,
-    /// `prometheus.port`.
-    pub port: Setting<i64>,
-    /// `prometheus.bind`.
-    pub bind: Setting<String>,
+impl PrometheusSettings {
+    /// The `[prometheus]` keys, each checked.
+    pub(super) fn take(l: &mut Layers) -> Result<Self, ConfigError> {
+        let enabled = l.get(&keys::PROMETHEUS)?;
+        let port = l.get(&keys::PROMETHEUS_PORT)?;
+        let ip = l.get(&keys::PROMETHEUS_BIND)?;
+        Ok(Self {
+            enabled,
+            addr: SocketAddr::new(ip, port),
+        })
+    }
 }
 
-/// Checks the exporter's port and address.
-pub fn prometheus(p: &PrometheusInputs) -> Result<PrometheusSettings, ConfigError> {
-    let port = u16::try_from(p.port.value)
+impl InfluxSettings {
+    /// The `[influxdb]` keys, each checked, and the API they ask for.
+    pub(super) fn take(l: &mut Layers) -> Result<Self, ConfigError> {
+        influx(InfluxInputs {
+            enabled: l.required(&keys::INFLUXDB)?,
+            url: l.get(&keys::INFLUXDB_URL)?,
+            token: l.setting(&keys::INFLUXDB_TOKEN)?,
+            org: l.setting(&keys::INFLUXDB_ORG)?,
+            bucket: l.get(&keys::INFLUXDB_BUCKET)?,
+            database: l.opt(&keys::INFLUXDB_DATABASE)?,
+            username: l.opt(&keys::INFLUXDB_USERNAME)?,
+            password: l.opt(&keys::INFLUXDB_PASSWORD)?,
+            buffer_dir: l.get(&keys::INFLUXDB_BUFFER_DIR)?,
+            buffer_max_bytes: l.get(&keys::INFLUXDB_BUFFER_MB)?,
+        })
+    }
+}
+
+/// `prometheus.port`: 1 to 65535.
+pub fn port(s: &Setting<i64>, key: &'static str) -> Result<u16, ConfigError> {
+    u16::try_from(s.value)
         .ok()
         .filter(|v| *v > 0)
         .ok_or_else(|| {
             ConfigError::invalid(
-                keys::PROMETHEUS_PORT.file,
-                &p.port.origin,
-                format!("must be a port from 1 to 65535 (got {})", p.port.value),
+                key,
+                &s.origin,
+                format!("must be a port from 1 to 65535 (got {})", s.value),
                 "use e.g. 8000",
             )
-        })?;
-    let ip: IpAddr = p.bind.value.trim().parse().map_err(|_| {
+        })
+}
+
+/// `prometheus.bind`: an IP address of this host.
+pub fn bind(s: &Setting<String>, key: &'static str) -> Result<IpAddr, ConfigError> {
+    s.value.trim().parse().map_err(|_| {
         ConfigError::invalid(
-            keys::PROMETHEUS_BIND.file,
-            &p.bind.origin,
-            format!("is not an IP address (got '{}')", p.bind.value),
+            key,
+            &s.origin,
+            format!("is not an IP address (got '{}')", s.value),
             "use 0.0.0.0 (every interface), 127.0.0.1 or one of this host's addresses",
         )
-    })?;
-    Ok(PrometheusSettings {
-        enabled: p.enabled.value,
-        addr: SocketAddr::new(ip, port),
     })
 }
 
-/// The raw `[influxdb]` values after layering.
+/// `influxdb.buffer_max_mb`: a positive number of megabytes, kept in bytes.
+pub fn buffer_bytes(s: &Setting<f64>, key: &'static str) -> Result<u64, ConfigError> {
+    let mb = s.value;
+    if !(mb.is_finite() && mb > 0.0) {
+        return Err(ConfigError::invalid(
+            key,
+            &s.origin,
+            format!("must be a positive number of megabytes (got {mb})"),
+            "use e.g. 100",
+        ));
+    }
+    Ok((mb * 1024.0 * 1024.0) as u64)
+}
+
+/// The `[influxdb]` values after their own checks; which API follows from what is set.
 pub struct InfluxInputs {
     /// `influxdb.enabled`.
     pub enabled: Setting<bool>,
     /// `influxdb.url`.
-    pub url: Setting<String>,
+    pub url: String,
     /// `influxdb.token`.
     pub token: Option<Setting<String>>,
     /// `influxdb.org`.
     pub org: Option<Setting<String>>,
     /// `influxdb.bucket`.
-    pub bucket: Setting<String>,
+    pub bucket: String,
     /// `influxdb.database`.
-    pub database: Option<Setting<String>>,
+    pub database: Option<String>,
     /// `influxdb.username`.
-    pub username: Option<Setting<String>>,
+    pub username: Option<String>,
     /// `influxdb.password`.
-    pub password: Option<Setting<String>>,
+    pub password: Option<String>,
     /// `influxdb.buffer_dir`.
-    pub buffer_dir: Setting<PathBuf>,
-    /// `influxdb.buffer_max_mb`.
-    pub buffer_mb: Setting<f64>,
+    pub buffer_dir: PathBuf,
+    /// `influxdb.buffer_max_mb`, in bytes.
+    pub buffer_max_bytes: u64,
 }
 
-/// Checks the writer's settings; the API follows from what is set: a database means v1,
-/// otherwise v2 with token and org (both required when enabled).
+/// Picks the writer's API: a database means v1, otherwise v2 with token and org (both
+/// required when enabled).
 pub fn influx(i: InfluxInputs) -> Result<InfluxSettings, ConfigError> {
-    let url = http_url(&i.url, keys::INFLUXDB_URL)?;
-    let mb = i.buffer_mb.value;
-    if !(mb.is_finite() && mb > 0.0) {
-        return Err(ConfigError::invalid(
-            keys::INFLUXDB_BUFFER_MB.file,
-            &i.buffer_mb.origin,
-            format!("must be a positive number of megabytes (got {mb})"),
-            "use e.g. 100",
-        ));
-    }
     let enabled = i.enabled.value;
-    let api = if let Some(db) = i.database {
+    let api = if let Some(database) = i.database {
         Some(InfluxApi::V1 {
-            database: db.value,
-            username: i.username.map(|s| s.value),
-            password: i.password.map(|s| s.value),
+            database,
+            username: i.username,
+            password: i.password,
         })
     } else {
         match (i.token, i.org) {
             (Some(token), Some(org)) => Some(InfluxApi::V2 {
                 token: token.value,
                 org: org.value,
-                bucket: i.bucket.value,
+                bucket: i.bucket,
             }),
             (token, org) if enabled => {
-                let (key, flag) = if token.is_none() {
-                    (keys::INFLUXDB_TOKEN, "--influxdb-token")
+                let key = if token.is_none() {
+                    &keys::INFLUXDB_TOKEN.def
                 } else {
-                    (keys::INFLUXDB_ORG, "--influxdb-org")
+                    &keys::INFLUXDB_ORG.def
                 };
-                let origin = org.or(token).map_or(i.enabled.origin.clone(), |s| s.origin);
+                let origin = org.or(token).map_or(i.enabled.origin, |s| s.origin);
                 return Err(ConfigError::invalid(
-                    key.file,
+                    key.name,
                     &origin,
                     "is not set, and InfluxDB 2 needs a token and an organisation",
                     format!(
-                        "give {flag} (or {}), or set influxdb.database for an InfluxDB 1.x server",
-                        key.env
+                        "give {} (or {}), or set influxdb.database for an InfluxDB 1.x server",
+                        key.flag_name().unwrap_or_default(),
+                        key.env_name()
                     ),
                 ));
             }
@@ -146,15 +173,15 @@ pub fn influx(i: InfluxInputs) -> Result<InfluxSettings, ConfigError> {
     };
     Ok(InfluxSettings {
         enabled,
-        url,
+        url: i.url,
         api,
-        buffer_dir: i.buffer_dir.value,
-        buffer_max_bytes: (mb * 1024.0 * 1024.0) as u64,
+        buffer_dir: i.buffer_dir,
+        buffer_max_bytes: i.buffer_max_bytes,
     })
 }
 
 /// An `http://` or `https://` URL with a host, without a trailing slash.
-fn http_url(s: &Setting<String>, key: Key) -> Result<String, ConfigError> {
+pub fn http_url(s: &Setting<String>, key: &'static str) -> Result<String, ConfigError> {
     let v = s.value.trim().trim_end_matches('/');
     let rest = v
         .strip_prefix("http://")
@@ -162,7 +189,7 @@ fn http_url(s: &Setting<String>, key: Key) -> Result<String, ConfigError> {
     match rest {
         Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => Ok(v.to_string()),
         _ => Err(ConfigError::invalid(
-            key.file,
+            key,
             &s.origin,
             format!("is not an http:// or https:// URL (got '{}')", s.value),
             "write it like http://localhost:8086",
@@ -172,13 +199,13 @@ fn http_url(s: &Setting<String>, key: Key) -> Result<String, ConfigError> {
 
 /// Checks an external store URL: `mysql://`, `mariadb://`, `postgres://` or `postgresql://`
 /// with a host. The password it may hold is never repeated in a message.
-pub fn store_url(s: &Setting<String>) -> Result<String, ConfigError> {
+pub fn store_url(s: &Setting<String>, key: &'static str) -> Result<String, ConfigError> {
     let v = s.value.trim();
     let known = ["mysql://", "mariadb://", "postgres://", "postgresql://"];
     let Some(scheme) = known.iter().find(|p| v.starts_with(**p)) else {
         let shown = v.split("://").next().unwrap_or_default();
         return Err(ConfigError::invalid(
-            keys::STORE_URL.file,
+            key,
             &s.origin,
             format!("has an unknown scheme '{shown}'"),
             "use mysql://USER:PASSWORD@HOST:3306/DB or postgres://USER:PASSWORD@HOST:5432/DB, or leave it unset for the embedded SQLite file",
@@ -189,7 +216,7 @@ pub fn store_url(s: &Setting<String>) -> Result<String, ConfigError> {
     let host = host_part.split(['/', '?']).next().unwrap_or_default();
     if host.is_empty() {
         return Err(ConfigError::invalid(
-            keys::STORE_URL.file,
+            key,
             &s.origin,
             "has no host",
             format!("write it like {scheme}USER:PASSWORD@HOST/DB"),
@@ -227,10 +254,11 @@ mod tests {
 
     #[test]
     fn store_urls_are_checked_and_redacted() {
-        assert!(store_url(&set("postgres://bw:pw@db:5432/bw".into())).is_ok());
-        let e = store_url(&set("redis://x".into())).expect_err("unknown");
+        let url = |text: &str| store_url(&set(text.into()), "store.url");
+        assert!(url("postgres://bw:pw@db:5432/bw").is_ok());
+        let e = url("redis://x").expect_err("unknown");
         assert!(e.to_string().contains("unknown scheme 'redis'"), "{e}");
-        let e = store_url(&set("mysql://root:secret@/db".into())).expect_err("no host");
+        let e = url("mysql://root:secret@/db").expect_err("no host");
         assert!(!e.to_string().contains("secret"), "{e}");
         assert_eq!(
             redact_url("mysql://root:secret@127.0.0.1:3306/test"),
@@ -242,15 +270,15 @@ mod tests {
     fn inputs() -> InfluxInputs {
         InfluxInputs {
             enabled: set(true),
-            url: set("http://localhost:8086/".into()),
+            url: http_url(&set("http://localhost:8086/".into()), "influxdb.url").expect("url"),
             token: None,
             org: None,
-            bucket: set("network_metrics".into()),
+            bucket: "network_metrics".into(),
             database: None,
             username: None,
             password: None,
-            buffer_dir: set(PathBuf::from("./data/influx")),
-            buffer_mb: set(100.0),
+            buffer_dir: PathBuf::from("./data/influx"),
+            buffer_max_bytes: buffer_bytes(&set(100.0), "influxdb.buffer_max_mb").expect("mb"),
         }
     }
 
@@ -258,6 +286,11 @@ mod tests {
     fn influx_v2_needs_token_and_org_v1_a_database() {
         let e = influx(inputs()).expect_err("no token");
         assert!(e.to_string().contains("influxdb.token"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("give --influxdb-token (or BANDWATCH_INFLUXDB_TOKEN)"),
+            "{e}"
+        );
         let v2 = influx(InfluxInputs {
             token: Some(set("t0ken".into())),
             org: Some(set("home".into())),
@@ -265,30 +298,23 @@ mod tests {
         })
         .expect("v2");
         assert_eq!(v2.url, "http://localhost:8086");
+        assert_eq!(v2.buffer_max_bytes, 100 * 1024 * 1024);
         assert!(!format!("{v2:?}").contains("t0ken"));
         let v1 = influx(InfluxInputs {
-            database: Some(set("net".into())),
+            database: Some("net".into()),
             ..inputs()
         })
         .expect("v1");
         assert!(matches!(v1.api, Some(InfluxApi::V1 { .. })));
+        assert!(buffer_bytes(&set(0.0), "influxdb.buffer_max_mb").is_err());
     }
 
     #[test]
     fn prometheus_port_and_bind_are_checked() {
-        let ok = prometheus(&PrometheusInputs {
-            enabled: set(true),
-            port: set(8000),
-            bind: set("0.0.0.0".into()),
-        })
-        .expect("valid");
-        assert_eq!(ok.addr.port(), 8000);
-        let e = prometheus(&PrometheusInputs {
-            enabled: set(true),
-            port: set(70000),
-            bind: set("0.0.0.0".into()),
-        })
-        .expect_err("port");
+        assert_eq!(port(&set(8000), "prometheus.port").expect("valid"), 8000);
+        let e = port(&set(70000), "prometheus.port").expect_err("port");
         assert!(e.to_string().contains("prometheus.port"), "{e}");
+        assert!(bind(&set("0.0.0.0".into()), "prometheus.bind").is_ok());
+        assert!(bind(&set("localhost".into()), "prometheus.bind").is_err());
     }
 }

@@ -1,72 +1,121 @@
-//! The command-line layer.
+//! The command-line layer: every flag of the key table, added to clap's command and read
+//! back into a layer.
 
-use crate::cli::Options;
+use std::path::PathBuf;
 
+use clap::{Arg, ArgAction, ArgMatches, Command};
+
+use super::key::{Flag, KeyDef, Kind, Value};
+use super::keys;
 use super::layer::RawConfig;
 use super::origin::{Origin, Setting};
 
-/// What the flags set; a flag not given leaves the value to lower layers.
-pub fn layer(opts: &Options) -> RawConfig {
-    let flag = |name: &'static str| Origin::Flag(name);
-    let output = if opts.json {
-        Some(set("json".to_string(), "--json"))
-    } else if opts.quiet {
-        Some(set("quiet".to_string(), "--quiet"))
-    } else {
-        None
-    };
-    RawConfig {
-        interval: opts.interval.map(|v| set(v, "--interval")),
-        duration: opts.duration.map(|v| set(v, "--duration")),
-        interfaces: (!opts.interfaces.is_empty())
-            .then(|| Setting::new(opts.interfaces.clone(), flag("--interface"))),
-        exclude: (!opts.exclude.is_empty())
-            .then(|| Setting::new(opts.exclude.clone(), flag("--exclude"))),
-        upload_mbps: opts.upload_threshold.map(|v| set(v, "--upload-threshold")),
-        download_mbps: opts
-            .download_threshold
-            .map(|v| set(v, "--download-threshold")),
-        output,
-        db_path: opts.db.clone().map(|v| Setting::new(v, flag("--db"))),
-        log_level: opts
-            .log_level
-            .clone()
-            .map(|v| Setting::new(v, flag("--log-level"))),
-        log_file: opts
-            .log_file
-            .clone()
-            .map(|v| Setting::new(v, flag("--log-file"))),
-        proc_root: opts
-            .proc_root
-            .clone()
-            .map(|v| Setting::new(v, flag("--proc-root"))),
-        sys_root: opts
-            .sys_root
-            .clone()
-            .map(|v| Setting::new(v, flag("--sys-root"))),
-        store_url: opts.store.clone().map(|v| set(v, "--store")),
-        prometheus: opts.prometheus.then(|| set(true, "--prometheus")),
-        prometheus_port: opts
-            .prometheus_port
-            .map(|v| set(i64::from(v), "--prometheus-port")),
-        influxdb: opts.influxdb.then(|| set(true, "--influxdb")),
-        influxdb_url: opts.influxdb_url.clone().map(|v| set(v, "--influxdb-url")),
-        influxdb_token: opts
-            .influxdb_token
-            .clone()
-            .map(|v| set(v, "--influxdb-token")),
-        influxdb_org: opts.influxdb_org.clone().map(|v| set(v, "--influxdb-org")),
-        influxdb_bucket: opts
-            .influxdb_bucket
-            .clone()
-            .map(|v| set(v, "--influxdb-bucket")),
-        web_enabled: opts.no_web.then(|| set(false, "--no-web")),
-        web_listen: opts.listen.clone().map(|v| set(v, "--listen")),
-        web_token: opts.web_token.clone().map(|v| set(v, "--web-token")),
-        ..RawConfig::default()
+/// The flags the key table declares, as given on the command line.
+#[derive(Debug, Default, Clone)]
+pub struct KeyFlags {
+    given: Vec<(&'static KeyDef, Setting<Value>)>,
+}
+
+impl KeyFlags {
+    /// Whether the switch `name` (`--json`) was given.
+    pub fn switched(&self, name: &str) -> bool {
+        self.given
+            .iter()
+            .any(|(_, s)| matches!(s.origin, Origin::Flag(f) if f == name))
+    }
+
+    /// What the flags set, as a layer.
+    pub fn layer(&self) -> RawConfig {
+        let mut raw = RawConfig::default();
+        for (key, value) in &self.given {
+            raw.set(key, value.clone());
+        }
+        raw
     }
 }
 
-fn set<T>(value: T, flag: &'static str) -> Setting<T> {
-    Setting::new(value, Origin::Flag(flag))
+/// Every flag with its key.
+fn flagged() -> impl Iterator<Item = (&'static KeyDef, &'static Flag)> {
+    keys::ALL
+        .iter()
+        .flat_map(|k| k.flags.iter().map(move |f| (*k, f)))
+}
+
+/// The clap argument of a flag: typed as its key's kind, so a malformed number is refused
+/// by clap naming the flag.
+fn arg(key: &'static KeyDef, flag: &'static Flag) -> Arg {
+    let mut arg = Arg::new(flag.long())
+        .long(flag.long())
+        .global(true)
+        .help(flag.help)
+        .display_order(flag.order)
+        .hide_short_help(flag.hidden_in_short_help);
+    // Two switches of one key (`--json`, `--quiet`) cannot both be meant.
+    for other in key.flags.iter().filter(|o| o.name != flag.name) {
+        arg = arg.conflicts_with(other.long());
+    }
+    if flag.sets.is_some() {
+        return arg.action(ArgAction::SetTrue);
+    }
+    let arg = arg.value_name(flag.value_name);
+    match key.kind {
+        Kind::Number => arg.value_parser(clap::value_parser!(f64)),
+        Kind::Whole => arg.value_parser(clap::value_parser!(i64)),
+        Kind::Path => arg.value_parser(clap::value_parser!(PathBuf)),
+        Kind::List => arg.action(ArgAction::Append),
+        Kind::Switch | Kind::Text | Kind::Targets => arg,
+    }
+}
+
+/// The value a flag was given, if it was.
+fn read(
+    m: &ArgMatches,
+    key: &'static KeyDef,
+    flag: &'static Flag,
+) -> Option<Result<Setting<Value>, clap::Error>> {
+    let id = flag.long();
+    let origin = Origin::Flag(flag.name);
+    if let Some(sets) = flag.sets {
+        let given = m.get_flag(id);
+        return given.then(|| {
+            super::env::parse(key, sets, &origin)
+                .map_err(|e| clap::Error::raw(clap::error::ErrorKind::InvalidValue, e.to_string()))
+        });
+    }
+    let value = match key.kind {
+        Kind::Number => Value::Number(*m.get_one::<f64>(id)?),
+        Kind::Whole => Value::Whole(*m.get_one::<i64>(id)?),
+        Kind::Path => Value::Path(m.get_one::<PathBuf>(id)?.clone()),
+        Kind::List => Value::List(m.get_many::<String>(id)?.cloned().collect()),
+        Kind::Switch | Kind::Text | Kind::Targets => Value::Text(m.get_one::<String>(id)?.clone()),
+    };
+    Some(Ok(Setting::new(value, origin)))
+}
+
+impl clap::FromArgMatches for KeyFlags {
+    fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
+        let mut flags = Self::default();
+        flags.update_from_arg_matches(m)?;
+        Ok(flags)
+    }
+
+    fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {
+        for (key, flag) in flagged() {
+            if let Some(value) = read(m, key, flag) {
+                self.given.retain(|(k, _)| k.name != key.name);
+                self.given.push((key, value?));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl clap::Args for KeyFlags {
+    fn augment_args(cmd: Command) -> Command {
+        flagged().fold(cmd, |cmd, (key, flag)| cmd.arg(arg(key, flag)))
+    }
+
+    fn augment_args_for_update(cmd: Command) -> Command {
+        Self::augment_args(cmd)
+    }
 }

@@ -1,82 +1,421 @@
-//! Every configuration key once: its place in the file, its environment variable and flag.
-//! Error messages and `config check` read this table, so names never drift apart.
+//! Every configuration key, once: its name in the file, default, environment variables,
+//! flags and check. The file, environment and flag layers, the validation, `config check`
+//! and `--help` all read this table, so names never drift apart. A key lives here, in its
+//! typed field of [`super::Config`], and where it is used.
 
-/// One configurable key.
-#[derive(Debug, Clone, Copy)]
-pub struct Key {
-    /// Dotted name in the TOML file, e.g. `monitor.interval`.
-    pub file: &'static str,
-    /// Environment variable, e.g. `BANDWATCH_INTERVAL`.
-    pub env: &'static str,
-    /// True for values that must never be printed or logged.
-    pub secret: bool,
-}
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::checks;
+use super::key::{Env, Flag, Key, KeyDef};
+use super::origin::Setting;
+use super::probe::TargetTable;
+use super::{export, web, LogLevel, OutputMode};
+
+use Env::Var;
 
 macro_rules! keys {
-    ($($name:ident = $file:literal, $env:literal $(, $secret:ident)?;)*) => {
+    ($($(#[doc = $doc:literal])* $name:ident: $ty:ty = $key:expr;)*) => {
         $(
-            #[doc = concat!("The `", $file, "` key.")]
-            pub const $name: Key = Key { file: $file, env: $env, secret: keys!(@secret $($secret)?) };
+            $(#[doc = $doc])*
+            pub static $name: $ty = $key;
         )*
-        /// All keys, in the order `config check` prints them.
-        pub const ALL: &[Key] = &[$($name),*];
+        /// Every key, section by section, in the order the file documents them and
+        /// `config check` prints them.
+        pub static ALL: &[&KeyDef] = &[$(&$name.def),*];
     };
-    (@secret secret) => { true };
-    (@secret) => { false };
 }
 
+/// The file's top-level tables, in the order an unknown one is answered with: the key
+/// sections and the two that hold lists of their own (`rules`, `notify`).
+pub const SECTIONS: &[&str] = &[
+    "monitor",
+    "thresholds",
+    "output",
+    "store",
+    "log",
+    "paths",
+    "rules",
+    "notify",
+    "system",
+    "probe",
+    "prometheus",
+    "influxdb",
+    "web",
+];
+
 keys! {
-    INTERVAL = "monitor.interval", "BANDWATCH_INTERVAL";
-    DURATION = "monitor.duration", "BANDWATCH_DURATION";
-    INTERFACES = "monitor.interfaces", "BANDWATCH_INTERFACES";
-    EXCLUDE = "monitor.exclude", "BANDWATCH_EXCLUDE";
-    LOOPBACK_IN_TOTAL = "monitor.loopback_in_total", "BANDWATCH_LOOPBACK_IN_TOTAL";
-    UPLOAD = "thresholds.upload_mbps", "BANDWATCH_UPLOAD_THRESHOLD";
-    DOWNLOAD = "thresholds.download_mbps", "BANDWATCH_DOWNLOAD_THRESHOLD";
-    COOLDOWN = "thresholds.cooldown", "BANDWATCH_COOLDOWN";
-    CPU = "thresholds.cpu_percent", "BANDWATCH_CPU_THRESHOLD";
-    MEMORY = "thresholds.memory_percent", "BANDWATCH_MEMORY_THRESHOLD";
-    DISK = "thresholds.disk_percent", "BANDWATCH_DISK_THRESHOLD";
-    OUTPUT = "output.format", "BANDWATCH_OUTPUT";
-    DB = "store.path", "BANDWATCH_DB";
-    RAW_RETENTION = "store.raw_retention", "BANDWATCH_RAW_RETENTION";
-    MINUTE_RETENTION = "store.minute_retention", "BANDWATCH_MINUTE_RETENTION";
-    HOUR_RETENTION = "store.hour_retention", "BANDWATCH_HOUR_RETENTION";
-    FLUSH_INTERVAL = "store.flush_interval", "BANDWATCH_FLUSH_INTERVAL";
-    LOG_LEVEL = "log.level", "BANDWATCH_LOG_LEVEL";
-    LOG_FILE = "log.file", "BANDWATCH_LOG_FILE";
-    PROC_ROOT = "paths.proc_root", "BANDWATCH_PROC_ROOT";
-    SYS_ROOT = "paths.sys_root", "BANDWATCH_SYS_ROOT";
-    SYSTEM_ENABLED = "system.enabled", "BANDWATCH_SYSTEM";
-    SYSTEM_INTERVAL = "system.interval", "BANDWATCH_SYSTEM_INTERVAL";
-    PROBE_TARGETS = "probe.targets", "BANDWATCH_TARGETS";
-    PROBE_INTERVAL = "probe.interval", "BANDWATCH_PROBE_INTERVAL";
-    PROBE_TIMEOUT = "probe.timeout", "BANDWATCH_PROBE_TIMEOUT";
-    PROBE_COUNT = "probe.count", "BANDWATCH_PROBE_COUNT";
-    PROBE_DOWN_AFTER = "probe.down_after", "BANDWATCH_PROBE_DOWN_AFTER";
-    PROBE_FLAP_CHANGES = "probe.flap_changes", "BANDWATCH_PROBE_FLAP_CHANGES";
-    PROBE_FLAP_WINDOW = "probe.flap_window", "BANDWATCH_PROBE_FLAP_WINDOW";
-    PROBE_RTT_LIMIT = "probe.rtt_limit", "BANDWATCH_PROBE_RTT_LIMIT";
-    PROBE_LOSS_LIMIT = "probe.loss_limit", "BANDWATCH_PROBE_LOSS_LIMIT";
-    STORE_URL = "store.url", "BANDWATCH_STORE";
-    STORE_OPTIONAL = "store.optional", "BANDWATCH_STORE_OPTIONAL";
-    PROMETHEUS = "prometheus.enabled", "BANDWATCH_PROMETHEUS";
-    PROMETHEUS_PORT = "prometheus.port", "BANDWATCH_PROMETHEUS_PORT";
-    PROMETHEUS_BIND = "prometheus.bind", "BANDWATCH_PROMETHEUS_BIND";
-    INFLUXDB = "influxdb.enabled", "BANDWATCH_INFLUXDB";
-    INFLUXDB_URL = "influxdb.url", "BANDWATCH_INFLUXDB_URL";
-    INFLUXDB_TOKEN = "influxdb.token", "BANDWATCH_INFLUXDB_TOKEN", secret;
-    INFLUXDB_ORG = "influxdb.org", "BANDWATCH_INFLUXDB_ORG";
-    INFLUXDB_BUCKET = "influxdb.bucket", "BANDWATCH_INFLUXDB_BUCKET";
-    INFLUXDB_DATABASE = "influxdb.database", "BANDWATCH_INFLUXDB_DATABASE";
-    INFLUXDB_USERNAME = "influxdb.username", "BANDWATCH_INFLUXDB_USERNAME";
-    INFLUXDB_PASSWORD = "influxdb.password", "BANDWATCH_INFLUXDB_PASSWORD", secret;
-    INFLUXDB_BUFFER_DIR = "influxdb.buffer_dir", "BANDWATCH_INFLUXDB_BUFFER_DIR";
-    INFLUXDB_BUFFER_MB = "influxdb.buffer_max_mb", "BANDWATCH_INFLUXDB_BUFFER_MB";
-    WEB_ENABLED = "web.enabled", "BANDWATCH_WEB";
-    WEB_LISTEN = "web.listen", "BANDWATCH_WEB_LISTEN";
-    WEB_TOKEN = "web.token", "BANDWATCH_WEB_TOKEN", secret;
-    WEB_AUTO_REFRESH = "web.auto_refresh", "BANDWATCH_WEB_AUTO_REFRESH";
+    /// Time between samples.
+    INTERVAL: Key<f64, Duration> = Key::new("monitor.interval")
+        .default("1")
+        .env(&[Var("BANDWATCH_INTERVAL")])
+        .flags(&[Flag::value(1, "--interval", "SECONDS", "Seconds between samples (0.1 to 3600)")])
+        .hint("seconds between samples, e.g. 1 or 0.5")
+        .check(checks::interval);
+    /// Stop after this long.
+    DURATION: Key<f64, Duration> = Key::new("monitor.duration")
+        .env(&[Var("BANDWATCH_DURATION")])
+        .flags(&[Flag::value(
+            2,
+            "--duration",
+            "SECONDS",
+            "Stop after this many seconds (default: run until stopped)",
+        )])
+        .hint("seconds to run, e.g. 60")
+        .check(checks::run_time);
+    /// Interfaces to watch.
+    INTERFACES: Key<Vec<String>> = Key::new("monitor.interfaces")
+        .default("")
+        .env(&[Var("BANDWATCH_INTERFACES")])
+        .flags(&[Flag::value(
+            3,
+            "--interface",
+            "GLOB",
+            "Only watch interfaces matching this glob (repeatable)",
+        )])
+        .check(checks::globs);
+    /// Interfaces never to watch.
+    EXCLUDE: Key<Vec<String>> = Key::new("monitor.exclude")
+        .default("")
+        .env(&[Var("BANDWATCH_EXCLUDE")])
+        .flags(&[Flag::value(
+            4,
+            "--exclude",
+            "GLOB",
+            "Never watch interfaces matching this glob (repeatable)",
+        )])
+        .check(checks::globs);
+    /// Whether loopback counts in the total.
+    LOOPBACK_IN_TOTAL: Key<bool> = Key::new("monitor.loopback_in_total")
+        .default("false")
+        .env(&[Var("BANDWATCH_LOOPBACK_IN_TOTAL")]);
+
+    /// Transmit limit, kept in bits per second.
+    UPLOAD: Key<f64> = Key::new("thresholds.upload_mbps")
+        .default("50")
+        .env(&[Var("BANDWATCH_UPLOAD_THRESHOLD")])
+        .flags(&[Flag::value(
+            5,
+            "--upload-threshold",
+            "MBPS",
+            "Warn when an interface sends faster than this many Mbit/s",
+        )])
+        .hint("megabits per second, e.g. 50")
+        .check(checks::mbps_as_bps);
+    /// Receive limit, kept in bits per second.
+    DOWNLOAD: Key<f64> = Key::new("thresholds.download_mbps")
+        .default("100")
+        .env(&[Var("BANDWATCH_DOWNLOAD_THRESHOLD")])
+        .flags(&[Flag::value(
+            6,
+            "--download-threshold",
+            "MBPS",
+            "Warn when an interface receives faster than this many Mbit/s",
+        )])
+        .hint("megabits per second, e.g. 100")
+        .check(checks::mbps_as_bps);
+    /// Time before the same alert notifies again.
+    COOLDOWN: Key<String, Duration> = Key::new("thresholds.cooldown")
+        .default("15m")
+        .env(&[Var("BANDWATCH_COOLDOWN"), Env::Minutes("ALERT_COOLDOWN_MINUTES")])
+        .check(|s, key| checks::retention(s, key, 0));
+    /// CPU limit.
+    CPU: Key<f64> = Key::new("thresholds.cpu_percent")
+        .default("80")
+        .env(&[Var("BANDWATCH_CPU_THRESHOLD"), Var("CPU_THRESHOLD_PERCENT")])
+        .hint("a percentage, e.g. 80")
+        .check(checks::percent);
+    /// Memory limit.
+    MEMORY: Key<f64> = Key::new("thresholds.memory_percent")
+        .default("85")
+        .env(&[Var("BANDWATCH_MEMORY_THRESHOLD"), Var("MEMORY_THRESHOLD_PERCENT")])
+        .hint("a percentage, e.g. 85")
+        .check(checks::percent);
+    /// Filesystem limit.
+    DISK: Key<f64> = Key::new("thresholds.disk_percent")
+        .default("90")
+        .env(&[Var("BANDWATCH_DISK_THRESHOLD"), Var("DISK_THRESHOLD_PERCENT")])
+        .hint("a percentage, e.g. 90")
+        .check(checks::percent);
+
+    /// What each tick prints.
+    OUTPUT: Key<String, OutputMode> = Key::new("output.format")
+        .default("console")
+        .env(&[Var("BANDWATCH_OUTPUT")])
+        .flags(&[
+            Flag::switch(
+                7,
+                "--json",
+                "json",
+                "Print one JSON object per tick on stdout (NDJSON) instead of the console line",
+            ),
+            Flag::switch(
+                8,
+                "--quiet",
+                "quiet",
+                "Print nothing per tick (logs still go to stderr and the log file)",
+            ),
+        ])
+        .check(checks::output_mode);
+
+    /// The SQLite file.
+    DB: Key<PathBuf> = Key::new("store.path")
+        .default("./data/bandwatch.db")
+        .env(&[Var("BANDWATCH_DB")])
+        .flags(&[Flag::value(9, "--db", "PATH", "History database file (SQLite)")])
+        .check(checks::db_path);
+    /// How long raw samples are kept.
+    RAW_RETENTION: Key<String, Duration> = Key::new("store.raw_retention")
+        .default("48h")
+        .env(&[Var("BANDWATCH_RAW_RETENTION")])
+        .check(|s, key| checks::retention(s, key, 60));
+    /// How long minute rollups are kept.
+    MINUTE_RETENTION: Key<String, Duration> = Key::new("store.minute_retention")
+        .default("30d")
+        .env(&[Var("BANDWATCH_MINUTE_RETENTION")])
+        .check(|s, key| checks::retention(s, key, 3600));
+    /// How long hour rollups are kept.
+    HOUR_RETENTION: Key<String, Duration> = Key::new("store.hour_retention")
+        .default("2years")
+        .env(&[Var("BANDWATCH_HOUR_RETENTION")])
+        .check(|s, key| checks::retention(s, key, 86_400));
+    /// How often buffered samples are committed.
+    FLUSH_INTERVAL: Key<String, Duration> = Key::new("store.flush_interval")
+        .default("1s")
+        .env(&[Var("BANDWATCH_FLUSH_INTERVAL")])
+        .check(checks::flush);
+    /// A MySQL/MariaDB or PostgreSQL history instead of the SQLite file.
+    STORE_URL: Key<String> = Key::new("store.url")
+        .env(&[Var("BANDWATCH_STORE")])
+        .flags(&[Flag::value(
+            12,
+            "--store",
+            "URL",
+            concat!(
+                "Keep the history in MySQL/MariaDB or PostgreSQL instead of the SQLite file ",
+                "(`mysql://USER:PASSWORD@HOST/DB`, `postgres://…`)"
+            ),
+        )])
+        .redacted_url()
+        .check(export::store_url);
+    /// Whether an unreachable `store.url` falls back to the SQLite file.
+    STORE_OPTIONAL: Key<bool> = Key::new("store.optional")
+        .default("false")
+        .env(&[Var("BANDWATCH_STORE_OPTIONAL")]);
+
+    /// Log level.
+    LOG_LEVEL: Key<String, LogLevel> = Key::new("log.level")
+        .default("info")
+        .env(&[Var("BANDWATCH_LOG_LEVEL")])
+        .flags(&[Flag::value(
+            11,
+            "--log-level",
+            "LEVEL",
+            "Log level: error, warn, info, debug or trace",
+        )])
+        .check(checks::log_level);
+    /// Log file, rotated daily.
+    LOG_FILE: Key<PathBuf> = Key::new("log.file")
+        .env(&[Var("BANDWATCH_LOG_FILE")])
+        .flags(&[Flag::value(10, "--log-file", "PATH", "Also log to this file, rotated daily")]);
+
+    /// Where /proc is.
+    PROC_ROOT: Key<PathBuf> = Key::new("paths.proc_root")
+        .default("/proc")
+        .env(&[Var("BANDWATCH_PROC_ROOT")])
+        .flags(&[Flag::value(
+            23,
+            "--proc-root",
+            "PATH",
+            "Where /proc is (for containers and tests)",
+        ).long_help_only()])
+        .check(|s, key| checks::root(s, key, "net/dev"));
+    /// Where /sys is.
+    SYS_ROOT: Key<PathBuf> = Key::new("paths.sys_root")
+        .default("/sys")
+        .env(&[Var("BANDWATCH_SYS_ROOT")])
+        .flags(&[Flag::value(
+            24,
+            "--sys-root",
+            "PATH",
+            "Where /sys is (for containers and tests)",
+        ).long_help_only()])
+        .check(|s, key| checks::root(s, key, "class/net"));
+
+    /// Whether the system health source runs.
+    SYSTEM_ENABLED: Key<bool> = Key::new("system.enabled")
+        .default("true")
+        .env(&[Var("BANDWATCH_SYSTEM")]);
+    /// Time between system readings.
+    SYSTEM_INTERVAL: Key<String, Duration> = Key::new("system.interval")
+        .default("60s")
+        .env(&[Var("BANDWATCH_SYSTEM_INTERVAL"), Var("SYSTEM_CHECK_INTERVAL")])
+        .check(|s, key| checks::period(s, key, "60s"));
+
+    /// What to probe.
+    PROBE_TARGETS: Key<Vec<Setting<TargetTable>>> = Key::new("probe.targets")
+        .default("")
+        .env(&[Var("BANDWATCH_TARGETS"), Var("MONITORED_DEVICES")]);
+    /// Default time between probe rounds.
+    PROBE_INTERVAL: Key<String, Duration> = Key::new("probe.interval")
+        .default("30s")
+        .env(&[Var("BANDWATCH_PROBE_INTERVAL"), Var("DEVICE_PING_INTERVAL")])
+        .check(|s, key| checks::period(s, key, "30s"));
+    /// Default probe timeout.
+    PROBE_TIMEOUT: Key<String, Duration> = Key::new("probe.timeout")
+        .default("5s")
+        .env(&[Var("BANDWATCH_PROBE_TIMEOUT"), Var("PING_TIMEOUT_SECONDS")])
+        .check(|s, key| checks::period(s, key, "5s"));
+    /// Default probes per round.
+    PROBE_COUNT: Key<i64, u32> = Key::new("probe.count")
+        .default("5")
+        .env(&[Var("BANDWATCH_PROBE_COUNT")])
+        .check(|s, key| checks::whole(s, key, 1..=100, "5"));
+    /// Failed rounds before a target is unreachable.
+    PROBE_DOWN_AFTER: Key<i64, u32> = Key::new("probe.down_after")
+        .default("3")
+        .env(&[Var("BANDWATCH_PROBE_DOWN_AFTER")])
+        .check(|s, key| checks::whole(s, key, 1..=1000, "3"));
+    /// Up/down changes that count as flapping.
+    PROBE_FLAP_CHANGES: Key<i64, u32> = Key::new("probe.flap_changes")
+        .default("4")
+        .env(&[Var("BANDWATCH_PROBE_FLAP_CHANGES")])
+        .check(|s, key| checks::whole(s, key, 2..=1000, "4"));
+    /// The window for `probe.flap_changes`.
+    PROBE_FLAP_WINDOW: Key<String, Duration> = Key::new("probe.flap_window")
+        .default("10m")
+        .env(&[Var("BANDWATCH_PROBE_FLAP_WINDOW")])
+        .check(|s, key| checks::period(s, key, "10m"));
+    /// Default latency limit.
+    PROBE_RTT_LIMIT: Key<String, Duration> = Key::new("probe.rtt_limit")
+        .env(&[Var("BANDWATCH_PROBE_RTT_LIMIT")])
+        .check(|s, key| checks::period(s, key, "200ms"));
+    /// Default loss limit, percent.
+    PROBE_LOSS_LIMIT: Key<f64> = Key::new("probe.loss_limit")
+        .env(&[Var("BANDWATCH_PROBE_LOSS_LIMIT")])
+        .hint("a percentage, e.g. 20")
+        .check(checks::percent);
+
+    /// Whether `/metrics` is served.
+    PROMETHEUS: Key<bool> = Key::new("prometheus.enabled")
+        .default("false")
+        .env(&[Var("BANDWATCH_PROMETHEUS")])
+        .flags(&[Flag::switch(13, "--prometheus", "true", "Serve Prometheus metrics at /metrics")]);
+    /// The exporter's port.
+    PROMETHEUS_PORT: Key<i64, u16> = Key::new("prometheus.port")
+        .default("8000")
+        .env(&[Var("BANDWATCH_PROMETHEUS_PORT"), Var("PROMETHEUS_PORT")])
+        .flags(&[Flag::value(
+            14,
+            "--prometheus-port",
+            "PORT",
+            "Port of the Prometheus endpoint (default 8000)",
+        )])
+        .check(export::port);
+    /// The exporter's address.
+    PROMETHEUS_BIND: Key<String, IpAddr> = Key::new("prometheus.bind")
+        .default("0.0.0.0")
+        .env(&[Var("BANDWATCH_PROMETHEUS_BIND")])
+        .check(export::bind);
+
+    /// Whether frames are written to InfluxDB.
+    INFLUXDB: Key<bool> = Key::new("influxdb.enabled")
+        .default("false")
+        .env(&[Var("BANDWATCH_INFLUXDB")])
+        .flags(&[Flag::switch(15, "--influxdb", "true", "Write every sample to InfluxDB")]);
+    /// The InfluxDB server.
+    INFLUXDB_URL: Key<String> = Key::new("influxdb.url")
+        .default("http://localhost:8086")
+        .env(&[Var("BANDWATCH_INFLUXDB_URL"), Var("INFLUXDB_URL")])
+        .flags(&[Flag::value(
+            16,
+            "--influxdb-url",
+            "URL",
+            "InfluxDB server (default http://localhost:8086)",
+        )])
+        .check(export::http_url);
+    /// InfluxDB 2 token.
+    INFLUXDB_TOKEN: Key<String> = Key::new("influxdb.token")
+        .env(&[Var("BANDWATCH_INFLUXDB_TOKEN"), Var("INFLUXDB_TOKEN")])
+        .flags(&[Flag::value(17, "--influxdb-token", "TOKEN", "InfluxDB 2 API token")])
+        .secret();
+    /// InfluxDB 2 organisation.
+    INFLUXDB_ORG: Key<String> = Key::new("influxdb.org")
+        .env(&[Var("BANDWATCH_INFLUXDB_ORG"), Var("INFLUXDB_ORG")])
+        .flags(&[Flag::value(18, "--influxdb-org", "ORG", "InfluxDB 2 organisation")]);
+    /// InfluxDB 2 bucket.
+    INFLUXDB_BUCKET: Key<String> = Key::new("influxdb.bucket")
+        .default("network_metrics")
+        .env(&[Var("BANDWATCH_INFLUXDB_BUCKET"), Var("INFLUXDB_BUCKET")])
+        .flags(&[Flag::value(
+            19,
+            "--influxdb-bucket",
+            "BUCKET",
+            "InfluxDB 2 bucket (default network_metrics)",
+        )]);
+    /// InfluxDB 1.x database.
+    INFLUXDB_DATABASE: Key<String> = Key::new("influxdb.database")
+        .env(&[Var("BANDWATCH_INFLUXDB_DATABASE")]);
+    /// InfluxDB 1.x user.
+    INFLUXDB_USERNAME: Key<String> = Key::new("influxdb.username")
+        .env(&[Var("BANDWATCH_INFLUXDB_USERNAME")]);
+    /// InfluxDB 1.x password.
+    INFLUXDB_PASSWORD: Key<String> = Key::new("influxdb.password")
+        .env(&[Var("BANDWATCH_INFLUXDB_PASSWORD")])
+        .secret();
+    /// Where batches wait while the server is away.
+    INFLUXDB_BUFFER_DIR: Key<PathBuf> = Key::new("influxdb.buffer_dir")
+        .default("./data/influx-buffer")
+        .env(&[Var("BANDWATCH_INFLUXDB_BUFFER_DIR")]);
+    /// The most the buffer may hold, kept in bytes.
+    INFLUXDB_BUFFER_MB: Key<f64, u64> = Key::new("influxdb.buffer_max_mb")
+        .default("100")
+        .env(&[Var("BANDWATCH_INFLUXDB_BUFFER_MB")])
+        .hint("megabytes, e.g. 100")
+        .check(export::buffer_bytes);
+
+    /// Whether the dashboard and API are served.
+    WEB_ENABLED: Key<bool> = Key::new("web.enabled")
+        .default("true")
+        .env(&[Var("BANDWATCH_WEB")])
+        .flags(&[Flag::switch(22, "--no-web", "false", "Do not serve the dashboard and API")]);
+    /// Where they listen.
+    WEB_LISTEN: Key<String, SocketAddr> = Key::new("web.listen")
+        .default(web::DEFAULT_LISTEN)
+        .env(&[
+            Var("BANDWATCH_WEB_LISTEN"),
+            Env::HostPort { host: "DASHBOARD_HOST", port: "DASHBOARD_PORT" },
+        ])
+        .flags(&[Flag::value(
+            20,
+            "--listen",
+            "ADDR:PORT",
+            concat!(
+                "Where the dashboard and API listen (default 127.0.0.1:8080; ",
+                "any other address needs a token)"
+            ),
+        )])
+        .check(web::listen);
+    /// Their access token.
+    WEB_TOKEN: Key<String> = Key::new("web.token")
+        .env(&[Var("BANDWATCH_WEB_TOKEN")])
+        .flags(&[Flag::value(
+            21,
+            "--web-token",
+            "TOKEN",
+            concat!(
+                "Access token for the dashboard and API ",
+                "(generated and printed when listening beyond loopback without one)"
+            ),
+        )])
+        .secret()
+        .check(web::token);
+    /// How often the page refreshes without the live stream.
+    WEB_AUTO_REFRESH: Key<String, Duration> = Key::new("web.auto_refresh")
+        .default("2s")
+        .env(&[Var("BANDWATCH_WEB_AUTO_REFRESH"), Var("DASHBOARD_AUTO_REFRESH")])
+        .check(web::auto_refresh);
 }
 
 /// Environment variables that start with `BANDWATCH_` but are not settings (used by the
@@ -93,7 +432,66 @@ pub const NON_SETTING_ENV: &[&str] = &[
     "BANDWATCH_TEST_POSTGRES_URL",
 ];
 
-/// Finds a key by its environment variable.
-pub fn by_env(var: &str) -> Option<Key> {
-    ALL.iter().copied().find(|k| k.env == var)
+/// Whether some key is set by the environment variable `var`.
+pub fn is_setting_env(var: &str) -> bool {
+    ALL.iter().any(|k| {
+        k.env.iter().any(|e| match e {
+            Var(v) | Env::Minutes(v) => *v == var,
+            Env::HostPort { host, port } => *host == var || *port == var,
+        })
+    })
+}
+
+/// The key named `name` (`monitor.interval`).
+pub fn by_name(name: &str) -> Option<&'static KeyDef> {
+    ALL.iter().copied().find(|k| k.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    #[test]
+    fn names_flags_and_help_places_are_unique_and_sections_known() {
+        let mut names = BTreeSet::new();
+        let mut flags = BTreeSet::new();
+        let mut orders = BTreeSet::new();
+        for k in ALL {
+            assert!(names.insert(k.name), "{} declared twice", k.name);
+            assert!(
+                SECTIONS.contains(&k.section()),
+                "{}: unknown section",
+                k.name
+            );
+            assert!(k.env_name().starts_with("BANDWATCH_"), "{}", k.name);
+            for f in k.flags {
+                assert!(flags.insert(f.name), "{} used twice", f.name);
+                assert!(orders.insert(f.order), "{}: help place taken", f.name);
+                assert!(!f.help.ends_with('.'), "{}: clap adds no full stop", f.name);
+            }
+        }
+    }
+
+    #[test]
+    fn sections_of_one_key_are_declared_together() {
+        let mut seen: Vec<&str> = Vec::new();
+        for k in ALL {
+            if seen.last() != Some(&k.section()) {
+                assert!(
+                    !seen.contains(&k.section()),
+                    "{} is apart from its section",
+                    k.name
+                );
+                seen.push(k.section());
+            }
+        }
+        let file_order: Vec<&str> = SECTIONS
+            .iter()
+            .copied()
+            .filter(|s| seen.contains(s))
+            .collect();
+        assert_eq!(seen, file_order, "keys follow the order of SECTIONS");
+    }
 }

@@ -1,86 +1,111 @@
 //! A partial configuration: what one layer (defaults, file, environment, flags) says.
 //! Layers are overlaid, then validated once into [`super::Config`].
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
 
 use bandwatch_engine::RuleSpec;
 
-use super::origin::Setting;
+use super::error::ConfigError;
+use super::key::{Key, KeyDef, Raw, Value};
+use super::keys;
+use super::notify::{ChannelTable, NotifySection};
+use super::origin::{Origin, Setting};
 
-macro_rules! raw_config {
-    ($($field:ident : $ty:ty),* $(,)?) => {
-        /// What one layer sets; `None` leaves the value to a lower layer.
-        #[derive(Debug, Default, Clone)]
-        pub struct RawConfig {
-            $(
-                #[doc = concat!("The `", stringify!($field), "` setting, if this layer sets it.")]
-                pub $field: Option<Setting<$ty>>,
-            )*
-        }
+/// The raw value of every key a layer sets, by dotted name.
+pub type Values = BTreeMap<&'static str, Setting<Value>>;
 
-        impl RawConfig {
-            /// This layer with `top` laid over it: every value `top` sets wins.
-            #[must_use]
-            pub fn overlay(self, top: RawConfig) -> RawConfig {
-                RawConfig { $($field: top.$field.or(self.$field),)* }
-            }
-        }
-    };
+/// What one layer sets; a key it does not set is left to a lower layer.
+#[derive(Debug, Default, Clone)]
+pub struct RawConfig {
+    /// The keys of the table.
+    pub values: Values,
+    /// `[[rules]]` (file only).
+    pub rules: Option<Setting<Vec<Setting<RuleSpec>>>>,
+    /// `[notify]` (file only).
+    pub notify: Option<Setting<NotifySection>>,
+    /// The email channel of the seed tool's `SMTP_*` variables (environment only).
+    pub seed_email: Option<Setting<ChannelTable>>,
 }
 
-raw_config! {
-    interval: f64,
-    duration: f64,
-    interfaces: Vec<String>,
-    exclude: Vec<String>,
-    loopback_in_total: bool,
-    upload_mbps: f64,
-    download_mbps: f64,
-    cooldown: String,
-    cpu_percent: f64,
-    memory_percent: f64,
-    disk_percent: f64,
-    output: String,
-    db_path: PathBuf,
-    raw_retention: String,
-    minute_retention: String,
-    hour_retention: String,
-    flush_interval: String,
-    log_level: String,
-    log_file: PathBuf,
-    proc_root: PathBuf,
-    sys_root: PathBuf,
-    system_enabled: bool,
-    system_interval: String,
-    probe_targets: Vec<Setting<super::probe::TargetTable>>,
-    probe_interval: String,
-    probe_timeout: String,
-    probe_count: i64,
-    probe_down_after: i64,
-    probe_flap_changes: i64,
-    probe_flap_window: String,
-    probe_rtt_limit: String,
-    probe_loss_limit: f64,
-    store_url: String,
-    store_optional: bool,
-    prometheus: bool,
-    prometheus_port: i64,
-    prometheus_bind: String,
-    influxdb: bool,
-    influxdb_url: String,
-    influxdb_token: String,
-    influxdb_org: String,
-    influxdb_bucket: String,
-    influxdb_database: String,
-    influxdb_username: String,
-    influxdb_password: String,
-    influxdb_buffer_dir: PathBuf,
-    influxdb_buffer_mb: f64,
-    web_enabled: bool,
-    web_listen: String,
-    web_token: String,
-    web_auto_refresh: String,
-    rules: Vec<Setting<RuleSpec>>,
-    notify: super::notify::NotifySection,
-    seed_email: super::notify::ChannelSpec,
+impl RawConfig {
+    /// Sets a key.
+    pub fn set(&mut self, key: &'static KeyDef, value: Setting<Value>) {
+        debug_assert_eq!(
+            key.kind,
+            value.value.kind(),
+            "{} given a value of the wrong kind",
+            key.name
+        );
+        self.values.insert(key.name, value);
+    }
+
+    /// This layer with `top` laid over it: every value `top` sets wins.
+    #[must_use]
+    pub fn overlay(mut self, top: RawConfig) -> RawConfig {
+        self.values.extend(top.values);
+        RawConfig {
+            values: self.values,
+            rules: top.rules.or(self.rules),
+            notify: top.notify.or(self.notify),
+            seed_email: top.seed_email.or(self.seed_email),
+        }
+    }
+
+    /// Takes the raw value of `key`, if some layer set it.
+    pub fn take<T: Raw, U>(&mut self, key: &Key<T, U>) -> Option<Setting<T>> {
+        let s = self.values.remove(key.def.name)?;
+        match T::from_value(s.value) {
+            Some(v) => Some(Setting::new(v, s.origin)),
+            None => unreachable!("every layer gives {} as a {:?}", key.def.name, key.def.kind),
+        }
+    }
+}
+
+/// The built-in defaults as a layer, read from the table as the environment would give them.
+pub fn defaults() -> RawConfig {
+    let mut raw = RawConfig::default();
+    for key in keys::ALL {
+        if let Some(text) = key.default {
+            match super::env::parse(key, text, &Origin::Default) {
+                Ok(v) => raw.set(key, v),
+                Err(e) => unreachable!("the default of {} is valid: {e}", key.name),
+            }
+        }
+    }
+    raw
+}
+
+/// The merged layers, taken key by key by the sections of the configuration.
+pub struct Layers(pub RawConfig);
+
+impl Layers {
+    /// The checked value of `key` with where it was set, if some layer set it.
+    pub fn setting<T: Raw, U>(
+        &mut self,
+        key: &Key<T, U>,
+    ) -> Result<Option<Setting<U>>, ConfigError> {
+        let Some(raw) = self.0.take(key) else {
+            return Ok(None);
+        };
+        key.validate(&raw)
+            .map(|v| Some(Setting::new(v, raw.origin)))
+    }
+
+    /// The checked value of an optional key.
+    pub fn opt<T: Raw, U>(&mut self, key: &Key<T, U>) -> Result<Option<U>, ConfigError> {
+        Ok(self.setting(key)?.map(|s| s.value))
+    }
+
+    /// The checked value of a key with a default, with where it was set.
+    pub fn required<T: Raw, U>(&mut self, key: &Key<T, U>) -> Result<Setting<U>, ConfigError> {
+        match self.setting(key)? {
+            Some(s) => Ok(s),
+            None => unreachable!("the defaults layer sets {}", key.def.name),
+        }
+    }
+
+    /// The checked value of a key with a default.
+    pub fn get<T: Raw, U>(&mut self, key: &Key<T, U>) -> Result<U, ConfigError> {
+        Ok(self.required(key)?.value)
+    }
 }

@@ -1,12 +1,17 @@
 //! Configuration, resolved once: built-in defaults < TOML file < environment (`BANDWATCH_*`,
-//! `.env`) < command-line flags, then validated rule by rule. The rest of the program only
-//! ever sees the validated [`Config`].
+//! `.env`) < command-line flags, then validated into typed values. Every key is declared
+//! once in `keys.rs` (name, default, environment variables, flags, check); the layers
+//! (`file`, `env`, `flags`), `config check` (`render`) and `--help` are generated from that
+//! table, and each section of [`Config`] takes its keys next to its fields. The rest of the
+//! program only ever sees the validated [`Config`].
 
+mod checks;
 mod env;
 mod error;
 pub mod export;
 mod file;
 mod flags;
+mod key;
 mod keys;
 mod layer;
 pub mod notify;
@@ -14,6 +19,7 @@ mod origin;
 pub mod probe;
 mod render;
 mod rules;
+mod sections;
 mod validate;
 pub mod web;
 
@@ -22,107 +28,20 @@ mod tests;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 pub use env::EnvVars;
 pub use error::ConfigError;
+pub use flags::KeyFlags;
 pub use origin::Origin;
 pub use render::render;
 pub use rules::effective_rules;
+pub use sections::{
+    LogConfig, LogLevel, MonitorConfig, OutputMode, Paths, StoreConfig, SystemSettings, Thresholds,
+};
 
 use crate::cli::Options;
-use layer::RawConfig;
+use layer::{RawConfig, Values};
 use origin::Setting;
-
-/// How each tick is shown on stdout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutputMode {
-    /// One human line per tick.
-    Console,
-    /// One JSON object per tick (NDJSON).
-    Json,
-    /// Nothing per tick.
-    Quiet,
-}
-
-/// What to sample and how often.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MonitorConfig {
-    /// Time between samples.
-    pub interval: Duration,
-    /// Stop after this long; `None` runs until stopped.
-    pub duration: Option<Duration>,
-    /// Interface globs to watch (empty: all).
-    pub interfaces: Vec<String>,
-    /// Interface globs never to watch.
-    pub exclude: Vec<String>,
-    /// Whether loopback traffic counts in the total.
-    pub loopback_in_total: bool,
-}
-
-/// The limits whose crossing is logged as a warning.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Thresholds {
-    /// Transmit limit in bits per second.
-    pub upload_bps: f64,
-    /// Receive limit in bits per second.
-    pub download_bps: f64,
-    /// Default time before the same alert notifies again (rules may set their own).
-    pub cooldown: Duration,
-    /// Total CPU busy percentage above which the CPU rule fires.
-    pub cpu_percent: f64,
-    /// Used memory percentage above which the memory rule fires.
-    pub memory_percent: f64,
-    /// Used percentage of any filesystem above which the disk rule fires.
-    pub disk_percent: f64,
-}
-
-/// The system health source: CPU, load, memory, swap, disks.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SystemSettings {
-    /// Whether it runs at all.
-    pub enabled: bool,
-    /// Time between readings.
-    pub interval: Duration,
-}
-
-/// Where and how long the history is kept.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoreConfig {
-    /// The SQLite file.
-    pub path: PathBuf,
-    /// How long raw samples are kept.
-    pub raw_retention: Duration,
-    /// How long 1-minute rollups are kept.
-    pub minute_retention: Duration,
-    /// How long 1-hour rollups are kept.
-    pub hour_retention: Duration,
-    /// How often buffered samples are committed.
-    pub flush_interval: Duration,
-    /// A MySQL/MariaDB or PostgreSQL URL that replaces the SQLite file for the history.
-    pub url: Option<String>,
-    /// Whether an unreachable `url` at start falls back to the SQLite file instead of
-    /// stopping.
-    pub optional: bool,
-}
-
-/// Logging.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LogConfig {
-    /// Level name: error, warn, info, debug or trace.
-    pub level: String,
-    /// Optional log file, rotated daily.
-    pub file: Option<PathBuf>,
-}
-
-/// Filesystem roots, settable for containers and tests.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Paths {
-    /// The proc filesystem.
-    pub proc_root: PathBuf,
-    /// The sys filesystem.
-    pub sys_root: PathBuf,
-}
 
 /// The validated configuration.
 #[derive(Debug, Clone, PartialEq)]
@@ -167,6 +86,8 @@ pub struct Resolved {
     pub origins: BTreeMap<&'static str, Origin>,
     /// Things worth a warning that are not errors (unknown `BANDWATCH_*` variables).
     pub warnings: Vec<String>,
+    /// Every key's value as the layers gave it, for `config check`.
+    values: Values,
 }
 
 /// Resolves the layers and validates them.
@@ -188,11 +109,13 @@ pub fn resolve(opts: &Options, env: &EnvVars, cwd: &Path) -> Result<Resolved, Co
         Some(f) => file::load(f, cwd)?,
         None => RawConfig::default(),
     };
-    let raw = validate::defaults()
+    let raw = layer::defaults()
         .overlay(file_layer)
         .overlay(env::layer(env)?)
-        .overlay(flags::layer(opts));
-    let (config, origins) = validate::validate(raw)?;
+        .overlay(opts.keys.layer());
+    let values = raw.values.clone();
+    let config = validate::validate(raw)?;
+    let origins = values.iter().map(|(k, s)| (*k, s.origin.clone())).collect();
     let warnings = env
         .unknown_bandwatch_vars()
         .into_iter()
@@ -205,6 +128,7 @@ pub fn resolve(opts: &Options, env: &EnvVars, cwd: &Path) -> Result<Resolved, Co
         file: file.map(|f| file::shown(&f.value, cwd)),
         origins,
         warnings,
+        values,
     })
 }
 
@@ -212,15 +136,15 @@ pub fn resolve(opts: &Options, env: &EnvVars, cwd: &Path) -> Result<Resolved, Co
 /// to check the example config).
 #[cfg(test)]
 pub fn from_file_text(text: &str, path: &Path) -> Result<Config, ConfigError> {
-    let raw = validate::defaults().overlay(file::parse(text, path)?);
-    validate::validate(raw).map(|(c, _)| c)
+    let raw = layer::defaults().overlay(file::parse(text, path)?);
+    validate::validate(raw)
 }
 
 /// The configuration with nothing but built-in defaults.
 #[cfg(test)]
 pub fn defaults() -> Config {
-    match validate::validate(validate::defaults()) {
-        Ok((c, _)) => c,
+    match validate::validate(layer::defaults()) {
+        Ok(c) => c,
         Err(e) => unreachable!("built-in defaults are valid: {e}"),
     }
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use bandwatch_core::Severity;
+pub use bandwatch_notify::send::smtp::TlsMode;
 use serde::Deserialize;
 
 use super::env::EnvVars;
@@ -30,18 +31,25 @@ pub struct NotifySection {
     pub retry_max: Option<String>,
     /// The channels.
     #[serde(default)]
-    pub channels: Vec<ChannelSpec>,
+    pub channels: Vec<ChannelTable>,
 }
 
-/// One `[[notify.channels]]` entry as written; which fields apply depends on `type`.
+/// A `[[notify.channels]]` entry as written: the type and the TLS mode still text.
+pub type ChannelTable = Channel<String, Option<String>>;
+
+/// A validated channel: its type and TLS mode are known values.
+pub type ChannelSpec = Channel<ChannelKind, TlsMode>;
+
+/// One `[[notify.channels]]` entry; which fields apply depends on `type`. Read as a
+/// [`ChannelTable`], validated into a [`ChannelSpec`].
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ChannelSpec {
+pub struct Channel<Kind, Tls> {
     /// Unique name, used by `bandwatch notify test NAME` and in the outbox.
     pub name: String,
-    /// email, webhook, slack, discord, teams, telegram or alertmanager.
+    /// What it sends to.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: Kind,
     /// Least severity sent (default low).
     pub min_severity: Option<Severity>,
     /// Label globs the alert's series must match (`rule` and `metric` too).
@@ -63,7 +71,8 @@ pub struct ChannelSpec {
     /// Email: SMTP port (default 587; 465 with implicit TLS).
     pub port: Option<u16>,
     /// Email: `starttls` (default), `implicit` or `plain`.
-    pub tls: Option<String>,
+    #[serde(default)]
+    pub tls: Tls,
     /// Email: permit `tls = "plain"` (credentials and alerts cross the network unencrypted).
     pub allow_plain: Option<bool>,
     /// Email: login name.
@@ -121,20 +130,98 @@ impl Default for NotifyConfig {
     }
 }
 
-/// Channel kinds bandwatch can send to.
-pub const KINDS: &[&str] = &[
-    "email",
-    "webhook",
-    "slack",
-    "discord",
-    "teams",
-    "telegram",
-    "alertmanager",
-    "mqtt",
-];
+/// What a channel sends to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelKind {
+    /// An SMTP server.
+    Email,
+    /// A generic JSON webhook.
+    Webhook,
+    /// A Slack incoming webhook.
+    Slack,
+    /// A Discord webhook.
+    Discord,
+    /// A Microsoft Teams webhook.
+    Teams,
+    /// A Telegram bot.
+    Telegram,
+    /// A Prometheus Alertmanager.
+    Alertmanager,
+    /// An MQTT broker.
+    Mqtt,
+}
+
+impl ChannelKind {
+    /// Every kind, in the order the documentation lists them.
+    pub const ALL: [Self; 8] = [
+        Self::Email,
+        Self::Webhook,
+        Self::Slack,
+        Self::Discord,
+        Self::Teams,
+        Self::Telegram,
+        Self::Alertmanager,
+        Self::Mqtt,
+    ];
+
+    /// The name `type` takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Webhook => "webhook",
+            Self::Slack => "slack",
+            Self::Discord => "discord",
+            Self::Teams => "teams",
+            Self::Telegram => "telegram",
+            Self::Alertmanager => "alertmanager",
+            Self::Mqtt => "mqtt",
+        }
+    }
+}
+
+impl std::fmt::Display for ChannelKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Every SMTP TLS mode, in the order the documentation lists them.
+const TLS_MODES: [TlsMode; 3] = [TlsMode::StartTls, TlsMode::Implicit, TlsMode::Plain];
+
+impl ChannelTable {
+    /// The same channel with its type and TLS mode checked.
+    fn typed(self, kind: ChannelKind, tls: TlsMode) -> ChannelSpec {
+        Channel {
+            name: self.name,
+            kind,
+            min_severity: self.min_severity,
+            matchers: self.matchers,
+            send_resolved: self.send_resolved,
+            url: self.url,
+            headers: self.headers,
+            secret: self.secret,
+            timeout: self.timeout,
+            server: self.server,
+            port: self.port,
+            tls,
+            allow_plain: self.allow_plain,
+            username: self.username,
+            password: self.password,
+            from: self.from,
+            to: self.to,
+            subject: self.subject,
+            bot_token: self.bot_token,
+            chat_id: self.chat_id,
+            host: self.host,
+            prefix: self.prefix,
+            discovery: self.discovery,
+            client_id: self.client_id,
+        }
+    }
+}
 
 /// The email channel the seed tool's environment names describe, if `SMTP_SERVER` is set.
-pub fn seed_email(env: &EnvVars) -> Result<Option<Setting<ChannelSpec>>, ConfigError> {
+pub fn seed_email(env: &EnvVars) -> Result<Option<Setting<ChannelTable>>, ConfigError> {
     let Some((server, origin)) = env.get("SMTP_SERVER").filter(|(v, _)| !v.trim().is_empty())
     else {
         return Ok(None);
@@ -162,17 +249,17 @@ pub fn seed_email(env: &EnvVars) -> Result<Option<Setting<ChannelSpec>>, ConfigE
                 .collect()
         })
         .unwrap_or_default();
-    let spec = ChannelSpec {
+    let spec = ChannelTable {
         name: "email".into(),
-        kind: "email".into(),
+        kind: ChannelKind::Email.as_str().into(),
         server: Some(server.trim().to_string()),
         port,
-        tls: (port == Some(465)).then(|| "implicit".to_string()),
+        tls: (port == Some(465)).then(|| TlsMode::Implicit.as_str().to_string()),
         username: user.clone(),
         password: env.get("EMAIL_PASSWORD").map(|(v, _)| v.to_string()),
         from: user,
         to,
-        ..ChannelSpec::default()
+        ..ChannelTable::default()
     };
     Ok(Some(Setting::new(spec, origin)))
 }
@@ -180,7 +267,7 @@ pub fn seed_email(env: &EnvVars) -> Result<Option<Setting<ChannelSpec>>, ConfigE
 /// Checks the section and the seed channel; every error names the channel and the field.
 pub fn validate(
     section: Option<Setting<NotifySection>>,
-    seed: Option<Setting<ChannelSpec>>,
+    seed: Option<Setting<ChannelTable>>,
 ) -> Result<NotifyConfig, ConfigError> {
     let mut out = NotifyConfig::default();
     let mut channels = Vec::new();
@@ -208,11 +295,11 @@ pub fn validate(
         out.send_resolved = s.send_resolved.unwrap_or(true);
         out.dashboard_url = s.dashboard_url.filter(|u| !u.trim().is_empty());
         if let Some(url) = s.url_notify.filter(|u| !u.trim().is_empty()) {
-            let spec = ChannelSpec {
+            let spec = ChannelTable {
                 name: "url_notify".into(),
-                kind: "webhook".into(),
+                kind: ChannelKind::Webhook.as_str().into(),
                 url: Some(url),
-                ..ChannelSpec::default()
+                ..ChannelTable::default()
             };
             channels.push(Setting::new(spec, origin.clone()));
         }
@@ -224,17 +311,18 @@ pub fn validate(
     }
     channels.extend(seed);
     let mut names = std::collections::BTreeSet::new();
-    for c in &channels {
-        check_channel(c)?;
+    for c in channels {
+        let (kind, tls) = check_channel(&c)?;
         if !names.insert(c.value.name.clone()) {
             return Err(channel_error(
-                c,
+                &c,
                 "name",
                 "is used by another channel; names must be unique",
             ));
         }
+        out.channels
+            .push(Setting::new(c.value.typed(kind, tls), c.origin));
     }
-    out.channels = channels;
     Ok(out)
 }
 
@@ -257,7 +345,7 @@ fn span(
     }
 }
 
-fn channel_error(c: &Setting<ChannelSpec>, field: &str, problem: &str) -> ConfigError {
+fn channel_error(c: &Setting<ChannelTable>, field: &str, problem: &str) -> ConfigError {
     ConfigError::Channel {
         origin: c.origin.clone(),
         message: format!(
@@ -267,22 +355,27 @@ fn channel_error(c: &Setting<ChannelSpec>, field: &str, problem: &str) -> Config
     }
 }
 
-fn check_channel(c: &Setting<ChannelSpec>) -> Result<(), ConfigError> {
+/// Checks one channel; its type and TLS mode as values.
+fn check_channel(c: &Setting<ChannelTable>) -> Result<(ChannelKind, TlsMode), ConfigError> {
     let s = &c.value;
     if s.name.trim().is_empty() {
         return Err(channel_error(c, "name", "must not be empty"));
     }
-    if !KINDS.contains(&s.kind.as_str()) {
-        return Err(channel_error(
-            c,
-            "type",
-            &format!(
-                "'{}' is not a channel type; use one of {}",
-                s.kind,
-                KINDS.join(", ")
-            ),
-        ));
-    }
+    let kind = ChannelKind::ALL
+        .into_iter()
+        .find(|k| k.as_str() == s.kind)
+        .ok_or_else(|| {
+            let all: Vec<&str> = ChannelKind::ALL.iter().map(|k| k.as_str()).collect();
+            channel_error(
+                c,
+                "type",
+                &format!(
+                    "'{}' is not a channel type; use one of {}",
+                    s.kind,
+                    all.join(", ")
+                ),
+            )
+        })?;
     if let Some(t) = &s.timeout {
         humantime::parse_duration(t.trim()).map_err(|e| {
             channel_error(
@@ -301,17 +394,22 @@ fn check_channel(c: &Setting<ChannelSpec>) -> Result<(), ConfigError> {
             )
         })?;
     }
-    match s.kind.as_str() {
-        "email" => check_email(c),
-        "mqtt" => check_mqtt(c),
-        "telegram" => require(c, "bot_token", s.bot_token.as_ref())
-            .and_then(|()| require(c, "chat_id", s.chat_id.as_ref())),
-        _ => check_url(c),
+    match kind {
+        ChannelKind::Email => return check_email(c).map(|tls| (kind, tls)),
+        ChannelKind::Mqtt => check_mqtt(c)?,
+        ChannelKind::Telegram => require(c, "bot_token", s.bot_token.as_ref())
+            .and_then(|()| require(c, "chat_id", s.chat_id.as_ref()))?,
+        ChannelKind::Webhook
+        | ChannelKind::Slack
+        | ChannelKind::Discord
+        | ChannelKind::Teams
+        | ChannelKind::Alertmanager => check_url(c)?,
     }
+    Ok((kind, TlsMode::default()))
 }
 
 fn require(
-    c: &Setting<ChannelSpec>,
+    c: &Setting<ChannelTable>,
     field: &str,
     value: Option<&String>,
 ) -> Result<(), ConfigError> {
@@ -325,7 +423,7 @@ fn require(
     }
 }
 
-fn check_url(c: &Setting<ChannelSpec>) -> Result<(), ConfigError> {
+fn check_url(c: &Setting<ChannelTable>) -> Result<(), ConfigError> {
     require(c, "url", c.value.url.as_ref())?;
     let url = c.value.url.as_deref().unwrap_or_default().trim();
     let ok = (url.starts_with("http://") || url.starts_with("https://"))
@@ -345,7 +443,7 @@ fn check_url(c: &Setting<ChannelSpec>) -> Result<(), ConfigError> {
     }
 }
 
-fn check_mqtt(c: &Setting<ChannelSpec>) -> Result<(), ConfigError> {
+fn check_mqtt(c: &Setting<ChannelTable>) -> Result<(), ConfigError> {
     require(c, "host", c.value.host.as_ref())?;
     let prefix = c.value.prefix.as_deref().unwrap_or("bandwatch");
     bandwatch_notify::render::mqtt::TopicPrefix::parse(prefix)
@@ -353,7 +451,8 @@ fn check_mqtt(c: &Setting<ChannelSpec>) -> Result<(), ConfigError> {
         .map_err(|e| channel_error(c, "prefix", &format!("is not a usable topic prefix ({e})")))
 }
 
-fn check_email(c: &Setting<ChannelSpec>) -> Result<(), ConfigError> {
+/// Checks an email channel; its TLS mode as a value.
+fn check_email(c: &Setting<ChannelTable>) -> Result<TlsMode, ConfigError> {
     let s = &c.value;
     require(c, "server", s.server.as_ref())?;
     require(c, "from", s.from.as_ref())?;
@@ -377,10 +476,26 @@ fn check_email(c: &Setting<ChannelSpec>) -> Result<(), ConfigError> {
         bandwatch_notify::render::email::SubjectTemplate::parse(subject)
             .map_err(|e| channel_error(c, "subject", &format!("is not a usable template ({e})")))?;
     }
-    match s.tls.as_deref().unwrap_or("starttls") {
-        "starttls" | "implicit" => Ok(()),
-        "plain" if s.allow_plain == Some(true) => Ok(()),
-        "plain" => Err(channel_error(c, "tls", "is \"plain\", which sends the password and alerts unencrypted; set allow_plain = true if that is intended")),
-        other => Err(channel_error(c, "tls", &format!("'{other}' is not starttls, implicit or plain"))),
+    let tls = match s.tls.as_deref() {
+        None => TlsMode::default(),
+        Some(text) => TLS_MODES
+            .into_iter()
+            .find(|m| m.as_str() == text)
+            .ok_or_else(|| {
+                channel_error(
+                    c,
+                    "tls",
+                    &format!(
+                        "'{text}' is not {}, {} or {}",
+                        TLS_MODES[0].as_str(),
+                        TLS_MODES[1].as_str(),
+                        TLS_MODES[2].as_str()
+                    ),
+                )
+            })?,
+    };
+    if tls == TlsMode::Plain && s.allow_plain != Some(true) {
+        return Err(channel_error(c, "tls", "is \"plain\", which sends the password and alerts unencrypted; set allow_plain = true if that is intended"));
     }
+    Ok(tls)
 }

@@ -9,8 +9,10 @@ use std::time::Duration;
 use bandwatch_collect::Target;
 use serde::Deserialize;
 
+use super::checks;
 use super::error::ConfigError;
 use super::keys;
+use super::layer::Layers;
 use super::origin::{Origin, Setting};
 
 /// One `[[probe.targets]]` entry as written.
@@ -116,62 +118,46 @@ pub struct ProbeSettings {
     pub loss_limit: Option<f64>,
 }
 
-/// The scalar `[probe]` values, after the layers were overlaid.
-pub struct ProbeInputs {
-    /// `probe.targets`.
-    pub targets: Setting<Vec<Setting<TargetTable>>>,
-    /// `probe.interval`.
-    pub interval: Setting<String>,
-    /// `probe.timeout`.
-    pub timeout: Setting<String>,
-    /// `probe.count`.
-    pub count: Setting<i64>,
-    /// `probe.down_after`.
-    pub down_after: Setting<i64>,
-    /// `probe.flap_changes`.
-    pub flap_changes: Setting<i64>,
-    /// `probe.flap_window`.
-    pub flap_window: Setting<String>,
-    /// `probe.rtt_limit`.
-    pub rtt_limit: Option<Setting<String>>,
-    /// `probe.loss_limit`.
-    pub loss_limit: Option<Setting<f64>>,
+impl ProbeSettings {
+    /// The `[probe]` keys, each checked, then every target against them.
+    pub(super) fn take(l: &mut Layers) -> Result<Self, ConfigError> {
+        let targets = l.get(&keys::PROBE_TARGETS)?;
+        let interval = l.get(&keys::PROBE_INTERVAL)?;
+        let timeout = l.required(&keys::PROBE_TIMEOUT)?;
+        let defaults = Self {
+            targets: Vec::new(),
+            interval,
+            timeout: timeout.value,
+            count: l.get(&keys::PROBE_COUNT)?,
+            down_after: l.get(&keys::PROBE_DOWN_AFTER)?,
+            flap_changes: l.get(&keys::PROBE_FLAP_CHANGES)?,
+            flap_window: l.get(&keys::PROBE_FLAP_WINDOW)?,
+            rtt_limit: l.opt(&keys::PROBE_RTT_LIMIT)?,
+            loss_limit: l.opt(&keys::PROBE_LOSS_LIMIT)?,
+        };
+        with_targets(defaults, targets, &timeout.origin)
+    }
 }
 
-/// Checks the `[probe]` values and every target.
-pub fn validate(p: ProbeInputs) -> Result<ProbeSettings, ConfigError> {
-    let interval = duration(&p.interval, keys::PROBE_INTERVAL.file, "30s")?;
-    let timeout = duration(&p.timeout, keys::PROBE_TIMEOUT.file, "5s")?;
-    let count = whole(&p.count, keys::PROBE_COUNT.file, 1, 100, "5")?;
-    let mut settings = ProbeSettings {
-        targets: Vec::new(),
-        interval,
-        timeout,
-        count,
-        down_after: whole(&p.down_after, keys::PROBE_DOWN_AFTER.file, 1, 1000, "3")?,
-        flap_changes: whole(&p.flap_changes, keys::PROBE_FLAP_CHANGES.file, 2, 1000, "4")?,
-        flap_window: duration(&p.flap_window, keys::PROBE_FLAP_WINDOW.file, "10m")?,
-        rtt_limit: p
-            .rtt_limit
-            .map(|s| duration(&s, keys::PROBE_RTT_LIMIT.file, "200ms"))
-            .transpose()?,
-        loss_limit: p
-            .loss_limit
-            .map(|s| percent(s.value, keys::PROBE_LOSS_LIMIT.file, &s.origin))
-            .transpose()?,
-    };
+/// Checks every target against the `[probe]` defaults (already checked) and adds it;
+/// `timeout_origin` is where the default timeout was set, for the timing check.
+pub fn with_targets(
+    mut settings: ProbeSettings,
+    targets: Vec<Setting<TargetTable>>,
+    timeout_origin: &Origin,
+) -> Result<ProbeSettings, ConfigError> {
     check_timing(
-        keys::PROBE_TIMEOUT.file,
-        &p.timeout.origin,
-        interval,
-        timeout,
+        keys::PROBE_TIMEOUT.def.name,
+        timeout_origin,
+        settings.interval,
+        settings.timeout,
     )?;
     let mut names: BTreeMap<String, Origin> = BTreeMap::new();
-    for t in p.targets.value {
+    for t in targets {
         let target = one_target(&t.value, &t.origin, &settings)?;
         if let Some(first) = names.insert(target.target.name.clone(), t.origin.clone()) {
             return Err(ConfigError::invalid(
-                keys::PROBE_TARGETS.file,
+                keys::PROBE_TARGETS.def.name,
                 &t.origin,
                 format!(
                     "names the target '{}' twice (first at {first})",
@@ -190,7 +176,7 @@ fn one_target(
     origin: &Origin,
     defaults: &ProbeSettings,
 ) -> Result<ProbeTarget, ConfigError> {
-    let key = keys::PROBE_TARGETS.file;
+    let key = keys::PROBE_TARGETS.def.name;
     let parsed = Target::parse(t.name.as_deref(), &t.target)
         .map_err(|e| {
             ConfigError::invalid(
@@ -203,11 +189,11 @@ fn one_target(
         .with_tls_verify(t.tls_verify.unwrap_or(true));
     let text = |v: &Option<String>| v.clone().map(|v| Setting::new(v, origin.clone()));
     let interval = text(&t.interval)
-        .map(|s| duration(&s, key, "30s"))
+        .map(|s| checks::period(&s, key, "30s"))
         .transpose()?
         .unwrap_or(defaults.interval);
     let timeout = text(&t.timeout)
-        .map(|s| duration(&s, key, "5s"))
+        .map(|s| checks::period(&s, key, "5s"))
         .transpose()?
         .unwrap_or(defaults.timeout);
     check_timing(key, origin, interval, timeout)?;
@@ -215,18 +201,18 @@ fn one_target(
         spec: t.target.clone(),
         count: t
             .count
-            .map(|c| whole(&Setting::new(c, origin.clone()), key, 1, 100, "5"))
+            .map(|c| checks::whole(&Setting::new(c, origin.clone()), key, 1..=100, "5"))
             .transpose()?
             .unwrap_or(defaults.count),
         interval,
         timeout,
         rtt_limit: text(&t.rtt_limit)
-            .map(|s| duration(&s, key, "200ms"))
+            .map(|s| checks::period(&s, key, "200ms"))
             .transpose()?
             .or(defaults.rtt_limit),
         loss_limit: t
             .loss_limit
-            .map(|l| percent(l, key, origin))
+            .map(|l| checks::percent_value(l, key, origin))
             .transpose()?
             .or(defaults.loss_limit),
         target: parsed,
@@ -255,67 +241,6 @@ fn check_timing(
     Ok(())
 }
 
-/// A duration; a bare number (as the seed tool's variables give) means seconds.
-pub fn duration(
-    s: &Setting<String>,
-    key: &'static str,
-    example: &str,
-) -> Result<Duration, ConfigError> {
-    let text = s.value.trim();
-    let parsed = match text.parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs > 0.0 => Ok(Duration::from_secs_f64(secs)),
-        Ok(_) => Err("must be positive".to_string()),
-        Err(_) => humantime::parse_duration(text).map_err(|e| e.to_string()),
-    };
-    match parsed {
-        Ok(d) if !d.is_zero() => Ok(d),
-        Ok(_) => Err(ConfigError::invalid(
-            key,
-            &s.origin,
-            format!("must be longer than zero (got '{text}')"),
-            format!("write it like {example}"),
-        )),
-        Err(e) => Err(ConfigError::invalid(
-            key,
-            &s.origin,
-            format!("is not a duration (got '{text}': {e})"),
-            format!("write it like {example}, or a number of seconds"),
-        )),
-    }
-}
-
-fn whole(
-    s: &Setting<i64>,
-    key: &'static str,
-    least: u32,
-    most: u32,
-    example: &str,
-) -> Result<u32, ConfigError> {
-    match u32::try_from(s.value) {
-        Ok(v) if (least..=most).contains(&v) => Ok(v),
-        _ => Err(ConfigError::invalid(
-            key,
-            &s.origin,
-            format!("must be between {least} and {most} (got {})", s.value),
-            format!("use e.g. {example}"),
-        )),
-    }
-}
-
-/// A percentage limit, 0–100.
-pub fn percent(v: f64, key: &'static str, origin: &Origin) -> Result<f64, ConfigError> {
-    if v.is_finite() && (0.0..=100.0).contains(&v) {
-        Ok(v)
-    } else {
-        Err(ConfigError::invalid(
-            key,
-            origin,
-            format!("must be a percentage from 0 to 100 (got {v})"),
-            "give a number such as 20",
-        ))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,23 +249,31 @@ mod tests {
         Setting::new(v, Origin::Default)
     }
 
-    fn inputs(targets: Vec<TargetTable>) -> ProbeInputs {
-        ProbeInputs {
-            targets: set(targets.into_iter().map(set).collect()),
-            interval: set("30s".into()),
-            timeout: set("5".into()),
-            count: set(5),
-            down_after: set(3),
-            flap_changes: set(4),
-            flap_window: set("10m".into()),
+    fn defaults() -> ProbeSettings {
+        ProbeSettings {
+            targets: Vec::new(),
+            interval: Duration::from_secs(30),
+            timeout: checks::period(&set("5".into()), "probe.timeout", "5s").expect("5 s"),
+            count: 5,
+            down_after: 3,
+            flap_changes: 4,
+            flap_window: Duration::from_secs(600),
             rtt_limit: None,
-            loss_limit: Some(set(20.0)),
+            loss_limit: Some(20.0),
         }
+    }
+
+    fn validate(targets: Vec<TargetTable>) -> Result<ProbeSettings, ConfigError> {
+        with_targets(
+            defaults(),
+            targets.into_iter().map(set).collect(),
+            &Origin::Default,
+        )
     }
 
     #[test]
     fn targets_take_the_defaults_and_their_own_limits() {
-        let p = validate(inputs(vec![
+        let p = validate(vec![
             TargetTable::from_spec("192.0.2.1"),
             TargetTable {
                 name: Some("nas".into()),
@@ -348,7 +281,7 @@ mod tests {
                 interval: Some("10s".into()),
                 ..TargetTable::from_spec("tcp://192.0.2.2:22")
             },
-        ]))
+        ])
         .expect("valid");
         assert_eq!(p.timeout, Duration::from_secs(5));
         assert_eq!(p.targets[0].target.name, "192.0.2.1");
@@ -361,18 +294,18 @@ mod tests {
 
     #[test]
     fn refuses_duplicates_bad_specs_and_slow_timeouts() {
-        let dup = validate(inputs(vec![
+        let dup = validate(vec![
             TargetTable::from_spec("192.0.2.1"),
             TargetTable::from_spec("192.0.2.1"),
-        ]))
+        ])
         .expect_err("duplicate");
         assert!(dup.to_string().contains("twice"), "{dup}");
-        let bad = validate(inputs(vec![TargetTable::from_spec("tcp://nas")])).expect_err("bad");
+        let bad = validate(vec![TargetTable::from_spec("tcp://nas")]).expect_err("bad");
         assert!(bad.to_string().contains("tcp://nas"), "{bad}");
-        let slow = validate(inputs(vec![TargetTable {
+        let slow = validate(vec![TargetTable {
             timeout: Some("40s".into()),
             ..TargetTable::from_spec("192.0.2.1")
-        }]))
+        }])
         .expect_err("slow");
         assert!(slow.to_string().contains("not shorter"), "{slow}");
     }

@@ -3,8 +3,10 @@
 
 use std::fmt::Write as _;
 
-use super::keys::{self, Key};
-use super::{OutputMode, Resolved};
+use super::key::{KeyDef, Show, Value};
+use super::keys;
+use super::notify::{ChannelKind, TlsMode};
+use super::Resolved;
 
 /// Renders the effective configuration.
 pub fn render(resolved: &Resolved) -> String {
@@ -18,31 +20,48 @@ pub fn render(resolved: &Resolved) -> String {
             "# effective configuration (no config file found; defaults, environment and flags)\n",
         ),
     }
-    let entries = entries(c);
     let mut section = "";
-    for (key, value) in entries {
-        let (sec, name) = key.file.split_once('.').unwrap_or(("", key.file));
-        if sec != section {
-            let _ = writeln!(out, "\n[{sec}]");
-            section = sec;
+    for key in keys::ALL {
+        if key.section() != section {
+            section = key.section();
+            let _ = writeln!(out, "\n[{section}]");
         }
-        match value {
-            Some(v) => {
-                let shown = if key.secret { quote("***") } else { v };
-                let origin = resolved
-                    .origins
-                    .get(key.file)
-                    .map_or_else(String::new, ToString::to_string);
-                let _ = writeln!(out, "{name} = {shown}  # {origin}");
+        match resolved.values.get(key.name) {
+            Some(s) => {
+                let _ = writeln!(
+                    out,
+                    "{} = {}  # {}",
+                    key.field(),
+                    shown(key, &s.value),
+                    s.origin
+                );
             }
             None => {
-                let _ = writeln!(out, "# {name} is not set");
+                let _ = writeln!(out, "# {} is not set", key.field());
             }
         }
     }
     render_targets(&mut out, &c.probe);
     render_notify(&mut out, &c.notify);
     out
+}
+
+/// A raw value as TOML, secrets hidden.
+fn shown(key: &KeyDef, value: &Value) -> String {
+    match (key.show, value) {
+        (Show::Secret, _) => quote("***"),
+        (Show::RedactedUrl, Value::Text(url)) => quote(&super::export::redact_url(url)),
+        (_, Value::Number(v)) => float(*v),
+        (_, Value::Whole(v)) => v.to_string(),
+        (_, Value::Switch(v)) => v.to_string(),
+        (_, Value::Text(v)) => quote(v),
+        (_, Value::Path(v)) => quote(&v.display().to_string()),
+        (_, Value::List(v)) => list(v),
+        (_, Value::Targets(v)) => {
+            let specs: Vec<String> = v.iter().map(|t| t.value.target.clone()).collect();
+            list(&specs)
+        }
+    }
 }
 
 /// One comment line per probe target with the schedule and limits it ends up with.
@@ -70,173 +89,6 @@ fn span(d: std::time::Duration) -> String {
     humantime::format_duration(d).to_string()
 }
 
-/// Every key with its rendered value (`None`: not set).
-fn entries(c: &super::Config) -> Vec<(Key, Option<String>)> {
-    let output = match c.output {
-        OutputMode::Console => "console",
-        OutputMode::Json => "json",
-        OutputMode::Quiet => "quiet",
-    };
-    let mut entries = vec![
-        (
-            keys::INTERVAL,
-            Some(float(c.monitor.interval.as_secs_f64())),
-        ),
-        (
-            keys::DURATION,
-            c.monitor.duration.map(|d| float(d.as_secs_f64())),
-        ),
-        (keys::INTERFACES, Some(list(&c.monitor.interfaces))),
-        (keys::EXCLUDE, Some(list(&c.monitor.exclude))),
-        (
-            keys::LOOPBACK_IN_TOTAL,
-            Some(c.monitor.loopback_in_total.to_string()),
-        ),
-        (keys::UPLOAD, Some(float(c.thresholds.upload_bps / 1e6))),
-        (keys::DOWNLOAD, Some(float(c.thresholds.download_bps / 1e6))),
-        (
-            keys::COOLDOWN,
-            Some(quote(
-                &humantime::format_duration(c.thresholds.cooldown).to_string(),
-            )),
-        ),
-        (keys::CPU, Some(float(c.thresholds.cpu_percent))),
-        (keys::MEMORY, Some(float(c.thresholds.memory_percent))),
-        (keys::DISK, Some(float(c.thresholds.disk_percent))),
-        (keys::OUTPUT, Some(quote(output))),
-        (keys::DB, Some(quote(&c.store.path.display().to_string()))),
-        (
-            keys::RAW_RETENTION,
-            Some(quote(
-                &humantime::format_duration(c.store.raw_retention).to_string(),
-            )),
-        ),
-        (
-            keys::MINUTE_RETENTION,
-            Some(quote(
-                &humantime::format_duration(c.store.minute_retention).to_string(),
-            )),
-        ),
-        (
-            keys::HOUR_RETENTION,
-            Some(quote(
-                &humantime::format_duration(c.store.hour_retention).to_string(),
-            )),
-        ),
-        (
-            keys::FLUSH_INTERVAL,
-            Some(quote(
-                &humantime::format_duration(c.store.flush_interval).to_string(),
-            )),
-        ),
-        (keys::LOG_LEVEL, Some(quote(&c.log.level))),
-        (
-            keys::LOG_FILE,
-            c.log.file.as_ref().map(|p| quote(&p.display().to_string())),
-        ),
-        (
-            keys::PROC_ROOT,
-            Some(quote(&c.paths.proc_root.display().to_string())),
-        ),
-        (
-            keys::SYS_ROOT,
-            Some(quote(&c.paths.sys_root.display().to_string())),
-        ),
-        (keys::SYSTEM_ENABLED, Some(c.system.enabled.to_string())),
-        (keys::SYSTEM_INTERVAL, Some(quote(&span(c.system.interval)))),
-    ];
-    entries.extend(probe_entries(&c.probe));
-    entries.extend(export_entries(c));
-    entries.extend([
-        (keys::WEB_ENABLED, Some(c.web.enabled.to_string())),
-        (keys::WEB_LISTEN, Some(quote(&c.web.listen.to_string()))),
-        (keys::WEB_TOKEN, c.web.token.as_ref().map(|_| quote("***"))),
-        (
-            keys::WEB_AUTO_REFRESH,
-            Some(quote(
-                &humantime::format_duration(c.web.auto_refresh).to_string(),
-            )),
-        ),
-    ]);
-    entries
-}
-
-fn export_entries(c: &super::Config) -> Vec<(Key, Option<String>)> {
-    use super::export::InfluxApi;
-    let i = &c.influxdb;
-    let (token, org, database, username, password) = match &i.api {
-        Some(InfluxApi::V2 { org, .. }) => {
-            (Some(String::new()), Some(quote(org)), None, None, None)
-        }
-        Some(InfluxApi::V1 {
-            database,
-            username,
-            password,
-        }) => (
-            None,
-            None,
-            Some(quote(database)),
-            username.as_deref().map(quote),
-            password.as_ref().map(|_| String::new()),
-        ),
-        None => (None, None, None, None, None),
-    };
-    let bucket = match &i.api {
-        Some(InfluxApi::V2 { bucket, .. }) => quote(bucket),
-        _ => quote("network_metrics"),
-    };
-    vec![
-        (
-            keys::STORE_URL,
-            c.store
-                .url
-                .as_deref()
-                .map(|u| quote(&super::export::redact_url(u))),
-        ),
-        (keys::STORE_OPTIONAL, Some(c.store.optional.to_string())),
-        (keys::PROMETHEUS, Some(c.prometheus.enabled.to_string())),
-        (
-            keys::PROMETHEUS_PORT,
-            Some(c.prometheus.addr.port().to_string()),
-        ),
-        (
-            keys::PROMETHEUS_BIND,
-            Some(quote(&c.prometheus.addr.ip().to_string())),
-        ),
-        (keys::INFLUXDB, Some(i.enabled.to_string())),
-        (keys::INFLUXDB_URL, Some(quote(&i.url))),
-        (keys::INFLUXDB_TOKEN, token),
-        (keys::INFLUXDB_ORG, org),
-        (keys::INFLUXDB_BUCKET, Some(bucket)),
-        (keys::INFLUXDB_DATABASE, database),
-        (keys::INFLUXDB_USERNAME, username),
-        (keys::INFLUXDB_PASSWORD, password),
-        (
-            keys::INFLUXDB_BUFFER_DIR,
-            Some(quote(&i.buffer_dir.display().to_string())),
-        ),
-        (
-            keys::INFLUXDB_BUFFER_MB,
-            Some(float(i.buffer_max_bytes as f64 / 1024.0 / 1024.0)),
-        ),
-    ]
-}
-
-fn probe_entries(p: &super::probe::ProbeSettings) -> Vec<(Key, Option<String>)> {
-    let specs: Vec<String> = p.targets.iter().map(|t| t.spec.clone()).collect();
-    vec![
-        (keys::PROBE_TARGETS, Some(list(&specs))),
-        (keys::PROBE_INTERVAL, Some(quote(&span(p.interval)))),
-        (keys::PROBE_TIMEOUT, Some(quote(&span(p.timeout)))),
-        (keys::PROBE_COUNT, Some(p.count.to_string())),
-        (keys::PROBE_DOWN_AFTER, Some(p.down_after.to_string())),
-        (keys::PROBE_FLAP_CHANGES, Some(p.flap_changes.to_string())),
-        (keys::PROBE_FLAP_WINDOW, Some(quote(&span(p.flap_window)))),
-        (keys::PROBE_RTT_LIMIT, p.rtt_limit.map(|d| quote(&span(d)))),
-        (keys::PROBE_LOSS_LIMIT, p.loss_limit.map(float)),
-    ]
-}
-
 /// The notification channels: names, types and routes; credentials and URLs (which carry
 /// tokens) are shown only as set or not.
 fn render_notify(out: &mut String, n: &super::notify::NotifyConfig) {
@@ -251,17 +103,25 @@ fn render_notify(out: &mut String, n: &super::notify::NotifyConfig) {
         let c = &ch.value;
         let set = |v: &Option<String>| if v.is_some() { "\"***\"" } else { "(not set)" };
         let _ = writeln!(out, "\n[[notify.channels]]  # {}", ch.origin);
-        let _ = writeln!(out, "name = {}\ntype = {}", quote(&c.name), quote(&c.kind));
+        let _ = writeln!(
+            out,
+            "name = {}\ntype = {}",
+            quote(&c.name),
+            quote(c.kind.as_str())
+        );
         if let Some(s) = c.min_severity {
             let _ = writeln!(out, "min_severity = {}", quote(s.as_str()));
         }
-        match c.kind.as_str() {
-            "email" => {
+        match c.kind {
+            ChannelKind::Email => {
+                let port = c
+                    .port
+                    .unwrap_or(if c.tls == TlsMode::Implicit { 465 } else { 587 });
                 let _ = writeln!(
                     out,
-                    "server = {}\nport = {}",
+                    "server = {}\nport = {port}\ntls = {}",
                     quote(c.server.as_deref().unwrap_or_default()),
-                    c.port.unwrap_or(587)
+                    quote(c.tls.as_str())
                 );
                 let _ = writeln!(
                     out,
@@ -278,7 +138,7 @@ fn render_notify(out: &mut String, n: &super::notify::NotifyConfig) {
                     set(&c.password)
                 );
             }
-            "mqtt" => {
+            ChannelKind::Mqtt => {
                 let _ = writeln!(
                     out,
                     "host = {}\nport = {}",
@@ -292,7 +152,7 @@ fn render_notify(out: &mut String, n: &super::notify::NotifyConfig) {
                     set(&c.password)
                 );
             }
-            "telegram" => {
+            ChannelKind::Telegram => {
                 let _ = writeln!(
                     out,
                     "bot_token = {}\nchat_id = {}",

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use bandwatch_collect::netdev::metric;
 use bandwatch_collect::probe::metric as probe_metric;
 use bandwatch_collect::system::metric as system_metric;
-use bandwatch_core::Severity;
+use bandwatch_core::{Role, Severity};
 use bandwatch_engine::RuleSpec;
 
 use super::error::ConfigError;
@@ -30,18 +30,22 @@ pub const UNREACHABLE_RULE: &str = "probe-unreachable";
 /// Name of the rule made from `probe.flap_changes` and `probe.flap_window`.
 pub const FLAPPING_RULE: &str = "probe-flapping";
 
-/// Every metric a source emits, for rule validation.
+/// Every metric a source emits (the catalogue's), for rule validation.
 fn all_metrics() -> impl Iterator<Item = &'static str> {
-    metric::ALL
+    bandwatch_collect::catalog()
+        .metrics()
         .iter()
-        .chain(system_metric::ALL.iter())
-        .chain(probe_metric::ALL.iter())
         .map(|m| m.name)
+}
+
+/// The name of the metric that plays `role`.
+fn role(role: Role) -> &'static str {
+    bandwatch_collect::catalog().name_of(role)
 }
 
 /// Metrics a rule may watch: every series some source emits.
 fn known_metric(name: &str) -> bool {
-    all_metrics().any(|m| m == name)
+    bandwatch_collect::catalog().get(name).is_some()
 }
 
 /// Checks every user rule: fields (by the engine's own validation), the metric, unique names.
@@ -101,36 +105,26 @@ fn builtin_rules(config: &Config) -> Vec<RuleSpec> {
     let t = &config.thresholds;
     let not_lo = [(metric::LABEL_IFACE, "!lo")];
     let mut rules = vec![
-        above(
-            UPLOAD_RULE,
-            metric::NET_TX_BITS_PER_SECOND,
-            &not_lo,
-            t.upload_bps,
-        ),
-        above(
-            DOWNLOAD_RULE,
-            metric::NET_RX_BITS_PER_SECOND,
-            &not_lo,
-            t.download_bps,
-        ),
+        above(UPLOAD_RULE, role(Role::TxRate), &not_lo, t.upload_bps),
+        above(DOWNLOAD_RULE, role(Role::RxRate), &not_lo, t.download_bps),
     ];
     if config.system.enabled {
         let total = [(system_metric::LABEL_CPU, system_metric::CPU_TOTAL)];
         rules.push(above(
             CPU_RULE,
-            system_metric::SYSTEM_CPU_PERCENT,
+            role(Role::CpuPercent),
             &total,
             t.cpu_percent,
         ));
         rules.push(above(
             MEMORY_RULE,
-            system_metric::SYSTEM_MEMORY_USED_PERCENT,
+            role(Role::MemoryPercent),
             &[],
             t.memory_percent,
         ));
         let mut disk = above(
             DISK_RULE,
-            system_metric::SYSTEM_DISK_USED_PERCENT,
+            role(Role::DiskPercent),
             &[(system_metric::LABEL_MOUNT, "*")],
             t.disk_percent,
         );
@@ -152,14 +146,14 @@ fn probe_rules(p: &ProbeSettings) -> Vec<RuleSpec> {
             to: Some(0.0),
             count: Some(p.down_after),
             severity: Some(Severity::High),
-            ..rule(UNREACHABLE_RULE, probe_metric::PROBE_UP, &any)
+            ..rule(UNREACHABLE_RULE, role(Role::ProbeUp), &any)
         },
         RuleSpec {
             condition: "flapping".to_string(),
             changes: Some(p.flap_changes),
             within: Some(humantime::format_duration(p.flap_window).to_string()),
             severity: Some(Severity::Medium),
-            ..rule(FLAPPING_RULE, probe_metric::PROBE_UP, &any)
+            ..rule(FLAPPING_RULE, role(Role::ProbeUp), &any)
         },
     ];
     for t in &p.targets {
@@ -171,7 +165,7 @@ fn probe_rules(p: &ProbeSettings) -> Vec<RuleSpec> {
             ];
             rules.push(above(
                 &format!("probe-latency-{}", t.target.name),
-                probe_metric::PROBE_RTT_SECONDS,
+                role(Role::ProbeRtt),
                 &m,
                 limit.as_secs_f64(),
             ));
@@ -180,7 +174,7 @@ fn probe_rules(p: &ProbeSettings) -> Vec<RuleSpec> {
             let m = [(probe_metric::LABEL_TARGET, name.as_str())];
             rules.push(above(
                 &format!("probe-loss-{}", t.target.name),
-                probe_metric::PROBE_LOSS_PERCENT,
+                role(Role::ProbeLoss),
                 &m,
                 limit,
             ));

@@ -3,8 +3,16 @@
 use std::path::Path;
 use std::time::Duration;
 
+use clap::Parser as _;
+
 use super::*;
-use crate::cli::Options;
+use crate::cli::{Cli, Options};
+
+fn parse_flags(args: &[&str]) -> Options {
+    Cli::try_parse_from(std::iter::once("bandwatch").chain(args.iter().copied()))
+        .expect("valid flags")
+        .opts
+}
 
 #[test]
 fn example_config_parses_and_equals_the_defaults() {
@@ -18,16 +26,15 @@ fn example_config_parses_and_equals_the_defaults() {
 fn example_config_documents_every_key() {
     let text = include_str!("../../../../bandwatch.example.toml");
     for key in keys::ALL {
-        let name = key.file.split_once('.').map_or(key.file, |(_, n)| n);
         assert!(
-            text.contains(&format!("{name} =")),
+            text.contains(&format!("{} =", key.field())),
             "bandwatch.example.toml does not document {}",
-            key.file
+            key.name
         );
         assert!(
-            text.contains(key.env),
+            text.contains(key.env_name()),
             "bandwatch.example.toml does not name {}",
-            key.env
+            key.env_name()
         );
     }
 }
@@ -54,10 +61,7 @@ fn flags_beat_env_beat_file() {
     )
     .expect("write");
     let env = EnvVars::from_pairs([("BANDWATCH_DOWNLOAD_THRESHOLD", "30")]);
-    let opts = Options {
-        json: true,
-        ..Options::default()
-    };
+    let opts = parse_flags(&["--json"]);
     let r = resolve(&opts, &env, dir.path()).expect("valid");
     assert!((r.config.thresholds.upload_bps - 10e6).abs() < 1.0);
     assert!((r.config.thresholds.download_bps - 30e6).abs() < 1.0);
@@ -74,4 +78,76 @@ fn sub_second_interval_is_accepted_down_to_a_tenth() {
     let dir = tempfile::tempdir().expect("tempdir");
     let r = resolve(&Options::default(), &env, dir.path()).expect("0.1 s is allowed");
     assert_eq!(r.config.monitor.interval, Duration::from_millis(100));
+}
+
+#[test]
+fn flags_set_their_keys_with_their_origin() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let opts = parse_flags(&[
+        "--quiet",
+        "--interface",
+        "eth*",
+        "--interface",
+        "wl*",
+        "--no-web",
+        "--prometheus-port",
+        "9100",
+        "stats",
+    ]);
+    assert!(!opts.json());
+    let r = resolve(&opts, &EnvVars::default(), dir.path()).expect("valid");
+    assert_eq!(r.config.output, OutputMode::Quiet);
+    assert_eq!(r.config.monitor.interfaces, ["eth*", "wl*"]);
+    assert!(!r.config.web.enabled);
+    assert_eq!(r.config.prometheus.addr.port(), 9100);
+    assert_eq!(r.origins["monitor.interfaces"], Origin::Flag("--interface"));
+    assert_eq!(r.origins["web.enabled"], Origin::Flag("--no-web"));
+    assert!(parse_flags(&["--json"]).json());
+    assert!(Cli::try_parse_from(["bandwatch", "--json", "--quiet"]).is_err());
+}
+
+#[test]
+fn every_key_with_a_default_is_valid_and_rendered() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let r = resolve(&Options::default(), &EnvVars::default(), dir.path()).expect("valid");
+    let text = render(&r);
+    for key in keys::ALL {
+        let line = text.lines().find(|l| {
+            l.starts_with(&format!("{} = ", key.field()))
+                || *l == format!("# {} is not set", key.field())
+        });
+        assert!(
+            line.is_some(),
+            "config check does not show {}:\n{text}",
+            key.name
+        );
+        assert_eq!(
+            key.default.is_some(),
+            r.origins.contains_key(key.name),
+            "{}",
+            key.name
+        );
+    }
+}
+
+#[test]
+fn a_channel_is_typed_after_validation() {
+    let c = from_file_text(
+        "[[notify.channels]]\nname = \"m\"\ntype = \"email\"\nserver = \"mx\"\nport = 465\ntls = \"implicit\"\nfrom = \"a@example.com\"\nto = [\"b@example.com\"]\n",
+        Path::new("t.toml"),
+    )
+    .expect("valid");
+    let ch = &c.notify.channels[0].value;
+    assert_eq!(ch.kind, notify::ChannelKind::Email);
+    assert_eq!(ch.tls, notify::TlsMode::Implicit);
+    let err = from_file_text(
+        "[[notify.channels]]\nname = \"m\"\ntype = \"email\"\nserver = \"mx\"\ntls = \"ssl\"\nfrom = \"a@example.com\"\nto = [\"b@example.com\"]\n",
+        Path::new("t.toml"),
+    )
+    .expect_err("unknown tls");
+    assert!(
+        err.to_string()
+            .contains("field 'tls' 'ssl' is not starttls, implicit or plain"),
+        "{err}"
+    );
 }

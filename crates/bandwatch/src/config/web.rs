@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::error::ConfigError;
 use super::keys;
+use super::layer::Layers;
 use super::origin::Setting;
 
 /// Where the dashboard listens unless told otherwise.
@@ -36,43 +37,47 @@ impl std::fmt::Debug for WebSettings {
     }
 }
 
-/// The raw `[web]` values after layering.
-pub struct WebInputs {
-    /// `web.enabled`.
-    pub enabled: Setting<bool>,
-    /// `web.listen`.
-    pub listen: Setting<String>,
-    /// `web.token`.
-    pub token: Option<Setting<String>>,
-    /// `web.auto_refresh`.
-    pub auto_refresh: Setting<String>,
+impl WebSettings {
+    /// The `[web]` keys, each checked.
+    pub(super) fn take(l: &mut Layers) -> Result<Self, ConfigError> {
+        Ok(Self {
+            enabled: l.get(&keys::WEB_ENABLED)?,
+            listen: l.get(&keys::WEB_LISTEN)?,
+            token: l.opt(&keys::WEB_TOKEN)?,
+            auto_refresh: l.get(&keys::WEB_AUTO_REFRESH)?,
+        })
+    }
 }
 
-/// Checks the address, the token and the refresh period.
-pub fn web(w: WebInputs) -> Result<WebSettings, ConfigError> {
-    let listen: SocketAddr = w.listen.value.trim().parse().map_err(|_| {
+/// `web.listen`: an address and port.
+pub fn listen(s: &Setting<String>, key: &'static str) -> Result<SocketAddr, ConfigError> {
+    s.value.trim().parse().map_err(|_| {
         ConfigError::invalid(
-            keys::WEB_LISTEN.file,
-            &w.listen.origin,
-            format!("is not an address and port (got '{}')", w.listen.value),
+            key,
+            &s.origin,
+            format!("is not an address and port (got '{}')", s.value),
             "use e.g. 127.0.0.1:8080, or 0.0.0.0:8080 to serve every interface (a token is then required)",
         )
-    })?;
-    let token = match w.token {
-        Some(t) if t.value.trim().len() < 8 || t.value.contains(char::is_whitespace) => {
-            return Err(ConfigError::invalid(
-                keys::WEB_TOKEN.file,
-                &t.origin,
-                "is too short or contains spaces".to_string(),
-                "use at least 8 characters without spaces, or leave it unset to have one generated",
-            ))
-        }
-        Some(t) => Some(t.value.trim().to_string()),
-        None => None,
-    };
-    let text = w.auto_refresh.value.trim();
-    let auto_refresh = text
-        .parse::<f64>()
+    })
+}
+
+/// `web.token`: at least 8 characters, no spaces.
+pub fn token(s: &Setting<String>, key: &'static str) -> Result<String, ConfigError> {
+    if s.value.trim().len() < 8 || s.value.contains(char::is_whitespace) {
+        return Err(ConfigError::invalid(
+            key,
+            &s.origin,
+            "is too short or contains spaces".to_string(),
+            "use at least 8 characters without spaces, or leave it unset to have one generated",
+        ));
+    }
+    Ok(s.value.trim().to_string())
+}
+
+/// `web.auto_refresh`: 0.1 s to 1 h, a number of seconds or a duration.
+pub fn auto_refresh(s: &Setting<String>, key: &'static str) -> Result<Duration, ConfigError> {
+    let text = s.value.trim();
+    text.parse::<f64>()
         .ok()
         .filter(|s| s.is_finite() && *s > 0.0)
         .map(Duration::from_secs_f64)
@@ -80,16 +85,10 @@ pub fn web(w: WebInputs) -> Result<WebSettings, ConfigError> {
         .filter(|d| (Duration::from_millis(100)..=Duration::from_secs(3600)).contains(d))
         .ok_or_else(|| {
             ConfigError::invalid(
-                keys::WEB_AUTO_REFRESH.file,
-                &w.auto_refresh.origin,
+                key,
+                &s.origin,
                 format!("is not a period from 0.1 s to 1 h (got '{text}')"),
                 "use e.g. 2s or 5",
             )
-        })?;
-    Ok(WebSettings {
-        enabled: w.enabled.value,
-        listen,
-        token,
-        auto_refresh,
-    })
+        })
 }

@@ -21,7 +21,7 @@ use bandwatch_notify::send::mqtt::MqttSettings;
 use bandwatch_notify::send::smtp::{SmtpSettings, TlsMode};
 use bandwatch_notify::Secret;
 
-use crate::config::notify::{ChannelSpec, NotifyConfig};
+use crate::config::notify::{ChannelKind, ChannelSpec, NotifyConfig};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -59,9 +59,9 @@ pub fn build_channel(
     };
     let url = || spec.url.clone().unwrap_or_default();
     let http = || ReqwestPost::new().map_err(|e| e.to_string());
-    let channel: Box<dyn Deliver> = match spec.kind.as_str() {
-        "email" => Box::new(email(spec, config)?),
-        "webhook" => {
+    let channel: Box<dyn Deliver> = match spec.kind {
+        ChannelKind::Email => Box::new(email(spec, config)?),
+        ChannelKind::Webhook => {
             let mut s = WebhookSender::new(http()?, url());
             s.headers = spec
                 .headers
@@ -72,22 +72,22 @@ pub fn build_channel(
             s.timeout = timeout(spec);
             Box::new(WebhookChannel::new(name, s))
         }
-        "slack" => {
+        ChannelKind::Slack => {
             let mut s = SlackSender::new(http()?, Secret::new(url()));
             (s.settings, s.timeout) = (chat, timeout(spec));
             Box::new(SlackChannel::new(name, s))
         }
-        "discord" => {
+        ChannelKind::Discord => {
             let mut s = DiscordSender::new(http()?, Secret::new(url()));
             (s.settings, s.timeout) = (chat, timeout(spec));
             Box::new(DiscordChannel::new(name, s))
         }
-        "teams" => {
+        ChannelKind::Teams => {
             let mut s = TeamsSender::new(http()?, Secret::new(url()));
             (s.settings, s.timeout) = (chat, timeout(spec));
             Box::new(TeamsChannel::new(name, s))
         }
-        "telegram" => {
+        ChannelKind::Telegram => {
             let mut s = TelegramSender::new(
                 http()?,
                 Secret::new(spec.bot_token.clone().unwrap_or_default()),
@@ -99,7 +99,7 @@ pub fn build_channel(
             (s.settings, s.timeout) = (chat, timeout(spec));
             Box::new(TelegramChannel::new(name, s))
         }
-        "alertmanager" => {
+        ChannelKind::Alertmanager => {
             let mut s = AlertmanagerSender::new(http()?, url());
             s.settings = AlertmanagerSettings {
                 instance: host_name(),
@@ -109,20 +109,15 @@ pub fn build_channel(
             s.timeout = timeout(spec);
             Box::new(AlertmanagerChannel::new(name, s))
         }
-        "mqtt" => {
+        ChannelKind::Mqtt => {
             Box::new(MqttChannel::new(name, mqtt_settings(spec)?).map_err(|e| e.to_string())?)
         }
-        other => return Err(format!("'{other}' is not a channel type")),
     };
     Ok(channel)
 }
 
 fn email(spec: &ChannelSpec, config: &NotifyConfig) -> Result<EmailChannel, String> {
-    let tls = match spec.tls.as_deref().unwrap_or("starttls") {
-        "implicit" => TlsMode::Implicit,
-        "plain" => TlsMode::Plain,
-        _ => TlsMode::StartTls,
-    };
+    let tls = spec.tls;
     let settings = SmtpSettings {
         server: spec.server.clone().unwrap_or_default(),
         port: spec

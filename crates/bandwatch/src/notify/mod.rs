@@ -112,7 +112,7 @@ fn start_rates(config: &NotifyConfig) -> Option<bandwatch_notify::mqtt_channel::
         .channels
         .iter()
         .map(|c| &c.value)
-        .find(|c| c.kind == "mqtt")?;
+        .find(|c| c.kind == crate::config::notify::ChannelKind::Mqtt)?;
     let mut settings = match mqtt_settings(spec) {
         Ok(s) => s,
         Err(e) => {
@@ -204,7 +204,7 @@ impl ChannelJob {
 /// effect on a running agent.
 struct Silences {
     db: Option<SqliteOutbox>,
-    active: Vec<(crate::alerts::SilenceMatcher, bandwatch_core::Timestamp)>,
+    active: Vec<(bandwatch_core::SilenceMatcher, bandwatch_core::Timestamp)>,
     read_at: Option<bandwatch_core::Timestamp>,
 }
 
@@ -232,7 +232,7 @@ impl Silences {
                 self.active = list
                     .into_iter()
                     .filter_map(|s| {
-                        crate::alerts::SilenceMatcher::parse(&s.matcher)
+                        bandwatch_core::SilenceMatcher::parse(&s.matcher)
                             .ok()
                             .map(|m| (m, s.until))
                     })

@@ -2,13 +2,19 @@
 
 use std::fmt::Write as _;
 
-use bandwatch_core::BitsPerSecond;
+use bandwatch_core::human;
+use bandwatch_core::Unit;
 
 use super::summary::TickSummary;
 
+fn rate(bps: f64) -> String {
+    human::format(Unit::BitsPerSecond, bps)
+}
+
 /// One human line per tick, e.g.
 /// `10:00:01  total ↓ 10.00 Mbps ↑ 248.0 kbps | eth0 ↓ 10.00 Mbps ↑ 248.0 kbps`.
-/// Idle interfaces (nothing moved) are left out to keep the line short.
+/// Idle interfaces (nothing moved) are left out to keep the line short; control characters
+/// in a name are escaped, so an interface name cannot drive the terminal.
 pub fn console_line(tick: &TickSummary) -> String {
     let time = tick
         .ts
@@ -16,8 +22,8 @@ pub fn console_line(tick: &TickSummary) -> String {
         .map_or_else(String::new, |d| d.format("%H:%M:%S").to_string());
     let mut line = format!(
         "{time}  total ↓ {} ↑ {}",
-        BitsPerSecond(tick.total.rx_bps),
-        BitsPerSecond(tick.total.tx_bps)
+        rate(tick.total.rx_bps),
+        rate(tick.total.tx_bps)
     );
     for (name, s) in &tick.interfaces {
         if s.rx_bytes == 0 && s.tx_bytes == 0 {
@@ -25,9 +31,10 @@ pub fn console_line(tick: &TickSummary) -> String {
         }
         let _ = write!(
             line,
-            " | {name} ↓ {} ↑ {}",
-            BitsPerSecond(s.rx_bps),
-            BitsPerSecond(s.tx_bps)
+            " | {} ↓ {} ↑ {}",
+            human::escape_control(name),
+            rate(s.rx_bps),
+            rate(s.tx_bps)
         );
     }
     line
@@ -63,6 +70,27 @@ mod tests {
         assert_eq!(
             console_line(&tick),
             "10:00:01  total ↓ 10.00 Mbps ↑ 248.0 kbps | eth0 ↓ 10.00 Mbps ↑ 248.0 kbps"
+        );
+    }
+
+    #[test]
+    fn escapes_control_characters_in_names() {
+        let busy = IfaceStats {
+            rx_bytes: 1,
+            rx_bps: 800.0,
+            ..IfaceStats::default()
+        };
+        let tick = TickSummary {
+            ts: Timestamp(1_795_255_201_000),
+            interval_s: 1.0,
+            interfaces: BTreeMap::from([("e\u{1b}[2Jth0".into(), busy.clone())]),
+            total: busy,
+        };
+        let line = console_line(&tick);
+        assert!(!line.contains('\u{1b}'), "{line}");
+        assert!(
+            line.ends_with("| e\\u{1b}[2Jth0 ↓ 800 bps ↑ 0 bps"),
+            "{line}"
         );
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use bandwatch_collect::netdev::metric;
-use bandwatch_core::{Frame, Timestamp};
+use bandwatch_core::{Frame, Role, Timestamp};
 use serde::Serialize;
 
 /// One interface's (or the total's) numbers for one interval. Byte and packet fields are the
@@ -33,19 +33,26 @@ pub struct IfaceStats {
 }
 
 impl IfaceStats {
+    /// Takes the sample of `metric_name` if its catalogue role is one of these fields.
     fn set(&mut self, metric_name: &str, value: f64) {
+        let Some(role) = bandwatch_collect::catalog()
+            .get(metric_name)
+            .and_then(|m| m.role)
+        else {
+            return;
+        };
         let count = value.max(0.0).round() as u64;
-        match metric_name {
-            metric::NET_RX_BYTES => self.rx_bytes = count,
-            metric::NET_TX_BYTES => self.tx_bytes = count,
-            metric::NET_RX_PACKETS => self.rx_packets = count,
-            metric::NET_TX_PACKETS => self.tx_packets = count,
-            metric::NET_RX_ERRORS => self.rx_errors = count,
-            metric::NET_TX_ERRORS => self.tx_errors = count,
-            metric::NET_RX_DROPS => self.rx_drops = count,
-            metric::NET_TX_DROPS => self.tx_drops = count,
-            metric::NET_RX_BITS_PER_SECOND => self.rx_bps = value,
-            metric::NET_TX_BITS_PER_SECOND => self.tx_bps = value,
+        match role {
+            Role::RxBytes => self.rx_bytes = count,
+            Role::TxBytes => self.tx_bytes = count,
+            Role::RxPackets => self.rx_packets = count,
+            Role::TxPackets => self.tx_packets = count,
+            Role::RxErrors => self.rx_errors = count,
+            Role::TxErrors => self.tx_errors = count,
+            Role::RxDrops => self.rx_drops = count,
+            Role::TxDrops => self.tx_drops = count,
+            Role::RxRate => self.rx_bps = value,
+            Role::TxRate => self.tx_bps = value,
             _ => {}
         }
     }
@@ -78,7 +85,7 @@ impl TickSummary {
                     stats.set(&s.series.metric, s.value);
                     interfaces.insert(iface.to_string(), stats);
                 }
-            } else if s.series.labels.get(metric::LABEL_SCOPE) == Some(metric::SCOPE_TOTAL) {
+            } else if bandwatch_collect::catalog().is_aggregate(&s.series.labels) {
                 total.set(&s.series.metric, s.value);
             }
         }
@@ -88,5 +95,36 @@ impl TickSummary {
             interfaces,
             total,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use bandwatch_core::{Labels, SampleKind, Seconds, SeriesKey};
+
+    use super::*;
+
+    #[test]
+    fn reads_interfaces_and_the_total_by_role() {
+        let mut frame = Frame::new("netdev", Timestamp(1_000), Seconds(1.0));
+        let eth0 = |m: &str| Arc::new(SeriesKey::with_label(m, "iface", "eth0"));
+        frame.push(eth0("net_rx_bytes"), 1250.0, SampleKind::Delta);
+        frame.push(eth0("net_tx_bits_per_second"), 8e3, SampleKind::Rate);
+        frame.push(
+            Arc::new(SeriesKey::new(
+                "net_rx_bytes",
+                Labels::from_pairs([("scope", "total")]),
+            )),
+            1250.0,
+            SampleKind::Delta,
+        );
+        frame.push(eth0("net_up"), 1.0, SampleKind::Gauge);
+        let tick = TickSummary::from_frame(&frame);
+        assert_eq!(tick.interfaces["eth0"].rx_bytes, 1250);
+        assert!((tick.interfaces["eth0"].tx_bps - 8e3).abs() < f64::EPSILON);
+        assert_eq!(tick.total.rx_bytes, 1250);
+        assert_eq!(tick.interfaces.len(), 1);
     }
 }

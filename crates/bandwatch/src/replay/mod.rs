@@ -48,15 +48,17 @@ pub fn replay(engine: &mut Engine, frames: &[Frame]) -> Vec<AlertEvent> {
     frames.iter().flat_map(|f| engine.observe(f)).collect()
 }
 
-/// One event as a line for people.
+/// One event as a line for people; names from the recording are escaped, so a label value
+/// cannot drive the terminal.
 pub fn event_line(e: &AlertEvent) -> String {
+    let safe = |text: &str| bandwatch_core::human::escape_control(text).into_owned();
     format!(
         "{}  {:<10} {:<8} {:<20} {}  {}",
         e.at.to_rfc3339(),
         e.kind.as_str(),
         e.severity.as_str(),
-        e.rule,
-        e.series,
-        e.message
+        safe(&e.rule),
+        safe(&e.series.to_string()),
+        safe(&e.message)
     )
 }

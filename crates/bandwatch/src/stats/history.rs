@@ -60,12 +60,13 @@ impl TargetState {
             Some(false) => "DOWN",
             None => "?",
         };
-        let rtt = self
-            .rtt_avg_ms
-            .map_or_else(|| "-".to_string(), |v| format!("{v:.1} ms"));
+        let rtt = self.rtt_avg_ms.map_or_else(
+            || "-".to_string(),
+            |ms| bandwatch_core::human::format(bandwatch_core::Unit::Seconds, ms / 1000.0),
+        );
         format!(
             "{:<24} {state:<6} {rtt:>9} {:>6} {:>8} {:>8} {:>8}  {}",
-            self.name,
+            bandwatch_core::human::escape_control(&self.name),
             percent(self.loss_percent),
             percent(self.uptime_percent.hour),
             percent(self.uptime_percent.day),

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use bandwatch_collect::netdev::metric as net;
 use bandwatch_collect::system::metric as sys;
-use bandwatch_core::Frame;
+use bandwatch_core::{Frame, Unit};
 use serde::Serialize;
 
 use super::history::{History, TargetState};
@@ -244,7 +244,8 @@ impl Snapshot {
                 .cpu
                 .cores
                 .iter()
-                .map(|c| format!("{}:{:.0}%", c.cpu, c.percent))
+                // Whole percents keep the strip of many cores on one line.
+                .map(|c| format!("{}:{:.0}%", name(&c.cpu), c.percent))
                 .collect();
             let _ = writeln!(out, "  cores  {}", cores.join(" "));
         }
@@ -282,7 +283,7 @@ impl Snapshot {
             let _ = writeln!(
                 out,
                 "  {:<24} {:>6} used, {} free of {}",
-                f.mount,
+                name(&f.mount),
                 percent(f.used_percent),
                 bytes(f.available_bytes),
                 bytes(f.total_bytes)
@@ -295,7 +296,7 @@ impl Snapshot {
             let _ = writeln!(
                 out,
                 "  {:<12} read {:>12}  write {:>12}",
-                d.device,
+                name(&d.device),
                 byte_rate(d.read_bytes_per_second),
                 byte_rate(d.write_bytes_per_second)
             );
@@ -316,7 +317,7 @@ impl Snapshot {
             let _ = writeln!(
                 out,
                 "  {:<12} rx {:>12}  tx {:>12}  {state}",
-                i.iface,
+                name(&i.iface),
                 bit_rate(i.rx_bits_per_second),
                 bit_rate(i.tx_bits_per_second)
             );
@@ -394,50 +395,37 @@ fn interfaces(netdev: Option<&Frame>) -> Vec<Interface> {
         .collect()
 }
 
-/// `12.5%`, or `-` when unknown.
-pub fn percent(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".to_string(), |v| format!("{v:.1}%"))
+/// A value in `unit` as people read it (the one formatter), or `-` when unknown.
+fn human(unit: Unit, v: Option<f64>) -> String {
+    v.map_or_else(
+        || "-".to_string(),
+        |v| bandwatch_core::human::format(unit, v),
+    )
 }
 
-/// A size in binary units: `512 B`, `1.5 KiB`, `3.2 GiB`.
+/// `12.5%`, or `-` when unknown.
+pub fn percent(v: Option<f64>) -> String {
+    human(Unit::Percent, v)
+}
+
+/// A size in binary units: `512 B`, `1.50 KiB`, `3.00 GiB`.
 pub fn bytes(v: Option<f64>) -> String {
-    let Some(mut v) = v else {
-        return "-".to_string();
-    };
-    for unit in ["B", "KiB", "MiB", "GiB", "TiB"] {
-        if v.abs() < 1024.0 || unit == "TiB" {
-            return if unit == "B" {
-                format!("{v:.0} {unit}")
-            } else {
-                format!("{v:.1} {unit}")
-            };
-        }
-        v /= 1024.0;
-    }
-    format!("{v:.1} PiB")
+    human(Unit::Bytes, v)
 }
 
 /// A byte rate in binary units per second.
 pub fn byte_rate(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".to_string(), |v| format!("{}/s", bytes(Some(v))))
+    human(Unit::BytesPerSecond, v)
 }
 
-/// A bit rate in decimal units: `800 bps`, `12.3 Mbps`.
+/// A bit rate in decimal units: `800 bps`, `12.35 Mbps`.
 pub fn bit_rate(v: Option<f64>) -> String {
-    let Some(mut v) = v else {
-        return "-".to_string();
-    };
-    for unit in ["bps", "kbps", "Mbps", "Gbps"] {
-        if v.abs() < 1000.0 || unit == "Gbps" {
-            return if unit == "bps" {
-                format!("{v:.0} {unit}")
-            } else {
-                format!("{v:.2} {unit}")
-            };
-        }
-        v /= 1000.0;
-    }
-    format!("{v:.2} Tbps")
+    human(Unit::BitsPerSecond, v)
+}
+
+/// A name from the kernel or the configuration, made safe to print.
+fn name(text: &str) -> std::borrow::Cow<'_, str> {
+    bandwatch_core::human::escape_control(text)
 }
 
 #[cfg(test)]
@@ -447,11 +435,12 @@ mod tests {
     #[test]
     fn units_read_like_people_write_them() {
         assert_eq!(bytes(Some(512.0)), "512 B");
-        assert_eq!(bytes(Some(1536.0)), "1.5 KiB");
-        assert_eq!(bytes(Some(3.0 * 1024.0 * 1024.0 * 1024.0)), "3.0 GiB");
+        assert_eq!(bytes(Some(1536.0)), "1.50 KiB");
+        assert_eq!(bytes(Some(3.0 * 1024.0 * 1024.0 * 1024.0)), "3.00 GiB");
         assert_eq!(bit_rate(Some(800.0)), "800 bps");
         assert_eq!(bit_rate(Some(12_345_678.0)), "12.35 Mbps");
-        assert_eq!(byte_rate(Some(2048.0)), "2.0 KiB/s");
+        assert_eq!(byte_rate(Some(2048.0)), "2.00 KiB/s");
+        assert_eq!(percent(Some(12.5)), "12.5%");
         assert_eq!(percent(None), "-");
     }
 }
