@@ -187,7 +187,8 @@ fn probe_rules(p: &ProbeSettings) -> Vec<RuleSpec> {
 fn glob_literal(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        if matches!(c, '\\' | '*' | '?' | '[' | ']' | '{' | '}' | '!') {
+        // `!` and `~` open a negation or a regex in the selector; the rest are glob syntax.
+        if matches!(c, '\\' | '*' | '?' | '[' | ']' | '{' | '}' | '!' | '~') {
             out.push('\\');
         }
         out.push(c);
@@ -280,6 +281,33 @@ mod tests {
             "http://[::1]:8080/?a",
         );
         assert!(loss.matches(&lossy));
+    }
+
+    #[test]
+    fn target_names_that_look_like_selector_syntax_are_literal() {
+        for name in ["~r.*", "!gw", "r?"] {
+            let text = format!(
+                "[probe]\ntargets = [{{ name = \"{name}\", target = \"192.0.2.1\", rtt_limit = \"20ms\" }}]\n"
+            );
+            let rules = effective_rules(&config(&text));
+            let latency = rules
+                .iter()
+                .find(|r| r.name == format!("probe-latency-{name}"))
+                .expect("latency rule")
+                .validate()
+                .expect("valid");
+            let series = |target: &str| {
+                SeriesKey::new(
+                    probe_metric::PROBE_RTT_SECONDS,
+                    Labels::from_pairs([
+                        (probe_metric::LABEL_TARGET, target),
+                        (probe_metric::LABEL_STAT, "avg"),
+                    ]),
+                )
+            };
+            assert!(latency.matches(&series(name)), "{name} matches itself");
+            assert!(!latency.matches(&series("router")), "{name} is no pattern");
+        }
     }
 
     #[test]
