@@ -245,6 +245,7 @@ impl Worker {
             if !self.buffer.is_empty() && self.server_due(now) {
                 self.replay_one();
             }
+            self.publish_buffer();
         }
         self.shutdown();
     }
@@ -393,6 +394,7 @@ impl Worker {
                 break;
             }
         }
+        self.publish_buffer();
         if !self.buffer.is_empty() {
             tracing::info!(
                 batches = self.buffer.batches(),
