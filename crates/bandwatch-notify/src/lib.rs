@@ -4,7 +4,8 @@
 //! `group` and `render` are pure (events and settings in, messages out); `send` holds the
 //! transports (HTTP via reqwest, SMTP via lettre, MQTT via rumqttc; rustls with ring), each
 //! behind a narrow trait with a fake; `dispatch` routes events, writes rendered batches to the
-//! store's outbox before sending, and retries due items with backoff.
+//! store's outbox before sending, and retries due items with backoff; `runtime` runs one
+//! delivery thread per channel inside `bandwatch run` (the [`runtime::Notifier`] sink).
 
 pub mod channels;
 pub mod dispatch;
@@ -12,6 +13,7 @@ pub mod error;
 pub mod group;
 pub mod mqtt_channel;
 pub mod render;
+pub mod runtime;
 pub mod send;
 
 pub use error::{NotifyError, Result};
