@@ -9,7 +9,7 @@ use bandwatch_collect::probe::TargetResult;
 use bandwatch_collect::{Prober, Target};
 use serde::Serialize;
 
-use crate::agent::sources::round_config;
+use crate::wiring::sources::round_config;
 use crate::config::Config;
 use crate::error::{self, BadInput};
 
