@@ -46,7 +46,7 @@ impl Wait for ClockWait {
                 return true;
             }
             // Woken early by the cancellation; a spurious early return loops again.
-            if cancel.wait_timeout(deadline - now) {
+            if cancel.wait_timeout(deadline.saturating_sub(now)) {
                 return false;
             }
         }

@@ -4,6 +4,9 @@
 //! a recording sink. The fake [`Wait`] lets a source thread move only when the test moves the
 //! clock, and tells the test when every thread is waiting again.
 
+// Exact totals are the point: integer byte counts are carried exactly in f64.
+#![allow(clippy::float_cmp)]
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -12,7 +15,8 @@ use bandwatch_agent::{Agent, Cancel, RunReport, Wait};
 use bandwatch_collect::netdev::metric::{NET_RX_BITS_PER_SECOND, NET_RX_BYTES, NET_TX_BYTES};
 use bandwatch_collect::{NetdevConfig, NetdevSource, RealFs};
 use bandwatch_core::{
-    AlertEvent, Clock, EventKind, FakeClock, Flow, Frame, SeriesKey, Sink, SinkCounters, Timestamp,
+    AlertEvent, Clock, EventKind, FakeClock, Flow, Frame, SeriesKey, Sink, SinkCounters, SinkStats,
+    Snapshot, Timestamp,
 };
 use bandwatch_engine::{Engine, RuleSpec};
 use bandwatch_store::{SqliteOptions, SqliteStore, Store, StoreWriter, WriterConfig};
@@ -224,16 +228,33 @@ fn stored_sum(db: &Path, key: &SeriesKey) -> f64 {
         .sum()
 }
 
-#[test]
-fn frames_reach_the_store_the_engine_and_every_sink_exactly() {
-    let started = Instant::now();
+/// (rx, tx) bytes per one-second step; 1,000 B/s is the rule's 8,000 bit/s.
+const STEPS: [(u64, u64); 5] = [
+    (500, 100),
+    (2_000, 100),
+    (3_000, 100),
+    (500, 100),
+    (400, 100),
+];
+
+/// What a driven run left behind.
+struct Outcome {
+    report: RunReport,
+    record: Record,
+    sinks: Vec<(String, SinkStats)>,
+    snapshot: Snapshot,
+    db: PathBuf,
+    _db_dir: tempfile::TempDir,
+}
+
+/// Runs netdev → engine → store + recording sink over [`STEPS`], one fake second each.
+fn drive_steps() -> Outcome {
     let kernel = Kernel::new();
     let db_dir = tempfile::tempdir().expect("tempdir");
     let db = db_dir.path().join("history.db");
     let clock = FakeClock::new(START);
     let cancel = Cancel::new();
     let wait = FakeWait::new(clock.clone(), &cancel);
-
     let netdev = NetdevSource::new(
         NetdevConfig {
             proc_root: kernel.proc(),
@@ -253,17 +274,7 @@ fn frames_reach_the_store_the_engine_and_every_sink_exactly() {
             record: record.clone(),
             counters: SinkCounters::default(),
         }));
-    let sinks = agent.sink_board();
-    let snapshot = agent.snapshot();
-
-    // (rx, tx) bytes per one-second step; 1,000 B/s is the rule's 8,000 bit/s.
-    let steps: [(u64, u64); 5] = [
-        (500, 100),
-        (2_000, 100),
-        (3_000, 100),
-        (500, 100),
-        (400, 100),
-    ];
+    let (board, snapshot) = (agent.sink_board(), agent.snapshot());
     let (mut rx, mut tx) = (10_000_u64, 20_000_u64);
     kernel.set(rx, tx);
     let run = {
@@ -271,7 +282,7 @@ fn frames_reach_the_store_the_engine_and_every_sink_exactly() {
         std::thread::spawn(move || agent.run(&cancel))
     };
     wait.settle(1); // the baseline reading is taken
-    for (i, (drx, dtx)) in steps.iter().enumerate() {
+    for (i, (drx, dtx)) in STEPS.iter().enumerate() {
         (rx, tx) = (rx + drx, tx + dtx);
         kernel.set(rx, tx);
         wait.advance(STEP);
@@ -279,23 +290,39 @@ fn frames_reach_the_store_the_engine_and_every_sink_exactly() {
         record.wait_frames(i + 1);
     }
     cancel.cancel();
-    let report: RunReport = run.join().expect("agent thread").expect("run");
+    let report = run.join().expect("agent thread").expect("run");
+    Outcome {
+        report,
+        record,
+        sinks: board.stats(),
+        snapshot,
+        db,
+        _db_dir: db_dir,
+    }
+}
 
+#[test]
+fn frames_reach_the_store_the_engine_and_every_sink_exactly() {
+    let started = Instant::now();
+    let out = drive_steps();
     let eth0 = |m: &str| SeriesKey::with_label(m, "iface", "eth0");
-    let total_rx: u64 = steps.iter().map(|s| s.0).sum();
-    let total_tx: u64 = steps.iter().map(|s| s.1).sum();
-    let frames = record.frames();
-    assert_eq!(frames.len(), steps.len());
-    assert_eq!(report.frames, steps.len() as u64);
-    assert_eq!(report.failed_ticks, 0);
-    assert_eq!(sum_of(&frames, &eth0(NET_RX_BYTES)), total_rx as f64);
-    assert_eq!(sum_of(&frames, &eth0(NET_TX_BYTES)), total_tx as f64);
-    assert_eq!(stored_sum(&db, &eth0(NET_RX_BYTES)), total_rx as f64);
-    assert_eq!(stored_sum(&db, &eth0(NET_TX_BYTES)), total_tx as f64);
-    let latest = snapshot.get(&eth0(NET_RX_BYTES)).expect("in the snapshot");
-    assert_eq!(latest.total, total_rx as f64);
+    let total_rx = STEPS.iter().map(|s| s.0).sum::<u64>() as f64;
+    let total_tx = STEPS.iter().map(|s| s.1).sum::<u64>() as f64;
+    let frames = out.record.frames();
+    assert_eq!(frames.len(), STEPS.len());
+    assert_eq!((out.report.frames, out.report.failed_ticks), (5, 0));
+    assert_eq!(sum_of(&frames, &eth0(NET_RX_BYTES)), total_rx);
+    assert_eq!(sum_of(&frames, &eth0(NET_TX_BYTES)), total_tx);
+    assert_eq!(stored_sum(&out.db, &eth0(NET_RX_BYTES)), total_rx);
+    assert_eq!(stored_sum(&out.db, &eth0(NET_TX_BYTES)), total_tx);
+    let latest = out
+        .snapshot
+        .get(&eth0(NET_RX_BYTES))
+        .expect("in the snapshot");
+    assert_eq!(latest.total, total_rx);
 
-    let events: Vec<(EventKind, String, Timestamp, f64)> = record
+    let events: Vec<(EventKind, String, Timestamp, f64)> = out
+        .record
         .events
         .lock()
         .expect("events lock")
@@ -321,16 +348,10 @@ fn frames_reach_the_store_the_engine_and_every_sink_exactly() {
         ]
     );
 
-    let board: Vec<_> = sinks.stats();
-    let store_stats = board.iter().find(|(n, _)| n == "store").expect("store").1;
-    assert_eq!((store_stats.written, store_stats.dropped), (5, 0));
-    assert_eq!(store_stats.queue_depth, 0);
-    let recorded = board
-        .iter()
-        .find(|(n, _)| n == "recording")
-        .expect("recording")
-        .1;
-    assert_eq!(recorded.written, 5);
+    let stats = |name: &str| out.sinks.iter().find(|(n, _)| n == name).expect(name).1;
+    let store = stats("store");
+    assert_eq!((store.written, store.dropped, store.queue_depth), (5, 0, 0));
+    assert_eq!(stats("recording").written, 5);
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "{:?}",
