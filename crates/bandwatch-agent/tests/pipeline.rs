@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 
 use bandwatch_agent::{Agent, Cancel, RunReport, Wait};
 use bandwatch_collect::netdev::metric::{NET_RX_BITS_PER_SECOND, NET_RX_BYTES, NET_TX_BYTES};
-use bandwatch_collect::{NetdevConfig, NetdevSource, RealFs};
+use bandwatch_collect::{NetdevConfig, NetdevSource, RealFs, Source};
 use bandwatch_core::{
-    AlertEvent, Clock, EventKind, FakeClock, Flow, Frame, SeriesKey, Sink, SinkCounters, SinkStats,
-    Snapshot, Timestamp,
+    AlertEvent, Clock, EventKind, FakeClock, Flow, Frame, Seconds, SeriesKey, Sink, SinkCounters,
+    SinkStats, Snapshot, Timestamp,
 };
 use bandwatch_engine::{Engine, RuleSpec};
 use bandwatch_store::{SqliteOptions, SqliteStore, Store, StoreWriter, WriterConfig};
@@ -378,4 +378,60 @@ fn the_configured_duration_ends_the_run_on_the_fake_clock() {
     let report = run.join().expect("agent thread").expect("run");
     assert!(cancel.is_cancelled());
     assert_eq!(report.frames, 0);
+}
+
+/// Emits one empty frame per reading.
+struct Ticks(FakeClock);
+
+impl Source for Ticks {
+    fn name(&self) -> &'static str {
+        "ticks"
+    }
+
+    fn collect(&mut self) -> bandwatch_collect::Result<Option<Frame>> {
+        Ok(Some(Frame::new("ticks", self.0.wall(), Seconds(1.0))))
+    }
+}
+
+/// A probe round that does not end until the test says so.
+struct Stuck(Mutex<std::sync::mpsc::Receiver<()>>);
+
+impl Source for Stuck {
+    fn name(&self) -> &'static str {
+        "stuck"
+    }
+
+    fn collect(&mut self) -> bandwatch_collect::Result<Option<Frame>> {
+        let _ = self.0.lock().expect("stuck lock").recv();
+        Ok(None)
+    }
+}
+
+#[test]
+fn a_source_stuck_in_a_reading_never_delays_another() {
+    let clock = FakeClock::new(START);
+    let cancel = Cancel::new();
+    let wait = FakeWait::new(clock.clone(), &cancel);
+    let (release, stuck) = std::sync::mpsc::channel();
+    let record = Record::default();
+    let agent = Agent::new(Arc::new(clock.clone()), wait.clone(), rx_above(1.0))
+        .source(Box::new(Stuck(Mutex::new(stuck))), STEP)
+        .source(Box::new(Ticks(clock)), STEP)
+        .sink(Box::new(Recording {
+            record: record.clone(),
+            counters: SinkCounters::default(),
+        }));
+    let run = {
+        let cancel = cancel.clone();
+        std::thread::spawn(move || agent.run(&cancel))
+    };
+    record.wait_frames(1);
+    for n in 2..=4 {
+        wait.advance(STEP);
+        record.wait_frames(n);
+    }
+    cancel.cancel();
+    release.send(()).expect("release the stuck reading");
+    let report = run.join().expect("agent thread").expect("run");
+    assert_eq!(report.frames, 4);
 }
