@@ -6,7 +6,8 @@
 //! via reqwest, SMTP via lettre, MQTT via rumqttc; rustls with ring), each behind a narrow
 //! trait (the HTTP fake exists only for tests, with the `fake` feature); `dispatch` routes
 //! events with the one `bandwatch_core::Selector`, writes rendered batches to the store's
-//! outbox before sending, and retries due items with backoff.
+//! outbox before sending, and retries due items with backoff; `runtime` runs one delivery
+//! thread per channel inside `bandwatch run` (the [`runtime::Notifier`] sink).
 
 pub mod channels;
 pub mod dispatch;
@@ -14,6 +15,7 @@ pub mod error;
 pub mod group;
 pub mod mqtt_channel;
 pub mod render;
+pub mod runtime;
 pub mod send;
 
 pub use error::{NotifyError, Result};

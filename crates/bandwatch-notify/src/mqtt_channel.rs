@@ -3,7 +3,9 @@
 //! [`MqttChannel`] is the outbox's view of MQTT: it stores the rendered alert messages as JSON
 //! and publishes exactly that list on delivery. [`MqttRates`] takes one netdev frame per tick
 //! and hands its rates to a background thread through a bounded queue, so the agent never
-//! waits for the broker; when the queue is full the frame is dropped and counted.
+//! waits for the broker; when the queue is full the frame is dropped and counted. It is one
+//! of the agent's sinks; the rate metrics it publishes are the catalogue's receive and
+//! transmit rates.
 //!
 //! Both drive the async [`MqttPublisher`] on a private current-thread tokio runtime, so neither
 //! may be called from inside a tokio runtime (tokio panics on a nested `block_on`).
@@ -16,7 +18,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use bandwatch_core::{AlertEvent, BitsPerSecond, Frame};
+use bandwatch_core::{AlertEvent, BitsPerSecond, Catalog, Flow, Frame, Role, Sink, SinkCounters};
 use serde::{Deserialize, Serialize};
 use tokio::runtime::{Builder, Runtime};
 
@@ -27,10 +29,6 @@ use crate::render::mqtt::{
 };
 use crate::send::mqtt::{MqttPublisher, MqttSettings, SendError};
 
-/// The metric carrying an interface's receive rate.
-pub const RX_METRIC: &str = "net_rx_bits_per_second";
-/// The metric carrying an interface's transmit rate.
-pub const TX_METRIC: &str = "net_tx_bits_per_second";
 /// The label naming the interface.
 pub const IFACE_LABEL: &str = "iface";
 /// Frames [`MqttRates`] queues unless configured otherwise.
@@ -174,9 +172,28 @@ impl Deliver for MqttChannel {
     }
 }
 
+/// The names of the receive and transmit rate metrics, from the catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateMetrics {
+    /// The receive rate ([`Role::RxRate`]).
+    pub rx: &'static str,
+    /// The transmit rate ([`Role::TxRate`]).
+    pub tx: &'static str,
+}
+
+impl RateMetrics {
+    /// The rate metrics `catalog` declares.
+    pub fn from_catalog(catalog: &Catalog) -> Self {
+        Self {
+            rx: catalog.name_of(Role::RxRate),
+            tx: catalog.name_of(Role::TxRate),
+        }
+    }
+}
+
 /// The receive and transmit rate of every interface in a frame that carries both; other
 /// samples (the `scope="total"` sum, other metrics) are ignored.
-pub fn frame_rates(frame: &Frame) -> Vec<InterfaceRates> {
+pub fn frame_rates(frame: &Frame, metrics: RateMetrics) -> Vec<InterfaceRates> {
     let mut by_iface: BTreeMap<&str, (Option<f64>, Option<f64>)> = BTreeMap::new();
     for sample in &frame.samples {
         let series = &sample.series;
@@ -184,10 +201,11 @@ pub fn frame_rates(frame: &Frame) -> Vec<InterfaceRates> {
             continue;
         };
         let entry = by_iface.entry(iface).or_default();
-        match series.metric.as_str() {
-            RX_METRIC => entry.0 = Some(sample.value),
-            TX_METRIC => entry.1 = Some(sample.value),
-            _ => {}
+        let metric = series.metric.as_str();
+        if metric == metrics.rx {
+            entry.0 = Some(sample.value);
+        } else if metric == metrics.tx {
+            entry.1 = Some(sample.value);
         }
     }
     by_iface
@@ -220,6 +238,32 @@ struct Counters {
     published: AtomicU64,
     dropped: AtomicU64,
     failed: AtomicU64,
+    /// Frames in the queue to the thread.
+    queued: AtomicU64,
+    /// The same story as the agent's sink board reads it (a failed publish is a dropped
+    /// frame: rates are not retried, the next frame carries newer ones).
+    sink: SinkCounters,
+}
+
+impl Counters {
+    fn dropped(&self) {
+        self.dropped.fetch_add(1, Ordering::Relaxed);
+        self.sink.add_dropped(1);
+    }
+
+    fn queued(&self, delta: i64) {
+        let by = delta.unsigned_abs();
+        let n = if delta >= 0 {
+            self.queued
+                .fetch_add(by, Ordering::Relaxed)
+                .wrapping_add(by)
+        } else {
+            self.queued
+                .fetch_sub(by, Ordering::Relaxed)
+                .wrapping_sub(by)
+        };
+        self.sink.set_queue_depth(n);
+    }
 }
 
 /// One frame's work for the background thread.
@@ -232,6 +276,7 @@ struct Job {
 /// thread behind a bounded queue, with Home Assistant discovery on every (re)connect.
 pub struct MqttRates {
     prefix: TopicPrefix,
+    metrics: RateMetrics,
     queue: Option<SyncSender<Job>>,
     worker: Option<JoinHandle<()>>,
     counters: Arc<Counters>,
@@ -249,8 +294,13 @@ impl fmt::Debug for MqttRates {
 
 impl MqttRates {
     /// Starts the background thread with a queue of `capacity` frames (at least 1); it
-    /// connects on the first frame. Fails only when the runtime or thread cannot be created.
-    pub fn start(settings: MqttSettings, capacity: usize) -> std::io::Result<Self> {
+    /// connects on the first frame and publishes the rate metrics of `catalog`. Fails only
+    /// when the runtime or thread cannot be created.
+    pub fn start(
+        settings: MqttSettings,
+        capacity: usize,
+        catalog: &Catalog,
+    ) -> std::io::Result<Self> {
         let runtime = runtime()?;
         let (queue, jobs) = mpsc::sync_channel(capacity.max(1));
         let counters = Arc::new(Counters::default());
@@ -263,6 +313,7 @@ impl MqttRates {
         };
         Ok(Self {
             prefix,
+            metrics: RateMetrics::from_catalog(catalog),
             queue: Some(queue),
             worker: Some(worker),
             counters,
@@ -272,7 +323,7 @@ impl MqttRates {
     /// Queues the frame's interface rates for publishing; never waits. A frame without
     /// rates is ignored; one that does not fit the queue is dropped and counted.
     pub fn publish_frame(&mut self, frame: &Frame) {
-        let rates = frame_rates(frame);
+        let rates = frame_rates(frame, self.metrics);
         if rates.is_empty() {
             return;
         }
@@ -280,11 +331,14 @@ impl MqttRates {
             ifaces: rates.iter().map(|r| r.iface.clone()).collect(),
             messages: rate_messages(&rates, frame.ts, &self.prefix),
         };
+        // Counted before it is sent, so the thread never takes it off a count of zero.
+        self.counters.queued(1);
         let sent = self.queue.as_ref().map(|q| q.try_send(job));
         match sent {
             Some(Ok(())) => {}
             Some(Err(TrySendError::Full(_) | TrySendError::Disconnected(_))) | None => {
-                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                self.counters.queued(-1);
+                self.counters.dropped();
             }
         }
     }
@@ -312,6 +366,35 @@ impl MqttRates {
                 tracing::error!("the MQTT rates thread panicked");
             }
         }
+    }
+}
+
+impl Sink for MqttRates {
+    fn name(&self) -> &'static str {
+        "mqtt"
+    }
+
+    fn frame(&mut self, frame: &Frame) -> Flow {
+        self.publish_frame(frame);
+        Flow::Continue
+    }
+
+    fn counters(&self) -> SinkCounters {
+        self.counters.sink.clone()
+    }
+
+    fn close(&mut self) {
+        if self.worker.is_none() {
+            return;
+        }
+        self.stop();
+        let stats = self.stats();
+        tracing::info!(
+            published = stats.published,
+            dropped = stats.dropped,
+            failed = stats.failed,
+            "MQTT rates publisher stopped"
+        );
     }
 }
 
@@ -347,6 +430,7 @@ impl Worker {
 
     fn run(mut self, jobs: &Receiver<Job>) {
         while let Ok(job) = jobs.recv() {
+            self.counters.queued(-1);
             self.handle(&job);
         }
         if let Some(p) = self.publisher.take() {
@@ -360,7 +444,7 @@ impl Worker {
         // After a failure the broker gets a pause, so a dead broker costs one timeout per
         // pause rather than one per frame.
         if self.quiet_until.is_some_and(|t| Instant::now() < t) {
-            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+            self.counters.dropped();
             return;
         }
         self.announce(&job.ifaces);
@@ -373,10 +457,12 @@ impl Worker {
             Ok(()) => {
                 self.quiet_until = None;
                 self.counters.published.fetch_add(1, Ordering::Relaxed);
+                self.counters.sink.add_written(1);
             }
             Err(e) => {
                 self.quiet_until = Some(Instant::now() + self.pause());
                 self.counters.failed.fetch_add(1, Ordering::Relaxed);
+                self.counters.sink.add_dropped(1);
                 tracing::warn!(error = %e, "MQTT rates not published");
             }
         }

@@ -12,9 +12,11 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use bandwatch_core::{Frame, SampleKind, Seconds, SeriesKey};
+use bandwatch_core::{Catalog, Frame, MetricDef, Role, SampleKind, Seconds, SeriesKey, Unit};
 use bandwatch_notify::dispatch::{Deliver, Outcome};
-use bandwatch_notify::mqtt_channel::{frame_rates, MqttChannel, MqttRates, StoredMessage};
+use bandwatch_notify::mqtt_channel::{
+    frame_rates, MqttChannel, MqttRates, RateMetrics, StoredMessage,
+};
 use bandwatch_notify::render::mqtt::{DiscoverySettings, MqttMessage, TopicPrefix};
 use bandwatch_notify::send::mqtt::{MqttPublisher, MqttSettings};
 use bandwatch_notify::Secret;
@@ -174,15 +176,39 @@ fn netdev_frame(secs: i64) -> Frame {
     frame
 }
 
+/// The two rate metrics, as the netdev source declares them.
+fn catalog() -> Catalog {
+    let rate = |name, role| {
+        MetricDef::new(
+            name,
+            SampleKind::Rate,
+            Unit::BitsPerSecond,
+            &["iface"],
+            name,
+            name,
+        )
+        .role(role)
+    };
+    let mut catalog = Catalog::new();
+    catalog
+        .extend(&[
+            rate("net_rx_bits_per_second", Role::RxRate),
+            rate("net_tx_bits_per_second", Role::TxRate),
+        ])
+        .expect("two metrics");
+    catalog
+}
+
 #[test]
 fn frame_rates_pairs_rx_and_tx_per_interface() {
-    let rates = frame_rates(&netdev_frame(0));
+    let metrics = RateMetrics::from_catalog(&catalog());
+    let rates = frame_rates(&netdev_frame(0), metrics);
     let names: Vec<&str> = rates.iter().map(|r| r.iface.as_str()).collect();
     assert_eq!(names, ["eth0", "wlan0"]);
     assert!((rates[0].rx.as_mbps() - 950.123_456).abs() < 1e-9);
     assert!((rates[1].tx.as_mbps() - 1.5).abs() < 1e-9);
     let empty = Frame::new("netdev", common::at(0), Seconds(1.0));
-    assert!(frame_rates(&empty).is_empty());
+    assert!(frame_rates(&empty, metrics).is_empty());
 }
 
 #[test]
@@ -200,7 +226,7 @@ fn rates_and_retained_discovery_reach_the_broker() {
     let rt = test_runtime();
     let mut live = rt.block_on(Subscriber::start(&unique("bw-sub"), &format!("{root}/#")));
 
-    let mut rates = MqttRates::start(settings, 4).expect("start");
+    let mut rates = MqttRates::start(settings, 4, &catalog()).expect("start");
     rates.publish_frame(&netdev_frame(60));
     let eth0 = format!("{root}/bw/rates/eth0");
     let wlan0 = format!("{root}/bw/rates/wlan0");
@@ -265,7 +291,7 @@ fn a_full_queue_drops_and_counts_instead_of_waiting() {
     let prefix = TopicPrefix::parse("bandwatch-test/full").expect("prefix");
     let mut settings = MqttSettings::new("127.0.0.1", port, unique("bw-full"), prefix);
     settings.timeout = Duration::from_secs(2);
-    let mut rates = MqttRates::start(settings, 1).expect("start");
+    let mut rates = MqttRates::start(settings, 1, &catalog()).expect("start");
     let started = std::time::Instant::now();
     for i in 0..50 {
         rates.publish_frame(&netdev_frame(i));

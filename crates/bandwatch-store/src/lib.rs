@@ -25,7 +25,8 @@ pub use outbox::{
 pub use sql::{redacted_url, CompatOptions, Dialect, SqlOptions, SqlStore, SQL_LATEST_VERSION};
 pub use sqlite::{check_writable, SqliteOptions, SqliteOutbox, SqliteStore, LATEST_VERSION};
 pub use writer::{
-    StoreHandle, StoreJob, StoreWriter, WriterConfig, WriterCounters, WriterStats, WriterSummary,
+    StoreHandle, StoreJob, StoreSink, StoreWriter, WriterConfig, WriterCounters, WriterStats,
+    WriterSummary,
 };
 
 /// A place that keeps the history of every series: [`SqliteStore`] embedded, or [`SqlStore`] on

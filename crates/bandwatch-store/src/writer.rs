@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use bandwatch_core::{AlertEvent, Frame, Timestamp};
+use bandwatch_core::{AlertEvent, Flow, Frame, Sink, SinkCounters, Timestamp};
 use tracing::{debug, error, info, warn};
 
 use crate::error::{Result, StoreError};
@@ -148,6 +148,14 @@ fn bump(c: &AtomicU64, by: u64) {
     c.fetch_add(by, Ordering::Relaxed);
 }
 
+/// Frames accepted and neither written nor dropped yet: those in the queue and the retry
+/// buffer, the sink's queue depth.
+fn publish_depth(counters: &WriterCounters, sink: &SinkCounters) {
+    let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+    let done = get(&counters.written) + get(&counters.dropped_overflow);
+    sink.set_queue_depth(get(&counters.accepted).saturating_sub(done));
+}
+
 /// What the writer did over its life, returned by [`StoreHandle::close`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WriterSummary {
@@ -204,6 +212,7 @@ fn lock(spill: &Spill) -> std::sync::MutexGuard<'_, Vec<AlertEvent>> {
 pub struct StoreHandle {
     tx: SyncSender<Msg>,
     counters: Arc<WriterCounters>,
+    sink: SinkCounters,
     spill: Spill,
 }
 
@@ -224,10 +233,12 @@ impl StoreHandle {
         match self.tx.try_send(Msg::Frame(frame)) {
             Ok(()) => {
                 bump(&self.counters.accepted, 1);
+                publish_depth(&self.counters, &self.sink);
                 true
             }
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
                 bump(&self.counters.dropped_queue_full, 1);
+                self.sink.add_dropped(1);
                 false
             }
         }
@@ -282,6 +293,13 @@ impl StoreHandle {
         Arc::clone(&self.counters)
     }
 
+    /// The frame counters as a sink reports them: queue depth (queued or buffered for a
+    /// retry), written, dropped (full queue, buffer overflow, unstored at close) and failed
+    /// writes that are retried.
+    pub fn sink_counters(&self) -> SinkCounters {
+        self.sink.clone()
+    }
+
     /// Writes what is queued, flushes the store and stops the writer (waits up to its close timeout plus one write).
     pub fn close(self) -> WriterSummary {
         let (reply_tx, reply_rx) = mpsc::sync_channel(1);
@@ -306,8 +324,10 @@ impl StoreWriter {
     ) -> Result<(StoreHandle, JoinHandle<()>)> {
         let (tx, rx) = mpsc::sync_channel(cfg.queue_capacity.max(1));
         let counters = Arc::new(WriterCounters::default());
+        let sink = SinkCounters::default();
         let spill = Spill::default();
-        let worker = Worker::new(store, rx, cfg, Arc::clone(&counters), Arc::clone(&spill));
+        let mut worker = Worker::new(store, rx, cfg, Arc::clone(&counters), Arc::clone(&spill));
+        worker.sink = sink.clone();
         let join = thread::Builder::new()
             .name("store-writer".into())
             .spawn(move || worker.run())
@@ -316,10 +336,87 @@ impl StoreWriter {
             StoreHandle {
                 tx,
                 counters,
+                sink,
                 spill,
             },
             join,
         ))
+    }
+
+    /// Spawns the writer thread over `store` as a [`StoreSink`] that owns it.
+    pub fn start(store: Box<dyn Store>, cfg: WriterConfig) -> Result<StoreSink> {
+        let (handle, thread) = Self::spawn(store, cfg)?;
+        Ok(StoreSink {
+            handle,
+            thread: Some(thread),
+            summary: None,
+        })
+    }
+}
+
+/// The writer as a sink of the agent: frames and alert events go to its queue, and
+/// [`Sink::close`] writes what is queued, flushes the store and joins the thread.
+#[derive(Debug)]
+pub struct StoreSink {
+    handle: StoreHandle,
+    thread: Option<JoinHandle<()>>,
+    summary: Option<WriterSummary>,
+}
+
+impl StoreSink {
+    /// The sending side, for readers that run jobs on the writer thread (the dashboard).
+    pub fn handle(&self) -> &StoreHandle {
+        &self.handle
+    }
+
+    /// What the writer did, once it is closed.
+    pub fn summary(&self) -> Option<WriterSummary> {
+        self.summary
+    }
+}
+
+impl Sink for StoreSink {
+    fn name(&self) -> &'static str {
+        "store"
+    }
+
+    fn frame(&mut self, frame: &Frame) -> Flow {
+        self.handle.send(frame.clone());
+        Flow::Continue
+    }
+
+    fn alerts(&mut self, events: &[AlertEvent]) {
+        self.handle.send_alerts(events.to_vec());
+    }
+
+    fn counters(&self) -> SinkCounters {
+        self.handle.sink_counters()
+    }
+
+    fn close(&mut self) {
+        let Some(thread) = self.thread.take() else {
+            return;
+        };
+        let summary = self.handle.clone().close();
+        if thread.join().is_err() {
+            error!("the store writer thread panicked; some samples may not have been written");
+        }
+        info!(
+            frames_written = summary.frames_written,
+            frames_dropped = summary.frames_dropped,
+            failed_writes = summary.failed_writes,
+            flushed = summary.flushed,
+            alerts_written = summary.alerts_written,
+            alerts_lost = summary.alerts_lost,
+            "history writer stopped"
+        );
+        self.summary = Some(summary);
+    }
+}
+
+impl Drop for StoreSink {
+    fn drop(&mut self) {
+        self.close();
     }
 }
 
@@ -385,6 +482,8 @@ struct Worker {
     spill: Spill,
     cfg: WriterConfig,
     counters: Arc<WriterCounters>,
+    /// The frame counts as the agent's sink board reads them.
+    sink: SinkCounters,
     pending: VecDeque<Frame>,
     alerts: VecDeque<AlertEvent>,
     retry: Backoff,
@@ -415,6 +514,7 @@ impl Worker {
             spill,
             cfg,
             counters,
+            sink: SinkCounters::default(),
             pending: VecDeque::new(),
             alerts: VecDeque::new(),
             retry: Backoff::new(cfg.retry_initial, cfg.retry_max),
@@ -514,6 +614,8 @@ impl Worker {
         if self.pending.len() >= self.cfg.max_pending_frames.max(1) {
             self.pending.pop_front();
             bump(&self.counters.dropped_overflow, 1);
+            self.sink.add_dropped(1);
+            publish_depth(&self.counters, &self.sink);
             if self.overflow.failed() {
                 warn!(
                     max_pending_frames = self.cfg.max_pending_frames,
@@ -608,6 +710,8 @@ impl Worker {
             Ok(()) => {
                 self.pending.drain(..n);
                 bump(&self.counters.written, n as u64);
+                self.sink.add_written(n as u64);
+                publish_depth(&self.counters, &self.sink);
                 self.counters
                     .pending
                     .store(self.pending.len() as u64, Ordering::Relaxed);
@@ -615,6 +719,7 @@ impl Worker {
             }
             Err(e) => {
                 bump(&self.counters.failed_writes, 1);
+                self.sink.add_retried(1);
                 if self.writes.failed() {
                     warn!(error = %e, pending = self.pending.len(), "history writes failing; keeping frames in memory and retrying");
                 }
@@ -712,6 +817,8 @@ impl Worker {
         let lost = self.pending.len() as u64;
         if lost > 0 {
             bump(&self.counters.dropped_overflow, lost);
+            self.sink.add_dropped(lost);
+            publish_depth(&self.counters, &self.sink);
             self.counters.pending.store(0, Ordering::Relaxed);
             error!(
                 lost_frames = lost,
@@ -748,6 +855,37 @@ impl Worker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bandwatch_core::{Seconds, SinkStats};
+
+    #[test]
+    fn a_frame_the_full_queue_refuses_is_counted_dropped() {
+        // Nobody reads this queue of one: the second frame cannot fit.
+        let (tx, _rx) = mpsc::sync_channel(1);
+        let handle = StoreHandle {
+            tx,
+            counters: Arc::default(),
+            sink: SinkCounters::default(),
+            spill: Spill::default(),
+        };
+        let mut sink = StoreSink {
+            handle,
+            thread: None,
+            summary: None,
+        };
+        let frame = Frame::new("netdev", Timestamp(1_000), Seconds(1.0));
+        assert_eq!(sink.frame(&frame), Flow::Continue);
+        assert_eq!(sink.frame(&frame), Flow::Continue);
+        assert_eq!(
+            sink.counters().stats(),
+            SinkStats {
+                queue_depth: 1,
+                written: 0,
+                dropped: 1,
+                retried: 0
+            }
+        );
+        assert_eq!(sink.handle().counters().snapshot().dropped_queue_full, 1);
+    }
 
     #[test]
     fn backoff_doubles_to_the_cap_and_resets() {

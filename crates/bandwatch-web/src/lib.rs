@@ -14,6 +14,8 @@ pub mod metrics;
 mod openapi;
 pub mod params;
 pub mod query;
+pub mod server;
+pub mod sink;
 pub mod state;
 
 use std::future::Future;

@@ -42,6 +42,15 @@ pub async fn serve(
         .await
 }
 
+/// Serves [`router`] on `listener` from a thread of its own until the returned server is
+/// stopped.
+pub fn start(
+    listener: std::net::TcpListener,
+    exporter: Exporter,
+) -> std::io::Result<crate::server::WebServer> {
+    crate::server::spawn("metrics", listener, move |l, stop| serve(l, exporter, stop))
+}
+
 async fn index() -> impl IntoResponse {
     (
         StatusCode::OK,

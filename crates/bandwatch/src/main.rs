@@ -2,24 +2,22 @@
 //! limits are crossed. This binary parses the command line, resolves the configuration once
 //! and wires the agent.
 
-mod agent;
 mod alerts;
 mod cli;
 mod config;
 mod error;
 mod history;
 mod logging;
-mod notify;
 mod output;
 mod ping;
 mod replay;
 mod stats;
+mod wiring;
 
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Parser as _;
-use tokio_util::sync::CancellationToken;
 
 use crate::cli::{Cli, Command, ConfigCommand, NotifyCommand};
 use crate::config::{EnvVars, Resolved};
@@ -78,10 +76,10 @@ fn notify_test(resolved: &Resolved, only: Option<&str>) -> anyhow::Result<()> {
         ))
         .into());
     }
-    let event = notify::test_event(bandwatch_core::SystemClock::new().wall());
+    let event = wiring::channels::test_event(bandwatch_core::SystemClock::new().wall());
     let mut failed = 0;
     for spec in channels {
-        let outcome = notify::build_channel(spec, &resolved.config.notify)
+        let outcome = wiring::channels::build_channel(spec, &resolved.config.notify)
             .map_err(Outcome::Permanent)
             .and_then(|mut ch| {
                 ch.render(std::slice::from_ref(&event))
@@ -142,15 +140,7 @@ fn run(resolved: &Resolved) -> anyhow::Result<()> {
     if let Some(file) = &resolved.file {
         tracing::info!(config = %file.display(), "configuration loaded");
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(async {
-        let shutdown = CancellationToken::new();
-        tokio::spawn(stop_on_signal(shutdown.clone()));
-        agent::run(config, shutdown).await.map(|_| ())
-    })
+    wiring::run(config).map(|_| ())
 }
 
 /// The history database must be writable before anything starts; the error names the key
@@ -169,7 +159,7 @@ fn check_db_path(resolved: &Resolved) -> Result<(), BadInput> {
 /// cannot work is a start-up error (exit 2) rather than a thread that quietly gives up.
 fn check_channels(resolved: &Resolved) -> Result<(), BadInput> {
     for c in &resolved.config.notify.channels {
-        notify::build_channel(&c.value, &resolved.config.notify).map_err(|e| {
+        wiring::channels::build_channel(&c.value, &resolved.config.notify).map_err(|e| {
             BadInput(format!(
                 "{}: notify channel '{}': {e}",
                 c.origin, c.value.name
@@ -177,22 +167,4 @@ fn check_channels(resolved: &Resolved) -> Result<(), BadInput> {
         })?;
     }
     Ok(())
-}
-
-/// Ctrl+C or SIGTERM: cancel, so the agent stops sampling, flushes and exits 0.
-async fn stop_on_signal(shutdown: CancellationToken) {
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot listen for SIGTERM; only Ctrl+C will stop cleanly");
-            let _ = tokio::signal::ctrl_c().await;
-            shutdown.cancel();
-            return;
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::info!("interrupted (Ctrl+C)"),
-        _ = term.recv() => tracing::info!("terminated (SIGTERM)"),
-    }
-    shutdown.cancel();
 }

@@ -21,4 +21,4 @@ pub use line::{
     escape_key, escape_measurement, escape_string_value, FieldValue, LineEncoder, Point,
     MEASUREMENT_BANDWIDTH, MEASUREMENT_INTERFACE,
 };
-pub use writer::{InfluxHandle, InfluxStats, InfluxWriter};
+pub use writer::{InfluxHandle, InfluxSink, InfluxStats, InfluxWriter};

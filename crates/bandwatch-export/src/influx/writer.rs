@@ -1,6 +1,9 @@
 //! The writer thread: frames arrive through a bounded queue, leave in gzip batches, and wait
 //! in the disk buffer while the server is away; the buffer is replayed in order before live
 //! data when it returns, and after a restart.
+//!
+//! [`InfluxSink`] is the writer as one of the agent's sinks: it owns the thread and counts
+//! lines in [`SinkCounters`] (queued in memory or on disk, written, dropped, retried requests).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
@@ -8,7 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use bandwatch_core::Frame;
+use bandwatch_core::{Flow, Frame, Sink, SinkCounters};
 
 use super::buffer::DiskBuffer;
 use super::client::{gzip, InfluxClient};
@@ -41,11 +44,24 @@ struct Counters {
     failed_requests: AtomicU64,
     queue_full: AtomicBool,
     last_error: Mutex<Option<String>>,
+    /// Lines in the queue to the thread.
+    queued_lines: AtomicU64,
+    /// Lines the thread holds: its in-memory batch and the disk buffer.
+    held_lines: AtomicU64,
+    /// The same story as the agent's sink board reads it.
+    sink: SinkCounters,
 }
 
 impl Counters {
     fn drop_lines(&self, n: u64) {
         self.dropped_lines.fetch_add(n, Ordering::Relaxed);
+        self.sink.add_dropped(n);
+    }
+
+    fn publish_depth(&self) {
+        let queued = self.queued_lines.load(Ordering::Relaxed);
+        let held = self.held_lines.load(Ordering::Relaxed);
+        self.sink.set_queue_depth(queued + held);
     }
 
     fn set_error(&self, e: &Error) {
@@ -104,6 +120,69 @@ impl InfluxWriter {
             .map_err(|source| Error::Spawn { source })?;
         Ok((InfluxHandle { tx, encoder, stats }, join))
     }
+
+    /// Starts the writer as an [`InfluxSink`] that owns its thread.
+    pub fn start(config: InfluxConfig) -> Result<InfluxSink> {
+        let (handle, thread) = Self::spawn(config)?;
+        Ok(InfluxSink {
+            handle,
+            thread: Some(thread),
+        })
+    }
+}
+
+/// The writer as a sink of the agent: each frame is encoded and queued, and
+/// [`Sink::close`] flushes (to the server, or to the disk buffer) and joins the thread.
+#[derive(Debug)]
+pub struct InfluxSink {
+    handle: InfluxHandle,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl InfluxSink {
+    /// The caller's side, for its stats and last error.
+    pub fn handle(&self) -> &InfluxHandle {
+        &self.handle
+    }
+}
+
+impl Sink for InfluxSink {
+    fn name(&self) -> &'static str {
+        "influxdb"
+    }
+
+    fn frame(&mut self, frame: &Frame) -> Flow {
+        self.handle.send(frame);
+        Flow::Continue
+    }
+
+    fn counters(&self) -> SinkCounters {
+        self.handle.sink_counters()
+    }
+
+    fn close(&mut self) {
+        let Some(thread) = self.thread.take() else {
+            return;
+        };
+        self.handle.close();
+        if thread.join().is_err() {
+            tracing::error!("the InfluxDB writer thread panicked");
+        }
+        let s = self.handle.stats();
+        tracing::info!(
+            written_lines = s.written_lines,
+            dropped_lines = s.dropped_lines,
+            buffered_batches = s.buffered_batches,
+            failed_requests = s.failed_requests,
+            "InfluxDB writer stopped"
+        );
+    }
+}
+
+impl Drop for InfluxSink {
+    fn drop(&mut self) {
+        self.close();
+    }
 }
 
 /// The caller's side of the writer: cheap to clone, never blocks on [`InfluxHandle::send`].
@@ -131,12 +210,20 @@ impl InfluxHandle {
         if n == 0 {
             return true;
         }
+        // Counted before it is sent, so the thread never takes lines off a count of zero.
+        self.stats
+            .queued_lines
+            .fetch_add(n as u64, Ordering::Relaxed);
         match self.tx.try_send(Msg::Lines(lines, n)) {
             Ok(()) => {
                 self.stats.queue_full.store(false, Ordering::Relaxed);
+                self.stats.publish_depth();
                 true
             }
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.stats
+                    .queued_lines
+                    .fetch_sub(n as u64, Ordering::Relaxed);
                 if !self.stats.queue_full.swap(true, Ordering::Relaxed) {
                     tracing::warn!("influx writer queue is full or stopped; dropping frames");
                 }
@@ -163,6 +250,11 @@ impl InfluxHandle {
             dropped_lines: s.dropped_lines.load(Ordering::Relaxed),
             failed_requests: s.failed_requests.load(Ordering::Relaxed),
         }
+    }
+
+    /// The counters as a sink reports them, in lines.
+    pub fn sink_counters(&self) -> SinkCounters {
+        self.stats.sink.clone()
     }
 
     /// The message of the most recent failed request or disk error (no credentials in it).
@@ -231,7 +323,12 @@ impl Worker {
                 Some(at) => rx.recv_timeout(at.saturating_duration_since(Instant::now())),
             };
             match msg {
-                Ok(Msg::Lines(lines, n)) => self.add(&lines, n),
+                Ok(Msg::Lines(lines, n)) => {
+                    self.stats
+                        .queued_lines
+                        .fetch_sub(n as u64, Ordering::Relaxed);
+                    self.add(&lines, n);
+                }
                 Ok(Msg::Close) | Err(RecvTimeoutError::Disconnected) => break,
                 Err(RecvTimeoutError::Timeout) => {}
             }
@@ -245,6 +342,7 @@ impl Worker {
             if !self.buffer.is_empty() && self.server_due(now) {
                 self.replay_one();
             }
+            self.publish_buffer();
         }
         self.shutdown();
     }
@@ -352,6 +450,7 @@ impl Worker {
                 self.stats
                     .written_lines
                     .fetch_add(lines as u64, Ordering::Relaxed);
+                self.stats.sink.add_written(lines as u64);
                 if self.retry_at.take().is_some() {
                     tracing::info!(url = self.client.display_url(), "influx: server is back");
                 }
@@ -362,6 +461,7 @@ impl Worker {
                 self.stats.failed_requests.fetch_add(1, Ordering::Relaxed);
                 self.stats.set_error(&e);
                 if e.is_retryable() {
+                    self.stats.sink.add_retried(1);
                     let wait = e.retry_after().unwrap_or_else(|| self.retry.step());
                     tracing::warn!(error = %e, retry_in = ?wait, "influx: write failed; buffering to disk");
                     self.retry_at = Some(Instant::now() + wait);
@@ -393,6 +493,7 @@ impl Worker {
                 break;
             }
         }
+        self.publish_buffer();
         if !self.buffer.is_empty() {
             tracing::info!(
                 batches = self.buffer.batches(),
@@ -409,6 +510,9 @@ impl Worker {
         self.stats
             .buffered_batches
             .store(self.buffer.batches() as u64, Ordering::Relaxed);
+        let held = self.pending_lines as u64 + self.buffer.lines() as u64;
+        self.stats.held_lines.store(held, Ordering::Relaxed);
+        self.stats.publish_depth();
     }
 }
 

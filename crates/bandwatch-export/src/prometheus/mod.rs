@@ -5,6 +5,7 @@
 
 mod mapping;
 mod openmetrics;
+pub mod sink;
 mod state;
 mod text;
 mod view;

@@ -9,9 +9,9 @@ use bandwatch_collect::probe::TargetResult;
 use bandwatch_collect::{Prober, Target};
 use serde::Serialize;
 
-use crate::agent::sources::round_config;
 use crate::config::Config;
 use crate::error::{self, BadInput};
+use crate::wiring::sources::round_config;
 
 /// Pause between consecutive probes to one target.
 const GAP: Duration = Duration::from_millis(200);

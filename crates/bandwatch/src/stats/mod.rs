@@ -49,10 +49,10 @@ fn read_twice(config: &Config) -> anyhow::Result<(Option<Frame>, Option<Frame>)>
             proc_root: config.paths.proc_root.clone(),
             ..SystemConfig::default()
         },
-        crate::agent::file_system(config),
+        crate::wiring::sources::file_system(config),
         SystemClock::new(),
     );
-    let mut netdev = crate::agent::netdev_source(config)?;
+    let mut netdev = crate::wiring::sources::netdev_source(config)?;
     let first = |s: &mut dyn Source| {
         if let Err(e) = s.collect() {
             tracing::debug!(source = s.name(), error = %e, "baseline reading failed");
@@ -60,7 +60,7 @@ fn read_twice(config: &Config) -> anyhow::Result<(Option<Frame>, Option<Frame>)>
     };
     first(&mut system);
     first(&mut netdev);
-    std::thread::sleep(GAP);
+    pause(GAP);
     let system = system.collect().unwrap_or_else(|e| {
         eprintln!("warning: cannot read the system figures: {e}");
         None
@@ -70,4 +70,15 @@ fn read_twice(config: &Config) -> anyhow::Result<(Option<Frame>, Option<Frame>)>
         None
     });
     Ok((system, netdev))
+}
+
+/// Waits `d` on the system clock (nothing can cut it short).
+fn pause(d: std::time::Duration) {
+    let clock = std::sync::Arc::new(SystemClock::new());
+    let until = bandwatch_core::Clock::monotonic(clock.as_ref()) + d;
+    bandwatch_agent::Wait::until(
+        &bandwatch_agent::ClockWait::new(clock),
+        until,
+        &bandwatch_agent::Cancel::new(),
+    );
 }

@@ -1,4 +1,5 @@
-//! Turning a validated `[[notify.channels]]` entry into a channel that can deliver.
+//! Turning a validated `[[notify.channels]]` entry into a channel that can deliver, with its
+//! route; and the MQTT rates publisher's broker settings.
 
 use std::time::Duration;
 

@@ -13,7 +13,8 @@ use bandwatch_store::{Store, Tier};
 /// The history an uptime figure may reach back.
 const HISTORY: Duration = Duration::from_secs(7 * 24 * 3600);
 
-/// The tracker and the targets it reports.
+/// The uptime enrichment of probe frames.
+#[derive(Debug, Default)]
 pub struct Uptime {
     tracker: UptimeTracker,
 }
@@ -30,7 +31,6 @@ impl Uptime {
                 Ok(points) => {
                     for p in points {
                         // probe_up is 0 or 1, so the bucket's sum is its number of up rounds.
-                        #[allow(clippy::cast_precision_loss)]
                         tracker.seed(t, p.bucket, p.sum, p.count as f64);
                     }
                 }

@@ -1,31 +1,57 @@
-//! The dashboard and API server inside `run`: bound before sampling starts (an address the
-//! user chose that cannot be bound stops the start with exit 2), reading the newest values
-//! from the agent's [`Live`] and the history through the store writer thread.
+//! The servers inside `run`: the dashboard and API, and the `/metrics` port. Both are bound
+//! before anything is opened or written (an address the user chose that cannot be bound stops
+//! the start with exit 2) and then started by `bandwatch-web` on threads it owns. The
+//! dashboard reads the newest values from the agent's [`Live`] and the history through the
+//! store writer thread.
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use bandwatch_core::SystemClock;
 use bandwatch_export::prometheus::Exporter;
 use bandwatch_store::{StoreHandle, HOUR_MS};
+use bandwatch_web::server::WebServer;
 use bandwatch_web::{Limits, Live, PageConfig, PageThresholds, WebState};
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::error::BadInput;
 use bandwatch_core::SilenceMatcher;
 
-/// Binds the address before anything is opened or written; `Ok(None)` when the server is
-/// off, or when the default port is taken (said in the log: sampling matters more than the
-/// page).
-pub async fn bind(config: &Config) -> anyhow::Result<Option<TcpListener>> {
+/// Binds the `/metrics` port when it is on; a port in use is the user's to fix (exit 2).
+pub fn bind_metrics(config: &Config) -> Result<Option<TcpListener>, BadInput> {
+    if !config.prometheus.enabled {
+        return Ok(None);
+    }
+    let addr = config.prometheus.addr;
+    TcpListener::bind(addr).map(Some).map_err(|e| {
+        BadInput(format!(
+            "key 'prometheus.port': cannot listen on {addr} for /metrics: {e}; pick a free port with --prometheus-port (or BANDWATCH_PROMETHEUS_PORT)"
+        ))
+    })
+}
+
+/// Serves `/metrics` from `exporter` on `listener`.
+pub fn start_metrics(
+    listener: TcpListener,
+    config: &Config,
+    exporter: &Exporter,
+) -> anyhow::Result<WebServer> {
+    let server = bandwatch_web::metrics::start(listener, exporter.clone())
+        .context("starting the /metrics server")?;
+    tracing::info!(addr = %config.prometheus.addr, "serving Prometheus metrics at /metrics");
+    Ok(server)
+}
+
+/// Binds the dashboard's address before anything is opened or written; `Ok(None)` when the
+/// server is off, or when the default port is taken (said in the log: sampling matters more
+/// than the page).
+pub fn bind(config: &Config) -> anyhow::Result<Option<TcpListener>> {
     let w = &config.web;
     if !w.enabled {
         return Ok(None);
     }
-    match bandwatch_web::bind(w.listen).await {
+    match TcpListener::bind(w.listen) {
         Ok(l) => Ok(Some(l)),
         // Another program (or a second bandwatch) on the default port: sampling matters more
         // than the page. An address the user chose must work.
@@ -41,15 +67,14 @@ pub async fn bind(config: &Config) -> anyhow::Result<Option<TcpListener>> {
     }
 }
 
-/// Serves the dashboard and API on `listener` until `shutdown`.
+/// Serves the dashboard and API on `listener` until the returned server is stopped.
 pub fn start(
     listener: TcpListener,
     config: &Config,
     live: &Live,
     store: &StoreHandle,
     exporter: &Exporter,
-    shutdown: &CancellationToken,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<WebServer> {
     let w = &config.web;
     let addr = listener.local_addr().unwrap_or(w.listen);
     let token = token(config, addr)?;
@@ -70,39 +95,7 @@ pub fn start(
             .collect(),
     };
     announce(addr, token.as_deref());
-    // Its own thread and runtime: a flood of requests must not delay the sampling ticks,
-    // which run on the main runtime.
-    let listener = listener
-        .into_std()
-        .context("handing the dashboard socket to its thread")?;
-    let stop = shutdown.clone();
-    std::thread::Builder::new()
-        .name("web".into())
-        .spawn(move || serve_on_own_runtime(listener, state, stop))
-        .context("starting the dashboard thread")?;
-    Ok(())
-}
-
-fn serve_on_own_runtime(listener: std::net::TcpListener, state: WebState, stop: CancellationToken) {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::error!(error = %e, "the dashboard could not start its runtime");
-            return;
-        }
-    };
-    runtime.block_on(async move {
-        let served = match TcpListener::from_std(listener) {
-            Ok(l) => bandwatch_web::serve(l, state, async move { stop.cancelled().await }).await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = served {
-            tracing::error!(error = %e, "the dashboard server stopped");
-        }
-    });
+    WebServer::start(listener, state).context("starting the dashboard thread")
 }
 
 /// The configured token; on a non-loopback address without one, a new one.

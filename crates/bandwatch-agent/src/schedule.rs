@@ -1,0 +1,108 @@
+//! One scheduler for every source: each source is read on a thread of its own at its own
+//! interval, so a probe round that waits for its timeout never delays an interface tick.
+//! Frames go to the pipeline over one bounded channel; a source blocks when the pipeline is
+//! that far behind (its next reading then covers the longer span exactly).
+
+use std::sync::mpsc::SyncSender;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use bandwatch_collect::Source;
+use bandwatch_core::{Clock, Frame, SourceBoard};
+
+use crate::cancel::Cancel;
+use crate::error::{AgentError, Result};
+use crate::wait::Wait;
+
+/// Longest wait after a baseline reading (no frame), so that numbers show up within seconds
+/// of starting rather than a whole interval later.
+pub const BASELINE_GAP: Duration = Duration::from_secs(5);
+
+/// What travels to the pipeline.
+pub(crate) enum Msg {
+    /// A source's frame.
+    Frame(Frame),
+    /// Look at the cancellation token.
+    Wake,
+}
+
+/// Told of every collection: source name, how long it took, whether it worked.
+pub(crate) type CollectionHook = Arc<dyn Fn(&str, Duration, bool) + Send + Sync>;
+
+/// A source with its interval.
+pub(crate) struct Scheduled {
+    pub source: Box<dyn Source + Send>,
+    pub every: Duration,
+}
+
+/// What a source thread shares with the agent.
+#[derive(Clone)]
+pub(crate) struct Shared {
+    pub clock: Arc<dyn Clock>,
+    pub wait: Arc<dyn Wait>,
+    pub cancel: Cancel,
+    pub board: SourceBoard,
+    pub hook: Option<CollectionHook>,
+}
+
+/// The next reading is due one interval after the last one was due; a source that overran
+/// its interval is read again at once, without a burst to catch up.
+pub(crate) fn next_due(due: Duration, every: Duration, now: Duration) -> Duration {
+    (due + every).max(now)
+}
+
+/// Starts the thread that reads `s` until the run is cancelled.
+pub(crate) fn spawn(s: Scheduled, shared: Shared, tx: SyncSender<Msg>) -> Result<JoinHandle<()>> {
+    let thread = format!("source-{}", s.source.name());
+    std::thread::Builder::new()
+        .name(thread.clone())
+        .spawn(move || read_until_cancelled(s, &shared, &tx))
+        .map_err(|source| AgentError::Spawn { thread, source })
+}
+
+fn read_until_cancelled(mut s: Scheduled, shared: &Shared, tx: &SyncSender<Msg>) {
+    let mut due = shared.clock.monotonic();
+    while shared.wait.until(due, &shared.cancel) {
+        let started = shared.clock.monotonic();
+        let collected = s.source.collect();
+        let took = shared.clock.monotonic().saturating_sub(started);
+        let frame_at = match &collected {
+            Ok(Some(frame)) => Some(frame.ts),
+            _ => None,
+        };
+        let name = s.source.name();
+        shared.board.record(name, took, collected.is_ok(), frame_at);
+        if let Some(hook) = &shared.hook {
+            hook(name, took, collected.is_ok());
+        }
+        let mut every = s.every;
+        match collected {
+            Ok(Some(frame)) => {
+                // The pipeline drains this channel until every source has stopped, so a
+                // blocked send always ends.
+                if tx.send(Msg::Frame(frame)).is_err() {
+                    return;
+                }
+            }
+            Ok(None) => every = every.min(BASELINE_GAP),
+            Err(e) => {
+                tracing::warn!(source = name, error = %e, "collection failed; will try again next tick");
+            }
+        }
+        due = next_due(due, every, shared.clock.monotonic());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_late_source_is_read_at_once_without_a_burst() {
+        let s = Duration::from_secs;
+        assert_eq!(next_due(s(10), s(1), s(10)), s(11));
+        assert_eq!(next_due(s(10), s(1), s(14)), s(14));
+        assert_eq!(next_due(s(14), s(1), s(14)), s(15));
+    }
+}

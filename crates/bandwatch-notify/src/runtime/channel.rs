@@ -1,0 +1,81 @@
+//! One channel's thread: takes alert events, keeps the silenced ones back, groups, writes
+//! to the outbox and delivers what is due, until told to close.
+
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::Arc;
+
+use bandwatch_store::SqliteOutbox;
+
+use super::silences::Silences;
+use super::{Counts, Msg, NotifierConfig};
+use crate::dispatch::{Deliver, DeliveryReport, Dispatcher, Route};
+
+/// Due items one pass delivers per channel.
+const PER_PASS: usize = 50;
+
+pub(crate) struct ChannelJob {
+    pub channel: Box<dyn Deliver>,
+    pub route: Route,
+    pub config: NotifierConfig,
+    pub counts: Arc<Counts>,
+}
+
+impl ChannelJob {
+    pub(crate) fn run(self, rx: &Receiver<Msg>) {
+        let name = self.channel.name().to_string();
+        let outbox = match SqliteOutbox::open(&self.config.outbox) {
+            Ok(o) => o,
+            Err(e) => {
+                tracing::error!(channel = %name, error = %e, "cannot open the notification outbox");
+                return;
+            }
+        };
+        let (config, counts) = (self.config, self.counts);
+        let clock = Arc::clone(&config.clock);
+        let mut dispatcher = Dispatcher::new(
+            outbox,
+            vec![(self.channel, self.route)],
+            config.group_window,
+            config.retry,
+        );
+        let mut silences = Silences::new(&config.outbox);
+        loop {
+            let closing = match rx.recv_timeout(config.poll) {
+                Ok(Msg::Events(events)) => {
+                    counts.take_queued(events.len() as u64);
+                    let now = clock.wall();
+                    let kept = silences.unsilenced(events, now);
+                    dispatcher.submit(&kept, now);
+                    false
+                }
+                Ok(Msg::Close) | Err(RecvTimeoutError::Disconnected) => true,
+                Err(RecvTimeoutError::Timeout) => false,
+            };
+            let now = clock.wall();
+            let queued = if closing {
+                dispatcher.enqueue_all(now)
+            } else {
+                dispatcher.enqueue_due(now)
+            };
+            if let Err(e) = queued {
+                tracing::error!(channel = %name, error = %e, "cannot write notifications to the outbox; they are retried when the database accepts writes");
+            }
+            match dispatcher.deliver_due(now, PER_PASS) {
+                Ok(report) => count(&counts, &report),
+                Err(e) => {
+                    tracing::warn!(channel = %name, error = %e, "cannot read the notification outbox");
+                }
+            }
+            if closing {
+                return;
+            }
+        }
+    }
+}
+
+/// A pass's deliveries on the sink board.
+fn count(counts: &Counts, report: &DeliveryReport) {
+    counts.sink.add_written(report.delivered);
+    counts.sink.add_retried(report.retrying);
+    counts.sink.add_dropped(report.dead);
+}

@@ -1,0 +1,298 @@
+//! The delivery runtime of `bandwatch run`: one thread per channel, each with its own outbox
+//! connection, so a channel that is down or hangs delays only itself, never the others and
+//! never sampling. Every batch is written to the outbox before it is sent, and what a
+//! previous run left undelivered goes out when the channel starts. Silences are re-read
+//! every few seconds, so one set on a running agent takes effect.
+//!
+//! [`Notifier`] is one of the agent's sinks: alert events go to every channel's queue.
+
+mod channel;
+mod silences;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use bandwatch_core::{AlertEvent, Clock, Flow, Frame, Sink, SinkCounters, SystemClock};
+
+use crate::dispatch::{Deliver, RetryPolicy, Route};
+use crate::group::DEFAULT_WINDOW;
+use channel::ChannelJob;
+
+/// Alert batches a channel's queue holds before new ones are dropped (and counted).
+pub const DEFAULT_QUEUE: usize = 1024;
+
+/// How often a channel thread looks at its outbox when no alert arrives.
+pub const DEFAULT_POLL: Duration = Duration::from_millis(500);
+
+/// How the delivery runtime runs.
+#[derive(Clone)]
+pub struct NotifierConfig {
+    /// The SQLite file holding the outbox and the silences.
+    pub outbox: PathBuf,
+    /// Alerts within this window go out as one message per channel.
+    pub group_window: Duration,
+    /// Retry timing of failed deliveries.
+    pub retry: RetryPolicy,
+    /// Alert batches each channel's queue holds.
+    pub queue: usize,
+    /// How often a channel looks at its outbox without news.
+    pub poll: Duration,
+    /// Where time comes from (due items, group windows, silences).
+    pub clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for NotifierConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NotifierConfig")
+            .field("outbox", &self.outbox)
+            .field("group_window", &self.group_window)
+            .field("retry", &self.retry)
+            .field("queue", &self.queue)
+            .field("poll", &self.poll)
+            .finish_non_exhaustive()
+    }
+}
+
+impl NotifierConfig {
+    /// Defaults around the outbox at `outbox`, on the system clock.
+    pub fn new(outbox: impl Into<PathBuf>) -> Self {
+        Self {
+            outbox: outbox.into(),
+            group_window: DEFAULT_WINDOW,
+            retry: RetryPolicy::default(),
+            queue: DEFAULT_QUEUE,
+            poll: DEFAULT_POLL,
+            clock: Arc::new(SystemClock::new()),
+        }
+    }
+}
+
+/// What the agent hands a channel thread.
+pub(crate) enum Msg {
+    Events(Vec<AlertEvent>),
+    Close,
+}
+
+/// Counts shared by the notifier and its channel threads.
+#[derive(Debug, Default)]
+pub(crate) struct Counts {
+    /// Events waiting in the channels' queues.
+    queued: AtomicU64,
+    /// What the sink board reads: notifications written to receivers, given up, retried.
+    pub sink: SinkCounters,
+}
+
+impl Counts {
+    fn add_queued(&self, n: u64) {
+        let now = self.queued.fetch_add(n, Ordering::Relaxed).wrapping_add(n);
+        self.sink.set_queue_depth(now);
+    }
+
+    pub(crate) fn take_queued(&self, n: u64) {
+        let now = self.queued.fetch_sub(n, Ordering::Relaxed).wrapping_sub(n);
+        self.sink.set_queue_depth(now);
+    }
+}
+
+struct ChannelThread {
+    name: String,
+    tx: SyncSender<Msg>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// The running channel threads.
+pub struct Notifier {
+    channels: Vec<ChannelThread>,
+    counts: Arc<Counts>,
+}
+
+impl std::fmt::Debug for Notifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Notifier")
+            .field(
+                "channels",
+                &self.channels.iter().map(|c| &c.name).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl Notifier {
+    /// Starts one thread per channel with its route; a thread the OS refuses is logged and
+    /// that channel is left out.
+    pub fn start(channels: Vec<(Box<dyn Deliver>, Route)>, config: &NotifierConfig) -> Self {
+        let counts = Arc::new(Counts::default());
+        let mut running = Vec::new();
+        for (channel, route) in channels {
+            let name = channel.name().to_string();
+            let (tx, rx) = sync_channel(config.queue.max(1));
+            let job = ChannelJob {
+                channel,
+                route,
+                config: config.clone(),
+                counts: Arc::clone(&counts),
+            };
+            match std::thread::Builder::new()
+                .name(format!("notify-{name}"))
+                .spawn(move || job.run(&rx))
+            {
+                Ok(thread) => running.push(ChannelThread {
+                    name,
+                    tx,
+                    thread: Some(thread),
+                }),
+                Err(e) => {
+                    tracing::error!(channel = %name, error = %e, "cannot start the notification thread");
+                }
+            }
+        }
+        Self {
+            channels: running,
+            counts,
+        }
+    }
+
+    /// Hands alert events to every channel (each routes and groups them itself); never
+    /// waits. Events a full queue refuses are logged and counted as dropped.
+    pub fn submit(&self, events: &[AlertEvent]) {
+        if events.is_empty() {
+            return;
+        }
+        let n = events.len() as u64;
+        for c in &self.channels {
+            // Counted before it is sent, so the thread never takes events off a count of zero.
+            self.counts.add_queued(n);
+            let refused = match c.tx.try_send(Msg::Events(events.to_vec())) {
+                Ok(()) => continue,
+                Err(TrySendError::Full(_)) => {
+                    tracing::error!(channel = %c.name, "notification queue full; these alerts stay in the alert history but are not sent");
+                    true
+                }
+                Err(TrySendError::Disconnected(_)) => {
+                    tracing::error!(channel = %c.name, "notification thread has stopped");
+                    true
+                }
+            };
+            if refused {
+                self.counts.take_queued(n);
+                self.counts.sink.add_dropped(n);
+            }
+        }
+    }
+
+    /// Sends what is grouped, tries one last delivery, and joins the threads.
+    pub fn close(&mut self) {
+        for c in &self.channels {
+            // An error means the thread has already stopped, which is what was asked.
+            let _ = c.tx.send(Msg::Close);
+        }
+        for c in &mut self.channels {
+            if let Some(thread) = c.thread.take() {
+                if thread.join().is_err() {
+                    tracing::error!(channel = %c.name, "notification thread panicked");
+                }
+            }
+        }
+    }
+}
+
+impl Sink for Notifier {
+    fn name(&self) -> &'static str {
+        "notify"
+    }
+
+    fn frame(&mut self, _frame: &Frame) -> Flow {
+        Flow::Continue
+    }
+
+    fn alerts(&mut self, events: &[AlertEvent]) {
+        self.submit(events);
+    }
+
+    fn counters(&self) -> SinkCounters {
+        self.counts.sink.clone()
+    }
+
+    fn close(&mut self) {
+        Notifier::close(self);
+    }
+}
+
+impl Drop for Notifier {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dispatch::Outcome;
+    use bandwatch_core::{alert_id, EventKind, FakeClock, SeriesKey, Severity, Timestamp};
+    use std::sync::Mutex;
+
+    struct Recorder(Arc<Mutex<Vec<String>>>);
+
+    impl Deliver for Recorder {
+        fn name(&self) -> &'static str {
+            "recorder"
+        }
+
+        fn render(&self, events: &[AlertEvent]) -> crate::Result<String> {
+            Ok(events
+                .iter()
+                .map(|e| e.rule.clone())
+                .collect::<Vec<_>>()
+                .join(","))
+        }
+
+        fn deliver(&mut self, payload: &str) -> Outcome {
+            self.0.lock().expect("lock").push(payload.to_string());
+            Outcome::Delivered
+        }
+    }
+
+    fn fired(rule: &str, at: Timestamp) -> AlertEvent {
+        let series = SeriesKey::with_label("m", "iface", "eth0");
+        AlertEvent {
+            id: alert_id(rule, &series, at),
+            rule: rule.into(),
+            series,
+            kind: EventKind::Fired,
+            state: EventKind::Fired.state(),
+            severity: Severity::High,
+            value: 1.0,
+            reference: 0.0,
+            message: "m".into(),
+            started: at,
+            ended: None,
+            at,
+        }
+    }
+
+    #[test]
+    fn events_are_grouped_stored_and_delivered_at_close_and_counted() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("h.db");
+        drop(
+            bandwatch_store::SqliteStore::open(&db, bandwatch_store::SqliteOptions::default())
+                .expect("db"),
+        );
+        let start = Timestamp::from_secs(1_795_255_200);
+        let mut config = NotifierConfig::new(&db);
+        config.clock = Arc::new(FakeClock::new(start));
+        let sent = Arc::new(Mutex::new(Vec::new()));
+        let channel: Box<dyn Deliver> = Box::new(Recorder(Arc::clone(&sent)));
+        let mut notifier = Notifier::start(vec![(channel, Route::default())], &config);
+        let counters = notifier.counters();
+        Sink::alerts(&mut notifier, &[fired("a", start), fired("b", start)]);
+        Sink::close(&mut notifier);
+        assert_eq!(*sent.lock().expect("lock"), ["a,b"]);
+        let stats = counters.stats();
+        assert_eq!((stats.queue_depth, stats.written, stats.dropped), (0, 1, 0));
+    }
+}

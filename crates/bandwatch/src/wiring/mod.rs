@@ -1,0 +1,118 @@
+//! Wiring `bandwatch run`: builds the sources and sinks from the validated configuration,
+//! binds the servers' ports before anything is written, and hands everything to the agent,
+//! which runs the pipeline until Ctrl+C, SIGTERM or the configured duration.
+
+pub mod channels;
+pub mod printer;
+pub mod sinks;
+pub mod sources;
+pub mod web;
+
+use std::sync::Arc;
+
+use bandwatch_agent::{Agent, Cancel, ClockWait, RunReport, SignalWatch};
+use bandwatch_core::{Clock, SystemClock};
+use bandwatch_engine::Engine;
+use bandwatch_export::prometheus::sink::ExporterSink;
+use bandwatch_export::prometheus::Exporter;
+use bandwatch_web::server::WebServer;
+use bandwatch_web::sink::LiveSink;
+use bandwatch_web::Live;
+
+use crate::config::Config;
+use crate::error::BadInput;
+use printer::PrinterSink;
+
+/// The rule engine over the seed threshold rules and the user's `[[rules]]`.
+fn rule_engine(config: &Config) -> anyhow::Result<Engine> {
+    Engine::from_specs(&crate::config::effective_rules(config))
+        .map_err(|e| BadInput(e.to_string()).into())
+}
+
+/// Runs the monitor until Ctrl+C, SIGTERM or the configured duration.
+pub fn run(config: &Config) -> anyhow::Result<RunReport> {
+    let mut engine = rule_engine(config)?;
+    let sources = sources::all(config)?;
+    let exporter = Exporter::default();
+    let metrics_port = web::bind_metrics(config)?;
+    let influx = sinks::influx(config)?;
+    let web_port = web::bind(config)?;
+    let (store, uptime) = sinks::store(config, &mut engine)?;
+    let live = Live::default();
+    let servers = Servers {
+        metrics: metrics_port
+            .map(|l| web::start_metrics(l, config, &exporter))
+            .transpose()?,
+        web: web_port
+            .map(|l| web::start(l, config, &live, store.handle(), &exporter))
+            .transpose()?,
+    };
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
+    let collections = exporter.clone();
+    let mut agent = Agent::new(Arc::clone(&clock), Arc::new(ClockWait::new(clock)), engine)
+        .uptime(uptime)
+        .duration(config.monitor.duration)
+        .on_collection(move |source, took, ok| collections.record_collection(source, took, ok))
+        .sink(Box::new(PrinterSink::new(config.output)))
+        .sink(Box::new(ExporterSink::new(exporter)))
+        .sink(Box::new(LiveSink::new(live)));
+    for (source, every) in sources {
+        agent = agent.source(source, every);
+    }
+    if let Some(influx) = influx {
+        agent = agent.sink(Box::new(influx));
+    }
+    if let Some(rates) = sinks::mqtt_rates(config) {
+        agent = agent.sink(Box::new(rates));
+    }
+    if let Some(notifier) = sinks::notifier(config) {
+        agent = agent.sink(Box::new(notifier));
+    }
+    let agent = agent.sink(Box::new(store));
+    let report = run_until_stopped(agent, config);
+    servers.stop();
+    let report = report?;
+    tracing::info!(
+        frames = report.frames,
+        failed_ticks = report.failed_ticks,
+        sinks = ?report.sinks,
+        "bandwatch stopped"
+    );
+    Ok(report)
+}
+
+/// Runs the agent with Ctrl+C and SIGTERM wired to its cancellation.
+fn run_until_stopped(agent: Agent, config: &Config) -> anyhow::Result<RunReport> {
+    let cancel = Cancel::new();
+    let signals = match SignalWatch::start(&cancel) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for Ctrl+C and SIGTERM; the run stops only at its duration");
+            None
+        }
+    };
+    tracing::info!(
+        interval_s = config.monitor.interval.as_secs_f64(),
+        db = %config.store.path.display(),
+        "bandwatch started; press Ctrl+C to stop"
+    );
+    let report = agent.run(&cancel);
+    if let Some(s) = signals {
+        s.stop();
+    }
+    Ok(report?)
+}
+
+/// The servers a run keeps; stopped (and their threads joined) after the agent.
+struct Servers {
+    metrics: Option<WebServer>,
+    web: Option<WebServer>,
+}
+
+impl Servers {
+    fn stop(self) {
+        for server in [self.web, self.metrics].into_iter().flatten() {
+            server.stop();
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! The per-tick output on stdout in the configured mode, as one of the agent's sinks: one
+//! line per interface frame; when stdout is gone (piped into `head`), the run stops.
+
+use std::io::Write as _;
+
+use bandwatch_collect::netdev::SOURCE_NAME as NETDEV;
+use bandwatch_core::{Flow, Frame, Sink, SinkCounters};
+
+use crate::config::OutputMode;
+use crate::output::{console_line, json_line, TickSummary};
+
+/// Prints ticks; holds nothing but the mode.
+#[derive(Debug)]
+pub struct Printer {
+    mode: OutputMode,
+}
+
+impl Printer {
+    /// A printer for one output mode.
+    pub fn new(mode: OutputMode) -> Self {
+        Self { mode }
+    }
+
+    /// Prints one tick; false when the mode prints nothing, an error when stdout is gone.
+    pub fn print(&self, tick: &TickSummary) -> std::io::Result<bool> {
+        let line = match self.mode {
+            OutputMode::Quiet => return Ok(false),
+            OutputMode::Json => json_line(tick),
+            OutputMode::Console => console_line(tick),
+        };
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{line}")?;
+        out.flush()?;
+        Ok(true)
+    }
+}
+
+/// The printer as a sink: `written` counts lines, `dropped` the ticks after stdout closed.
+#[derive(Debug)]
+pub struct PrinterSink {
+    printer: Printer,
+    counters: SinkCounters,
+    closed: bool,
+}
+
+impl PrinterSink {
+    /// Prints in `mode`.
+    pub fn new(mode: OutputMode) -> Self {
+        Self {
+            printer: Printer::new(mode),
+            counters: SinkCounters::default(),
+            closed: false,
+        }
+    }
+}
+
+impl Sink for PrinterSink {
+    fn name(&self) -> &'static str {
+        "console"
+    }
+
+    fn frame(&mut self, frame: &Frame) -> Flow {
+        if frame.source != NETDEV {
+            return Flow::Continue;
+        }
+        if self.closed {
+            self.counters.add_dropped(1);
+            return Flow::Stop;
+        }
+        match self.printer.print(&TickSummary::from_frame(frame)) {
+            Ok(printed) => {
+                self.counters.add_written(u64::from(printed));
+                Flow::Continue
+            }
+            Err(e) => {
+                // stdout closed (e.g. piped into `head`): stop cleanly rather than spin.
+                tracing::info!(error = %e, "stdout closed; stopping");
+                self.closed = true;
+                self.counters.add_dropped(1);
+                Flow::Stop
+            }
+        }
+    }
+
+    fn counters(&self) -> SinkCounters {
+        self.counters.clone()
+    }
+}
