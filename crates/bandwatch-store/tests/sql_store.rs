@@ -16,8 +16,8 @@ use bandwatch_core::{
     AlertEvent, AlertState, EventKind, Frame, SampleKind, Seconds, SeriesKey, Severity, Timestamp,
 };
 use bandwatch_store::{
-    AlertQuery, CompatOptions, Retention, SqlOptions, SqlStore, Store, StoreError, Tier, HOUR_MS,
-    MINUTE_MS, SQL_LATEST_VERSION,
+    AlertQuery, CompatOptions, Retention, SqlOptions, SqlStore, Store, StoreError, Tier,
+    TotalRates, HOUR_MS, MINUTE_MS, SQL_LATEST_VERSION,
 };
 use common::{
     alert_event, alert_history, delta_key, elapsed_key, frame, gauge_key, oracles, rate_key,
@@ -388,6 +388,10 @@ fn compat_tables(server: Server) {
             upload_mbps: Some(10.0),
             download_mbps: Some(50.0),
             spike_rules: BTreeSet::from(["rx_spike".to_owned()]),
+            total_rates: Some(TotalRates {
+                sent: SeriesKey::with_label("net_tx_bits_per_second", "scope", "total"),
+                recv: SeriesKey::with_label("net_rx_bits_per_second", "scope", "total"),
+            }),
         },
         ..SqlOptions::default()
     };
