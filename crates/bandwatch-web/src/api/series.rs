@@ -7,13 +7,13 @@ use axum::extract::{RawQuery, State};
 use axum::http::header::{self, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use bandwatch_core::Timestamp;
+use bandwatch_core::{Selector, Timestamp};
 use serde::Serialize;
 
 use super::params::Params;
 use crate::error::{ApiError, ApiResult};
 use crate::history::ask;
-use crate::params::{self, Matcher};
+use crate::params;
 use crate::query::{self, Plan, SeriesPoints, Source};
 use crate::state::WebState;
 
@@ -23,7 +23,7 @@ pub struct Selection {
     /// The metric.
     pub metric: String,
     /// Label conditions.
-    pub matchers: Vec<Matcher>,
+    pub selector: Selector,
     /// Range, step and tier.
     pub plan: Plan,
 }
@@ -44,10 +44,7 @@ impl Selection {
                 "parameter 'metric': '{metric}' is not a metric name (letters, digits and _ only)"
             )));
         }
-        let matchers = p
-            .all("match")
-            .map(Matcher::parse)
-            .collect::<ApiResult<Vec<_>>>()?;
+        let selector = params::selector(p.all("match"))?;
         let start = params::time("start", p.get("start").unwrap_or("-1h"), now)?;
         let end = params::time("end", p.get("end").unwrap_or("now"), now)?;
         let step = p
@@ -57,7 +54,7 @@ impl Selection {
         let plan = query::plan(start, end, step, now, state.limits)?;
         Ok(Self {
             metric,
-            matchers,
+            selector,
             plan,
         })
     }
@@ -84,8 +81,9 @@ const SERIES_PARAMS: [&str; 5] = ["metric", "match", "start", "end", "step"];
 
 /// Runs a selection against the history; an unknown metric is a 400 listing the known ones.
 pub async fn fetch(state: &WebState, sel: Selection) -> ApiResult<SeriesAnswer> {
-    let live_has = !state.live.metric(&sel.metric).is_empty();
-    let (metric, matchers, plan) = (sel.metric.clone(), sel.matchers.clone(), sel.plan);
+    let live_has = !state.snapshot.metric(&sel.metric).is_empty();
+    let (metric, selector, plan) = (sel.metric.clone(), sel.selector.clone(), sel.plan);
+    let catalog = state.catalog;
     let answer = ask(state.history.as_ref(), move |store| {
         let all = store.series()?;
         if !live_has && !all.iter().any(|k| k.metric == metric) {
@@ -93,7 +91,7 @@ pub async fn fetch(state: &WebState, sel: Selection) -> ApiResult<SeriesAnswer> 
             names.dedup();
             return Ok(Err(names.join(", ")));
         }
-        query::run(store, &metric, &matchers, plan).map(Ok)
+        query::run(store, catalog, &metric, &selector, plan).map(Ok)
     })
     .await?
     .map_err(|e| ApiError::unavailable(format!("the history could not be read: {e}")))?;
