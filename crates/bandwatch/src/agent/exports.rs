@@ -1,5 +1,5 @@
-//! The export sinks: the Prometheus snapshot (always kept; served at `/metrics` when
-//! enabled) and the InfluxDB writer thread (when enabled).
+//! The export sinks: the Prometheus exposition of the shared snapshot (served at `/metrics`
+//! when enabled) and the InfluxDB writer thread (when enabled).
 
 use std::thread::JoinHandle;
 
@@ -14,16 +14,19 @@ use crate::error::BadInput;
 
 /// Where every frame and alert event goes besides the store.
 pub struct Exports {
-    /// The latest snapshot for `/metrics`.
+    /// The exposition of the shared snapshot for `/metrics`.
     pub exporter: Exporter,
     influx: Option<(InfluxHandle, JoinHandle<()>)>,
 }
 
 impl Exports {
-    /// Binds the `/metrics` port (a port in use is the user's to fix: exit 2) and starts the
-    /// InfluxDB writer.
-    pub async fn start(config: &Config, shutdown: &CancellationToken) -> anyhow::Result<Self> {
-        let exporter = Exporter::default();
+    /// Binds the `/metrics` port (a port in use is the user's to fix: exit 2) for `exporter`
+    /// and starts the InfluxDB writer.
+    pub async fn start(
+        config: &Config,
+        shutdown: &CancellationToken,
+        exporter: Exporter,
+    ) -> anyhow::Result<Self> {
         if config.prometheus.enabled {
             let listener = bind(config.prometheus.addr).await?;
             tracing::info!(addr = %config.prometheus.addr, "serving Prometheus metrics at /metrics");
@@ -58,9 +61,8 @@ impl Exports {
         Ok(Self { exporter, influx })
     }
 
-    /// Hands a frame to every export.
+    /// Hands a frame to the InfluxDB writer (the exporter reads the shared snapshot).
     pub fn frame(&self, frame: &Frame) {
-        self.exporter.observe(frame);
         if let Some((h, _)) = &self.influx {
             h.send(frame);
         }
@@ -99,7 +101,12 @@ fn start_influx(config: &Config) -> anyhow::Result<(InfluxHandle, JoinHandle<()>
         )
         .into());
     };
-    let mut cfg = InfluxConfig::new(i.url.clone(), api, i.buffer_dir.clone());
+    let mut cfg = InfluxConfig::new(
+        i.url.clone(),
+        api,
+        i.buffer_dir.clone(),
+        bandwatch_collect::catalog(),
+    );
     cfg.buffer_max_bytes = i.buffer_max_bytes;
     let started = InfluxWriter::spawn(cfg)
         .map_err(|e| BadInput(format!("key 'influxdb': {e}")))

@@ -8,14 +8,19 @@ mod uptime;
 mod web;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use bandwatch_collect::netdev::{NetdevConfig, NetdevSource};
 use bandwatch_collect::{FileSystem, InterfaceFilter, KeptOpenFs, RealFs, Source};
-use bandwatch_core::{AlertEvent, Clock, EventKind, Frame, SystemClock};
+use bandwatch_core::snapshot::DEFAULT_STALE_AFTER;
+use bandwatch_core::{
+    AlertEvent, Clock, EventKind, Frame, SinkBoard, Snapshot, SourceBoard, SystemClock,
+};
 use bandwatch_engine::Engine;
+use bandwatch_export::prometheus::Exporter;
 use bandwatch_store::{StoreHandle, StoreWriter, WriterConfig};
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
@@ -134,20 +139,28 @@ pub(crate) fn file_system(config: &Config) -> Box<dyn FileSystem> {
 pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result<RunReport> {
     let mut source = netdev_source(config)?;
     let mut engine = rule_engine(config)?;
-    let exports = exports::Exports::start(config, &shutdown).await?;
+    // The one latest-value snapshot and the self-metric boards, read by /metrics and the page.
+    let snapshot = Snapshot::new(Arc::new(SystemClock::new()), DEFAULT_STALE_AFTER);
+    let (source_board, sink_board) = (SourceBoard::default(), SinkBoard::default());
+    let exporter = Exporter::new(
+        snapshot.clone(),
+        bandwatch_collect::catalog(),
+        source_board.clone(),
+        sink_board.clone(),
+    );
+    let exports = exports::Exports::start(config, &shutdown, exporter.clone()).await?;
     let web_listener = web::bind(config).await?;
     let (store, writer_thread, uptime) = start_store(config, &mut engine)?;
-    let live = bandwatch_web::Live::default();
+    let views = web::Views {
+        live: bandwatch_web::Live::default(),
+        snapshot,
+        sources: source_board,
+        sinks: sink_board,
+        exporter,
+    };
     let web_stop = shutdown.child_token();
     if let Some(listener) = web_listener {
-        if let Err(e) = web::start(
-            listener,
-            config,
-            &live,
-            &store,
-            &exports.exporter,
-            &web_stop,
-        ) {
+        if let Err(e) = web::start(listener, config, &views, &store, &web_stop) {
             store.close();
             return Err(e);
         }
@@ -156,7 +169,7 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result
     let clock = SystemClock::new();
     let (tx, mut slow_frames) = tokio::sync::mpsc::channel(sources::QUEUE);
     let stop = sources::Stop::default();
-    let _threads = sources::start(config, &tx, &stop, &exports.exporter)?;
+    let _threads = sources::start(config, &tx, &stop, &views.sources)?;
     drop(tx);
     let mut sinks = Sinks {
         printer: Printer::new(config.output),
@@ -165,7 +178,7 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> anyhow::Result
         notifier,
         uptime,
         exports,
-        live,
+        views,
     };
     tracing::info!(
         interval_s = config.monitor.interval.as_secs_f64(),
@@ -214,7 +227,7 @@ struct Sinks {
     notifier: Option<crate::notify::Notifier>,
     uptime: uptime::Uptime,
     exports: exports::Exports,
-    live: bandwatch_web::Live,
+    views: web::Views,
 }
 
 impl Sinks {
@@ -229,8 +242,9 @@ impl Sinks {
             }
         }
         let events = self.engine.observe(&frame);
+        self.views.snapshot.observe(&frame);
         self.exports.frame(&frame);
-        self.live.observe(&frame);
+        self.views.live.observe(&frame);
         if let Some(n) = &mut self.notifier {
             n.publish_frame(&frame);
         }
@@ -243,7 +257,7 @@ impl Sinks {
                 n.submit(&events);
             }
             self.exports.alerts(&events);
-            self.live.alerts(&events);
+            self.views.live.alerts(&events);
             self.store.send_alerts(events);
         }
     }
@@ -257,10 +271,16 @@ fn tick(
 ) {
     let started = std::time::Instant::now();
     let collected = source.collect();
-    sinks
-        .exports
-        .exporter
-        .record_collection(source.name(), started.elapsed(), collected.is_ok());
+    let frame_at = match &collected {
+        Ok(Some(f)) => Some(f.ts),
+        _ => None,
+    };
+    sinks.views.sources.record(
+        source.name(),
+        started.elapsed(),
+        collected.is_ok(),
+        frame_at,
+    );
     match collected {
         Ok(Some(frame)) => {
             report.frames += 1;

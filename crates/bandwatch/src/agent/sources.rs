@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use bandwatch_collect::{ProbeConfig, ProbeSource, Source, SystemConfig, SystemSource, Target};
-use bandwatch_core::{Frame, SystemClock};
-use bandwatch_export::prometheus::Exporter;
+use bandwatch_core::{Frame, SourceBoard, SystemClock};
 use tokio::sync::mpsc::Sender;
 
 use crate::config::probe::ProbeTarget;
@@ -62,7 +61,7 @@ pub fn start(
     config: &Config,
     tx: &Sender<Frame>,
     stop: &Stop,
-    exporter: &Exporter,
+    board: &SourceBoard,
 ) -> anyhow::Result<Vec<JoinHandle<()>>> {
     let mut scheduled = Vec::new();
     if config.system.enabled {
@@ -89,7 +88,7 @@ pub fn start(
     }
     scheduled
         .into_iter()
-        .map(|s| spawn(s, tx.clone(), stop.clone(), exporter.clone()))
+        .map(|s| spawn(s, tx.clone(), stop.clone(), board.clone()))
         .collect()
 }
 
@@ -124,7 +123,7 @@ fn spawn(
     mut s: Scheduled,
     tx: Sender<Frame>,
     stop: Stop,
-    exporter: Exporter,
+    board: SourceBoard,
 ) -> anyhow::Result<JoinHandle<()>> {
     let name = format!("source-{}", s.source.name());
     std::thread::Builder::new()
@@ -138,7 +137,11 @@ fn spawn(
                 let started = std::time::Instant::now();
                 let mut every = s.every;
                 let collected = s.source.collect();
-                exporter.record_collection(s.source.name(), started.elapsed(), collected.is_ok());
+                let frame_at = match &collected {
+                    Ok(Some(f)) => Some(f.ts),
+                    _ => None,
+                };
+                board.record(s.source.name(), started.elapsed(), collected.is_ok(), frame_at);
                 match collected {
                     Ok(Some(frame)) => {
                         if tx.blocking_send(frame).is_err() {
