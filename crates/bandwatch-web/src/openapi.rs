@@ -15,7 +15,7 @@ fn ok(description: &str) -> Value {
 
 fn range_params(extra: Option<Value>) -> Value {
     let mut v = vec![
-        param("metric", "metric name, e.g. net_rx_bits_per_second", true),
+        param("metric", "a metric name from /catalog", true),
         json!({ "name": "match", "in": "query", "required": false, "explode": true,
                 "description": "label matcher name=glob, name!=glob, name=~re, name!~re (repeatable; a term needs its label, except that name= selects series without it)",
                 "schema": { "type": "array", "items": { "type": "string" } } }),

@@ -7,7 +7,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::header::{self, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use bandwatch_core::{Selector, Timestamp};
+use bandwatch_core::{Role, Selector, Timestamp};
 use serde::Serialize;
 
 use super::params::Params;
@@ -34,9 +34,10 @@ impl Selection {
         let metric = p
             .get("metric")
             .ok_or_else(|| {
-                ApiError::bad_request(
-                    "parameter 'metric' is required, e.g. metric=net_rx_bits_per_second",
-                )
+                ApiError::bad_request(format!(
+                    "parameter 'metric' is required, e.g. metric={} (GET /api/v1/catalog lists them)",
+                    state.catalog.name_of(Role::RxRate)
+                ))
             })?
             .to_string();
         if !params::valid_metric(&metric) {
