@@ -380,18 +380,18 @@ fn netdev(secs: i64, sent_mbps: f64, recv_mbps: f64) -> Frame {
 }
 
 /// The total rates `netdev` frames carry (the binary reads them from the catalogue).
-fn total_rates() -> Option<TotalRates> {
-    Some(TotalRates {
+fn total_rates() -> TotalRates {
+    TotalRates {
         sent: SeriesKey::with_label("net_tx_bits_per_second", "scope", "total"),
         recv: SeriesKey::with_label("net_rx_bits_per_second", "scope", "total"),
-    })
+    }
 }
 
 /// Options with only the compatibility tables' rate series set.
 fn with_total_rates() -> SqlOptions {
     SqlOptions {
         compat: CompatOptions {
-            total_rates: total_rates(),
+            total_rates: Some(total_rates()),
             ..CompatOptions::default()
         },
         ..SqlOptions::default()
@@ -407,7 +407,7 @@ fn compat_tables(server: Server) {
             upload_mbps: Some(10.0),
             download_mbps: Some(50.0),
             spike_rules: BTreeSet::from(["rx_spike".to_owned()]),
-            total_rates: total_rates(),
+            total_rates: Some(total_rates()),
         },
         ..SqlOptions::default()
     };
