@@ -49,7 +49,11 @@ pub(crate) struct Family {
 pub(crate) struct Layout {
     /// Sorted by name.
     families: Vec<Family>,
+    /// By series identity. Every series here is held (in `families` or `skipped`), so its
+    /// address cannot be taken by another series while it is remembered.
     places: FxHashMap<usize, Place>,
+    /// The series left out, held for their identity.
+    skipped: Vec<Arc<SeriesKey>>,
 }
 
 fn identity(key: &Arc<SeriesKey>) -> usize {
@@ -97,9 +101,11 @@ impl Layout {
         let mut by_name: FxHashMap<Cow<'static, str>, Family> = FxHashMap::default();
         let mut by_metric: FxHashMap<String, Cow<'static, str>> = FxHashMap::default();
         let mut places = FxHashMap::default();
+        let mut skipped = Vec::new();
         snapshot.visit(|key, latest| {
             if mapping.skipped(&key.labels) {
                 places.insert(identity(key), Place::Skip);
+                skipped.push(Arc::clone(key));
                 return;
             }
             let name = if let Some(n) = by_metric.get(key.metric.as_str()) {
@@ -133,6 +139,7 @@ impl Layout {
             for s in f.series.drain(..) {
                 if kept.last().is_some_and(|k| k.key.labels == s.key.labels) {
                     places.insert(identity(&s.key), Place::Skip);
+                    skipped.push(s.key);
                     continue;
                 }
                 kept.push(s);
@@ -146,6 +153,7 @@ impl Layout {
         }
         self.families = families;
         self.places = places;
+        self.skipped = skipped;
     }
 }
 
