@@ -49,7 +49,6 @@ pub struct Agent {
     queue: usize,
     sink_board: SinkBoard,
     source_board: SourceBoard,
-    hook: Option<schedule::CollectionHook>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -81,7 +80,6 @@ impl Agent {
             queue: DEFAULT_QUEUE,
             sink_board: SinkBoard::default(),
             source_board: SourceBoard::default(),
-            hook: None,
         }
     }
 
@@ -131,17 +129,6 @@ impl Agent {
         self
     }
 
-    /// Calls `hook` after every collection with the source's name, how long it took and
-    /// whether it worked (on the source's thread).
-    #[must_use]
-    pub fn on_collection(
-        mut self,
-        hook: impl Fn(&str, Duration, bool) + Send + Sync + 'static,
-    ) -> Self {
-        self.hook = Some(Arc::new(hook));
-        self
-    }
-
     /// The latest-value snapshot the pipeline keeps (clones share it).
     pub fn snapshot(&self) -> Snapshot {
         self.snapshot.clone()
@@ -179,7 +166,6 @@ impl Agent {
             wait: Arc::clone(&self.wait),
             cancel: cancel.clone(),
             board: self.source_board.clone(),
-            hook: self.hook.clone(),
         };
         let mut pipeline = Pipeline {
             uptime: self.uptime,

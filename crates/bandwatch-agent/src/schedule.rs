@@ -27,9 +27,6 @@ pub(crate) enum Msg {
     Wake,
 }
 
-/// Told of every collection: source name, how long it took, whether it worked.
-pub(crate) type CollectionHook = Arc<dyn Fn(&str, Duration, bool) + Send + Sync>;
-
 /// A source with its interval.
 pub(crate) struct Scheduled {
     pub source: Box<dyn Source + Send>,
@@ -43,7 +40,6 @@ pub(crate) struct Shared {
     pub wait: Arc<dyn Wait>,
     pub cancel: Cancel,
     pub board: SourceBoard,
-    pub hook: Option<CollectionHook>,
 }
 
 /// The next reading is due one interval after the last one was due; a source that overran
@@ -73,9 +69,6 @@ fn read_until_cancelled(mut s: Scheduled, shared: &Shared, tx: &SyncSender<Msg>)
         };
         let name = s.source.name();
         shared.board.record(name, took, collected.is_ok(), frame_at);
-        if let Some(hook) = &shared.hook {
-            hook(name, took, collected.is_ok());
-        }
         let mut every = s.every;
         match collected {
             Ok(Some(frame)) => {

@@ -11,13 +11,25 @@ use crate::system::metric as system;
 
 static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
     let mut c = Catalog::new();
-    for (metrics, labels) in [
-        (&netdev::ALL[..], &netdev::LABELS[..]),
-        (&system::ALL[..], &system::LABELS[..]),
-        (&probe::ALL[..], &probe::LABELS[..]),
+    for (source, metrics, labels) in [
+        (
+            crate::netdev::SOURCE_NAME,
+            &netdev::ALL[..],
+            &netdev::LABELS[..],
+        ),
+        (
+            crate::system::SOURCE_NAME,
+            &system::ALL[..],
+            &system::LABELS[..],
+        ),
+        (
+            crate::probe::source::SOURCE_NAME,
+            &probe::ALL[..],
+            &probe::LABELS[..],
+        ),
     ] {
         // Names are unique across sources (a test below proves it), so this cannot fail.
-        let _ = c.extend(metrics);
+        let _ = c.extend_source(source, metrics);
         c.extend_labels(labels);
     }
     c.set_aggregate(netdev::LABEL_SCOPE, netdev::SCOPE_TOTAL);
@@ -49,6 +61,7 @@ mod tests {
                 m.name
             );
             assert!(m.prometheus.starts_with("bandwatch_"), "{}", m.name);
+            assert!(catalog().source_of(m.name).is_some(), "{}", m.name);
             assert_eq!(
                 m.is_counter(),
                 m.prometheus.ends_with("_total"),

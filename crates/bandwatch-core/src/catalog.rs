@@ -207,6 +207,10 @@ pub struct Catalog {
     aggregate: Option<(&'static str, &'static str)>,
     #[serde(skip)]
     by_name: BTreeMap<&'static str, usize>,
+    /// The source that declared each metric (a derived rate's elapsed time is that
+    /// source's frame time).
+    #[serde(skip)]
+    sources: BTreeMap<&'static str, &'static str>,
 }
 
 /// Two sources declared the same metric name.
@@ -238,6 +242,26 @@ impl Catalog {
             self.metrics.push(*d);
         }
         Ok(())
+    }
+
+    /// Adds the metrics of the source named `source` (its frames carry them); a name already
+    /// present is an error.
+    pub fn extend_source(
+        &mut self,
+        source: &'static str,
+        defs: &[MetricDef],
+    ) -> Result<(), DuplicateMetric> {
+        self.extend(defs)?;
+        for d in defs {
+            self.sources.insert(d.name, source);
+        }
+        Ok(())
+    }
+
+    /// The source whose frames carry `metric`, when it was added with
+    /// [`Catalog::extend_source`].
+    pub fn source_of(&self, metric: &str) -> Option<&'static str> {
+        self.sources.get(metric).copied()
     }
 
     /// Adds label definitions (a label defined twice keeps its first definition).
@@ -347,6 +371,15 @@ mod tests {
             })
         );
         assert_eq!(c.extend(&DEFS[..1]), Err(DuplicateMetric("x_rx_bytes")));
+        assert_eq!(c.source_of("x_rx_bytes"), None);
+    }
+
+    #[test]
+    fn remembers_the_source_of_each_metric() {
+        let mut c = Catalog::new();
+        c.extend_source("net", &DEFS).unwrap();
+        assert_eq!(c.source_of("x_rx_bits_per_second"), Some("net"));
+        assert_eq!(c.source_of("nothing"), None);
     }
 
     #[test]

@@ -96,7 +96,7 @@ fn oldest_batches_go_when_the_buffer_is_full() {
     config.batch_lines = 1;
     // Room for about five one-line batches.
     let one = gzip(
-        &LineEncoder::new("testhost")
+        &LineEncoder::new("testhost", bandwatch_collect::catalog())
             .encode(&system_frame(ts(10), 10.0))
             .0,
     )

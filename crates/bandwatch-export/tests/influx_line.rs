@@ -3,7 +3,9 @@
 
 mod influx_support;
 
-use bandwatch_core::{Frame, Labels, SampleKind, Seconds, SeriesKey, Timestamp};
+use bandwatch_core::{
+    Catalog, Frame, Labels, MetricDef, Role, SampleKind, Seconds, SeriesKey, Timestamp, Unit,
+};
 use bandwatch_export::influx::{
     escape_key, escape_measurement, escape_string_value, FieldValue, LineEncoder, Point,
 };
@@ -96,7 +98,7 @@ fn netdev_frame_maps_to_bandwidth_and_interface_points() {
             tx_packets: 400,
         },
     );
-    let (text, n) = LineEncoder::new("box").encode(&frame);
+    let (text, n) = LineEncoder::new("box", bandwatch_collect::catalog()).encode(&frame);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(n, lines.len());
     assert_eq!(
@@ -150,7 +152,7 @@ fn other_frames_use_the_metric_name_and_skip_non_finite() {
         f64::NEG_INFINITY,
         SampleKind::Gauge,
     );
-    let (text, n) = LineEncoder::new("my host").encode(&frame);
+    let (text, n) = LineEncoder::new("my host", bandwatch_collect::catalog()).encode(&frame);
     assert_eq!(n, 2);
     assert_eq!(
         text,
@@ -173,9 +175,81 @@ fn netdev_total_without_rates_still_writes_counts() {
         f64::NAN,
         SampleKind::Rate,
     );
-    let (text, _) = LineEncoder::new("h").encode(&frame);
+    let (text, _) = LineEncoder::new("h", bandwatch_collect::catalog()).encode(&frame);
     assert_eq!(
         text,
         "network_bandwidth,host=h bytes_recv=10i,interval_s=2.5 5000\n"
+    );
+}
+
+#[test]
+fn the_compatibility_fields_follow_the_catalogue_roles_not_the_names() {
+    // A source of another name with metrics of other names, in the same roles.
+    const DEFS: [MetricDef; 3] = [
+        MetricDef::new(
+            "nic_in_bps",
+            SampleKind::Rate,
+            Unit::BitsPerSecond,
+            &["sum", "nic"],
+            "x_in",
+            "In.",
+        )
+        .role(Role::RxRate),
+        MetricDef::new(
+            "nic_out_bps",
+            SampleKind::Rate,
+            Unit::BitsPerSecond,
+            &["sum", "nic"],
+            "x_out",
+            "Out.",
+        )
+        .role(Role::TxRate),
+        MetricDef::new(
+            "nic_in_drops",
+            SampleKind::Delta,
+            Unit::Count,
+            &["sum", "nic"],
+            "x_drops_total",
+            "Drops.",
+        )
+        .role(Role::RxDrops),
+    ];
+    let mut catalog = Catalog::new();
+    catalog.extend(&DEFS).expect("unique names");
+    catalog.set_aggregate("sum", "all");
+    let ts = Timestamp(7_000);
+    let mut frame = Frame::new("nics", ts, Seconds(1.0));
+    frame.push(
+        series("nic_in_bps", &[("sum", "all")]),
+        4e6,
+        SampleKind::Rate,
+    );
+    frame.push(
+        series("nic_out_bps", &[("sum", "all")]),
+        1e6,
+        SampleKind::Rate,
+    );
+    frame.push(
+        series("nic_in_bps", &[("nic", "n1")]),
+        4e6,
+        SampleKind::Rate,
+    );
+    frame.push(
+        series("nic_in_drops", &[("nic", "n1")]),
+        3.0,
+        SampleKind::Delta,
+    );
+    frame.push(
+        series("net_rx_bits_per_second", &[("iface", "eth0")]),
+        8.0,
+        SampleKind::Rate,
+    );
+    let (text, n) = LineEncoder::new("h", &catalog).encode(&frame);
+    assert_eq!(n, 3, "{text}");
+    assert_eq!(
+        text,
+        "network_bandwidth,host=h upload_mbps=1,download_mbps=4,total_mbps=5,interval_s=1 7000\n\
+         network_interface,host=h,interface=n1 download_mbps=4,interval_s=1,drops_recv=3i 7000\n\
+         net_rx_bits_per_second,host=h,iface=eth0 value=8 7000\n"
     );
 }

@@ -22,6 +22,7 @@ fn v2_config(url: &str, dir: &std::path::Path) -> InfluxConfig {
             bucket: "bw".into(),
         },
         dir,
+        bandwatch_collect::catalog(),
     );
     c.host_tag = "h".into();
     c.flush_every = Duration::from_millis(100);
@@ -65,7 +66,7 @@ fn request_shape() {
         Some(format!("Token {TOKEN}").as_str())
     );
     assert_eq!(r.header("content-encoding"), Some("gzip"));
-    let enc = LineEncoder::new("h");
+    let enc = LineEncoder::new("h", bandwatch_collect::catalog());
     let expected = enc.encode(&frames[0]).0 + &enc.encode(&frames[1]).0;
     assert_eq!(r.gunzip(), expected);
     assert_eq!(handle.stats().written_lines, 4);

@@ -8,10 +8,12 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
+use bandwatch_core::snapshot::DEFAULT_STALE_AFTER;
 use bandwatch_core::{
-    AlertEvent, FakeClock, Frame, Labels, SampleKind, Seconds, SeriesKey, Timestamp,
+    AlertEvent, Clock, FakeClock, Frame, Labels, SampleKind, Seconds, SeriesKey, SinkBoard,
+    SinkCounters, Snapshot, SourceBoard, SystemClock, Timestamp,
 };
-use bandwatch_export::prometheus::{Exporter, ExporterConfig, Format};
+use bandwatch_export::prometheus::{Exporter, Format};
 use proptest::prelude::*;
 use serde::Deserialize;
 
@@ -20,6 +22,8 @@ use serde::Deserialize;
 struct Fixture {
     frames: Vec<FixtureFrame>,
     alerts: Vec<AlertEvent>,
+    /// (sink, queue depth, written, dropped, retried)
+    sinks: Vec<(String, u64, u64, u64, u64)>,
     /// (source, seconds, ok)
     collections: Vec<(String, f64, bool)>,
 }
@@ -36,7 +40,14 @@ fn fixture_exporter() -> Exporter {
     let text = include_str!("fixtures/prometheus_frames.json");
     let fixture: Fixture = serde_json::from_str(text).expect("the fixture parses");
     let clock = FakeClock::new(Timestamp(1_763_719_200_000));
-    let exp = Exporter::with_clock(ExporterConfig::default(), Arc::new(clock.clone()));
+    let snapshot = Snapshot::new(Arc::new(clock.clone()), DEFAULT_STALE_AFTER);
+    let (sources, sinks) = (SourceBoard::default(), SinkBoard::default());
+    let exp = Exporter::new(
+        snapshot.clone(),
+        bandwatch_collect::catalog(),
+        sources.clone(),
+        sinks.clone(),
+    );
     for f in fixture.frames {
         clock.set_wall(Timestamp(f.ts));
         let mut frame = Frame::new(f.source, Timestamp(f.ts), Seconds(f.elapsed));
@@ -47,12 +58,21 @@ fn fixture_exporter() -> Exporter {
                 kind,
             );
         }
-        exp.observe(&frame);
+        snapshot.observe(&frame);
+        sources.record(&frame.source, Duration::ZERO, true, Some(frame.ts));
         clock.advance(Duration::from_millis(500));
     }
     exp.observe_alerts(&fixture.alerts);
     for (source, secs, ok) in fixture.collections {
-        exp.record_collection(&source, Duration::from_secs_f64(secs), ok);
+        sources.record(&source, Duration::from_secs_f64(secs), ok, None);
+    }
+    for (name, queued, written, dropped, retried) in fixture.sinks {
+        let c = SinkCounters::default();
+        c.set_queue_depth(queued);
+        c.add_written(written);
+        c.add_dropped(dropped);
+        c.add_retried(retried);
+        sinks.register(&name, c);
     }
     exp
 }
@@ -201,13 +221,20 @@ const AWKWARD: [&str; 6] = [
 ];
 
 fn exporter_with_targets(targets: &[&str]) -> Exporter {
-    let exp = Exporter::default();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
+    let snapshot = Snapshot::new(clock, DEFAULT_STALE_AFTER);
+    let exp = Exporter::new(
+        snapshot.clone(),
+        bandwatch_collect::catalog(),
+        SourceBoard::default(),
+        SinkBoard::default(),
+    );
     let mut frame = Frame::new("probe", Timestamp(1_000), Seconds(1.0));
     for t in targets {
         let key = SeriesKey::new("probe_up", Labels::from_pairs([("target", *t)]));
         frame.push(Arc::new(key), 1.0, SampleKind::Gauge);
     }
-    exp.observe(&frame);
+    snapshot.observe(&frame);
     exp
 }
 

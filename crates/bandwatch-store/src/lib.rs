@@ -22,7 +22,9 @@ pub use model::{
 pub use outbox::{
     backoff, ChannelStats, NewNotification, Notification, Outbox, OutboxState, OutboxStats,
 };
-pub use sql::{redacted_url, CompatOptions, Dialect, SqlOptions, SqlStore, SQL_LATEST_VERSION};
+pub use sql::{
+    redacted_url, CompatOptions, Dialect, SqlOptions, SqlStore, TotalRates, SQL_LATEST_VERSION,
+};
 pub use sqlite::{check_writable, SqliteOptions, SqliteOutbox, SqliteStore, LATEST_VERSION};
 pub use writer::{
     StoreHandle, StoreJob, StoreSink, StoreWriter, WriterConfig, WriterCounters, WriterStats,

@@ -16,8 +16,8 @@ use bandwatch_core::{
     AlertEvent, AlertState, EventKind, Frame, SampleKind, Seconds, SeriesKey, Severity, Timestamp,
 };
 use bandwatch_store::{
-    AlertQuery, CompatOptions, Retention, SqlOptions, SqlStore, Store, StoreError, Tier, HOUR_MS,
-    MINUTE_MS, SQL_LATEST_VERSION,
+    AlertQuery, CompatOptions, Retention, SqlOptions, SqlStore, Store, StoreError, Tier,
+    TotalRates, HOUR_MS, MINUTE_MS, SQL_LATEST_VERSION,
 };
 use common::{
     alert_event, alert_history, delta_key, elapsed_key, frame, gauge_key, oracles, rate_key,
@@ -379,6 +379,25 @@ fn netdev(secs: i64, sent_mbps: f64, recv_mbps: f64) -> Frame {
     f
 }
 
+/// The total rates `netdev` frames carry (the binary reads them from the catalogue).
+fn total_rates() -> TotalRates {
+    TotalRates {
+        sent: SeriesKey::with_label("net_tx_bits_per_second", "scope", "total"),
+        recv: SeriesKey::with_label("net_rx_bits_per_second", "scope", "total"),
+    }
+}
+
+/// Options with only the compatibility tables' rate series set.
+fn with_total_rates() -> SqlOptions {
+    SqlOptions {
+        compat: CompatOptions {
+            total_rates: Some(total_rates()),
+            ..CompatOptions::default()
+        },
+        ..SqlOptions::default()
+    }
+}
+
 fn compat_tables(server: Server) {
     let Some(db) = FreshDb::create(server) else {
         return;
@@ -388,6 +407,7 @@ fn compat_tables(server: Server) {
             upload_mbps: Some(10.0),
             download_mbps: Some(50.0),
             spike_rules: BTreeSet::from(["rx_spike".to_owned()]),
+            total_rates: Some(total_rates()),
         },
         ..SqlOptions::default()
     };
@@ -497,7 +517,7 @@ fn first_alert_gets_its_ticks_rates(server: Server) {
     let Some(db) = FreshDb::create(server) else {
         return;
     };
-    let mut store = open(&db, SqlOptions::default());
+    let mut store = open(&db, with_total_rates());
     let fired = alert_event("download-threshold", "eth0", 1, Fired, High, 1);
     store.record_alerts(&[fired]).expect("store call");
     store

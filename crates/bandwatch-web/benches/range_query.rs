@@ -9,9 +9,8 @@
 use std::hint::black_box;
 use std::sync::Arc;
 
-use bandwatch_core::{Frame, SampleKind, Seconds, SeriesKey, Timestamp};
+use bandwatch_core::{Frame, SampleKind, Seconds, Selector, SeriesKey, Timestamp};
 use bandwatch_store::{SqliteOptions, SqliteStore, Store, ELAPSED_METRIC, HOUR_MS};
-use bandwatch_web::params::Matcher;
 use bandwatch_web::query::{self, Limits};
 use criterion::{criterion_group, criterion_main, Criterion};
 
@@ -59,7 +58,8 @@ fn history(dir: &std::path::Path) -> (SqliteStore, Timestamp) {
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
     let (store, now) = history(dir.path());
-    let eth0 = [Matcher::parse("iface=eth0").expect("matcher")];
+    let eth0 = Selector::parse("iface=eth0").expect("matcher");
+    let catalog = bandwatch_collect::catalog();
     let cases = [
         (
             "range_query/30d_1000_points_minute_tier",
@@ -80,7 +80,8 @@ fn bench(c: &mut Criterion) {
     ];
     for (name, range, step) in cases {
         let plan = query::plan(Timestamp(now.0 - range), now, step, now, LIMITS).expect("plan");
-        let got = query::run(&store, "net_rx_bits_per_second", &eth0, plan).expect("query");
+        let got =
+            query::run(&store, catalog, "net_rx_bits_per_second", &eth0, plan).expect("query");
         eprintln!(
             "{name}: tier {:?}, {} points",
             plan.tier,
@@ -88,7 +89,10 @@ fn bench(c: &mut Criterion) {
         );
         c.bench_function(name, |b| {
             b.iter(|| {
-                black_box(query::run(&store, "net_rx_bits_per_second", &eth0, plan).expect("query"))
+                black_box(
+                    query::run(&store, catalog, "net_rx_bits_per_second", &eth0, plan)
+                        .expect("query"),
+                )
             });
         });
     }

@@ -1,5 +1,6 @@
-//! The dashboard's files: the page, its script and style (compiled in from `assets/`), and
-//! plotly.js, which comes from the `plotly` crate's own copy, gzipped once and kept that way.
+//! The dashboard's files: the page, its main script and its ES modules, its style (compiled
+//! in from `assets/`), and plotly.js, which comes from the `plotly` crate's own copy, gzipped
+//! once and kept that way.
 
 use std::io::{Read as _, Write as _};
 use std::sync::LazyLock;
@@ -10,6 +11,25 @@ use axum::response::{IntoResponse, Response};
 const INDEX: &str = include_str!("../assets/index.html");
 const APP_JS: &str = include_str!("../assets/app.js");
 const APP_CSS: &str = include_str!("../assets/app.css");
+
+/// The page's modules (`/assets/js/<name>`), one concern each; `app.js` imports them.
+const MODULES: [(&str, &str); 15] = [
+    ("alerts.js", include_str!("../assets/js/alerts.js")),
+    ("api.js", include_str!("../assets/js/api.js")),
+    ("banner.js", include_str!("../assets/js/banner.js")),
+    ("cards.js", include_str!("../assets/js/cards.js")),
+    ("catalog.js", include_str!("../assets/js/catalog.js")),
+    ("charts.js", include_str!("../assets/js/charts.js")),
+    ("config.js", include_str!("../assets/js/config.js")),
+    ("devices.js", include_str!("../assets/js/devices.js")),
+    ("dom.js", include_str!("../assets/js/dom.js")),
+    ("download.js", include_str!("../assets/js/download.js")),
+    ("format.js", include_str!("../assets/js/format.js")),
+    ("history.js", include_str!("../assets/js/history.js")),
+    ("live.js", include_str!("../assets/js/live.js")),
+    ("range.js", include_str!("../assets/js/range.js")),
+    ("samples.js", include_str!("../assets/js/samples.js")),
+];
 
 /// plotly.js, gzipped (about a third of its 4.6 MB), made on first use.
 static PLOTLY_GZ: LazyLock<Vec<u8>> = LazyLock::new(|| gzip(plotly_js().as_bytes()));
@@ -58,6 +78,17 @@ pub async fn index() -> Response {
 /// `GET /assets/app.js`.
 pub async fn app_js() -> Response {
     with_type(APP_JS, "text/javascript; charset=utf-8")
+}
+
+/// `GET /assets/js/{name}`: one of the page's modules, or 404.
+pub async fn module(axum::extract::Path(name): axum::extract::Path<String>) -> Response {
+    match MODULES.iter().find(|(n, _)| *n == name) {
+        Some((_, body)) => with_type(body, "text/javascript; charset=utf-8"),
+        None => crate::ApiError::not_found(format!(
+            "no page module '{name}'; the page loads its modules itself from /assets/app.js"
+        ))
+        .into_response(),
+    }
 }
 
 /// `GET /assets/app.css`.
@@ -109,6 +140,44 @@ pub async fn plotly(headers: HeaderMap) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_module_the_page_imports_is_served() {
+        let mut sources: Vec<&str> = MODULES.iter().map(|(_, body)| *body).collect();
+        sources.push(APP_JS);
+        for body in &sources {
+            for line in body.lines().filter(|l| l.contains(" from './")) {
+                let file = line
+                    .rsplit("from './")
+                    .next()
+                    .and_then(|rest| rest.split('\'').next())
+                    .unwrap_or_default();
+                let file = file.strip_prefix("js/").unwrap_or(file);
+                assert!(
+                    MODULES.iter().any(|(n, _)| *n == file),
+                    "'{file}' is imported ({line}) but not served"
+                );
+            }
+        }
+        for (name, _) in MODULES {
+            assert!(
+                INDEX.contains(&format!("/assets/js/{name}")),
+                "{name} is preloaded by the page"
+            );
+        }
+    }
+
+    #[test]
+    fn the_page_names_no_metric() {
+        let mut sources: Vec<(&str, &str)> = MODULES.to_vec();
+        sources.push(("app.js", APP_JS));
+        sources.push(("index.html", INDEX));
+        for (name, body) in sources {
+            for prefix in ["net_", "system_", "probe_"] {
+                assert!(!body.contains(prefix), "{name} names a metric ({prefix}…)");
+            }
+        }
+    }
 
     #[test]
     fn plotly_is_extracted_whole() {

@@ -1,7 +1,8 @@
 //! bandwatch's web side, served by `bandwatch run`: the dashboard page, the versioned JSON API
 //! (`/api/v1`, see `API.md`), and the live stream of frames and alerts. Handlers read the
-//! newest values from [`live::Live`] and the history through [`history::History`]; they never
-//! hold up the sampling loop.
+//! newest values from the shared [`bandwatch_core::Snapshot`], the stream from [`live::Live`],
+//! the metric catalogue, and the history through [`history::History`]; they never hold up
+//! the sampling loop.
 
 pub mod api;
 mod assets;
@@ -37,6 +38,7 @@ pub fn router(state: WebState) -> Router {
     Router::new()
         .route("/", get(assets::index))
         .route("/assets/app.js", get(assets::app_js))
+        .route("/assets/js/{name}", get(assets::module))
         .route("/assets/app.css", get(assets::app_css))
         .route("/assets/plotly.min.js", get(assets::plotly))
         .route("/metrics", get(metrics_here))

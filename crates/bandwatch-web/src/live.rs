@@ -1,12 +1,11 @@
-//! The live side: the newest value of every series (for snapshots, cards and devices) and a
-//! broadcast of every frame and alert transition for the Server-Sent Events stream. The agent
-//! calls [`Live::observe`] from its loop; it never waits for a client (a slow client misses
-//! messages instead).
+//! The live stream: a broadcast of every frame and alert transition, serialized once, for the
+//! Server-Sent Events clients. The agent calls [`Live::observe`] and [`Live::alerts`]; they
+//! never wait for a client (a slow client misses messages instead). The newest values
+//! themselves live in the shared [`bandwatch_core::Snapshot`].
 
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 
-use bandwatch_core::{AlertEvent, Frame, SeriesKey, Timestamp};
-use rustc_hash::FxHashMap;
+use bandwatch_core::{AlertEvent, Frame};
 use serde::Serialize;
 use tokio::sync::broadcast;
 
@@ -14,9 +13,6 @@ use crate::json::SampleJson;
 
 /// Messages the stream holds for a slow client before it starts missing them.
 const STREAM_CAPACITY: usize = 512;
-/// A series without a new value for this long is dropped from snapshots (an interface that
-/// went away).
-const STALE_MS: i64 = 5 * 60_000;
 
 /// One message of the live stream, already serialized once for every client.
 #[derive(Debug, Clone)]
@@ -27,35 +23,16 @@ pub struct StreamMessage {
     pub data: Arc<str>,
 }
 
-/// The newest value of one series.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Latest {
-    /// The value.
-    pub value: f64,
-    /// When it was taken.
-    pub ts: Timestamp,
-}
-
-#[derive(Debug, Default)]
-struct State {
-    latest: FxHashMap<Arc<SeriesKey>, Latest>,
-    newest: Option<Timestamp>,
-}
-
-/// Shared between the agent (writer) and the web handlers (readers); cheap to clone.
+/// Shared between the agent (sender) and the stream handlers (subscribers); cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Live {
-    state: Arc<RwLock<State>>,
     tx: broadcast::Sender<StreamMessage>,
 }
 
 impl Default for Live {
     fn default() -> Self {
         let (tx, _) = broadcast::channel(STREAM_CAPACITY);
-        Self {
-            state: Arc::default(),
-            tx,
-        }
+        Self { tx }
     }
 }
 
@@ -80,25 +57,8 @@ struct AlertJson<'a> {
 }
 
 impl Live {
-    /// Takes a frame: updates the newest values and streams it to connected clients.
+    /// Streams a frame to connected clients (nothing to do when none is connected).
     pub fn observe(&self, frame: &Frame) {
-        {
-            let mut s = self.state.write().unwrap_or_else(PoisonError::into_inner);
-            for sample in &frame.samples {
-                s.latest.insert(
-                    Arc::clone(&sample.series),
-                    Latest {
-                        value: sample.value,
-                        ts: sample.ts,
-                    },
-                );
-            }
-            s.newest = Some(s.newest.map_or(frame.ts, |t| t.max(frame.ts)));
-            let cutoff = frame.ts.0 - STALE_MS;
-            if s.latest.len() > frame.samples.len() {
-                s.latest.retain(|_, l| l.ts.0 >= cutoff);
-            }
-        }
         if self.tx.receiver_count() == 0 {
             return;
         }
@@ -157,43 +117,12 @@ impl Live {
     pub fn clients(&self) -> usize {
         self.tx.receiver_count()
     }
-
-    /// The newest frame time, and every series' newest value, sorted by series.
-    pub fn snapshot(&self) -> (Option<Timestamp>, Vec<(Arc<SeriesKey>, Latest)>) {
-        let s = self.state.read().unwrap_or_else(PoisonError::into_inner);
-        let newest = s.newest;
-        let mut all: Vec<(Arc<SeriesKey>, Latest)> =
-            s.latest.iter().map(|(k, v)| (Arc::clone(k), *v)).collect();
-        drop(s);
-        all.sort_by(|a, b| a.0.cmp(&b.0));
-        (newest, all)
-    }
-
-    /// The newest value of one series.
-    pub fn get(&self, key: &SeriesKey) -> Option<Latest> {
-        let s = self.state.read().unwrap_or_else(PoisonError::into_inner);
-        s.latest.get(key).copied()
-    }
-
-    /// Every series of `metric` with its newest value.
-    pub fn metric(&self, metric: &str) -> Vec<(Arc<SeriesKey>, Latest)> {
-        let s = self.state.read().unwrap_or_else(PoisonError::into_inner);
-        let mut v: Vec<(Arc<SeriesKey>, Latest)> = s
-            .latest
-            .iter()
-            .filter(|(k, _)| k.metric == metric)
-            .map(|(k, l)| (Arc::clone(k), *l))
-            .collect();
-        drop(s);
-        v.sort_by(|a, b| a.0.cmp(&b.0));
-        v
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bandwatch_core::{SampleKind, Seconds};
+    use bandwatch_core::{SampleKind, Seconds, SeriesKey, Timestamp};
 
     fn frame(ts: i64, iface: &str, v: f64) -> Frame {
         let mut f = Frame::new("netdev", Timestamp(ts), Seconds(1.0));
@@ -207,27 +136,6 @@ mod tests {
             SampleKind::Rate,
         );
         f
-    }
-
-    #[test]
-    fn keeps_the_newest_and_forgets_the_stale() {
-        let live = Live::default();
-        live.observe(&frame(0, "eth1", 1.0));
-        live.observe(&frame(1000, "eth0", 2.0));
-        live.observe(&frame(2000, "eth0", 3.0));
-        let (newest, all) = live.snapshot();
-        assert_eq!(newest, Some(Timestamp(2000)));
-        assert_eq!(all.len(), 2);
-        assert!(
-            (all[0].1.value - 3.0).abs() < f64::EPSILON,
-            "eth0 sorts first and holds its newest value"
-        );
-        live.observe(&frame(STALE_MS + 1000, "eth0", 4.0));
-        assert_eq!(
-            live.metric("net_rx_bits_per_second").len(),
-            1,
-            "eth1 went stale"
-        );
     }
 
     #[test]

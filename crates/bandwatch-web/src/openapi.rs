@@ -15,9 +15,9 @@ fn ok(description: &str) -> Value {
 
 fn range_params(extra: Option<Value>) -> Value {
     let mut v = vec![
-        param("metric", "metric name, e.g. net_rx_bits_per_second", true),
+        param("metric", "a metric name from /catalog", true),
         json!({ "name": "match", "in": "query", "required": false, "explode": true,
-                "description": "label matcher name=value, name!=value, name=~re, name!~re (repeatable)",
+                "description": "label matcher name=glob, name!=glob, name=~re, name!~re (repeatable; a term needs its label, except that name= selects series without it)",
                 "schema": { "type": "array", "items": { "type": "string" } } }),
         param(
             "start",
@@ -38,7 +38,11 @@ fn range_params(extra: Option<Value>) -> Value {
 fn paths() -> Value {
     json!({
         "/config": { "get": { "summary": "page settings and thresholds", "responses": ok("settings") } },
-        "/snapshot": { "get": { "summary": "newest value of every series", "responses": ok("samples") } },
+        "/catalog": { "get": { "summary": "the metric catalogue: every metric's name, kind, unit, help, labels, derivation, Prometheus name, role and source; the labels; the aggregate marker",
+                               "responses": ok("catalogue") } },
+        "/status": { "get": { "summary": "the agent's own status: series held, stream clients, and each source's and sink's counts",
+                              "responses": ok("status") } },
+        "/snapshot": { "get": { "summary": "newest value of every series, with the sources' and sinks' counts", "responses": ok("samples") } },
         "/interfaces": { "get": { "summary": "interfaces with link state and rates", "responses": ok("interfaces") } },
         "/devices": { "get": { "summary": "probed devices with reachability, latency, loss and uptime %", "responses": ok("devices") } },
         "/series": { "get": { "summary": "history of a metric's series, bucketed; tier chosen by step and range",

@@ -1,10 +1,10 @@
 //! Parsing of query parameters: times (`now`, `-5m`, epoch milliseconds, RFC 3339),
-//! durations, and label matchers. Each error names the parameter and the forms it accepts.
+//! durations, and label matchers (the one selector of `bandwatch_core`). Each error names the
+//! parameter and the forms it accepts.
 
 use std::time::Duration;
 
-use bandwatch_core::{Labels, Timestamp};
-use regex::Regex;
+use bandwatch_core::{Selector, Term, Timestamp};
 
 use crate::error::{ApiError, ApiResult};
 
@@ -50,72 +50,27 @@ pub fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// How a matcher compares a label.
-#[derive(Debug, Clone)]
-enum Op {
-    Eq(String),
-    Ne(String),
-    Re(Regex),
-    NotRe(Regex),
+/// Reads the `match` parameters: each one term of the label selector (`name=glob`,
+/// `name!=glob`, `name=~regex`, `name!~regex`; a term needs its label present, except that an
+/// empty pattern such as `scope=` selects the series without that label).
+pub fn selector<'a>(texts: impl IntoIterator<Item = &'a str>) -> ApiResult<Selector> {
+    texts
+        .into_iter()
+        .map(matcher)
+        .collect::<ApiResult<Vec<_>>>()
+        .map(Selector::new)
 }
 
-/// One label condition, `name=value`, `name!=value`, `name=~regex` or `name!~regex`; a label
-/// that is absent counts as the empty string, as in Prometheus.
-#[derive(Debug, Clone)]
-pub struct Matcher {
-    name: String,
-    op: Op,
-}
-
-impl Matcher {
-    /// Parses one `match` parameter.
-    pub fn parse(text: &str) -> ApiResult<Self> {
-        let bad = |why: &str| {
-            ApiError::bad_request(format!(
-                "parameter 'match': '{text}' {why}; use name=value, name!=value, name=~regex or name!~regex"
-            ))
-        };
-        let (name, op) = if let Some((n, v)) = text.split_once("=~") {
-            (
-                n,
-                Op::Re(anchored(v).map_err(|_| bad("has an invalid regex"))?),
-            )
-        } else if let Some((n, v)) = text.split_once("!~") {
-            (
-                n,
-                Op::NotRe(anchored(v).map_err(|_| bad("has an invalid regex"))?),
-            )
-        } else if let Some((n, v)) = text.split_once("!=") {
-            (n, Op::Ne(v.to_string()))
-        } else if let Some((n, v)) = text.split_once('=') {
-            (n, Op::Eq(v.to_string()))
+/// Reads one `match` parameter; the error names the parameter, what is wrong and the forms.
+pub fn matcher(text: &str) -> ApiResult<Term> {
+    Term::parse(text).map_err(|e| {
+        let why = if e.0.contains("regular expression") {
+            "has an invalid regex"
         } else {
-            return Err(bad("is not a label matcher"));
+            "is not a label matcher"
         };
-        let name = name.trim();
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(bad("has no valid label name"));
-        }
-        Ok(Self {
-            name: name.to_string(),
-            op,
-        })
-    }
-
-    /// Whether `labels` satisfy this condition.
-    pub fn matches(&self, labels: &Labels) -> bool {
-        let value = labels.get(&self.name).unwrap_or("");
-        match &self.op {
-            Op::Eq(v) => value == v,
-            Op::Ne(v) => value != v,
-            Op::Re(r) => r.is_match(value),
-            Op::NotRe(r) => !r.is_match(value),
-        }
-    }
-}
-
-fn anchored(pattern: &str) -> Result<Regex, regex::Error> {
-    Regex::new(&format!("^(?:{pattern})$"))
+        ApiError::bad_request(format!("parameter 'match': '{text}' {why}: {e}"))
+    })
 }
 
 /// Whether a metric name is well formed (so an error can tell a typo from an unknown metric).
@@ -130,6 +85,7 @@ pub fn valid_metric(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bandwatch_core::SeriesKey;
 
     const NOW: Timestamp = Timestamp(1_764_780_000_000);
 
@@ -164,18 +120,34 @@ mod tests {
 
     #[test]
     fn matchers() {
-        let eth0 = Labels::from_pairs([("iface", "eth0")]);
-        let lo = Labels::from_pairs([("iface", "lo")]);
-        let m = |t: &str| Matcher::parse(t).expect(t);
+        let eth0 = SeriesKey::with_label("m", "iface", "eth0");
+        let lo = SeriesKey::with_label("m", "iface", "lo");
+        let m = |t: &str| selector([t]).expect(t);
         assert!(m("iface=eth0").matches(&eth0));
         assert!(!m("iface=eth0").matches(&lo));
         assert!(m("iface!=lo").matches(&eth0));
         assert!(m("iface=~eth.*").matches(&eth0));
         assert!(!m("iface=~eth").matches(&eth0), "regexes are anchored");
         assert!(m("iface!~lo|wg0").matches(&eth0));
-        assert!(m("scope=").matches(&eth0), "absent is empty");
-        assert!(Matcher::parse("iface").is_err());
-        assert!(Matcher::parse("=eth0").is_err());
-        assert!(Matcher::parse("iface=~(").is_err());
+        assert!(
+            m("scope=").matches(&eth0),
+            "an empty pattern selects the absent label"
+        );
+        for (bad, why) in [
+            ("iface", "is not a label matcher"),
+            ("=eth0", "is not a label matcher"),
+            ("iface=~(", "has an invalid regex"),
+        ] {
+            let e = matcher(bad).expect_err(bad);
+            assert!(e.message.contains("parameter 'match'"), "{e}");
+            assert!(e.message.contains(why), "{e}");
+        }
+        assert!(
+            matcher("iface")
+                .expect_err("no operator")
+                .message
+                .contains("write name=glob"),
+            "the message names the fix"
+        );
     }
 }

@@ -1,16 +1,16 @@
 //! Range queries: which tier answers (raw samples, 1-minute or 1-hour rollups), and how
 //! stored points become evenly stepped buckets of mean, min and max. Rates are not kept on the
 //! raw tier (they follow exactly from the byte and packet deltas and each frame's elapsed
-//! time), so raw-tier rates are derived here: a bucket's mean rate is its summed delta over
-//! its summed elapsed time, which is exact however the samples fall.
+//! time), so raw-tier rates are derived here, as the metric catalogue's `derives_from` says:
+//! a bucket's mean rate is its summed delta over its summed elapsed time, which is exact
+//! however the samples fall.
 
-use bandwatch_core::{Labels, SeriesKey, Timestamp};
+use bandwatch_core::{Catalog, Labels, Selector, SeriesKey, Timestamp};
 use bandwatch_store::{RollupPoint, Store, StoreError, Tier, ELAPSED_METRIC, HOUR_MS, MINUTE_MS};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::error::{ApiError, ApiResult};
-use crate::params::Matcher;
 
 /// The most points one series may return.
 pub const MAX_POINTS: i64 = 11_000;
@@ -143,28 +143,15 @@ pub struct Derived {
     pub source: &'static str,
 }
 
-/// The delta behind a rate metric, for the rates the sources derive.
-pub fn derived(metric: &str) -> Option<Derived> {
-    let d = |delta, factor, source| {
-        Some(Derived {
-            delta,
-            factor,
-            source,
-        })
-    };
-    match metric {
-        "net_rx_bits_per_second" => d("net_rx_bytes", 8.0, "netdev"),
-        "net_tx_bits_per_second" => d("net_tx_bytes", 8.0, "netdev"),
-        "net_rx_packets_per_second" => d("net_rx_packets", 1.0, "netdev"),
-        "net_tx_packets_per_second" => d("net_tx_packets", 1.0, "netdev"),
-        "net_rx_errors_per_second" => d("net_rx_errors", 1.0, "netdev"),
-        "net_tx_errors_per_second" => d("net_tx_errors", 1.0, "netdev"),
-        "net_rx_drops_per_second" => d("net_rx_drops", 1.0, "netdev"),
-        "net_tx_drops_per_second" => d("net_tx_drops", 1.0, "netdev"),
-        "system_disk_read_bytes_per_second" => d("system_disk_read_bytes", 1.0, "system"),
-        "system_disk_write_bytes_per_second" => d("system_disk_written_bytes", 1.0, "system"),
-        _ => None,
-    }
+/// The delta behind a rate metric, from the catalogue: the rate's `derives_from` and the
+/// source that declares the delta.
+pub fn derived(catalog: &Catalog, metric: &str) -> Option<Derived> {
+    let d = catalog.get(metric)?.derives_from?;
+    Some(Derived {
+        delta: d.delta,
+        factor: d.factor,
+        source: catalog.source_of(d.delta)?,
+    })
 }
 
 /// A bucket being filled.
@@ -275,29 +262,31 @@ pub fn bucket_rollup(plan: Plan, rows: &[RollupPoint]) -> Vec<Point> {
     b.finish(|a| a.sum / a.count)
 }
 
-/// The series of `metric` whose labels satisfy every matcher, sorted.
-pub fn select(all: &[SeriesKey], metric: &str, matchers: &[Matcher]) -> Vec<SeriesKey> {
+/// The series of `metric` that `selector` selects, sorted.
+pub fn select(all: &[SeriesKey], metric: &str, selector: &Selector) -> Vec<SeriesKey> {
     let mut keys: Vec<SeriesKey> = all
         .iter()
-        .filter(|k| k.metric == metric && matchers.iter().all(|m| m.matches(&k.labels)))
+        .filter(|k| k.metric == metric && selector.matches(k))
         .cloned()
         .collect();
     keys.sort();
     keys
 }
 
-/// Answers a planned query from the store: one entry per selected series.
+/// Answers a planned query from the store: one entry per selected series; raw-tier rates
+/// are derived as `catalog` says.
 pub fn run(
     store: &dyn Store,
+    catalog: &Catalog,
     metric: &str,
-    matchers: &[Matcher],
+    selector: &Selector,
     plan: Plan,
 ) -> Result<Vec<SeriesPoints>, StoreError> {
     let all = store.series()?;
-    let keys = select(&all, metric, matchers);
+    let keys = select(&all, metric, selector);
     let (from, to) = (Timestamp(plan.start), Timestamp(plan.end));
     let mut out = Vec::with_capacity(keys.len());
-    let derive = derived(metric).filter(|_| plan.tier == Source::Raw);
+    let derive = derived(catalog, metric).filter(|_| plan.tier == Source::Raw);
     let elapsed = match derive {
         Some(d) => {
             let key = SeriesKey::with_label(ELAPSED_METRIC, "source", d.source);
@@ -454,7 +443,7 @@ mod tests {
             k("net_rx_bytes", "lo"),
             k("net_rx_bytes", "eth0"),
         ];
-        let ms = [Matcher::parse("iface!=lo").expect("matcher")];
+        let ms = Selector::parse("iface!=lo").expect("matcher");
         assert_eq!(
             select(&all, "net_rx_bytes", &ms),
             vec![k("net_rx_bytes", "eth0")]

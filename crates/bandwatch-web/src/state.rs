@@ -1,9 +1,10 @@
-//! What every handler shares: the live values, the way to the history, the page settings,
-//! the token and the clock. Built once by the binary from the validated configuration.
+//! What every handler shares: the live snapshot and stream, the metric catalogue, the source
+//! and sink boards, the way to the history, the page settings, the token and the clock. Built
+//! once by the binary from the validated configuration.
 
 use std::sync::Arc;
 
-use bandwatch_core::Clock;
+use bandwatch_core::{Catalog, Clock, SinkBoard, Snapshot, SourceBoard};
 use serde::Serialize;
 
 use crate::history::History;
@@ -50,8 +51,16 @@ pub type MatcherCheck = Arc<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
 /// Shared by every handler; cheap to clone.
 #[derive(Clone)]
 pub struct WebState {
-    /// Newest values and the stream.
+    /// The stream of frames and alert transitions.
     pub live: Live,
+    /// The newest value of every series (shared with the Prometheus exporter).
+    pub snapshot: Snapshot,
+    /// What every metric means; the page reads it from `/api/v1/catalog`.
+    pub catalog: &'static Catalog,
+    /// What each source did so far.
+    pub sources: SourceBoard,
+    /// Each sink's queue and counts.
+    pub sinks: SinkBoard,
     /// The history.
     pub history: Arc<dyn History>,
     /// Page settings.

@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
+use bandwatch_core::snapshot::DEFAULT_STALE_AFTER;
 use bandwatch_core::{
     alert_id, AlertEvent, AlertState, EventKind, FakeClock, Frame, Labels, SampleKind, Seconds,
-    SeriesKey, Severity, Timestamp,
+    SeriesKey, Severity, SinkBoard, SinkCounters, Snapshot, SourceBoard, Timestamp,
 };
 use bandwatch_store::{SqliteOptions, SqliteStore, Store, ELAPSED_METRIC, HOUR_MS};
 use bandwatch_web::{Direct, Limits, Live, PageConfig, PageThresholds, WebState};
@@ -78,10 +79,17 @@ fn alert_event() -> AlertEvent {
 }
 
 fn state(token: Option<&str>) -> WebState {
+    state_on(token, &FakeClock::new(Timestamp(NOW)))
+}
+
+/// The state over a history, a snapshot fed as the agent feeds it, and boards with one
+/// source and one sink that dropped a frame; staleness judged on `clock`.
+fn state_on(token: Option<&str>, clock: &FakeClock) -> WebState {
     let mut store = SqliteStore::open_in_memory(SqliteOptions::default()).expect("store");
     store.write(&netdev_frames()).expect("write");
     store.record_alerts(&[alert_event()]).expect("alerts");
-    let live = Live::default();
+    let snapshot = Snapshot::new(Arc::new(clock.clone()), DEFAULT_STALE_AFTER);
+    let (sources, sinks) = (SourceBoard::default(), SinkBoard::default());
     let mut probe = Frame::new("probe", Timestamp(NOW), Seconds(1.0));
     probe.push(key("probe_up", &[("target", XSS)]), 1.0, SampleKind::Gauge);
     probe.push(
@@ -89,12 +97,27 @@ fn state(token: Option<&str>) -> WebState {
         0.0021,
         SampleKind::Gauge,
     );
-    live.observe(&probe);
+    snapshot.observe(&probe);
     for f in netdev_frames() {
-        live.observe(&f);
+        snapshot.observe(&f);
+        sources.record(
+            &f.source,
+            std::time::Duration::from_millis(2),
+            true,
+            Some(f.ts),
+        );
     }
+    let store_sink = SinkCounters::default();
+    store_sink.add_written(120);
+    store_sink.add_dropped(1);
+    sinks.register("store", store_sink);
+    let catalog = bandwatch_collect::catalog();
     WebState {
-        live,
+        live: Live::default(),
+        snapshot: snapshot.clone(),
+        catalog,
+        sources: sources.clone(),
+        sinks: sinks.clone(),
         history: Arc::new(Direct::new(Box::new(store))),
         page: Arc::new(PageConfig {
             version: "test".into(),
@@ -125,15 +148,11 @@ fn state(token: Option<&str>) -> WebState {
                 Err("the matcher is empty".into())
             }
         }),
-        clock: Arc::new(FakeClock::new(Timestamp(NOW))),
+        clock: Arc::new(clock.clone()),
         devices: Arc::from(vec!["router".to_string()]),
-        exporter: Some({
-            let e = bandwatch_export::prometheus::Exporter::default();
-            for f in netdev_frames() {
-                e.observe(&f);
-            }
-            e
-        }),
+        exporter: Some(bandwatch_export::prometheus::Exporter::new(
+            snapshot, catalog, sources, sinks,
+        )),
     }
 }
 
@@ -575,4 +594,83 @@ async fn the_stream_sends_frames_and_tells_a_slow_client_what_it_missed() {
         seen.push_str(&String::from_utf8_lossy(&chunk));
     }
     assert!(seen.contains("\"source\":\"netdev\""), "{seen}");
+}
+
+#[tokio::test]
+async fn the_catalog_answers_the_metric_catalogue() {
+    let s = state(None);
+    let a = get(&s, "/api/v1/catalog").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let v = a.json();
+    let catalog = bandwatch_collect::catalog();
+    let metrics = v["metrics"].as_array().expect("metrics");
+    assert_eq!(metrics.len(), catalog.metrics().len());
+    for (m, want) in metrics.iter().zip(catalog.metrics()) {
+        assert_eq!(m["name"], want.name);
+        assert_eq!(m["prometheus"], want.prometheus, "{}", want.name);
+        assert_eq!(m["help"], want.help, "{}", want.name);
+        assert_eq!(m["kind"], serde_json::to_value(want.kind).expect("kind"));
+        assert_eq!(m["unit"], serde_json::to_value(want.unit).expect("unit"));
+        assert_eq!(m["role"], serde_json::to_value(want.role).expect("role"));
+        assert_eq!(
+            m["labels"],
+            serde_json::to_value(want.labels).expect("labels")
+        );
+        assert_eq!(m["source"], catalog.source_of(want.name).expect("source"));
+        match want.derives_from {
+            Some(d) => {
+                assert_eq!(m["derives_from"]["delta"], d.delta, "{}", want.name);
+                assert_eq!(m["derives_from"]["factor"], d.factor, "{}", want.name);
+            }
+            None => assert!(m["derives_from"].is_null(), "{}", want.name),
+        }
+    }
+    let labels = v["labels"].as_array().expect("labels");
+    assert_eq!(labels.len(), catalog.labels().len());
+    assert!(labels
+        .iter()
+        .any(|l| l["name"] == "iface" && l["prometheus"] == "device"));
+    let (label, value) = catalog.aggregate().expect("an aggregate");
+    assert_eq!(v["aggregate"]["label"], label);
+    assert_eq!(v["aggregate"]["value"], value);
+    let doc = get(&s, "/api/v1/openapi.json").await.json();
+    for path in ["/catalog", "/status"] {
+        assert!(doc["paths"][path].is_object(), "{path} documented");
+    }
+}
+
+#[tokio::test]
+async fn a_dropped_sink_frame_shows_in_metrics_and_in_the_status() {
+    let s = state(None);
+    let metrics = get(&s, "/metrics").await;
+    assert!(
+        metrics
+            .body
+            .contains("bandwatch_sink_dropped_total{sink=\"store\"} 1\n"),
+        "{}",
+        metrics.body
+    );
+    let status = get(&s, "/api/v1/status").await.json();
+    let sink = &status["sinks"][0];
+    assert_eq!(sink["name"], "store");
+    assert_eq!(sink["dropped"], 1);
+    assert_eq!(sink["written"], 120);
+    assert_eq!(status["sources"][0]["name"], "netdev");
+    assert_eq!(status["sources"][0]["frames"], 120);
+    let snap = get(&s, "/api/v1/snapshot").await.json();
+    assert_eq!(snap["sinks"][0]["dropped"], 1, "{snap}");
+    assert_eq!(snap["sources"][0]["errors"], 0, "{snap}");
+}
+
+#[tokio::test]
+async fn series_that_went_stale_leave_the_snapshot() {
+    let clock = FakeClock::new(Timestamp(NOW));
+    let s = state_on(None, &clock);
+    let ifaces = get(&s, "/api/v1/interfaces").await.json();
+    assert_eq!(ifaces[0]["name"], "eth0");
+    clock.advance(DEFAULT_STALE_AFTER + std::time::Duration::from_secs(1));
+    let snap = get(&s, "/api/v1/snapshot").await.json();
+    assert_eq!(snap["samples"].as_array().map(Vec::len), Some(0), "{snap}");
+    let ifaces = get(&s, "/api/v1/interfaces").await.json();
+    assert_eq!(ifaces.as_array().map(Vec::len), Some(0), "{ifaces}");
 }

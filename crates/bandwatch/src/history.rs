@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use bandwatch_store::sql::{CompatOptions, SqlOptions, SqlStore};
+use bandwatch_store::sql::{CompatOptions, SqlOptions, SqlStore, TotalRates};
 use bandwatch_store::{Retention, SqliteOptions, SqliteStore, Store};
 
 use crate::config::export::redact_url;
@@ -82,6 +82,7 @@ fn sql_options(config: &Config) -> SqlOptions {
             upload_mbps: Some(config.thresholds.upload_bps / 1e6),
             download_mbps: Some(config.thresholds.download_bps / 1e6),
             spike_rules,
+            total_rates: TotalRates::from_catalog(bandwatch_collect::catalog()),
         },
         ..SqlOptions::default()
     }

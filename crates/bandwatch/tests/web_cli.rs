@@ -127,6 +127,27 @@ fn a_given_token_and_the_seed_dashboard_variables_are_used() {
         5.0,
         "DASHBOARD_AUTO_REFRESH is honoured"
     );
+    let bearer = [("Authorization", "Bearer correct-horse-battery")];
+    let catalog = http::request(port, "GET", "/api/v1/catalog", &bearer, b"")
+        .expect("answer")
+        .json();
+    let metrics = catalog["metrics"]
+        .as_array()
+        .expect("the catalogue's metrics");
+    assert_eq!(metrics.len(), bandwatch_collect::catalog().metrics().len());
+    assert!(
+        metrics
+            .iter()
+            .any(|m| m["role"] == "rx_rate" && m["source"] == "netdev"),
+        "{catalog}"
+    );
+    let status = http::request(port, "GET", "/api/v1/status", &bearer, b"")
+        .expect("answer")
+        .json();
+    assert!(
+        status["sources"].is_array() && status["sinks"].is_array(),
+        "{status}"
+    );
     let (status, _, errs) = child.terminate();
     assert!(status.success(), "{errs}");
 }

@@ -234,6 +234,7 @@ mod tests {
                 bucket: "b&c".into(),
             },
             "/tmp",
+            bandwatch_collect::catalog(),
         );
         assert_eq!(
             write_url(&v2).unwrap().as_str(),
@@ -247,6 +248,7 @@ mod tests {
                 password: None,
             },
             "/tmp",
+            bandwatch_collect::catalog(),
         );
         assert_eq!(
             write_url(&v1).unwrap().as_str(),

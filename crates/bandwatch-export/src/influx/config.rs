@@ -4,6 +4,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use bandwatch_core::Catalog;
+
 use super::error::{Error, Result};
 
 /// Default number of lines per request.
@@ -105,11 +107,19 @@ pub struct InfluxConfig {
     pub retry_initial: Duration,
     /// Longest wait between retries (a larger `Retry-After` from the server still wins).
     pub retry_max: Duration,
+    /// The metric catalogue, where the compatibility measurements find their fields.
+    pub catalog: &'static Catalog,
 }
 
 impl InfluxConfig {
-    /// A configuration with the defaults for everything but the server, API and buffer directory.
-    pub fn new(url: impl Into<String>, api: Api, buffer_dir: impl Into<PathBuf>) -> Self {
+    /// A configuration with the defaults for everything but the server, API, buffer
+    /// directory and the metric catalogue.
+    pub fn new(
+        url: impl Into<String>,
+        api: Api,
+        buffer_dir: impl Into<PathBuf>,
+        catalog: &'static Catalog,
+    ) -> Self {
         Self {
             url: url.into(),
             api,
@@ -122,6 +132,7 @@ impl InfluxConfig {
             queue_frames: DEFAULT_QUEUE_FRAMES,
             retry_initial: DEFAULT_RETRY_INITIAL,
             retry_max: DEFAULT_RETRY_MAX,
+            catalog,
         }
     }
 
@@ -175,7 +186,8 @@ impl fmt::Debug for InfluxConfig {
             .field("queue_frames", &self.queue_frames)
             .field("retry_initial", &self.retry_initial)
             .field("retry_max", &self.retry_max)
-            .finish()
+            // The catalogue is the program's own table, not a setting.
+            .finish_non_exhaustive()
     }
 }
 
@@ -216,6 +228,7 @@ mod tests {
                 bucket: "b".into(),
             },
             "/tmp/x",
+            bandwatch_collect::catalog(),
         )
     }
 
@@ -232,6 +245,7 @@ mod tests {
                 password: Some("pa55".into()),
             },
             "/tmp/x",
+            bandwatch_collect::catalog(),
         );
         let text = format!("{v1:?}");
         assert!(!text.contains("pa55") && text.contains("me"), "{text}");

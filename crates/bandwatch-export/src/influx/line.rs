@@ -1,14 +1,16 @@
 //! InfluxDB line protocol: escaping, points, and the mapping of frames to points.
 //!
-//! Netdev frames become one `network_bandwidth` point (from the `scope="total"` series) and
-//! one `network_interface` point per interface, the shape users' existing Flux and InfluxQL
-//! queries expect; every other sample becomes a point named after its metric with one
-//! `value` field.
+//! The interface metrics (picked by their catalogue role: rates, bytes, packets, errors,
+//! drops) become one `network_bandwidth` point (from the aggregate series, `scope="total"`)
+//! and one `network_interface` point per interface, the shape users' existing Flux and
+//! InfluxQL queries expect; every other sample becomes a point named after its metric with
+//! one `value` field.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use bandwatch_core::{Frame, Sample, SampleKind, Timestamp};
+use bandwatch_core::{Catalog, Frame, Labels, Role, Sample, SampleKind, Timestamp};
+use rustc_hash::FxHashMap;
 
 /// Measurement of the whole-machine bandwidth point.
 pub const MEASUREMENT_BANDWIDTH: &str = "network_bandwidth";
@@ -176,63 +178,133 @@ pub fn escape_string_value(s: &str, out: &mut String) {
 #[derive(Debug, Clone)]
 pub struct LineEncoder {
     host: String,
+    compat: Compat,
 }
 
-/// The netdev values of one interface (or the total) that make up one point.
-#[derive(Debug, Default, Clone, Copy)]
-struct NetValues {
-    rx_bps: Option<f64>,
-    tx_bps: Option<f64>,
-    rx_bytes: Option<f64>,
-    tx_bytes: Option<f64>,
-    rx_packets: Option<f64>,
-    tx_packets: Option<f64>,
-    rx_errors: Option<f64>,
-    tx_errors: Option<f64>,
-    rx_drops: Option<f64>,
-    tx_drops: Option<f64>,
+/// A field of the compatibility measurements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    RxBps,
+    TxBps,
+    RxBytes,
+    TxBytes,
+    RxPackets,
+    TxPackets,
+    RxErrors,
+    TxErrors,
+    RxDrops,
+    TxDrops,
 }
 
-impl NetValues {
-    fn slot(&mut self, metric: &str) -> Option<&mut Option<f64>> {
-        Some(match metric {
-            "net_rx_bits_per_second" => &mut self.rx_bps,
-            "net_tx_bits_per_second" => &mut self.tx_bps,
-            "net_rx_bytes" => &mut self.rx_bytes,
-            "net_tx_bytes" => &mut self.tx_bytes,
-            "net_rx_packets" => &mut self.rx_packets,
-            "net_tx_packets" => &mut self.tx_packets,
-            "net_rx_errors" => &mut self.rx_errors,
-            "net_tx_errors" => &mut self.tx_errors,
-            "net_rx_drops" => &mut self.rx_drops,
-            "net_tx_drops" => &mut self.tx_drops,
-            _ => return None,
-        })
+/// Which catalogue role fills which field.
+const SLOTS: [(Role, Slot); 10] = [
+    (Role::RxRate, Slot::RxBps),
+    (Role::TxRate, Slot::TxBps),
+    (Role::RxBytes, Slot::RxBytes),
+    (Role::TxBytes, Slot::TxBytes),
+    (Role::RxPackets, Slot::RxPackets),
+    (Role::TxPackets, Slot::TxPackets),
+    (Role::RxErrors, Slot::RxErrors),
+    (Role::TxErrors, Slot::TxErrors),
+    (Role::RxDrops, Slot::RxDrops),
+    (Role::TxDrops, Slot::TxDrops),
+];
+
+/// How samples reach the compatibility measurements, read from the catalogue once.
+#[derive(Debug, Clone, Default)]
+struct Compat {
+    /// The field each interface metric fills.
+    slots: FxHashMap<&'static str, Slot>,
+    /// The label naming the interface (the receive rate's label that is not the aggregate's).
+    iface: Option<&'static str>,
+    /// The label and value of the sum over interfaces.
+    aggregate: Option<(&'static str, &'static str)>,
+}
+
+impl Compat {
+    fn new(catalog: &Catalog) -> Self {
+        let aggregate = catalog.aggregate();
+        let slots = SLOTS
+            .iter()
+            .filter_map(|(role, slot)| Some((catalog.by_role(*role)?.name, *slot)))
+            .collect();
+        let iface = catalog.by_role(Role::RxRate).and_then(|m| {
+            m.labels
+                .iter()
+                .copied()
+                .find(|l| aggregate.is_none_or(|(a, _)| a != *l))
+        });
+        Self {
+            slots,
+            iface,
+            aggregate,
+        }
     }
 
-    /// The fields both netdev measurements share.
+    /// Where a sample goes: the total, one interface, or neither (a point of its own).
+    fn place<'a>(&self, s: &'a Sample) -> Option<(Option<&'a str>, Slot)> {
+        let slot = *self.slots.get(s.series.metric.as_str())?;
+        let labels: &'a Labels = &s.series.labels;
+        if self
+            .aggregate
+            .is_some_and(|(l, v)| labels.get(l) == Some(v))
+        {
+            return Some((None, slot));
+        }
+        Some((Some(labels.get(self.iface?)?), slot))
+    }
+}
+
+/// The interface values of one interface (or the total) that make up one point.
+#[derive(Debug, Default, Clone, Copy)]
+struct NetValues([Option<f64>; SLOTS.len()]);
+
+impl NetValues {
+    fn set(&mut self, slot: Slot, v: f64) {
+        self.0[slot as usize] = Some(v);
+    }
+
+    fn get(&self, slot: Slot) -> Option<f64> {
+        self.0[slot as usize]
+    }
+
+    /// The fields both measurements share.
     fn common_fields(&self, point: Point, interval_s: f64) -> Point {
         let mbps = |v: Option<f64>| v.map(|b| b / 1e6);
-        let total = match (self.rx_bps, self.tx_bps) {
+        let (rx, tx) = (self.get(Slot::RxBps), self.get(Slot::TxBps));
+        let total = match (rx, tx) {
             (Some(r), Some(t)) => Some((r + t) / 1e6),
             _ => None,
         };
         point
-            .float_opt("upload_mbps", mbps(self.tx_bps))
-            .float_opt("download_mbps", mbps(self.rx_bps))
+            .float_opt("upload_mbps", mbps(tx))
+            .float_opt("download_mbps", mbps(rx))
             .float_opt("total_mbps", total)
-            .int_opt("bytes_sent", self.tx_bytes)
-            .int_opt("bytes_recv", self.rx_bytes)
-            .int_opt("packets_sent", self.tx_packets)
-            .int_opt("packets_recv", self.rx_packets)
+            .int_opt("bytes_sent", self.get(Slot::TxBytes))
+            .int_opt("bytes_recv", self.get(Slot::RxBytes))
+            .int_opt("packets_sent", self.get(Slot::TxPackets))
+            .int_opt("packets_recv", self.get(Slot::RxPackets))
             .float_opt("interval_s", Some(interval_s))
+    }
+
+    /// The per-interface fields.
+    fn interface_fields(&self, point: Point, interval_s: f64) -> Point {
+        self.common_fields(point, interval_s)
+            .int_opt("errors_sent", self.get(Slot::TxErrors))
+            .int_opt("errors_recv", self.get(Slot::RxErrors))
+            .int_opt("drops_sent", self.get(Slot::TxDrops))
+            .int_opt("drops_recv", self.get(Slot::RxDrops))
     }
 }
 
 impl LineEncoder {
-    /// An encoder that tags every point with `host=<host>`.
-    pub fn new(host: impl Into<String>) -> Self {
-        Self { host: host.into() }
+    /// An encoder that tags every point with `host=<host>` and finds the interface metrics
+    /// of the compatibility measurements in `catalog` by their roles.
+    pub fn new(host: impl Into<String>, catalog: &Catalog) -> Self {
+        Self {
+            host: host.into(),
+            compat: Compat::new(catalog),
+        }
     }
 
     /// The frame as line protocol, with the number of lines.
@@ -244,22 +316,15 @@ impl LineEncoder {
 
     /// Appends the frame's lines to `out`; returns how many were written.
     pub fn encode_into(&self, frame: &Frame, out: &mut String) -> usize {
-        let finite = frame.samples.iter().filter(|s| s.value.is_finite());
-        if frame.source != "netdev" {
-            return finite.filter(|s| self.write_generic(s, out)).count();
-        }
         let mut total: Option<NetValues> = None;
         let mut ifaces: BTreeMap<&str, NetValues> = BTreeMap::new();
         let mut others: Vec<&Sample> = Vec::new();
-        for s in finite {
-            let labels = &s.series.labels;
-            let values = if labels.get("scope") == Some("total") {
-                Some(total.get_or_insert_with(NetValues::default))
-            } else {
-                labels.get("iface").map(|i| ifaces.entry(i).or_default())
-            };
-            match values.and_then(|v| v.slot(&s.series.metric)) {
-                Some(slot) => *slot = Some(s.value),
+        for s in frame.samples.iter().filter(|s| s.value.is_finite()) {
+            match self.compat.place(s) {
+                Some((None, slot)) => total
+                    .get_or_insert_with(NetValues::default)
+                    .set(slot, s.value),
+                Some((Some(iface), slot)) => ifaces.entry(iface).or_default().set(slot, s.value),
                 None => others.push(s),
             }
         }
@@ -273,13 +338,7 @@ impl LineEncoder {
             let p = Point::new(MEASUREMENT_INTERFACE, frame.ts)
                 .tag("host", self.host.as_str())
                 .tag("interface", iface);
-            let p = v
-                .common_fields(p, interval)
-                .int_opt("errors_sent", v.tx_errors)
-                .int_opt("errors_recv", v.rx_errors)
-                .int_opt("drops_sent", v.tx_drops)
-                .int_opt("drops_recv", v.rx_drops);
-            lines += usize::from(p.write_to(out));
+            lines += usize::from(v.interface_fields(p, interval).write_to(out));
         }
         lines
             + others

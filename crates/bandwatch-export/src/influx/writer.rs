@@ -101,7 +101,7 @@ impl InfluxWriter {
             );
         }
         let (tx, rx) = sync_channel(config.queue_frames);
-        let encoder = Arc::new(LineEncoder::new(config.host_tag.clone()));
+        let encoder = Arc::new(LineEncoder::new(config.host_tag.clone(), config.catalog));
         let worker = Worker {
             retry: Backoff::new(config.retry_initial, config.retry_max),
             config,

@@ -1,12 +1,12 @@
-//! The contract between internal series and exported names (the export-names table shared
-//! with `deploy/` rules and Grafana): name, type, unit conversion and label renames.
-//!
-//! The internal names are written out here rather than imported from `bandwatch-collect`
-//! because this crate may depend only on `bandwatch-core`.
+//! The contract between internal series and exported names, read from the metric catalogue
+//! (`MetricDef.prometheus`, its kind, unit and help; `LabelDef.prometheus` for label renames):
+//! name, type, unit conversion and labels. A metric outside the catalogue is exported as a
+//! gauge under a derived name kept clear of the catalogued ones.
 
 use std::borrow::Cow;
 
-use bandwatch_core::{Labels, SeriesKey};
+use bandwatch_core::{Catalog, Labels, MetricDef, SampleKind};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// The exposition type of a family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,297 +32,13 @@ impl Kind {
 pub(crate) struct Target {
     /// Exported family name (counters end in `_total`).
     pub name: Cow<'static, str>,
-    /// Counter (deltas are summed) or gauge (latest value kept).
+    /// Counter (the snapshot's running total of the deltas) or gauge (the latest value).
     pub kind: Kind,
     /// Factor from the internal unit to the exported one (1/100 for percent → ratio).
     pub scale: f64,
     /// The `# HELP` line.
     pub help: Cow<'static, str>,
 }
-
-/// One row of the contract.
-struct Row {
-    internal: &'static str,
-    exported: &'static str,
-    kind: Kind,
-    scale: f64,
-    help: &'static str,
-}
-
-const fn counter(internal: &'static str, exported: &'static str, help: &'static str) -> Row {
-    Row {
-        internal,
-        exported,
-        kind: Kind::Counter,
-        scale: 1.0,
-        help,
-    }
-}
-
-const fn gauge(internal: &'static str, exported: &'static str, help: &'static str) -> Row {
-    Row {
-        internal,
-        exported,
-        kind: Kind::Gauge,
-        scale: 1.0,
-        help,
-    }
-}
-
-/// A gauge whose internal unit is bits and exported unit is bytes (Prometheus' base unit).
-const fn bytes_from_bits(
-    internal: &'static str,
-    exported: &'static str,
-    help: &'static str,
-) -> Row {
-    Row {
-        internal,
-        exported,
-        kind: Kind::Gauge,
-        scale: 0.125,
-        help,
-    }
-}
-
-/// A gauge whose internal unit is percent and exported unit is a 0–1 ratio.
-const fn ratio(internal: &'static str, exported: &'static str, help: &'static str) -> Row {
-    Row {
-        internal,
-        exported,
-        kind: Kind::Gauge,
-        scale: 0.01,
-        help,
-    }
-}
-
-/// The contract, row by row.
-const ROWS: &[Row] = &[
-    counter(
-        "net_rx_bytes",
-        "bandwatch_network_receive_bytes_total",
-        "Bytes received on the interface since the exporter started.",
-    ),
-    counter(
-        "net_tx_bytes",
-        "bandwatch_network_transmit_bytes_total",
-        "Bytes sent on the interface since the exporter started.",
-    ),
-    counter(
-        "net_rx_packets",
-        "bandwatch_network_receive_packets_total",
-        "Packets received on the interface since the exporter started.",
-    ),
-    counter(
-        "net_tx_packets",
-        "bandwatch_network_transmit_packets_total",
-        "Packets sent on the interface since the exporter started.",
-    ),
-    counter(
-        "net_rx_errors",
-        "bandwatch_network_receive_errs_total",
-        "Receive errors on the interface since the exporter started.",
-    ),
-    counter(
-        "net_tx_errors",
-        "bandwatch_network_transmit_errs_total",
-        "Transmit errors on the interface since the exporter started.",
-    ),
-    counter(
-        "net_rx_drops",
-        "bandwatch_network_receive_drop_total",
-        "Received packets dropped on the interface since the exporter started.",
-    ),
-    counter(
-        "net_tx_drops",
-        "bandwatch_network_transmit_drop_total",
-        "Packets dropped on transmit on the interface since the exporter started.",
-    ),
-    counter(
-        "net_rx_multicast",
-        "bandwatch_network_receive_multicast_total",
-        "Multicast packets received on the interface since the exporter started.",
-    ),
-    bytes_from_bits(
-        "net_rx_bits_per_second",
-        "bandwatch_network_receive_bytes_per_second",
-        "Receive rate over the last interval, in bytes per second (x8 for bit/s).",
-    ),
-    bytes_from_bits(
-        "net_tx_bits_per_second",
-        "bandwatch_network_transmit_bytes_per_second",
-        "Transmit rate over the last interval, in bytes per second (x8 for bit/s).",
-    ),
-    gauge(
-        "net_rx_packets_per_second",
-        "bandwatch_network_receive_packets_per_second",
-        "Packets received per second over the last interval.",
-    ),
-    gauge(
-        "net_tx_packets_per_second",
-        "bandwatch_network_transmit_packets_per_second",
-        "Packets sent per second over the last interval.",
-    ),
-    gauge(
-        "net_rx_errors_per_second",
-        "bandwatch_network_receive_errors_per_second",
-        "Receive errors per second over the last interval.",
-    ),
-    gauge(
-        "net_tx_errors_per_second",
-        "bandwatch_network_transmit_errors_per_second",
-        "Transmit errors per second over the last interval.",
-    ),
-    gauge(
-        "net_rx_drops_per_second",
-        "bandwatch_network_receive_drops_per_second",
-        "Received packets dropped per second over the last interval.",
-    ),
-    gauge(
-        "net_tx_drops_per_second",
-        "bandwatch_network_transmit_drops_per_second",
-        "Packets dropped on transmit per second over the last interval.",
-    ),
-    gauge(
-        "net_up",
-        "bandwatch_network_up",
-        "1 when the link is up, else 0.",
-    ),
-    gauge(
-        "net_carrier",
-        "bandwatch_network_carrier",
-        "1 when the link has a carrier, else 0.",
-    ),
-    bytes_from_bits(
-        "net_speed_bits_per_second",
-        "bandwatch_network_speed_bytes",
-        "Negotiated link speed in bytes per second (as node_exporter's node_network_speed_bytes).",
-    ),
-    ratio(
-        "system_cpu_percent",
-        "bandwatch_cpu_busy_ratio",
-        "Share of the last interval the CPU was busy (0-1).",
-    ),
-    gauge(
-        "system_load1",
-        "bandwatch_load1",
-        "One-minute load average.",
-    ),
-    gauge(
-        "system_load5",
-        "bandwatch_load5",
-        "Five-minute load average.",
-    ),
-    gauge(
-        "system_load15",
-        "bandwatch_load15",
-        "Fifteen-minute load average.",
-    ),
-    gauge(
-        "system_memory_total_bytes",
-        "bandwatch_memory_total_bytes",
-        "Physical memory in bytes.",
-    ),
-    gauge(
-        "system_memory_available_bytes",
-        "bandwatch_memory_available_bytes",
-        "Memory available for new work without swapping, in bytes.",
-    ),
-    ratio(
-        "system_memory_used_percent",
-        "bandwatch_memory_used_ratio",
-        "Share of memory not available (0-1).",
-    ),
-    gauge(
-        "system_swap_total_bytes",
-        "bandwatch_swap_total_bytes",
-        "Swap space in bytes.",
-    ),
-    gauge(
-        "system_swap_free_bytes",
-        "bandwatch_swap_free_bytes",
-        "Unused swap space in bytes.",
-    ),
-    ratio(
-        "system_swap_used_percent",
-        "bandwatch_swap_used_ratio",
-        "Share of swap in use (0-1).",
-    ),
-    gauge(
-        "system_disk_total_bytes",
-        "bandwatch_filesystem_size_bytes",
-        "Filesystem size in bytes.",
-    ),
-    gauge(
-        "system_disk_available_bytes",
-        "bandwatch_filesystem_avail_bytes",
-        "Filesystem bytes available to unprivileged users.",
-    ),
-    ratio(
-        "system_disk_used_percent",
-        "bandwatch_filesystem_used_ratio",
-        "Share of the filesystem not available to unprivileged users (0-1).",
-    ),
-    counter(
-        "system_disk_read_bytes",
-        "bandwatch_disk_read_bytes_total",
-        "Bytes read from the disk since the exporter started.",
-    ),
-    counter(
-        "system_disk_written_bytes",
-        "bandwatch_disk_written_bytes_total",
-        "Bytes written to the disk since the exporter started.",
-    ),
-    gauge(
-        "system_disk_read_bytes_per_second",
-        "bandwatch_disk_read_bytes_per_second",
-        "Bytes read from the disk per second over the last interval.",
-    ),
-    gauge(
-        "system_disk_write_bytes_per_second",
-        "bandwatch_disk_write_bytes_per_second",
-        "Bytes written to the disk per second over the last interval.",
-    ),
-    gauge(
-        "probe_up",
-        "bandwatch_probe_up",
-        "1 when at least one probe of the last round was answered, else 0.",
-    ),
-    ratio(
-        "probe_loss_percent",
-        "bandwatch_probe_loss_ratio",
-        "Share of the last round's probes lost (0-1).",
-    ),
-    gauge(
-        "probe_rtt_seconds",
-        "bandwatch_probe_rtt_seconds",
-        "Round-trip time of the last round (min, avg, max by stat) in seconds.",
-    ),
-    gauge(
-        "probe_jitter_seconds",
-        "bandwatch_probe_jitter_seconds",
-        "Mean absolute difference of consecutive round-trip times, in seconds.",
-    ),
-    gauge(
-        "probe_http_status",
-        "bandwatch_probe_http_status_code",
-        "Last HTTP status code of the round.",
-    ),
-    counter(
-        "probe_sent",
-        "bandwatch_probe_sent_total",
-        "Probes sent since the exporter started.",
-    ),
-    counter(
-        "probe_received",
-        "bandwatch_probe_received_total",
-        "Probes answered since the exporter started.",
-    ),
-    ratio(
-        "probe_uptime_percent",
-        "bandwatch_probe_uptime_ratio",
-        "Share of rounds that were up over the window (1h, 24h, 7d), 0-1.",
-    ),
-];
 
 /// Names the exporter itself writes; an unknown internal metric never takes one of them.
 pub(crate) const SELF_NAMES: &[&str] = &[
@@ -332,79 +48,191 @@ pub(crate) const SELF_NAMES: &[&str] = &[
     "bandwatch_source_errors_total",
     "bandwatch_source_last_frame_timestamp_seconds",
     "bandwatch_source_duration_seconds",
+    "bandwatch_sink_queue_depth",
+    "bandwatch_sink_written_total",
+    "bandwatch_sink_dropped_total",
+    "bandwatch_sink_retried_total",
     "bandwatch_build_info",
     "bandwatch_exporter_series",
 ];
 
-/// Where `metric` is exported: its contract row, or `bandwatch_<metric>` as a gauge.
-pub(crate) fn target(metric: &str) -> Target {
-    if let Some(row) = ROWS.iter().find(|r| r.internal == metric) {
-        return Target {
-            name: Cow::Borrowed(row.exported),
-            kind: row.kind,
-            scale: row.scale,
-            help: Cow::Borrowed(row.help),
-        };
-    }
-    if let Some(rest) = metric
-        .strip_prefix("net_")
-        .filter(|r| r.ends_with("_per_second"))
-    {
-        // "other net_*_per_second rates → bandwatch_network_<rest>", with rx/tx spelled out.
-        let rest = sanitize_metric_name(rest);
-        let rest = rest
-            .strip_prefix("rx_")
-            .map(|r| format!("receive_{r}"))
-            .or_else(|| rest.strip_prefix("tx_").map(|r| format!("transmit_{r}")))
-            .unwrap_or_else(|| rest.to_string());
-        return gauge_target(format!("bandwatch_network_{rest}"), metric);
-    }
-    gauge_target(
-        format!("bandwatch_{}", sanitize_metric_name(metric)),
-        metric,
+/// The catalogue turned into export targets once, at construction.
+#[derive(Debug)]
+pub(crate) struct Mapping {
+    catalog: &'static Catalog,
+    targets: FxHashMap<&'static str, Target>,
+    /// Catalogued family names, with and without `_total`, and [`SELF_NAMES`].
+    taken: FxHashSet<Cow<'static, str>>,
+    /// Label renames (`iface` → `device`).
+    renames: Vec<(&'static str, &'static str)>,
+}
+
+/// A counter's HELP: what it counts, and since when the exporter has been counting.
+fn counter_help(help: &str) -> String {
+    format!(
+        "{} since the exporter started.",
+        help.strip_suffix('.').unwrap_or(help)
     )
 }
 
-/// A gauge for a metric the contract does not list, kept clear of the listed names.
-fn gauge_target(name: String, metric: &str) -> Target {
-    let taken = |n: &str| {
-        ROWS.iter()
-            .any(|r| r.exported == n || r.exported.strip_suffix("_total") == Some(n))
-            || SELF_NAMES.contains(&n)
-    };
-    let name = if taken(&name) {
-        name.replacen("bandwatch_", "bandwatch_internal_", 1)
-    } else {
-        name
-    };
+fn target_of(def: &MetricDef) -> Target {
+    let counter = def.kind == SampleKind::Delta;
     Target {
-        name: Cow::Owned(name),
-        kind: Kind::Gauge,
-        scale: 1.0,
-        help: Cow::Owned(format!(
-            "Internal series {}, exported as a gauge.",
-            sanitize_metric_name(metric)
-        )),
+        name: Cow::Borrowed(def.prometheus),
+        kind: if counter { Kind::Counter } else { Kind::Gauge },
+        scale: def.unit.export_scale(),
+        help: if counter {
+            Cow::Owned(counter_help(def.help))
+        } else {
+            Cow::Borrowed(def.help)
+        },
     }
 }
 
-/// True for series the contract leaves out: the netdev sum over interfaces.
-pub(crate) fn skipped(key: &SeriesKey) -> bool {
-    key.metric.starts_with("net_") && key.labels.get("scope") == Some("total")
-}
+impl Mapping {
+    /// The targets of every catalogued metric.
+    pub(crate) fn new(catalog: &'static Catalog) -> Self {
+        let mut taken: FxHashSet<Cow<'static, str>> =
+            SELF_NAMES.iter().map(|n| Cow::Borrowed(*n)).collect();
+        let mut targets = FxHashMap::default();
+        for def in catalog.metrics() {
+            taken.insert(Cow::Borrowed(def.prometheus));
+            if let Some(bare) = def.prometheus.strip_suffix("_total") {
+                taken.insert(Cow::Borrowed(bare));
+            }
+            targets.insert(def.name, target_of(def));
+        }
+        let renames = catalog
+            .labels()
+            .iter()
+            .filter_map(|l| Some((l.name, l.prometheus?)))
+            .collect();
+        Self {
+            catalog,
+            targets,
+            taken,
+            renames,
+        }
+    }
 
-/// The exported labels of `key`: `iface` → `device`, `mount` → `mountpoint`, names made valid.
-pub(crate) fn labels(key: &SeriesKey) -> Labels {
-    let mut out = Labels::new();
-    for (name, value) in key.labels.iter() {
-        let name = match name {
-            "iface" => "device",
-            "mount" => "mountpoint",
-            other => other,
+    /// Where `metric` is exported: its catalogue entry, or a gauge of a derived name.
+    pub(crate) fn target(&self, metric: &str) -> Cow<'_, Target> {
+        match self.targets.get(metric) {
+            Some(t) => Cow::Borrowed(t),
+            None => Cow::Owned(self.fallback(metric)),
+        }
+    }
+
+    /// `bandwatch_<metric>`, and for other `net_*_per_second` rates
+    /// `bandwatch_network_<rest>` with rx/tx spelled out, as a gauge.
+    fn fallback(&self, metric: &str) -> Target {
+        let name = match metric
+            .strip_prefix("net_")
+            .filter(|r| r.ends_with("_per_second"))
+        {
+            Some(rest) => {
+                let rest = sanitize_metric_name(rest);
+                let rest = rest
+                    .strip_prefix("rx_")
+                    .map(|r| format!("receive_{r}"))
+                    .or_else(|| rest.strip_prefix("tx_").map(|r| format!("transmit_{r}")))
+                    .unwrap_or_else(|| rest.to_string());
+                format!("bandwatch_network_{rest}")
+            }
+            None => format!("bandwatch_{}", sanitize_metric_name(metric)),
         };
-        out.insert(sanitize_label_name(name), value);
+        let name = if self.taken.contains(name.as_str()) {
+            name.replacen("bandwatch_", "bandwatch_internal_", 1)
+        } else {
+            name
+        };
+        Target {
+            name: Cow::Owned(name),
+            kind: Kind::Gauge,
+            scale: 1.0,
+            help: Cow::Owned(format!(
+                "Internal series {}, exported as a gauge.",
+                sanitize_metric_name(metric)
+            )),
+        }
     }
-    out
+
+    /// True for series the exposition leaves out: sums over many series (`scope="total"`),
+    /// which Prometheus adds up itself.
+    pub(crate) fn skipped(&self, labels: &Labels) -> bool {
+        self.catalog.is_aggregate(labels)
+    }
+
+    /// The exported name of label `name`: renamed as the catalogue says, made valid.
+    pub(crate) fn label<'a>(&self, name: &'a str) -> Cow<'a, str> {
+        match self.renames.iter().find(|(from, _)| *from == name) {
+            Some((_, to)) => Cow::Borrowed(*to),
+            None => sanitize_label_name(name),
+        }
+    }
+
+    /// The exported label pairs of a series, in exposition order.
+    pub(crate) fn labels<'a>(&'a self, labels: &'a Labels) -> ExportedLabels<'a> {
+        ExportedLabels {
+            labels,
+            mapping: self,
+        }
+    }
+}
+
+/// One series' labels as exported: renamed, made valid and sorted by exported name, computed
+/// while encoding so a scrape allocates nothing per series in the usual case.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ExportedLabels<'a> {
+    labels: &'a Labels,
+    mapping: &'a Mapping,
+}
+
+impl<'a> ExportedLabels<'a> {
+    /// True when the series has no labels.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// Calls `f` on every (exported name, value) pair in exposition order.
+    pub(crate) fn try_for_each<E>(
+        &self,
+        mut f: impl FnMut(&str, &str) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let m = self.mapping;
+        let mut prev: Option<Cow<'a, str>> = None;
+        let mut sorted = true;
+        for (k, _) in self.labels.iter() {
+            let name = m.label(k);
+            if prev.as_ref().is_some_and(|p| *p > name) {
+                sorted = false;
+                break;
+            }
+            prev = Some(name);
+        }
+        if sorted {
+            // Renames keep the order of every catalogued label set: no copy needed.
+            for (k, v) in self.labels.iter() {
+                f(&m.label(k), v)?;
+            }
+            return Ok(());
+        }
+        let mut pairs: Vec<(Cow<'a, str>, &'a str)> =
+            self.labels.iter().map(|(k, v)| (m.label(k), v)).collect();
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        pairs.iter().try_for_each(|(k, v)| f(k, v))
+    }
+
+    /// The pairs, collected (for tests).
+    #[cfg(test)]
+    pub(crate) fn to_vec(self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let _ = self.try_for_each(|k, v| {
+            out.push((k.to_string(), v.to_string()));
+            Ok::<(), ()>(())
+        });
+        out
+    }
 }
 
 /// A valid metric name (`[a-zA-Z_:][a-zA-Z0-9_:]*`): other characters become `_`.
@@ -450,37 +278,52 @@ fn sanitize(name: &str, first: fn(char) -> bool, rest: fn(char) -> bool) -> Cow<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bandwatch_core::SeriesKey;
+
+    fn mapping() -> Mapping {
+        Mapping::new(bandwatch_collect::catalog())
+    }
 
     #[test]
-    fn every_row_has_a_valid_unique_name_and_help() {
-        let mut names: Vec<_> = ROWS.iter().map(|r| r.exported).collect();
+    fn every_catalogued_family_has_a_valid_unique_name_and_help() {
+        let m = mapping();
+        let mut names: Vec<&str> = m.targets.values().map(|t| &*t.name).collect();
         names.extend(SELF_NAMES);
         let n = names.len();
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), n);
-        for r in ROWS {
-            assert_eq!(sanitize_metric_name(r.exported), r.exported);
-            assert_eq!(r.kind == Kind::Counter, r.exported.ends_with("_total"));
-            assert!(r.help.ends_with('.') && !r.help.contains(['\\', '\n']));
+        for t in m.targets.values() {
+            assert_eq!(sanitize_metric_name(&t.name), t.name);
+            assert_eq!(t.kind == Kind::Counter, t.name.ends_with("_total"));
+            assert!(t.help.ends_with('.') && !t.help.contains(['\\', '\n']));
         }
+        assert_eq!(
+            counter_help("Bytes sent on the interface."),
+            "Bytes sent on the interface since the exporter started."
+        );
     }
 
     #[test]
     fn unknown_metrics_become_prefixed_gauges() {
-        let t = target("hosts_rx_bytes");
+        let m = mapping();
+        let t = m.target("hosts_rx_bytes");
         assert_eq!(t.name, "bandwatch_hosts_rx_bytes");
         assert_eq!(t.kind, Kind::Gauge);
         assert_eq!(
-            target("net_rx_frames_per_second").name,
+            m.target("net_rx_frames_per_second").name,
             "bandwatch_network_receive_frames_per_second"
         );
-        assert_eq!(target("network_up").name, "bandwatch_internal_network_up");
+        assert_eq!(m.target("network_up").name, "bandwatch_internal_network_up");
         assert_eq!(
-            target("alerts_firing").name,
+            m.target("alerts_firing").name,
             "bandwatch_internal_alerts_firing"
         );
-        assert_eq!(target("weird-name.x").name, "bandwatch_weird_name_x");
+        assert_eq!(
+            m.target("sink_queue_depth").name,
+            "bandwatch_internal_sink_queue_depth"
+        );
+        assert_eq!(m.target("weird-name.x").name, "bandwatch_weird_name_x");
     }
 
     #[test]
@@ -494,23 +337,24 @@ mod tests {
 
     #[test]
     fn renames_labels_and_skips_the_total() {
-        let k = SeriesKey::new(
-            "system_disk_used_percent",
-            Labels::from_pairs([("mount", "/")]),
+        let m = mapping();
+        let k = Labels::from_pairs([("mount", "/")]);
+        let pairs = |l: &[(&str, &str)]| -> Vec<(String, String)> {
+            l.iter().map(|(a, b)| ((*a).into(), (*b).into())).collect()
+        };
+        assert_eq!(m.labels(&k).to_vec(), pairs(&[("mountpoint", "/")]));
+        let k = Labels::from_pairs([("iface", "eth0"), ("dir", "in")]);
+        assert_eq!(
+            m.labels(&k).to_vec(),
+            pairs(&[("device", "eth0"), ("dir", "in")]),
+            "sorted by exported name"
         );
-        assert_eq!(labels(&k).get("mountpoint"), Some("/"));
-        let k = SeriesKey::new("net_rx_bytes", Labels::from_pairs([("iface", "eth0")]));
-        assert_eq!(labels(&k).get("device"), Some("eth0"));
-        assert!(!skipped(&k));
-        assert!(skipped(&SeriesKey::with_label(
-            "net_rx_bytes",
-            "scope",
-            "total"
-        )));
-        assert!(!skipped(&SeriesKey::with_label(
-            "system_cpu_percent",
-            "cpu",
-            "total"
-        )));
+        let k = Labels::from_pairs([("a-b", "1")]);
+        assert_eq!(m.labels(&k).to_vec(), pairs(&[("a_b", "1")]));
+        assert!(!m.skipped(&k));
+        let total = SeriesKey::with_label("net_rx_bytes", "scope", "total");
+        assert!(m.skipped(&total.labels));
+        let cpu = SeriesKey::with_label("system_cpu_percent", "cpu", "total");
+        assert!(!m.skipped(&cpu.labels));
     }
 }

@@ -1,8 +1,11 @@
-//! Prometheus exposition: [`Exporter`] keeps the latest value of every series (running totals
-//! for counter deltas) under the exported names of the contract, and encodes it at scrape time
-//! as Prometheus text 0.0.4 or OpenMetrics 1.0 ([`Format`]). Scrapes read only this snapshot,
-//! never the store. The HTTP side lives in the binary.
+//! Prometheus exposition: [`Exporter`] encodes, at scrape time, the shared latest-value
+//! [`Snapshot`] under the exported names the metric catalogue declares (running totals of
+//! the deltas as counters, the latest values as gauges, in base units), with alert, source
+//! and sink self-metrics, as Prometheus text 0.0.4 or OpenMetrics 1.0 ([`Format`]). Scrapes
+//! read only the snapshot and the boards, never the store. The HTTP side lives in the web
+//! crate.
 
+mod layout;
 mod mapping;
 mod openmetrics;
 pub mod sink;
@@ -11,13 +14,13 @@ mod text;
 mod view;
 
 use std::fmt;
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 
-use bandwatch_core::{AlertEvent, Clock, Frame, SystemClock};
+use bandwatch_core::{AlertEvent, Catalog, SinkBoard, Snapshot, SourceBoard};
 use prometheus_client::registry::Registry;
 
-use state::State;
+use mapping::Mapping;
+use state::Alerts;
 
 /// Content type of the Prometheus text format 0.0.4.
 pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -69,53 +72,48 @@ impl Format {
     }
 }
 
-/// Settings of an [`Exporter`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ExporterConfig {
-    /// A frame-fed series not updated for longer than this is dropped (vanished interfaces).
-    pub stale_after: Duration,
-}
-
-impl Default for ExporterConfig {
-    fn default() -> Self {
-        Self {
-            stale_after: Duration::from_secs(5 * 60),
-        }
-    }
-}
-
-/// The state and what it needs to judge staleness; shared with the OpenMetrics collector.
+/// What every scrape reads; shared with the OpenMetrics collector.
 pub(crate) struct Shared {
-    state: RwLock<State>,
-    clock: Arc<dyn Clock>,
-    stale_after: Duration,
+    snapshot: Snapshot,
+    mapping: Mapping,
+    sources: SourceBoard,
+    sinks: SinkBoard,
+    alerts: RwLock<Alerts>,
+    layout: Mutex<layout::Layout>,
 }
 
 impl fmt::Debug for Shared {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Shared")
-            .field("stale_after", &self.stale_after)
+            .field("snapshot", &self.snapshot)
             .finish_non_exhaustive()
     }
 }
 
 impl Shared {
-    // A panic while holding the lock leaves plain numbers behind, still fit to export.
-    fn read(&self) -> RwLockReadGuard<'_, State> {
-        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    // A panic while holding the lock leaves plain counts behind, still fit to export.
+    fn alerts(&self) -> RwLockReadGuard<'_, Alerts> {
+        self.alerts.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn write(&self) -> RwLockWriteGuard<'_, State> {
-        self.state.write().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Series last updated before this monotonic instant are stale.
-    fn cutoff(&self) -> Duration {
-        self.clock.monotonic().saturating_sub(self.stale_after)
+    /// Runs `f` over every family of one scrape.
+    fn with_families<R>(&self, f: impl FnOnce(&[view::FamilyView<'_>]) -> R) -> R {
+        let alerts = self.alerts();
+        // Scrapes take turns on the layout; a poisoned one is still a valid layout, which the
+        // next change rebuilds anyway.
+        let mut layout = self.layout.lock().unwrap_or_else(PoisonError::into_inner);
+        let inputs = view::Inputs {
+            snapshot: &self.snapshot,
+            mapping: &self.mapping,
+            alerts: &alerts,
+            sources: &self.sources,
+            sinks: &self.sinks,
+        };
+        f(&view::families(&inputs, &mut layout))
     }
 }
 
-/// The latest snapshot of every exported series; clones share it (Send + Sync).
+/// The `/metrics` exposition of the shared snapshot; clones share everything (Send + Sync).
 #[derive(Clone)]
 pub struct Exporter {
     shared: Arc<Shared>,
@@ -130,51 +128,36 @@ impl fmt::Debug for Exporter {
     }
 }
 
-impl Default for Exporter {
-    fn default() -> Self {
-        Self::new(ExporterConfig::default())
-    }
-}
-
 impl Exporter {
-    /// An empty exporter on the system clock.
-    pub fn new(config: ExporterConfig) -> Self {
-        Self::with_clock(config, Arc::new(SystemClock::new()))
-    }
-
-    /// An empty exporter judging staleness by `clock`'s monotonic time (tests pass a fake).
-    pub fn with_clock(config: ExporterConfig, clock: Arc<dyn Clock>) -> Self {
+    /// An exporter of `snapshot` under the names `catalog` declares, with the self-metrics
+    /// of the `sources` and `sinks` boards.
+    pub fn new(
+        snapshot: Snapshot,
+        catalog: &'static Catalog,
+        sources: SourceBoard,
+        sinks: SinkBoard,
+    ) -> Self {
         let shared = Arc::new(Shared {
-            state: RwLock::new(State::default()),
-            clock,
-            stale_after: config.stale_after,
+            snapshot,
+            mapping: Mapping::new(catalog),
+            sources,
+            sinks,
+            alerts: RwLock::default(),
+            layout: Mutex::default(),
         });
         let registry = Arc::new(openmetrics::registry(Arc::clone(&shared)));
         Self { shared, registry }
     }
 
-    /// Folds one frame in: gauges and rates replace, counter deltas add (a NaN or negative
-    /// delta is ignored), the netdev total is skipped; counts the frame for its source and
-    /// drops series that went stale.
-    pub fn observe(&self, frame: &Frame) {
-        let now = self.shared.clock.monotonic();
-        let cutoff = self.shared.cutoff();
-        let mut state = self.shared.write();
-        state.observe(frame, now);
-        state.prune(cutoff);
-    }
-
-    /// Records one collection of `source` for the self-metrics (its duration, and an error
-    /// when `ok` is false).
-    pub fn record_collection(&self, source: &str, duration: Duration, ok: bool) {
-        self.shared.write().record_collection(source, duration, ok);
-    }
-
     /// Updates the alerts firing now (per rule and severity) and the event counts.
     pub fn observe_alerts(&self, events: &[AlertEvent]) {
-        let mut state = self.shared.write();
+        let mut alerts = self
+            .shared
+            .alerts
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         for e in events {
-            state.alerts.apply(e);
+            alerts.apply(e);
         }
     }
 
@@ -182,10 +165,9 @@ impl Exporter {
     pub fn encode(&self, format: Format) -> (String, &'static str) {
         let body = match format {
             Format::Text => {
-                let state = self.shared.read();
-                let families = view::families(&state, self.shared.cutoff());
                 let mut out = String::with_capacity(64 * 1024);
-                text::encode(&mut out, &families);
+                self.shared
+                    .with_families(|families| text::encode(&mut out, families));
                 out
             }
             Format::OpenMetrics => openmetrics::encode(&self.registry),

@@ -4,7 +4,6 @@
 use std::fmt;
 use std::sync::Arc;
 
-use bandwatch_core::Labels;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{
     DescriptorEncoder, EncodeLabel, EncodeLabelSet, EncodeMetric, LabelSetEncoder, MetricEncoder,
@@ -15,7 +14,7 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
 use super::mapping::Kind;
-use super::view::{self, FamilyView};
+use super::view::{FamilyView, LabelSet};
 use super::Shared;
 
 /// Encodes the shared state at scrape time.
@@ -23,47 +22,45 @@ use super::Shared;
 struct SnapshotCollector(Arc<Shared>);
 
 /// Borrowed labels in prometheus-client's shape (no copy per series).
-struct LabelsRef<'a>(&'a Labels);
+struct LabelsRef<'a>(LabelSet<'a>);
 
 impl EncodeLabelSet for LabelsRef<'_> {
     fn encode(&self, encoder: &mut LabelSetEncoder) -> Result<(), fmt::Error> {
-        for pair in self.0.iter() {
-            pair.encode(encoder.encode_label())?;
-        }
-        Ok(())
+        self.0
+            .try_for_each(|k, v| (k, v).encode(encoder.encode_label()))
     }
 }
 
 impl Collector for SnapshotCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), fmt::Error> {
-        let shared = &self.0;
-        let state = shared.read();
-        for f in view::families(&state, shared.cutoff()) {
-            encode_family(&mut encoder, &f)?;
-        }
-        Ok(())
+        self.0.with_families(|families| {
+            families
+                .iter()
+                .try_for_each(|f| encode_family(&mut encoder, f))
+        })
     }
 }
 
 fn encode_family(encoder: &mut DescriptorEncoder, f: &FamilyView<'_>) -> Result<(), fmt::Error> {
     // OpenMetrics names the counter family without `_total`; its samples get it back.
-    let (name, metric_type) = match f.kind {
+    let kind = f.kind();
+    let (name, metric_type) = match kind {
         Kind::Counter => (
-            f.name.strip_suffix("_total").unwrap_or(f.name),
+            f.name().strip_suffix("_total").unwrap_or(f.name()),
             MetricType::Counter,
         ),
-        Kind::Gauge => (f.name, MetricType::Gauge),
+        Kind::Gauge => (f.name(), MetricType::Gauge),
     };
-    let mut metric = encoder.encode_descriptor(name, f.help, None, metric_type)?;
+    let mut metric = encoder.encode_descriptor(name, f.help(), None, metric_type)?;
     let mut probe = f.samples.iter();
     if let (Some((labels, value)), None) = (probe.next(), probe.next()) {
         if labels.is_empty() {
             // A lone series without labels: no family encoder, so no `{}` after the name.
-            return encode_value(f.kind, value, metric);
+            return encode_value(kind, value, metric);
         }
     }
     for (labels, value) in f.samples.iter() {
-        encode_value(f.kind, value, metric.encode_family(&LabelsRef(labels))?)?;
+        encode_value(kind, value, metric.encode_family(&LabelsRef(labels))?)?;
     }
     Ok(())
 }

@@ -7,17 +7,63 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bandwatch_core::snapshot::DEFAULT_STALE_AFTER;
 use bandwatch_core::{
     AlertEvent, EventKind, FakeClock, Frame, Labels, SampleKind, Seconds, SeriesKey, Severity,
-    Timestamp,
+    SinkBoard, SinkCounters, Snapshot, SourceBoard, Timestamp,
 };
 
-use super::{Exporter, ExporterConfig, Format};
+use super::{Exporter, Format};
 
-fn exporter() -> (Exporter, FakeClock) {
-    let clock = FakeClock::new(Timestamp::from_secs(1_700_000_000));
-    let exp = Exporter::with_clock(ExporterConfig::default(), Arc::new(clock.clone()));
-    (exp, clock)
+/// An exporter over its own snapshot and boards, fed the way the agent feeds them.
+struct Rig {
+    exp: Exporter,
+    snapshot: Snapshot,
+    sources: SourceBoard,
+    sinks: SinkBoard,
+    clock: FakeClock,
+}
+
+impl Rig {
+    fn with_stale_after(stale_after: Duration) -> Self {
+        let clock = FakeClock::new(Timestamp::from_secs(1_700_000_000));
+        let snapshot = Snapshot::new(Arc::new(clock.clone()), stale_after);
+        let (sources, sinks) = (SourceBoard::default(), SinkBoard::default());
+        let exp = Exporter::new(
+            snapshot.clone(),
+            bandwatch_collect::catalog(),
+            sources.clone(),
+            sinks.clone(),
+        );
+        Self {
+            exp,
+            snapshot,
+            sources,
+            sinks,
+            clock,
+        }
+    }
+
+    /// The snapshot takes the frame and the source board counts it, as in a run.
+    fn observe(&self, frame: &Frame) {
+        self.snapshot.observe(frame);
+        self.sources
+            .record(&frame.source, Duration::ZERO, true, Some(frame.ts));
+    }
+
+    fn observe_alerts(&self, events: &[AlertEvent]) {
+        self.exp.observe_alerts(events);
+    }
+
+    fn encode(&self, format: Format) -> (String, &'static str) {
+        self.exp.encode(format)
+    }
+}
+
+fn exporter() -> (Rig, FakeClock) {
+    let rig = Rig::with_stale_after(DEFAULT_STALE_AFTER);
+    let clock = rig.clock.clone();
+    (rig, clock)
 }
 
 fn frame(source: &str, samples: &[(&str, &[(&str, &str)], f64, SampleKind)]) -> Frame {
@@ -30,7 +76,7 @@ fn frame(source: &str, samples: &[(&str, &[(&str, &str)], f64, SampleKind)]) -> 
 }
 
 /// `name{labels}` → value, from the text exposition.
-fn scrape(exp: &Exporter) -> BTreeMap<String, f64> {
+fn scrape(exp: &Rig) -> BTreeMap<String, f64> {
     let (body, _) = exp.encode(Format::Text);
     body.lines()
         .filter(|l| !l.starts_with('#'))
@@ -198,8 +244,8 @@ fn probe_families_and_round_sums() {
             &[
                 ("probe_up", t, 1.0, G),
                 ("probe_loss_percent", t, 20.0, G),
-                ("probe_sent", t, 5.0, G),
-                ("probe_received", t, 4.0, G),
+                ("probe_sent", t, 5.0, D),
+                ("probe_received", t, 4.0, D),
                 (
                     "probe_rtt_seconds",
                     &[("target", "router"), ("stat", "avg")],
@@ -253,11 +299,8 @@ fn unknown_metrics_pass_through_as_gauges() {
 
 #[test]
 fn stale_series_are_dropped_and_fresh_ones_kept() {
-    let clock = FakeClock::new(Timestamp(0));
-    let cfg = ExporterConfig {
-        stale_after: Duration::from_secs(60),
-    };
-    let exp = Exporter::with_clock(cfg, Arc::new(clock.clone()));
+    let exp = Rig::with_stale_after(Duration::from_secs(60));
+    let clock = exp.clock.clone();
     let up = |iface: &str| frame("netdev", &[("net_up", &[("iface", iface)], 1.0, G)]);
     exp.observe(&up("eth0"));
     exp.observe(&up("wlan0"));
@@ -269,14 +312,9 @@ fn stale_series_are_dropped_and_fresh_ones_kept() {
     assert!(m.contains_key("bandwatch_network_up{device=\"eth0\"}"));
     assert!(!m.contains_key("bandwatch_network_up{device=\"wlan0\"}"));
     assert_eq!(m["bandwatch_exporter_series"], 1.0);
-    // A later frame prunes it from the state too; it comes back as a new series.
+    // A later frame prunes it from the snapshot too; it comes back as a new series.
     exp.observe(&up("eth0"));
-    assert_eq!(
-        exp.shared.read().families["bandwatch_network_up"]
-            .series
-            .len(),
-        1
-    );
+    assert_eq!(exp.snapshot.len(), 1);
     clock.advance(Duration::from_secs(61));
     let (body, _) = exp.encode(Format::Text);
     assert!(!body.contains("bandwatch_network_up"), "{body}");
@@ -338,8 +376,10 @@ fn alerts_firing_follow_the_lifecycle() {
 #[test]
 fn self_metrics_of_collections() {
     let (exp, _) = exporter();
-    exp.record_collection("probe", Duration::from_millis(250), true);
-    exp.record_collection("probe", Duration::from_millis(1500), false);
+    exp.sources
+        .record("probe", Duration::from_millis(250), true, None);
+    exp.sources
+        .record("probe", Duration::from_millis(1500), false, None);
     let m = scrape(&exp);
     assert_eq!(
         m["bandwatch_source_duration_seconds{source=\"probe\"}"],
@@ -429,8 +469,174 @@ fn negotiates_the_format() {
 fn exporter_is_shareable() {
     fn assert_send_sync<T: Send + Sync + Clone>() {}
     assert_send_sync::<Exporter>();
-    let (exp, _) = exporter();
-    let other = exp.clone();
-    other.record_collection("s", Duration::ZERO, true);
-    assert!(exp.encode(Format::Text).0.contains("source=\"s\""));
+    let (rig, _) = exporter();
+    let other = rig.exp.clone();
+    rig.observe(&frame("s", &[("net_up", &[("iface", "e")], 1.0, G)]));
+    rig.observe_alerts(&[alert("a", "link", EventKind::Fired, Severity::High)]);
+    let (body, _) = other.encode(Format::Text);
+    assert!(body.contains("source=\"s\""), "{body}");
+    assert!(
+        body.contains("bandwatch_network_up{device=\"e\"} 1\n"),
+        "{body}"
+    );
+    assert!(
+        body.contains("rule=\"link\",severity=\"high\"} 1\n"),
+        "{body}"
+    );
+}
+
+/// The text exposition's HELP, TYPE and sample lines of one family.
+fn family<'a>(body: &'a str, name: &str) -> (Option<&'a str>, Option<&'a str>, Vec<&'a str>) {
+    let help = format!("# HELP {name} ");
+    let kind = format!("# TYPE {name} ");
+    let of_family = |l: &str| {
+        l.strip_prefix(name)
+            .is_some_and(|rest| rest.starts_with(['{', ' ']))
+    };
+    (
+        body.lines().find_map(|l| l.strip_prefix(help.as_str())),
+        body.lines().find_map(|l| l.strip_prefix(kind.as_str())),
+        body.lines().filter(|l| of_family(l)).collect(),
+    )
+}
+
+#[test]
+fn every_catalogued_metric_is_exported_under_its_catalogue_family() {
+    let catalog = bandwatch_collect::catalog();
+    let (rig, _) = exporter();
+    let mut f = Frame::new("all", Timestamp(1_700_000_000_000), Seconds(1.0));
+    for m in catalog.metrics() {
+        // Every label but the aggregate marker, so no series is left out as a sum.
+        let labels = m
+            .labels
+            .iter()
+            .filter(|l| catalog.aggregate().is_none_or(|(a, _)| a != **l))
+            .map(|l| (*l, "x"));
+        f.push(
+            Arc::new(SeriesKey::new(m.name, Labels::from_pairs(labels))),
+            4.0,
+            m.kind,
+        );
+    }
+    rig.observe(&f);
+    let (body, _) = rig.encode(Format::Text);
+    for m in catalog.metrics() {
+        let (help, kind, samples) = family(&body, m.prometheus);
+        let want_kind = if m.kind == SampleKind::Delta {
+            "counter"
+        } else {
+            "gauge"
+        };
+        assert_eq!(kind, Some(want_kind), "{}: {body}", m.name);
+        let help = help.unwrap_or_else(|| panic!("{}: no HELP in {body}", m.name));
+        if m.kind == SampleKind::Delta {
+            assert!(
+                help.starts_with(m.help.trim_end_matches('.'))
+                    && help.ends_with(" since the exporter started."),
+                "{}: {help}",
+                m.name
+            );
+        } else {
+            assert_eq!(help, m.help, "{}", m.name);
+        }
+        assert_eq!(samples.len(), 1, "{}: {samples:?}", m.name);
+        let value: f64 = samples[0]
+            .rsplit_once(' ')
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(f64::NAN);
+        assert_eq!(value, 4.0 * m.unit.export_scale(), "{}", samples[0]);
+        for l in m.labels {
+            if catalog.aggregate().is_none_or(|(a, _)| a != *l) {
+                let exported = catalog.exported_label(l);
+                assert!(
+                    samples[0].contains(&format!("{exported}=\"x\"")),
+                    "{}: label {l} as {exported}: {}",
+                    m.name,
+                    samples[0]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_dropped_frame_of_a_sink_is_counted() {
+    let (rig, _) = exporter();
+    let counters = SinkCounters::default();
+    rig.sinks.register("influxdb", counters.clone());
+    counters.add_written(5);
+    counters.add_dropped(1);
+    counters.add_retried(2);
+    counters.set_queue_depth(3);
+    let m = scrape(&rig);
+    assert_eq!(m["bandwatch_sink_dropped_total{sink=\"influxdb\"}"], 1.0);
+    assert_eq!(m["bandwatch_sink_written_total{sink=\"influxdb\"}"], 5.0);
+    assert_eq!(m["bandwatch_sink_retried_total{sink=\"influxdb\"}"], 2.0);
+    assert_eq!(m["bandwatch_sink_queue_depth{sink=\"influxdb\"}"], 3.0);
+    let (body, _) = rig.encode(Format::Text);
+    assert!(body.contains("# TYPE bandwatch_sink_dropped_total counter\n"));
+    assert!(body.contains("# TYPE bandwatch_sink_queue_depth gauge\n"));
+    let (om, _) = rig.encode(Format::OpenMetrics);
+    assert!(
+        om.contains("# TYPE bandwatch_sink_dropped counter\n"),
+        "{om}"
+    );
+    assert!(
+        om.contains("bandwatch_sink_dropped_total{sink=\"influxdb\"} 1"),
+        "{om}"
+    );
+}
+
+#[test]
+fn the_layout_follows_series_that_come_and_go() {
+    let exp = Rig::with_stale_after(Duration::from_secs(60));
+    let clock = exp.clock.clone();
+    let up = |ifaces: &[(&str, f64)]| {
+        let mut f = Frame::new("netdev", Timestamp(1_700_000_000_000), Seconds(1.0));
+        for (i, v) in ifaces {
+            f.push(Arc::new(SeriesKey::with_label("net_up", "iface", i)), *v, G);
+        }
+        f
+    };
+    let lines = |exp: &Rig| -> Vec<String> {
+        exp.encode(Format::Text)
+            .0
+            .lines()
+            .filter(|l| l.starts_with("bandwatch_network_up{"))
+            .map(str::to_string)
+            .collect()
+    };
+    exp.observe(&up(&[("eth1", 1.0), ("eth0", 1.0)]));
+    assert_eq!(
+        lines(&exp),
+        [
+            "bandwatch_network_up{device=\"eth0\"} 1",
+            "bandwatch_network_up{device=\"eth1\"} 1"
+        ]
+    );
+    // Same series, new values: copied into place.
+    exp.observe(&up(&[("eth1", 0.0), ("eth0", 1.0)]));
+    assert_eq!(lines(&exp)[1], "bandwatch_network_up{device=\"eth1\"} 0");
+    // A new series sorts in; one that went stale leaves.
+    clock.advance(Duration::from_secs(45));
+    exp.observe(&up(&[("a0", 1.0), ("eth0", 0.0)]));
+    clock.advance(Duration::from_secs(30));
+    assert_eq!(
+        lines(&exp),
+        [
+            "bandwatch_network_up{device=\"a0\"} 1",
+            "bandwatch_network_up{device=\"eth0\"} 0"
+        ]
+    );
+    // The aggregate stays out however often it is seen.
+    let mut total = up(&[("eth0", 1.0)]);
+    total.push(
+        Arc::new(SeriesKey::with_label("net_rx_bytes", "scope", "total")),
+        9.0,
+        D,
+    );
+    for _ in 0..2 {
+        exp.observe(&total);
+        assert!(!exp.encode(Format::Text).0.contains("scope"));
+    }
 }

@@ -6,25 +6,24 @@
 
 use std::fmt::Write;
 
-use bandwatch_core::Labels;
-
-use super::view::FamilyView;
+use super::view::{FamilyView, LabelSet};
 
 /// Appends every family to `out`.
 pub(crate) fn encode(out: &mut String, families: &[FamilyView<'_>]) {
     for f in families {
+        let name = f.name();
         out.push_str("# HELP ");
-        out.push_str(f.name);
+        out.push_str(name);
         out.push(' ');
-        escape_help(out, f.help);
+        escape_help(out, f.help());
         out.push_str("\n# TYPE ");
-        out.push_str(f.name);
+        out.push_str(name);
         out.push(' ');
-        out.push_str(f.kind.as_str());
+        out.push_str(f.kind().as_str());
         out.push('\n');
         for (labels, value) in f.samples.iter() {
-            out.push_str(f.name);
-            write_labels(out, labels);
+            out.push_str(name);
+            write_labels(out, &labels);
             out.push(' ');
             write_value(out, value);
             out.push('\n');
@@ -33,16 +32,21 @@ pub(crate) fn encode(out: &mut String, families: &[FamilyView<'_>]) {
 }
 
 /// `{a="b",c="d"}`, or nothing for no labels.
-fn write_labels(out: &mut String, labels: &Labels) {
+fn write_labels(out: &mut String, labels: &LabelSet<'_>) {
+    if let LabelSet::Exported(_, rendered) = labels {
+        out.push_str(rendered);
+        return;
+    }
     let mut first = true;
-    for (name, value) in labels.iter() {
+    let _ = labels.try_for_each(|name, value| {
         out.push(if first { '{' } else { ',' });
         first = false;
         out.push_str(name);
         out.push_str("=\"");
         escape_label_value(out, value);
         out.push('"');
-    }
+        Ok::<(), std::convert::Infallible>(())
+    });
     if !first {
         out.push('}');
     }
@@ -91,6 +95,7 @@ pub(crate) fn write_value(out: &mut String, v: f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bandwatch_core::Labels;
 
     fn value(v: f64) -> String {
         let mut s = String::new();
@@ -127,9 +132,10 @@ mod tests {
         escape_help(&mut s, "x\\y\n\"z\"");
         assert_eq!(s, "x\\\\y\\n\"z\"");
         let mut s = String::new();
-        write_labels(&mut s, &Labels::new());
+        write_labels(&mut s, &LabelSet::Plain(&Labels::new()));
         assert_eq!(s, "");
-        write_labels(&mut s, &Labels::from_pairs([("b", "2"), ("a", "1")]));
+        let labels = Labels::from_pairs([("b", "2"), ("a", "1")]);
+        write_labels(&mut s, &LabelSet::Plain(&labels));
         assert_eq!(s, "{a=\"1\",b=\"2\"}");
     }
 }

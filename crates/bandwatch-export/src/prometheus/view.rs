@@ -1,19 +1,48 @@
-//! A read-only view of the state as metric families, in name order: what both encoders walk.
+//! One scrape's view of everything exported, as metric families in name order: the series of
+//! the shared snapshot under their catalogue families, the alert state, and the source and
+//! sink self-metrics. Both encoders walk it.
 
-use std::collections::BTreeMap;
-use std::time::Duration;
+use std::borrow::Cow;
 
-use bandwatch_core::Labels;
+use bandwatch_core::{Labels, SinkBoard, SinkStats, Snapshot, SourceBoard, SourceStats};
 
-use super::mapping::Kind;
-use super::state::{fresh, Entry, State, COUNTED_EVENTS};
+use super::layout::{Layout, Series};
+use super::mapping::{ExportedLabels, Kind, Mapping, Target};
+use super::state::{Alerts, COUNTED_EVENTS};
+
+/// The labels of one exposed series.
+#[derive(Clone, Copy)]
+pub(crate) enum LabelSet<'a> {
+    /// A snapshot series' labels, renamed on the way out, and as the text format writes them.
+    Exported(ExportedLabels<'a>, &'a str),
+    /// Self-metric labels, already in their exported form.
+    Plain(&'a Labels),
+}
+
+impl LabelSet<'_> {
+    /// True when there are no labels.
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Self::Exported(l, _) => l.is_empty(),
+            Self::Plain(l) => l.is_empty(),
+        }
+    }
+
+    /// Calls `f` on every (name, value) pair in exposition order.
+    pub fn try_for_each<E>(&self, mut f: impl FnMut(&str, &str) -> Result<(), E>) -> Result<(), E> {
+        match self {
+            Self::Exported(l, _) => l.try_for_each(f),
+            Self::Plain(l) => l.iter().try_for_each(|(k, v)| f(k, v)),
+        }
+    }
+}
 
 /// The samples of one family.
 pub(crate) enum Samples<'a> {
-    /// Frame-fed series, filtered by staleness at encode time.
+    /// Snapshot series with their exported values, sorted by labels.
     Live {
-        series: &'a BTreeMap<Labels, Entry>,
-        cutoff: Duration,
+        series: &'a [Series],
+        mapping: &'a Mapping,
     },
     /// Self-metrics, built for this scrape (a handful of series).
     Owned(Vec<(Labels, f64)>),
@@ -21,34 +50,77 @@ pub(crate) enum Samples<'a> {
 
 impl Samples<'_> {
     /// The (labels, value) pairs to expose.
-    pub fn iter(&self) -> Box<dyn Iterator<Item = (&Labels, f64)> + '_> {
+    pub fn iter(&self) -> Box<dyn Iterator<Item = (LabelSet<'_>, f64)> + '_> {
         match self {
-            Self::Live { series, cutoff } => Box::new(
-                series
-                    .iter()
-                    .filter(|(_, e)| fresh(e.updated, *cutoff))
-                    .map(|(l, e)| (l, e.value)),
-            ),
-            Self::Owned(v) => Box::new(v.iter().map(|(l, v)| (l, *v))),
+            Self::Live { series, mapping } => Box::new(series.iter().map(|s| {
+                let labels = LabelSet::Exported(mapping.labels(&s.key.labels), &s.text_labels);
+                (labels, s.value)
+            })),
+            Self::Owned(v) => Box::new(v.iter().map(|(l, v)| (LabelSet::Plain(l), *v))),
         }
     }
 }
 
 /// One family as exposed.
 pub(crate) struct FamilyView<'a> {
-    /// Full name (counters end in `_total`).
-    pub name: &'a str,
-    /// The `# HELP` text (no backslash or newline in any of ours, but encoders escape anyway).
-    pub help: &'a str,
-    /// Counter or gauge.
-    pub kind: Kind,
+    /// Name, type, scale and help.
+    pub target: Cow<'a, Target>,
     /// Its series.
     pub samples: Samples<'a>,
 }
 
+impl FamilyView<'_> {
+    /// Full name (counters end in `_total`).
+    pub fn name(&self) -> &str {
+        &self.target.name
+    }
+
+    /// The `# HELP` text (encoders escape it).
+    pub fn help(&self) -> &str {
+        &self.target.help
+    }
+
+    /// Counter or gauge.
+    pub fn kind(&self) -> Kind {
+        self.target.kind
+    }
+}
+
+/// What one scrape reads: the mapping the families borrow (`'m`), the rest only read.
+pub(crate) struct Inputs<'m, 'r> {
+    pub snapshot: &'r Snapshot,
+    pub mapping: &'m Mapping,
+    pub alerts: &'r Alerts,
+    pub sources: &'r SourceBoard,
+    pub sinks: &'r SinkBoard,
+}
+
+/// Every non-empty family, sorted by name.
+pub(crate) fn families<'a>(inputs: &Inputs<'a, '_>, layout: &'a mut Layout) -> Vec<FamilyView<'a>> {
+    let live = layout.update(inputs.snapshot, inputs.mapping);
+    let series = live.iter().map(|f| f.series.len()).sum();
+    let mut out: Vec<FamilyView<'a>> = live
+        .iter()
+        .map(|f| FamilyView {
+            target: Cow::Borrowed(&f.target),
+            samples: Samples::Live {
+                series: &f.series,
+                mapping: inputs.mapping,
+            },
+        })
+        .collect();
+    out.extend(self_families(inputs, series));
+    out.sort_by(|a, b| a.name().cmp(b.name()));
+    out
+}
+
+fn one(name: &str, value: &str) -> Labels {
+    Labels::from_pairs([(name, value)])
+}
+
 fn owned<'a>(
-    name: &'a str,
-    help: &'a str,
+    name: &'static str,
+    help: &'static str,
     kind: Kind,
     samples: Vec<(Labels, f64)>,
 ) -> Option<FamilyView<'a>> {
@@ -56,55 +128,46 @@ fn owned<'a>(
         return None;
     }
     Some(FamilyView {
-        name,
-        help,
-        kind,
+        target: Cow::Owned(Target {
+            name: Cow::Borrowed(name),
+            kind,
+            scale: 1.0,
+            help: Cow::Borrowed(help),
+        }),
         samples: Samples::Owned(samples),
     })
 }
 
-fn one(name: &str, value: &str) -> Labels {
-    Labels::from_pairs([(name, value)])
-}
-
-/// Every non-empty family, sorted by name; series older than `cutoff` left out.
-pub(crate) fn families(state: &State, cutoff: Duration) -> Vec<FamilyView<'_>> {
-    let mut out = Vec::with_capacity(state.families.len() + 8);
-    let mut series = 0_usize;
-    for (name, f) in &state.families {
-        let live = f
-            .series
-            .values()
-            .filter(|e| fresh(e.updated, cutoff))
-            .count();
-        if live == 0 {
-            continue;
-        }
-        series += live;
-        out.push(FamilyView {
-            name,
-            help: &f.help,
-            kind: f.kind,
-            samples: Samples::Live {
-                series: &f.series,
-                cutoff,
-            },
-        });
-    }
-    out.extend(self_families(state, series));
-    out.sort_by(|a, b| a.name.cmp(b.name));
+fn self_families<'a>(inputs: &Inputs<'_, '_>, series: usize) -> Vec<FamilyView<'a>> {
+    let mut out: Vec<FamilyView<'a>> = alert_families(inputs.alerts)
+        .into_iter()
+        .chain(source_families(&inputs.sources.stats()))
+        .chain(sink_families(&inputs.sinks.stats()))
+        .flatten()
+        .collect();
+    out.extend(
+        [
+            owned(
+                "bandwatch_build_info",
+                "Build of the running bandwatch; the value is always 1.",
+                Kind::Gauge,
+                vec![(one("version", env!("CARGO_PKG_VERSION")), 1.0)],
+            ),
+            owned(
+                "bandwatch_exporter_series",
+                "Series in the exported snapshot (frame-fed series only).",
+                Kind::Gauge,
+                vec![(Labels::new(), series as f64)],
+            ),
+        ]
+        .into_iter()
+        .flatten(),
+    );
     out
 }
 
-fn self_families(state: &State, series: usize) -> Vec<FamilyView<'_>> {
-    let src = &state.sources;
-    let per_source = |f: &dyn Fn(&super::state::SourceStats) -> Option<f64>| {
-        src.iter()
-            .filter_map(|(name, s)| f(s).map(|v| (one("source", name), v)))
-            .collect::<Vec<_>>()
-    };
-    let firing = state
-        .alerts
+fn alert_families<'a>(alerts: &Alerts) -> [Option<FamilyView<'a>>; 2] {
+    let firing = alerts
         .firing
         .iter()
         .map(|((rule, sev), n)| {
@@ -114,7 +177,7 @@ fn self_families(state: &State, series: usize) -> Vec<FamilyView<'_>> {
         .collect();
     let events = COUNTED_EVENTS
         .iter()
-        .zip(state.alerts.events)
+        .zip(alerts.events)
         .map(|(k, n)| (one("kind", k.as_str()), n as f64))
         .collect();
     [
@@ -130,6 +193,17 @@ fn self_families(state: &State, series: usize) -> Vec<FamilyView<'_>> {
             Kind::Counter,
             events,
         ),
+    ]
+}
+
+fn source_families<'a>(stats: &[(String, SourceStats)]) -> [Option<FamilyView<'a>>; 4] {
+    let per_source = |f: &dyn Fn(&SourceStats) -> Option<f64>| {
+        stats
+            .iter()
+            .filter_map(|(name, s)| f(s).map(|v| (one("source", name), v)))
+            .collect::<Vec<_>>()
+    };
+    [
         owned(
             "bandwatch_source_frames_total",
             "Frames each source produced since the exporter started.",
@@ -154,20 +228,40 @@ fn self_families(state: &State, series: usize) -> Vec<FamilyView<'_>> {
             Kind::Gauge,
             per_source(&|s| s.duration),
         ),
+    ]
+}
+
+fn sink_families<'a>(stats: &[(String, SinkStats)]) -> [Option<FamilyView<'a>>; 4] {
+    let per_sink = |f: fn(&SinkStats) -> u64| {
+        stats
+            .iter()
+            .map(|(name, s)| (one("sink", name), f(s) as f64))
+            .collect::<Vec<_>>()
+    };
+    [
         owned(
-            "bandwatch_build_info",
-            "Build of the running bandwatch; the value is always 1.",
+            "bandwatch_sink_queue_depth",
+            "Items waiting in each sink's queue now.",
             Kind::Gauge,
-            vec![(one("version", env!("CARGO_PKG_VERSION")), 1.0)],
+            per_sink(|s| s.queue_depth),
         ),
         owned(
-            "bandwatch_exporter_series",
-            "Series in the exported snapshot (frame-fed series only).",
-            Kind::Gauge,
-            vec![(Labels::new(), series as f64)],
+            "bandwatch_sink_written_total",
+            "Items each sink wrote (frames, points, messages) since it started.",
+            Kind::Counter,
+            per_sink(|s| s.written),
+        ),
+        owned(
+            "bandwatch_sink_dropped_total",
+            "Items each sink gave up on (a full queue, a dead destination) since it started.",
+            Kind::Counter,
+            per_sink(|s| s.dropped),
+        ),
+        owned(
+            "bandwatch_sink_retried_total",
+            "Write attempts of each sink that failed and were tried again since it started.",
+            Kind::Counter,
+            per_sink(|s| s.retried),
         ),
     ]
-    .into_iter()
-    .flatten()
-    .collect()
 }

@@ -75,6 +75,7 @@ pub fn v1_config(port: u16, database: &str, buffer_dir: &Path) -> InfluxConfig {
             password: None,
         },
         buffer_dir,
+        bandwatch_collect::catalog(),
     );
     c.host_tag = "testhost".into();
     c.flush_every = Duration::from_millis(200);

@@ -1,17 +1,38 @@
 //! The `network_usage` and `alerts` tables that users' existing SQL reports read: one row per
-//! netdev frame from its `scope="total"` rates (Mbit/s), and one row per fired or escalated alert.
+//! frame that carries the total transmit and receive rates (Mbit/s; the catalogue's `TxRate`
+//! and `RxRate` metrics on their aggregate series), and one row per fired or escalated alert.
 
 use std::collections::BTreeSet;
 
-use bandwatch_core::{AlertEvent, EventKind, Frame, Timestamp};
+use bandwatch_core::{AlertEvent, Catalog, EventKind, Frame, Role, SeriesKey, Timestamp};
 
 use super::conn::{Arg, Col, Tx};
 use super::dialect::{datetime_param, insert_ignore, on_conflict_nothing, placeholders};
 
-/// The total transmit rate series of the netdev source.
-pub const TX_METRIC: &str = "net_tx_bits_per_second";
-/// The total receive rate series of the netdev source.
-pub const RX_METRIC: &str = "net_rx_bits_per_second";
+/// The series whose values (bits per second) fill `network_usage`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TotalRates {
+    /// The total transmit rate: `sent_rate`.
+    pub sent: SeriesKey,
+    /// The total receive rate: `recv_rate`.
+    pub recv: SeriesKey,
+}
+
+impl TotalRates {
+    /// The catalogue's transmit and receive rates on its aggregate series; `None` when it
+    /// has no such metrics or no aggregate.
+    pub fn from_catalog(catalog: &Catalog) -> Option<Self> {
+        let (label, value) = catalog.aggregate()?;
+        let total = |role| {
+            let metric = catalog.by_role(role)?.name;
+            Some(SeriesKey::with_label(metric, label, value))
+        };
+        Some(Self {
+            sent: total(Role::TxRate)?,
+            recv: total(Role::RxRate)?,
+        })
+    }
+}
 
 /// What the compatibility tables need from the configuration.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -22,6 +43,8 @@ pub struct CompatOptions {
     pub download_mbps: Option<f64>,
     /// Rules whose `fired` events mark the `network_usage` row of their instant `is_spike`.
     pub spike_rules: BTreeSet<String>,
+    /// The rate series of `network_usage` rows; none writes no rows.
+    pub total_rates: Option<TotalRates>,
 }
 
 /// One `network_usage` row.
@@ -40,13 +63,25 @@ pub(crate) fn datetime_text(ms: i64) -> Option<String> {
         .map(|d| d.format("%Y-%m-%d %H:%M:%S%.3f").to_string())
 }
 
+/// The value of `key` in `frame`.
+fn value_of(frame: &Frame, key: &SeriesKey) -> Option<f64> {
+    frame
+        .samples
+        .iter()
+        .find(|s| *s.series == *key)
+        .map(|s| s.value)
+}
+
 /// The usage rows of the frames that carry both total rates.
 pub(crate) fn usage_rows(frames: &[Frame], opts: &CompatOptions) -> Vec<Usage> {
+    let Some(rates) = &opts.total_rates else {
+        return Vec::new();
+    };
     frames
         .iter()
         .filter_map(|f| {
-            let sent = f.find(TX_METRIC, "scope", "total")? / 1e6;
-            let recv = f.find(RX_METRIC, "scope", "total")? / 1e6;
+            let sent = value_of(f, &rates.sent)? / 1e6;
+            let recv = value_of(f, &rates.recv)? / 1e6;
             let over = |v: f64, limit: Option<f64>| limit.is_some_and(|l| v > l);
             Some(Usage {
                 ts: f.ts.0,
@@ -240,16 +275,66 @@ mod tests {
     use bandwatch_core::{SampleKind, Seconds, SeriesKey};
     use std::sync::Arc;
 
+    use bandwatch_core::{MetricDef, Unit};
+
+    const RATES: [MetricDef; 2] = [
+        MetricDef::new(
+            "out_bps",
+            SampleKind::Rate,
+            Unit::BitsPerSecond,
+            &["nic", "sum"],
+            "x_out",
+            "Out.",
+        )
+        .role(Role::TxRate),
+        MetricDef::new(
+            "in_bps",
+            SampleKind::Rate,
+            Unit::BitsPerSecond,
+            &["nic", "sum"],
+            "x_in",
+            "In.",
+        )
+        .role(Role::RxRate),
+    ];
+
+    fn catalog() -> Catalog {
+        let mut c = Catalog::new();
+        c.extend(&RATES).unwrap();
+        c.set_aggregate("sum", "all");
+        c
+    }
+
+    #[test]
+    fn the_rates_come_from_the_catalogue_roles() {
+        let c = catalog();
+        assert_eq!(
+            TotalRates::from_catalog(&c),
+            Some(TotalRates {
+                sent: SeriesKey::with_label("out_bps", "sum", "all"),
+                recv: SeriesKey::with_label("in_bps", "sum", "all"),
+            })
+        );
+        assert_eq!(TotalRates::from_catalog(&Catalog::new()), None);
+    }
+
     #[test]
     fn usage_comes_from_total_rates_in_mbps() {
         let mut f = Frame::new("netdev", Timestamp(1_767_225_601_500), Seconds(1.0));
-        let total = |m: &str| Arc::new(SeriesKey::with_label(m, "scope", "total"));
-        f.push(total(TX_METRIC), 12e6, SampleKind::Rate);
-        f.push(total(RX_METRIC), 3e6, SampleKind::Rate);
+        let total = |m: &str| Arc::new(SeriesKey::with_label(m, "sum", "all"));
+        f.push(total("out_bps"), 12e6, SampleKind::Rate);
+        f.push(total("in_bps"), 3e6, SampleKind::Rate);
+        f.push(
+            Arc::new(SeriesKey::with_label("in_bps", "nic", "n1")),
+            9e6,
+            SampleKind::Rate,
+        );
         let opts = CompatOptions {
             upload_mbps: Some(10.0),
+            total_rates: TotalRates::from_catalog(&catalog()),
             ..CompatOptions::default()
         };
+        assert!(usage_rows(&[f.clone()], &CompatOptions::default()).is_empty());
         let rows = usage_rows(&[f.clone()], &opts);
         assert_eq!(
             rows,
@@ -260,7 +345,11 @@ mod tests {
                 high: true
             }]
         );
-        assert!(!usage_rows(&[f], &CompatOptions::default())[0].high);
+        let no_limits = CompatOptions {
+            total_rates: opts.total_rates.clone(),
+            ..CompatOptions::default()
+        };
+        assert!(!usage_rows(&[f], &no_limits)[0].high);
         assert_eq!(
             datetime_text(1_767_225_601_500).as_deref(),
             Some("2026-01-01 00:00:01.500")

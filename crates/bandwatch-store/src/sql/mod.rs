@@ -31,7 +31,7 @@ use crate::model::{
 };
 use crate::Store;
 
-pub use compat::{CompatOptions, RX_METRIC, TX_METRIC};
+pub use compat::{CompatOptions, TotalRates};
 pub use schema::SQL_LATEST_VERSION;
 pub use target::{redacted_url, Dialect};
 

@@ -2,6 +2,7 @@
 //! served as OpenAPI at `/api/v1/openapi.json`).
 
 pub mod alerts;
+pub mod catalog;
 pub mod params;
 pub mod series;
 pub mod status;
@@ -17,6 +18,8 @@ use crate::state::WebState;
 pub fn routes() -> Router<WebState> {
     Router::new()
         .route("/config", get(status::config))
+        .route("/catalog", get(catalog::catalog))
+        .route("/status", get(status::status))
         .route("/snapshot", get(status::snapshot))
         .route("/interfaces", get(status::interfaces))
         .route("/devices", get(status::devices))

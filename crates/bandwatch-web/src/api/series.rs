@@ -7,13 +7,13 @@ use axum::extract::{RawQuery, State};
 use axum::http::header::{self, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use bandwatch_core::Timestamp;
+use bandwatch_core::{Role, Selector, Timestamp};
 use serde::Serialize;
 
 use super::params::Params;
 use crate::error::{ApiError, ApiResult};
 use crate::history::ask;
-use crate::params::{self, Matcher};
+use crate::params;
 use crate::query::{self, Plan, SeriesPoints, Source};
 use crate::state::WebState;
 
@@ -23,7 +23,7 @@ pub struct Selection {
     /// The metric.
     pub metric: String,
     /// Label conditions.
-    pub matchers: Vec<Matcher>,
+    pub selector: Selector,
     /// Range, step and tier.
     pub plan: Plan,
 }
@@ -34,9 +34,10 @@ impl Selection {
         let metric = p
             .get("metric")
             .ok_or_else(|| {
-                ApiError::bad_request(
-                    "parameter 'metric' is required, e.g. metric=net_rx_bits_per_second",
-                )
+                ApiError::bad_request(format!(
+                    "parameter 'metric' is required, e.g. metric={} (GET /api/v1/catalog lists them)",
+                    state.catalog.name_of(Role::RxRate)
+                ))
             })?
             .to_string();
         if !params::valid_metric(&metric) {
@@ -44,10 +45,7 @@ impl Selection {
                 "parameter 'metric': '{metric}' is not a metric name (letters, digits and _ only)"
             )));
         }
-        let matchers = p
-            .all("match")
-            .map(Matcher::parse)
-            .collect::<ApiResult<Vec<_>>>()?;
+        let selector = params::selector(p.all("match"))?;
         let start = params::time("start", p.get("start").unwrap_or("-1h"), now)?;
         let end = params::time("end", p.get("end").unwrap_or("now"), now)?;
         let step = p
@@ -57,7 +55,7 @@ impl Selection {
         let plan = query::plan(start, end, step, now, state.limits)?;
         Ok(Self {
             metric,
-            matchers,
+            selector,
             plan,
         })
     }
@@ -84,8 +82,9 @@ const SERIES_PARAMS: [&str; 5] = ["metric", "match", "start", "end", "step"];
 
 /// Runs a selection against the history; an unknown metric is a 400 listing the known ones.
 pub async fn fetch(state: &WebState, sel: Selection) -> ApiResult<SeriesAnswer> {
-    let live_has = !state.live.metric(&sel.metric).is_empty();
-    let (metric, matchers, plan) = (sel.metric.clone(), sel.matchers.clone(), sel.plan);
+    let live_has = !state.snapshot.metric(&sel.metric).is_empty();
+    let (metric, selector, plan) = (sel.metric.clone(), sel.selector.clone(), sel.plan);
+    let catalog = state.catalog;
     let answer = ask(state.history.as_ref(), move |store| {
         let all = store.series()?;
         if !live_has && !all.iter().any(|k| k.metric == metric) {
@@ -93,7 +92,7 @@ pub async fn fetch(state: &WebState, sel: Selection) -> ApiResult<SeriesAnswer> 
             names.dedup();
             return Ok(Err(names.join(", ")));
         }
-        query::run(store, &metric, &matchers, plan).map(Ok)
+        query::run(store, catalog, &metric, &selector, plan).map(Ok)
     })
     .await?
     .map_err(|e| ApiError::unavailable(format!("the history could not be read: {e}")))?;

@@ -1,16 +1,15 @@
-//! What is true now, from the live values: the page settings, the snapshot, the interfaces
-//! and the probed devices.
+//! What is true now, from the shared snapshot and the boards: the page settings, the
+//! snapshot, the interfaces, the probed devices and the agent's own status. Metrics are found
+//! by their catalogue role, never by name.
 
 use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::Json;
-use bandwatch_core::SeriesKey;
+use bandwatch_core::{Latest, Role, SeriesKey, SinkStats, SourceStats};
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::json::SampleJson;
-use crate::live::Latest;
 use crate::state::{PageConfig, WebState};
 
 /// `GET /api/v1/config`.
@@ -18,14 +17,97 @@ pub async fn config(State(state): State<WebState>) -> Json<PageConfig> {
     Json(state.page.as_ref().clone())
 }
 
+/// One sink's queue and counts.
+#[derive(Debug, Serialize)]
+pub struct SinkStatus {
+    /// The sink's name (`store`, `influxdb`, …).
+    name: String,
+    /// Its counts now.
+    #[serde(flatten)]
+    stats: SinkStats,
+}
+
+/// One source's counts.
+#[derive(Debug, Serialize)]
+pub struct SourceStatus {
+    /// The source's name (`netdev`, `system`, `probe`).
+    name: String,
+    /// What it did so far.
+    #[serde(flatten)]
+    stats: SourceStats,
+}
+
+fn sinks(state: &WebState) -> Vec<SinkStatus> {
+    state
+        .sinks
+        .stats()
+        .into_iter()
+        .map(|(name, stats)| SinkStatus { name, stats })
+        .collect()
+}
+
+fn sources(state: &WebState) -> Vec<SourceStatus> {
+    state
+        .sources
+        .stats()
+        .into_iter()
+        .map(|(name, stats)| SourceStatus { name, stats })
+        .collect()
+}
+
+/// The answer of `/snapshot`.
+#[derive(Serialize)]
+pub struct SnapshotAnswer<'a> {
+    /// The newest frame time, epoch ms.
+    ts: Option<i64>,
+    /// Every fresh series' newest value.
+    samples: Vec<SampleJson<'a>>,
+    /// The sinks' queues and counts.
+    sinks: Vec<SinkStatus>,
+    /// The sources' counts.
+    sources: Vec<SourceStatus>,
+}
+
 /// `GET /api/v1/snapshot`.
-pub async fn snapshot(State(state): State<WebState>) -> Json<Value> {
-    let (newest, all) = state.live.snapshot();
+pub async fn snapshot(State(state): State<WebState>) -> Json<serde_json::Value> {
+    let (newest, all) = state.snapshot.all();
     let samples: Vec<SampleJson<'_>> = all
         .iter()
         .map(|(k, l)| SampleJson::new(k, l.value, Some(l.ts.0)))
         .collect();
-    Json(serde_json::json!({ "ts": newest.map(|t| t.0), "samples": samples }))
+    let answer = SnapshotAnswer {
+        ts: newest.map(|t| t.0),
+        samples,
+        sinks: sinks(&state),
+        sources: sources(&state),
+    };
+    Json(serde_json::to_value(answer).unwrap_or_default())
+}
+
+/// The answer of `/status`.
+#[derive(Debug, Serialize)]
+pub struct Status {
+    /// bandwatch's version.
+    version: String,
+    /// Series in the snapshot now.
+    series: usize,
+    /// Clients on the live stream.
+    stream_clients: usize,
+    /// The sources' counts.
+    sources: Vec<SourceStatus>,
+    /// The sinks' queues and counts.
+    sinks: Vec<SinkStatus>,
+}
+
+/// `GET /api/v1/status`: the agent's own health: its sources and sinks.
+pub async fn status(State(state): State<WebState>) -> Json<Status> {
+    Json(Status {
+        version: state.page.version.clone(),
+        series: state.snapshot.all().1.len(),
+        stream_clients: state.live.clients(),
+        sources: sources(&state),
+        sinks: sinks(&state),
+    })
 }
 
 /// One interface now.
@@ -39,9 +121,24 @@ pub struct Interface {
     tx_bps: Option<f64>,
 }
 
-fn by_label(state: &WebState, metric: &str, label: &str) -> BTreeMap<String, Latest> {
+/// The label of `role`'s metric that names its instance (the one that is not the aggregate
+/// marker): `iface` for the interface metrics, `target` for the probes.
+fn instance_label(state: &WebState, role: Role) -> Option<&'static str> {
+    let aggregate = state.catalog.aggregate().map(|(l, _)| l);
     state
-        .live
+        .catalog
+        .by_role(role)?
+        .labels
+        .iter()
+        .copied()
+        .find(|l| Some(*l) != aggregate)
+}
+
+/// The fresh series of `role`'s metric by the value of `label`.
+fn by_label(state: &WebState, role: Role, label: &str) -> BTreeMap<String, Latest> {
+    let metric = state.catalog.name_of(role);
+    state
+        .snapshot
         .metric(metric)
         .into_iter()
         .filter_map(|(k, l)| Some((k.labels.get(label)?.to_string(), l)))
@@ -54,11 +151,12 @@ fn value(map: &BTreeMap<String, Latest>, name: &str) -> Option<f64> {
 
 /// `GET /api/v1/interfaces`.
 pub async fn interfaces(State(state): State<WebState>) -> Json<Vec<Interface>> {
-    let rx = by_label(&state, "net_rx_bits_per_second", "iface");
-    let tx = by_label(&state, "net_tx_bits_per_second", "iface");
-    let up = by_label(&state, "net_up", "iface");
-    let carrier = by_label(&state, "net_carrier", "iface");
-    let speed = by_label(&state, "net_speed_bits_per_second", "iface");
+    let Some(label) = instance_label(&state, Role::RxRate) else {
+        return Json(Vec::new());
+    };
+    let of = |role| by_label(&state, role, label);
+    let (rx, tx, up) = (of(Role::RxRate), of(Role::TxRate), of(Role::LinkUp));
+    let (carrier, speed) = (of(Role::Carrier), of(Role::LinkSpeed));
     let mut names: Vec<&String> = rx.keys().chain(tx.keys()).chain(up.keys()).collect();
     names.sort();
     names.dedup();
@@ -89,32 +187,48 @@ pub struct Device {
     last_seen: Option<i64>,
 }
 
-fn one(state: &WebState, metric: &str, labels: &[(&str, &str)]) -> Option<Latest> {
-    let key = SeriesKey::new(
-        metric,
-        bandwatch_core::Labels::from_pairs(labels.iter().copied()),
-    );
-    state.live.get(&key)
+/// The uptime windows the devices list shows.
+const UPTIME_WINDOWS: [&str; 3] = ["1h", "24h", "7d"];
+/// The round-trip statistic a device shows.
+const RTT_STAT: &str = "avg";
+
+/// The label of `role`'s metric besides the target (`stat` for the RTT, `window` for uptime).
+fn extra_label(state: &WebState, role: Role, target: &str) -> Option<&'static str> {
+    state
+        .catalog
+        .by_role(role)?
+        .labels
+        .iter()
+        .copied()
+        .find(|l| *l != target)
 }
 
-fn device(state: &WebState, name: &str, up: Option<Latest>) -> Device {
-    let v = |m: &str, extra: Option<(&str, &str)>| {
-        let mut labels = vec![("target", name)];
-        labels.extend(extra);
-        one(state, m, &labels)
+fn device(state: &WebState, target: &str, name: &str, up: Option<Latest>) -> Device {
+    let v = |role: Role, extra: Option<&str>| {
+        let mut labels = vec![(target, name)];
+        if let Some(value) = extra {
+            labels.push((extra_label(state, role, target)?, value));
+        }
+        let key = SeriesKey::new(
+            state.catalog.name_of(role),
+            bandwatch_core::Labels::from_pairs(labels),
+        );
+        state
+            .snapshot
+            .get(&key)
             .map(|l| l.value)
             .filter(|v| v.is_finite())
     };
-    let uptime = ["1h", "24h", "7d"]
+    let uptime = UPTIME_WINDOWS
         .into_iter()
-        .map(|w| (w, v("probe_uptime_percent", Some(("window", w)))))
+        .map(|w| (w, v(Role::ProbeUptime, Some(w))))
         .collect();
     Device {
         name: name.to_string(),
         up: up.map(|l| l.value > 0.0),
-        rtt_ms: v("probe_rtt_seconds", Some(("stat", "avg"))).map(|s| s * 1000.0),
-        loss_percent: v("probe_loss_percent", None),
-        jitter_ms: v("probe_jitter_seconds", None).map(|s| s * 1000.0),
+        rtt_ms: v(Role::ProbeRtt, Some(RTT_STAT)).map(|s| s * 1000.0),
+        loss_percent: v(Role::ProbeLoss, None),
+        jitter_ms: v(Role::ProbeJitter, None).map(|s| s * 1000.0),
         uptime_percent: uptime,
         last_seen: up.filter(|l| l.value > 0.0).map(|l| l.ts.0),
     }
@@ -123,14 +237,17 @@ fn device(state: &WebState, name: &str, up: Option<Latest>) -> Device {
 /// `GET /api/v1/devices`: every configured target (with nulls until its first round) and
 /// any other target the probes report, sorted by name.
 pub async fn devices(State(state): State<WebState>) -> Json<Vec<Device>> {
-    let ups = by_label(&state, "probe_up", "target");
+    let Some(target) = instance_label(&state, Role::ProbeUp) else {
+        return Json(Vec::new());
+    };
+    let ups = by_label(&state, Role::ProbeUp, target);
     let mut names: Vec<&String> = ups.keys().chain(state.devices.iter()).collect();
     names.sort();
     names.dedup();
     Json(
         names
             .into_iter()
-            .map(|n| device(&state, n, ups.get(n).copied()))
+            .map(|n| device(&state, target, n, ups.get(n).copied()))
             .collect(),
     )
 }

@@ -11,7 +11,8 @@ pub mod web;
 use std::sync::Arc;
 
 use bandwatch_agent::{Agent, Cancel, ClockWait, RunReport, SignalWatch};
-use bandwatch_core::{Clock, SystemClock};
+use bandwatch_core::snapshot::DEFAULT_STALE_AFTER;
+use bandwatch_core::{Clock, Snapshot, SystemClock};
 use bandwatch_engine::Engine;
 use bandwatch_export::prometheus::sink::ExporterSink;
 use bandwatch_export::prometheus::Exporter;
@@ -33,29 +34,42 @@ fn rule_engine(config: &Config) -> anyhow::Result<Engine> {
 pub fn run(config: &Config) -> anyhow::Result<RunReport> {
     let mut engine = rule_engine(config)?;
     let sources = sources::all(config)?;
-    let exporter = Exporter::default();
     let metrics_port = web::bind_metrics(config)?;
     let influx = sinks::influx(config)?;
     let web_port = web::bind(config)?;
     let (store, uptime) = sinks::store(config, &mut engine)?;
-    let live = Live::default();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
+    // One snapshot on the agent's clock: the page and /metrics read the values the agent
+    // wrote, with one staleness rule.
+    let snapshot = Snapshot::new(Arc::clone(&clock), DEFAULT_STALE_AFTER);
+    let mut agent = Agent::new(Arc::clone(&clock), Arc::new(ClockWait::new(clock)), engine)
+        .with_snapshot(snapshot.clone())
+        .uptime(uptime)
+        .duration(config.monitor.duration);
+    let views = web::Views {
+        live: Live::default(),
+        exporter: Exporter::new(
+            snapshot.clone(),
+            bandwatch_collect::catalog(),
+            agent.source_board(),
+            agent.sink_board(),
+        ),
+        snapshot,
+        sources: agent.source_board(),
+        sinks: agent.sink_board(),
+    };
     let servers = Servers {
         metrics: metrics_port
-            .map(|l| web::start_metrics(l, config, &exporter))
+            .map(|l| web::start_metrics(l, config, &views.exporter))
             .transpose()?,
         web: web_port
-            .map(|l| web::start(l, config, &live, store.handle(), &exporter))
+            .map(|l| web::start(l, config, &views, store.handle()))
             .transpose()?,
     };
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
-    let collections = exporter.clone();
-    let mut agent = Agent::new(Arc::clone(&clock), Arc::new(ClockWait::new(clock)), engine)
-        .uptime(uptime)
-        .duration(config.monitor.duration)
-        .on_collection(move |source, took, ok| collections.record_collection(source, took, ok))
+    agent = agent
         .sink(Box::new(PrinterSink::new(config.output)))
-        .sink(Box::new(ExporterSink::new(exporter)))
-        .sink(Box::new(LiveSink::new(live)));
+        .sink(Box::new(ExporterSink::new(views.exporter.clone())))
+        .sink(Box::new(LiveSink::new(views.live.clone())));
     for (source, every) in sources {
         agent = agent.source(source, every);
     }

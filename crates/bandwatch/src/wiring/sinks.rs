@@ -54,7 +54,12 @@ pub fn influx(config: &Config) -> anyhow::Result<Option<InfluxSink>> {
         )
         .into());
     };
-    let mut cfg = InfluxConfig::new(i.url.clone(), api, i.buffer_dir.clone());
+    let mut cfg = InfluxConfig::new(
+        i.url.clone(),
+        api,
+        i.buffer_dir.clone(),
+        bandwatch_collect::catalog(),
+    );
     cfg.buffer_max_bytes = i.buffer_max_bytes;
     let sink = InfluxWriter::start(cfg)
         .map_err(|e| BadInput(format!("key 'influxdb': {e}")))

@@ -1,14 +1,15 @@
 //! The servers inside `run`: the dashboard and API, and the `/metrics` port. Both are bound
 //! before anything is opened or written (an address the user chose that cannot be bound stops
 //! the start with exit 2) and then started by `bandwatch-web` on threads it owns. The
-//! dashboard reads the newest values from the agent's [`Live`] and the history through the
+//! dashboard reads the newest values from the shared snapshot, the stream from the agent's
+//! [`Live`], and the history through the
 //! store writer thread.
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use bandwatch_core::SystemClock;
+use bandwatch_core::{SinkBoard, Snapshot, SourceBoard, SystemClock};
 use bandwatch_export::prometheus::Exporter;
 use bandwatch_store::{StoreHandle, HOUR_MS};
 use bandwatch_web::server::WebServer;
@@ -67,26 +68,45 @@ pub fn bind(config: &Config) -> anyhow::Result<Option<TcpListener>> {
     }
 }
 
+/// What the agent shares with the page: the stream, the newest values, the boards and the
+/// exporter (also served on the dashboard's port).
+#[derive(Clone)]
+pub struct Views {
+    /// The live stream.
+    pub live: Live,
+    /// The newest value of every series.
+    pub snapshot: Snapshot,
+    /// What each source did.
+    pub sources: SourceBoard,
+    /// Each sink's counts.
+    pub sinks: SinkBoard,
+    /// The Prometheus exposition.
+    pub exporter: Exporter,
+}
+
 /// Serves the dashboard and API on `listener` until the returned server is stopped.
 pub fn start(
     listener: TcpListener,
     config: &Config,
-    live: &Live,
+    views: &Views,
     store: &StoreHandle,
-    exporter: &Exporter,
 ) -> anyhow::Result<WebServer> {
     let w = &config.web;
     let addr = listener.local_addr().unwrap_or(w.listen);
     let token = token(config, addr)?;
     let state = WebState {
-        live: live.clone(),
+        live: views.live.clone(),
+        snapshot: views.snapshot.clone(),
+        catalog: bandwatch_collect::catalog(),
+        sources: views.sources.clone(),
+        sinks: views.sinks.clone(),
         history: Arc::new(store.clone()),
         page: Arc::new(page(config, token.is_some())),
         limits: limits(config),
         token: token.clone().map(Arc::from),
         check_matcher: Arc::new(|m: &str| SilenceMatcher::parse(m).map(|_| ()).map_err(|e| e.0)),
         clock: Arc::new(SystemClock::new()),
-        exporter: Some(exporter.clone()),
+        exporter: Some(views.exporter.clone()),
         devices: config
             .probe
             .targets

@@ -1,0 +1,77 @@
+// Human values: numbers, rates, percentages, times and durations, and escaping for Plotly.
+
+/** Escapes text for Plotly, which interprets a subset of HTML in labels. */
+export function esc(s) {
+  return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export function isNum(v) { return typeof v === 'number' && Number.isFinite(v); }
+
+export function num(x) {
+  const a = Math.abs(x);
+  if (a >= 100) return x.toFixed(0);
+  if (a >= 10) return x.toFixed(1);
+  return x.toFixed(2);
+}
+
+/** A limit as people write it: 50, 12.5 (no trailing zeros). */
+export function short(x) { return String(Math.round(x * 100) / 100); }
+
+export function fmtBps(v) {
+  if (!isNum(v)) return '—';
+  const units = [['Gbps', 1e9], ['Mbps', 1e6], ['kbps', 1e3]];
+  for (const [name, div] of units) if (Math.abs(v) >= div) return `${num(v / div)} ${name}`;
+  return `${num(v)} bps`;
+}
+
+export function fmtPct(v) { return isNum(v) ? `${v.toFixed(1)} %` : '—'; }
+export function fmtMs(v) { return isNum(v) ? `${v < 10 ? v.toFixed(2) : v.toFixed(1)} ms` : '—'; }
+
+/** A value in its human unit, chosen from the metric's catalogue unit. */
+export function fmtUnit(unit, v) {
+  if (!isNum(v)) return '—';
+  switch (unit) {
+    case 'bits_per_second': return fmtBps(v);
+    case 'percent': return fmtPct(v);
+    case 'seconds': return fmtMs(v * 1000);
+    default: return num(v);
+  }
+}
+
+const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const dateTimeFmt = new Intl.DateTimeFormat(undefined, {
+  month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit',
+});
+
+export function fmtTime(ms) {
+  if (!isNum(ms)) return '—';
+  const d = new Date(ms);
+  return d.toDateString() === new Date().toDateString() ? timeFmt.format(d) : dateTimeFmt.format(d);
+}
+
+export function fmtDuration(ms) {
+  if (!isNum(ms) || ms < 0) return '';
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+  return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
+}
+
+/** Plotly draws numeric dates as UTC; shift so the axis reads in the viewer's local time. */
+export function loc(ms) { return ms - new Date(ms).getTimezoneOffset() * 60000; }
+
+/** ok, warn (from three quarters of the limit) or crit (at the limit). */
+export function level(value, limit) {
+  if (!isNum(value) || !isNum(limit) || limit <= 0) return 'ok';
+  if (value >= limit) return 'crit';
+  if (value >= 0.75 * limit) return 'warn';
+  return 'ok';
+}
+
+/** The metric name of a series text like `name{a="b"}`. */
+export function metricOf(seriesText) {
+  const s = String(seriesText || '');
+  const i = s.indexOf('{');
+  return i < 0 ? s : s.slice(0, i);
+}
