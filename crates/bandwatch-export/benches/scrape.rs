@@ -5,6 +5,7 @@
 use std::hint::black_box;
 use std::sync::Arc;
 
+use bandwatch_collect::netdev::metric as netdev;
 use bandwatch_core::snapshot::DEFAULT_STALE_AFTER;
 use bandwatch_core::{
     Frame, Labels, SampleKind, Seconds, SeriesKey, SinkBoard, Snapshot, SourceBoard, SystemClock,
@@ -14,16 +15,16 @@ use bandwatch_export::prometheus::{Exporter, Format};
 use criterion::{criterion_group, criterion_main, Criterion};
 
 const METRICS: [(&str, SampleKind); 10] = [
-    ("net_rx_bytes", SampleKind::Delta),
-    ("net_tx_bytes", SampleKind::Delta),
-    ("net_rx_packets", SampleKind::Delta),
-    ("net_tx_packets", SampleKind::Delta),
-    ("net_rx_errors", SampleKind::Delta),
-    ("net_rx_bits_per_second", SampleKind::Rate),
-    ("net_tx_bits_per_second", SampleKind::Rate),
-    ("net_up", SampleKind::Gauge),
-    ("net_carrier", SampleKind::Gauge),
-    ("net_speed_bits_per_second", SampleKind::Gauge),
+    (netdev::NET_RX_BYTES, SampleKind::Delta),
+    (netdev::NET_TX_BYTES, SampleKind::Delta),
+    (netdev::NET_RX_PACKETS, SampleKind::Delta),
+    (netdev::NET_TX_PACKETS, SampleKind::Delta),
+    (netdev::NET_RX_ERRORS, SampleKind::Delta),
+    (netdev::NET_RX_BITS_PER_SECOND, SampleKind::Rate),
+    (netdev::NET_TX_BITS_PER_SECOND, SampleKind::Rate),
+    (netdev::NET_UP, SampleKind::Gauge),
+    (netdev::NET_CARRIER, SampleKind::Gauge),
+    (netdev::NET_SPEED_BITS_PER_SECOND, SampleKind::Gauge),
 ];
 
 fn snapshot(interfaces: usize) -> (Exporter, Snapshot) {

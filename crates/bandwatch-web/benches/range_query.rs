@@ -9,6 +9,7 @@
 use std::hint::black_box;
 use std::sync::Arc;
 
+use bandwatch_collect::netdev::metric as netdev;
 use bandwatch_core::{Frame, SampleKind, Seconds, Selector, SeriesKey, Timestamp};
 use bandwatch_store::{SqliteOptions, SqliteStore, Store, ELAPSED_METRIC, HOUR_MS};
 use bandwatch_web::query::{self, Limits};
@@ -26,9 +27,9 @@ const LIMITS: Limits = Limits {
 fn history(dir: &std::path::Path) -> (SqliteStore, Timestamp) {
     let mut store =
         SqliteStore::open(&dir.join("bench.db"), SqliteOptions::default()).expect("store");
-    let delta = Arc::new(SeriesKey::with_label("net_rx_bytes", "iface", "eth0"));
+    let delta = Arc::new(SeriesKey::with_label(netdev::NET_RX_BYTES, "iface", "eth0"));
     let rate = Arc::new(SeriesKey::with_label(
-        "net_rx_bits_per_second",
+        netdev::NET_RX_BITS_PER_SECOND,
         "iface",
         "eth0",
     ));
@@ -80,8 +81,8 @@ fn bench(c: &mut Criterion) {
     ];
     for (name, range, step) in cases {
         let plan = query::plan(Timestamp(now.0 - range), now, step, now, LIMITS).expect("plan");
-        let got =
-            query::run(&store, catalog, "net_rx_bits_per_second", &eth0, plan).expect("query");
+        let got = query::run(&store, catalog, netdev::NET_RX_BITS_PER_SECOND, &eth0, plan)
+            .expect("query");
         eprintln!(
             "{name}: tier {:?}, {} points",
             plan.tier,
@@ -90,7 +91,7 @@ fn bench(c: &mut Criterion) {
         c.bench_function(name, |b| {
             b.iter(|| {
                 black_box(
-                    query::run(&store, catalog, "net_rx_bits_per_second", &eth0, plan)
+                    query::run(&store, catalog, netdev::NET_RX_BITS_PER_SECOND, &eth0, plan)
                         .expect("query"),
                 )
             });

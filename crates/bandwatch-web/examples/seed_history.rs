@@ -7,6 +7,9 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use bandwatch_collect::netdev::metric as netdev;
+use bandwatch_collect::probe::metric as probe;
+use bandwatch_collect::system::metric as system;
 use bandwatch_core::{Frame, Labels, SampleKind, Seconds, SeriesKey, Timestamp};
 use bandwatch_store::{SqliteOptions, SqliteStore, Store, ELAPSED_METRIC};
 
@@ -32,30 +35,30 @@ fn netdev(ts: Timestamp, s: i64) -> Frame {
         let tx = traffic(s + 3600, base / 5.0).round();
         total = (total.0 + rx, total.1 + tx);
         let l = [("iface", iface)];
-        f.push(key("net_rx_bytes", &l), rx, SampleKind::Delta);
-        f.push(key("net_tx_bytes", &l), tx, SampleKind::Delta);
+        f.push(key(netdev::NET_RX_BYTES, &l), rx, SampleKind::Delta);
+        f.push(key(netdev::NET_TX_BYTES, &l), tx, SampleKind::Delta);
         f.push(
-            key("net_rx_bits_per_second", &l),
+            key(netdev::NET_RX_BITS_PER_SECOND, &l),
             rx * 8.0,
             SampleKind::Rate,
         );
         f.push(
-            key("net_tx_bits_per_second", &l),
+            key(netdev::NET_TX_BITS_PER_SECOND, &l),
             tx * 8.0,
             SampleKind::Rate,
         );
-        f.push(key("net_up", &l), 1.0, SampleKind::Gauge);
+        f.push(key(netdev::NET_UP, &l), 1.0, SampleKind::Gauge);
     }
     let t = [("scope", "total")];
-    f.push(key("net_rx_bytes", &t), total.0, SampleKind::Delta);
-    f.push(key("net_tx_bytes", &t), total.1, SampleKind::Delta);
+    f.push(key(netdev::NET_RX_BYTES, &t), total.0, SampleKind::Delta);
+    f.push(key(netdev::NET_TX_BYTES, &t), total.1, SampleKind::Delta);
     f.push(
-        key("net_rx_bits_per_second", &t),
+        key(netdev::NET_RX_BITS_PER_SECOND, &t),
         total.0 * 8.0,
         SampleKind::Rate,
     );
     f.push(
-        key("net_tx_bits_per_second", &t),
+        key(netdev::NET_TX_BITS_PER_SECOND, &t),
         total.1 * 8.0,
         SampleKind::Rate,
     );
@@ -70,17 +73,17 @@ fn netdev(ts: Timestamp, s: i64) -> Frame {
 fn system(ts: Timestamp, s: i64) -> Frame {
     let mut f = Frame::new("system", ts, Seconds(10.0));
     f.push(
-        key("system_cpu_percent", &[("cpu", "total")]),
+        key(system::SYSTEM_CPU_PERCENT, &[("cpu", "total")]),
         traffic(s, 20.0).min(100.0),
         SampleKind::Gauge,
     );
     f.push(
-        key("system_memory_used_percent", &[]),
+        key(system::SYSTEM_MEMORY_USED_PERCENT, &[]),
         55.0 + traffic(s, 5.0),
         SampleKind::Gauge,
     );
     f.push(
-        key("system_disk_used_percent", &[("mount", "/")]),
+        key(system::SYSTEM_DISK_USED_PERCENT, &[("mount", "/")]),
         71.0,
         SampleKind::Gauge,
     );
@@ -96,15 +99,15 @@ fn probe(ts: Timestamp, s: i64) -> Frame {
     let mut f = Frame::new("probe", ts, Seconds(10.0));
     let up = if s % 7200 < 60 { 0.0 } else { 1.0 };
     let l = [("target", "router")];
-    f.push(key("probe_up", &l), up, SampleKind::Gauge);
+    f.push(key(probe::PROBE_UP, &l), up, SampleKind::Gauge);
     f.push(
-        key("probe_loss_percent", &l),
+        key(probe::PROBE_LOSS_PERCENT, &l),
         (1.0 - up) * 100.0,
         SampleKind::Gauge,
     );
     f.push(
         key(
-            "probe_rtt_seconds",
+            probe::PROBE_RTT_SECONDS,
             &[("target", "router"), ("stat", "avg")],
         ),
         0.0008 + traffic(s, 0.0004),

@@ -263,6 +263,22 @@ fn a_live_scrape_passes_promtool() {
         "promtool check metrics: {status}\n{report}\non:\n{}",
         plain.body
     );
+    // Every sink of the run reports its queue and its counts, in the same checked exposition.
+    for sink in ["console", "prometheus", "web", "store"] {
+        for family in [
+            "bandwatch_sink_queue_depth",
+            "bandwatch_sink_written_total",
+            "bandwatch_sink_dropped_total",
+            "bandwatch_sink_retried_total",
+        ] {
+            let line = format!("{family}{{sink=\"{sink}\"}} ");
+            assert!(
+                plain.body.lines().any(|l| l.starts_with(&line)),
+                "no {line} in a live scrape:\n{}",
+                plain.body
+            );
+        }
+    }
 
     let om = scrape(port, &[("Accept", "application/openmetrics-text")]);
     assert!(

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use bandwatch_core::{alert_id, AlertEvent, EventKind, SeriesKey, Severity, Timestamp};
+use bandwatch_core::{alert_id, AlertEvent, EventKind, Role, SeriesKey, Severity, Timestamp};
 use bandwatch_notify::channels::{
     AlertmanagerChannel, DiscordChannel, EmailChannel, SlackChannel, TeamsChannel, TelegramChannel,
     WebhookChannel,
@@ -180,7 +180,8 @@ fn host_name() -> String {
 
 /// The event `bandwatch notify test` sends: clearly a test, never confused with a real alert.
 pub fn test_event(now: Timestamp) -> AlertEvent {
-    let series = SeriesKey::with_label("net_rx_bits_per_second", "iface", "test");
+    let catalog = bandwatch_collect::catalog();
+    let series = SeriesKey::with_label(catalog.name_of(Role::RxRate), "iface", "test");
     AlertEvent {
         id: alert_id("bandwatch-test", &series, now),
         rule: "bandwatch-test".into(),
