@@ -5,7 +5,7 @@
 #
 #   sudo bash scripts/bench-agent.sh [SECONDS]      (default 60; needs root for apt-get)
 #
-# CPU comes from /proc/PID/task/*/schedstat (nanoseconds on CPU, all threads), RSS from
+# CPU comes from /proc/PID/task/*/schedstat (nanoseconds on CPU, per thread), RSS from
 # /proc/PID/status (VmRSS at the end, VmHWM peak). Prints a Markdown table.
 set -euo pipefail
 WINDOW=${1:-60}
@@ -22,18 +22,26 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-cpu_ns() { # total on-CPU nanoseconds of every thread of a process
-  local sum=0 t
-  for t in /proc/"$1"/task/*/schedstat; do
-    read -r ns _ < "$t" 2>/dev/null || continue
-    sum=$((sum + ns))
+thread_ns() { # "TID NANOSECONDS" for every live thread of a process
+  local t ns
+  for t in /proc/"$1"/task/*; do
+    read -r ns _ < "$t/schedstat" 2>/dev/null || continue
+    echo "${t##*/} $ns"
   done
+}
+# On-CPU nanoseconds a process spent since its snapshot in START_T: summed per thread, so a
+# thread that ends inside the window (a start-up helper) cannot take its earlier time with it.
+used_ns() {
+  local p=$1 tid ns sum=0
+  while read -r tid ns; do
+    sum=$((sum + ns - ${START_T[$p:$tid]:-0}))
+  done < <(thread_ns "$p")
   echo "$sum"
 }
 rss_kb() { awk -v k="$2" '$1==k":" {print $2}' /proc/"$1"/status; }
 
-"$BIN" run --quiet --interval 1 --db "$WORK/bw1.db" 2>"$WORK/bw1.log" & PIDS+=($!); BW1=$!
-"$BIN" run --quiet --interval 0.1 --db "$WORK/bw01.db" 2>"$WORK/bw01.log" & PIDS+=($!); BW01=$!
+"$BIN" run --quiet --interval 1 --listen 127.0.0.1:0 --db "$WORK/bw1.db" 2>"$WORK/bw1.log" & PIDS+=($!); BW1=$!
+"$BIN" run --quiet --interval 0.1 --listen 127.0.0.1:0 --db "$WORK/bw01.db" 2>"$WORK/bw01.log" & PIDS+=($!); BW01=$!
 mkdir -p "$WORK/vnstat"
 printf 'DatabaseDir "%s"\n' "$WORK/vnstat" > "$WORK/vnstat.conf"
 vnstatd -n --config "$WORK/vnstat.conf" >"$WORK/vnstat.log" 2>&1 & PIDS+=($!); VN=$!
@@ -41,13 +49,15 @@ prometheus-node-exporter --web.listen-address=127.0.0.1:9109 >"$WORK/ne.log" 2>&
 ( while sleep 1; do curl -s -o /dev/null http://127.0.0.1:9109/metrics || true; done ) & PIDS+=($!)
 
 sleep "$WARMUP"
-declare -A START
-for p in $BW1 $BW01 $VN $NE; do START[$p]=$(cpu_ns "$p"); done
+declare -A START_T
+for p in $BW1 $BW01 $VN $NE; do
+  while read -r tid ns; do START_T[$p:$tid]=$ns; done < <(thread_ns "$p")
+done
 sleep "$WINDOW"
 printf '| process | CPU %% of one core | RSS (MB) | peak RSS (MB) |\n|---|---|---|---|\n'
 row() {
   local name=$1 p=$2 used
-  used=$(( $(cpu_ns "$p") - START[$p] ))
+  used=$(used_ns "$p")
   awk -v n="$name" -v u="$used" -v w="$WINDOW" -v r="$(rss_kb "$p" VmRSS)" -v h="$(rss_kb "$p" VmHWM)" \
     'BEGIN { printf "| %s | %.3f | %.1f | %.1f |\n", n, u / (w * 1e9) * 100, r / 1024, h / 1024 }'
 }

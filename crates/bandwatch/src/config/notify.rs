@@ -34,17 +34,20 @@ pub struct NotifySection {
     pub channels: Vec<ChannelTable>,
 }
 
-/// A `[[notify.channels]]` entry as written: the type and the TLS mode still text.
-pub type ChannelTable = Channel<String, Option<String>>;
+/// A `[[notify.channels]]` entry as written: the type, TLS mode and timeout still text.
+pub type ChannelTable = Channel<String, Option<String>, Option<String>>;
 
-/// A validated channel: its type and TLS mode are known values.
-pub type ChannelSpec = Channel<ChannelKind, TlsMode>;
+/// A validated channel: its type, TLS mode and timeout are known values.
+pub type ChannelSpec = Channel<ChannelKind, TlsMode, Duration>;
+
+/// The request or SMTP timeout of a channel that sets none.
+pub const DEFAULT_CHANNEL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One `[[notify.channels]]` entry; which fields apply depends on `type`. Read as a
 /// [`ChannelTable`], validated into a [`ChannelSpec`].
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Channel<Kind, Tls> {
+pub struct Channel<Kind, Tls, Timeout> {
     /// Unique name, used by `bandwatch notify test NAME` and in the outbox.
     pub name: String,
     /// What it sends to.
@@ -65,7 +68,7 @@ pub struct Channel<Kind, Tls> {
     /// Webhook: HMAC-SHA256 key for the signature header.
     pub secret: Option<String>,
     /// Request or SMTP timeout (default `10s`).
-    pub timeout: Option<String>,
+    pub timeout: Timeout,
     /// Email: SMTP server.
     pub server: Option<String>,
     /// Email: SMTP port (default 587; 465 with implicit TLS).
@@ -189,8 +192,8 @@ impl std::fmt::Display for ChannelKind {
 const TLS_MODES: [TlsMode; 3] = [TlsMode::StartTls, TlsMode::Implicit, TlsMode::Plain];
 
 impl ChannelTable {
-    /// The same channel with its type and TLS mode checked.
-    fn typed(self, kind: ChannelKind, tls: TlsMode) -> ChannelSpec {
+    /// The same channel with its type, TLS mode and timeout checked.
+    fn typed(self, (kind, tls, timeout): (ChannelKind, TlsMode, Duration)) -> ChannelSpec {
         Channel {
             name: self.name,
             kind,
@@ -200,7 +203,7 @@ impl ChannelTable {
             url: self.url,
             headers: self.headers,
             secret: self.secret,
-            timeout: self.timeout,
+            timeout,
             server: self.server,
             port: self.port,
             tls,
@@ -312,7 +315,7 @@ pub fn validate(
     channels.extend(seed);
     let mut names = std::collections::BTreeSet::new();
     for c in channels {
-        let (kind, tls) = check_channel(&c)?;
+        let checked = check_channel(&c)?;
         if !names.insert(c.value.name.clone()) {
             return Err(channel_error(
                 &c,
@@ -321,7 +324,7 @@ pub fn validate(
             ));
         }
         out.channels
-            .push(Setting::new(c.value.typed(kind, tls), c.origin));
+            .push(Setting::new(c.value.typed(checked), c.origin));
     }
     Ok(out)
 }
@@ -355,8 +358,10 @@ fn channel_error(c: &Setting<ChannelTable>, field: &str, problem: &str) -> Confi
     }
 }
 
-/// Checks one channel; its type and TLS mode as values.
-fn check_channel(c: &Setting<ChannelTable>) -> Result<(ChannelKind, TlsMode), ConfigError> {
+/// Checks one channel; its type, TLS mode and timeout as values.
+fn check_channel(
+    c: &Setting<ChannelTable>,
+) -> Result<(ChannelKind, TlsMode, Duration), ConfigError> {
     let s = &c.value;
     if s.name.trim().is_empty() {
         return Err(channel_error(c, "name", "must not be empty"));
@@ -376,15 +381,16 @@ fn check_channel(c: &Setting<ChannelTable>) -> Result<(ChannelKind, TlsMode), Co
                 ),
             )
         })?;
-    if let Some(t) = &s.timeout {
-        humantime::parse_duration(t.trim()).map_err(|e| {
+    let timeout = match &s.timeout {
+        Some(t) => humantime::parse_duration(t.trim()).map_err(|e| {
             channel_error(
                 c,
                 "timeout",
                 &format!("is not a duration ({e}); write it like 10s"),
             )
-        })?;
-    }
+        })?,
+        None => DEFAULT_CHANNEL_TIMEOUT,
+    };
     for (label, glob) in &s.matchers {
         // The route is built with the one selector, so a pattern it would refuse is refused
         // here, at config check, instead of being dropped at run time.
@@ -393,7 +399,7 @@ fn check_channel(c: &Setting<ChannelTable>) -> Result<(ChannelKind, TlsMode), Co
         })?;
     }
     match kind {
-        ChannelKind::Email => return check_email(c).map(|tls| (kind, tls)),
+        ChannelKind::Email => return check_email(c).map(|tls| (kind, tls, timeout)),
         ChannelKind::Mqtt => check_mqtt(c)?,
         ChannelKind::Telegram => require(c, "bot_token", s.bot_token.as_ref())
             .and_then(|()| require(c, "chat_id", s.chat_id.as_ref()))?,
@@ -403,7 +409,7 @@ fn check_channel(c: &Setting<ChannelTable>) -> Result<(ChannelKind, TlsMode), Co
         | ChannelKind::Teams
         | ChannelKind::Alertmanager => check_url(c)?,
     }
-    Ok((kind, TlsMode::default()))
+    Ok((kind, TlsMode::default(), timeout))
 }
 
 fn require(

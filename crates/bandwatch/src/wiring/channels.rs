@@ -1,8 +1,6 @@
 //! Turning a validated `[[notify.channels]]` entry into a channel that can deliver, with its
 //! route; and the MQTT rates publisher's broker settings.
 
-use std::time::Duration;
-
 use bandwatch_core::{alert_id, AlertEvent, EventKind, Role, SeriesKey, Severity, Timestamp};
 use bandwatch_notify::channels::{
     AlertmanagerChannel, DiscordChannel, EmailChannel, SlackChannel, TeamsChannel, TelegramChannel,
@@ -23,15 +21,6 @@ use bandwatch_notify::send::smtp::{SmtpSettings, TlsMode};
 use bandwatch_notify::Secret;
 
 use crate::config::notify::{ChannelKind, ChannelSpec, NotifyConfig};
-
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-
-fn timeout(spec: &ChannelSpec) -> Duration {
-    spec.timeout
-        .as_deref()
-        .and_then(|t| humantime::parse_duration(t.trim()).ok())
-        .unwrap_or(DEFAULT_TIMEOUT)
-}
 
 /// Which events the channel gets.
 pub fn route(spec: &ChannelSpec, config: &NotifyConfig) -> Route {
@@ -70,22 +59,22 @@ pub fn build_channel(
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
             s.secret = spec.secret.clone().map(Secret::new);
-            s.timeout = timeout(spec);
+            s.timeout = spec.timeout;
             Box::new(WebhookChannel::new(name, s))
         }
         ChannelKind::Slack => {
             let mut s = SlackSender::new(http()?, Secret::new(url()));
-            (s.settings, s.timeout) = (chat, timeout(spec));
+            (s.settings, s.timeout) = (chat, spec.timeout);
             Box::new(SlackChannel::new(name, s))
         }
         ChannelKind::Discord => {
             let mut s = DiscordSender::new(http()?, Secret::new(url()));
-            (s.settings, s.timeout) = (chat, timeout(spec));
+            (s.settings, s.timeout) = (chat, spec.timeout);
             Box::new(DiscordChannel::new(name, s))
         }
         ChannelKind::Teams => {
             let mut s = TeamsSender::new(http()?, Secret::new(url()));
-            (s.settings, s.timeout) = (chat, timeout(spec));
+            (s.settings, s.timeout) = (chat, spec.timeout);
             Box::new(TeamsChannel::new(name, s))
         }
         ChannelKind::Telegram => {
@@ -97,7 +86,7 @@ pub fn build_channel(
             if let Some(base) = &spec.url {
                 s.api_base.clone_from(base);
             }
-            (s.settings, s.timeout) = (chat, timeout(spec));
+            (s.settings, s.timeout) = (chat, spec.timeout);
             Box::new(TelegramChannel::new(name, s))
         }
         ChannelKind::Alertmanager => {
@@ -107,7 +96,7 @@ pub fn build_channel(
                 generator_url: config.dashboard_url.clone(),
                 firing_ttl: None,
             };
-            s.timeout = timeout(spec);
+            s.timeout = spec.timeout;
             Box::new(AlertmanagerChannel::new(name, s))
         }
         ChannelKind::Mqtt => {
@@ -130,7 +119,7 @@ fn email(spec: &ChannelSpec, config: &NotifyConfig) -> Result<EmailChannel, Stri
         password: spec.password.clone().map(Secret::new),
         from: spec.from.clone().unwrap_or_default(),
         to: spec.to.clone(),
-        timeout: timeout(spec),
+        timeout: spec.timeout,
     };
     let sender = settings.validate().map_err(|e| e.to_string())?;
     let subject = SubjectTemplate::parse(spec.subject.as_deref().unwrap_or(DEFAULT_SUBJECT))
@@ -161,7 +150,7 @@ pub fn mqtt_settings(spec: &ChannelSpec) -> Result<MqttSettings, String> {
     );
     settings.username.clone_from(&spec.username);
     settings.password = spec.password.clone().map(Secret::new);
-    settings.timeout = timeout(spec);
+    settings.timeout = spec.timeout;
     if spec.discovery == Some(true) {
         let node = host_name();
         settings.discovery = Some(DiscoverySettings {
