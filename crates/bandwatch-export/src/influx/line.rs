@@ -181,40 +181,30 @@ pub struct LineEncoder {
     compat: Compat,
 }
 
-/// A field of the compatibility measurements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Slot {
-    RxBps,
-    TxBps,
-    RxBytes,
-    TxBytes,
-    RxPackets,
-    TxPackets,
-    RxErrors,
-    TxErrors,
-    RxDrops,
-    TxDrops,
-}
-
-/// Which catalogue role fills which field.
-const SLOTS: [(Role, Slot); 10] = [
-    (Role::RxRate, Slot::RxBps),
-    (Role::TxRate, Slot::TxBps),
-    (Role::RxBytes, Slot::RxBytes),
-    (Role::TxBytes, Slot::TxBytes),
-    (Role::RxPackets, Slot::RxPackets),
-    (Role::TxPackets, Slot::TxPackets),
-    (Role::RxErrors, Slot::RxErrors),
-    (Role::TxErrors, Slot::TxErrors),
-    (Role::RxDrops, Slot::RxDrops),
-    (Role::TxDrops, Slot::TxDrops),
+/// The catalogue roles whose metrics fill the compatibility measurements' fields.
+const ROLES: [Role; 10] = [
+    Role::RxRate,
+    Role::TxRate,
+    Role::RxBytes,
+    Role::TxBytes,
+    Role::RxPackets,
+    Role::TxPackets,
+    Role::RxErrors,
+    Role::TxErrors,
+    Role::RxDrops,
+    Role::TxDrops,
 ];
+
+/// Where a role's value sits in [`NetValues`].
+fn slot(role: Role) -> usize {
+    ROLES.iter().position(|r| *r == role).unwrap_or(0)
+}
 
 /// How samples reach the compatibility measurements, read from the catalogue once.
 #[derive(Debug, Clone, Default)]
 struct Compat {
-    /// The field each interface metric fills.
-    slots: FxHashMap<&'static str, Slot>,
+    /// The slot (index into [`ROLES`]) each interface metric fills.
+    slots: FxHashMap<&'static str, usize>,
     /// The label naming the interface (the receive rate's label that is not the aggregate's).
     iface: Option<&'static str>,
     /// The label and value of the sum over interfaces.
@@ -224,9 +214,10 @@ struct Compat {
 impl Compat {
     fn new(catalog: &Catalog) -> Self {
         let aggregate = catalog.aggregate();
-        let slots = SLOTS
+        let slots = ROLES
             .iter()
-            .filter_map(|(role, slot)| Some((catalog.by_role(*role)?.name, *slot)))
+            .enumerate()
+            .filter_map(|(i, role)| Some((catalog.by_role(*role)?.name, i)))
             .collect();
         let iface = catalog.by_role(Role::RxRate).and_then(|m| {
             m.labels
@@ -242,7 +233,7 @@ impl Compat {
     }
 
     /// Where a sample goes: the total, one interface, or neither (a point of its own).
-    fn place<'a>(&self, s: &'a Sample) -> Option<(Option<&'a str>, Slot)> {
+    fn place<'a>(&self, s: &'a Sample) -> Option<(Option<&'a str>, usize)> {
         let slot = *self.slots.get(s.series.metric.as_str())?;
         let labels: &'a Labels = &s.series.labels;
         if self
@@ -257,21 +248,21 @@ impl Compat {
 
 /// The interface values of one interface (or the total) that make up one point.
 #[derive(Debug, Default, Clone, Copy)]
-struct NetValues([Option<f64>; SLOTS.len()]);
+struct NetValues([Option<f64>; ROLES.len()]);
 
 impl NetValues {
-    fn set(&mut self, slot: Slot, v: f64) {
-        self.0[slot as usize] = Some(v);
+    fn set(&mut self, slot: usize, v: f64) {
+        self.0[slot] = Some(v);
     }
 
-    fn get(&self, slot: Slot) -> Option<f64> {
-        self.0[slot as usize]
+    fn get(&self, role: Role) -> Option<f64> {
+        self.0[slot(role)]
     }
 
     /// The fields both measurements share.
     fn common_fields(&self, point: Point, interval_s: f64) -> Point {
         let mbps = |v: Option<f64>| v.map(|b| b / 1e6);
-        let (rx, tx) = (self.get(Slot::RxBps), self.get(Slot::TxBps));
+        let (rx, tx) = (self.get(Role::RxRate), self.get(Role::TxRate));
         let total = match (rx, tx) {
             (Some(r), Some(t)) => Some((r + t) / 1e6),
             _ => None,
@@ -280,20 +271,20 @@ impl NetValues {
             .float_opt("upload_mbps", mbps(tx))
             .float_opt("download_mbps", mbps(rx))
             .float_opt("total_mbps", total)
-            .int_opt("bytes_sent", self.get(Slot::TxBytes))
-            .int_opt("bytes_recv", self.get(Slot::RxBytes))
-            .int_opt("packets_sent", self.get(Slot::TxPackets))
-            .int_opt("packets_recv", self.get(Slot::RxPackets))
+            .int_opt("bytes_sent", self.get(Role::TxBytes))
+            .int_opt("bytes_recv", self.get(Role::RxBytes))
+            .int_opt("packets_sent", self.get(Role::TxPackets))
+            .int_opt("packets_recv", self.get(Role::RxPackets))
             .float_opt("interval_s", Some(interval_s))
     }
 
     /// The per-interface fields.
     fn interface_fields(&self, point: Point, interval_s: f64) -> Point {
         self.common_fields(point, interval_s)
-            .int_opt("errors_sent", self.get(Slot::TxErrors))
-            .int_opt("errors_recv", self.get(Slot::RxErrors))
-            .int_opt("drops_sent", self.get(Slot::TxDrops))
-            .int_opt("drops_recv", self.get(Slot::RxDrops))
+            .int_opt("errors_sent", self.get(Role::TxErrors))
+            .int_opt("errors_recv", self.get(Role::RxErrors))
+            .int_opt("drops_sent", self.get(Role::TxDrops))
+            .int_opt("drops_recv", self.get(Role::RxDrops))
     }
 }
 
