@@ -113,7 +113,11 @@ fn presented(h: &HeaderMap) -> Option<String> {
     let bearer = h
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|v| {
+            // The scheme is case-insensitive (RFC 9110 §11.1): `bearer` is `Bearer`.
+            let (scheme, token) = v.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then_some(token)
+        })
         .map(|t| t.trim().to_string());
     bearer.or_else(|| {
         h.get_all(header::COOKIE)
@@ -166,6 +170,10 @@ mod tests {
     fn tokens_come_from_bearer_or_cookie() {
         assert_eq!(
             presented(&h(&[(header::AUTHORIZATION, "Bearer abc")])).as_deref(),
+            Some("abc")
+        );
+        assert_eq!(
+            presented(&h(&[(header::AUTHORIZATION, "bearer abc")])).as_deref(),
             Some("abc")
         );
         assert_eq!(

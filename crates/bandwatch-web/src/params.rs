@@ -34,7 +34,8 @@ pub fn time(name: &str, text: &str, now: Timestamp) -> ApiResult<Timestamp> {
 pub fn duration(name: &str, text: &str) -> ApiResult<Duration> {
     let t = text.trim();
     let parsed = match t.parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs >= 0.0 => Some(Duration::from_secs_f64(secs)),
+        // A number too large for a Duration is a 400 like any other bad value, never a panic.
+        Ok(secs) if secs.is_finite() && secs >= 0.0 => Duration::try_from_secs_f64(secs).ok(),
         Ok(_) => None,
         Err(_) => humantime::parse_duration(t).ok(),
     };
@@ -116,6 +117,10 @@ mod tests {
         assert_eq!(duration("step", "5m"), Ok(Duration::from_secs(300)));
         assert!(duration("step", "-3").is_err());
         assert!(duration("step", "fast").is_err());
+        assert!(
+            duration("step", "1e30").is_err(),
+            "too large is an error, not a panic"
+        );
     }
 
     #[test]

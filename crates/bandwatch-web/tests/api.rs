@@ -282,6 +282,14 @@ async fn malformed_requests_are_400_with_a_json_reason() {
             "/api/v1/export?metric=net_rx_bytes&format=xml",
             "is not csv or json",
         ),
+        (
+            "/api/v1/series?metric=net_rx_bytes&step=1e30",
+            "parameter 'step'",
+        ),
+        (
+            "/api/v1/export?metric=net_rx_bytes&step=1e30",
+            "parameter 'step'",
+        ),
         ("/api/v1/alerts?severity=urgent", "parameter 'severity'"),
         ("/api/v1/alerts?state=open", "parameter 'state'"),
         ("/api/v1/alerts?limit=0", "parameter 'limit'"),
@@ -372,6 +380,14 @@ async fn acknowledging_and_silencing_stick() {
         &s,
         "/api/v1/silences",
         r#"{"matcher":"rule=x","duration":"forever"}"#,
+        &[],
+    )
+    .await
+    .error(StatusCode::BAD_REQUEST, "parameter 'duration'");
+    post(
+        &s,
+        "/api/v1/silences",
+        r#"{"matcher":"rule=x","duration":"1e30"}"#,
         &[],
     )
     .await

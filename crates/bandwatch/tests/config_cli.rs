@@ -344,3 +344,48 @@ fn seed_email_environment_makes_a_channel_and_secrets_stay_hidden() {
         String::from_utf8_lossy(&bad.stderr)
     );
 }
+
+#[test]
+fn huge_numbers_are_a_clear_error_not_a_panic() {
+    let cases: [(&str, &str); 8] = [
+        ("[monitor]\nduration = 1e30\n", "monitor.duration"),
+        ("[probe]\ninterval = \"1e30\"\n", "probe.interval"),
+        ("[probe]\ntimeout = \"1e30\"\n", "probe.timeout"),
+        ("[probe]\nflap_window = \"1e30\"\n", "probe.flap_window"),
+        ("[probe]\nrtt_limit = \"1e30\"\n", "probe.rtt_limit"),
+        (
+            "[probe]\ntargets = [{ name = \"r\", target = \"127.0.0.1\", interval = \"1e30\" }]\n",
+            "probe.targets",
+        ),
+        ("[system]\ninterval = \"1e30\"\n", "system.interval"),
+        ("[web]\nauto_refresh = \"1e30\"\n", "web.auto_refresh"),
+    ];
+    let check = |out: &std::process::Output, key: &str, how: &str| {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{how}: {err}");
+        assert!(err.contains(&format!("key '{key}'")), "{how}: {err}");
+        assert!(!err.contains("panicked"), "{how}: {err}");
+    };
+    for (text, key) in cases {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("bandwatch.toml"), text).expect("write");
+        let out = output_within(
+            bandwatch(dir.path()).args(["config", "check"]),
+            Duration::from_secs(20),
+        );
+        check(&out, key, text);
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = output_within(
+        bandwatch(dir.path()).args(["config", "check", "--duration", "1e30"]),
+        Duration::from_secs(20),
+    );
+    check(&out, "monitor.duration", "--duration 1e30");
+    let out = output_within(
+        bandwatch(dir.path())
+            .env("BANDWATCH_DURATION", "1e30")
+            .args(["config", "check"]),
+        Duration::from_secs(20),
+    );
+    check(&out, "monitor.duration", "BANDWATCH_DURATION=1e30");
+}

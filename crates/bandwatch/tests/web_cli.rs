@@ -104,7 +104,7 @@ fn a_given_token_and_the_seed_dashboard_variables_are_used() {
     let child = LineChild::spawn(cmd);
     let (got, token) = announced(&child);
     assert_eq!(got, port, "DASHBOARD_PORT is honoured");
-    assert_eq!(token.as_deref(), Some("correct-horse-battery"));
+    assert_eq!(token, None, "a token the user set is never printed");
     let ok = http::request(
         port,
         "GET",
@@ -150,6 +150,32 @@ fn a_given_token_and_the_seed_dashboard_variables_are_used() {
     );
     let (status, _, errs) = child.terminate();
     assert!(status.success(), "{errs}");
+    assert!(!errs.contains("correct-horse-battery"), "{errs}");
+    for log in logs_under(dir.path()) {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        assert!(
+            !text.contains("correct-horse-battery"),
+            "the token reached {}",
+            log.display()
+        );
+    }
+}
+
+/// Every log file a run left under `dir`.
+fn logs_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                todo.push(p);
+            } else if p.to_string_lossy().contains(".log") {
+                out.push(p);
+            }
+        }
+    }
+    out
 }
 
 #[test]

@@ -41,7 +41,15 @@ pub fn run_time(s: &Setting<f64>, key: &'static str) -> Result<Duration, ConfigE
             "leave it unset to run until stopped, or give e.g. 60",
         ));
     }
-    Ok(Duration::from_secs_f64(v))
+    // A number too large for a Duration is a user's typo, never a panic.
+    Duration::try_from_secs_f64(v).map_err(|_| {
+        ConfigError::invalid(
+            key,
+            &s.origin,
+            format!("is too large (got {v} seconds)"),
+            "leave it unset to run until stopped, or give e.g. 60",
+        )
+    })
 }
 
 /// A limit in Mbit/s, kept in bits per second.
@@ -224,7 +232,9 @@ pub fn period(
 ) -> Result<Duration, ConfigError> {
     let text = s.value.trim();
     let parsed = match text.parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs > 0.0 => Ok(Duration::from_secs_f64(secs)),
+        Ok(secs) if secs.is_finite() && secs > 0.0 => {
+            Duration::try_from_secs_f64(secs).map_err(|_| format!("is too large ({secs} seconds)"))
+        }
         Ok(_) => Err("must be positive".to_string()),
         Err(_) => humantime::parse_duration(text).map_err(|e| e.to_string()),
     };

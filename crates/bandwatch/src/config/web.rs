@@ -80,7 +80,7 @@ pub fn auto_refresh(s: &Setting<String>, key: &'static str) -> Result<Duration, 
     text.parse::<f64>()
         .ok()
         .filter(|s| s.is_finite() && *s > 0.0)
-        .map(Duration::from_secs_f64)
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
         .or_else(|| humantime::parse_duration(text).ok())
         .filter(|d| (Duration::from_millis(100)..=Duration::from_secs(3600)).contains(d))
         .ok_or_else(|| {

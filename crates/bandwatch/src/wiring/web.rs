@@ -114,7 +114,10 @@ pub fn start(
             .map(|t| t.target.name.clone())
             .collect(),
     };
-    announce(addr, token.as_deref());
+    // Only a token bandwatch made up is shown, once: one the user chose is theirs already, and
+    // printing it would put it in the journal under systemd.
+    let shown = token.as_deref().filter(|_| config.web.token.is_none());
+    announce(addr, shown, token.is_some());
     WebServer::start(listener, state).context("starting the dashboard thread")
 }
 
@@ -134,9 +137,9 @@ fn token(config: &Config, addr: SocketAddr) -> anyhow::Result<Option<String>> {
     Ok(Some(t))
 }
 
-/// Says where the page is, with the token when one is needed, on stderr (not in the log
-/// file, where a token would stay).
-fn announce(addr: SocketAddr, token: Option<&str>) {
+/// Says where the page is on stderr (not in the log file, where a token would stay), with
+/// the token when bandwatch generated it; a token the user set is only said to be needed.
+fn announce(addr: SocketAddr, token: Option<&str>, required: bool) {
     let host = if addr.ip().is_unspecified() {
         "127.0.0.1".to_string()
     } else if addr.is_ipv6() {
@@ -148,7 +151,10 @@ fn announce(addr: SocketAddr, token: Option<&str>) {
         Some(t) => eprintln!("dashboard: http://{host}:{}/?token={t}", addr.port()),
         None => eprintln!("dashboard: http://{host}:{}/", addr.port()),
     }
-    tracing::info!(%addr, token = token.is_some(), "serving the dashboard and API");
+    if required && token.is_none() {
+        eprintln!("dashboard: open it with the token you set (--web-token or BANDWATCH_WEB_TOKEN)");
+    }
+    tracing::info!(%addr, token = required, "serving the dashboard and API");
 }
 
 fn page(config: &Config, token_required: bool) -> PageConfig {
