@@ -49,7 +49,10 @@ fn paths() -> Value {
                               "parameters": range_params(None), "responses": ok("series") } },
         "/export": { "get": { "summary": "a range as a CSV or JSON download",
                               "parameters": range_params(Some(param("format", "csv (default) or json", false))),
-                              "responses": ok("file") } },
+                              "responses": {
+                                  "200": { "description": "file", "content": { "text/csv": {}, "application/json": {} } },
+                                  "400": { "$ref": "#/components/responses/Error" },
+                                  "401": { "$ref": "#/components/responses/Error" } } } },
         "/alerts": { "get": { "summary": "alerts, newest first",
                               "parameters": [param("state", "pending, firing or resolved", false),
                                              param("severity", "minimum: low, medium, high, critical", false),
@@ -61,7 +64,11 @@ fn paths() -> Value {
             "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }],
             "requestBody": { "content": { "application/json": { "schema": { "type": "object",
                 "properties": { "by": { "type": "string" } } } } } },
-            "responses": ok("acknowledged") } },
+            "responses": {
+                "200": { "description": "acknowledged", "content": { "application/json": {} } },
+                "400": { "$ref": "#/components/responses/Error" },
+                "401": { "$ref": "#/components/responses/Error" },
+                "404": { "$ref": "#/components/responses/Error" } } } },
         "/silences": {
             "get": { "summary": "silences in force", "responses": ok("silences") },
             "post": { "summary": "silence alerts for a while",
@@ -91,4 +98,19 @@ pub fn document() -> Value {
         },
         "security": [{ "bearer": [] }, { "cookie": [] }]
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describes_what_the_handlers_answer() {
+        let doc = document();
+        let export = &doc["paths"]["/export"]["get"]["responses"]["200"]["content"];
+        assert!(export.get("text/csv").is_some(), "{export}");
+        assert!(export.get("application/json").is_some(), "{export}");
+        let ack = &doc["paths"]["/alerts/{id}/ack"]["post"]["responses"];
+        assert!(ack.get("404").is_some(), "{ack}");
+    }
 }

@@ -70,7 +70,8 @@ pub fn plan(
             "the range is backwards or empty: start ({start}) must be before end ({end})"
         )));
     }
-    let range = end - start;
+    // Saturating: a range from the far past to the far future is too large, not an overflow.
+    let range = end.saturating_sub(start);
     if range > limits.hour_ms {
         return Err(ApiError::bad_request(format!(
             "the range is too large: {} days asked, history is kept for {} days at most; narrow start/end",
@@ -87,7 +88,7 @@ pub fn plan(
         Some(s) => s,
         None => (range / DEFAULT_POINTS).max(limits.interval_ms).max(1),
     };
-    let age = now.0 - start;
+    let age = now.0.saturating_sub(start);
     let tier = if asked < MINUTE_MS && age <= limits.raw_ms {
         Source::Raw
     } else if asked < HOUR_MS && age <= limits.minute_ms {

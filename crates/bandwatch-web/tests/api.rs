@@ -283,6 +283,10 @@ async fn malformed_requests_are_400_with_a_json_reason() {
             "is not csv or json",
         ),
         (
+            "/api/v1/series?metric=net_rx_bytes&start=-9223372036854775807&end=9223372036854775807",
+            "too large",
+        ),
+        (
             "/api/v1/series?metric=net_rx_bytes&step=1e30",
             "parameter 'step'",
         ),

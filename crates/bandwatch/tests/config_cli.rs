@@ -389,3 +389,38 @@ fn huge_numbers_are_a_clear_error_not_a_panic() {
     );
     check(&out, "monitor.duration", "BANDWATCH_DURATION=1e30");
 }
+
+#[test]
+fn store_durations_in_the_environment_may_be_bare_seconds() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = output_within(
+        bandwatch(dir.path())
+            .env("BANDWATCH_FLUSH_INTERVAL", "0.5")
+            .env("BANDWATCH_RAW_RETENTION", "86400")
+            .env("BANDWATCH_MINUTE_RETENTION", "604800")
+            .env("BANDWATCH_HOUR_RETENTION", "31536000")
+            .args(["config", "check"]),
+        Duration::from_secs(20),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (key, given) in [
+        ("flush_interval", "0.5"),
+        ("raw_retention", "86400"),
+        ("minute_retention", "604800"),
+        ("hour_retention", "31536000"),
+    ] {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{key} =")))
+            .unwrap_or_else(|| panic!("no {key} in:\n{text}"));
+        assert!(
+            line.contains(&format!("\"{given}\"")) && line.contains("BANDWATCH_"),
+            "{line}"
+        );
+    }
+}

@@ -158,13 +158,26 @@ pub fn db_path(s: &Setting<PathBuf>, key: &'static str) -> Result<PathBuf, Confi
     Ok(s.value.clone())
 }
 
-/// A retention or cooldown: a humantime duration of at least `min_secs`.
+/// A duration as people write it (`48h`, `500ms`), or a bare number of seconds as the
+/// environment documents (`86400`, `0.5`).
+fn seconds_or_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    match text.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs >= 0.0 => {
+            Duration::try_from_secs_f64(secs).map_err(|_| format!("{secs} seconds is too large"))
+        }
+        Ok(_) => Err("must not be negative".into()),
+        Err(_) => humantime::parse_duration(text).map_err(|e| e.to_string()),
+    }
+}
+
+/// A retention or cooldown: a duration (or bare seconds) of at least `min_secs`.
 pub fn retention(
     s: &Setting<String>,
     key: &'static str,
     min_secs: u64,
 ) -> Result<Duration, ConfigError> {
-    let parsed = humantime::parse_duration(s.value.trim()).map_err(|e| {
+    let parsed = seconds_or_duration(&s.value).map_err(|e| {
         ConfigError::invalid(
             key,
             &s.origin,
@@ -188,7 +201,7 @@ pub fn retention(
 
 /// `store.flush_interval`: 1 ms to 1 h.
 pub fn flush(s: &Setting<String>, key: &'static str) -> Result<Duration, ConfigError> {
-    let parsed = humantime::parse_duration(s.value.trim()).map_err(|e| {
+    let parsed = seconds_or_duration(&s.value).map_err(|e| {
         ConfigError::invalid(
             key,
             &s.origin,
