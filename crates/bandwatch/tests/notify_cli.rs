@@ -35,7 +35,7 @@ retry_max = "400ms"
 [[notify.channels]]
 name = "hook"
 type = "webhook"
-url = "http://127.0.0.1:{port}/hook"
+url = "http://127.0.0.1:{port}/hook/s3cret-path?token=s3cret-query"
 secret = "s3cret-key"
 timeout = "{timeout}"
 "#
@@ -86,8 +86,12 @@ fn an_alert_reaches_the_webhook_once_after_three_failures() {
         got[0].headers
     );
     assert!(
-        !stderr.contains("s3cret-key"),
-        "the secret never reaches the log"
+        stderr.contains("delivery failed"),
+        "the failures are logged: {stderr}"
+    );
+    assert!(
+        !stderr.contains("s3cret"),
+        "neither the signing key nor the webhook's path or query reaches the log: {stderr}"
     );
 }
 

@@ -97,7 +97,7 @@ fn invalid_chat_urls_never_show_the_token() {
         .expect_err("500");
     let shown = format!("{err} / {err:?}");
     assert!(!shown.contains("secret-token"), "{shown}");
-    assert_eq!(err.to_string(), "webhook: https://h/p answered HTTP 500: ");
+    assert_eq!(err.to_string(), "webhook: https://h answered HTTP 500: ");
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 use bandwatch_core::AlertEvent;
 
 use super::error::SendError;
-use super::redact::redact_to_path;
+use super::redact::redact_to_host;
 use super::transport::{HttpPost, Post, JSON};
 use super::DEFAULT_TIMEOUT;
 use crate::render::webhook::{sign, webhook_body, SIGNATURE_HEADER};
@@ -37,7 +37,7 @@ impl<H> fmt::Debug for WebhookSender<H> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
         f.debug_struct("WebhookSender")
-            .field("url", &redact_to_path(&self.url))
+            .field("url", &redact_to_host(&self.url))
             .field("headers", &names)
             .field("secret", &self.secret)
             .field("timeout", &self.timeout)
@@ -88,7 +88,9 @@ impl<H: HttpPost> WebhookSender<H> {
         let post = Post {
             channel: "webhook",
             url: &self.url,
-            shown: redact_to_path(&self.url),
+            // A webhook's path and query are often its secret (a token in the URL): only the
+            // scheme, host and port ever reach an error or the log.
+            shown: redact_to_host(&self.url),
             timeout: self.timeout,
         };
         post.send(&self.http, &headers, body.as_bytes())
@@ -191,6 +193,24 @@ mod tests {
     }
 
     #[test]
+    fn errors_never_show_the_webhook_path_or_query() {
+        let http = FakeHttp::new();
+        http.then(Ok(HttpReply {
+            status: 500,
+            headers: Vec::new(),
+            body: b"down".to_vec(),
+        }));
+        let sender = WebhookSender::new(
+            &http,
+            "https://hooks.example:8443/in/s3cret-path?token=s3cret-query",
+        );
+        let err = sender.send(&[event()]).expect_err("500");
+        let shown = format!("{err} / {err:?} / {sender:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("https://hooks.example:8443"), "{shown}");
+    }
+
+    #[test]
     fn retry_after_is_kept_for_429() {
         let http = FakeHttp::new();
         http.then(Ok(HttpReply {
@@ -205,7 +225,7 @@ mod tests {
         assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
         assert_eq!(
             err.to_string(),
-            "webhook: http://h/x answered HTTP 429: {\"ok\":false, \"description\":\"Too Many Requests\"}"
+            "webhook: http://h answered HTTP 429: {\"ok\":false, \"description\":\"Too Many Requests\"}"
         );
     }
 }
