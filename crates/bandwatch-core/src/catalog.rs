@@ -165,6 +165,17 @@ impl MetricDef {
         }
     }
 
+    /// A gauge: a level at the frame's instant.
+    pub const fn gauge(
+        name: &'static str,
+        unit: Unit,
+        labels: &'static [&'static str],
+        prometheus: &'static str,
+        help: &'static str,
+    ) -> Self {
+        Self::new(name, SampleKind::Gauge, unit, labels, prometheus, help)
+    }
+
     /// The same definition, derived from `delta` times `factor` per second.
     #[must_use]
     pub const fn derived(mut self, delta: &'static str, factor: f64) -> Self {

@@ -34,19 +34,9 @@ pub const LABEL_WINDOW: &str = "window";
 
 const TARGET: &[&str] = &[LABEL_TARGET];
 
-const fn gauge(
-    name: &'static str,
-    unit: Unit,
-    labels: &'static [&'static str],
-    prom: &'static str,
-    help: &'static str,
-) -> MetricDef {
-    MetricDef::new(name, SampleKind::Gauge, unit, labels, prom, help)
-}
-
 /// Every metric the probe source emits (uptime is added by the agent from the history).
 pub const ALL: [MetricDef; 8] = [
-    gauge(
+    MetricDef::gauge(
         PROBE_UP,
         Unit::Boolean,
         TARGET,
@@ -54,7 +44,7 @@ pub const ALL: [MetricDef; 8] = [
         "1 when at least one probe of the last round was answered, else 0.",
     )
     .role(Role::ProbeUp),
-    gauge(
+    MetricDef::gauge(
         PROBE_LOSS_PERCENT,
         Unit::Percent,
         TARGET,
@@ -78,7 +68,7 @@ pub const ALL: [MetricDef; 8] = [
         "bandwatch_probe_received_total",
         "Probes answered.",
     ),
-    gauge(
+    MetricDef::gauge(
         PROBE_RTT_SECONDS,
         Unit::Seconds,
         &[LABEL_TARGET, LABEL_STAT],
@@ -86,7 +76,7 @@ pub const ALL: [MetricDef; 8] = [
         "Round-trip time of the last round (min, avg, max by stat) in seconds.",
     )
     .role(Role::ProbeRtt),
-    gauge(
+    MetricDef::gauge(
         PROBE_JITTER_SECONDS,
         Unit::Seconds,
         TARGET,
@@ -94,14 +84,14 @@ pub const ALL: [MetricDef; 8] = [
         "Mean absolute difference of consecutive round-trip times, in seconds.",
     )
     .role(Role::ProbeJitter),
-    gauge(
+    MetricDef::gauge(
         PROBE_HTTP_STATUS,
         Unit::Number,
         TARGET,
         "bandwatch_probe_http_status_code",
         "Last HTTP status code of the round.",
     ),
-    gauge(
+    MetricDef::gauge(
         PROBE_UPTIME_PERCENT,
         Unit::Percent,
         &[LABEL_TARGET, LABEL_WINDOW],

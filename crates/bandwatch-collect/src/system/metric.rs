@@ -48,23 +48,13 @@ pub const SYSTEM_DISK_READ_BYTES_PER_SECOND: &str = "system_disk_read_bytes_per_
 /// Bytes written to a disk per second.
 pub const SYSTEM_DISK_WRITE_BYTES_PER_SECOND: &str = "system_disk_write_bytes_per_second";
 
-const fn gauge(
-    name: &'static str,
-    unit: Unit,
-    labels: &'static [&'static str],
-    prom: &'static str,
-    help: &'static str,
-) -> MetricDef {
-    MetricDef::new(name, SampleKind::Gauge, unit, labels, prom, help)
-}
-
 const CPU: &[&str] = &[LABEL_CPU];
 const MOUNT: &[&str] = &[LABEL_MOUNT];
 const DISK: &[&str] = &[LABEL_DEVICE];
 
 /// Every metric the system source emits.
 pub const ALL: [MetricDef; 17] = [
-    gauge(
+    MetricDef::gauge(
         SYSTEM_CPU_PERCENT,
         Unit::Percent,
         CPU,
@@ -72,42 +62,42 @@ pub const ALL: [MetricDef; 17] = [
         "Share of the last interval the CPU was busy (0-1).",
     )
     .role(Role::CpuPercent),
-    gauge(
+    MetricDef::gauge(
         SYSTEM_LOAD1,
         Unit::Number,
         &[],
         "bandwatch_load1",
         "One-minute load average.",
     ),
-    gauge(
+    MetricDef::gauge(
         SYSTEM_LOAD5,
         Unit::Number,
         &[],
         "bandwatch_load5",
         "Five-minute load average.",
     ),
-    gauge(
+    MetricDef::gauge(
         SYSTEM_LOAD15,
         Unit::Number,
         &[],
         "bandwatch_load15",
         "Fifteen-minute load average.",
     ),
-    gauge(
+    MetricDef::gauge(
         SYSTEM_MEMORY_TOTAL_BYTES,
         Unit::Bytes,
         &[],
         "bandwatch_memory_total_bytes",
         "Physical memory in bytes.",
     ),
-    gauge(
+    MetricDef::gauge(
         SYSTEM_MEMORY_AVAILABLE_BYTES,
         Unit::Bytes,
         &[],
         "bandwatch_memory_available_bytes",
         "Memory available for new work without swapping, in bytes.",
     ),
-    gauge(
+    MetricDef::gauge(
         SYSTEM_MEMORY_USED_PERCENT,
         Unit::Percent,
         &[],
@@ -115,28 +105,28 @@ pub const ALL: [MetricDef; 17] = [
         "Share of memory not available (0-1).",
     )
     .role(Role::MemoryPercent),
-    gauge(
+    MetricDef::gauge(
         SYSTEM_SWAP_TOTAL_BYTES,
         Unit::Bytes,
         &[],
         "bandwatch_swap_total_bytes",
         "Swap space in bytes.",
     ),
-    gauge(
+    MetricDef::gauge(
         SYSTEM_SWAP_FREE_BYTES,
         Unit::Bytes,
         &[],
         "bandwatch_swap_free_bytes",
         "Unused swap space in bytes.",
     ),
-    gauge(
+    MetricDef::gauge(
         SYSTEM_SWAP_USED_PERCENT,
         Unit::Percent,
         &[],
         "bandwatch_swap_used_ratio",
         "Share of swap in use (0-1).",
     ),
-    gauge(
+    MetricDef::gauge(
         SYSTEM_DISK_USED_PERCENT,
         Unit::Percent,
         MOUNT,
@@ -144,14 +134,14 @@ pub const ALL: [MetricDef; 17] = [
         "Share of the filesystem not available to unprivileged users (0-1).",
     )
     .role(Role::DiskPercent),
-    gauge(
+    MetricDef::gauge(
         SYSTEM_DISK_TOTAL_BYTES,
         Unit::Bytes,
         MOUNT,
         "bandwatch_filesystem_size_bytes",
         "Filesystem size in bytes.",
     ),
-    gauge(
+    MetricDef::gauge(
         SYSTEM_DISK_AVAILABLE_BYTES,
         Unit::Bytes,
         MOUNT,
