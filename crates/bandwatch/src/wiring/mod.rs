@@ -89,10 +89,24 @@ pub fn run(config: &Config) -> anyhow::Result<RunReport> {
     tracing::info!(
         frames = report.frames,
         failed_ticks = report.failed_ticks,
-        sinks = ?report.sinks,
+        sinks = %sinks_in_words(&report.sinks),
         "bandwatch stopped"
     );
     Ok(report)
+}
+
+/// `store: 30 written, 0 dropped, 0 retried; web: …` — the shutdown line is read by people.
+fn sinks_in_words(sinks: &[(String, bandwatch_core::SinkStats)]) -> String {
+    sinks
+        .iter()
+        .map(|(name, s)| {
+            format!(
+                "{name}: {} written, {} dropped, {} retried",
+                s.written, s.dropped, s.retried
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Runs the agent with Ctrl+C and SIGTERM wired to its cancellation.
@@ -128,5 +142,26 @@ impl Servers {
         for server in [self.web, self.metrics].into_iter().flatten() {
             server.stop();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bandwatch_core::SinkStats;
+
+    use super::sinks_in_words;
+
+    #[test]
+    fn the_shutdown_line_says_sink_counts_in_words() {
+        let stats = SinkStats {
+            queue_depth: 0,
+            written: 30,
+            dropped: 1,
+            retried: 2,
+        };
+        assert_eq!(
+            sinks_in_words(&[("store".into(), stats)]),
+            "store: 30 written, 1 dropped, 2 retried"
+        );
     }
 }
