@@ -1,7 +1,10 @@
-//! Access control and the security headers every answer carries. With a token set, a request
-//! must bring it as `Authorization: Bearer …` or in the `bandwatch_token` cookie, which
-//! `/?token=…` sets; state-changing requests must be JSON and must not come from another
-//! origin.
+//! Access control and the security headers every answer carries. Every request must name
+//! this server in `Host` (see [`hosts`]: DNS rebinding). With a token set, a request must
+//! bring it as `Authorization: Bearer …` or in the `bandwatch_token` cookie, which
+//! `/?token=…` sets; state-changing requests must not come from another origin, and a POST
+//! must be JSON.
+
+pub mod hosts;
 
 use axum::extract::{Request, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
@@ -11,6 +14,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::error::ApiError;
 use crate::state::WebState;
+
+pub use hosts::AllowedHosts;
 
 /// The cookie that carries the token for the page.
 pub const COOKIE: &str = "bandwatch_token";
@@ -38,11 +43,47 @@ pub async fn headers(req: Request, next: Next) -> Response {
     resp
 }
 
+/// Refuses a request whose `Host`, or the authority of its absolute-form target, is not one
+/// of this listener's names; runs before everything else, on every path.
+pub async fn host(State(state): State<WebState>, req: Request, next: Next) -> Response {
+    match check_host(&state.allowed_hosts, &req) {
+        Ok(()) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Checks the `Host` header and an absolute-form target's authority. A request without `Host`
+/// (HTTP/1.0, a hand-written script) is served: browsers always send one, so it cannot be a
+/// rebinding page, and refusing it would only break old tools.
+fn check_host(allowed: &AllowedHosts, req: &Request) -> Result<(), ApiError> {
+    let mut hosts = req.headers().get_all(header::HOST).iter();
+    let first = hosts.next();
+    if hosts.next().is_some() {
+        return Err(ApiError::bad_request(
+            "the request has more than one Host header; send one",
+        ));
+    }
+    if let Some(v) = first {
+        let text = v.to_str().map_err(|_| {
+            ApiError::bad_request("the Host header is not plain text; send host[:port]")
+        })?;
+        allowed.check_host(text)?;
+    }
+    // `GET http://name/ HTTP/1.1`: the target's authority is the one the request is for
+    // (RFC 9112 §3.2.2), so it must pass too.
+    if let Some(a) = req.uri().authority() {
+        allowed.check_host(a.as_str())?;
+    }
+    Ok(())
+}
+
 /// Lets a request through when no token is set or it brings the right one; handles
-/// `?token=` on the page by setting the cookie; refuses cross-origin and non-JSON POSTs.
+/// `?token=` on the page by setting the cookie; refuses state changes from another origin.
+/// (That a POST body is JSON is checked by [`crate::api::body::JsonBody`], after routing, so
+/// a method a path does not take is the router's `405`.)
 pub async fn guard(State(state): State<WebState>, req: Request, next: Next) -> Response {
-    if req.method() == Method::POST {
-        if let Err(e) = check_post(req.headers()) {
+    if !is_safe(req.method()) {
+        if let Err(e) = check_origin(&state.allowed_hosts, req.headers()) {
             return e.into_response();
         }
     }
@@ -80,33 +121,26 @@ fn login(token: &str, given: &str) -> Response {
     resp
 }
 
-/// A POST must say it is JSON (a plain HTML form cannot) and, when the browser names its
-/// origin, come from this host.
-fn check_post(h: &HeaderMap) -> Result<(), ApiError> {
-    let json = h
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().starts_with("application/json"));
-    if !json {
-        return Err(ApiError::bad_request(
-            "a POST must send a JSON body with 'Content-Type: application/json'",
-        ));
-    }
-    let Some(origin) = h.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+/// Methods that change nothing.
+fn is_safe(m: &Method) -> bool {
+    matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// A state-changing request that names its origin must come from this server's page (see
+/// [`AllowedHosts::check_origin`]); browsers name it on every cross-site one.
+fn check_origin(allowed: &AllowedHosts, h: &HeaderMap) -> Result<(), ApiError> {
+    let mut origins = h.get_all(header::ORIGIN).iter();
+    let Some(origin) = origins.next() else {
         return Ok(());
     };
-    let host = h
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
-    if origin_host.eq_ignore_ascii_case(host) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(format!(
-            "a state-changing request from another origin ({origin}) is refused"
-        )))
+    if origins.next().is_some() {
+        return Err(ApiError::forbidden(
+            "a state-changing request with more than one Origin header is refused",
+        ));
     }
+    let text = origin.to_str().unwrap_or("(not text)");
+    let host = h.get(header::HOST).and_then(|v| v.to_str().ok());
+    allowed.check_origin(text, host)
 }
 
 fn presented(h: &HeaderMap) -> Option<String> {
@@ -184,26 +218,94 @@ mod tests {
         assert_eq!(query_token(Some("x=1&token=t0k")).as_deref(), Some("t0k"));
     }
 
+    fn loopback() -> AllowedHosts {
+        AllowedHosts::new("127.0.0.1:8080".parse().expect("addr"), &["bandwatch.lan"])
+    }
+
     #[test]
-    fn posts_must_be_json_from_this_origin() {
-        let json = (header::CONTENT_TYPE, "application/json");
-        assert!(check_post(&h(std::slice::from_ref(&json))).is_ok());
-        assert!(check_post(&h(&[(header::CONTENT_TYPE, "text/plain")])).is_err());
-        let here = [
-            json.clone(),
+    fn state_changes_must_come_from_this_origin() {
+        let change = |pairs: &[(header::HeaderName, &str)]| {
+            check_origin(&loopback(), &h(pairs)).map_err(|e| e.status)
+        };
+        assert_eq!(change(&[]), Ok(()), "scripts send no Origin");
+        let from = |origin: &'static str, host: &'static str| {
+            [(header::HOST, host), (header::ORIGIN, origin)]
+        };
+        assert_eq!(
+            change(&from("http://127.0.0.1:8080", "127.0.0.1:8080")),
+            Ok(())
+        );
+        assert_eq!(
+            change(&from("https://bandwatch.lan", "127.0.0.1:8080")),
+            Ok(())
+        );
+        for (origin, host) in [
+            ("http://evil.example", "127.0.0.1:8080"),
+            // The old rule compared Origin with Host, which a rebinding page sets alike.
+            ("http://rebind.example:8080", "rebind.example:8080"),
+            ("http://localhost:3000", "localhost:8080"),
+        ] {
+            assert_eq!(
+                change(&from(origin, host)),
+                Err(StatusCode::FORBIDDEN),
+                "{origin}"
+            );
+        }
+        let twice = [
             (header::HOST, "127.0.0.1:8080"),
             (header::ORIGIN, "http://127.0.0.1:8080"),
-        ];
-        assert!(check_post(&h(&here)).is_ok());
-        let evil = [
-            json,
-            (header::HOST, "127.0.0.1:8080"),
             (header::ORIGIN, "http://evil.example"),
         ];
+        assert_eq!(change(&twice), Err(StatusCode::FORBIDDEN));
+        assert!(is_safe(&Method::GET) && is_safe(&Method::HEAD) && !is_safe(&Method::DELETE));
+    }
+
+    fn request(uri: &str, hosts: &[&str]) -> Request {
+        let mut b = axum::http::Request::get(uri);
+        for v in hosts {
+            b = b.header(header::HOST, *v);
+        }
+        b.body(axum::body::Body::empty()).expect("request")
+    }
+
+    #[test]
+    fn the_host_check_reads_host_and_an_absolute_target() {
+        let check = |r: &Request| check_host(&loopback(), r).map_err(|e| e.status);
         assert_eq!(
-            check_post(&h(&evil)).expect_err("cross-origin").status,
-            StatusCode::FORBIDDEN
+            check(&request("/api/v1/config", &["localhost:8080"])),
+            Ok(())
         );
+        assert_eq!(
+            check(&request("/api/v1/config", &[])),
+            Ok(()),
+            "no Host: not a browser, so not a rebinding"
+        );
+        assert_eq!(
+            check(&request("/api/v1/config", &["rebind.example:8080"])),
+            Err(StatusCode::MISDIRECTED_REQUEST)
+        );
+        assert_eq!(
+            check(&request("/", &["localhost", "rebind.example"])),
+            Err(StatusCode::BAD_REQUEST)
+        );
+        assert_eq!(
+            check(&request(
+                "http://rebind.example:8080/api/v1/config",
+                &["127.0.0.1:8080"]
+            )),
+            Err(StatusCode::MISDIRECTED_REQUEST),
+            "an absolute-form target names the host the request is for"
+        );
+        assert_eq!(
+            check(&request("http://user@localhost:8080/", &[])),
+            Err(StatusCode::BAD_REQUEST)
+        );
+        let mut odd = request("/", &[]);
+        odd.headers_mut().insert(
+            header::HOST,
+            HeaderValue::from_bytes(b"caf\xe9").expect("opaque bytes"),
+        );
+        assert_eq!(check(&odd), Err(StatusCode::BAD_REQUEST));
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! The one error type of the API: a status and a message that says what was wrong and how to
-//! fix it, sent as `{"error": …, "status": …}`.
+//! fix it, sent as `{"error": …, "status": …}`; and the middleware that gives the router's
+//! own `405` that shape.
 
+use axum::extract::Request;
 use axum::http::StatusCode;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
@@ -52,6 +55,22 @@ impl ApiError {
         }
     }
 
+    /// 405: the path exists, the method does not (the `Allow` header lists those it takes).
+    pub fn method_not_allowed(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            message: message.into(),
+        }
+    }
+
+    /// 421: the request names a host this server does not answer to (DNS rebinding).
+    pub fn misdirected(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::MISDIRECTED_REQUEST,
+            message: message.into(),
+        }
+    }
+
     /// 503: the history did not answer.
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self {
@@ -61,9 +80,58 @@ impl ApiError {
     }
 }
 
+/// The largest request body the handlers read (axum's default limit).
+pub const MAX_BODY: usize = 2 << 20;
+
+impl From<axum::extract::rejection::BytesRejection> for ApiError {
+    fn from(r: axum::extract::rejection::BytesRejection) -> Self {
+        let status = r.status();
+        let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            format!(
+                "the request body is too large: at most {} MiB",
+                MAX_BODY >> 20
+            )
+        } else {
+            format!("the request body could not be read: {}", r.body_text())
+        };
+        Self { status, message }
+    }
+}
+
+impl From<axum::extract::rejection::PathRejection> for ApiError {
+    fn from(r: axum::extract::rejection::PathRejection) -> Self {
+        Self {
+            status: r.status(),
+            message: format!(
+                "the path is not valid ({}); percent-encode it as UTF-8",
+                r.body_text()
+            ),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({ "error": self.message, "status": self.status.as_u16() });
         (self.status, Json(body)).into_response()
     }
+}
+
+/// Gives the router's bare `405` (a path that exists, a method it does not take) the JSON
+/// body every other refusal has. The router adds the `Allow` header around it.
+pub async fn method_errors(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let resp = next.run(req).await;
+    if resp.status() != StatusCode::METHOD_NOT_ALLOWED {
+        return resp;
+    }
+    let allow = resp.headers().get(axum::http::header::ALLOW).cloned();
+    let mut out = ApiError::method_not_allowed(format!(
+        "{method} is not allowed on this path; the Allow header lists the methods it takes"
+    ))
+    .into_response();
+    if let Some(a) = allow {
+        out.headers_mut().insert(axum::http::header::ALLOW, a);
+    }
+    out
 }

@@ -32,8 +32,8 @@ pub use live::Live;
 pub use query::Limits;
 pub use state::{PageConfig, PageThresholds, WebState};
 
-/// Every route: the page and its files, and the API; all behind the token check and with the
-/// security headers.
+/// Every route: the page and its files, and the API; all behind the Host check and the token
+/// check, with the security headers, and every refusal as a JSON error.
 pub fn router(state: WebState) -> Router {
     Router::new()
         .route("/", get(assets::index))
@@ -46,6 +46,11 @@ pub fn router(state: WebState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::guard,
+        ))
+        .layer(axum::middleware::from_fn(error::method_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::host,
         ))
         .layer(axum::middleware::from_fn(auth::headers))
         .with_state(state)

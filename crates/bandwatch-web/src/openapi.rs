@@ -10,7 +10,16 @@ fn param(name: &str, description: &str, required: bool) -> Value {
 fn ok(description: &str) -> Value {
     json!({ "200": { "description": description, "content": { "application/json": {} } },
             "400": { "$ref": "#/components/responses/Error" },
-            "401": { "$ref": "#/components/responses/Error" } })
+            "401": { "$ref": "#/components/responses/Error" },
+            "421": { "$ref": "#/components/responses/Error" } })
+}
+
+/// What a state-changing call may answer besides its success.
+fn change_errors(mut v: Value) -> Value {
+    for code in ["400", "401", "403", "413", "421"] {
+        v[code] = json!({ "$ref": "#/components/responses/Error" });
+    }
+    v
 }
 
 fn range_params(extra: Option<Value>) -> Value {
@@ -52,7 +61,8 @@ fn paths() -> Value {
                               "responses": {
                                   "200": { "description": "file", "content": { "text/csv": {}, "application/json": {} } },
                                   "400": { "$ref": "#/components/responses/Error" },
-                                  "401": { "$ref": "#/components/responses/Error" } } } },
+                                  "401": { "$ref": "#/components/responses/Error" },
+                                  "421": { "$ref": "#/components/responses/Error" } } } },
         "/alerts": { "get": { "summary": "alerts, newest first",
                               "parameters": [param("state", "pending, firing or resolved", false),
                                              param("severity", "minimum: low, medium, high, critical", false),
@@ -64,11 +74,9 @@ fn paths() -> Value {
             "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }],
             "requestBody": { "content": { "application/json": { "schema": { "type": "object",
                 "properties": { "by": { "type": "string" } } } } } },
-            "responses": {
+            "responses": change_errors(json!({
                 "200": { "description": "acknowledged", "content": { "application/json": {} } },
-                "400": { "$ref": "#/components/responses/Error" },
-                "401": { "$ref": "#/components/responses/Error" },
-                "404": { "$ref": "#/components/responses/Error" } } } },
+                "404": { "$ref": "#/components/responses/Error" } })) } },
         "/silences": {
             "get": { "summary": "silences in force", "responses": ok("silences") },
             "post": { "summary": "silence alerts for a while",
@@ -76,17 +84,19 @@ fn paths() -> Value {
                     "required": ["matcher"],
                     "properties": { "matcher": { "type": "string" }, "duration": { "type": "string" },
                                     "comment": { "type": "string" } } } } } },
-                "responses": { "201": { "description": "created" }, "400": { "$ref": "#/components/responses/Error" } } } },
+                "responses": change_errors(json!({ "201": { "description": "created", "content": { "application/json": {} } } })) } },
         "/stream": { "get": { "summary": "Server-Sent Events: 'frame' and 'alert' events",
                               "responses": { "200": { "description": "event stream", "content": { "text/event-stream": {} } } } } }
     })
 }
 
+const DESCRIPTION: &str = "See API.md in bandwatch-web. Every request's Host must name this server (localhost, a loopback address, the listen address, or a name in web.allowed_hosts), else 421, against DNS rebinding. A state-changing request whose Origin is not the page's own is 403. A method a path does not take is 405 with an Allow header. Every error is the JSON Error below.";
+
 /// The document.
 pub fn document() -> Value {
     json!({
         "openapi": "3.0.3",
-        "info": { "title": "bandwatch API", "version": "1", "description": "See API.md in bandwatch-web." },
+        "info": { "title": "bandwatch API", "version": "1", "description": DESCRIPTION },
         "servers": [{ "url": "/api/v1" }],
         "paths": paths(),
         "components": {
@@ -112,5 +122,17 @@ mod tests {
         assert!(export.get("application/json").is_some(), "{export}");
         let ack = &doc["paths"]["/alerts/{id}/ack"]["post"]["responses"];
         assert!(ack.get("404").is_some(), "{ack}");
+        let silence = &doc["paths"]["/silences"]["post"]["responses"];
+        for code in ["201", "400", "401", "403", "413", "421"] {
+            assert!(silence.get(code).is_some(), "{code}: {silence}");
+        }
+        assert!(doc["paths"]["/config"]["get"]["responses"]
+            .get("421")
+            .is_some());
+        let about = doc["info"]["description"].as_str().unwrap_or_default();
+        assert!(
+            about.contains("web.allowed_hosts") && about.contains("405"),
+            "{about}"
+        );
     }
 }

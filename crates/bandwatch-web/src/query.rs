@@ -85,6 +85,14 @@ pub fn plan(
                 "parameter 'step' must be greater than zero",
             ))
         }
+        // Longer than the longest history kept: one bucket could never be filled, and
+        // rounding it up to whole hours would overflow.
+        Some(s) if s > limits.hour_ms.max(HOUR_MS) => {
+            return Err(ApiError::bad_request(format!(
+                "parameter 'step' is too large: at most {} days (the longest history kept)",
+                limits.hour_ms.max(HOUR_MS) / 86_400_000
+            )))
+        }
         Some(s) => s,
         None => (range / DEFAULT_POINTS).max(limits.interval_ms).max(1),
     };
@@ -116,8 +124,11 @@ pub fn plan(
     })
 }
 
+/// `v` rounded up to a whole number of `unit`s, saturating instead of overflowing.
 fn round_up(v: i64, unit: i64) -> i64 {
-    ((v + unit - 1) / unit).max(1) * unit
+    (v / unit + i64::from(v % unit != 0))
+        .max(1)
+        .saturating_mul(unit)
 }
 
 /// One bucket: `(start ms, mean, min, max)`.
@@ -373,6 +384,16 @@ mod tests {
         let dense = plan_for(24 * HOUR_MS, Some(1000)).expect_err("86,400 points");
         assert!(dense.message.contains("raise 'step'"), "{dense}");
         assert!(plan_for(HOUR_MS, Some(0)).is_err());
+        // `step=9223372036854775807` (seconds, saturated to i64::MAX ms) overflowed the
+        // rounding to whole hours: a panic in a debug build, a wrapped step in release.
+        for step in [i64::MAX, i64::MAX - 1, LIMITS.hour_ms + 1] {
+            let e = plan_for(HOUR_MS, Some(step)).expect_err("huge step");
+            assert!(e.message.contains("parameter 'step' is too large"), "{e}");
+        }
+        assert!(plan_for(HOUR_MS, Some(LIMITS.hour_ms)).is_ok());
+        assert_eq!(round_up(i64::MAX, HOUR_MS), i64::MAX, "saturates");
+        assert_eq!(round_up(1, MINUTE_MS), MINUTE_MS);
+        assert_eq!(round_up(2 * MINUTE_MS, MINUTE_MS), 2 * MINUTE_MS);
     }
 
     fn p(step_ms: i64) -> Plan {

@@ -1,5 +1,6 @@
 //! What every handler shares: the live snapshot and stream, the metric catalogue, the source
-//! and sink boards, the way to the history, the page settings, the token and the clock. Built
+//! and sink boards, the way to the history, the page settings, the names the server answers
+//! to, the token and the clock. Built
 //! once by the binary from the validated configuration.
 
 use std::sync::Arc;
@@ -7,6 +8,7 @@ use std::sync::Arc;
 use bandwatch_core::{Catalog, Clock, SinkBoard, Snapshot, SourceBoard};
 use serde::Serialize;
 
+use crate::auth::AllowedHosts;
 use crate::history::History;
 use crate::live::Live;
 use crate::query::Limits;
@@ -67,6 +69,8 @@ pub struct WebState {
     pub page: Arc<PageConfig>,
     /// Retention and interval, for picking tiers.
     pub limits: Limits,
+    /// The names the server answers to in `Host` and `Origin` (DNS-rebinding guard).
+    pub allowed_hosts: AllowedHosts,
     /// The access token, when one is required.
     pub token: Option<Arc<str>>,
     /// Silence matcher validation.

@@ -1,11 +1,13 @@
 //! How `bandwatch run` serves the dashboard: the URL it prints, a token generated (and then
 //! required) when it listens beyond loopback, the token from `--web-token`, the seed tool's
-//! `DASHBOARD_HOST`/`DASHBOARD_PORT`, `--no-web`, and a chosen port that is taken (exit 2
-//! naming it).
+//! `DASHBOARD_HOST`/`DASHBOARD_PORT`, `--no-web`, a chosen port that is taken (exit 2
+//! naming it), and the names it answers to (a DNS-rebinding page is refused; a name in
+//! `web.allowed_hosts` is served).
 
 mod support;
 
-use std::net::TcpListener;
+use std::io::{Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::time::Duration;
 
@@ -234,4 +236,99 @@ fn the_default_port_taken_only_skips_the_dashboard() {
         err.contains("bandwatch stopped"),
         "it ran to its end: {err}"
     );
+}
+
+/// One raw HTTP/1.1 request to 127.0.0.1:`port` carrying `host` as its Host header, as a
+/// browser sends it for a page whose name now resolves to this machine: (status, head, body).
+fn raw(
+    port: u16,
+    method: &str,
+    target: &str,
+    host: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let extra: String = headers
+        .iter()
+        .flat_map(|(k, v)| [*k, ": ", *v, "\r\n"])
+        .collect();
+    let head = format!(
+        "{method} {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n{extra}\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).expect("send head");
+    s.write_all(body.as_bytes()).expect("send body");
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).expect("answer");
+    let (head, body) = answer.split_once("\r\n\r\n").expect("a head and a body");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("a status");
+    (status, head.to_string(), body.to_string())
+}
+
+#[test]
+fn a_rebinding_name_is_refused_and_an_allowed_one_served() {
+    let kernel = FakeKernel::start(1000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let env = [("BANDWATCH_WEB_ALLOWED_HOSTS", "bandwatch.test, Other.Test")];
+    let child = LineChild::spawn(run(dir.path(), &kernel, &[], &env));
+    let (port, token) = announced(&child);
+    assert_eq!(token, None, "loopback: no token to hide behind");
+    let rebind = format!("rebind.example:{port}");
+    let origin = format!("http://{rebind}");
+    for target in ["/api/v1/config", "/api/v1/alerts", "/metrics", "/"] {
+        let (status, _, body) = raw(port, "GET", target, &rebind, &[], "");
+        assert_eq!(status, 421, "{target}: {body}");
+        assert!(body.contains("web.allowed_hosts"), "{target}: {body}");
+    }
+    let json = ("Content-Type", "application/json");
+    let silence = r#"{"matcher":"rule=download-threshold","duration":"30d"}"#;
+    let (status, _, body) = raw(
+        port,
+        "POST",
+        "/api/v1/silences",
+        &rebind,
+        &[json, ("Origin", &origin)],
+        silence,
+    );
+    assert_eq!(status, 421, "a rebinding page creates no silence: {body}");
+
+    let named = format!("bandwatch.test:{port}");
+    let (status, _, body) = raw(port, "GET", "/api/v1/config", &named, &[], "");
+    assert_eq!(status, 200, "a name in web.allowed_hosts is served: {body}");
+    let other = format!("other.test:{port}");
+    let (status, _, body) = raw(
+        port,
+        "POST",
+        "/api/v1/silences",
+        &other,
+        &[json, ("Origin", &format!("http://{other}"))],
+        r#"{"matcher":"rule=x","duration":"1h"}"#,
+    );
+    assert_eq!(
+        status, 201,
+        "from its own origin it may change state: {body}"
+    );
+    let silences = http::get(port, "/api/v1/silences").expect("answer").json();
+    assert_eq!(
+        silences.as_array().map(Vec::len),
+        Some(1),
+        "only the allowed name's silence: {silences}"
+    );
+
+    let (status, head, body) = raw(port, "DELETE", "/api/v1/config", &named, &[], "");
+    assert_eq!(status, 405, "{body}");
+    assert!(
+        head.to_ascii_lowercase().contains("allow: get,head"),
+        "{head}"
+    );
+    assert!(body.contains("\"error\""), "{body}");
+    let (status, _, errs) = child.terminate();
+    assert!(status.success(), "{errs}");
 }

@@ -1,6 +1,6 @@
 //! Alerts: the history with filters, acknowledgement, and silences.
 
-use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -9,6 +9,7 @@ use bandwatch_store::{AlertQuery, AlertRecord, Silence};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::body::JsonBody;
 use super::params::Params;
 use crate::error::{ApiError, ApiResult};
 use crate::history::ask;
@@ -142,28 +143,21 @@ fn mentions(r: &AlertRecord, text: &str) -> bool {
         .any(|f| f.to_lowercase().contains(text))
 }
 
-/// A JSON body, or the default when empty; a malformed one is a 400 that says so.
-fn body<T: for<'de> Deserialize<'de> + Default>(bytes: &Bytes) -> ApiResult<T> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
-    }
-    serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::bad_request(format!("the JSON body is not valid: {e}")))
-}
-
+/// The body of an acknowledgement: who acknowledged, optionally.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct AckBody {
+pub struct AckBody {
     by: Option<String>,
 }
 
 /// `POST /api/v1/alerts/{id}/ack`.
 pub async fn ack(
     State(state): State<WebState>,
-    Path(id): Path<String>,
-    bytes: Bytes,
+    id: Result<Path<String>, PathRejection>,
+    JsonBody(b): JsonBody<AckBody>,
 ) -> ApiResult<Json<Value>> {
-    let b: AckBody = body(&bytes)?;
+    // An id that is not UTF-8 is a JSON error too.
+    let Path(id) = id?;
     let by =
         b.by.map(|s| s.chars().take(100).collect::<String>())
             .filter(|s| !s.trim().is_empty());
@@ -180,9 +174,10 @@ pub async fn ack(
     Ok(Json(json!({ "id": id, "acked_at": now.0 })))
 }
 
+/// The body of a new silence: the matcher, for how long, and why.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SilenceBody {
+pub struct SilenceBody {
     matcher: String,
     duration: Option<String>,
     comment: Option<String>,
@@ -222,9 +217,8 @@ pub async fn silences(State(state): State<WebState>) -> ApiResult<Json<Vec<Silen
 /// `POST /api/v1/silences`.
 pub async fn silence(
     State(state): State<WebState>,
-    bytes: Bytes,
+    JsonBody(b): JsonBody<SilenceBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let b: SilenceBody = body(&bytes)?;
     (state.check_matcher)(&b.matcher)
         .map_err(|why| ApiError::bad_request(format!("field 'matcher': {why}")))?;
     let d = params::duration("duration", b.duration.as_deref().unwrap_or("1h"))?;

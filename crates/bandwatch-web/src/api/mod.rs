@@ -2,6 +2,7 @@
 //! served as OpenAPI at `/api/v1/openapi.json`).
 
 pub mod alerts;
+pub mod body;
 pub mod catalog;
 pub mod params;
 pub mod series;

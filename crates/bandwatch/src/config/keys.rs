@@ -416,6 +416,11 @@ keys! {
         .default("2s")
         .env(&[Var("BANDWATCH_WEB_AUTO_REFRESH"), Var("DASHBOARD_AUTO_REFRESH")])
         .check(web::auto_refresh);
+    /// Host names the dashboard answers to besides its own (DNS-rebinding guard).
+    WEB_ALLOWED_HOSTS: Key<Vec<String>> = Key::new("web.allowed_hosts")
+        .default("")
+        .env(&[Var("BANDWATCH_WEB_ALLOWED_HOSTS")])
+        .check(web::allowed_hosts);
 }
 
 /// Environment variables that start with `BANDWATCH_` but are not settings (used by the

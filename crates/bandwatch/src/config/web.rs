@@ -1,5 +1,5 @@
-//! `[web]`: where the dashboard and API listen, and the token that guards them when they
-//! listen beyond loopback.
+//! `[web]`: where the dashboard and API listen, the token that guards them when they listen
+//! beyond loopback, and the extra names they answer to.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -24,6 +24,9 @@ pub struct WebSettings {
     pub token: Option<String>,
     /// How often the page refreshes when it cannot use the live stream.
     pub auto_refresh: Duration,
+    /// Host names (or addresses) the server answers to besides localhost, loopback and its
+    /// listen address, in lower case.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl std::fmt::Debug for WebSettings {
@@ -33,6 +36,7 @@ impl std::fmt::Debug for WebSettings {
             .field("listen", &self.listen)
             .field("token", &self.token.as_ref().map(|_| "***"))
             .field("auto_refresh", &self.auto_refresh)
+            .field("allowed_hosts", &self.allowed_hosts)
             .finish()
     }
 }
@@ -45,6 +49,7 @@ impl WebSettings {
             listen: l.get(&keys::WEB_LISTEN)?,
             token: l.opt(&keys::WEB_TOKEN)?,
             auto_refresh: l.get(&keys::WEB_AUTO_REFRESH)?,
+            allowed_hosts: l.get(&keys::WEB_ALLOWED_HOSTS)?,
         })
     }
 }
@@ -91,4 +96,66 @@ pub fn auto_refresh(s: &Setting<String>, key: &'static str) -> Result<Duration, 
                 "use e.g. 2s or 5",
             )
         })
+}
+
+/// `web.allowed_hosts`: host names or IP addresses, without scheme or port; read by the same
+/// rule the server applies to `Host`, so a listed name is one a request can carry.
+pub fn allowed_hosts(
+    s: &Setting<Vec<String>>,
+    key: &'static str,
+) -> Result<Vec<String>, ConfigError> {
+    s.value
+        .iter()
+        .map(|entry| {
+            let text = entry.trim();
+            if bandwatch_web::auth::hosts::HostName::parse(text).is_some() {
+                Ok(text.to_ascii_lowercase())
+            } else {
+                Err(ConfigError::invalid(
+                    key,
+                    &s.origin,
+                    format!("has '{text}', which is not a host name or IP address"),
+                    "list the names the dashboard is reached by, without scheme or port, e.g. [\"bandwatch.lan\"]",
+                ))
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::origin::Origin;
+
+    fn hosts(list: &[&str]) -> Result<Vec<String>, ConfigError> {
+        let s = Setting::new(
+            list.iter().map(ToString::to_string).collect(),
+            Origin::Env("BANDWATCH_WEB_ALLOWED_HOSTS".into()),
+        );
+        allowed_hosts(&s, "web.allowed_hosts")
+    }
+
+    #[test]
+    fn allowed_hosts_are_names_or_addresses_without_port() {
+        assert_eq!(
+            hosts(&[" Bandwatch.LAN ", "10.0.0.5", "[2001:db8::1]", "::1"]).expect("valid"),
+            ["bandwatch.lan", "10.0.0.5", "[2001:db8::1]", "::1"]
+        );
+        assert_eq!(hosts(&[]).expect("empty"), Vec::<String>::new());
+        for bad in [
+            "bandwatch.lan:8080",
+            "http://bandwatch.lan",
+            "*.lan",
+            "a b",
+            "",
+        ] {
+            let e = hosts(&[bad]).expect_err(bad).to_string();
+            assert!(
+                e.contains("web.allowed_hosts")
+                    && e.contains("BANDWATCH_WEB_ALLOWED_HOSTS")
+                    && e.contains("without scheme or port"),
+                "{e}"
+            );
+        }
+    }
 }

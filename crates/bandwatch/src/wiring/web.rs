@@ -12,6 +12,7 @@ use anyhow::Context as _;
 use bandwatch_core::{SinkBoard, Snapshot, SourceBoard, SystemClock};
 use bandwatch_export::prometheus::Exporter;
 use bandwatch_store::{StoreHandle, HOUR_MS};
+use bandwatch_web::auth::AllowedHosts;
 use bandwatch_web::server::WebServer;
 use bandwatch_web::{Limits, Live, PageConfig, PageThresholds, WebState};
 
@@ -103,6 +104,8 @@ pub fn start(
         history: Arc::new(store.clone()),
         page: Arc::new(page(config, token.is_some())),
         limits: limits(config),
+        // The listener's own names, so a page on another name (DNS rebinding) is refused.
+        allowed_hosts: AllowedHosts::new(addr, &w.allowed_hosts),
         token: token.clone().map(Arc::from),
         check_matcher: Arc::new(|m: &str| SilenceMatcher::parse(m).map(|_| ()).map_err(|e| e.0)),
         clock: Arc::new(SystemClock::new()),
