@@ -21,7 +21,7 @@ const RENDER_GAP_MS = 700;
 
 let series = new Map(); // key -> {x: [], y: [], lastBucket, n}
 let seriesErrors = new Map(); // chart id -> message
-const charts = new Map(); // element id -> {el, build, drawn}
+const charts = new Map(); // element id -> {el, build, chart (made on the first draw)}
 const dirty = new Set();
 let renderTimer = null;
 let lastRender = 0;
@@ -90,8 +90,8 @@ export function trimSeries() {
 
 // ---------------------------------------------------------------- registry and drawing
 export function registerChart(elem, build) {
-  const chart = createChart(elem, { onZoom: zoomTo, onReset: unzoom });
-  charts.set(elem.id, { el: elem, build, chart });
+  // the chart is made on its first draw: until then the element shows "loading…"
+  charts.set(elem.id, { el: elem, build, chart: null });
   dirty.add(elem.id);
   scheduleRender();
 }
@@ -131,6 +131,7 @@ function drawChart(id) {
   const c = charts.get(id);
   if (!c || !c.el.isConnected) return;
   try {
+    if (!c.chart) c.chart = createChart(c.el, { onZoom: zoomTo, onReset: unzoom });
     const painted = c.chart.draw(c.build());
     if (painted && !firstChartMarked) {
       firstChartMarked = true;
