@@ -1,13 +1,13 @@
 /*
  * bandwatch dashboard: the main module. Plain modern JS as ES modules (./js/*.js, one concern
- * each), no build step; charts are plotly.js (global `Plotly`, /assets/plotly.min.js). Talks
- * only to the same-origin JSON API in ../API.md, and finds every metric through the catalogue
- * (GET /api/v1/catalog) by its role: no metric name is written here.
+ * each), no build step and no third-party code; the charts are our own, on <canvas>
+ * (./js/chart/*.js). Talks only to the same-origin JSON API in ../API.md, and finds every
+ * metric through the catalogue (GET /api/v1/catalog) by its role: no metric name is written
+ * here.
  *
  * The page runs under a strict CSP (no inline script, no eval), so every handler is attached
  * in the modules, and every string that comes from the API reaches the DOM through
- * textContent or an attribute, never innerHTML. Strings that go into Plotly (trace names,
- * hover text, annotations) are passed through esc(), because Plotly renders a subset of HTML.
+ * textContent or an attribute, never innerHTML; on a chart it is painted with fillText.
  *
  * Contract with the browser test (crates/bandwatch/tests/browser/dashboard.mjs):
  *   body[data-ready="1"]        set once the first full load (config, catalogue, lists,
@@ -18,11 +18,17 @@
  *   #card-cpu, #card-memory, #card-disk     gauges; `.value` text, data-level ok|warn|crit.
  *   #ifaces [data-iface="<name>"] .rx / .tx  current download / upload text ("12.5 Mbps");
  *                                            the same element carries data-bps (bits/s).
- *   #chart-bandwidth-<iface>   one Plotly chart per interface (raw name in the id; use
- *                              getElementById). Traces carry meta {iface, dir: 'rx'|'tx'},
- *                              named "download"/"upload", y in Mbit/s, x in local-time ms.
- *                              An optional third trace (meta {kind: 'alerts'}) holds alert
- *                              markers; thresholds and alert starts are layout.shapes.
+ *   #chart-bandwidth-<iface>   one chart per interface (raw name in the id; use
+ *                              getElementById). Every chart element has a read-only
+ *                              `chartView`: {x: [t0, t1] shown (epoch ms), y: [lo, hi],
+ *                              zoomed, series: [{id, name, meta, hidden, x, y}], lines (the
+ *                              limits), marks (alert count), note, css, dpr, backing}, and
+ *                              data-x-start / data-x-end / data-zoomed. Here the series carry
+ *                              meta {iface, dir: 'rx'|'tx'}, named "download"/"upload", y in
+ *                              bits/s. Inside: .chart-legend (button.legend-item per series,
+ *                              aria-pressed), .chart-plot with canvas.chart-over (takes the
+ *                              pointer: hover shows .chart-tip, a drag zooms every chart,
+ *                              double-click or button.chart-reset goes back).
  *   #chart-system              CPU/memory/disk % (meta {kind: 'cpu'|'memory'|'disk'}).
  *   #devices [data-device="<name>"]  one block per device: .dot[data-up], .name, .rtt,
  *                              .loss, uptime bars [data-window], chart .chart (id chart-device-N).
@@ -32,8 +38,8 @@
  *   #custom-apply, #live-toggle (aria-pressed="true" while live), #refresh,
  *   #export-metric (options carry data-role), #download-json, #download-csv (links to
  *   /api/v1/export).
- *   The x-axis range of every time chart is exactly the chosen range; the range is kept in
- *   the URL fragment (#r=5m) so a reload keeps it.
+ *   The x-axis range of every time chart is exactly the chosen range (or the zoom, the same
+ *   on every chart); the range is kept in the URL fragment (#r=5m) so a reload keeps it.
  */
 
 import { $ } from './js/dom.js';
@@ -106,7 +112,6 @@ async function reloadAll(first) {
       for (const s of snap.samples) applySample(s, snap.ts, false);
     }
     await Promise.all([history(), loadAlerts()]);
-    if (!window.Plotly) showNote('The chart library (/assets/plotly.min.js) did not load; numbers still update.');
   } catch (e) {
     if (e instanceof AuthError) return;
     setConn('offline', 'offline');

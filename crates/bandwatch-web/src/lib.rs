@@ -38,9 +38,8 @@ pub fn router(state: WebState) -> Router {
     Router::new()
         .route("/", get(assets::index))
         .route("/assets/app.js", get(assets::app_js))
-        .route("/assets/js/{name}", get(assets::module))
+        .route("/assets/js/{*name}", get(assets::module))
         .route("/assets/app.css", get(assets::app_css))
-        .route("/assets/plotly.min.js", get(assets::plotly))
         .route("/metrics", get(metrics_here))
         .nest("/api/v1", api::routes())
         .layer(axum::middleware::from_fn_with_state(
@@ -73,13 +72,13 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::bind(addr).await
 }
 
-/// Serves until `shutdown` completes; compresses plotly.js in the background first.
+/// Serves until `shutdown` completes. The page's files are static bytes, so there is
+/// nothing to prepare first.
 pub async fn serve(
     listener: TcpListener,
     state: WebState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    tokio::task::spawn_blocking(assets::warm);
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await

@@ -352,19 +352,36 @@ async fn exports_are_downloads_in_both_formats() {
 }
 
 #[tokio::test]
-async fn plotly_comes_from_the_crate_gzipped() {
+async fn the_page_files_are_gzipped_when_the_browser_takes_it() {
     let s = state(None);
-    let req = Request::get("/assets/plotly.min.js")
-        .header(header::ACCEPT_ENCODING, "gzip")
-        .body(Body::empty())
-        .expect("req");
-    let a = send(&s, req).await;
-    assert_eq!(a.status, StatusCode::OK);
-    assert_eq!(a.headers[header::CONTENT_ENCODING], "gzip");
-    let plain = get(&s, "/assets/plotly.min.js").await;
-    assert!(
-        plain.body.contains("plotly.js v3"),
-        "uncompressed for clients that do not take gzip"
+    for uri in ["/", "/assets/app.js", "/assets/js/chart/chart.js"] {
+        let req = Request::get(uri)
+            .header(header::ACCEPT_ENCODING, "gzip, deflate, br")
+            .body(Body::empty())
+            .expect("req");
+        let a = send(&s, req).await;
+        assert_eq!(a.status, StatusCode::OK, "{uri}");
+        assert_eq!(a.headers[header::CONTENT_ENCODING], "gzip", "{uri}");
+        assert_eq!(a.headers[header::VARY], "accept-encoding", "{uri}");
+        let plain = get(&s, uri).await;
+        assert_eq!(plain.status, StatusCode::OK, "{uri}");
+        assert!(
+            plain.headers.get(header::CONTENT_ENCODING).is_none(),
+            "{uri}: plain text for clients that do not take gzip"
+        );
+    }
+    assert!(get(&s, "/assets/js/chart/chart.js")
+        .await
+        .body
+        .contains("export function createChart"));
+    assert_eq!(
+        get(&s, "/assets/plotly.min.js").await.status,
+        StatusCode::NOT_FOUND,
+        "no third-party script"
+    );
+    assert_eq!(
+        get(&s, "/assets/js/chart/nope.js").await.status,
+        StatusCode::NOT_FOUND
     );
 }
 

@@ -1,10 +1,14 @@
 //! The dashboard in a real browser: `bandwatch run` over a fake kernel (eth0 at 20 Mbit/s, a
 //! download limit of 10 Mbit/s so an alert fires, and a probed device named like an XSS
 //! attack), driven by Debian's Chromium through playwright-core (`tests/browser/dashboard.mjs`):
-//! no console errors, charts that hold the generated traffic, the range selector, live numbers
-//! that follow new traffic within 2 s, an acknowledgement that survives a reload, nothing run
-//! from the device name, a phone-size layout, and screenshots saved as artifacts
-//! (`target/tmp/dashboard/*.png`).
+//! no console errors, no script but the page's own, charts (our canvas charts) that hold the
+//! generated traffic, the range selector, the chart's axis arithmetic, a hover tooltip with
+//! the values, drag-to-zoom across every chart and back (double-click, "Reset zoom"), live
+//! numbers that follow new traffic within 2 s, an acknowledgement that survives a reload,
+//! nothing run from the device name, a phone-size layout, sharp canvases at device scale 2,
+//! and screenshots saved as artifacts (`target/tmp/dashboard/*.png`). Then
+//! `tests/browser/first-chart.mjs` prints the time to the first chart on a first visit (a
+//! figure, not a check) and the script bytes it transferred, which must stay within 300 kB.
 //!
 //! Needs node, `npm ci` in tests/browser and /usr/bin/chromium (`.ci/run` installs them);
 //! without them it is SKIPPED, or fails when BANDWATCH_REQUIRE_ROOT_TESTS=1.
@@ -117,6 +121,28 @@ fn drive(port: u16, kernel: &FakeKernel, out: &Path) -> Vec<Value> {
     checks
 }
 
+/// Runs the first-chart measurement and returns its lines (one per mode).
+fn first_chart(port: u16) -> Vec<Value> {
+    let out = Command::new("node")
+        .current_dir(browser_dir())
+        .arg("first-chart.mjs")
+        .args(["--url", &format!("http://127.0.0.1:{port}/#r=5m")])
+        .args(["--runs", "3"])
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "first-chart.mjs failed: {}",
+        out.status
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .inspect(|l| eprintln!("first chart: {l}"))
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
 #[test]
 fn the_dashboard_works_in_a_real_browser() {
     if !ready("the_dashboard_works_in_a_real_browser") {
@@ -139,11 +165,16 @@ fn the_dashboard_works_in_a_real_browser() {
     for needed in [
         "page-loads",
         "bandwidth-data",
+        "no-third-party",
         "range-selector",
+        "chart-units",
+        "chart-hover",
+        "chart-zoom",
         "live-numbers",
         "acknowledge",
         "xss",
         "phone",
+        "hidpi",
         "desktop",
         "console-clean",
     ] {
@@ -162,7 +193,25 @@ fn the_dashboard_works_in_a_real_browser() {
             .is_some_and(|a| a.iter().any(|x| !x["acked_at"].is_null())),
         "{alerts}"
     );
-    assert!(out.join("dashboard.png").exists() && out.join("dashboard-phone.png").exists());
+    for shot in [
+        "dashboard.png",
+        "dashboard-phone.png",
+        "chart-hover.png",
+        "chart-zoom.png",
+    ] {
+        assert!(out.join(shot).exists(), "no screenshot {shot}");
+    }
+    // The first chart's time is printed as a figure; the scripts' size is the check.
+    let figures = first_chart(port);
+    let cold = figures
+        .iter()
+        .find(|v| v["mode"] == "first visit")
+        .unwrap_or_else(|| panic!("no first-visit figure: {figures:?}"));
+    let body = cold["script_body_bytes"].as_u64().unwrap_or_default();
+    assert!(
+        body > 0 && body <= 300_000,
+        "a first visit moved {body} bytes of script (at most 300 kB)"
+    );
     if let Some(copy) = std::env::var_os("BANDWATCH_SCREENSHOT_TO") {
         std::fs::copy(out.join("dashboard.png"), copy).expect("copy the screenshot");
     }

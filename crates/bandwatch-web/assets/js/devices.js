@@ -1,10 +1,9 @@
 // The probed devices: one block each with reachability, latency, loss, jitter, uptime bars
-// and a small latency/loss chart.
+// and a small latency (left axis) and loss (right axis) chart.
 
 import { $, el } from './dom.js';
 import { fmtMs, fmtPct, fmtTime, isNum } from './format.js';
-import { alertMarkers, baseLayout, COLOR, emptyNote, line, registerChart } from './charts.js';
-import { win } from './range.js';
+import { alertMarkers, baseSpec, COLOR, emptyNote, line, registerChart } from './charts.js';
 
 export const WINDOWS = ['1h', '24h', '7d'];
 
@@ -109,26 +108,15 @@ export function applyDevice(info) {
 
 function buildDevice(name) {
   const d = devices.get(name);
-  const layout = baseLayout({ showlegend: false });
-  layout.margin = { l: 46, r: 46, t: 8, b: 24 };
-  // one line of tick labels: the date line plotly adds would not fit a small chart
-  layout.xaxis.tickformat = win.end - win.start <= 86400000 ? '%H:%M' : '%b %-d';
-  layout.yaxis.title = { text: 'rtt ms', font: { size: 10, color: COLOR.rtt }, standoff: 2 };
-  layout.yaxis2 = {
-    overlaying: 'y', side: 'right', range: [0, 100], fixedrange: true, showgrid: false, zeroline: false,
-    ticksuffix: '%', title: { text: 'loss', font: { size: 10, color: COLOR.loss }, standoff: 2 }, nticks: 3,
-  };
-  const traces = [
-    line(`rtt|${name}`, 'latency', COLOR.rtt, { kind: 'rtt' },
-      { hovertemplate: '%{y:.2f} ms', fill: 'tozeroy', fillcolor: 'rgba(76,154,255,0.10)' }),
-    line(`loss|${name}`, 'loss', COLOR.loss, { kind: 'loss' }, { yaxis: 'y2', hovertemplate: '%{y:.1f} %', line: { color: COLOR.loss, width: 1.2 } }),
-  ];
-  const markers = alertMarkers(
-    (a) => a.labels && a.labels[targetLabel] === name,
-    () => null,
-    layout,
+  const spec = baseSpec(`${name}: latency and loss`, {
+    y: { unit: 'seconds', min: 0, span: 0.01, color: COLOR.rtt },
+    y2: { unit: 'percent', min: 0, max: 100, color: COLOR.loss },
+  });
+  spec.series.push(
+    line(`rtt|${name}`, 'latency', COLOR.rtt, { kind: 'rtt' }, { fill: true }),
+    line(`loss|${name}`, 'loss', COLOR.loss, { kind: 'loss' }, { axis: 'y2', width: 1.2 }),
   );
-  if (markers) traces.push(markers);
-  emptyNote(layout, traces, d ? d.chart.id : '');
-  return { traces, layout };
+  alertMarkers(spec, (a) => a.labels && a.labels[targetLabel] === name, () => null);
+  emptyNote(spec, d ? d.chart.id : '');
+  return spec;
 }

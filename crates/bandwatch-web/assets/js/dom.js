@@ -16,3 +16,10 @@ export function insertSorted(parent, node, name, key) {
   const next = [...parent.children].find((c) => c.dataset[key] !== undefined && c.dataset[key] > name);
   parent.insertBefore(node, next || null);
 }
+
+/** A small box coloured by a CSS variable (`--rx`) or a colour, for legends and tooltips. */
+export function swatch(color, cls = 'sw') {
+  const s = el('span', cls);
+  s.style.background = color && color.startsWith('--') ? `var(${color})` : color;
+  return s;
+}

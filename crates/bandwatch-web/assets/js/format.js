@@ -1,9 +1,5 @@
-// Human values: numbers, rates, percentages, times and durations, and escaping for Plotly.
-
-/** Escapes text for Plotly, which interprets a subset of HTML in labels. */
-export function esc(s) {
-  return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
+// Human values: numbers, rates, percentages, times and durations, and axis ticks in the
+// same units.
 
 export function isNum(v) { return typeof v === 'number' && Number.isFinite(v); }
 
@@ -17,11 +13,17 @@ export function num(x) {
 /** A limit as people write it: 50, 12.5 (no trailing zeros). */
 export function short(x) { return String(Math.round(x * 100) / 100); }
 
+const BPS_UNITS = [['Gbps', 1e9], ['Mbps', 1e6], ['kbps', 1e3], ['bps', 1]];
+
+/** The unit [name, divisor] a bit rate reads best in. */
+function bpsUnit(v) {
+  return BPS_UNITS.find(([, div]) => Math.abs(v) >= div) || BPS_UNITS[BPS_UNITS.length - 1];
+}
+
 export function fmtBps(v) {
   if (!isNum(v)) return '—';
-  const units = [['Gbps', 1e9], ['Mbps', 1e6], ['kbps', 1e3]];
-  for (const [name, div] of units) if (Math.abs(v) >= div) return `${num(v / div)} ${name}`;
-  return `${num(v)} bps`;
+  const [name, div] = bpsUnit(v);
+  return `${num(v / div)} ${name}`;
 }
 
 export function fmtPct(v) { return isNum(v) ? `${v.toFixed(1)} %` : '—'; }
@@ -35,6 +37,32 @@ export function fmtUnit(unit, v) {
     case 'percent': return fmtPct(v);
     case 'seconds': return fmtMs(v * 1000);
     default: return num(v);
+  }
+}
+
+/** How many decimals tell ticks `step` apart (2.5 needs one, 20 none), at most 3. */
+function decimals(step) {
+  const s = String(Number(Math.abs(step).toPrecision(6)));
+  const dot = s.indexOf('.');
+  return dot < 0 || s.includes('e') ? 0 : Math.min(3, s.length - dot - 1);
+}
+
+/** `x` with `d` decimals at most and no trailing zeros (12.5, 3, 0.25). */
+function trim(x, d) { return String(Number(x.toFixed(d))); }
+
+/** An axis tick in the unit's human form, with no more digits than ticks `step` apart need
+ *  ("0", "500 kbps", "1.25 Mbps", "25 %", "4 ms"). */
+export function fmtTick(unit, v, step) {
+  if (!isNum(v)) return '';
+  if (v === 0) return '0';
+  switch (unit) {
+    case 'bits_per_second': {
+      const [name, div] = bpsUnit(v);
+      return `${trim(v / div, decimals(step / div))} ${name}`;
+    }
+    case 'percent': return `${trim(v, decimals(step))} %`;
+    case 'seconds': return `${trim(v * 1000, decimals(step * 1000))} ms`;
+    default: return trim(v, decimals(step));
   }
 }
 
@@ -58,7 +86,8 @@ export function fmtDuration(ms) {
   return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
 }
 
-/** Plotly draws numeric dates as UTC; shift so the axis reads in the viewer's local time. */
+/** Epoch ms shifted so that its UTC reading is the viewer's local time (for inputs that take
+ *  local date-times, like datetime-local). */
 export function loc(ms) { return ms - new Date(ms).getTimezoneOffset() * 60000; }
 
 /** ok, warn (from three quarters of the limit) or crit (at the limit). */

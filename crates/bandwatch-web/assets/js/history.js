@@ -1,8 +1,8 @@
 // The charts' history for the chosen range: one /series query per charted role, filled into
-// the chart series; the window and step follow the server's answer.
+// the chart series (in the metric's own unit); the window and step follow the server's answer.
 
 import { api, AuthError } from './api.js';
-import { isNum, loc } from './format.js';
+import { isNum } from './format.js';
 import { metric } from './catalog.js';
 import {
   renderAll, resetSeries, seriesFor, setHistoryLoaded, setSeriesError,
@@ -23,7 +23,7 @@ async function fetchSeries(name, matches) {
   return api(`/series?${p.toString()}`);
 }
 
-function fill(resp, keyOf, scale, stepMs) {
+function fill(resp, keyOf, stepMs) {
   if (!resp || !Array.isArray(resp.series)) return;
   const step = isNum(resp.step_ms) ? resp.step_ms : stepMs;
   for (const s of resp.series) {
@@ -32,15 +32,15 @@ function fill(resp, keyOf, scale, stepMs) {
     const out = seriesFor(key);
     for (const p of s.points || []) {
       if (!Array.isArray(p) || !isNum(p[0]) || !isNum(p[1])) continue;
-      out.x.push(loc(p[0]));
-      out.y.push(p[1] * scale);
+      out.x.push(p[0]);
+      out.y.push(p[1]);
       out.lastBucket = Math.floor(p[0] / step) * step;
       out.n = 1;
     }
   }
 }
 
-/** The queries: [role, series key of a label set, scale, which charts]. */
+/** The queries: [role, series key of a label set, which charts]. */
 function jobs() {
   const L = labelNames();
   const ifaceKey = (dir) => (l) => {
@@ -52,15 +52,15 @@ function jobs() {
   // bandwidth always (it is what bandwatch is for); the rest once a source has reported it,
   // since /series answers 400 for a metric nobody has seen
   const always = [
-    ['rxRate', ifaceKey('rx'), 1e-6, 'bw'],
-    ['txRate', ifaceKey('tx'), 1e-6, 'bw'],
+    ['rxRate', ifaceKey('rx'), 'bw'],
+    ['txRate', ifaceKey('tx'), 'bw'],
   ];
   const optional = [
-    ['cpuPercent', () => 'cpu', 1, 'chart-system'],
-    ['memoryPercent', () => 'memory', 1, 'chart-system'],
-    ['diskPercent', (l) => `disk|${typeof l[L.mount] === 'string' ? l[L.mount] : ''}`, 1, 'chart-system'],
-    ['probeRtt', deviceKey('rtt'), 1000, 'dev'],
-    ['probeLoss', deviceKey('loss'), 1, 'dev'],
+    ['cpuPercent', () => 'cpu', 'chart-system'],
+    ['memoryPercent', () => 'memory', 'chart-system'],
+    ['diskPercent', (l) => `disk|${typeof l[L.mount] === 'string' ? l[L.mount] : ''}`, 'chart-system'],
+    ['probeRtt', deviceKey('rtt'), 'dev'],
+    ['probeLoss', deviceKey('loss'), 'dev'],
   ];
   return [...always, ...optional.filter(([role]) => isKnown(metric(role)))]
     .filter(([role]) => metric(role));
@@ -88,13 +88,13 @@ export async function loadHistory() {
   resetSeries();
   let windowFromServer = false;
   results.forEach((r, i) => {
-    const [role, keyOf, scale, target] = list[i];
+    const [role, keyOf, target] = list[i];
     if (r.err) {
       const ids = target === 'bw' ? ifaceChartIds() : target === 'dev' ? deviceChartIds() : [target];
       for (const id of ids) setSeriesError(id, `${metric(role)}: ${r.err.message}`);
       return;
     }
-    fill(r.ok, keyOf, scale, stepMs);
+    fill(r.ok, keyOf, stepMs);
     if (!windowFromServer && range.key !== 'custom' && isNum(r.ok.end)) {
       // the server's "now" is the right edge, so live frames line up with history
       windowFromServer = true;
@@ -104,6 +104,6 @@ export async function loadHistory() {
   setWindow(win.start, win.end);
   setZoomed(false);
   setHistoryLoaded();
-  await renderAll();
+  renderAll();
   return true;
 }

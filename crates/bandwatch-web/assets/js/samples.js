@@ -50,7 +50,7 @@ function rate(dir, labels, v, t, chart) {
   const th = thresholds();
   const rx = dir === 'rx';
   setRate(rx ? f.rxEl : f.txEl, v, rx ? th.download_bps : th.upload_bps);
-  if (chart) appendPoint(`${dir}|${iface}`, t, v / 1e6);
+  if (chart) appendPoint(`${dir}|${iface}`, t, v);
 }
 
 function link(which, labels, v) {
@@ -95,7 +95,7 @@ const APPLY = {
     const d = target(l);
     if (!d) return;
     d.rttEl.textContent = fmtMs(isNum(v) ? v * 1000 : null);
-    if (c) appendPoint(`rtt|${d.name}`, t, v * 1000);
+    if (c) appendPoint(`rtt|${d.name}`, t, v);
   },
   probeLoss: (l, v, t, c) => {
     const d = target(l);

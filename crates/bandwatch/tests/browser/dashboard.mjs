@@ -110,15 +110,6 @@ function parseRate(text) {
   return Number(m[1]) * mult;
 }
 
-/** Epoch ms of a Plotly date-axis value: a number, or a string like "2026-12-03 10:00:00.5". */
-function axisMs(v) {
-  if (typeof v === 'number') return v;
-  const m = /^(\d{4})-(\d\d)-(\d\d)(?:[ T](\d\d)(?::(\d\d)(?::(\d\d)(\.\d+)?)?)?)?$/.exec(String(v).trim());
-  if (!m) return NaN;
-  const frac = m[7] ? Number(m[7]) * 1000 : 0;
-  return Date.UTC(+m[1], +m[2] - 1, +m[3], +(m[4] || 0), +(m[5] || 0), +(m[6] || 0)) + frac;
-}
-
 function median(xs) {
   const s = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
   if (!s.length) return NaN;
@@ -142,25 +133,39 @@ async function waitReady(page, what) {
   }
 }
 
+/** What chart `id` has drawn (its read-only `chartView`), or {error}. */
+async function chartView(page, id) {
+  return page.evaluate((elId) => {
+    const el = document.getElementById(elId);
+    if (!el) return { error: `no element #${elId}` };
+    const v = el.chartView;
+    if (!v) return { error: `#${elId} has not drawn a chart (no chartView)` };
+    return v;
+  }, id);
+}
+
+/** The interface's download series and the shown x-range, from its chart. */
 async function bandwidthTrace(page, iface) {
-  return page.evaluate((name) => {
-    const gd = document.getElementById(`chart-bandwidth-${name}`);
-    if (!gd) return { error: `no element #chart-bandwidth-${name}` };
-    if (!Array.isArray(gd.data)) return { error: `#chart-bandwidth-${name} is not a drawn Plotly chart` };
-    const t = gd.data.find((d) => d.meta && d.meta.iface === name && d.meta.dir === 'rx');
-    if (!t) return { error: `#chart-bandwidth-${name} has no download trace`, names: gd.data.map((d) => d.name) };
-    const range = gd.layout && gd.layout.xaxis ? gd.layout.xaxis.range : null;
-    return { y: Array.from(t.y || []), range: range ? Array.from(range) : null };
-  }, iface);
+  const v = await chartView(page, `chart-bandwidth-${iface}`);
+  if (v.error) return v;
+  const t = v.series.find((d) => d.meta && d.meta.iface === iface && d.meta.dir === 'rx');
+  if (!t) return { error: `#chart-bandwidth-${iface} has no download series`, names: v.series.map((d) => d.name) };
+  return { x: t.x, y: t.y, range: v.x, view: v };
 }
 
 async function xSpanSeconds(page, iface) {
   const t = await bandwidthTrace(page, iface);
   if (t.error) return { error: t.error };
-  if (!t.range || t.range.length !== 2) return { error: 'layout.xaxis.range is not set' };
-  const a = axisMs(t.range[0]);
-  const b = axisMs(t.range[1]);
-  return { span: (b - a) / 1000, range: t.range };
+  if (!Array.isArray(t.range) || t.range.length !== 2) return { error: 'chartView.x is not a range' };
+  return { span: (t.range[1] - t.range[0]) / 1000, range: t.range, zoomed: t.view.zoomed };
+}
+
+/** The page position (CSS px) of time `t` on chart `view`, at `frac` of the plot's height. */
+async function chartPoint(page, id, view, t, frac = 0.5) {
+  const box = await page.locator(`${attrSelector('id', id)} .chart-over`).boundingBox();
+  const p = view.plot;
+  const x = box.x + p.x + ((t - view.x[0]) / (view.x[1] - view.x[0])) * p.w;
+  return { x, y: box.y + p.y + p.h * frac };
 }
 
 async function rateText(page) {
@@ -218,8 +223,24 @@ async function main(state) {
   } catch (e) {
     report('page-loads', false, { error: e.message, console_errors: consoleErrors.slice(), page_errors: pageErrors.slice() });
   }
+  if (loaded) {
+    // 1b. only the page's own scripts: no chart library, nothing from another host
+    try {
+      const r = await page.evaluate(() => ({
+        origin: location.origin,
+        resources: performance.getEntriesByType('resource').map((e) => e.name),
+        scripts: [...document.scripts].map((x) => x.src),
+        plotly: typeof window.Plotly !== 'undefined',
+      }));
+      const foreign = r.resources.filter((u) => !u.startsWith(r.origin));
+      const ok = !foreign.length && !r.plotly && r.scripts.length === 1 && r.scripts[0] === `${r.origin}/assets/app.js`;
+      report('no-third-party', ok, { foreign, scripts: r.scripts, global_plotly: r.plotly, resources: r.resources.length });
+    } catch (e) {
+      report('no-third-party', false, { error: e.message });
+    }
+  }
   if (!loaded) {
-    for (const c of ['bandwidth-data', 'range-selector', 'live-numbers', 'acknowledge', 'xss', 'phone', 'desktop']) {
+    for (const c of ['bandwidth-data', 'range-selector', 'chart-units', 'chart-hover', 'chart-zoom', 'live-numbers', 'acknowledge', 'xss', 'phone', 'hidpi', 'desktop']) {
       report(c, false, { error: 'skipped: the page never became ready' });
     }
     return;
@@ -229,7 +250,8 @@ async function main(state) {
   try {
     const t = await bandwidthTrace(page, IFACE);
     if (t.error) throw new Error(t.error);
-    const ys = t.y.filter((v) => typeof v === 'number' && Number.isFinite(v));
+    // the chart holds bits/s
+    const ys = t.y.filter((v) => typeof v === 'number' && Number.isFinite(v)).map((v) => v / 1e6);
     const med = median(ys);
     let ok = ys.length >= 5;
     const detail = { iface: IFACE, points: ys.length, median_mbps: med };
@@ -262,6 +284,171 @@ async function main(state) {
     report('range-selector', ok, { iface: IFACE, span_seconds: spans, expected: { '5m': 300, '24h': 86400 } });
   } catch (e) {
     report('range-selector', false, { error: e.message });
+  }
+
+  // 3b. the chart's axis arithmetic, in the page's own modules and the browser's time zone
+  try {
+    const r = await page.evaluate(async () => {
+      const scale = await import('/assets/js/chart/scale.js');
+      const time = await import('/assets/js/chart/time.js');
+      const data = await import('/assets/js/chart/data.js');
+      const fmt = await import('/assets/js/format.js');
+      const local = (h, m = 0) => new Date(2026, 2, 10, h, m, 0, 0).getTime();
+      const D = 86400000;
+      const clock = (ticks) => ticks.map(({ t }) => {
+        const d = new Date(t);
+        return [d.getHours(), d.getMinutes(), d.getSeconds()];
+      });
+      const t5m = time.timeTicks(local(10, 0) - 20000, local(10, 5) - 20000, 8);
+      const t24h = time.timeTicks(local(0, 30), local(0, 30) + D, 8);
+      const t30d = time.timeTicks(local(12), local(12) + 30 * D, 8);
+      const t400d = time.timeTicks(local(12), local(12) + 400 * D, 8);
+      return {
+        nice: [0.7, 13, 2.2, 45, 100].map(scale.niceStep),
+        bw: scale.valueAxis({ min: 0 }, [0, 19.2e6], 5).ticks,
+        pct: scale.valueAxis({ min: 0, max: 100 }, [3, 40], 5).ticks,
+        empty: scale.valueAxis({ min: 0, span: 1e6 }, null, 4).ticks,
+        ticks: [
+          fmt.fmtTick('bits_per_second', 0, 5e6),
+          fmt.fmtTick('bits_per_second', 2.5e6, 2.5e6),
+          fmt.fmtTick('bits_per_second', 5e5, 2.5e5),
+          fmt.fmtTick('bits_per_second', 1.25e6, 2.5e5),
+          fmt.fmtTick('percent', 25, 25),
+          fmt.fmtTick('seconds', 0.004, 0.002),
+        ],
+        t5m: { step: t5m.step, clock: clock(t5m.ticks) },
+        t24h: { step: t24h.step, clock: clock(t24h.ticks), midnightLabel: t24h.ticks.find((k) => new Date(k.t).getHours() === 0)?.label },
+        t30d: { step: t30d.step, clock: clock(t30d.ticks) },
+        t400d: { step: t400d.step, days: t400d.ticks.map(({ t }) => new Date(t).getDate()), months: t400d.ticks.map(({ t }) => new Date(t).getMonth()) },
+        gap: data.gapMs([0, 1000, 2000, 3000, 4000], 1000),
+        gapSparse: data.gapMs([0, 10000, 20000, 30000], 1000),
+        nearest: [data.nearestIndex([0, 10, 20], 14), data.nearestIndex([0, 10, 20], 16), data.nearestIndex([], 3)],
+        at: [data.valueAt({ x: [0, 1000, 2000], y: [5, 6, 7] }, 1100, 1000), data.valueAt({ x: [0, 1000], y: [5, 6] }, 9000, 1000)],
+      };
+    });
+    const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+    const expect = {
+      nice: [1, 20, 2.5, 50, 100],
+      bw: [0, 5e6, 10e6, 15e6, 20e6, 25e6],
+      pct: [0, 20, 40, 60, 80, 100],
+      empty: [0, 250000, 500000, 750000, 1000000],
+      ticks: ['0', '2.5 Mbps', '500 kbps', '1.25 Mbps', '25 %', '4 ms'],
+      gap: 3000,
+      gapSparse: 30000,
+      nearest: [1, 2, -1],
+      at: [6, null],
+    };
+    const wrong = Object.keys(expect).filter((k) => !same(r[k], expect[k]));
+    if (r.t5m.step !== 60000 || r.t5m.clock.length !== 5 || r.t5m.clock.some(([, , sec]) => sec !== 0)) wrong.push('t5m');
+    if (r.t24h.step !== 3 * 3600000 || r.t24h.clock.some(([h, m]) => h % 3 || m) || !r.t24h.midnightLabel || r.t24h.midnightLabel.includes(':')) wrong.push('t24h');
+    if (r.t30d.step !== 7 * 86400000 || r.t30d.clock.some(([h, m]) => h || m)) wrong.push('t30d');
+    if (r.t400d.days.some((d) => d !== 1) || r.t400d.months.some((m) => m % 2) || r.t400d.days.length > 8) wrong.push('t400d');
+    report('chart-units', wrong.length === 0, { wrong, got: r });
+  } catch (e) {
+    report('chart-units', false, { error: e.message });
+  }
+
+  // 3c. hovering over the bandwidth chart shows every series' value at the nearest time
+  const bwId = `chart-bandwidth-${IFACE}`;
+  try {
+    const t = await bandwidthTrace(page, IFACE);
+    if (t.error) throw new Error(t.error);
+    const inside = t.x.filter((x) => x >= t.range[0] && x <= t.range[1]);
+    if (inside.length < 3) throw new Error(`only ${inside.length} points in the shown range`);
+    const at = inside[Math.floor(inside.length / 2)];
+    const p = await chartPoint(page, bwId, t.view, at, 0.4);
+    await page.mouse.move(p.x, p.y, { steps: 3 });
+    const tip = await poll(() => page.evaluate((id) => {
+      const el = document.getElementById(id).querySelector('.chart-tip');
+      if (!el || el.hidden) return { done: false };
+      return {
+        done: true,
+        text: el.textContent,
+        rows: [...el.querySelectorAll('.tip-row')].map((r) => [r.querySelector('.tip-name').textContent, r.querySelector('.tip-value').textContent]),
+        elements: [...el.querySelectorAll('*')].map((x) => x.tagName.toLowerCase()).filter((n) => n !== 'div' && n !== 'span' && n !== 'b'),
+      };
+    }, bwId), 3000);
+    const down = tip.rows ? tip.rows.find(([n]) => n === 'download') : null;
+    const value = down ? parseRate(down[1]) : NaN;
+    // the generated traffic never stops, so the value is positive when a rate is expected
+    const ok = Boolean(tip.done) && Number.isFinite(value) && (EXPECT_RX === null || value > 0)
+      && tip.rows.length === t.view.series.filter((x) => !x.hidden).length && tip.elements.length === 0;
+    const file = path.join(args.out, 'chart-hover.png');
+    await page.locator(attrSelector('id', bwId)).screenshot({ path: file });
+    report('chart-hover', ok, { tooltip: tip.text || null, rows: tip.rows || null, download_bps: value, screenshot: file });
+    await page.mouse.move(2, 2);
+  } catch (e) {
+    report('chart-hover', false, { error: e.message });
+  }
+
+  // 3d. dragging across a chart zooms every chart to that time; double-click and the
+  // "Reset zoom" button go back to the chosen range
+  try {
+    const before = await bandwidthTrace(page, IFACE);
+    if (before.error) throw new Error(before.error);
+    const v = before.view;
+    const [a0, a1] = v.x;
+    // over the data (the history may cover only the right part of the range)
+    const first = before.x.find((x) => x >= a0);
+    const firstFrac = first === undefined ? 0.3 : (first - a0) / (a1 - a0);
+    const from = a0 + (a1 - a0) * Math.min(0.9, Math.max(0.3, firstFrac + 0.02));
+    const to = a0 + (a1 - a0) * 0.98;
+    const steps = {};
+    const drag = async () => {
+      const p0 = await chartPoint(page, bwId, v, from);
+      const p1 = await chartPoint(page, bwId, v, to);
+      await page.mouse.move(p0.x, p0.y);
+      await page.mouse.down();
+      await page.mouse.move(p1.x, p1.y, { steps: 8 });
+      await page.mouse.up();
+      return poll(async () => {
+        const s = await xSpanSeconds(page, IFACE);
+        return { ...s, done: !s.error && s.zoomed };
+      }, 3000);
+    };
+    const zoomedView = async () => page.evaluate(() => ({
+      ranges: [...document.querySelectorAll('.chart')].filter((c) => c.chartView).map((c) => [c.id, c.chartView.x, c.chartView.zoomed]),
+      resetShown: [...document.querySelectorAll('.chart-reset')].filter((b) => !b.hidden).length,
+      live: document.querySelector('#live-toggle').textContent,
+    }));
+    const z = await drag();
+    const pxMs = (a1 - a0) / v.plot.w;
+    const tol = 3 * pxMs;
+    const zr = z.range || [NaN, NaN];
+    steps.zoom = { range: zr, wanted: [from, to], span_s: z.span };
+    let ok = Boolean(z.done) && Math.abs(zr[0] - from) <= tol && Math.abs(zr[1] - to) <= tol;
+    const all = await zoomedView();
+    steps.all_charts = all;
+    ok = ok && all.ranges.length > 1 && all.ranges.every(([, r, zz]) => zz && r[0] === zr[0] && r[1] === zr[1]);
+    ok = ok && all.resetShown === all.ranges.length && all.live === 'Follow live';
+    const file = path.join(args.out, 'chart-zoom.png');
+    await page.locator(attrSelector('id', bwId)).screenshot({ path: file });
+    steps.screenshot = file;
+    // a live frame does not move a zoomed chart
+    await sleep(1500);
+    const still = await xSpanSeconds(page, IFACE);
+    steps.after_live = still.range;
+    ok = ok && still.range && still.range[0] === zr[0] && still.range[1] === zr[1];
+
+    const back = async (what, act) => {
+      await act();
+      const r = await poll(async () => {
+        const s = await xSpanSeconds(page, IFACE);
+        return { ...s, done: !s.error && !s.zoomed && Math.abs(s.span - 300) <= 15 };
+      }, 3000);
+      const after = await zoomedView();
+      steps[what] = { span_s: r.span, reset_shown: after.resetShown, live: after.live };
+      return Boolean(r.done) && after.resetShown === 0 && after.live === 'Pause' && after.ranges.every(([, , zz]) => !zz);
+    };
+    const p = await chartPoint(page, bwId, v, a0 + (a1 - a0) * 0.5);
+    ok = await back('double_click', () => page.mouse.dblclick(p.x, p.y)) && ok;
+    const again = await drag();
+    ok = ok && Boolean(again.done);
+    ok = await back('reset_button', () => page.click(`${attrSelector('id', bwId)} .chart-reset`)) && ok;
+    await page.mouse.move(2, 2);
+    report('chart-zoom', ok, steps);
+  } catch (e) {
+    report('chart-zoom', false, { error: e.message });
   }
 
   // 4. live numbers follow the traffic
@@ -343,6 +530,23 @@ async function main(state) {
     report('phone', w <= 390, { scroll_width: w, screenshot: file });
   } catch (e) {
     report('phone', false, { error: e.message });
+  }
+
+  // 7b. HiDPI: a chart's canvas has a pixel for each device pixel
+  try {
+    const ctx2 = await browser.newContext({ viewport: { width: 1000, height: 800 }, deviceScaleFactor: 2 });
+    const p2 = await ctx2.newPage();
+    const errors = [];
+    p2.on('pageerror', (e) => errors.push(String(e)));
+    await p2.goto(page.url(), { waitUntil: 'domcontentloaded' });
+    await waitReady(p2, 'load at device scale 2');
+    const v = await chartView(p2, bwId);
+    await ctx2.close();
+    if (v.error) throw new Error(v.error);
+    const ok = v.dpr === 2 && v.backing.w === Math.round(v.css.w * 2) && v.backing.h === Math.round(v.css.h * 2) && !errors.length;
+    report('hidpi', ok, { dpr: v.dpr, css: v.css, backing: v.backing, page_errors: errors });
+  } catch (e) {
+    report('hidpi', false, { error: e.message });
   }
 
   // 8. desktop screenshot and time to the first chart

@@ -1,11 +1,15 @@
-// Benchmark: how soon the dashboard draws its first chart: over several first visits (a new
-// browser profile each time: nothing cached), and over several repeat visits (one profile,
-// primed by a first load, so plotly.js comes from the HTTP cache and V8's code cache).
+// Measurement: how soon the dashboard draws its first chart, over several first visits (a
+// new browser profile each time: nothing cached), and over several repeat visits (one
+// profile, primed by a first load, so the scripts come from the HTTP cache or a 304), and how
+// many bytes of script a first visit transfers. Prints figures; asserts nothing about time.
 //
 //   node first-chart.mjs --url http://127.0.0.1:PORT/#r=24h [--runs 5]
 //
-// Prints one JSON line per mode with every run's time from navigation start to the page's
-// 'bandwatch:first-chart' mark, and the median. Uses /usr/bin/chromium via playwright-core.
+// Prints one JSON line per mode: every run's time from navigation start to the page's
+// 'bandwatch:first-chart' mark, the median, and the page's scripts (app.js and its modules)
+// as transferred (script_transfer_bytes: body and headers on the wire; script_body_bytes:
+// the bodies as sent, i.e. gzipped; script_decoded_bytes: as run), from the last run.
+// Uses /usr/bin/chromium via playwright-core.
 
 import { chromium } from 'playwright-core';
 
@@ -25,19 +29,42 @@ const browser = await chromium.launch({
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
     '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
 });
+
+/** One navigation: ms to the first chart, and the script bytes it moved. */
 async function firstChart(page) {
   // From a blank page, so every run is a real navigation (not a hash change).
   await page.goto('about:blank');
   await page.goto(url);
   await page.waitForFunction(() => performance.getEntriesByName('bandwatch:first-chart').length > 0,
     null, { timeout: 30000 });
-  return page.evaluate(() => performance.getEntriesByName('bandwatch:first-chart')[0].startTime);
+  return page.evaluate(() => {
+    const scripts = performance.getEntriesByType('resource').filter((e) => /\.m?js(\?|$)/.test(e.name));
+    const sum = (k) => scripts.reduce((n, e) => n + (e[k] || 0), 0);
+    return {
+      ms: performance.getEntriesByName('bandwatch:first-chart')[0].startTime,
+      scripts: scripts.length,
+      transfer: sum('transferSize'),
+      body: sum('encodedBodySize'),
+      decoded: sum('decodedBodySize'),
+    };
+  });
 }
 
-function report(mode, times) {
+function report(mode, results) {
+  const times = results.map((r) => r.ms);
   const sorted = [...times].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)];
-  process.stdout.write(`${JSON.stringify({ mode, url, runs: times.map(Math.round), median_ms: Math.round(median) })}\n`);
+  const last = results[results.length - 1];
+  process.stdout.write(`${JSON.stringify({
+    mode,
+    url,
+    runs: times.map(Math.round),
+    median_ms: Math.round(median),
+    scripts: last.scripts,
+    script_transfer_bytes: last.transfer,
+    script_body_bytes: last.body,
+    script_decoded_bytes: last.decoded,
+  })}\n`);
 }
 
 const viewport = { viewport: { width: 1400, height: 1000 } };
