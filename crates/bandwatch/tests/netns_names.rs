@@ -185,7 +185,10 @@ fn json_run_samples_everything(net: &NetnsPair, dir: &Path) {
     let bw = RawChild::spawn(cmd);
     let mut lines = vec![bw.next_line()]; // the baseline has been taken
     ping(&net.b, &net.ip_a);
-    for _ in 0..3 {
+    // Lines printed while the ping ran are queued; the second line after them was surely
+    // sampled after the last packet.
+    lines.extend(bw.lines.try_iter());
+    for _ in 0..2 {
         lines.push(bw.next_line());
     }
     let (status, rest, stderr) = bw.terminate();

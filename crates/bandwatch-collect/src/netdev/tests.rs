@@ -775,6 +775,34 @@ proptest! {
         prop_assert_eq!(sum_tx, (cur / 2 - start / 2) as f64);
     }
 
+    /// Whatever bytes /proc/net/dev holds on each tick, no panic and no insane value; the
+    /// well-formed `eth0` line among them is always sampled.
+    #[test]
+    fn any_bytes_in_the_counters_file_never_panic(
+        ticks in prop::collection::vec(
+            (prop::collection::vec(any::<u8>(), 0..300), 0u64..1000),
+            1..8,
+        ),
+    ) {
+        let mut rig = Rig::new();
+        let mut rx = 0;
+        rig.baseline(&dev(&[row("eth0", rx, 0)]));
+        for (junk, step) in ticks {
+            rx += step;
+            let mut text = junk.clone();
+            text.push(b'\n');
+            text.extend_from_slice(dev(&[row("eth0", rx, 0)]).as_bytes());
+            rig.clock.advance(Duration::from_millis(100));
+            rig.fs.set(DEV, text);
+            let frame = rig.src.collect();
+            prop_assert!(frame.is_ok(), "{:?}", frame.err());
+            if let Some(f) = frame.unwrap() {
+                assert_sane(&f)?;
+                prop_assert_eq!(of(&f, NET_RX_BYTES, "eth0"), Some(step as f64));
+            }
+        }
+    }
+
     #[test]
     fn any_counter_sequence_gives_no_negative_or_nan_value(
         steps in prop::collection::vec(

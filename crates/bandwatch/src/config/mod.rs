@@ -24,6 +24,8 @@ mod validate;
 pub mod web;
 
 #[cfg(test)]
+mod fuzz;
+#[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;
