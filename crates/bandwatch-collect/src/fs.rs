@@ -1,4 +1,4 @@
-//! The seam between the sources and the OS: reading small text files from `/proc` and `/sys`.
+//! The seam between the sources and the OS: reading small files from `/proc` and `/sys`.
 
 use std::collections::HashMap;
 use std::io;
@@ -11,10 +11,17 @@ mod fake;
 #[cfg(any(test, feature = "fake"))]
 pub use fake::FakeFs;
 
-/// Reads whole text files; sources build every path from their configured roots.
+/// Reads whole files; sources build every path from their configured roots.
 pub trait FileSystem: Send + Sync {
-    /// The full contents of the file at `path`.
-    fn read_to_string(&self, path: &Path) -> io::Result<String>;
+    /// The full contents of the file at `path`, as bytes: `/proc/net/dev` carries interface
+    /// names verbatim, and Linux allows any byte but `/`, `:` and whitespace in them.
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
+
+    /// The full contents of the file at `path` as text; not UTF-8 is `InvalidData`.
+    fn read_to_string(&self, path: &Path) -> io::Result<String> {
+        String::from_utf8(self.read(path)?)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    }
 }
 
 /// The machine's own file system.
@@ -25,7 +32,7 @@ pub struct RealFs;
 const FIRST_READ: usize = 4096;
 
 impl FileSystem for RealFs {
-    fn read_to_string(&self, path: &Path) -> io::Result<String> {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         read_all_at(&std::fs::File::open(path)?)
     }
 }
@@ -33,7 +40,7 @@ impl FileSystem for RealFs {
 /// Reads a whole file from offset 0 with a page-sized first buffer. `std::fs::read_to_string`
 /// sizes its buffer from `statx`, which is one extra syscall per file and reports 0 for
 /// procfs, so /proc/net/dev would be read 32 bytes at a time, doubling; this runs every tick.
-fn read_all_at(file: &std::fs::File) -> io::Result<String> {
+fn read_all_at(file: &std::fs::File) -> io::Result<Vec<u8>> {
     let mut buf = vec![0u8; FIRST_READ];
     let mut len = 0;
     loop {
@@ -48,7 +55,7 @@ fn read_all_at(file: &std::fs::File) -> io::Result<String> {
         }
     }
     buf.truncate(len);
-    String::from_utf8(buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    Ok(buf)
 }
 
 /// Files kept open at most; past this the cache starts over (interfaces come and go).
@@ -65,7 +72,7 @@ pub struct KeptOpenFs {
 }
 
 impl FileSystem for KeptOpenFs {
-    fn read_to_string(&self, path: &Path) -> io::Result<String> {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         let mut files = self.files.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(file) = files.get(path) {
             match read_all_at(file) {
@@ -88,6 +95,10 @@ impl FileSystem for KeptOpenFs {
 }
 
 impl<T: FileSystem + ?Sized> FileSystem for Box<T> {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        (**self).read(path)
+    }
+
     fn read_to_string(&self, path: &Path) -> io::Result<String> {
         (**self).read_to_string(path)
     }
@@ -144,8 +155,12 @@ mod tests {
     fn boxed_file_systems_work_as_file_systems() {
         let fake = FakeFs::new();
         fake.set("/a", "one");
+        fake.set("/b", b"b\xff".as_slice());
         let boxed: Box<dyn FileSystem> = Box::new(fake);
         assert_eq!(boxed.read_to_string(Path::new("/a")).unwrap(), "one");
+        assert_eq!(boxed.read(Path::new("/b")).unwrap(), b"b\xff");
+        let err = boxed.read_to_string(Path::new("/b")).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
     }
 
     #[test]
@@ -164,6 +179,11 @@ mod tests {
         std::fs::write(&p, [0xff, 0xfe]).unwrap();
         let err = RealFs.read_to_string(&p).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert_eq!(
+            RealFs.read(&p).unwrap(),
+            [0xff, 0xfe],
+            "bytes are read as they are"
+        );
         let err = RealFs
             .read_to_string(&dir.path().join("missing"))
             .unwrap_err();

@@ -424,3 +424,142 @@ fn store_durations_in_the_environment_may_be_bare_seconds() {
         );
     }
 }
+
+/// Fails when `bytes` hold a control character other than a newline.
+fn assert_no_raw_controls(what: &str, bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    assert!(
+        !text
+            .chars()
+            .any(|c| (c.is_control() && c != '\n') || matches!(c, '\u{2028}' | '\u{2029}')),
+        "{what} holds a raw control character: {text:?}"
+    );
+}
+
+/// The defect: values quoted in errors and in `config check` reached the terminal raw, so a
+/// config value could change the colours of (or clear) the terminal showing it.
+#[test]
+fn control_characters_in_values_never_reach_the_terminal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("bandwatch.toml"),
+        "[[notify.channels]]\nname = \"ops\\u001b[2J\"\ntype = \"pager\\u001b]0;pwned\\u0007\"\n",
+    )
+    .expect("write");
+    let out = bandwatch(dir.path())
+        .args(["config", "check"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert_no_raw_controls("the error", &out.stderr);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("notify channel 'ops\\u{1b}[2J': field 'type' 'pager\\u{1b}]0;pwned\\u{7}'"),
+        "{err}"
+    );
+
+    std::fs::write(
+        dir.path().join("bandwatch.toml"),
+        "[monitor]\ninterfaces = [\"e\\u001b]0;x\\u0007*\", \"u\\u2028x\"]\n",
+    )
+    .expect("write");
+    let out = check_stdout(dir.path(), &[], &[]);
+    assert_no_raw_controls("config check", out.as_bytes());
+    assert!(
+        out.contains(
+            r#"interfaces = ["e\u001B]0;x\u0007*", "u\u2028x"]  # ./bandwatch.toml line 2"#
+        ),
+        "{out}"
+    );
+}
+
+/// The defect: a setting's variable holding bytes that are not UTF-8 was silently ignored,
+/// so the run went on with another value than the one the user set.
+#[test]
+fn a_setting_variable_that_is_not_utf8_is_an_error() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = bandwatch(dir.path())
+        .args(["config", "check"])
+        .env("BANDWATCH_INTERVAL", std::ffi::OsStr::from_bytes(b"0.\xff"))
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: environment variable BANDWATCH_INTERVAL is not UTF-8 text, so it cannot be \
+         read; set it to UTF-8 text or unset it\n"
+    );
+    // A variable bandwatch does not read may hold anything.
+    let out = bandwatch(dir.path())
+        .args(["config", "check"])
+        .env("LESSOPEN", std::ffi::OsStr::from_bytes(b"\xff"))
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A few of the property tests' hostile values through the real binary: each is accepted
+/// or refused with exit 2 and one clear line, never a panic (exit 101).
+#[test]
+fn hostile_values_exit_0_or_2_with_one_clear_line() {
+    let files = [
+        "[monitor]\ninterval = 1e30\n",
+        "[monitor]\ninterval = nan\n",
+        "[monitor]\ninterval = -inf\n",
+        "[store]\nraw_retention = \"1e30s\"\n",
+        "[store]\nflush_interval = \"18446744073709551616ms\"\n",
+        "[thresholds]\ndownload_mbps = 1e308\n",
+        "[probe]\ntargets = [\"tcp://[::1]:99999\", \"\\u202e\"]\n",
+        "[notify]\ngroup_window = \"99999999999999999999years\"\n",
+        "[[rules]]\nname = \"r\"\nmetric = \"net_rx_bits_per_second\"\ncondition = \"threshold\"\nabove = nan\n",
+    ];
+    let envs = [
+        ("BANDWATCH_INTERVAL", "1e30"),
+        ("BANDWATCH_RAW_RETENTION", "99999999999999999999h"),
+        ("BANDWATCH_TARGETS", "u\u{2028}x,,,"),
+    ];
+    let flags = ["--interval=-1e30", "--interval=NaN", "--db=\u{1b}[2J"];
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut runs: Vec<(String, std::process::Command)> = Vec::new();
+    for text in files {
+        let sub = dir.path().join(format!("f{}", runs.len()));
+        std::fs::create_dir_all(&sub).expect("mkdir");
+        std::fs::write(sub.join("bandwatch.toml"), text).expect("write");
+        let mut cmd = bandwatch(&sub);
+        cmd.args(["config", "check"]);
+        runs.push((text.to_string(), cmd));
+    }
+    for (var, value) in envs {
+        let mut cmd = bandwatch(dir.path());
+        cmd.args(["config", "check"]).env(var, value);
+        runs.push((format!("{var}={value}"), cmd));
+    }
+    for flag in flags {
+        let mut cmd = bandwatch(dir.path());
+        cmd.args(["config", "check", flag]);
+        runs.push((flag.to_string(), cmd));
+    }
+    for (what, mut cmd) in runs {
+        let out = cmd.output().expect("run");
+        let code = out.status.code();
+        assert!(
+            matches!(code, Some(0 | 2)),
+            "{what:?}: exit {code:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if code == Some(2) {
+            assert_no_raw_controls(&format!("{what:?}"), &out.stderr);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.starts_with("error: "), "{what:?}: {err}");
+            // clap's own refusals carry a usage block; ours are one line.
+            if !err.contains("Usage:") {
+                assert_eq!(err.lines().count(), 1, "{what:?}: {err}");
+            }
+        }
+    }
+}

@@ -451,3 +451,70 @@ fn run_with_a_config_raises_escalates_and_resolves_into_the_log_and_the_store() 
     assert_eq!(busy[0]["max_severity"], "high");
     assert_eq!(busy[0]["state"], "resolved");
 }
+
+/// The defect: a counter jumping by 4,294,967,000 in a 0.1 s tick on a gigabit link was
+/// reported as hundreds of Gbit/s and fired both threshold alerts, because the only bound
+/// was 1 Tbit/s. Now the jump is discarded, said once in the log, and sampling goes on.
+#[test]
+fn a_jump_beyond_twice_the_link_speed_is_discarded_not_alerted() {
+    use bandwatch_testkit::kernel::{dev_text, static_tree, write_atomic, RX_START, TX};
+    let dir = tempfile::tempdir().expect("tempdir");
+    static_tree(dir.path());
+    let eth0 = dir.path().join("sys/class/net/eth0");
+    std::fs::write(eth0.join("speed"), "1000\n").expect("write");
+    std::fs::create_dir_all(eth0.join("device")).expect("mkdir");
+    std::fs::write(eth0.join("device/uevent"), "DRIVER=e1000e\n").expect("write");
+    let dev = dir.path().join("proc/net/dev");
+    let mut cmd = run_on(dir.path(), dir.path());
+    cmd.args([
+        "--json",
+        "--interval",
+        "0.1",
+        "--db",
+        "h.db",
+        "--download-threshold",
+        "10",
+        "--upload-threshold",
+        "10",
+    ]);
+    let bw = LineChild::spawn(cmd);
+    let mut lines = vec![bw.next_line(WAIT)];
+    let jump = 4_294_967_000;
+    write_atomic(&dev, &dev_text(RX_START + jump, TX + jump));
+    for _ in 0..5 {
+        lines.push(bw.next_line(WAIT));
+    }
+    // Ordinary traffic afterwards is counted as before.
+    write_atomic(&dev, &dev_text(RX_START + jump + 1000, TX + jump));
+    let mut seen_after = false;
+    for _ in 0..50 {
+        let line = bw.next_line(WAIT);
+        seen_after = eth0_rx(&line) == 1000;
+        lines.push(line);
+        if seen_after {
+            break;
+        }
+    }
+    let (status, rest, stderr) = bw.terminate();
+    assert!(status.success(), "{stderr}");
+    lines.extend(rest);
+    assert!(seen_after, "the next 1000 bytes were reported: {lines:?}");
+    let rx: u64 = lines.iter().map(|l| eth0_rx(l)).sum();
+    assert_eq!(rx, 1000, "the jump counted for nothing: {lines:?}");
+    assert!(!stderr.contains("alert fired"), "{stderr}");
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("discarded a counter jump"))
+        .collect();
+    assert_eq!(
+        warnings.len(),
+        1,
+        "said once, not per counter or tick: {stderr}"
+    );
+    assert!(
+        warnings[0].contains("iface=\"eth0\"")
+            && warnings[0].contains("twice the 1.00 Gbps link speed"),
+        "{}",
+        warnings[0]
+    );
+}

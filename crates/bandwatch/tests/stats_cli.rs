@@ -217,3 +217,75 @@ fn probe_history_gives_last_state_and_uptime() {
     );
     assert!(!text.contains("no history database"), "{text}");
 }
+
+/// The defect: one interface whose name was not UTF-8 made the whole interface reading
+/// fail ("none found"). Now every interface is listed, odd names escaped, and no control
+/// character reaches the terminal.
+#[test]
+fn odd_interface_names_are_listed_escaped() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let root = tempfile::tempdir().expect("tempdir");
+    static_tree(root.path());
+    let mut dev = bandwatch_testkit::kernel::dev_text(5_000_000, 7_000).into_bytes();
+    for name in [
+        b"bad\xff".as_slice(),
+        "u\u{2028}x".as_bytes(),
+        b"e\x1b[31mx",
+    ] {
+        dev.extend_from_slice(b"  ");
+        dev.extend_from_slice(name);
+        dev.extend_from_slice(b": 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n");
+    }
+    std::fs::write(root.path().join("proc/net/dev"), dev).expect("write");
+    let bad_dir = root
+        .path()
+        .join("sys/class/net")
+        .join(std::ffi::OsStr::from_bytes(b"bad\xff"));
+    std::fs::create_dir_all(&bad_dir).expect("mkdir");
+    std::fs::write(bad_dir.join("operstate"), "up\n").expect("write");
+    let args = fixture_args(root.path());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+
+    let out = bandwatch(root.path())
+        .arg("stats")
+        .args(&args)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    for (what, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+        let text = std::str::from_utf8(bytes).expect("UTF-8");
+        assert!(
+            !text
+                .chars()
+                .any(|c| (c.is_control() && c != '\n') || c == '\u{2028}'),
+            "{what} holds a control character: {text:?}"
+        );
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("none found"), "{text}");
+    let row = |name: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("  {name} ")))
+            .unwrap_or_else(|| panic!("no row for {name}:\n{text}"))
+            .to_string()
+    };
+    assert!(
+        row("bad\\xff").trim_end().ends_with("up"),
+        "link state by the raw path"
+    );
+    row("u\\u{2028}x");
+    row("e\\u{1b}[31mx");
+    row("eth0");
+
+    let doc = stats_json(root.path(), &args, &[]);
+    let names: Vec<&str> = doc["interfaces"]
+        .as_array()
+        .expect("interfaces")
+        .iter()
+        .filter_map(|i| i["iface"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["lo", "eth0", "bad\\xff", "u\u{2028}x", "e\u{1b}[31mx"]
+    );
+}

@@ -19,7 +19,7 @@ pub struct FakeFs {
 /// What reading one fake path yields.
 #[derive(Debug, Clone)]
 enum FakeFile {
-    Text(String),
+    Bytes(Vec<u8>),
     // io::Error is not Clone, so keep what is needed to make a fresh one on each read.
     OsError(i32),
     Error(io::ErrorKind),
@@ -31,9 +31,9 @@ impl FakeFs {
         Self::default()
     }
 
-    /// Creates or replaces the file at `path`.
-    pub fn set(&self, path: impl Into<PathBuf>, contents: impl Into<String>) {
-        self.put(path.into(), FakeFile::Text(contents.into()));
+    /// Creates or replaces the file at `path` (text, or any bytes).
+    pub fn set(&self, path: impl Into<PathBuf>, contents: impl Into<Vec<u8>>) {
+        self.put(path.into(), FakeFile::Bytes(contents.into()));
     }
 
     /// Makes reads of `path` fail with the OS error number `errno` (e.g. 22, `EINVAL`).
@@ -62,9 +62,9 @@ impl FakeFs {
 }
 
 impl FileSystem for FakeFs {
-    fn read_to_string(&self, path: &Path) -> io::Result<String> {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         match self.lock().get(path) {
-            Some(FakeFile::Text(s)) => Ok(s.clone()),
+            Some(FakeFile::Bytes(b)) => Ok(b.clone()),
             Some(FakeFile::OsError(errno)) => Err(io::Error::from_raw_os_error(*errno)),
             Some(FakeFile::Error(kind)) => Err(io::Error::from(*kind)),
             None => Err(io::Error::new(

@@ -4,6 +4,9 @@
 //! drivers) or restart from zero (driver reload, interface re-created under the same name).
 //! Whatever happens, the result is a non-negative integer or nothing: a rate computed from it
 //! can never be negative or absurd.
+//!
+//! A change is also discarded when it implies a rate faster than the interface could carry:
+//! see [`Ceiling`].
 
 /// How the counter moved between the two readings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,17 +19,67 @@ pub enum Movement {
     Reset,
 }
 
+/// How many times its link speed an interface may appear to carry before a change is a
+/// glitch: real traffic never exceeds the speed, so twice is headroom for timing jitter.
+pub const LINK_SPEED_HEADROOM: f64 = 2.0;
+
+/// The shortest window, in seconds, over which a change is held against the link speed.
+/// Some drivers refresh their counters from a timer about once a second (tg3's statistics
+/// block, for one), so a 0.1 s tick can see a whole second of line-rate traffic at once;
+/// judging it over 0.1 s would throw real traffic away.
+pub const LINK_WINDOW_SECS: f64 = 1.0;
+
+/// The fastest rate a counter change may imply before it is discarded as a glitch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Ceiling {
+    /// The link speed is unknown (no `speed`, `-1`, or a virtual interface): a fixed
+    /// bound in bits per second (1 Tbit/s by default).
+    Fixed(f64),
+    /// The link's speed in bits per second: changes may imply up to
+    /// [`LINK_SPEED_HEADROOM`] times it, averaged over at least [`LINK_WINDOW_SECS`].
+    Link(f64),
+}
+
+impl Ceiling {
+    /// [`Ceiling::Link`] when `link_speed_bps` is a usable speed, else
+    /// [`Ceiling::Fixed`]`(fallback_bps)`.
+    pub fn new(link_speed_bps: Option<f64>, fallback_bps: f64) -> Self {
+        match link_speed_bps {
+            Some(speed) if speed.is_finite() && speed > 0.0 => Self::Link(speed),
+            _ => Self::Fixed(fallback_bps),
+        }
+    }
+
+    /// The bound in bits per second.
+    pub fn bits_per_second(self) -> f64 {
+        match self {
+            Self::Fixed(bps) => bps,
+            Self::Link(speed) => LINK_SPEED_HEADROOM * speed,
+        }
+    }
+
+    /// The seconds a change over `elapsed_secs` is averaged over before the comparison.
+    fn window(self, elapsed_secs: f64) -> f64 {
+        match self {
+            Self::Fixed(_) => elapsed_secs,
+            Self::Link(_) => elapsed_secs.max(LINK_WINDOW_SECS),
+        }
+    }
+}
+
 /// Why a change was not counted.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Discard {
     /// The elapsed time was zero, negative or not a number.
     NoElapsedTime,
-    /// The increase implies a rate above `max_plausible_bps`.
+    /// The increase implies a rate above the [`Ceiling`].
     Implausible {
         /// The increase that was rejected.
         delta: u64,
         /// The rate it implied, in bits per second.
         bits_per_second: f64,
+        /// The ceiling it broke, in bits per second.
+        bound_bits_per_second: f64,
     },
 }
 
@@ -60,19 +113,21 @@ pub fn raw_delta(prev: u64, cur: u64) -> (u64, Movement) {
 
 /// The verdict for a counter read as `prev` then `cur`, `elapsed_secs` apart.
 ///
-/// The plausibility bound treats the delta as bytes (`delta * 8 / elapsed`). For packet,
-/// error and drop counters that is loose but sound: every packet carries at least one byte,
-/// so a packet count above the byte bound cannot be real.
-pub fn counter_delta(prev: u64, cur: u64, elapsed_secs: f64, max_plausible_bps: f64) -> Outcome {
+/// The ceiling treats the delta as bytes (`delta * 8 / elapsed`). For packet, error and
+/// drop counters that is loose but sound: every packet carries at least one byte, so a
+/// packet count above the byte bound cannot be real.
+pub fn counter_delta(prev: u64, cur: u64, elapsed_secs: f64, ceiling: Ceiling) -> Outcome {
     if elapsed_secs.is_nan() || elapsed_secs <= 0.0 {
         return Outcome::Discard(Discard::NoElapsedTime);
     }
     let (value, movement) = raw_delta(prev, cur);
-    let bits_per_second = value as f64 * 8.0 / elapsed_secs;
-    if bits_per_second > max_plausible_bps {
+    let bits_per_second = value as f64 * 8.0 / ceiling.window(elapsed_secs);
+    let bound = ceiling.bits_per_second();
+    if bits_per_second > bound {
         return Outcome::Discard(Discard::Implausible {
             delta: value,
             bits_per_second,
+            bound_bits_per_second: bound,
         });
     }
     Outcome::Delta { value, movement }
@@ -82,7 +137,7 @@ pub fn counter_delta(prev: u64, cur: u64, elapsed_secs: f64, max_plausible_bps: 
 mod tests {
     use super::*;
 
-    const MAX: f64 = 1e12;
+    const MAX: Ceiling = Ceiling::Fixed(1e12);
 
     fn delta(prev: u64, cur: u64, secs: f64) -> Option<u64> {
         match counter_delta(prev, cur, secs, MAX) {
@@ -137,14 +192,14 @@ mod tests {
     fn implausible_rates_are_discarded() {
         // 1 Gbit/s bound: 125 MB in one second is the limit, one byte more is not.
         assert_eq!(
-            counter_delta(0, 125_000_000, 1.0, 1e9),
+            counter_delta(0, 125_000_000, 1.0, Ceiling::Fixed(1e9)),
             Outcome::Delta {
                 value: 125_000_000,
                 movement: Movement::Increase
             }
         );
         assert!(matches!(
-            counter_delta(0, 125_000_001, 1.0, 1e9),
+            counter_delta(0, 125_000_001, 1.0, Ceiling::Fixed(1e9)),
             Outcome::Discard(Discard::Implausible {
                 delta: 125_000_001,
                 ..
@@ -154,5 +209,75 @@ mod tests {
         assert_eq!(delta(0, 125_000_001, 2.0), Some(125_000_001));
         // A reset of a huge u64 counter to a huge value is discarded, not reported.
         assert_eq!(delta(u64::MAX, u64::MAX - 1, 1.0), None);
+    }
+
+    #[test]
+    fn a_known_link_speed_bounds_at_twice_the_speed() {
+        let gigabit = Ceiling::new(Some(1e9), 1e12);
+        assert_eq!(gigabit, Ceiling::Link(1e9));
+        assert!((gigabit.bits_per_second() - 2e9).abs() < 1.0);
+        // 250 MB in a second is exactly 2 Gbit/s: kept; one byte more is not.
+        assert!(matches!(
+            counter_delta(0, 250_000_000, 1.0, gigabit),
+            Outcome::Delta {
+                value: 250_000_000,
+                ..
+            }
+        ));
+        assert_eq!(
+            counter_delta(0, 250_000_001, 1.0, gigabit),
+            Outcome::Discard(Discard::Implausible {
+                delta: 250_000_001,
+                bits_per_second: 2_000_000_008.0,
+                bound_bits_per_second: 2e9,
+            })
+        );
+        // The jump: 4,294,967,000 bytes in a 0.1 s tick.
+        assert!(matches!(
+            counter_delta(1000, 4_294_968_000, 0.1, gigabit),
+            Outcome::Discard(Discard::Implausible {
+                delta: 4_294_967_000,
+                ..
+            })
+        ));
+        // Under the fixed 1 Tbit/s bound the same jump passed.
+        assert!(matches!(
+            counter_delta(1000, 4_294_968_000, 0.1, MAX),
+            Outcome::Delta { .. }
+        ));
+    }
+
+    #[test]
+    fn a_short_tick_is_judged_over_a_whole_second() {
+        let gigabit = Ceiling::Link(1e9);
+        // A driver that refreshes once a second shows a second of line rate (125 MB) in a
+        // 0.1 s tick: real traffic, kept.
+        assert!(matches!(
+            counter_delta(0, 125_000_000, 0.1, gigabit),
+            Outcome::Delta { .. }
+        ));
+        // Over longer ticks the window is the tick.
+        assert!(matches!(
+            counter_delta(0, 750_000_000, 3.0, gigabit),
+            Outcome::Delta { .. }
+        ));
+        assert!(matches!(
+            counter_delta(0, 750_000_001, 3.0, gigabit),
+            Outcome::Discard(Discard::Implausible { .. })
+        ));
+    }
+
+    #[test]
+    fn an_unknown_speed_keeps_the_fixed_bound() {
+        for speed in [
+            None,
+            Some(0.0),
+            Some(-1.0),
+            Some(f64::NAN),
+            Some(f64::INFINITY),
+        ] {
+            assert_eq!(Ceiling::new(speed, 1e12), Ceiling::Fixed(1e12), "{speed:?}");
+        }
+        assert!((Ceiling::Fixed(1e12).bits_per_second() - 1e12).abs() < 1.0);
     }
 }

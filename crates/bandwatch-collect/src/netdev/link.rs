@@ -3,6 +3,7 @@
 //! Virtual interfaces lack some of these files and some reads fail by design (see
 //! [`carrier_from_read`]), so every reading is optional and none can fail the tick.
 
+use std::ffi::OsStr;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -20,9 +21,10 @@ pub struct LinkPaths {
 }
 
 impl LinkPaths {
-    /// The paths for `iface` under `sys_root` (normally `/sys`).
-    pub fn new(sys_root: &Path, iface: &str) -> Self {
-        let dir = iface_dir(sys_root, iface);
+    /// The paths for `iface` (the kernel's bytes, not a shown form) under `sys_root`
+    /// (normally `/sys`).
+    pub fn new(sys_root: &Path, iface: impl AsRef<OsStr>) -> Self {
+        let dir = iface_dir(sys_root, iface.as_ref());
         Self {
             operstate: dir.join("operstate"),
             carrier: dir.join("carrier"),
@@ -109,7 +111,12 @@ pub fn parse_flags(text: &str) -> Option<u32> {
 
 /// Whether `iface` is a loopback: `IFF_LOOPBACK` in its flags, or when the flags cannot be
 /// read, the name `lo`.
-pub fn is_loopback<F: FileSystem + ?Sized>(fs: &F, sys_root: &Path, iface: &str) -> bool {
+pub fn is_loopback<F: FileSystem + ?Sized>(
+    fs: &F,
+    sys_root: &Path,
+    iface: impl AsRef<OsStr>,
+) -> bool {
+    let iface = iface.as_ref();
     let flags = fs
         .read_to_string(&iface_dir(sys_root, iface).join("flags"))
         .ok()
@@ -120,7 +127,22 @@ pub fn is_loopback<F: FileSystem + ?Sized>(fs: &F, sys_root: &Path, iface: &str)
     }
 }
 
-fn iface_dir(sys_root: &Path, iface: &str) -> PathBuf {
+/// Whether `iface` is backed by a device on a bus (PCI, USB, virtio …): only then is its
+/// `speed` a limit on what it can carry. Virtual interfaces (veth, bridges, bonds, tun)
+/// have no `device` link, and the speed some of them report is nominal: two namespaces
+/// joined by a veth that says 10000 Mbit/s exchange far more than that.
+pub fn is_physical<F: FileSystem + ?Sized>(
+    fs: &F,
+    sys_root: &Path,
+    iface: impl AsRef<OsStr>,
+) -> bool {
+    // Every device directory has a `uevent` file, so this read is the existence test that
+    // the file-reading seam can express.
+    fs.read(&iface_dir(sys_root, iface.as_ref()).join("device/uevent"))
+        .is_ok()
+}
+
+fn iface_dir(sys_root: &Path, iface: &OsStr) -> PathBuf {
     sys_root.join("class/net").join(iface)
 }
 
@@ -238,5 +260,28 @@ mod tests {
         // Flags win over the name.
         let fs = fs_with("lo", &[("flags", "0x1003\n")]);
         assert!(!is_loopback(&fs, root, "lo"));
+    }
+
+    #[test]
+    fn physical_by_its_device_link() {
+        let root = Path::new(SYS);
+        let fs = fs_with("eth0", &[("device/uevent", "DRIVER=e1000e\n")]);
+        assert!(is_physical(&fs, root, "eth0"));
+        assert!(!is_physical(&fs, root, "veth0"));
+    }
+
+    #[test]
+    fn names_outside_utf8_reach_sysfs_as_their_bytes() {
+        use std::os::unix::ffi::OsStrExt as _;
+        let raw = OsStr::from_bytes(b"bad\xff");
+        let fs = FakeFs::new();
+        let dir = Path::new(SYS).join("class/net").join(raw);
+        fs.set(dir.join("operstate"), "up\n");
+        fs.set(dir.join("speed"), "100\n");
+        fs.set(dir.join("flags"), "0x9\n");
+        let link = read_link_state(&fs, &LinkPaths::new(Path::new(SYS), raw));
+        assert_eq!(link.up, Some(true));
+        assert_eq!(link.speed_bits_per_second, Some(1e8));
+        assert!(is_loopback(&fs, Path::new(SYS), raw));
     }
 }

@@ -2,10 +2,12 @@
 //! turned into exact per-interval deltas and rates, plus link state from
 //! `<sys_root>/class/net/<iface>/`.
 
+mod bad_lines;
 pub mod counter;
 pub mod filter;
 pub mod link;
 pub mod metric;
+pub mod name;
 pub mod parse;
 mod series;
 mod state;
@@ -23,8 +25,9 @@ use crate::fs::FileSystem;
 use crate::Source;
 
 pub use filter::InterfaceFilter;
-pub use parse::{parse_proc_net_dev, IfaceCounters};
+pub use parse::{parse_proc_net_dev, IfaceCounters, ProcNetDev};
 
+use bad_lines::BadLines;
 use series::{CounterSeries, Totals};
 use state::{Interfaces, Tracked};
 
@@ -42,7 +45,9 @@ pub struct NetdevConfig {
     pub filter: InterfaceFilter,
     /// Whether loopback traffic counts towards the `scope="total"` series.
     pub loopback_in_total: bool,
-    /// Changes implying more than this many bits per second are discarded as counter glitches.
+    /// Changes implying more than this many bits per second are discarded as counter
+    /// glitches, on interfaces whose link speed is unknown; where it is known, the bound is
+    /// twice the link speed (see [`counter::Ceiling`]).
     pub max_plausible_bps: f64,
 }
 
@@ -68,6 +73,7 @@ pub struct NetdevSource<F: FileSystem, C: Clock> {
     /// Monotonic time of the last successful read; `None` until the baseline tick.
     last_tick: Option<Duration>,
     ifaces: Interfaces,
+    bad_lines: BadLines,
     total_series: CounterSeries,
     /// Samples in the previous frame, to size the next one in one allocation.
     samples_hint: usize,
@@ -83,6 +89,7 @@ impl<F: FileSystem, C: Clock> NetdevSource<F, C> {
             clock,
             last_tick: None,
             ifaces: Interfaces::default(),
+            bad_lines: BadLines::default(),
             total_series: CounterSeries::for_total(),
             samples_hint: 0,
         }
@@ -98,9 +105,9 @@ impl<F: FileSystem, C: Clock> NetdevSource<F, C> {
         self.ifaces.watched()
     }
 
-    fn read_counters(&self) -> Result<String> {
+    fn read_counters(&self) -> Result<Vec<u8>> {
         self.fs
-            .read_to_string(&self.dev_path)
+            .read(&self.dev_path)
             .map_err(|source| CollectError::ReadCounters {
                 path: self.dev_path.clone(),
                 source,
@@ -124,12 +131,14 @@ impl<F: FileSystem, C: Clock> NetdevSource<F, C> {
             let Some(t) = observe(&mut self.ifaces, &self.cfg, &self.fs, c) else {
                 continue;
             };
-            let deltas = t.advance(c.name, metric::counter_values(c), secs, max_bps);
+            // The link is read first: its speed bounds what the counters may show.
+            let link = link::read_link_state(&self.fs, &t.link_paths);
+            let ceiling = t.ceiling(&link, max_bps);
+            let deltas = t.advance(metric::counter_values(c), secs, ceiling);
             t.series.push(&mut frame, &deltas, secs);
             if loopback_in_total || !t.loopback {
                 total.add(&deltas);
             }
-            let link = link::read_link_state(&self.fs, &t.link_paths);
             t.link_series.push(&mut frame, &link);
         }
         self.total_series.push(&mut frame, &total.deltas(), secs);
@@ -148,7 +157,10 @@ impl<F: FileSystem, C: Clock> Source for NetdevSource<F, C> {
     /// tick, with per-interface and `scope="total"` deltas and rates plus link gauges.
     /// Interfaces new to the list are baselined and reported from the next tick. A tick
     /// with no monotonic time passed returns `Ok(None)` without reading, so no change is
-    /// lost; a failed read or parse returns the error and changes nothing.
+    /// lost; a failed read returns the error and changes nothing. A line that cannot be
+    /// parsed costs only that line (warned about once while it stays bad); only a text with
+    /// no readable interface line but some bad one fails the tick, as that is not a
+    /// /proc/net/dev at all.
     fn collect(&mut self) -> Result<Option<Frame>> {
         let now = self.clock.monotonic();
         let span = match self.last_tick {
@@ -159,10 +171,20 @@ impl<F: FileSystem, C: Clock> Source for NetdevSource<F, C> {
             },
         };
         let text = self.read_counters()?;
-        let list = parse_proc_net_dev(&text).map_err(|source| CollectError::MalformedCounters {
-            path: self.dev_path.clone(),
-            source,
-        })?;
+        let ProcNetDev {
+            interfaces: list,
+            bad_lines,
+        } = parse_proc_net_dev(&text);
+        if list.is_empty() {
+            if let Some(first) = bad_lines.into_iter().next() {
+                return Err(CollectError::MalformedCounters {
+                    path: self.dev_path.clone(),
+                    source: first,
+                });
+            }
+        } else {
+            self.bad_lines.report(&self.dev_path, &bad_lines);
+        }
         self.last_tick = Some(now);
         self.ifaces.begin_tick();
         let frame = if let Some(span) = span {
@@ -185,8 +207,9 @@ fn observe<'a, F: FileSystem>(
     c: &IfaceCounters<'_>,
 ) -> Option<&'a mut Tracked> {
     ifaces.observe(c.name, || {
+        // Patterns are matched against the name as shown, as the user sees it.
         cfg.filter
-            .matches(c.name)
+            .matches(&name::shown(c.name))
             .then(|| Tracked::new(c.name, metric::counter_values(c), &cfg.sys_root, fs))
     })
 }

@@ -534,6 +534,211 @@ fn duplicate_lines_in_one_read_are_counted_once() {
     );
 }
 
+/// What the source logs while `f` runs, without colours.
+fn logged<T>(f: impl FnOnce() -> T) -> (T, String) {
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+    impl io::Write for Buf {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    let buf = Buf::default();
+    let writer = buf.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::WARN)
+        .finish();
+    let out = tracing::subscriber::with_default(subscriber, f);
+    let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    (out, text)
+}
+
+/// `/proc/net/dev` bytes: the header, then one line per `(name, rx_bytes)`.
+fn dev_bytes(rows: &[(&[u8], u64)]) -> Vec<u8> {
+    let mut text = HEADER.as_bytes().to_vec();
+    for (name, rx) in rows {
+        text.extend_from_slice(b"  ");
+        text.extend_from_slice(name);
+        text.extend_from_slice(format!(": {rx} 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n").as_bytes());
+    }
+    text
+}
+
+/// The defect: one line the parser refused failed the whole tick, every tick, so every
+/// interface went dark and the log got a warning per tick.
+#[test]
+fn a_bad_line_costs_only_its_interface_and_is_warned_about_once() {
+    let mut rig = Rig::new();
+    let text = |n: u64| format!("{}  bad0: 1 2 3\n", dev(&[row("eth0", n, 0)]));
+    let ((), log) = logged(|| {
+        rig.baseline(&text(0));
+        for i in 1..=10 {
+            let f = rig.tick(100, &text(i * 100));
+            assert_eq!(ifaces_in(&f), ["eth0"]);
+            assert_eq!(of(&f, NET_RX_BYTES, "eth0"), Some(100.0));
+        }
+    });
+    assert_eq!(log.matches("WARN").count(), 1, "{log}");
+    assert!(
+        log.contains("line 4 (interface \"bad0\"): expected 16 counters after the name, found 3"),
+        "{log}"
+    );
+    assert!(log.contains(DEV), "{log}");
+}
+
+#[test]
+fn a_text_with_no_readable_line_still_fails_the_tick() {
+    let mut rig = Rig::new();
+    rig.fs.set(DEV, "this is not /proc/net/dev\nat all\n");
+    let err = rig.src.collect().unwrap_err();
+    assert!(matches!(&err, CollectError::MalformedCounters { source, .. } if source.line == 1));
+}
+
+/// The defect: an interface whose name is not UTF-8 made every read of /proc/net/dev fail
+/// (`invalid utf-8 sequence`), and one holding U+2028 was refused as a name with
+/// whitespace; either stopped all interface sampling.
+#[test]
+fn odd_names_are_sampled_labelled_escaped_with_sysfs_read_by_their_bytes() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let mut rig = Rig::new();
+    let bad: &[u8] = b"bad\xff";
+    let sep = "u\u{2028}x".as_bytes();
+    let esc: &[u8] = b"e\x1b[31mx";
+    let dir = std::path::Path::new(SYS_NET).join(std::ffi::OsStr::from_bytes(bad));
+    rig.fs.set(dir.join("operstate"), "up\n");
+    rig.fs.set(dir.join("carrier"), "1\n");
+    rig.fs.set(dir.join("speed"), "100\n");
+    let rows = |n: u64| dev_bytes(&[(b"eth0", n), (bad, 2 * n), (sep, 3 * n), (esc, 4 * n)]);
+    rig.fs.set(DEV, rows(0));
+    assert!(rig.src.collect().unwrap().is_none());
+    assert_eq!(rig.src.watched_interfaces(), 4);
+    rig.clock.advance(Duration::from_secs(1));
+    rig.fs.set(DEV, rows(1000));
+    let f = rig.src.collect().unwrap().expect("a frame");
+    assert_eq!(
+        ifaces_in(&f),
+        ["eth0", "bad\\xff", "u\u{2028}x", "e\u{1b}[31mx"]
+    );
+    assert_eq!(of(&f, NET_RX_BYTES, "eth0"), Some(1000.0));
+    assert_eq!(of(&f, NET_RX_BYTES, "bad\\xff"), Some(2000.0));
+    assert_eq!(of(&f, NET_RX_BYTES, "u\u{2028}x"), Some(3000.0));
+    assert_eq!(of(&f, NET_RX_BYTES, "e\u{1b}[31mx"), Some(4000.0));
+    assert_eq!(total(&f, NET_RX_BYTES), Some(10_000.0));
+    // Link state came from the sysfs directory named by the raw bytes.
+    assert_eq!(of(&f, NET_UP, "bad\\xff"), Some(1.0));
+    assert_eq!(of(&f, NET_SPEED_BITS_PER_SECOND, "bad\\xff"), Some(1e8));
+}
+
+#[test]
+fn patterns_match_names_as_shown() {
+    let include = vec!["bad*".to_owned()];
+    let filter = InterfaceFilter::new(&include, &[]).unwrap();
+    let mut rig = Rig::with(|c| c.filter = filter);
+    rig.fs.set(DEV, dev_bytes(&[(b"eth0", 0), (b"bad\xff", 0)]));
+    rig.src.collect().unwrap();
+    rig.clock.advance(Duration::from_secs(1));
+    rig.fs.set(DEV, dev_bytes(&[(b"eth0", 5), (b"bad\xff", 7)]));
+    let f = rig.src.collect().unwrap().unwrap();
+    assert_eq!(ifaces_in(&f), ["bad\\xff"]);
+}
+
+/// A physical gigabit link: it has a bus device and says 1000 Mbit/s.
+fn gigabit(rig: &Rig, iface: &str) {
+    rig.sysfs(iface, "device/uevent", "DRIVER=e1000e\n");
+    rig.sysfs(iface, "speed", "1000\n");
+}
+
+/// The defect: a counter jumping by 4,294,967,000 in a 0.1 s tick was reported as over
+/// 100 Gbit/s (and fired threshold alerts) because the only bound was 1 Tbit/s.
+#[test]
+fn a_jump_beyond_twice_the_link_speed_is_discarded_and_logged_once() {
+    let mut rig = Rig::new();
+    gigabit(&rig, "eth0");
+    // A veth says 10000 Mbit/s but is virtual: its speed is no limit.
+    rig.sysfs("veth0", "speed", "10000\n");
+    // Physical, speed unknown: the fixed bound.
+    rig.sysfs("wlan0", "device/uevent", "DRIVER=iwlwifi\n");
+    rig.sysfs("wlan0", "speed", "-1\n");
+    let jump = 4_294_967_000;
+    let ((), log) = logged(|| {
+        rig.baseline(&dev(&[
+            row("eth0", 1000, 0),
+            row("veth0", 1000, 0),
+            row("wlan0", 1000, 0),
+        ]));
+        let f = rig.tick(
+            100,
+            &dev(&[
+                row("eth0", 1000 + jump, 10),
+                row("veth0", 1000 + jump, 0),
+                row("wlan0", 1000 + jump, 0),
+            ]),
+        );
+        assert_eq!(of(&f, NET_RX_BYTES, "eth0"), None);
+        assert_eq!(of(&f, NET_RX_BITS_PER_SECOND, "eth0"), None);
+        assert_eq!(
+            of(&f, NET_TX_BYTES, "eth0"),
+            Some(10.0),
+            "others unaffected"
+        );
+        assert_eq!(of(&f, NET_RX_BYTES, "veth0"), Some(jump as f64));
+        assert_eq!(of(&f, NET_RX_BYTES, "wlan0"), Some(jump as f64));
+        assert_eq!(total(&f, NET_RX_BYTES), Some(2.0 * jump as f64));
+        // Full line rate over a second is real traffic and counts.
+        let f = rig.tick(
+            1000,
+            &dev(&[
+                row("eth0", 1000 + jump + 125_000_000, 10),
+                row("veth0", 1000 + jump, 0),
+                row("wlan0", 1000 + jump, 0),
+            ]),
+        );
+        assert_eq!(of(&f, NET_RX_BITS_PER_SECOND, "eth0"), Some(1e9));
+        // The same glitch again: discarded again, but not warned about again.
+        let f = rig.tick(
+            100,
+            &dev(&[
+                row("eth0", 1000 + 2 * jump + 125_000_000, 10),
+                row("veth0", 1000 + jump, 0),
+                row("wlan0", 1000 + jump, 0),
+            ]),
+        );
+        assert_eq!(of(&f, NET_RX_BYTES, "eth0"), None);
+    });
+    assert_eq!(log.matches("WARN").count(), 1, "{log}");
+    assert!(log.contains("iface=\"eth0\""), "{log}");
+    assert!(log.contains("implied=34.36 Gbps"), "{log}");
+    assert!(
+        log.contains("bound=2.00 Gbps (twice the 1.00 Gbps link speed)"),
+        "{log}"
+    );
+}
+
+#[test]
+fn the_fixed_bound_still_applies_where_the_speed_is_unknown() {
+    let mut rig = Rig::new();
+    rig.sysfs("veth0", "speed", "10000\n");
+    let ((), log) = logged(|| {
+        rig.baseline(&dev(&[row("veth0", 0, 0)]));
+        // 20 TB in a second is 160 Tbit/s: beyond any link.
+        let f = rig.tick(1000, &dev(&[row("veth0", 20_000_000_000_000, 0)]));
+        assert_eq!(of(&f, NET_RX_BYTES, "veth0"), None);
+    });
+    assert!(
+        log.contains("bound=1000.0 Gbps (the bound for a link of unknown speed)"),
+        "{log}"
+    );
+}
+
 fn assert_sane(frame: &Frame) -> Result<(), TestCaseError> {
     for s in &frame.samples {
         prop_assert!(
@@ -568,6 +773,34 @@ proptest! {
         }
         prop_assert_eq!(sum_rx, (cur - start) as f64);
         prop_assert_eq!(sum_tx, (cur / 2 - start / 2) as f64);
+    }
+
+    /// Whatever bytes /proc/net/dev holds on each tick, no panic and no insane value; the
+    /// well-formed `eth0` line among them is always sampled.
+    #[test]
+    fn any_bytes_in_the_counters_file_never_panic(
+        ticks in prop::collection::vec(
+            (prop::collection::vec(any::<u8>(), 0..300), 0u64..1000),
+            1..8,
+        ),
+    ) {
+        let mut rig = Rig::new();
+        let mut rx = 0;
+        rig.baseline(&dev(&[row("eth0", rx, 0)]));
+        for (junk, step) in ticks {
+            rx += step;
+            let mut text = junk.clone();
+            text.push(b'\n');
+            text.extend_from_slice(dev(&[row("eth0", rx, 0)]).as_bytes());
+            rig.clock.advance(Duration::from_millis(100));
+            rig.fs.set(DEV, text);
+            let frame = rig.src.collect();
+            prop_assert!(frame.is_ok(), "{:?}", frame.err());
+            if let Some(f) = frame.unwrap() {
+                assert_sane(&f)?;
+                prop_assert_eq!(of(&f, NET_RX_BYTES, "eth0"), Some(step as f64));
+            }
+        }
     }
 
     #[test]

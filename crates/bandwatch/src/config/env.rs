@@ -26,8 +26,13 @@ impl EnvVars {
             env.read_dotenv(&dotenv)?;
         }
         for (k, v) in std::env::vars_os() {
-            if let (Ok(k), Ok(v)) = (k.into_string(), v.into_string()) {
-                env.set(&k, &v, Origin::Env(k.clone()));
+            // Variables bandwatch does not read may hold anything; one it reads but cannot
+            // decode is an error rather than a setting silently ignored.
+            let Ok(k) = k.into_string() else { continue };
+            match v.into_string() {
+                Ok(v) => env.set(&k, &v, Origin::Env(k.clone())),
+                Err(_) if is_read(&k) => return Err(ConfigError::EnvNotUtf8 { var: k }),
+                Err(_) => {}
             }
         }
         Ok(env)
@@ -76,6 +81,13 @@ impl EnvVars {
             .cloned()
             .collect()
     }
+}
+
+/// Whether bandwatch reads the environment variable `name`.
+fn is_read(name: &str) -> bool {
+    name.starts_with("BANDWATCH_")
+        || keys::is_setting_env(name)
+        || super::notify::SEED_ENV.contains(&name)
 }
 
 /// Reads every setting the environment gives into a layer.

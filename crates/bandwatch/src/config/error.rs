@@ -1,14 +1,29 @@
 //! Configuration errors: each names what was wrong, where it was set and how to fix it.
+//!
+//! Messages quote what the user wrote (values, names, paths), so every quoted part goes out
+//! through [`safe`]: a control character in a config value cannot drive the terminal that
+//! shows the error.
 
-use std::path::PathBuf;
+use std::fmt::Display;
+use std::path::{Path, PathBuf};
 
 use super::origin::Origin;
+
+/// `text` with control characters escaped, for a message a person reads in a terminal.
+fn safe(text: &dyn Display) -> String {
+    bandwatch_core::human::escape_control(&text.to_string()).into_owned()
+}
+
+/// A path as [`safe`] text.
+fn safe_path(p: &Path) -> String {
+    safe(&p.display())
+}
 
 /// Why the configuration could not be resolved. Every variant leads to exit code 2.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// A value is out of range or malformed.
-    #[error("{origin}: key '{key}' {problem}; {fix}")]
+    #[error("{}: key '{key}' {}; {}", safe(.origin), safe(.problem), safe(.fix))]
     Invalid {
         /// Dotted file key, e.g. `monitor.interval`.
         key: &'static str,
@@ -20,7 +35,11 @@ pub enum ConfigError {
         fix: String,
     },
     /// A `[[rules]]` entry is invalid.
-    #[error("{origin}: {message}; see \"Alert rules\" in the README for every field")]
+    #[error(
+        "{}: {}; see \"Alert rules\" in the README for every field",
+        safe(.origin),
+        safe(.message)
+    )]
     Rule {
         /// Where the rule was written.
         origin: Origin,
@@ -28,7 +47,11 @@ pub enum ConfigError {
         message: String,
     },
     /// A `[[notify.channels]]` entry is invalid.
-    #[error("{origin}: {message}; see \"Notifications\" in the README for every field")]
+    #[error(
+        "{}: {}; see \"Notifications\" in the README for every field",
+        safe(.origin),
+        safe(.message)
+    )]
     Channel {
         /// Where the channel was configured.
         origin: Origin,
@@ -36,7 +59,12 @@ pub enum ConfigError {
         message: String,
     },
     /// The TOML file could not be parsed (syntax, unknown key, wrong type).
-    #[error("{path} line {line}, column {column}: {message}; fix the file (every key is documented in bandwatch.example.toml)")]
+    #[error(
+        "{} line {line}, column {column}: {}; fix the file (every key is documented in \
+         bandwatch.example.toml)",
+        safe_path(.path),
+        safe(.message)
+    )]
     File {
         /// The file.
         path: PathBuf,
@@ -48,7 +76,11 @@ pub enum ConfigError {
         message: String,
     },
     /// The file named by `--config` or `BANDWATCH_CONFIG` could not be read.
-    #[error("cannot read config file {path}: {source}; check the path given by {given_by}")]
+    #[error(
+        "cannot read config file {}: {source}; check the path given by {}",
+        safe_path(.path),
+        safe(.given_by)
+    )]
     ReadFile {
         /// The file.
         path: PathBuf,
@@ -57,8 +89,38 @@ pub enum ConfigError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The config file was read but is not UTF-8 text.
+    #[error(
+        "config file {} is not UTF-8 text: byte 0x{byte:02x} at byte offset {offset} \
+         (line {line}) is not valid UTF-8; save the file as UTF-8 (TOML files must be)",
+        safe_path(.path)
+    )]
+    NotUtf8 {
+        /// The file.
+        path: PathBuf,
+        /// Byte offset of the first byte that is not valid UTF-8.
+        offset: usize,
+        /// 1-based line of that byte.
+        line: usize,
+        /// The byte itself.
+        byte: u8,
+    },
+    /// An environment variable bandwatch reads holds bytes that are not UTF-8.
+    #[error(
+        "environment variable {} is not UTF-8 text, so it cannot be read; set it to UTF-8 \
+         text or unset it",
+        safe(.var)
+    )]
+    EnvNotUtf8 {
+        /// The variable's name.
+        var: String,
+    },
     /// The `.env` file in the working directory is malformed.
-    #[error("cannot read {path}: {message}; each line must be NAME=value")]
+    #[error(
+        "cannot read {}: {}; each line must be NAME=value",
+        safe_path(.path),
+        safe(.message)
+    )]
     DotEnv {
         /// The file.
         path: PathBuf,

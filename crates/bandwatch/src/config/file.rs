@@ -12,7 +12,8 @@ use super::error::ConfigError;
 use super::key::{KeyDef, Kind, Value};
 use super::keys;
 use super::layer::RawConfig;
-use super::origin::{Origin, Setting};
+use super::notify::{NotifyOrigins, NotifySection};
+use super::origin::{KeyOrigins, Origin, Setting};
 use super::probe::TargetEntry;
 
 /// Which config file to read: the one given, or the first that exists of the usual places.
@@ -37,13 +38,32 @@ pub fn discover(
 
 /// Reads and parses the file into a layer.
 pub fn load(file: &Setting<PathBuf>, cwd: &Path) -> Result<RawConfig, ConfigError> {
-    let text =
-        std::fs::read_to_string(cwd.join(&file.value)).map_err(|source| ConfigError::ReadFile {
-            path: file.value.clone(),
-            given_by: file.origin.clone(),
-            source,
-        })?;
-    parse(&text, &shown(&file.value, cwd))
+    let bytes = std::fs::read(cwd.join(&file.value)).map_err(|source| ConfigError::ReadFile {
+        path: file.value.clone(),
+        given_by: file.origin.clone(),
+        source,
+    })?;
+    let path = shown(&file.value, cwd);
+    let text = utf8(bytes, &path)?;
+    parse(&text, &path)
+}
+
+/// The file's text, or an error saying where it stops being UTF-8: the file was found and
+/// read, so the fault is its encoding, not its path.
+fn utf8(bytes: Vec<u8>, path: &Path) -> Result<String, ConfigError> {
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let before = &bytes[..offset];
+        // One more piece than there are newlines: the 1-based line.
+        let line = before.split(|&b| b == b'\n').count();
+        ConfigError::NotUtf8 {
+            path: path.to_path_buf(),
+            offset,
+            line,
+            byte: bytes[offset],
+        }
+    })
 }
 
 /// The path as a person would type it: files in the working directory as `./name`.
@@ -85,7 +105,13 @@ pub fn parse(text: &str, path: &Path) -> Result<RawConfig, ConfigError> {
                     .collect();
                 raw.rules = Some(Setting::new(rules, origin));
             }
-            "notify" => raw.notify = Some(take(read(value).map_err(toml_error)?, &at)),
+            "notify" => {
+                let origins = notify_origins(&value, &at);
+                let mut section: Setting<NotifySection> =
+                    take(read(value).map_err(toml_error)?, &at);
+                section.value.origins = origins;
+                raw.notify = Some(section);
+            }
             section if keys::SECTIONS.contains(&section) => {
                 let span = value.span();
                 let DeValue::Table(table) = value.into_inner() else {
@@ -110,6 +136,55 @@ pub fn parse(text: &str, path: &Path) -> Result<RawConfig, ConfigError> {
         }
     }
     Ok(raw)
+}
+
+/// Where each key of `[notify]` and of each channel was written.
+fn notify_origins(
+    value: &Spanned<DeValue<'_>>,
+    at: &impl Fn(Range<usize>) -> Origin,
+) -> NotifyOrigins {
+    let DeValue::Table(table) = value.get_ref() else {
+        return NotifyOrigins::default();
+    };
+    let mut out = NotifyOrigins {
+        keys: key_origins(table, at(value.span()), at),
+        channels: Vec::new(),
+    };
+    let channels = table
+        .iter()
+        .find(|(k, _)| k.get_ref() == "channels")
+        .map(|(_, v)| v.get_ref());
+    if let Some(DeValue::Array(list)) = channels {
+        for entry in list {
+            out.channels.push(match entry.get_ref() {
+                DeValue::Table(t) => key_origins(t, at(entry.span()), at),
+                _ => KeyOrigins::default(),
+            });
+        }
+    }
+    out
+}
+
+/// Where each key of `table` (starting at `origin`) was written, and each key of the
+/// tables one level down as `key.sub` (`match.iface`).
+fn key_origins(
+    table: &DeTable<'_>,
+    origin: Origin,
+    at: &impl Fn(Range<usize>) -> Origin,
+) -> KeyOrigins {
+    let mut out = KeyOrigins::at(origin);
+    for (key, value) in table {
+        out.insert(key.get_ref().as_ref(), at(key.span()));
+        if let DeValue::Table(inner) = value.get_ref() {
+            for (sub, _) in inner {
+                out.insert(
+                    format!("{}.{}", key.get_ref(), sub.get_ref()),
+                    at(sub.span()),
+                );
+            }
+        }
+    }
+    out
 }
 
 /// A value as the key's kind, with where it was written.

@@ -180,7 +180,7 @@ keys! {
         .default("2years")
         .env(&[Var("BANDWATCH_HOUR_RETENTION")])
         .check(|s, key| checks::retention(s, key, 86_400));
-    /// How often buffered samples are committed.
+    /// How often buffered samples are committed; a hard kill loses up to this much.
     FLUSH_INTERVAL: Key<String, Duration> = Key::new("store.flush_interval")
         .default("1s")
         .env(&[Var("BANDWATCH_FLUSH_INTERVAL")])

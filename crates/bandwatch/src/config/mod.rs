@@ -24,6 +24,8 @@ mod validate;
 pub mod web;
 
 #[cfg(test)]
+mod fuzz;
+#[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;
@@ -120,7 +122,10 @@ pub fn resolve(opts: &Options, env: &EnvVars, cwd: &Path) -> Result<Resolved, Co
         .unknown_bandwatch_vars()
         .into_iter()
         .map(|v| {
-            format!("environment variable {v} is not a bandwatch setting and is ignored (typo?)")
+            format!(
+                "environment variable {} is not a bandwatch setting and is ignored (typo?)",
+                bandwatch_core::human::escape_control(&v)
+            )
         })
         .collect();
     Ok(Resolved {

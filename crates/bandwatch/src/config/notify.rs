@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::env::EnvVars;
 use super::error::ConfigError;
-use super::origin::Setting;
+use super::origin::{KeyOrigins, Origin, Setting};
 
 /// The `[notify]` table as written.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -32,6 +32,19 @@ pub struct NotifySection {
     /// The channels.
     #[serde(default)]
     pub channels: Vec<ChannelTable>,
+    /// Where each key was written (filled in by the file reader, not part of the TOML).
+    #[serde(skip)]
+    pub origins: NotifyOrigins,
+}
+
+/// Where the keys of `[notify]` and of each `[[notify.channels]]` entry were written, so an
+/// error points at the offending key's line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NotifyOrigins {
+    /// The keys of `[notify]` itself.
+    pub keys: KeyOrigins,
+    /// The keys of each channel, in the order of `channels`.
+    pub channels: Vec<KeyOrigins>,
 }
 
 /// A `[[notify.channels]]` entry as written: the type, TLS mode and timeout still text.
@@ -223,6 +236,15 @@ impl ChannelTable {
     }
 }
 
+/// The seed tool's environment names that make the email channel.
+pub const SEED_ENV: [&str; 5] = [
+    "SMTP_SERVER",
+    "SMTP_PORT",
+    "EMAIL_USER",
+    "EMAIL_PASSWORD",
+    "ALERT_RECIPIENTS",
+];
+
 /// The email channel the seed tool's environment names describe, if `SMTP_SERVER` is set.
 pub fn seed_email(env: &EnvVars) -> Result<Option<Setting<ChannelTable>>, ConfigError> {
     let Some((server, origin)) = env.get("SMTP_SERVER").filter(|(v, _)| !v.trim().is_empty())
@@ -267,32 +289,34 @@ pub fn seed_email(env: &EnvVars) -> Result<Option<Setting<ChannelTable>>, Config
     Ok(Some(Setting::new(spec, origin)))
 }
 
-/// Checks the section and the seed channel; every error names the channel and the field.
+/// Checks the section and the seed channel; every error names the channel and the field,
+/// and points at the line of the key at fault (or of the channel, for a missing key).
 pub fn validate(
     section: Option<Setting<NotifySection>>,
     seed: Option<Setting<ChannelTable>>,
 ) -> Result<NotifyConfig, ConfigError> {
     let mut out = NotifyConfig::default();
-    let mut channels = Vec::new();
+    let mut channels: Vec<(Setting<ChannelTable>, KeyOrigins)> = Vec::new();
     if let Some(section) = section {
-        let origin = section.origin.clone();
         let s = section.value;
+        let keys = &s.origins.keys;
+        let at = |key: &str| keys.of(key, &section.origin);
         out.group_window = span(
             s.group_window.as_deref(),
             "notify.group_window",
-            &origin,
+            &at("group_window"),
             out.group_window,
         )?;
         out.retry_base = span(
             s.retry_base.as_deref(),
             "notify.retry_base",
-            &origin,
+            &at("retry_base"),
             out.retry_base,
         )?;
         out.retry_max = span(
             s.retry_max.as_deref(),
             "notify.retry_max",
-            &origin,
+            &at("retry_max"),
             out.retry_max,
         )?;
         out.send_resolved = s.send_resolved.unwrap_or(true);
@@ -304,19 +328,26 @@ pub fn validate(
                 url: Some(url),
                 ..ChannelTable::default()
             };
-            channels.push(Setting::new(spec, origin.clone()));
+            // Every field of this channel comes from the one key.
+            let origin = at("url_notify");
+            channels.push((Setting::new(spec, origin.clone()), KeyOrigins::at(origin)));
         }
-        channels.extend(
-            s.channels
-                .into_iter()
-                .map(|c| Setting::new(c, origin.clone())),
-        );
+        let mut origins = s.origins.channels.into_iter();
+        for c in s.channels {
+            let keys = origins.next().unwrap_or_default();
+            let origin = keys.table.clone().unwrap_or_else(|| section.origin.clone());
+            channels.push((Setting::new(c, origin), keys));
+        }
     }
-    channels.extend(seed);
+    channels.extend(seed.map(|c| (c, KeyOrigins::default())));
     let mut names = std::collections::BTreeSet::new();
-    for c in channels {
+    for (setting, keys) in channels {
+        let c = Entry {
+            setting: &setting,
+            keys: &keys,
+        };
         let checked = check_channel(&c)?;
-        if !names.insert(c.value.name.clone()) {
+        if !names.insert(setting.value.name.clone()) {
             return Err(channel_error(
                 &c,
                 "name",
@@ -324,15 +355,29 @@ pub fn validate(
             ));
         }
         out.channels
-            .push(Setting::new(c.value.typed(checked), c.origin));
+            .push(Setting::new(setting.value.typed(checked), setting.origin));
     }
     Ok(out)
+}
+
+/// One channel under check: the table, where it was defined, and where each key was.
+struct Entry<'a> {
+    setting: &'a Setting<ChannelTable>,
+    keys: &'a KeyOrigins,
+}
+
+impl std::ops::Deref for Entry<'_> {
+    type Target = Setting<ChannelTable>;
+
+    fn deref(&self) -> &Self::Target {
+        self.setting
+    }
 }
 
 fn span(
     text: Option<&str>,
     key: &'static str,
-    origin: &super::origin::Origin,
+    origin: &Origin,
     default: Duration,
 ) -> Result<Duration, ConfigError> {
     match text {
@@ -348,9 +393,9 @@ fn span(
     }
 }
 
-fn channel_error(c: &Setting<ChannelTable>, field: &str, problem: &str) -> ConfigError {
+fn channel_error(c: &Entry<'_>, field: &str, problem: &str) -> ConfigError {
     ConfigError::Channel {
-        origin: c.origin.clone(),
+        origin: c.keys.of(field, &c.origin),
         message: format!(
             "notify channel '{}': field '{field}' {problem}",
             c.value.name
@@ -359,9 +404,7 @@ fn channel_error(c: &Setting<ChannelTable>, field: &str, problem: &str) -> Confi
 }
 
 /// Checks one channel; its type, TLS mode and timeout as values.
-fn check_channel(
-    c: &Setting<ChannelTable>,
-) -> Result<(ChannelKind, TlsMode, Duration), ConfigError> {
+fn check_channel(c: &Entry<'_>) -> Result<(ChannelKind, TlsMode, Duration), ConfigError> {
     let s = &c.value;
     if s.name.trim().is_empty() {
         return Err(channel_error(c, "name", "must not be empty"));
@@ -412,11 +455,7 @@ fn check_channel(
     Ok((kind, TlsMode::default(), timeout))
 }
 
-fn require(
-    c: &Setting<ChannelTable>,
-    field: &str,
-    value: Option<&String>,
-) -> Result<(), ConfigError> {
+fn require(c: &Entry<'_>, field: &str, value: Option<&String>) -> Result<(), ConfigError> {
     match value {
         Some(v) if !v.trim().is_empty() => Ok(()),
         _ => Err(channel_error(
@@ -427,7 +466,7 @@ fn require(
     }
 }
 
-fn check_url(c: &Setting<ChannelTable>) -> Result<(), ConfigError> {
+fn check_url(c: &Entry<'_>) -> Result<(), ConfigError> {
     require(c, "url", c.value.url.as_ref())?;
     let url = c.value.url.as_deref().unwrap_or_default().trim();
     let ok = (url.starts_with("http://") || url.starts_with("https://"))
@@ -447,7 +486,7 @@ fn check_url(c: &Setting<ChannelTable>) -> Result<(), ConfigError> {
     }
 }
 
-fn check_mqtt(c: &Setting<ChannelTable>) -> Result<(), ConfigError> {
+fn check_mqtt(c: &Entry<'_>) -> Result<(), ConfigError> {
     require(c, "host", c.value.host.as_ref())?;
     let prefix = c.value.prefix.as_deref().unwrap_or("bandwatch");
     bandwatch_notify::render::mqtt::TopicPrefix::parse(prefix)
@@ -456,7 +495,7 @@ fn check_mqtt(c: &Setting<ChannelTable>) -> Result<(), ConfigError> {
 }
 
 /// Checks an email channel; its TLS mode as a value.
-fn check_email(c: &Setting<ChannelTable>) -> Result<TlsMode, ConfigError> {
+fn check_email(c: &Entry<'_>) -> Result<TlsMode, ConfigError> {
     let s = &c.value;
     require(c, "server", s.server.as_ref())?;
     require(c, "from", s.from.as_ref())?;
@@ -467,11 +506,12 @@ fn check_email(c: &Setting<ChannelTable>) -> Result<TlsMode, ConfigError> {
             "needs at least one recipient (or set ALERT_RECIPIENTS)",
         ));
     }
-    for addr in s.to.iter().chain(s.from.iter()) {
+    let addresses = s.to.iter().map(|a| ("to", a));
+    for (field, addr) in addresses.chain(s.from.iter().map(|a| ("from", a))) {
         if !bandwatch_notify::send::smtp::is_mailbox(addr) {
             return Err(channel_error(
                 c,
-                "to/from",
+                field,
                 &format!("'{addr}' is not an email address like ops@example.com or \"Ops <ops@example.com>\""),
             ));
         }

@@ -43,7 +43,16 @@ pub fn render(resolved: &Resolved) -> String {
     }
     render_targets(&mut out, &c.probe);
     render_notify(&mut out, &c.notify);
-    out
+    terminal_safe(&out)
+}
+
+/// `text` with any control character left outside a quoted value (in a comment: a path,
+/// a target spec) escaped, line by line so the lines stay.
+fn terminal_safe(text: &str) -> String {
+    text.split('\n')
+        .map(bandwatch_core::human::escape_control)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A raw value as TOML, secrets hidden.
@@ -178,12 +187,66 @@ fn float(v: f64) -> String {
     }
 }
 
+/// `s` as a TOML basic string. Control characters and line separators are written as
+/// escapes, which keeps the output valid TOML and keeps them away from the terminal.
 fn quote(s: &str) -> String {
-    let escaped = s.replace('\\', "\\\\").replace('"', "\\\"");
-    format!("\"{escaped}\"")
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') => {
+                let _ = write!(out, "\\u{:04X}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn list(items: &[String]) -> String {
     let inner: Vec<String> = items.iter().map(|s| quote(s)).collect();
     format!("[{}]", inner.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The defect: a value holding ESC or a newline was written raw, so `config check`
+    /// drove the terminal and printed invalid TOML.
+    #[test]
+    fn quoted_values_are_valid_toml_without_raw_controls() {
+        for s in [
+            "plain",
+            "back\\slash \"quoted\"",
+            "e\u{1b}[31mx",
+            "two\nlines\r\n",
+            "tab\tbell\u{7}del\u{7f}c1\u{9b}",
+            "u\u{2028}x\u{2029}",
+            "",
+        ] {
+            let q = quote(s);
+            assert!(
+                !q.chars()
+                    .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')),
+                "{q}"
+            );
+            let doc: toml::Table = toml::from_str(&format!("v = {q}")).expect("valid TOML");
+            assert_eq!(doc["v"].as_str(), Some(s), "{q}");
+        }
+    }
+
+    #[test]
+    fn comments_are_made_terminal_safe_line_by_line() {
+        assert_eq!(
+            terminal_safe("a = 1  # ./e\u{1b}x.toml line 1\nb = 2\n"),
+            "a = 1  # ./e\\u{1b}x.toml line 1\nb = 2\n"
+        );
+    }
 }

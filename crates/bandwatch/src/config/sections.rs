@@ -159,7 +159,7 @@ pub struct StoreConfig {
     pub minute_retention: Duration,
     /// How long 1-hour rollups are kept.
     pub hour_retention: Duration,
-    /// How often buffered samples are committed.
+    /// How often buffered samples are committed; a hard kill (kill -9) loses up to this much.
     pub flush_interval: Duration,
     /// A MySQL/MariaDB or PostgreSQL URL that replaces the SQLite file for the history.
     pub url: Option<String>,

@@ -1,6 +1,7 @@
 //! The NDJSON contract of `bandwatch run --json`: one object per tick, documented in the README.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use serde::Serialize;
 
@@ -23,7 +24,29 @@ pub fn json_line(tick: &TickSummary) -> String {
         interfaces: &tick.interfaces,
         total: &tick.total,
     };
-    serde_json::to_string(&doc).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    let line = serde_json::to_string(&doc).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    escape_unsafe_chars(line)
+}
+
+/// JSON text with the characters serde_json leaves raw but readers trip on written as
+/// `\uXXXX`: DEL and the C1 controls (some terminals act on them, as on ESC, when the NDJSON
+/// is watched), and U+2028/U+2029 (line breaks to JavaScript before ES2019, to Python's
+/// `str.splitlines` and other line splitters, which would cut an NDJSON line in two). They
+/// can only occur inside JSON strings, where the escape means the same character.
+pub fn escape_unsafe_chars(json: String) -> String {
+    let unsafe_char = |c: char| matches!(c, '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}');
+    if !json.contains(unsafe_char) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if unsafe_char(c) {
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -53,5 +76,42 @@ mod tests {
             r#"{{"ts":"2026-11-21T10:00:01.000Z","interval_s":1.0,"interfaces":{{"eth0":{stats}}},"total":{stats}}}"#
         );
         assert_eq!(json_line(&tick), expected);
+    }
+
+    /// Interface names with controls and line separators stay inside one line of JSON,
+    /// with no raw control byte, and parse back to the same name.
+    #[test]
+    fn odd_names_stay_one_line_without_raw_controls() {
+        let names = [
+            "e\u{1b}[31mx",
+            "u\u{2028}x",
+            "p\u{2029}q",
+            "d\u{7f}el",
+            "c\u{9b}1",
+            "bad\\xff",
+        ];
+        let tick = TickSummary {
+            ts: Timestamp(1_795_255_201_000),
+            interval_s: 1.0,
+            interfaces: names
+                .iter()
+                .map(|n| ((*n).to_string(), IfaceStats::default()))
+                .collect(),
+            total: IfaceStats::default(),
+        };
+        let line = json_line(&tick);
+        assert!(
+            !line
+                .chars()
+                .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')),
+            "{line}"
+        );
+        assert!(line.contains(r#""u\u2028x""#), "{line}");
+        assert!(line.contains(r#""e\u001b[31mx""#), "{line}");
+        let back: serde_json::Value = serde_json::from_str(&line).unwrap();
+        for n in names {
+            assert!(back["interfaces"].get(n).is_some(), "{n:?} in {line}");
+        }
+        assert_eq!(escape_unsafe_chars("{}".into()), "{}");
     }
 }

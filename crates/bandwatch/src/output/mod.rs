@@ -5,5 +5,5 @@ mod json;
 mod summary;
 
 pub use console::console_line;
-pub use json::json_line;
+pub use json::{escape_unsafe_chars, json_line};
 pub use summary::TickSummary;

@@ -35,7 +35,8 @@ pub fn command(config: &Config, json: bool) -> anyhow::Result<()> {
     }
     let snapshot = Snapshot::from_frames(system.as_ref(), netdev.as_ref(), history, targets);
     if json {
-        println!("{}", serde_json::to_string(&snapshot)?);
+        let json = crate::output::escape_unsafe_chars(serde_json::to_string(&snapshot)?);
+        println!("{json}");
     } else {
         print!("{}", snapshot.render());
     }
@@ -62,14 +63,20 @@ fn read_twice(config: &Config) -> anyhow::Result<(Option<Frame>, Option<Frame>)>
     first(&mut netdev);
     pause(GAP);
     let system = system.collect().unwrap_or_else(|e| {
-        eprintln!("warning: cannot read the system figures: {e}");
+        eprintln!("warning: cannot read the system figures: {}", safe(&e));
         None
     });
     let netdev = netdev.collect().unwrap_or_else(|e| {
-        eprintln!("warning: cannot read the interfaces: {e}");
+        eprintln!("warning: cannot read the interfaces: {}", safe(&e));
         None
     });
     Ok((system, netdev))
+}
+
+/// An error for the terminal: its paths come from the configuration and its quoted lines
+/// from the kernel, either may hold control characters.
+fn safe(e: &dyn std::fmt::Display) -> String {
+    bandwatch_core::human::escape_control(&e.to_string()).into_owned()
 }
 
 /// Waits `d` on the system clock (nothing can cut it short).

@@ -329,7 +329,7 @@ impl Snapshot {
             let _ = writeln!(
                 out,
                 "Targets  no history database at {} (start `bandwatch run` to record probes)",
-                self.history.database
+                name(&self.history.database)
             );
             return;
         }
