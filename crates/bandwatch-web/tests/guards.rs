@@ -171,7 +171,7 @@ async fn wrong_methods_are_405_with_allow_on_every_route_family() {
         (Method::PUT, "/assets/app.js", &get_head),
         (Method::DELETE, "/assets/app.css", &get_head),
         (Method::POST, "/assets/js/live.js", &get_head),
-        (Method::POST, "/assets/plotly.min.js", &get_head),
+        (Method::POST, "/assets/js/chart/paint.js", &get_head),
         (Method::POST, "/metrics", &get_head),
         (Method::POST, "/api/v1/config", &get_head),
         (Method::DELETE, "/api/v1/series", &get_head),
