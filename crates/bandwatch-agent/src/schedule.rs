@@ -59,6 +59,7 @@ pub(crate) fn spawn(s: Scheduled, shared: Shared, tx: SyncSender<Msg>) -> Result
 
 fn read_until_cancelled(mut s: Scheduled, shared: &Shared, tx: &SyncSender<Msg>) {
     let mut due = shared.clock.monotonic();
+    let mut failures = Failures::default();
     while shared.wait.until(due, &shared.cancel) {
         let started = shared.clock.monotonic();
         let collected = s.source.collect();
@@ -69,6 +70,8 @@ fn read_until_cancelled(mut s: Scheduled, shared: &Shared, tx: &SyncSender<Msg>)
         };
         let name = s.source.name();
         shared.board.record(name, took, collected.is_ok(), frame_at);
+        let error = collected.as_ref().err().map(ToString::to_string);
+        failures.note(name, error.as_deref());
         let mut every = s.every;
         match collected {
             Ok(Some(frame)) => {
@@ -79,11 +82,65 @@ fn read_until_cancelled(mut s: Scheduled, shared: &Shared, tx: &SyncSender<Msg>)
                 }
             }
             Ok(None) => every = every.min(BASELINE_GAP),
-            Err(e) => {
-                tracing::warn!(source = name, error = %e, "collection failed; will try again next tick");
-            }
+            Err(_) => {}
         }
         due = next_due(due, every, shared.clock.monotonic());
+    }
+}
+
+/// A failure that lasts is said once when it starts and once when it ends (at debug level
+/// in between), so a source failing every 0.1 s tick does not write ten warnings a second.
+#[derive(Debug, Default)]
+struct Failures {
+    /// Failed readings in a row.
+    streak: u64,
+}
+
+/// What the log should say about one reading.
+#[derive(Debug, PartialEq, Eq)]
+enum Say {
+    Nothing,
+    Started,
+    Again,
+    Recovered(u64),
+}
+
+impl Failures {
+    fn step(&mut self, failed: bool) -> Say {
+        match (failed, self.streak) {
+            (true, 0) => {
+                self.streak = 1;
+                Say::Started
+            }
+            (true, _) => {
+                self.streak += 1;
+                Say::Again
+            }
+            (false, 0) => Say::Nothing,
+            (false, n) => {
+                self.streak = 0;
+                Say::Recovered(n)
+            }
+        }
+    }
+
+    fn note(&mut self, source: &str, error: Option<&str>) {
+        match self.step(error.is_some()) {
+            Say::Nothing => {}
+            Say::Started => tracing::warn!(
+                source,
+                error = error.unwrap_or_default(),
+                "collection failed; will try again every tick and say when it recovers"
+            ),
+            Say::Again => tracing::debug!(
+                source,
+                error = error.unwrap_or_default(),
+                "collection failed again"
+            ),
+            Say::Recovered(n) => {
+                tracing::info!(source, failed_readings = n, "collection recovered");
+            }
+        }
     }
 }
 
@@ -97,5 +154,26 @@ mod tests {
         assert_eq!(next_due(s(10), s(1), s(10)), s(11));
         assert_eq!(next_due(s(10), s(1), s(14)), s(14));
         assert_eq!(next_due(s(14), s(1), s(14)), s(15));
+    }
+
+    #[test]
+    fn a_lasting_failure_is_said_when_it_starts_and_when_it_ends() {
+        let mut f = Failures::default();
+        let said: Vec<Say> = [false, true, true, true, false, false, true]
+            .into_iter()
+            .map(|failed| f.step(failed))
+            .collect();
+        assert_eq!(
+            said,
+            [
+                Say::Nothing,
+                Say::Started,
+                Say::Again,
+                Say::Again,
+                Say::Recovered(3),
+                Say::Nothing,
+                Say::Started
+            ]
+        );
     }
 }

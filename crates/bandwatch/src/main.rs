@@ -28,10 +28,22 @@ fn main() -> ExitCode {
     match real_main(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Errors quote what the user gave (names, paths, values): control characters in it
+            // must not reach the terminal.
+            eprintln!("error: {}", printable(&format!("{e:#}")));
             ExitCode::from(error::exit_code(&e))
         }
     }
+}
+
+/// An error as the terminal may show it: control characters escaped line by line, so a
+/// message that spans lines keeps its shape.
+fn printable(message: &str) -> String {
+    message
+        .split('\n')
+        .map(|line| bandwatch_core::human::escape_control(line).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn real_main(cli: &Cli) -> anyhow::Result<()> {

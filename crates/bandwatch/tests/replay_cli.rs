@@ -92,3 +92,20 @@ fn bad_recordings_exit_2_naming_the_line() {
         String::from_utf8_lossy(&out.stderr).contains("cannot read the recording missing.ndjson")
     );
 }
+
+#[test]
+fn an_error_quoting_a_name_writes_no_terminal_escape() {
+    let cwd = tempfile::tempdir().expect("tempdir");
+    let out = bandwatch(cwd.path())
+        .args(["replay", "gone\u{1b}[31mred.ndjson"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        !out.stderr.contains(&0x1b),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(r"gone\u{1b}[31mred.ndjson"), "{err}");
+}
