@@ -110,6 +110,13 @@ impl Head {
         self.raw_len += u64::from(e.raw);
     }
 
+    /// Bytes held: every point's slot, reserved or filled, and a node share per series.
+    pub(crate) fn held_bytes(&self) -> u64 {
+        let points: usize = self.series.values().map(Vec::capacity).sum();
+        let per_series = std::mem::size_of::<(i64, Vec<(i64, f64, bool)>)>() + 16;
+        (points * std::mem::size_of::<(i64, f64, bool)>() + self.series.len() * per_series) as u64
+    }
+
     /// Raw points held.
     pub(crate) fn raw_len(&self) -> u64 {
         self.raw_len

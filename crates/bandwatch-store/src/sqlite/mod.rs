@@ -5,6 +5,7 @@ mod alert;
 mod block;
 mod chunk;
 mod head;
+mod held;
 mod outbox;
 mod path;
 mod query;
@@ -24,8 +25,8 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 
 use crate::error::{Op, Result, StoreError};
 use crate::model::{
-    AlertQuery, AlertRecord, MaintenanceReport, Retention, RollupPoint, Silence, StoreStats, Tier,
-    HOUR_MS,
+    AlertQuery, AlertRecord, HeldMemory, MaintenanceReport, Retention, RollupPoint, Silence,
+    StoreStats, Tier, HOUR_MS,
 };
 use crate::Store;
 
@@ -36,6 +37,15 @@ pub use schema::LATEST_VERSION;
 use head::Head;
 use rollup::{MinuteStage, Minutes};
 use series::SeriesRegistry;
+
+/// The most one series' unsealed raw samples take in memory, in bytes, whatever its sampling
+/// interval: a series seals its head into a chunk once the head outgrows its share of this.
+pub const HEAD_BYTES_PER_SERIES: u64 = 8192;
+
+/// The most one series costs the store in memory, in bytes, however long it runs and however
+/// often it samples: its head ([`HEAD_BYTES_PER_SERIES`]) plus its slots in the head and
+/// open-minute maps. The series index adds the text of each key (see [`HeldMemory`]).
+pub const HELD_BYTES_PER_SERIES: u64 = HEAD_BYTES_PER_SERIES + 512;
 
 /// Settings of the SQLite store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -369,6 +379,14 @@ impl Store for SqliteStore {
         stats.raw_samples += self.mem.head.raw_len();
         stats.series = self.mem.series.len() as u64;
         Ok(stats)
+    }
+
+    fn held_memory(&self) -> HeldMemory {
+        HeldMemory {
+            heads: self.mem.head.held_bytes(),
+            rollups: self.mem.minutes.held_bytes(),
+            series_index: self.mem.series.held_bytes(),
+        }
     }
 
     fn record_alerts(&mut self, events: &[AlertEvent]) -> Result<()> {

@@ -104,6 +104,11 @@ pub(crate) struct Minutes {
 pub(crate) type MinuteChanges = HashMap<i64, Option<Acc>>;
 
 impl Minutes {
+    /// Bytes held: one accumulator slot per series that had an open minute.
+    pub(crate) fn held_bytes(&self) -> u64 {
+        super::held::hash_map_bytes::<i64, Acc>(self.open.capacity())
+    }
+
     /// The open minute of one series.
     pub(crate) fn get(&self, series: i64) -> Option<&Acc> {
         self.open.get(&series)

@@ -22,6 +22,19 @@ fn read_rows(conn: &Connection) -> rusqlite::Result<Vec<(i64, String, String)>> 
 #[derive(Debug, Default)]
 pub(crate) struct SeriesRegistry {
     ids: HashMap<SeriesKey, i64>,
+    /// Heap bytes the keys hold (names, label pairs), kept as keys are added.
+    key_bytes: u64,
+}
+
+/// Heap bytes of one key: its strings and its label vector.
+fn key_heap_bytes(key: &SeriesKey) -> u64 {
+    let pair = std::mem::size_of::<(String, String)>();
+    let labels: usize = key
+        .labels
+        .iter()
+        .map(|(k, v)| k.len() + v.len() + pair)
+        .sum();
+    (key.metric.len() + labels) as u64
 }
 
 impl SeriesRegistry {
@@ -37,7 +50,8 @@ impl SeriesRegistry {
             })?;
             ids.insert(SeriesKey::new(metric, labels), id);
         }
-        Ok(Self { ids })
+        let key_bytes = ids.keys().map(key_heap_bytes).sum();
+        Ok(Self { ids, key_bytes })
     }
 
     /// The id of a known series.
@@ -57,6 +71,12 @@ impl SeriesRegistry {
         keys
     }
 
+    /// Bytes held: the map's table and the text of every key.
+    pub(crate) fn held_bytes(&self) -> u64 {
+        let table = super::held::hash_map_bytes::<SeriesKey, i64>(self.ids.capacity());
+        table + self.key_bytes
+    }
+
     /// Number of series.
     pub(crate) fn len(&self) -> usize {
         self.ids.len()
@@ -64,6 +84,7 @@ impl SeriesRegistry {
 
     /// Adds series created by a committed transaction.
     pub(crate) fn extend(&mut self, added: HashMap<SeriesKey, i64>) {
+        self.key_bytes += added.keys().map(key_heap_bytes).sum::<u64>();
         self.ids.extend(added);
     }
 }
