@@ -6,6 +6,7 @@
 
 mod codec;
 pub mod error;
+mod held;
 pub mod model;
 pub mod outbox;
 pub mod sql;

@@ -5,7 +5,7 @@ mod alert;
 mod block;
 mod chunk;
 mod head;
-mod held;
+mod head_row;
 mod outbox;
 mod path;
 mod query;
@@ -34,7 +34,7 @@ pub use outbox::SqliteOutbox;
 pub use path::check_writable;
 pub use schema::LATEST_VERSION;
 
-use head::Head;
+use head::{Head, HeadStage};
 use rollup::{MinuteStage, Minutes};
 use series::SeriesRegistry;
 
@@ -118,41 +118,56 @@ struct Memory {
 }
 
 impl Memory {
-    /// Loads the series and the hour mark, and replays the head table into the in-memory head
-    /// and the open minute accumulators.
+    /// Loads the series and the marks, and replays the head table into the in-memory head
+    /// and the open minute accumulators, row by row, skipping what a series already sealed.
     fn recover(conn: &Connection, path: &Path) -> Result<Self> {
         let err = |e| StoreError::db(Op::Open, path, e);
+        let corrupt = |detail: String| StoreError::Corrupt {
+            path: path.to_path_buf(),
+            series_id: 0,
+            detail: format!("head row: {detail}"),
+        };
         let mut mem = Self {
             series: SeriesRegistry::load(conn, path)?,
             hours_until: read_mark(conn, HOURS_MARK).map_err(err)?,
             minute_floor: read_mark(conn, MINUTE_FLOOR_MARK).map_err(err)?,
             ..Self::default()
         };
-        let mut stmt = conn
-            .prepare("SELECT data FROM head ORDER BY id")
-            .map_err(err)?;
-        let rows = stmt
-            .query_map([], |r| r.get::<_, Vec<u8>>(0))
-            .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
-            .map_err(err)?;
+        let marks = head_row::read_marks(conn).map_err(err)?;
+        let mut base = Head::default();
+        for (&series, mark) in &marks {
+            if let Some(open) = mark.open {
+                mem.minutes.restore(series, open);
+                base.restore_start(series, open);
+            }
+        }
+        let mut head = HeadStage::new(&base);
         let mut minutes = MinuteStage::new(&mem.minutes);
-        let mut head = Head::default();
-        for row in rows {
-            let entries = head::decode_row(&row).map_err(|detail| StoreError::Corrupt {
-                path: path.to_path_buf(),
-                series_id: 0,
-                detail: format!("head row: {detail}"),
-            })?;
-            for e in entries {
-                // The rows these samples caused were committed with them; only the open
-                // accumulators are rebuilt.
+        let mut stmt = conn
+            .prepare("SELECT id, data FROM head ORDER BY id")
+            .map_err(err)?;
+        let mut rows = stmt.query([]).map_err(err)?;
+        while let Some(row) = rows.next().map_err(err)? {
+            let id: i64 = row.get(0).map_err(err)?;
+            let data = row.get_ref(1).map_err(err)?;
+            let data = data.as_blob().map_err(|e| corrupt(e.to_string()))?;
+            for e in head_row::read_row(data) {
+                let e = e.map_err(corrupt)?;
+                if marks.get(&e.series).is_some_and(|m| id <= m.through) {
+                    continue;
+                }
                 minutes.apply(e.series, e.ts, e.value);
                 head.push(e);
             }
+            // The rows these samples caused were committed with them; only the open
+            // accumulators are rebuilt.
+            minutes.rows.clear();
         }
-        let changes = minutes.into_changes();
-        mem.minutes.commit(changes);
-        mem.head = head;
+        let minutes = minutes.into_changes();
+        let head = head.into_changes(Vec::new());
+        mem.minutes.commit(minutes);
+        base.commit(head);
+        mem.head = base;
         Ok(mem)
     }
 }
@@ -276,8 +291,8 @@ impl Store for SqliteStore {
         if frames.is_empty() {
             return Ok(());
         }
-        let staged = write::write(&self.conn, &self.mem, frames)
-            .map_err(|e| StoreError::db(Op::Write, &self.path, e))?;
+        let span = self.opts.span_ms();
+        let staged = write::write(&self.conn, &self.path, &self.mem, frames, span)?;
         staged.apply(&mut self.mem);
         Ok(())
     }

@@ -11,6 +11,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::codec::{labels_from_text, labels_to_text};
 use crate::error::{Op, Result, StoreError};
+use crate::held::key_heap_bytes;
 
 fn read_rows(conn: &Connection) -> rusqlite::Result<Vec<(i64, String, String)>> {
     let mut stmt = conn.prepare("SELECT id, metric, labels FROM series")?;
@@ -24,17 +25,6 @@ pub(crate) struct SeriesRegistry {
     ids: HashMap<SeriesKey, i64>,
     /// Heap bytes the keys hold (names, label pairs), kept as keys are added.
     key_bytes: u64,
-}
-
-/// Heap bytes of one key: its strings and its label vector.
-fn key_heap_bytes(key: &SeriesKey) -> u64 {
-    let pair = std::mem::size_of::<(String, String)>();
-    let labels: usize = key
-        .labels
-        .iter()
-        .map(|(k, v)| k.len() + v.len() + pair)
-        .sum();
-    (key.metric.len() + labels) as u64
 }
 
 impl SeriesRegistry {
@@ -73,7 +63,7 @@ impl SeriesRegistry {
 
     /// Bytes held: the map's table and the text of every key.
     pub(crate) fn held_bytes(&self) -> u64 {
-        let table = super::held::hash_map_bytes::<SeriesKey, i64>(self.ids.capacity());
+        let table = crate::held::hash_map_bytes::<SeriesKey, i64>(self.ids.capacity());
         table + self.key_bytes
     }
 

@@ -1,21 +1,26 @@
-//! The write path: one transaction and one head row per `write()` call.
+//! The write path: one transaction per `write()` call, its samples appended to the head table
+//! and to the in-memory head, and every series whose head outgrew its threshold sealed in the
+//! same transaction, so the head stays bounded per series at every commit.
 
 use rustc_hash::FxHashMap as HashMap;
+use std::path::Path;
 use std::sync::Arc;
 
 use bandwatch_core::{Frame, SampleKind, SeriesKey};
 use rusqlite::Connection;
 
-use super::head::{encode_row, Entry};
+use super::head::{HeadChanges, HeadStage};
+use super::head_row::{Entry, RowWriter};
 use super::rollup::{write_rows, MinuteChanges, MinuteStage};
 use super::series::SeriesStage;
-use super::{begin, Memory};
+use super::{begin, seal, Memory};
+use crate::error::{Op, Result, StoreError};
 use crate::model::ELAPSED_METRIC;
 
 /// What a committed write changes in memory.
 pub(super) struct WriteStaged {
     added: HashMap<SeriesKey, i64>,
-    entries: Vec<Entry>,
+    head: HeadChanges,
     minutes: MinuteChanges,
 }
 
@@ -23,9 +28,7 @@ impl WriteStaged {
     /// Applies the committed write to the in-memory state.
     pub(super) fn apply(self, mem: &mut Memory) {
         mem.series.extend(self.added);
-        for e in self.entries {
-            mem.head.push(e);
-        }
+        mem.head.commit(self.head);
         mem.minutes.commit(self.minutes);
     }
 }
@@ -33,27 +36,39 @@ impl WriteStaged {
 /// Writes `frames` in one transaction; the in-memory state is untouched until `apply`.
 pub(super) fn write(
     conn: &Connection,
+    path: &Path,
     mem: &Memory,
     frames: &[Frame],
-) -> rusqlite::Result<WriteStaged> {
-    let tx = begin(conn)?;
+    span_ms: i64,
+) -> Result<WriteStaged> {
+    let err = |e| StoreError::db(Op::Write, path, e);
+    let tx = begin(conn).map_err(err)?;
     let mut ids = SeriesStage::new(&mem.series);
-    let capacity = frames.iter().map(|f| f.samples.len() + 1).sum();
-    let mut entries = Vec::with_capacity(capacity);
-    for frame in frames {
-        frame_entries(&tx, &mut ids, frame, &mut entries)?;
-    }
     let mut minutes = MinuteStage::new(&mem.minutes);
-    for e in &entries {
-        minutes.apply(e.series, e.ts, e.value);
+    let mut head = HeadStage::new(&mem.head);
+    let mut rows = RowWriter::new(&tx);
+    let mut entries = Vec::new();
+    for frame in frames {
+        entries.clear();
+        frame_entries(&tx, &mut ids, frame, &mut entries).map_err(err)?;
+        for &e in &entries {
+            minutes.apply(e.series, e.ts, e.value);
+            head.push(e);
+            rows.push(e).map_err(err)?;
+        }
     }
-    tx.prepare_cached("INSERT INTO head (data) VALUES (?1)")?
-        .execute([encode_row(entries.iter().copied())])?;
-    write_rows(&tx, &minutes.rows, mem.hours_until)?;
-    tx.commit()?;
+    let sealed = match rows.finish().map_err(err)? {
+        Some(through) => {
+            let over = head.over_budget();
+            seal::seal_series(&tx, path, &head, &minutes, &over, through, span_ms)?
+        }
+        None => Vec::new(),
+    };
+    write_rows(&tx, &minutes.rows, mem.hours_until).map_err(err)?;
+    tx.commit().map_err(err)?;
     Ok(WriteStaged {
         added: ids.into_added(),
-        entries,
+        head: head.into_changes(sealed),
         minutes: minutes.into_changes(),
     })
 }

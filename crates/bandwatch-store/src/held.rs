@@ -1,6 +1,8 @@
-//! Estimates of the bytes in-memory maps and buffers occupy, for [`HeldMemory`](crate::HeldMemory).
+//! Estimates of the bytes in-memory maps and keys occupy, for [`HeldMemory`](crate::HeldMemory).
 
 use std::mem::size_of;
+
+use bandwatch_core::SeriesKey;
 
 /// Bytes of a hash map with `capacity` usable slots of `(K, V)` (its table only, not what the
 /// entries point to): hashbrown keeps a power-of-two number of buckets, at most 7/8 of them
@@ -11,6 +13,17 @@ pub(crate) fn hash_map_bytes<K, V>(capacity: usize) -> u64 {
     }
     let buckets = (capacity * 8).div_ceil(7).next_power_of_two();
     (buckets * (size_of::<(K, V)>() + 1) + 16) as u64
+}
+
+/// Heap bytes of one series key: its strings and its label pairs.
+pub(crate) fn key_heap_bytes(key: &SeriesKey) -> u64 {
+    let pair = size_of::<(String, String)>();
+    let labels: usize = key
+        .labels
+        .iter()
+        .map(|(k, v)| k.len() + v.len() + pair)
+        .sum();
+    (key.metric.len() + labels) as u64
 }
 
 #[cfg(test)]
