@@ -1,7 +1,7 @@
 //! Memory bounded by design: two hours of samples every 0.1 s from 200 interfaces, written the
 //! way the background writer writes them (batches of frames, upkeep every five minutes of data
 //! time), keep what the store holds in memory under a fixed number of bytes per series at every
-//! step, and the second hour never needs more than the first.
+//! step, and the second hour needs no more than the first.
 //!
 //! Time is the frames' own timestamps (an injected clock); nothing here reads a clock.
 
@@ -9,8 +9,7 @@ use std::sync::Arc;
 
 use bandwatch_core::{Frame, SampleKind, Seconds, SeriesKey, Timestamp};
 use bandwatch_store::{
-    HeldMemory, Retention, SqliteOptions, SqliteStore, Store, HEAD_BYTES_PER_SERIES,
-    HELD_BYTES_PER_SERIES, HOUR_MS,
+    HeldMemory, Retention, SqliteOptions, SqliteStore, Store, HELD_BYTES_PER_SERIES, HOUR_MS,
 };
 
 /// 2026-01-01T00:00:00Z, aligned to the hour.
@@ -132,11 +131,12 @@ fn hours_at_a_tenth_of_a_second_keep_memory_under_the_per_series_bound() {
     }
     let [first, second] = max_per_hour;
     eprintln!("peak per hour: {first:?}, {second:?} for {series} series");
-    // Heads rise and fall as series seal, so where the peak falls within an hour is chance;
-    // one series' head absorbs that, while anything that grows with time (a byte per seal, a
-    // slot per minute) would add far more than that over an hour of 0.1 s samples.
+    // Heads rise and fall as series seal, so exactly where the peak falls within an hour is
+    // chance, worth a few heads either way; 1 % (~45 KB here) absorbs that. Anything that
+    // grows with time adds more over an hour of 0.1 s samples: ~10,000 seals an hour, so
+    // even a 16-byte leak per seal is ~160 KB, and one per sample is gigabytes.
     assert!(
-        second.heads <= first.heads + HEAD_BYTES_PER_SERIES
+        second.heads <= first.heads + first.heads / 100
             && second.rollups <= first.rollups
             && second.series_index <= first.series_index,
         "memory grew with time: hour 1 peaked at {first:?}, hour 2 at {second:?}"

@@ -216,6 +216,9 @@ fn a_locked_database_delays_writes_but_stores_every_frame_exactly_once() {
         assert!(handle.send(frame(i, 1000)));
     }
     wait_for(&outcomes, false);
+    // The writer counts a failure after the store returns it; the next attempt's outcome
+    // comes after that count, so two failures are surely counted once a third is seen.
+    wait_for(&outcomes, false);
     let counters = handle.counters();
     assert!(counters.snapshot().failed_writes >= 2);
     lock.execute_batch("ROLLBACK").unwrap();

@@ -90,6 +90,8 @@ pub(crate) struct SeriesHead {
     /// The open minute its seal mark holds, which replay continues (`None`: replay starts
     /// from no open minute).
     start: Option<Acc>,
+    /// Touched by the write in progress (its state before is in that write's undo log).
+    touched: bool,
 }
 
 impl SeriesHead {
@@ -235,124 +237,143 @@ impl Head {
             }
         }
     }
+}
 
-    /// Applies a committed write: appends what it added and drops the series it sealed.
-    pub(crate) fn commit(&mut self, changes: HeadChanges) {
-        for (series, start) in changes.sealed {
-            if let Some(old) = self.series.remove(&series) {
-                self.raw_len -= old.raw;
+/// A series' state before a write touched it.
+#[derive(Debug, Clone, Copy)]
+struct Saved {
+    len: usize,
+    end: Cursor,
+    raw: u64,
+    rollup_only: u64,
+}
+
+/// A write's changes to the head, made in place (each series appends to its own buffer, so a
+/// write allocates nothing per series) and undone by [`HeadTx::rollback`] when its
+/// transaction does not commit: until then the committed head is what it was.
+pub(crate) struct HeadTx<'a> {
+    head: &'a mut Head,
+    /// Each series the write touched and its state before (`None`: it had no head).
+    undo: Vec<(i64, Option<Saved>)>,
+    /// One point, encoded before it is appended, so the buffer grows by what it needs.
+    point: Vec<u8>,
+}
+
+impl<'a> HeadTx<'a> {
+    /// Starts a write over the committed head.
+    pub(crate) fn begin(head: &'a mut Head) -> Self {
+        Self {
+            head,
+            undo: Vec::new(),
+            point: Vec::with_capacity(24),
+        }
+    }
+
+    /// Adds one entry (raw points are held, rollup-only ones counted).
+    pub(crate) fn push(&mut self, e: Entry) {
+        use std::collections::hash_map::Entry as Slot;
+        let head = match self.head.series.entry(e.series) {
+            Slot::Occupied(slot) => {
+                let head = slot.into_mut();
+                if !head.touched {
+                    let saved = Saved {
+                        len: head.buf.len(),
+                        end: head.end,
+                        raw: head.raw,
+                        rollup_only: head.rollup_only,
+                    };
+                    self.undo.push((e.series, Some(saved)));
+                    head.touched = true;
+                }
+                head
+            }
+            Slot::Vacant(slot) => {
+                self.undo.push((e.series, None));
+                slot.insert(SeriesHead {
+                    touched: true,
+                    ..SeriesHead::default()
+                })
+            }
+        };
+        if e.raw {
+            self.point.clear();
+            head.end.put(&mut self.point, e.ts, e.value);
+            reserve_within(&mut head.buf, self.point.len(), seal_threshold(e.series));
+            head.buf.extend_from_slice(&self.point);
+            head.raw += 1;
+            self.head.raw_len += 1;
+        } else {
+            head.rollup_only += 1;
+        }
+    }
+
+    /// Series whose head, with what this write added, has outgrown its threshold, in id order.
+    pub(crate) fn over_budget(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> = self
+            .undo
+            .iter()
+            .map(|(s, _)| *s)
+            .filter(|s| {
+                self.head
+                    .series
+                    .get(s)
+                    .is_some_and(|h| h.buf.len() > seal_threshold(*s))
+            })
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// Every raw point of one series, committed and added, sorted by time.
+    pub(crate) fn points(&self, series: i64) -> Vec<(i64, f64)> {
+        let mut points: Vec<_> = self.head.series_points(series).collect();
+        points.sort_by_key(|(ts, _)| *ts);
+        points
+    }
+
+    /// Keeps the write, with the `sealed` series emptied and starting from the given minutes.
+    pub(crate) fn commit(self, sealed: Vec<(i64, Option<Acc>)>) {
+        for (series, _) in &self.undo {
+            if let Some(head) = self.head.series.get_mut(series) {
+                head.touched = false;
+            }
+        }
+        for (series, start) in sealed {
+            if let Some(old) = self.head.series.remove(&series) {
+                self.head.raw_len -= old.raw;
             }
             if start.is_some() {
                 let head = SeriesHead {
                     start,
                     ..SeriesHead::default()
                 };
-                self.series.insert(series, head);
+                self.head.series.insert(series, head);
             }
         }
-        for (series, p) in changes.pending {
-            let head = self.series.entry(series).or_default();
-            debug_assert_eq!(head.buf.len(), p.base_len, "staged over another head");
-            reserve_within(&mut head.buf, p.bytes.len(), seal_threshold(series));
-            head.buf.extend_from_slice(&p.bytes);
-            head.end = p.end;
-            head.raw += p.raw;
-            head.rollup_only += p.rollup_only;
-            self.raw_len += p.raw;
-        }
-    }
-}
-
-/// What a transaction adds to one series' head, encoded to continue it.
-#[derive(Debug)]
-struct Pending {
-    bytes: Vec<u8>,
-    /// Where the committed head ends (and `bytes` starts).
-    start: Cursor,
-    end: Cursor,
-    /// Length of the committed head.
-    base_len: usize,
-    raw: u64,
-    rollup_only: u64,
-}
-
-/// Entries added inside an open transaction; the committed head is untouched until
-/// [`Head::commit`].
-pub(crate) struct HeadStage<'a> {
-    base: &'a Head,
-    pending: HashMap<i64, Pending>,
-}
-
-/// Staged head changes, to apply after the transaction commits.
-#[derive(Debug)]
-pub(crate) struct HeadChanges {
-    pending: HashMap<i64, Pending>,
-    /// Series sealed whole, with the open minute their marks hold.
-    sealed: Vec<(i64, Option<Acc>)>,
-}
-
-impl<'a> HeadStage<'a> {
-    /// A stage over the committed head.
-    pub(crate) fn new(base: &'a Head) -> Self {
-        Self {
-            base,
-            pending: HashMap::default(),
-        }
     }
 
-    /// Adds one entry (raw points are held, rollup-only ones counted).
-    pub(crate) fn push(&mut self, e: Entry) {
-        let base = self.base;
-        let p = self.pending.entry(e.series).or_insert_with(|| {
-            let head = base.series.get(&e.series);
-            let start = head.map_or_else(Cursor::default, |h| h.end);
-            Pending {
-                bytes: Vec::new(),
-                start,
-                end: start,
-                base_len: head.map_or(0, |h| h.buf.len()),
-                raw: 0,
-                rollup_only: 0,
+    /// Undoes the write: every series it touched is as it was before.
+    pub(crate) fn rollback(self) {
+        for (series, saved) in self.undo {
+            match saved {
+                None => {
+                    if let Some(head) = self.head.series.remove(&series) {
+                        self.head.raw_len -= head.raw;
+                    }
+                }
+                Some(saved) => {
+                    let Some(head) = self.head.series.get_mut(&series) else {
+                        continue;
+                    };
+                    self.head.raw_len -= head.raw - saved.raw;
+                    head.buf.truncate(saved.len);
+                    head.buf.shrink_to(seal_threshold(series));
+                    head.end = saved.end;
+                    head.raw = saved.raw;
+                    head.rollup_only = saved.rollup_only;
+                    head.touched = false;
+                }
             }
-        });
-        if e.raw {
-            p.end.put(&mut p.bytes, e.ts, e.value);
-            p.raw += 1;
-        } else {
-            p.rollup_only += 1;
-        }
-    }
-
-    /// Series whose head, with what was added, has outgrown its threshold, in id order.
-    pub(crate) fn over_budget(&self) -> Vec<i64> {
-        let mut ids: Vec<i64> = self
-            .pending
-            .iter()
-            .filter(|(&s, p)| p.base_len + p.bytes.len() > seal_threshold(s))
-            .map(|(&s, _)| s)
-            .collect();
-        ids.sort_unstable();
-        ids
-    }
-
-    /// Every raw point of one series, committed and staged, sorted by time.
-    pub(crate) fn points(&self, series: i64) -> Vec<(i64, f64)> {
-        let mut points: Vec<_> = self.base.series_points(series).collect();
-        if let Some(p) = self.pending.get(&series) {
-            points.extend(decode(&p.bytes, p.start));
-        }
-        points.sort_by_key(|(ts, _)| *ts);
-        points
-    }
-
-    /// The staged changes, with `sealed` series emptied and starting from the given minutes.
-    pub(crate) fn into_changes(mut self, sealed: Vec<(i64, Option<Acc>)>) -> HeadChanges {
-        for (s, _) in &sealed {
-            self.pending.remove(s);
-        }
-        HeadChanges {
-            pending: self.pending,
-            sealed,
         }
     }
 }
@@ -371,16 +392,15 @@ mod tests {
     }
 
     fn staged(head: &mut Head, entries: &[Entry]) {
-        let mut stage = HeadStage::new(head);
+        let mut tx = HeadTx::begin(head);
         for e in entries {
-            stage.push(*e);
+            tx.push(*e);
         }
-        let changes = stage.into_changes(Vec::new());
-        head.commit(changes);
+        tx.commit(Vec::new());
     }
 
     #[test]
-    fn points_round_trip_through_stages_and_regular_ticks_cost_a_few_bytes() {
+    fn points_round_trip_through_writes_and_regular_ticks_cost_a_few_bytes() {
         let mut head = Head::default();
         let values = [1500.0, -4.0, f64::NAN, 1e19, 0.25, 7.0];
         let pts: Vec<(i64, f64)> = (0..600)
@@ -406,30 +426,53 @@ mod tests {
         let mut head = Head::default();
         let mut sealed_at = None;
         for i in 0..10_000i64 {
-            let mut stage = HeadStage::new(&head);
-            stage.push(raw(9, i * 100, (i * 7919 % 1_000_000) as f64));
-            stage.push(Entry {
+            let mut tx = HeadTx::begin(&mut head);
+            tx.push(raw(9, i * 100, (i * 7919 % 1_000_000) as f64));
+            tx.push(Entry {
                 series: 10,
                 raw: false,
                 ts: i * 100,
                 value: 1.0,
             });
-            let over = stage.over_budget();
+            let over = tx.over_budget();
             if !over.is_empty() {
                 assert_eq!(over, vec![9]);
-                assert_eq!(stage.points(9).len() as i64, i + 1);
+                assert_eq!(tx.points(9).len() as i64, i + 1);
                 sealed_at = Some(i);
-                head.commit(stage.into_changes(vec![(9, None)]));
+                tx.commit(vec![(9, None)]);
                 break;
             }
-            head.commit(stage.into_changes(Vec::new()));
+            tx.commit(Vec::new());
             let cap = head.series[&9].buf.capacity();
             assert!(cap <= seal_threshold(9), "{cap} bytes reserved");
         }
         assert!(sealed_at.is_some(), "series 9 never sealed");
         assert!(!head.series.contains_key(&9));
+        assert_eq!(head.raw_len(), 0);
         // The rate is only counted, never held.
         assert_eq!(head.series[&10].buf.capacity(), 0);
+    }
+
+    #[test]
+    fn a_rolled_back_write_leaves_the_head_as_it_was() {
+        let mut head = Head::default();
+        staged(&mut head, &[raw(1, 100, 1.0), raw(1, 200, 2.0)]);
+        let before = head.points(1, i64::MIN, i64::MAX);
+        let mut tx = HeadTx::begin(&mut head);
+        for i in 0..5_000 {
+            tx.push(raw(1, 300 + i * 100, 3.5));
+            tx.push(raw(2, i, 4.0));
+        }
+        assert_eq!(tx.over_budget(), vec![1, 2]);
+        tx.rollback();
+        assert_eq!(head.points(1, i64::MIN, i64::MAX), before);
+        assert!(!head.series.contains_key(&2));
+        assert_eq!(head.raw_len(), 2);
+        assert!(head.series[&1].buf.capacity() <= seal_threshold(1));
+        // The next write continues the head as if the failed one never happened.
+        staged(&mut head, &[raw(1, 300, 3.0)]);
+        assert_eq!(head.points(1, i64::MIN, i64::MAX).len(), 3);
+        assert_eq!(head.points(1, 300, 301), vec![(300, 3.0)]);
     }
 
     #[test]

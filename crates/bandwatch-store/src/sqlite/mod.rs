@@ -34,7 +34,7 @@ pub use outbox::SqliteOutbox;
 pub use path::check_writable;
 pub use schema::LATEST_VERSION;
 
-use head::{Head, HeadStage};
+use head::{Head, HeadTx};
 use rollup::{MinuteStage, Minutes};
 use series::SeriesRegistry;
 
@@ -105,11 +105,14 @@ impl SqliteOptions {
     }
 }
 
-/// What the store keeps in memory besides the connection; changed only after a commit.
+/// What the store keeps in memory besides the connection; it reflects committed transactions
+/// only (a write appends to the head in place and undoes that if it does not commit).
 #[derive(Debug, Default)]
 struct Memory {
     series: SeriesRegistry,
+    /// Unsealed raw samples, at most [`HEAD_BYTES_PER_SERIES`] per series.
     head: Head,
+    /// The open minute of each series.
     minutes: Minutes,
     /// Hour rollups exist for every closed hour before this instant.
     hours_until: Option<i64>,
@@ -134,14 +137,13 @@ impl Memory {
             ..Self::default()
         };
         let marks = head_row::read_marks(conn).map_err(err)?;
-        let mut base = Head::default();
         for (&series, mark) in &marks {
             if let Some(open) = mark.open {
                 mem.minutes.restore(series, open);
-                base.restore_start(series, open);
+                mem.head.restore_start(series, open);
             }
         }
-        let mut head = HeadStage::new(&base);
+        let mut head = HeadTx::begin(&mut mem.head);
         let mut minutes = MinuteStage::new(&mem.minutes);
         let mut stmt = conn
             .prepare("SELECT id, data FROM head ORDER BY id")
@@ -164,10 +166,8 @@ impl Memory {
             minutes.rows.clear();
         }
         let minutes = minutes.into_changes();
-        let head = head.into_changes(Vec::new());
+        head.commit(Vec::new());
         mem.minutes.commit(minutes);
-        base.commit(head);
-        mem.head = base;
         Ok(mem)
     }
 }
@@ -292,9 +292,7 @@ impl Store for SqliteStore {
             return Ok(());
         }
         let span = self.opts.span_ms();
-        let staged = write::write(&self.conn, &self.path, &self.mem, frames, span)?;
-        staged.apply(&mut self.mem);
-        Ok(())
+        write::write(&self.conn, &self.path, &mut self.mem, frames, span)
     }
 
     fn flush(&mut self) -> Result<()> {

@@ -145,7 +145,9 @@ impl<'a> MinuteStage<'a> {
     pub(crate) fn new(base: &'a Minutes) -> Self {
         Self {
             base,
-            changed: HashMap::default(),
+            // A write usually touches every series with an open minute: size for them once
+            // instead of growing the map step by step on every write.
+            changed: HashMap::with_capacity_and_hasher(base.open.len(), rustc_hash::FxBuildHasher),
             rows: Vec::new(),
         }
     }

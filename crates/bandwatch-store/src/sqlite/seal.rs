@@ -12,7 +12,7 @@ use std::path::Path;
 use rusqlite::{params, Connection};
 
 use super::chunk;
-use super::head::{HeadStage, Upkept};
+use super::head::{HeadTx, Upkept};
 use super::head_row::{self, Entry, Mark, RowWriter};
 use super::rollup::{write_rows, Acc, MinuteChanges, MinuteStage};
 use super::Memory;
@@ -114,7 +114,7 @@ fn write_rest(tx: &Connection, mem: &Memory, upkept: &[Upkept]) -> rusqlite::Res
 pub(super) fn seal_series(
     tx: &Connection,
     path: &Path,
-    head: &HeadStage<'_>,
+    head: &HeadTx<'_>,
     minutes: &MinuteStage<'_>,
     sealed: &[i64],
     through: i64,
