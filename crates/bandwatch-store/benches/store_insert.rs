@@ -1,5 +1,7 @@
-//! `write()` throughput in points per second: one frame (one transaction) per call, as the
-//! background writer does at one tick per second, into a database file on disk.
+//! `write()` throughput in points per second into a database file on disk: one frame (one
+//! transaction) per call, as the background writer does at one tick per second; and ten
+//! frames per call at one tick per 0.1 s (what the writer batches per one-second flush), where
+//! series outgrow their heads and seal inside the writes.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -7,7 +9,7 @@ use std::time::{Duration, Instant};
 use bandwatch_core::Frame;
 use bandwatch_store::{SqliteOptions, SqliteStore, Store};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use frames::{frame_at, template};
+use frames::{frame_at, frame_every, template};
 
 mod frames;
 
@@ -45,5 +47,44 @@ fn bench_write(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_write);
+/// Times `iters` writes of ten 0.1 s frames each, with upkeep every five minutes of data time
+/// outside the timing as the writer would.
+fn timed_fast_writes(
+    store: &mut SqliteStore,
+    template: &Frame,
+    tick: &mut i64,
+    iters: u64,
+) -> Duration {
+    let mut spent = Duration::ZERO;
+    for _ in 0..iters {
+        let frames: Vec<Frame> = (0..10)
+            .map(|k| frame_every(template, *tick + k, 100))
+            .collect();
+        let start = Instant::now();
+        store.write(black_box(&frames)).expect("write");
+        spent += start.elapsed();
+        *tick += 10;
+        if *tick % 3000 == 0 {
+            store.maintain(frames[9].ts).expect("maintain");
+        }
+    }
+    spent
+}
+
+fn bench_fast_write(c: &mut Criterion) {
+    let mut group = c.benchmark_group("store_write_tenth_second");
+    let n = 1000usize;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut store =
+        SqliteStore::open(&dir.path().join("bench.db"), SqliteOptions::default()).expect("open");
+    let template = template(n);
+    let mut tick = 0i64;
+    group.throughput(Throughput::Elements(10 * n as u64));
+    group.bench_with_input(BenchmarkId::new("samples_per_frame", n), &n, |b, _| {
+        b.iter_custom(|iters| timed_fast_writes(&mut store, &template, &mut tick, iters));
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_write, bench_fast_write);
 criterion_main!(benches);

@@ -6,6 +6,7 @@
 
 mod codec;
 pub mod error;
+mod held;
 pub mod model;
 pub mod outbox;
 pub mod sql;
@@ -16,8 +17,8 @@ use bandwatch_core::{AlertEvent, Frame, SeriesKey, Timestamp};
 
 pub use error::{Op, Problem, Result, StoreError};
 pub use model::{
-    AlertQuery, AlertRecord, MaintenanceReport, Retention, RollupPoint, Silence, StoreStats, Tier,
-    ELAPSED_METRIC, HOUR_MS, MINUTE_MS,
+    AlertQuery, AlertRecord, HeldMemory, MaintenanceReport, Retention, RollupPoint, Silence,
+    StoreStats, Tier, ELAPSED_METRIC, HOUR_MS, MINUTE_MS,
 };
 pub use outbox::{
     backoff, ChannelStats, NewNotification, Notification, Outbox, OutboxState, OutboxStats,
@@ -25,7 +26,10 @@ pub use outbox::{
 pub use sql::{
     redacted_url, CompatOptions, Dialect, SqlOptions, SqlStore, TotalRates, SQL_LATEST_VERSION,
 };
-pub use sqlite::{check_writable, SqliteOptions, SqliteOutbox, SqliteStore, LATEST_VERSION};
+pub use sqlite::{
+    check_writable, SqliteOptions, SqliteOutbox, SqliteStore, HEAD_BYTES_PER_SERIES,
+    HELD_BYTES_PER_SERIES, LATEST_VERSION,
+};
 pub use writer::{
     StoreHandle, StoreJob, StoreSink, StoreWriter, WriterConfig, WriterCounters, WriterStats,
     WriterSummary,
@@ -67,6 +71,11 @@ pub trait Store: Send {
 
     /// How much the store holds and what it costs on disk.
     fn stats(&self) -> Result<StoreStats>;
+
+    /// What the store holds in memory now (zero for parts a backend does not keep or count).
+    fn held_memory(&self) -> HeldMemory {
+        HeldMemory::default()
+    }
 
     /// Appends alert events and updates their alerts in one transaction; an event already
     /// recorded (same alert id, kind and time) is ignored, so a failed batch may be retried.

@@ -144,6 +144,25 @@ fn ratio(num: u64, den: u64) -> f64 {
     }
 }
 
+/// What a store holds in memory, by part, in bytes: estimates from the capacities of its
+/// buffers and maps, so they include slack a buffer has reserved but not filled.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct HeldMemory {
+    /// Samples written but not yet sealed into compressed chunks (the head).
+    pub heads: u64,
+    /// Open rollup accumulators (the current minute of each series).
+    pub rollups: u64,
+    /// The map from series key to id (grows with the number of series, not with time).
+    pub series_index: u64,
+}
+
+impl HeldMemory {
+    /// Everything together.
+    pub fn total(&self) -> u64 {
+        self.heads + self.rollups + self.series_index
+    }
+}
+
 /// Which alerts [`Store::alerts`](crate::Store::alerts) returns; every filter is optional.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AlertQuery {

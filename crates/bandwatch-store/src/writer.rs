@@ -89,6 +89,9 @@ pub struct WriterCounters {
     pub alerts_pending: AtomicU64,
     /// Alert events never stored: refused because the writer was gone, or unstored at close.
     pub alerts_lost: AtomicU64,
+    /// Bytes the store held in memory after its last write, upkeep or flush
+    /// ([`HeldMemory::total`](crate::HeldMemory::total)).
+    pub store_held_bytes: AtomicU64,
 }
 
 /// A copy of [`WriterCounters`] at one moment.
@@ -120,6 +123,8 @@ pub struct WriterStats {
     pub alerts_pending: u64,
     /// Alert events never stored.
     pub alerts_lost: u64,
+    /// Bytes the store held in memory after its last write, upkeep or flush.
+    pub store_held_bytes: u64,
 }
 
 impl WriterCounters {
@@ -140,6 +145,7 @@ impl WriterCounters {
             alert_batches_failed: get(&self.alert_batches_failed),
             alerts_pending: get(&self.alerts_pending),
             alerts_lost: get(&self.alerts_lost),
+            store_held_bytes: get(&self.store_held_bytes),
         }
     }
 }
@@ -709,6 +715,7 @@ impl Worker {
         match self.store.write(&self.pending.make_contiguous()[..n]) {
             Ok(()) => {
                 self.pending.drain(..n);
+                self.publish_held();
                 bump(&self.counters.written, n as u64);
                 self.sink.add_written(n as u64);
                 publish_depth(&self.counters, &self.sink);
@@ -726,6 +733,15 @@ impl Worker {
                 false
             }
         }
+    }
+
+    /// Publishes what the store holds in memory; cheap (it walks the series once), and only
+    /// after the calls that change it.
+    fn publish_held(&self) {
+        let held = self.store.held_memory().total();
+        self.counters
+            .store_held_bytes
+            .store(held, Ordering::Relaxed);
     }
 
     fn log_recovery(&mut self) {
@@ -763,6 +779,7 @@ impl Worker {
         match self.store.maintain(now) {
             Ok(report) => {
                 debug!(?report, "history upkeep done");
+                self.publish_held();
                 self.maintained_at = Some(now);
                 if let Some(failures) = self.upkeep.recovered() {
                     info!(failed_attempts = failures, "history upkeep recovered");
@@ -840,6 +857,7 @@ impl Worker {
         self.retry.reset();
         loop {
             let Err(e) = self.store.flush() else {
+                self.publish_held();
                 return true;
             };
             let delay = self.retry.next_delay();

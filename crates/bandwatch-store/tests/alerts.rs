@@ -296,11 +296,12 @@ fn a_version_2_database_upgrades_and_keeps_its_history() {
     }
     store.flush().unwrap();
     drop(store);
-    // What version 2 left on disk: everything but the alert tables (and the outbox of version 4).
+    // What version 2 left on disk: everything but the alert tables (and the outbox of version 4
+    // and the head seal marks of version 5).
     downgrade(
         &path,
         "DROP TABLE alert; DROP TABLE alert_event; DROP TABLE silence; DROP TABLE outbox;
-         PRAGMA user_version = 2",
+         DROP TABLE head_sealed; PRAGMA user_version = 2",
     );
 
     let mut store = open(&path);

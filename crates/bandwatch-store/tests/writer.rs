@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 use bandwatch_core::{AlertEvent, EventKind, Frame, SeriesKey, Severity, Timestamp};
 use bandwatch_store::{
-    AlertQuery, AlertRecord, MaintenanceReport, Op, Result, RollupPoint, Silence, SqliteOptions,
-    SqliteStore, Store, StoreError, StoreStats, StoreWriter, Tier, WriterConfig, MINUTE_MS,
+    AlertQuery, AlertRecord, HeldMemory, MaintenanceReport, Op, Result, RollupPoint, Silence,
+    SqliteOptions, SqliteStore, Store, StoreError, StoreStats, StoreWriter, Tier, WriterConfig,
+    MINUTE_MS,
 };
 use common::{alert_event, delta_key, frame, oracles};
 
@@ -73,6 +74,10 @@ impl<S: Store> Store for Observed<S> {
     ) -> Result<Vec<RollupPoint>> {
         self.inner.query_rollup(tier, key, from, to)
     }
+    fn held_memory(&self) -> HeldMemory {
+        self.inner.held_memory()
+    }
+
     fn stats(&self) -> Result<StoreStats> {
         self.inner.stats()
     }
@@ -210,6 +215,9 @@ fn a_locked_database_delays_writes_but_stores_every_frame_exactly_once() {
     for i in 100..200 {
         assert!(handle.send(frame(i, 1000)));
     }
+    wait_for(&outcomes, false);
+    // The writer counts a failure after the store returns it; the next attempt's outcome
+    // comes after that count, so two failures are surely counted once a third is seen.
     wait_for(&outcomes, false);
     let counters = handle.counters();
     assert!(counters.snapshot().failed_writes >= 2);
@@ -547,6 +555,33 @@ fn jobs_run_on_the_writer_thread_and_a_panicking_one_does_not_stop_it() {
         .recv_timeout(std::time::Duration::from_secs(5))
         .expect("the second job ran");
     assert_eq!(answer, Some(0));
+    handle.close();
+    join.join().expect("writer thread ends cleanly");
+}
+
+#[test]
+fn what_the_store_holds_in_memory_is_published_by_the_writer_and_readable_by_a_job() {
+    let store = SqliteStore::open_in_memory(SqliteOptions::default()).expect("store");
+    let (tx, outcomes) = mpsc::channel();
+    let (handle, join) =
+        StoreWriter::spawn(Box::new(Observed::new(store, tx)), fast_retry()).expect("spawn");
+    for i in 0..120 {
+        assert!(handle.send(frame(i, 1000)));
+        wait_for(&outcomes, true);
+    }
+    let published = || handle.counters().snapshot().store_held_bytes;
+    // The writer thread takes the job only after finishing the last write (and any upkeep
+    // after it), so the job and the published figure see the same store.
+    let (reply, answer) = mpsc::channel();
+    assert!(handle.submit(Box::new(move |s| {
+        let _ = reply.send(s.held_memory());
+    })));
+    let held = answer.recv_timeout(PATIENCE).expect("the job ran");
+    assert!(
+        held.heads > 0 && held.rollups > 0 && held.series_index > 0,
+        "{held:?}"
+    );
+    assert_eq!(published(), held.total());
     handle.close();
     join.join().expect("writer thread ends cleanly");
 }

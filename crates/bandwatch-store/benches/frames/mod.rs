@@ -27,10 +27,16 @@ pub fn template(n: usize) -> Frame {
     f
 }
 
-/// The template stamped at tick `tick` with values that vary like traffic does.
+/// The template stamped at tick `tick` of one per second, with values that vary like traffic does.
 pub fn frame_at(template: &Frame, tick: i64) -> Frame {
+    frame_every(template, tick, 1000)
+}
+
+/// The template stamped at tick `tick` of one per `step_ms`, with values that vary like traffic does.
+pub fn frame_every(template: &Frame, tick: i64, step_ms: i64) -> Frame {
     let mut f = template.clone();
-    f.ts = Timestamp(T0 + tick * 1000);
+    f.ts = Timestamp(T0 + tick * step_ms);
+    f.elapsed = Seconds(step_ms as f64 / 1000.0);
     for (i, s) in f.samples.iter_mut().enumerate() {
         s.ts = f.ts;
         s.value = match s.kind {

@@ -26,8 +26,8 @@ use rustc_hash::FxHashMap as HashMap;
 
 use crate::error::{Op, Result, StoreError};
 use crate::model::{
-    AlertQuery, AlertRecord, MaintenanceReport, Retention, RollupPoint, Silence, StoreStats, Tier,
-    HOUR_MS, MINUTE_MS,
+    AlertQuery, AlertRecord, HeldMemory, MaintenanceReport, Retention, RollupPoint, Silence,
+    StoreStats, Tier, HOUR_MS, MINUTE_MS,
 };
 use crate::Store;
 
@@ -462,6 +462,21 @@ impl Store for SqlStore {
         })?;
         self.mem.marks = marks;
         Ok(report)
+    }
+
+    fn held_memory(&self) -> HeldMemory {
+        // Samples and rollups live on the server; only the series index is kept here.
+        let keys: u64 = self
+            .mem
+            .series
+            .keys()
+            .map(crate::held::key_heap_bytes)
+            .sum();
+        let table = crate::held::hash_map_bytes::<SeriesKey, i64>(self.mem.series.capacity());
+        HeldMemory {
+            series_index: table + keys,
+            ..HeldMemory::default()
+        }
     }
 
     fn series(&self) -> Result<Vec<SeriesKey>> {

@@ -5,6 +5,7 @@ mod alert;
 mod block;
 mod chunk;
 mod head;
+mod head_row;
 mod outbox;
 mod path;
 mod query;
@@ -24,8 +25,8 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 
 use crate::error::{Op, Result, StoreError};
 use crate::model::{
-    AlertQuery, AlertRecord, MaintenanceReport, Retention, RollupPoint, Silence, StoreStats, Tier,
-    HOUR_MS,
+    AlertQuery, AlertRecord, HeldMemory, MaintenanceReport, Retention, RollupPoint, Silence,
+    StoreStats, Tier, HOUR_MS,
 };
 use crate::Store;
 
@@ -33,9 +34,18 @@ pub use outbox::SqliteOutbox;
 pub use path::check_writable;
 pub use schema::LATEST_VERSION;
 
-use head::Head;
+use head::{Head, HeadTx};
 use rollup::{MinuteStage, Minutes};
 use series::SeriesRegistry;
+
+/// The most one series' unsealed raw samples take in memory, in bytes, whatever its sampling
+/// interval: a series seals its head into a chunk once the head outgrows its share of this.
+pub const HEAD_BYTES_PER_SERIES: u64 = 8192;
+
+/// The most one series costs the store in memory, in bytes, however long it runs and however
+/// often it samples: its head ([`HEAD_BYTES_PER_SERIES`]) plus its slots in the head and
+/// open-minute maps. The series index adds the text of each key (see [`HeldMemory`]).
+pub const HELD_BYTES_PER_SERIES: u64 = HEAD_BYTES_PER_SERIES + 512;
 
 /// Settings of the SQLite store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,11 +105,14 @@ impl SqliteOptions {
     }
 }
 
-/// What the store keeps in memory besides the connection; changed only after a commit.
+/// What the store keeps in memory besides the connection; it reflects committed transactions
+/// only (a write appends to the head in place and undoes that if it does not commit).
 #[derive(Debug, Default)]
 struct Memory {
     series: SeriesRegistry,
+    /// Unsealed raw samples, at most [`HEAD_BYTES_PER_SERIES`] per series.
     head: Head,
+    /// The open minute of each series.
     minutes: Minutes,
     /// Hour rollups exist for every closed hour before this instant.
     hours_until: Option<i64>,
@@ -108,41 +121,53 @@ struct Memory {
 }
 
 impl Memory {
-    /// Loads the series and the hour mark, and replays the head table into the in-memory head
-    /// and the open minute accumulators.
+    /// Loads the series and the marks, and replays the head table into the in-memory head
+    /// and the open minute accumulators, row by row, skipping what a series already sealed.
     fn recover(conn: &Connection, path: &Path) -> Result<Self> {
         let err = |e| StoreError::db(Op::Open, path, e);
+        let corrupt = |detail: String| StoreError::Corrupt {
+            path: path.to_path_buf(),
+            series_id: 0,
+            detail: format!("head row: {detail}"),
+        };
         let mut mem = Self {
             series: SeriesRegistry::load(conn, path)?,
             hours_until: read_mark(conn, HOURS_MARK).map_err(err)?,
             minute_floor: read_mark(conn, MINUTE_FLOOR_MARK).map_err(err)?,
             ..Self::default()
         };
-        let mut stmt = conn
-            .prepare("SELECT data FROM head ORDER BY id")
-            .map_err(err)?;
-        let rows = stmt
-            .query_map([], |r| r.get::<_, Vec<u8>>(0))
-            .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
-            .map_err(err)?;
+        let marks = head_row::read_marks(conn).map_err(err)?;
+        for (&series, mark) in &marks {
+            if let Some(open) = mark.open {
+                mem.minutes.restore(series, open);
+                mem.head.restore_start(series, open);
+            }
+        }
+        let mut head = HeadTx::begin(&mut mem.head);
         let mut minutes = MinuteStage::new(&mem.minutes);
-        let mut head = Head::default();
-        for row in rows {
-            let entries = head::decode_row(&row).map_err(|detail| StoreError::Corrupt {
-                path: path.to_path_buf(),
-                series_id: 0,
-                detail: format!("head row: {detail}"),
-            })?;
-            for e in entries {
-                // The rows these samples caused were committed with them; only the open
-                // accumulators are rebuilt.
+        let mut stmt = conn
+            .prepare("SELECT id, data FROM head ORDER BY id")
+            .map_err(err)?;
+        let mut rows = stmt.query([]).map_err(err)?;
+        while let Some(row) = rows.next().map_err(err)? {
+            let id: i64 = row.get(0).map_err(err)?;
+            let data = row.get_ref(1).map_err(err)?;
+            let data = data.as_blob().map_err(|e| corrupt(e.to_string()))?;
+            for e in head_row::read_row(data) {
+                let e = e.map_err(corrupt)?;
+                if marks.get(&e.series).is_some_and(|m| id <= m.through) {
+                    continue;
+                }
                 minutes.apply(e.series, e.ts, e.value);
                 head.push(e);
             }
+            // The rows these samples caused were committed with them; only the open
+            // accumulators are rebuilt.
+            minutes.rows.clear();
         }
-        let changes = minutes.into_changes();
-        mem.minutes.commit(changes);
-        mem.head = head;
+        let minutes = minutes.into_changes();
+        head.commit(Vec::new());
+        mem.minutes.commit(minutes);
         Ok(mem)
     }
 }
@@ -266,10 +291,8 @@ impl Store for SqliteStore {
         if frames.is_empty() {
             return Ok(());
         }
-        let staged = write::write(&self.conn, &self.mem, frames)
-            .map_err(|e| StoreError::db(Op::Write, &self.path, e))?;
-        staged.apply(&mut self.mem);
-        Ok(())
+        let span = self.opts.span_ms();
+        write::write(&self.conn, &self.path, &mut self.mem, frames, span)
     }
 
     fn flush(&mut self) -> Result<()> {
@@ -369,6 +392,14 @@ impl Store for SqliteStore {
         stats.raw_samples += self.mem.head.raw_len();
         stats.series = self.mem.series.len() as u64;
         Ok(stats)
+    }
+
+    fn held_memory(&self) -> HeldMemory {
+        HeldMemory {
+            heads: self.mem.head.held_bytes(),
+            rollups: self.mem.minutes.held_bytes(),
+            series_index: self.mem.series.held_bytes(),
+        }
     }
 
     fn record_alerts(&mut self, events: &[AlertEvent]) -> Result<()> {

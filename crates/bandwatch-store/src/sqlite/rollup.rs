@@ -1,9 +1,11 @@
 //! Minute and hour rollups: in-memory minute accumulators, merge upserts, hour building.
 //!
 //! Invariant that makes crash recovery exact: the open accumulators are always what replaying
-//! the head from empty accumulators gives. Every row a sample causes (a closed minute, a late
-//! sample) is committed with the head row holding that sample, and every seal first closes the
-//! accumulators of the minutes it removes from the head.
+//! the head gives, each series starting from the accumulator its seal mark holds (or from
+//! none). Every row a sample causes (a closed minute, a late sample) is committed with the
+//! head row holding that sample; upkeep closes the minutes that start before its cutoff; and a
+//! series that seals samples of its still-open minute records that minute in its mark, so the
+//! minute carries on bit for bit (same additions in the same order) instead of being split.
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -104,9 +106,19 @@ pub(crate) struct Minutes {
 pub(crate) type MinuteChanges = HashMap<i64, Option<Acc>>;
 
 impl Minutes {
+    /// Bytes held: one accumulator slot per series that had an open minute.
+    pub(crate) fn held_bytes(&self) -> u64 {
+        crate::held::hash_map_bytes::<i64, Acc>(self.open.capacity())
+    }
+
     /// The open minute of one series.
     pub(crate) fn get(&self, series: i64) -> Option<&Acc> {
         self.open.get(&series)
+    }
+
+    /// Sets the open minute of one series (from a seal mark, before replaying the head).
+    pub(crate) fn restore(&mut self, series: i64, acc: Acc) {
+        self.open.insert(series, acc);
     }
 
     /// Applies committed changes.
@@ -133,12 +145,15 @@ impl<'a> MinuteStage<'a> {
     pub(crate) fn new(base: &'a Minutes) -> Self {
         Self {
             base,
-            changed: HashMap::default(),
+            // A write usually touches every series with an open minute: size for them once
+            // instead of growing the map step by step on every write.
+            changed: HashMap::with_capacity_and_hasher(base.open.len(), rustc_hash::FxBuildHasher),
             rows: Vec::new(),
         }
     }
 
-    fn current(&self, series: i64) -> Option<Acc> {
+    /// The open minute of one series, staged changes included.
+    pub(crate) fn current(&self, series: i64) -> Option<Acc> {
         match self.changed.get(&series) {
             Some(staged) => *staged,
             None => self.base.open.get(&series).copied(),

@@ -141,6 +141,21 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX outbox_due ON outbox (channel, next_attempt) WHERE state = 'pending';
     CREATE INDEX outbox_finished ON outbox (updated) WHERE state <> 'pending';",
+    // 5: per-series seal marks of the head (see head_row.rs). A series seals its head on its
+    // own once it outgrows its share of memory, without rewriting the rows it shares with
+    // other series; replay skips its entries in rows up to `through` and continues the open
+    // minute the mark holds (all NULL when none was open). An older bandwatch would replay
+    // those entries twice, so it must refuse this version, which the version bump makes it do.
+    "CREATE TABLE head_sealed (
+        series_id INTEGER PRIMARY KEY,
+        through INTEGER NOT NULL,
+        bucket INTEGER,
+        count INTEGER,
+        sum REAL,
+        min REAL,
+        max REAL,
+        last REAL
+    );",
 ];
 
 /// The schema version this build creates and understands.

@@ -1,18 +1,26 @@
-//! Sealing: moving the head's older raw points into one compressed chunk per series per window.
+//! Sealing: moving raw points from the head into compressed chunks, one per series per window.
+//!
+//! Two ways, both exact across a crash. A series whose head outgrows its threshold seals all
+//! of it inside the write that made it grow ([`seal_series`]): its points go to chunks and a
+//! mark tells replay to skip its entries in the rows written so far and to continue the minute
+//! it has open. Upkeep and flush seal every series at a cutoff ([`seal`]) and rewrite the head
+//! table as the few rows that remain, with marks for the open minutes those rows cannot
+//! rebuild.
 
 use std::path::Path;
 
 use rusqlite::{params, Connection};
 
 use super::chunk;
-use super::head::{encode_row, Head, Sealed};
-use super::rollup::{write_rows, MinuteChanges, MinuteStage};
+use super::head::{HeadTx, Upkept};
+use super::head_row::{self, Entry, Mark, RowWriter};
+use super::rollup::{write_rows, Acc, MinuteChanges, MinuteStage};
 use super::Memory;
 use crate::error::{Op, Result, StoreError};
 
 /// What a committed seal changes in memory.
 pub(super) struct SealStaged {
-    rest: Option<Head>,
+    upkept: Vec<Upkept>,
     minutes: MinuteChanges,
     /// Chunks written.
     pub chunks: u64,
@@ -23,15 +31,14 @@ pub(super) struct SealStaged {
 impl SealStaged {
     /// Applies the committed seal to the in-memory state.
     pub(super) fn apply(self, mem: &mut Memory) {
-        if let Some(rest) = self.rest {
-            mem.head = rest;
-        }
+        mem.head.commit_upkeep(self.upkept);
         mem.minutes.commit(self.minutes);
     }
 }
 
-/// Seals everything before `cutoff` inside `tx`: closes the minutes that start before it (so
-/// the remaining head alone rebuilds the open minutes), writes the chunks, rewrites the head.
+/// Seals everything before `cutoff` inside `tx`: closes the minutes that start before it,
+/// writes the chunks, and replaces the head table by the rows of what remains plus marks for
+/// the open minutes those rows cannot rebuild alone. `i64::MAX` seals everything.
 pub(super) fn seal(
     tx: &Connection,
     path: &Path,
@@ -43,27 +50,96 @@ pub(super) fn seal(
     let err = |e| StoreError::db(op, path, e);
     let mut minutes = MinuteStage::new(&mem.minutes);
     minutes.close_before(cutoff);
-    write_rows(tx, &minutes.rows, mem.hours_until).map_err(err)?;
-    let mut staged = SealStaged {
-        rest: None,
-        minutes: minutes.into_changes(),
-        chunks: 0,
-        points: 0,
-    };
-    if mem.head.has_before(cutoff) {
-        let (sealed, rest) = mem.head.split(cutoff);
-        (staged.chunks, staged.points) = write_chunks(tx, path, &sealed, span_ms, op)?;
-        rewrite_head(tx, &rest).map_err(err)?;
-        staged.rest = Some(rest);
+    let ids = mem.head.ids();
+    let mut upkept = Vec::with_capacity(ids.len());
+    let (mut chunks, mut points) = (0, 0);
+    for &series in &ids {
+        let cut = mem.head.cut(series, cutoff);
+        let (c, p) = write_chunks(tx, path, series, &cut.sealed, span_ms, op)?;
+        (chunks, points) = (chunks + c, points + p);
+        let open = minutes.current(series);
+        // Sealed whole, the series continues its open minute from the mark; otherwise the
+        // rest rebuilds it on top of the minute its mark already held, if any.
+        let start = if cut.whole {
+            open
+        } else {
+            open.and(mem.head.start(series))
+        };
+        upkept.push((series, cut.rest, start));
     }
-    Ok(staged)
+    write_rows(tx, &minutes.rows, mem.hours_until).map_err(err)?;
+    head_row::clear(tx).map_err(err)?;
+    write_rest(tx, mem, &upkept).map_err(err)?;
+    Ok(SealStaged {
+        upkept,
+        minutes: minutes.into_changes(),
+        chunks,
+        points,
+    })
 }
 
-/// Inserts one chunk per series per `span_ms` window; returns (chunks, points).
+/// Writes what remains of every head after upkeep as new head rows, and the marks of the
+/// series whose replay starts from an open minute (`through = 0`: every row is new).
+fn write_rest(tx: &Connection, mem: &Memory, upkept: &[Upkept]) -> rusqlite::Result<()> {
+    let mut rows = RowWriter::new(tx);
+    for (series, rest, start) in upkept {
+        let series = *series;
+        if start.is_some() {
+            let mark = Mark {
+                through: 0,
+                open: *start,
+            };
+            head_row::mark_sealed(tx, series, &mark)?;
+        }
+        let points: Box<dyn Iterator<Item = (i64, f64)>> = match rest {
+            Some(rest) => Box::new(rest.points()),
+            None => Box::new(mem.head.series_points(series)),
+        };
+        for (ts, value) in points {
+            rows.push(Entry {
+                series,
+                raw: true,
+                ts,
+                value,
+            })?;
+        }
+    }
+    rows.finish().map(|_| ())
+}
+
+/// Seals the whole head of each series in `sealed` inside the write transaction whose last
+/// head row is `through`: their points (committed and staged) go to chunks, and replay skips
+/// their entries up to `through` and continues the minute they have open. Returns each series
+/// with that minute.
+pub(super) fn seal_series(
+    tx: &Connection,
+    path: &Path,
+    head: &HeadTx<'_>,
+    minutes: &MinuteStage<'_>,
+    sealed: &[i64],
+    through: i64,
+    span_ms: i64,
+) -> Result<Vec<(i64, Option<Acc>)>> {
+    let mut out = Vec::with_capacity(sealed.len());
+    for &series in sealed {
+        write_chunks(tx, path, series, &head.points(series), span_ms, Op::Write)?;
+        let mark = Mark {
+            through,
+            open: minutes.current(series),
+        };
+        head_row::mark_sealed(tx, series, &mark).map_err(|e| StoreError::db(Op::Write, path, e))?;
+        out.push((series, mark.open));
+    }
+    Ok(out)
+}
+
+/// Inserts one chunk per `span_ms` window of one series' points (sorted by time); returns
+/// (chunks, points).
 fn write_chunks(
     tx: &Connection,
     path: &Path,
-    sealed: &Sealed,
+    series: i64,
+    points: &[(i64, f64)],
     span_ms: i64,
     op: Op,
 ) -> Result<(u64, u64)> {
@@ -73,30 +149,17 @@ fn write_chunks(
             "INSERT INTO chunks (series_id, start_ts, end_ts, n, data) VALUES (?1, ?2, ?3, ?4, ?5)",
         )
         .map_err(err)?;
-    let (mut chunks, mut points) = (0, 0);
-    for (&series, pts) in sealed {
-        for window in pts.chunk_by(|a, b| a.0.div_euclid(span_ms) == b.0.div_euclid(span_ms)) {
-            let (ts, values): (Vec<i64>, Vec<f64>) = window.iter().copied().unzip();
-            let data = chunk::encode(&ts, &values).map_err(|source| StoreError::Compress {
-                path: path.to_path_buf(),
-                source,
-            })?;
-            let (first, last) = (ts[0], ts[ts.len() - 1]);
-            stmt.execute(params![series, first, last, ts.len() as i64, data])
-                .map_err(err)?;
-            chunks += 1;
-            points += ts.len() as u64;
-        }
+    let mut chunks = 0;
+    for window in points.chunk_by(|a, b| a.0.div_euclid(span_ms) == b.0.div_euclid(span_ms)) {
+        let (ts, values): (Vec<i64>, Vec<f64>) = window.iter().copied().unzip();
+        let data = chunk::encode(&ts, &values).map_err(|source| StoreError::Compress {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let (first, last) = (ts[0], ts[ts.len() - 1]);
+        stmt.execute(params![series, first, last, ts.len() as i64, data])
+            .map_err(err)?;
+        chunks += 1;
     }
-    Ok((chunks, points))
-}
-
-/// Replaces every head row by one row holding what remains.
-fn rewrite_head(tx: &Connection, rest: &Head) -> rusqlite::Result<()> {
-    tx.execute("DELETE FROM head", [])?;
-    if !rest.is_empty() {
-        tx.prepare_cached("INSERT INTO head (data) VALUES (?1)")?
-            .execute([encode_row(rest.entries())])?;
-    }
-    Ok(())
+    Ok((chunks, points.len() as u64))
 }

@@ -11,6 +11,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::codec::{labels_from_text, labels_to_text};
 use crate::error::{Op, Result, StoreError};
+use crate::held::key_heap_bytes;
 
 fn read_rows(conn: &Connection) -> rusqlite::Result<Vec<(i64, String, String)>> {
     let mut stmt = conn.prepare("SELECT id, metric, labels FROM series")?;
@@ -22,6 +23,8 @@ fn read_rows(conn: &Connection) -> rusqlite::Result<Vec<(i64, String, String)>> 
 #[derive(Debug, Default)]
 pub(crate) struct SeriesRegistry {
     ids: HashMap<SeriesKey, i64>,
+    /// Heap bytes the keys hold (names, label pairs), kept as keys are added.
+    key_bytes: u64,
 }
 
 impl SeriesRegistry {
@@ -37,7 +40,8 @@ impl SeriesRegistry {
             })?;
             ids.insert(SeriesKey::new(metric, labels), id);
         }
-        Ok(Self { ids })
+        let key_bytes = ids.keys().map(key_heap_bytes).sum();
+        Ok(Self { ids, key_bytes })
     }
 
     /// The id of a known series.
@@ -57,6 +61,12 @@ impl SeriesRegistry {
         keys
     }
 
+    /// Bytes held: the map's table and the text of every key.
+    pub(crate) fn held_bytes(&self) -> u64 {
+        let table = crate::held::hash_map_bytes::<SeriesKey, i64>(self.ids.capacity());
+        table + self.key_bytes
+    }
+
     /// Number of series.
     pub(crate) fn len(&self) -> usize {
         self.ids.len()
@@ -64,6 +74,7 @@ impl SeriesRegistry {
 
     /// Adds series created by a committed transaction.
     pub(crate) fn extend(&mut self, added: HashMap<SeriesKey, i64>) {
+        self.key_bytes += added.keys().map(key_heap_bytes).sum::<u64>();
         self.ids.extend(added);
     }
 }

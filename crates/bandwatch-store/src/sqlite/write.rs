@@ -1,61 +1,99 @@
-//! The write path: one transaction and one head row per `write()` call.
+//! The write path: one transaction per `write()` call, its samples appended to the head table
+//! and to the in-memory head, and every series whose head outgrew its threshold sealed in the
+//! same transaction, so the head stays bounded per series at every commit.
 
-use rustc_hash::FxHashMap as HashMap;
+use std::path::Path;
 use std::sync::Arc;
 
 use bandwatch_core::{Frame, SampleKind, SeriesKey};
 use rusqlite::Connection;
 
-use super::head::{encode_row, Entry};
-use super::rollup::{write_rows, MinuteChanges, MinuteStage};
+use super::head::HeadTx;
+use super::head_row::{Entry, RowWriter};
+use super::rollup::{write_rows, Acc, MinuteStage};
 use super::series::SeriesStage;
-use super::{begin, Memory};
+use super::{begin, seal, Memory};
+use crate::error::{Op, Result, StoreError};
 use crate::model::ELAPSED_METRIC;
 
-/// What a committed write changes in memory.
-pub(super) struct WriteStaged {
-    added: HashMap<SeriesKey, i64>,
-    entries: Vec<Entry>,
-    minutes: MinuteChanges,
-}
-
-impl WriteStaged {
-    /// Applies the committed write to the in-memory state.
-    pub(super) fn apply(self, mem: &mut Memory) {
-        mem.series.extend(self.added);
-        for e in self.entries {
-            mem.head.push(e);
-        }
-        mem.minutes.commit(self.minutes);
-    }
-}
-
-/// Writes `frames` in one transaction; the in-memory state is untouched until `apply`.
+/// Writes `frames` in one transaction and applies it to the in-memory state once committed;
+/// on error the database and the in-memory state are as they were.
 pub(super) fn write(
     conn: &Connection,
-    mem: &Memory,
+    path: &Path,
+    mem: &mut Memory,
     frames: &[Frame],
-) -> rusqlite::Result<WriteStaged> {
-    let tx = begin(conn)?;
-    let mut ids = SeriesStage::new(&mem.series);
-    let capacity = frames.iter().map(|f| f.samples.len() + 1).sum();
-    let mut entries = Vec::with_capacity(capacity);
+    span_ms: i64,
+) -> Result<()> {
+    let Memory {
+        series,
+        head,
+        minutes,
+        hours_until,
+        ..
+    } = mem;
+    let mut head = HeadTx::begin(head);
+    let mut ids = SeriesStage::new(series);
+    let mut stage = MinuteStage::new(minutes);
+    match write_tx(
+        conn,
+        path,
+        &mut ids,
+        &mut stage,
+        &mut head,
+        *hours_until,
+        frames,
+        span_ms,
+    ) {
+        Ok(sealed) => {
+            let (added, changes) = (ids.into_added(), stage.into_changes());
+            head.commit(sealed);
+            series.extend(added);
+            minutes.commit(changes);
+            Ok(())
+        }
+        Err(e) => {
+            head.rollback();
+            Err(e)
+        }
+    }
+}
+
+/// The transaction of [`write`]; returns the series it sealed, with their open minutes.
+#[allow(clippy::too_many_arguments)] // the parts of one staged write, each kept apart on purpose
+fn write_tx(
+    conn: &Connection,
+    path: &Path,
+    ids: &mut SeriesStage<'_>,
+    minutes: &mut MinuteStage<'_>,
+    head: &mut HeadTx<'_>,
+    hours_until: Option<i64>,
+    frames: &[Frame],
+    span_ms: i64,
+) -> Result<Vec<(i64, Option<Acc>)>> {
+    let err = |e| StoreError::db(Op::Write, path, e);
+    let tx = begin(conn).map_err(err)?;
+    let mut rows = RowWriter::new(&tx);
+    let mut entries = Vec::new();
     for frame in frames {
-        frame_entries(&tx, &mut ids, frame, &mut entries)?;
+        entries.clear();
+        frame_entries(&tx, ids, frame, &mut entries).map_err(err)?;
+        for &e in &entries {
+            minutes.apply(e.series, e.ts, e.value);
+            head.push(e);
+            rows.push(e).map_err(err)?;
+        }
     }
-    let mut minutes = MinuteStage::new(&mem.minutes);
-    for e in &entries {
-        minutes.apply(e.series, e.ts, e.value);
-    }
-    tx.prepare_cached("INSERT INTO head (data) VALUES (?1)")?
-        .execute([encode_row(entries.iter().copied())])?;
-    write_rows(&tx, &minutes.rows, mem.hours_until)?;
-    tx.commit()?;
-    Ok(WriteStaged {
-        added: ids.into_added(),
-        entries,
-        minutes: minutes.into_changes(),
-    })
+    let sealed = match rows.finish().map_err(err)? {
+        Some(through) => {
+            let over = head.over_budget();
+            seal::seal_series(&tx, path, head, minutes, &over, through, span_ms)?
+        }
+        None => Vec::new(),
+    };
+    write_rows(&tx, &minutes.rows, hours_until).map_err(err)?;
+    tx.commit().map_err(err)?;
+    Ok(sealed)
 }
 
 /// The entries of one frame: its samples (rates only for rollups) and its elapsed time.
