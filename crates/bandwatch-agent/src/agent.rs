@@ -174,6 +174,7 @@ impl Agent {
             sinks: self.sinks,
             cancel: cancel.clone(),
             frames: 0,
+            pruned_at: None,
         };
         let threads = start_threads(
             self.sources,

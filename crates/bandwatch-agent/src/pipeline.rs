@@ -1,7 +1,9 @@
 //! The fan-out: each frame is enriched (uptime), folded into the snapshot, shown to the rule
 //! engine, and handed to every sink; the alert transitions it caused follow it to every sink.
 
-use bandwatch_core::{AlertEvent, EventKind, Flow, Frame, Sink, Snapshot};
+use bandwatch_core::{
+    snapshot::DEFAULT_STALE_AFTER, AlertEvent, EventKind, Flow, Frame, Sink, Snapshot, Timestamp,
+};
 use bandwatch_engine::Engine;
 
 use crate::cancel::Cancel;
@@ -14,7 +16,13 @@ pub(crate) struct Pipeline {
     pub sinks: Vec<Box<dyn Sink>>,
     pub cancel: Cancel,
     pub frames: u64,
+    /// When the engine last forgot the series that went quiet.
+    pub pruned_at: Option<Timestamp>,
 }
+
+/// How often the engine forgets series that went quiet (vanished interfaces, devices that
+/// left), so that its memory follows the series alive now, not every series ever seen.
+const PRUNE_EVERY_MS: i64 = 60_000;
 
 impl Pipeline {
     pub fn deliver(&mut self, mut frame: Frame) {
@@ -24,6 +32,7 @@ impl Pipeline {
         }
         self.snapshot.observe(&frame);
         let events = self.engine.observe(&frame);
+        self.prune(frame.ts);
         for e in &events {
             log_event(e);
         }
@@ -37,6 +46,21 @@ impl Pipeline {
             for sink in &mut self.sinks {
                 sink.alerts(&events);
             }
+        }
+    }
+
+    /// Once a minute, forgets the engine's series quiet for longer than the snapshot keeps
+    /// them (those with an alert open stay).
+    fn prune(&mut self, now: Timestamp) {
+        match self.pruned_at {
+            None => self.pruned_at = Some(now),
+            Some(at) if now.millis().saturating_sub(at.millis()) >= PRUNE_EVERY_MS => {
+                let stale = i64::try_from(DEFAULT_STALE_AFTER.as_millis()).unwrap_or(i64::MAX);
+                self.engine
+                    .forget_idle(Timestamp(now.millis().saturating_sub(stale)));
+                self.pruned_at = Some(now);
+            }
+            Some(_) => {}
         }
     }
 
@@ -61,5 +85,41 @@ fn log_event(e: &AlertEvent) {
         EventKind::Pending => {
             tracing::debug!(alert = %e.id, rule = %e.rule, "alert pending: {}", e.message);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use bandwatch_core::{FakeClock, SampleKind, Seconds, SeriesKey};
+
+    use super::*;
+
+    fn frame(at_secs: i64, iface: &str) -> Frame {
+        let mut f = Frame::new("netdev", Timestamp::from_secs(at_secs), Seconds(1.0));
+        let key = SeriesKey::with_label("net_rx_bytes", "iface", iface);
+        f.push(Arc::new(key), 1.0, SampleKind::Delta);
+        f
+    }
+
+    #[test]
+    fn the_engine_forgets_an_interface_that_went_away() {
+        let clock = Arc::new(FakeClock::new(Timestamp::from_secs(0)));
+        let mut p = Pipeline {
+            uptime: None,
+            snapshot: Snapshot::new(clock, Duration::from_secs(300)),
+            engine: Engine::new(Vec::new()).expect("engine"),
+            sinks: Vec::new(),
+            cancel: Cancel::new(),
+            frames: 0,
+            pruned_at: None,
+        };
+        p.deliver(frame(0, "veth-gone"));
+        for t in 1..=400 {
+            p.deliver(frame(t, "eth0"));
+        }
+        assert_eq!(p.engine.series_count(), 1, "only eth0 is left");
     }
 }

@@ -170,6 +170,11 @@ impl Engine {
             .count()
     }
 
+    /// How many series the engine keeps state for.
+    pub fn series_count(&self) -> usize {
+        self.series.len()
+    }
+
     /// Forgets series not seen since `before` that have nothing pending or firing, so that
     /// vanished interfaces do not hold memory forever. Their windows start empty if they
     /// return.
