@@ -134,6 +134,9 @@ pub(crate) struct Cut {
     pub whole: bool,
 }
 
+/// Series a write sealed whole, each with the open minute it continues.
+pub(crate) type Sealed = Vec<(i64, Option<Acc>)>;
+
 /// What upkeep leaves of one series: its new head (`None`: unchanged) and the open minute
 /// its mark now holds.
 pub(crate) type Upkept = (i64, Option<SeriesHead>, Option<Acc>);
@@ -332,7 +335,7 @@ impl<'a> HeadTx<'a> {
     }
 
     /// Keeps the write, with the `sealed` series emptied and starting from the given minutes.
-    pub(crate) fn commit(self, sealed: Vec<(i64, Option<Acc>)>) {
+    pub(crate) fn commit(self, sealed: Sealed) {
         for (series, _) in &self.undo {
             if let Some(head) = self.head.series.get_mut(series) {
                 head.touched = false;
