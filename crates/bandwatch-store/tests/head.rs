@@ -60,6 +60,13 @@ fn marks(path: &Path) -> i64 {
         .expect("count marks")
 }
 
+fn max_through(path: &Path) -> i64 {
+    rusqlite::Connection::open(path)
+        .expect("open")
+        .query_row("SELECT MAX(through) FROM head_sealed", [], |r| r.get(0))
+        .expect("max through")
+}
+
 fn chunks_of(path: &Path, key: &SeriesKey) -> i64 {
     rusqlite::Connection::open(path)
         .expect("open")
@@ -88,22 +95,53 @@ fn series_seal_on_their_own_and_a_crash_loses_and_repeats_nothing() {
     let mut store = open(&path);
     check_raw(&store, 3000);
     check_minutes(&store, 3000);
-    // Upkeep in the middle of a minute, more sealing alone, and another crash.
-    write_ticks(&mut store, 3000..4250);
-    store.maintain(Timestamp(T0 + 4250 * STEP_MS)).unwrap();
-    write_ticks(&mut store, 4250..7030);
+    // Upkeep past the 10-minute boundary in the middle of a minute (the rates' open minutes
+    // go into marks, the rest of the heads into new rows), more sealing alone, another crash.
+    write_ticks(&mut store, 3000..7050);
+    store.maintain(Timestamp(T0 + 7050 * STEP_MS)).unwrap();
+    // The head was rewritten: marks left only carry open minutes (the rates' at least).
+    assert!(marks(&path) >= 1);
+    assert_eq!(max_through(&path), 0);
+    write_ticks(&mut store, 7050..9030);
     drop(store);
 
     let mut store = open(&path);
-    check_raw(&store, 7030);
-    check_minutes(&store, 7030);
-    write_ticks(&mut store, 7030..7100);
+    check_raw(&store, 9030);
+    check_minutes(&store, 9030);
+    write_ticks(&mut store, 9030..9100);
     store.flush().unwrap();
     assert_eq!(marks(&path), 0, "a flush leaves no marks");
     drop(store);
     let store = open(&path);
-    check_raw(&store, 7100);
-    check_minutes(&store, 7100);
+    check_raw(&store, 9100);
+    check_minutes(&store, 9100);
+}
+
+fn head_rows(path: &Path) -> i64 {
+    rusqlite::Connection::open(path)
+        .expect("open")
+        .query_row("SELECT COUNT(*) FROM head", [], |r| r.get(0))
+        .expect("count head rows")
+}
+
+#[test]
+fn the_head_table_keeps_about_fifteen_minutes_however_series_seal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.db");
+    let mut store = open(&path);
+    // An hour at 0.1 s with upkeep every five minutes, as the writer runs it: every raw series
+    // seals alone many times, and the head rows (one per write) must still be cleared at the
+    // chunk boundaries rather than pile up behind the marks.
+    for five in 0..12 {
+        write_ticks(&mut store, five * 3000..(five + 1) * 3000);
+        store
+            .maintain(Timestamp(T0 + (five + 1) * 3000 * STEP_MS))
+            .unwrap();
+        // One row per one-second write for at most 15 minutes, plus the rewritten rest.
+        assert!(head_rows(&path) <= 15 * 60 + 10, "{}", head_rows(&path));
+    }
+    check_raw(&store, 36_000);
+    check_minutes(&store, 36_000);
 }
 
 #[test]

@@ -134,6 +134,9 @@ pub(crate) struct Cut {
     pub whole: bool,
 }
 
+/// Series a write sealed whole, each with the open minute it continues.
+pub(crate) type Sealed = Vec<(i64, Option<Acc>)>;
+
 /// What upkeep leaves of one series: its new head (`None`: unchanged) and the open minute
 /// its mark now holds.
 pub(crate) type Upkept = (i64, Option<SeriesHead>, Option<Acc>);
@@ -332,9 +335,9 @@ impl<'a> HeadTx<'a> {
     }
 
     /// Keeps the write, with the `sealed` series emptied and starting from the given minutes.
-    pub(crate) fn commit(self, sealed: Vec<(i64, Option<Acc>)>) {
-        for (series, _) in &self.undo {
-            if let Some(head) = self.head.series.get_mut(series) {
+    pub(crate) fn commit(mut self, sealed: Sealed) {
+        for (series, _) in std::mem::take(&mut self.undo) {
+            if let Some(head) = self.head.series.get_mut(&series) {
                 head.touched = false;
             }
         }
@@ -352,9 +355,14 @@ impl<'a> HeadTx<'a> {
         }
     }
 
-    /// Undoes the write: every series it touched is as it was before.
-    pub(crate) fn rollback(self) {
-        for (series, saved) in self.undo {
+    /// Undoes the write: every series it touched is as it was before. (Dropping the write
+    /// without [`HeadTx::commit`] does the same, so an early return cannot leave it half done.)
+    pub(crate) fn rollback(mut self) {
+        self.undo();
+    }
+
+    fn undo(&mut self) {
+        for (series, saved) in std::mem::take(&mut self.undo) {
             match saved {
                 None => {
                     if let Some(head) = self.head.series.remove(&series) {
@@ -375,6 +383,12 @@ impl<'a> HeadTx<'a> {
                 }
             }
         }
+    }
+}
+
+impl Drop for HeadTx<'_> {
+    fn drop(&mut self) {
+        self.undo();
     }
 }
 
@@ -469,6 +483,11 @@ mod tests {
         assert!(!head.series.contains_key(&2));
         assert_eq!(head.raw_len(), 2);
         assert!(head.series[&1].buf.capacity() <= seal_threshold(1));
+        // Dropping a write without committing it undoes it too.
+        let mut tx = HeadTx::begin(&mut head);
+        tx.push(raw(1, 250, 9.0));
+        drop(tx);
+        assert_eq!(head.points(1, i64::MIN, i64::MAX), before);
         // The next write continues the head as if the failed one never happened.
         staged(&mut head, &[raw(1, 300, 3.0)]);
         assert_eq!(head.points(1, i64::MIN, i64::MAX).len(), 3);

@@ -84,7 +84,16 @@ impl RowBuf {
 pub(crate) struct RowWriter<'c> {
     conn: &'c Connection,
     row: RowBuf,
-    last_id: Option<i64>,
+    written: Written,
+}
+
+/// What a [`RowWriter`] stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Written {
+    /// The id of the last row stored (`None` when none was).
+    pub last_id: Option<i64>,
+    /// The oldest sample time among the entries stored.
+    pub oldest: Option<i64>,
 }
 
 impl<'c> RowWriter<'c> {
@@ -93,7 +102,7 @@ impl<'c> RowWriter<'c> {
         Self {
             conn,
             row: RowBuf::default(),
-            last_id: None,
+            written: Written::default(),
         }
     }
 
@@ -103,6 +112,7 @@ impl<'c> RowWriter<'c> {
             self.store()?;
         }
         self.row.push(e);
+        self.written.oldest = Some(self.written.oldest.map_or(e.ts, |t| t.min(e.ts)));
         Ok(())
     }
 
@@ -111,16 +121,16 @@ impl<'c> RowWriter<'c> {
         self.conn
             .prepare_cached("INSERT INTO head (data) VALUES (?1)")?
             .execute([row.data])?;
-        self.last_id = Some(self.conn.last_insert_rowid());
+        self.written.last_id = Some(self.conn.last_insert_rowid());
         Ok(())
     }
 
-    /// Stores what is left; returns the id of the last row stored (`None` when nothing was).
-    pub(crate) fn finish(mut self) -> rusqlite::Result<Option<i64>> {
+    /// Stores what is left; says what was stored.
+    pub(crate) fn finish(mut self) -> rusqlite::Result<Written> {
         if !self.row.is_empty() {
             self.store()?;
         }
-        Ok(self.last_id)
+        Ok(self.written)
     }
 }
 
@@ -332,7 +342,9 @@ mod tests {
         for i in 0..n {
             w.push(e(i % 7, true, i, 1e300)).unwrap();
         }
-        let last = w.finish().unwrap().unwrap();
+        let written = w.finish().unwrap();
+        assert_eq!(written.oldest, Some(0));
+        let last = written.last_id.unwrap();
         let mut stmt = conn.prepare("SELECT data FROM head ORDER BY id").unwrap();
         let rows: Vec<Vec<u8>> = stmt
             .query_map([], |r| r.get(0))
@@ -344,6 +356,6 @@ mod tests {
         let back: Vec<Entry> = rows.iter().flat_map(|r| decode_row(r).unwrap()).collect();
         assert_eq!(back.len(), n as usize);
         assert!(back.iter().enumerate().all(|(i, b)| b.ts == i as i64));
-        assert!(RowWriter::new(&conn).finish().unwrap().is_none());
+        assert_eq!(RowWriter::new(&conn).finish().unwrap(), Written::default());
     }
 }

@@ -118,6 +118,9 @@ struct Memory {
     hours_until: Option<i64>,
     /// The last minute bucket retention removed; sealed minutes up to it are hidden.
     minute_floor: Option<i64>,
+    /// The oldest sample time in the head table; upkeep rewrites the table once its cutoff
+    /// passes it.
+    head_oldest: Option<i64>,
 }
 
 impl Memory {
@@ -149,12 +152,14 @@ impl Memory {
             .prepare("SELECT id, data FROM head ORDER BY id")
             .map_err(err)?;
         let mut rows = stmt.query([]).map_err(err)?;
+        let mut oldest = None;
         while let Some(row) = rows.next().map_err(err)? {
             let id: i64 = row.get(0).map_err(err)?;
             let data = row.get_ref(1).map_err(err)?;
             let data = data.as_blob().map_err(|e| corrupt(e.to_string()))?;
             for e in head_row::read_row(data) {
                 let e = e.map_err(corrupt)?;
+                oldest = Some(oldest.map_or(e.ts, |t: i64| t.min(e.ts)));
                 if marks.get(&e.series).is_some_and(|m| id <= m.through) {
                     continue;
                 }
@@ -168,6 +173,7 @@ impl Memory {
         let minutes = minutes.into_changes();
         head.commit(Vec::new());
         mem.minutes.commit(minutes);
+        mem.head_oldest = oldest;
         Ok(mem)
     }
 }

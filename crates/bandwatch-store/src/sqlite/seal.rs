@@ -12,15 +12,17 @@ use std::path::Path;
 use rusqlite::{params, Connection};
 
 use super::chunk;
-use super::head::{HeadTx, Upkept};
-use super::head_row::{self, Entry, Mark, RowWriter};
-use super::rollup::{write_rows, Acc, MinuteChanges, MinuteStage};
+use super::head::{HeadTx, Sealed, Upkept};
+use super::head_row::{self, Entry, Mark, RowWriter, Written};
+use super::rollup::{write_rows, MinuteChanges, MinuteStage};
 use super::Memory;
 use crate::error::{Op, Result, StoreError};
 
 /// What a committed seal changes in memory.
 pub(super) struct SealStaged {
     upkept: Vec<Upkept>,
+    /// What the rewritten head table holds (`None`: the table was left as it was).
+    rest: Option<Written>,
     minutes: MinuteChanges,
     /// Chunks written.
     pub chunks: u64,
@@ -33,6 +35,9 @@ impl SealStaged {
     pub(super) fn apply(self, mem: &mut Memory) {
         mem.head.commit_upkeep(self.upkept);
         mem.minutes.commit(self.minutes);
+        if let Some(rest) = self.rest {
+            mem.head_oldest = rest.oldest;
+        }
     }
 }
 
@@ -50,6 +55,20 @@ pub(super) fn seal(
     let err = |e| StoreError::db(op, path, e);
     let mut minutes = MinuteStage::new(&mem.minutes);
     minutes.close_before(cutoff);
+    // Between chunk boundaries nothing is due: no sample in the head table before the cutoff
+    // and no minute closing, so every head entry still rebuilds what it did. Upkeep then
+    // leaves the table alone instead of rewriting it every few minutes; once the cutoff
+    // passes its oldest sample it is rewritten, which keeps it to about 15 minutes.
+    let due = mem.head_oldest.is_some_and(|t| t < cutoff) || !minutes.rows.is_empty();
+    if cutoff != i64::MAX && !due {
+        return Ok(SealStaged {
+            upkept: Vec::new(),
+            rest: None,
+            minutes: minutes.into_changes(),
+            chunks: 0,
+            points: 0,
+        });
+    }
     let ids = mem.head.ids();
     let mut upkept = Vec::with_capacity(ids.len());
     let (mut chunks, mut points) = (0, 0);
@@ -69,9 +88,10 @@ pub(super) fn seal(
     }
     write_rows(tx, &minutes.rows, mem.hours_until).map_err(err)?;
     head_row::clear(tx).map_err(err)?;
-    write_rest(tx, mem, &upkept).map_err(err)?;
+    let rest = write_rest(tx, mem, &upkept).map_err(err)?;
     Ok(SealStaged {
         upkept,
+        rest: Some(rest),
         minutes: minutes.into_changes(),
         chunks,
         points,
@@ -80,7 +100,7 @@ pub(super) fn seal(
 
 /// Writes what remains of every head after upkeep as new head rows, and the marks of the
 /// series whose replay starts from an open minute (`through = 0`: every row is new).
-fn write_rest(tx: &Connection, mem: &Memory, upkept: &[Upkept]) -> rusqlite::Result<()> {
+fn write_rest(tx: &Connection, mem: &Memory, upkept: &[Upkept]) -> rusqlite::Result<Written> {
     let mut rows = RowWriter::new(tx);
     for (series, rest, start) in upkept {
         let series = *series;
@@ -104,7 +124,7 @@ fn write_rest(tx: &Connection, mem: &Memory, upkept: &[Upkept]) -> rusqlite::Res
             })?;
         }
     }
-    rows.finish().map(|_| ())
+    rows.finish()
 }
 
 /// Seals the whole head of each series in `sealed` inside the write transaction whose last
@@ -119,7 +139,7 @@ pub(super) fn seal_series(
     sealed: &[i64],
     through: i64,
     span_ms: i64,
-) -> Result<Vec<(i64, Option<Acc>)>> {
+) -> Result<Sealed> {
     let mut out = Vec::with_capacity(sealed.len());
     for &series in sealed {
         write_chunks(tx, path, series, &head.points(series), span_ms, Op::Write)?;

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use bandwatch_core::{Frame, SampleKind, SeriesKey};
 use rusqlite::Connection;
 
-use super::head::HeadTx;
+use super::head::{HeadTx, Sealed};
 use super::head_row::{Entry, RowWriter};
-use super::rollup::{write_rows, Acc, MinuteStage};
+use super::rollup::{write_rows, MinuteStage};
 use super::series::SeriesStage;
 use super::{begin, seal, Memory};
 use crate::error::{Op, Result, StoreError};
@@ -30,6 +30,7 @@ pub(super) fn write(
         head,
         minutes,
         hours_until,
+        head_oldest,
         ..
     } = mem;
     let mut head = HeadTx::begin(head);
@@ -45,11 +46,15 @@ pub(super) fn write(
         frames,
         span_ms,
     ) {
-        Ok(sealed) => {
+        Ok((sealed, oldest)) => {
             let (added, changes) = (ids.into_added(), stage.into_changes());
             head.commit(sealed);
             series.extend(added);
             minutes.commit(changes);
+            *head_oldest = match (*head_oldest, oldest) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             Ok(())
         }
         Err(e) => {
@@ -59,7 +64,8 @@ pub(super) fn write(
     }
 }
 
-/// The transaction of [`write`]; returns the series it sealed, with their open minutes.
+/// The transaction of [`write`]; returns the series it sealed, with their open minutes, and
+/// the oldest sample time it added to the head table.
 #[allow(clippy::too_many_arguments)] // the parts of one staged write, each kept apart on purpose
 fn write_tx(
     conn: &Connection,
@@ -70,7 +76,7 @@ fn write_tx(
     hours_until: Option<i64>,
     frames: &[Frame],
     span_ms: i64,
-) -> Result<Vec<(i64, Option<Acc>)>> {
+) -> Result<(Sealed, Option<i64>)> {
     let err = |e| StoreError::db(Op::Write, path, e);
     let tx = begin(conn).map_err(err)?;
     let mut rows = RowWriter::new(&tx);
@@ -84,7 +90,8 @@ fn write_tx(
             rows.push(e).map_err(err)?;
         }
     }
-    let sealed = match rows.finish().map_err(err)? {
+    let written = rows.finish().map_err(err)?;
+    let sealed = match written.last_id {
         Some(through) => {
             let over = head.over_budget();
             seal::seal_series(&tx, path, head, minutes, &over, through, span_ms)?
@@ -93,7 +100,7 @@ fn write_tx(
     };
     write_rows(&tx, &minutes.rows, hours_until).map_err(err)?;
     tx.commit().map_err(err)?;
-    Ok(sealed)
+    Ok((sealed, written.oldest))
 }
 
 /// The entries of one frame: its samples (rates only for rollups) and its elapsed time.
