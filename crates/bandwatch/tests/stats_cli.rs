@@ -113,12 +113,7 @@ fn a_fixture_tree_gives_exact_figures() {
     assert_eq!(doc["load"]["load5"], 0.75);
     assert_eq!(doc["load"]["load15"], 0.25);
     assert_eq!(doc["filesystems"], Value::Array(Vec::new()));
-    let names: Vec<&str> = doc["interfaces"]
-        .as_array()
-        .expect("interfaces")
-        .iter()
-        .filter_map(|i| i["iface"].as_str())
-        .collect();
+    let names = iface_names(&doc);
     assert_eq!(names, ["lo", "eth0"]);
     assert_eq!(doc["interfaces"][1]["rx_bits_per_second"], 0.0);
     assert_eq!(doc["interfaces"][1]["up"], true);
@@ -278,14 +273,19 @@ fn odd_interface_names_are_listed_escaped() {
     row("eth0");
 
     let doc = stats_json(root.path(), &args, &[]);
-    let names: Vec<&str> = doc["interfaces"]
-        .as_array()
-        .expect("interfaces")
-        .iter()
-        .filter_map(|i| i["iface"].as_str())
-        .collect();
+    let names = iface_names(&doc);
     assert_eq!(
         names,
         ["lo", "eth0", "bad\\xff", "u\u{2028}x", "e\u{1b}[31mx"]
     );
+}
+
+/// The interface names of a `stats --json` document, in order.
+fn iface_names(doc: &Value) -> Vec<&str> {
+    doc["interfaces"]
+        .as_array()
+        .expect("interfaces")
+        .iter()
+        .filter_map(|i| i["iface"].as_str())
+        .collect()
 }
