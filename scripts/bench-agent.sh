@@ -63,15 +63,19 @@ for i in $(seq 0 $((IFACES / 2 - 1))); do
   ip -n "$NS" link set "vb$i" up
 done
 
-# Each agent runs with the defaults, in its own directory (the history goes to ./data).
+# Each agent runs with the defaults, in its own directory (the history goes to ./data), from
+# its own copy of the binary: a machine runs one agent, and agents sharing one file would share
+# its code pages, which would split PSS between them and keep the kernel from reclaiming the
+# pages an agent gives back (src/residency.rs).
 agent() { # NAME NETNS(-|name) ARGS...
   local name=$1 ns=$2
   shift 2
   mkdir -p "$WORK/$name"
+  cp "$BIN" "$WORK/$name/bandwatch"
   if [ "$ns" = - ]; then
-    (cd "$WORK/$name" && exec "$BIN" run --quiet --listen 127.0.0.1:0 "$@" 2>"$WORK/$name.log") &
+    (cd "$WORK/$name" && exec ./bandwatch run --quiet --listen 127.0.0.1:0 "$@" 2>"$WORK/$name.log") &
   else
-    (cd "$WORK/$name" && exec ip netns exec "$ns" "$BIN" run --quiet --listen 127.0.0.1:0 "$@" 2>"$WORK/$name.log") &
+    (cd "$WORK/$name" && exec ip netns exec "$ns" ./bandwatch run --quiet --listen 127.0.0.1:0 "$@" 2>"$WORK/$name.log") &
   fi
   PIDS+=($!)
 }

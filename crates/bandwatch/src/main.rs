@@ -11,6 +11,7 @@ mod logging;
 mod output;
 mod ping;
 mod replay;
+mod residency;
 mod stats;
 mod wiring;
 

@@ -1,0 +1,53 @@
+//! Links the release agent with the code its sampling loop runs placed first, in one
+//! contiguous run (`hot-symbols.txt`, made by `scripts/hot-symbols.sh`). The kernel maps code
+//! in runs of pages around each one used, so a loop whose functions are spread over the
+//! whole binary keeps most of it resident; packed together, it keeps a few hundred kB.
+//! Symbols the list names that this build lacks are skipped, so a stale list only costs
+//! memory, never the build.
+//!
+//! Only for release builds on x86_64 Linux with Rust's own linker (rust-lld, the default
+//! there since Rust 1.90), the one combination where the ordering option is known to exist;
+//! `BANDWATCH_NO_SYMBOL_ORDER=1` turns it off.
+
+use std::env;
+use std::path::PathBuf;
+
+fn main() {
+    println!("cargo:rerun-if-changed=hot-symbols.txt");
+    println!("cargo:rerun-if-env-changed=BANDWATCH_NO_SYMBOL_ORDER");
+    let release = env::var("PROFILE").is_ok_and(|p| p == "release");
+    let target = env::var("TARGET").is_ok_and(|t| t == "x86_64-unknown-linux-gnu");
+    let opted_out = env::var_os("BANDWATCH_NO_SYMBOL_ORDER").is_some_and(|v| v == "1");
+    let own_linker = !env::var("CARGO_ENCODED_RUSTFLAGS").is_ok_and(|f| f.contains("link"));
+    if !(release && target && own_linker && lld_by_default()) || opted_out {
+        return;
+    }
+    let Some(dir) = env::var_os("CARGO_MANIFEST_DIR") else {
+        return;
+    };
+    let list = PathBuf::from(dir).join("hot-symbols.txt");
+    if list.is_file() {
+        println!(
+            "cargo:rustc-link-arg-bins=-Wl,--symbol-ordering-file={}",
+            list.display()
+        );
+        println!("cargo:rustc-link-arg-bins=-Wl,--no-warn-symbol-ordering");
+    }
+}
+
+/// Whether this rustc links with rust-lld by default on x86_64 Linux (1.90 and later).
+fn lld_by_default() -> bool {
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let Ok(out) = std::process::Command::new(rustc).arg("-vV").output() else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let Some(version) = text.lines().find_map(|l| l.strip_prefix("release: ")) else {
+        return false;
+    };
+    let mut parts = version
+        .split(['.', '-'])
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (major, minor) >= (1, 90)
+}
