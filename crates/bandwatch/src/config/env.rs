@@ -20,21 +20,23 @@ pub struct EnvVars {
 impl EnvVars {
     /// The process environment laid over the `.env` file in `cwd` (if there is one).
     pub fn gather(cwd: &Path) -> Result<Self, ConfigError> {
-        let mut env = Self::default();
-        let dotenv = cwd.join(".env");
-        if dotenv.is_file() {
-            env.read_dotenv(&dotenv)?;
-        }
+        let mut process = Self::default();
         for (k, v) in std::env::vars_os() {
             // Variables bandwatch does not read may hold anything; one it reads but cannot
             // decode is an error rather than a setting silently ignored.
             let Ok(k) = k.into_string() else { continue };
             match v.into_string() {
-                Ok(v) => env.set(&k, &v, Origin::Env(k.clone())),
+                Ok(v) => process.set(&k, &v, Origin::Env(k.clone())),
                 Err(_) if is_read(&k) => return Err(ConfigError::EnvNotUtf8 { var: k }),
                 Err(_) => {}
             }
         }
+        let dotenv = cwd.join(".env");
+        let mut env = Self::default();
+        if dotenv.is_file() {
+            env.read_dotenv(&dotenv, &process)?;
+        }
+        env.vars.extend(process.vars);
         Ok(env)
     }
 
@@ -48,16 +50,29 @@ impl EnvVars {
         env
     }
 
-    fn read_dotenv(&mut self, path: &Path) -> Result<(), ConfigError> {
-        let iter = dotenvy::from_path_iter(path).map_err(|e| ConfigError::DotEnv {
-            path: path.to_path_buf(),
-            message: e.to_string(),
+    /// The `.env` file's variables; `${NAME}` in them reads `process` first.
+    fn read_dotenv(&mut self, path: &Path, process: &Self) -> Result<(), ConfigError> {
+        // Messages name the file as people know it: it is always the one in the working
+        // directory.
+        let shown = PathBuf::from(".env");
+        let unreadable = |problem: String| ConfigError::DotEnvUnreadable {
+            path: shown.clone(),
+            problem,
+        };
+        let bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let offset = e.utf8_error().valid_up_to();
+            let line = e.as_bytes()[..offset].split(|&b| b == b'\n').count();
+            unreadable(format!(
+                "it is not UTF-8 text (line {line}, byte offset {offset}); save it as UTF-8"
+            ))
         })?;
-        for item in iter {
-            let (k, v) = item.map_err(|e| ConfigError::DotEnv {
-                path: path.to_path_buf(),
-                message: e.to_string(),
+        let vars = super::dotenv::read(&text, |name| process.get(name).map(|(v, _)| v.to_string()))
+            .map_err(|error| ConfigError::DotEnv {
+                path: shown.clone(),
+                error,
             })?;
+        for (k, v) in vars {
             self.set(&k, &v, Origin::DotEnv(k.clone()));
         }
         Ok(())

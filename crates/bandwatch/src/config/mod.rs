@@ -6,6 +6,7 @@
 //! program only ever sees the validated [`Config`].
 
 mod checks;
+mod dotenv;
 mod env;
 mod error;
 pub mod export;
