@@ -98,6 +98,23 @@ impl EnvVars {
     }
 }
 
+impl EnvVars {
+    /// Variables that look like the seed tool's names (`DASHBOARD_THEME`, a misspelt
+    /// `BANDWITH_THRESHOLD_MBPS`) but that bandwatch does not read, each with where it was
+    /// set: without a word they would be ignored.
+    pub fn unknown_seed_vars(&self) -> Vec<&Origin> {
+        self.vars
+            .iter()
+            .filter(|(k, _)| !k.starts_with("BANDWATCH_") && !is_read(k))
+            .filter(|(k, _)| !keys::RESERVED_SEED_ENV.contains(&k.as_str()))
+            .filter(|(k, (_, origin))| {
+                keys::looks_like_seed_env(k, matches!(origin, Origin::DotEnv(_)))
+            })
+            .map(|(_, (_, origin))| origin)
+            .collect()
+    }
+}
+
 /// Whether bandwatch reads the environment variable `name`.
 fn is_read(name: &str) -> bool {
     name.starts_with("BANDWATCH_")
@@ -280,6 +297,75 @@ mod tests {
         assert_eq!(
             value(&raw, "web.listen").value,
             Value::Text("[::1]:8080".into())
+        );
+    }
+
+    #[test]
+    fn seed_names_that_bandwatch_does_not_read_are_reported_with_their_origin() {
+        let mut env = EnvVars::from_pairs([
+            ("DASHBOARD_THEME", "dark"),
+            ("BANDWITH_THRESHOLD_MBPS", "10"),
+            ("BANDWIDTH_THRESHOLD_MBPS", "10"),
+            ("DATA_RATE_THRESHOLD", "10"),
+            ("EMAIL_PASSWORD", "x"),
+            ("MEMORY_PRESSURE_WATCH", "/x"),
+            ("PATH", "/bin"),
+        ]);
+        env.set("LOG_FORMAT", "json", Origin::DotEnv("LOG_FORMAT".into()));
+        let got: Vec<String> = env
+            .unknown_seed_vars()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "environment variable BANDWITH_THRESHOLD_MBPS",
+                "environment variable DASHBOARD_THEME",
+                ".env variable LOG_FORMAT",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_seed_tools_names_set_their_keys() {
+        let env = EnvVars::from_pairs([
+            ("BANDWIDTH_THRESHOLD_MBPS", "30"),
+            ("NETWORK_CHECK_INTERVAL", "5"),
+            ("LOG_LEVEL", "WARNING"),
+            ("LOG_FILE", "logs/monitor.log"),
+        ]);
+        let raw = layer(&env).unwrap();
+        assert_eq!(
+            value(&raw, "thresholds.upload_mbps").value,
+            Value::Number(30.0)
+        );
+        assert_eq!(
+            value(&raw, "thresholds.download_mbps").value,
+            Value::Number(30.0)
+        );
+        assert_eq!(value(&raw, "monitor.interval").value, Value::Number(5.0));
+        assert_eq!(
+            value(&raw, "log.level").value,
+            Value::Text("WARNING".into())
+        );
+        assert_eq!(
+            value(&raw, "log.file").value,
+            Value::Path("logs/monitor.log".into())
+        );
+        // Each direction's own limit wins over the one for both.
+        let env = EnvVars::from_pairs([
+            ("BANDWIDTH_THRESHOLD_MBPS", "30"),
+            ("BANDWATCH_DOWNLOAD_THRESHOLD", "200"),
+        ]);
+        let raw = layer(&env).unwrap();
+        assert_eq!(
+            value(&raw, "thresholds.upload_mbps").value,
+            Value::Number(30.0)
+        );
+        assert_eq!(
+            value(&raw, "thresholds.download_mbps").value,
+            Value::Number(200.0)
         );
     }
 

@@ -198,7 +198,12 @@ fn value_of(
         Kind::Number => typed(map(read::<Spanned<f64>>(value)?, Value::Number)),
         Kind::Whole => typed(map(read::<Spanned<i64>>(value)?, Value::Whole)),
         Kind::Switch => typed(map(read::<Spanned<bool>>(value)?, Value::Switch)),
-        Kind::Text => typed(map(read::<Spanned<String>>(value)?, Value::Text)),
+        // A text key whose check also takes true or false (`web.auto_refresh`) may be
+        // written as a TOML boolean.
+        Kind::Text => match value.get_ref() {
+            DeValue::Boolean(b) => typed(Spanned::new(value.span(), Value::Text(b.to_string()))),
+            _ => typed(map(read::<Spanned<String>>(value)?, Value::Text)),
+        },
         Kind::Path => typed(map(read::<Spanned<PathBuf>>(value)?, Value::Path)),
         Kind::List => typed(map(read::<Spanned<Vec<String>>>(value)?, Value::List)),
         Kind::Targets => {

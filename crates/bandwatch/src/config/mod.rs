@@ -119,7 +119,7 @@ pub fn resolve(opts: &Options, env: &EnvVars, cwd: &Path) -> Result<Resolved, Co
     let values = raw.values.clone();
     let config = validate::validate(raw)?;
     let origins = values.iter().map(|(k, s)| (*k, s.origin.clone())).collect();
-    let warnings = env
+    let mut warnings: Vec<String> = env
         .unknown_bandwatch_vars()
         .into_iter()
         .map(|v| {
@@ -129,6 +129,14 @@ pub fn resolve(opts: &Options, env: &EnvVars, cwd: &Path) -> Result<Resolved, Co
             )
         })
         .collect();
+    warnings.extend(env.unknown_seed_vars().into_iter().map(|origin| {
+        format!(
+            "{} looks like a setting of the scripts bandwatch replaces, but bandwatch does not \
+             read it, so it is ignored; the names it reads are listed under \"Configuration\" \
+             in the README",
+            bandwatch_core::human::escape_control(&origin.to_string())
+        )
+    }));
     Ok(Resolved {
         config,
         file: file.map(|f| file::shown(&f.value, cwd)),
