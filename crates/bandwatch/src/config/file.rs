@@ -16,6 +16,18 @@ use super::notify::{NotifyOrigins, NotifySection};
 use super::origin::{KeyOrigins, Origin, Setting};
 use super::probe::TargetEntry;
 
+/// Writes the system-wide config file's path where a literal is needed (the `--config`
+/// help); [`SYSTEM_CONFIG`] everywhere else.
+#[macro_export]
+macro_rules! system_config {
+    () => {
+        "/etc/bandwatch/config.toml"
+    };
+}
+
+/// The system-wide config file, the last place looked (the systemd unit points here).
+pub const SYSTEM_CONFIG: &str = system_config!();
+
 /// Which config file to read: the one given, or the first that exists of the usual places.
 pub fn discover(
     given: Option<Setting<PathBuf>>,
@@ -29,7 +41,7 @@ pub fn discover(
     if let Some(xdg) = xdg_config_home {
         candidates.push(xdg.join("bandwatch").join("config.toml"));
     }
-    candidates.push(PathBuf::from("/etc/bandwatch/config.toml"));
+    candidates.push(PathBuf::from(SYSTEM_CONFIG));
     candidates
         .into_iter()
         .find(|p| p.is_file())

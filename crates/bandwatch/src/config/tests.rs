@@ -6,12 +6,14 @@ use std::time::Duration;
 use clap::Parser as _;
 
 use super::*;
-use crate::cli::{Cli, Options};
+use crate::cli::Cli;
 
-fn parse_flags(args: &[&str]) -> Options {
+/// The key flags of `bandwatch ARGS`.
+fn parse_flags(args: &[&str]) -> FlagValues {
     Cli::try_parse_from(std::iter::once("bandwatch").chain(args.iter().copied()))
         .expect("valid flags")
-        .opts
+        .flags()
+        .expect("flags the command takes")
 }
 
 #[test]
@@ -62,7 +64,7 @@ fn flags_beat_env_beat_file() {
     .expect("write");
     let env = EnvVars::from_pairs([("BANDWATCH_DOWNLOAD_THRESHOLD", "30")]);
     let opts = parse_flags(&["--json"]);
-    let r = resolve(&opts, &env, dir.path()).expect("valid");
+    let r = resolve(None, &opts, &env, dir.path()).expect("valid");
     assert!((r.config.thresholds.upload_bps - 10e6).abs() < 1.0);
     assert!((r.config.thresholds.download_bps - 30e6).abs() < 1.0);
     assert_eq!(r.config.output, OutputMode::Json);
@@ -76,7 +78,7 @@ fn flags_beat_env_beat_file() {
 fn sub_second_interval_is_accepted_down_to_a_tenth() {
     let env = EnvVars::from_pairs([("BANDWATCH_INTERVAL", "0.1")]);
     let dir = tempfile::tempdir().expect("tempdir");
-    let r = resolve(&Options::default(), &env, dir.path()).expect("0.1 s is allowed");
+    let r = resolve(None, &FlagValues::default(), &env, dir.path()).expect("0.1 s is allowed");
     assert_eq!(r.config.monitor.interval, Duration::from_millis(100));
 }
 
@@ -84,6 +86,8 @@ fn sub_second_interval_is_accepted_down_to_a_tenth() {
 fn flags_set_their_keys_with_their_origin() {
     let dir = tempfile::tempdir().expect("tempdir");
     let opts = parse_flags(&[
+        "config",
+        "check",
         "--quiet",
         "--interface",
         "eth*",
@@ -92,24 +96,29 @@ fn flags_set_their_keys_with_their_origin() {
         "--no-web",
         "--prometheus-port",
         "9100",
-        "stats",
     ]);
-    assert!(!opts.json());
-    let r = resolve(&opts, &EnvVars::default(), dir.path()).expect("valid");
+    assert!(!opts.switched("--json"));
+    let r = resolve(None, &opts, &EnvVars::default(), dir.path()).expect("valid");
     assert_eq!(r.config.output, OutputMode::Quiet);
     assert_eq!(r.config.monitor.interfaces, ["eth*", "wl*"]);
     assert!(!r.config.web.enabled);
     assert_eq!(r.config.prometheus.addr.port(), 9100);
     assert_eq!(r.origins["monitor.interfaces"], Origin::Flag("--interface"));
     assert_eq!(r.origins["web.enabled"], Origin::Flag("--no-web"));
-    assert!(parse_flags(&["--json"]).json());
+    assert!(parse_flags(&["--json"]).switched("--json"));
     assert!(Cli::try_parse_from(["bandwatch", "--json", "--quiet"]).is_err());
 }
 
 #[test]
 fn every_key_with_a_default_is_valid_and_rendered() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let r = resolve(&Options::default(), &EnvVars::default(), dir.path()).expect("valid");
+    let r = resolve(
+        None,
+        &FlagValues::default(),
+        &EnvVars::default(),
+        dir.path(),
+    )
+    .expect("valid");
     let text = render(&r);
     for key in keys::ALL {
         let line = text.lines().find(|l| {
