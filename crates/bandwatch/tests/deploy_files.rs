@@ -568,7 +568,10 @@ fn the_systemd_unit_names_the_config_file_the_loader_reads() {
     let unit = read("bandwatch.service");
     let named: Vec<&str> = unit
         .split(|c: char| c.is_whitespace() || c == '(' || c == ')' || c == ',')
-        .filter(|w| w.starts_with("/etc/bandwatch/") && w.ends_with(".toml"))
+        .filter(|w| {
+            w.starts_with("/etc/bandwatch/")
+                && Path::new(w).extension().is_some_and(|e| e == "toml")
+        })
         .collect();
     assert!(!named.is_empty(), "the unit says where settings go");
     let help = Command::new(env!("CARGO_BIN_EXE_bandwatch"))
