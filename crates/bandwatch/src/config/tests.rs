@@ -316,3 +316,32 @@ fn config_check_output_of_the_defaults_reads_back() {
         "a table written twice: {headers:?}"
     );
 }
+
+/// The README's table of the replaced scripts' names lists every one bandwatch reads, beside
+/// the key it sets (the reserved names join it when their keys are declared).
+#[test]
+fn readme_lists_every_seed_name_with_its_key() {
+    let readme = include_str!("../../../../README.md");
+    let table = readme
+        .split("| old name | bandwatch key | notes |")
+        .nth(1)
+        .expect("the README has the table")
+        .split("\n\n")
+        .next()
+        .unwrap_or_default();
+    for name in keys::seed_env_names().filter(|n| !keys::RESERVED_SEED_ENV.contains(n)) {
+        let row = table
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{name}` |")))
+            .unwrap_or_else(|| panic!("{name} is not in the README's table"));
+        let key_of = keys::ALL.iter().find(|k| {
+            k.env.iter().any(|e| match *e {
+                super::key::Env::Var(v) | super::key::Env::Minutes(v) => v == name,
+                super::key::Env::HostPort { host, port } => host == name || port == name,
+            })
+        });
+        if let Some(key) = key_of {
+            assert!(row.contains(&format!("`{}`", key.name)), "{name}: {row}");
+        }
+    }
+}
