@@ -151,6 +151,7 @@ impl FlagScope for AlertsFlags {
         "--json",
         "Print one JSON object per alert (NDJSON) instead of a table",
     )];
+    const TO_SUBCOMMANDS: bool = true;
 }
 
 /// `bandwatch alerts …`

@@ -96,3 +96,22 @@ fn a_negative_number_reaches_the_check_that_names_its_key() {
         assert!(!err.contains("unexpected argument"), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn alerts_options_may_follow_its_own_subcommands() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = bandwatch(dir.path())
+        .args([
+            "alerts",
+            "silence",
+            "rule=x",
+            "--for",
+            "1h",
+            "--db",
+            "missing.db",
+        ])
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("unexpected argument"), "{err}");
+}

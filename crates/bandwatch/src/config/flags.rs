@@ -18,6 +18,9 @@ pub trait FlagScope {
     /// Help lines that differ from the key table's for this command (`--json` of a command
     /// that prints one document rather than one object per tick).
     const HELP: &'static [(&'static str, &'static str)] = &[];
+    /// Whether the flags may also follow the command's own subcommands
+    /// (`alerts silence … --db h.db`).
+    const TO_SUBCOMMANDS: bool = false;
 }
 
 /// Whether the scope `S` takes `flag`.
@@ -198,7 +201,7 @@ impl<S: FlagScope> clap::Args for KeyFlags<S> {
                 .iter()
                 .find(|(name, _)| *name == flag.name)
                 .map_or(flag.help, |(_, h)| *h);
-            cmd.arg(arg(key, flag, help, &taken))
+            cmd.arg(arg(key, flag, help, &taken).global(S::TO_SUBCOMMANDS))
         })
     }
 
