@@ -111,6 +111,9 @@ pub struct Dispatcher<O: Outbox> {
     channels: Vec<(Box<dyn Deliver>, Route)>,
     grouper: Grouper,
     retry: RetryPolicy,
+    /// The alert ids of each notification this process enqueued, by idempotency key, for
+    /// the delivery log line; forgotten once the notification is finished.
+    alert_ids: std::collections::HashMap<String, String>,
 }
 
 impl<O: Outbox> Dispatcher<O> {
@@ -126,6 +129,7 @@ impl<O: Outbox> Dispatcher<O> {
             channels,
             grouper: Grouper::new(group_window),
             retry,
+            alert_ids: std::collections::HashMap::new(),
         }
     }
 
@@ -167,12 +171,12 @@ impl<O: Outbox> Dispatcher<O> {
                 continue;
             };
             match channel.render(&batch.events) {
-                Ok(payload) => items.push(NewNotification::new(
-                    &batch.channel,
-                    idempotency_key(&batch.channel, &batch.events),
-                    payload,
-                    now,
-                )),
+                Ok(payload) => {
+                    let key = idempotency_key(&batch.channel, &batch.events);
+                    let ids: Vec<&str> = batch.events.iter().map(|e| e.id.as_str()).collect();
+                    self.alert_ids.insert(key.clone(), ids.join(","));
+                    items.push(NewNotification::new(&batch.channel, key, payload, now));
+                }
                 Err(e) => {
                     tracing::error!(channel = %batch.channel, error = %e, "cannot render a notification; it is dropped");
                 }
@@ -192,6 +196,17 @@ impl<O: Outbox> Dispatcher<O> {
             for item in self.outbox.due(channel.name(), now, per_channel)? {
                 match channel.deliver_keyed(&item.payload, &item.idempotency_key) {
                     Outcome::Delivered => {
+                        // Only failures were logged before: a delivery leaves its line too.
+                        let alerts = self
+                            .alert_ids
+                            .remove(&item.idempotency_key)
+                            .unwrap_or_else(|| "(queued by an earlier run)".into());
+                        tracing::info!(
+                            channel = %item.channel,
+                            alerts = %alerts,
+                            attempt = item.attempts + 1,
+                            "notification delivered"
+                        );
                         self.outbox.mark_delivered(item.id, now)?;
                         report.delivered += 1;
                     }
@@ -209,6 +224,7 @@ impl<O: Outbox> Dispatcher<O> {
                         report.retrying += 1;
                     }
                     Outcome::Retry(why) | Outcome::Permanent(why) => {
+                        self.alert_ids.remove(&item.idempotency_key);
                         tracing::error!(channel = %item.channel, "delivery given up: {why}");
                         self.outbox.mark_dead(item.id, now, &why)?;
                         report.dead += 1;

@@ -179,6 +179,32 @@ pub struct WriterSummary {
     pub alerts_lost: u64,
 }
 
+/// In words, for the shutdown line people read: `3 frames written, 0 dropped, 0 failed
+/// writes; 1 alert event written, 0 lost; flushed`.
+impl std::fmt::Display for WriterSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plural =
+            |n: u64, one: &'static str, many: &'static str| if n == 1 { one } else { many };
+        write!(
+            f,
+            "{} {} written, {} dropped, {} failed {}; {} alert {} written, {} lost; {}",
+            self.frames_written,
+            plural(self.frames_written, "frame", "frames"),
+            self.frames_dropped,
+            self.failed_writes,
+            plural(self.failed_writes, "write", "writes"),
+            self.alerts_written,
+            plural(self.alerts_written, "event", "events"),
+            self.alerts_lost,
+            if self.flushed {
+                "flushed"
+            } else {
+                "NOT flushed: the last samples may be lost"
+            }
+        )
+    }
+}
+
 impl WriterSummary {
     fn from_stats(s: WriterStats, flushed: bool) -> Self {
         Self {
@@ -407,15 +433,7 @@ impl Sink for StoreSink {
         if thread.join().is_err() {
             error!("the store writer thread panicked; some samples may not have been written");
         }
-        info!(
-            frames_written = summary.frames_written,
-            frames_dropped = summary.frames_dropped,
-            failed_writes = summary.failed_writes,
-            flushed = summary.flushed,
-            alerts_written = summary.alerts_written,
-            alerts_lost = summary.alerts_lost,
-            "history writer stopped"
-        );
+        info!("history writer stopped: {summary}");
         self.summary = Some(summary);
     }
 }
@@ -874,6 +892,30 @@ impl Worker {
 mod tests {
     use super::*;
     use bandwatch_core::{Seconds, SinkStats};
+
+    /// The defect: the shutdown line showed `WriterSummary { frames_written: 3, … }`.
+    #[test]
+    fn the_summary_reads_as_words() {
+        let s = WriterSummary {
+            frames_written: 3,
+            frames_dropped: 0,
+            failed_writes: 1,
+            flushed: true,
+            alerts_written: 1,
+            alerts_lost: 0,
+        };
+        assert_eq!(
+            s.to_string(),
+            "3 frames written, 0 dropped, 1 failed write; 1 alert event written, 0 lost; flushed"
+        );
+        let lost = WriterSummary {
+            flushed: false,
+            ..s
+        };
+        assert!(lost
+            .to_string()
+            .ends_with("NOT flushed: the last samples may be lost"));
+    }
 
     #[test]
     fn a_frame_the_full_queue_refuses_is_counted_dropped() {

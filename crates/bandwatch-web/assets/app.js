@@ -56,7 +56,7 @@ import { bindAlerts, loadAlerts } from './js/alerts.js';
 import { loadHistory } from './js/history.js';
 import { fillExportChoices, updateExportLinks } from './js/download.js';
 import {
-  isLive, startLive, stopLive, toggleLive, updateLiveButton,
+  isLive, startLive, startPaused, stopLive, toggleLive, updateLiveButton,
 } from './js/live.js';
 import {
   range, rangeSpanMs, readHash, setRange, syncRangeControls, toLocalInput, writeHash,
@@ -99,6 +99,7 @@ async function reloadAll(first) {
     if (first || !catalogLoaded) {
       const [cfg] = await Promise.all([api('/config'), loadCatalog()]);
       applyConfig(cfg);
+      if (first && cfg && cfg.auto_refresh === false) startPaused();
       prepareSamples();
       fillExportChoices();
       catalogLoaded = true;

@@ -39,6 +39,8 @@ pub struct PageConfig {
     pub interval_s: f64,
     /// Seconds between refreshes when the live stream is not available.
     pub auto_refresh_s: f64,
+    /// Whether the page updates by itself; when false it opens paused (Resume starts it).
+    pub auto_refresh: bool,
     /// The limits.
     pub thresholds: PageThresholds,
     /// Seconds of raw history.

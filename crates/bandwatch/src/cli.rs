@@ -1,11 +1,17 @@
 //! The command line: what a person types. Parsed by clap, then layered into the
 //! configuration by `config::resolve`.
+//!
+//! Each command has its own arguments struct, and takes only the flags of the key table that
+//! mean something to it (its [`FlagScope`]), so its `--help` lists only its own options. A
+//! new command is a variant of [`Command`], its arguments struct with a scope, and a line in
+//! [`Command::flags`].
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::KeyFlags;
+use crate::config::{FlagScope, FlagValues, KeyFlags};
+use crate::error::BadInput;
 
 /// Watches network bandwidth on this machine, keeps the history and warns when limits are crossed.
 #[derive(Debug, Parser)]
@@ -14,16 +20,48 @@ pub struct Cli {
     /// What to do; without a command, `run`.
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Options shared by every command.
+    /// Configuration file.
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        display_order = 0,
+        help = concat!(
+            "Configuration file (default: ./bandwatch.toml, then ",
+            "$XDG_CONFIG_HOME/bandwatch/config.toml, then ",
+            crate::system_config!(),
+            ")"
+        )
+    )]
+    pub config: Option<PathBuf>,
+    /// `run`'s options, for `bandwatch` without a command.
     #[command(flatten)]
-    pub opts: Options,
+    pub run: RunArgs,
+}
+
+impl Cli {
+    /// The key flags of the command given (or `run`), with those written before the
+    /// command's name (`bandwatch --json stats`) where the command takes them.
+    pub fn flags(&self) -> Result<FlagValues, BadInput> {
+        let Some(command) = &self.command else {
+            return Ok(self.run.flags.clone());
+        };
+        command.flags().after(&self.run.flags).map_err(|flag| {
+            BadInput(format!(
+                "{flag} is not an option of `bandwatch {}`; see `bandwatch {} --help` for \
+                 the options it takes",
+                command.name(),
+                command.name()
+            ))
+        })
+    }
 }
 
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Sample every network interface and print, store and check the rates until stopped.
-    Run,
+    Run(RunArgs),
     /// Work with the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -37,29 +75,83 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Show a snapshot of this machine now: CPU, load, memory, disks, interface rates, and
     /// each probe target's last state and uptime from the history.
-    Stats,
+    Stats(StatsArgs),
     /// Probe every configured target once (or the targets given) and report up or down.
     #[command(visible_alias = "ping")]
     Test(TestArgs),
 }
 
-/// `bandwatch test [TARGET…]`
-#[derive(Debug, Args)]
-pub struct TestArgs {
-    /// Probe these instead of the configured targets: an address or host name (ICMP),
-    /// `tcp://host:port`, `http://…` or `https://…`.
-    #[arg(value_name = "TARGET")]
-    pub targets: Vec<String>,
+impl Command {
+    /// The command as typed after `bandwatch`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Run(_) => "run",
+            Self::Config(ConfigCommand::Check(_)) => "config check",
+            Self::Alerts(_) => "alerts",
+            Self::Notify(NotifyCommand::Test(_)) => "notify test",
+            Self::Replay(_) => "replay",
+            Self::Stats(_) => "stats",
+            Self::Test(_) => "test",
+        }
+    }
+
+    /// The key flags this command took.
+    pub fn flags(&self) -> &FlagValues {
+        match self {
+            Self::Run(a) => &a.flags,
+            Self::Config(ConfigCommand::Check(a)) => &a.flags,
+            Self::Alerts(a) => &a.flags,
+            Self::Notify(NotifyCommand::Test(a)) => &a.flags,
+            Self::Replay(a) => &a.flags,
+            Self::Stats(a) => &a.flags,
+            Self::Test(a) => &a.flags,
+        }
+    }
 }
 
-/// `bandwatch notify …`
+/// Every flag of the key table.
+#[derive(Debug)]
+pub enum EveryFlag {}
+
+impl FlagScope for EveryFlag {
+    const FLAGS: Option<&'static [&'static str]> = None;
+}
+
+/// `bandwatch run`
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)] // clap would show a doc comment here as a heading
+    pub flags: KeyFlags<EveryFlag>,
+}
+
+/// `bandwatch config …`
 #[derive(Debug, Subcommand)]
-pub enum NotifyCommand {
-    /// Send a test message through every channel (or one) and report success or the exact failure.
-    Test {
-        /// Only this channel (by its name).
-        channel: Option<String>,
-    },
+pub enum ConfigCommand {
+    /// Validate the configuration and print the effective values (secrets redacted) as a
+    /// config file.
+    Check(CheckArgs),
+}
+
+/// `bandwatch config check`: every flag, since it shows what a run with them would use.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub flags: KeyFlags<EveryFlag>,
+}
+
+/// `alerts`: where the history is, and JSON.
+#[derive(Debug)]
+pub enum AlertsFlags {}
+
+impl FlagScope for AlertsFlags {
+    const FLAGS: Option<&'static [&'static str]> = Some(&["--json", "--db", "--store"]);
+    const HELP: &'static [(&'static str, &'static str)] = &[(
+        "--json",
+        "Print one JSON object per alert (NDJSON) instead of a table",
+    )];
+    const TO_SUBCOMMANDS: bool = true;
 }
 
 /// `bandwatch alerts …`
@@ -77,6 +169,9 @@ pub struct AlertsArgs {
     /// Only alerts in this state: pending, firing or resolved.
     #[arg(long, value_name = "STATE")]
     pub state: Option<String>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub flags: KeyFlags<AlertsFlags>,
 }
 
 /// `bandwatch alerts ack|silence`
@@ -101,37 +196,137 @@ pub enum AlertsAction {
     },
 }
 
+/// `notify test`: only the configuration file.
+#[derive(Debug)]
+pub enum NotifyFlags {}
+
+impl FlagScope for NotifyFlags {
+    const FLAGS: Option<&'static [&'static str]> = Some(&[]);
+}
+
+/// `bandwatch notify …`
+#[derive(Debug, Subcommand)]
+pub enum NotifyCommand {
+    /// Send a test message through every channel (or one) and report success or the exact failure.
+    Test(NotifyTestArgs),
+}
+
+/// `bandwatch notify test [CHANNEL]`
+#[derive(Debug, Args)]
+pub struct NotifyTestArgs {
+    /// Only this channel (by its name).
+    pub channel: Option<String>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub flags: KeyFlags<NotifyFlags>,
+}
+
+/// `replay`: the limits that make the two threshold rules, and JSON.
+#[derive(Debug)]
+pub enum ReplayFlags {}
+
+impl FlagScope for ReplayFlags {
+    const FLAGS: Option<&'static [&'static str]> =
+        Some(&["--json", "--upload-threshold", "--download-threshold"]);
+    const HELP: &'static [(&'static str, &'static str)] = &[(
+        "--json",
+        "Print one JSON object per alert event instead of a line for people",
+    )];
+}
+
 /// `bandwatch replay FILE`
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
-    /// Recorded samples: NDJSON as printed by `bandwatch run --json`, or CSV with the header
-    /// `ts,series,value` (series like `net_rx_bits_per_second{iface="eth0"}`).
+    /// Recorded samples: NDJSON as printed by `bandwatch run --json` (`.ndjson`, `.jsonl`,
+    /// `.json`), or CSV with the header `ts,series,value` (`.csv`; series like
+    /// `net_rx_bits_per_second{iface="eth0"}`). Other names are read by their first line.
     pub file: PathBuf,
-}
-
-/// `bandwatch config …`
-#[derive(Debug, Subcommand)]
-pub enum ConfigCommand {
-    /// Validate the configuration and print the effective values (secrets redacted).
-    Check,
-}
-
-/// Options that override the config file and the environment: `--config`, and the flag of
-/// every configuration key that has one (declared with the key in `config/keys.rs`).
-#[derive(Debug, Default, Args)]
-pub struct Options {
-    /// Configuration file (default: ./bandwatch.toml, then $XDG_CONFIG_HOME/bandwatch/config.toml,
-    /// then /etc/bandwatch/config.toml).
-    #[arg(long, global = true, value_name = "PATH", display_order = 0)]
-    pub config: Option<PathBuf>,
     #[command(flatten)]
-    #[allow(missing_docs)] // clap would show a doc comment here as a heading
-    pub keys: KeyFlags,
+    #[allow(missing_docs)]
+    pub flags: KeyFlags<ReplayFlags>,
 }
 
-impl Options {
-    /// Whether `--json` was given: commands other than `run` answer in JSON then too.
-    pub fn json(&self) -> bool {
-        self.keys.switched("--json")
+/// `stats`: which interfaces, where the kernel's files and the history are, and JSON.
+#[derive(Debug)]
+pub enum StatsFlags {}
+
+impl FlagScope for StatsFlags {
+    const FLAGS: Option<&'static [&'static str]> = Some(&[
+        "--json",
+        "--interface",
+        "--exclude",
+        "--db",
+        "--store",
+        "--proc-root",
+        "--sys-root",
+    ]);
+    const HELP: &'static [(&'static str, &'static str)] = &[(
+        "--json",
+        "Print the snapshot as one JSON document instead of text",
+    )];
+}
+
+/// `bandwatch stats`
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub flags: KeyFlags<StatsFlags>,
+}
+
+/// `test`: JSON only; the targets are arguments or the configuration's.
+#[derive(Debug)]
+pub enum TestFlags {}
+
+impl FlagScope for TestFlags {
+    const FLAGS: Option<&'static [&'static str]> = Some(&["--json"]);
+    const HELP: &'static [(&'static str, &'static str)] = &[(
+        "--json",
+        "Print the results as one JSON document instead of a line per target",
+    )];
+}
+
+/// `bandwatch test [TARGET…]`
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Probe these instead of the configured targets: an address or host name (ICMP),
+    /// `tcp://host:port`, `http://…` or `https://…`.
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<String>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub flags: KeyFlags<TestFlags>,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    use super::*;
+    use crate::config::FlagScope;
+
+    #[test]
+    fn every_scope_names_flags_of_the_key_table() {
+        fn check<S: FlagScope>() {
+            for name in S::FLAGS.unwrap_or_default() {
+                assert!(crate::config::is_key_flag(name), "{name} is not a key flag");
+            }
+            for (name, _) in S::HELP {
+                assert!(
+                    S::FLAGS.is_none_or(|f| f.contains(name)),
+                    "help for {name}, which the scope does not take"
+                );
+            }
+        }
+        check::<AlertsFlags>();
+        check::<NotifyFlags>();
+        check::<ReplayFlags>();
+        check::<StatsFlags>();
+        check::<TestFlags>();
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
     }
 }

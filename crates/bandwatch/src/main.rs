@@ -50,19 +50,19 @@ fn printable(message: &str) -> String {
 fn real_main(cli: &Cli) -> anyhow::Result<()> {
     let cwd = std::env::current_dir().context("reading the working directory")?;
     let env = EnvVars::gather(&cwd)?;
-    let resolved = config::resolve(&cli.opts, &env, &cwd)?;
+    let flags = cli.flags()?;
+    let resolved = config::resolve(cli.config.as_deref(), &flags, &env, &cwd)?;
+    let json = flags.switched("--json");
     match &cli.command {
-        Some(Command::Config(ConfigCommand::Check)) => config_check(&resolved),
-        Some(Command::Run) | None => run(&resolved),
-        Some(Command::Alerts(args)) => alerts::command(args, &resolved.config, cli.opts.json()),
-        Some(Command::Notify(NotifyCommand::Test { channel })) => {
-            notify_test(&resolved, channel.as_deref())
+        Some(Command::Config(ConfigCommand::Check(_))) => config_check(&resolved),
+        Some(Command::Run(_)) | None => run(&resolved),
+        Some(Command::Alerts(args)) => alerts::command(args, &resolved.config, json),
+        Some(Command::Notify(NotifyCommand::Test(args))) => {
+            notify_test(&resolved, args.channel.as_deref())
         }
-        Some(Command::Replay(args)) => replay_file(&resolved, &args.file, cli.opts.json()),
-        Some(Command::Stats) => stats::command(&resolved.config, cli.opts.json()),
-        Some(Command::Test(args)) => {
-            ping::command(&resolved.config, &args.targets, cli.opts.json())
-        }
+        Some(Command::Replay(args)) => replay_file(&resolved, &args.file, json),
+        Some(Command::Stats(_)) => stats::command(&resolved.config, json),
+        Some(Command::Test(args)) => ping::command(&resolved.config, &args.targets, json),
     }
 }
 

@@ -560,6 +560,43 @@ fn systemd_unit_and_readme() {
     assert!(readme.contains("## Monitoring many hosts"));
 }
 
+/// The defect: the unit told people to write `/etc/bandwatch/bandwatch.toml`, a file the
+/// loader never reads. Every config file the unit names is the system-wide one the loader
+/// looks for (the last place `--config`'s help lists).
+#[test]
+fn the_systemd_unit_names_the_config_file_the_loader_reads() {
+    let unit = read("bandwatch.service");
+    let named: Vec<&str> = unit
+        .split(|c: char| c.is_whitespace() || c == '(' || c == ')' || c == ',')
+        .filter(|w| {
+            w.starts_with("/etc/bandwatch/")
+                && Path::new(w).extension().is_some_and(|e| e == "toml")
+        })
+        .collect();
+    assert!(!named.is_empty(), "the unit says where settings go");
+    let help = Command::new(env!("CARGO_BIN_EXE_bandwatch"))
+        .args(["run", "--help"])
+        .output()
+        .expect("run --help");
+    let help = String::from_utf8_lossy(&help.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let list = help
+        .split("Configuration file (default: ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .expect("--config lists where it looks");
+    let system = list.rsplit(", then ").next().expect("a last place");
+    assert!(system.starts_with("/etc/"), "{list}");
+    for path in named {
+        assert_eq!(
+            path, system,
+            "the unit names {path}; the loader reads {system}"
+        );
+    }
+}
+
 /// Runs `promtool args` in deploy/ and panics with its output when it fails.
 fn promtool(args: &[&str]) {
     let out = Command::new("promtool")

@@ -89,6 +89,19 @@ fn an_alert_reaches_the_webhook_once_after_three_failures() {
         stderr.contains("delivery failed"),
         "the failures are logged: {stderr}"
     );
+    // The delivery leaves its line too: channel, the alert it carried, and which attempt.
+    let id = serde_json::from_str::<serde_json::Value>(&got[3].body)
+        .ok()
+        .and_then(|b| b["alerts"][0]["id"].as_str().map(String::from))
+        .unwrap_or_else(|| panic!("an alert id in {}", got[3].body));
+    let delivered = stderr
+        .lines()
+        .find(|l| l.contains("notification delivered"))
+        .unwrap_or_else(|| panic!("no delivery line: {stderr}"));
+    assert!(delivered.contains(" INFO "), "{delivered}");
+    assert!(delivered.contains("channel=hook"), "{delivered}");
+    assert!(delivered.contains(&format!("alerts={id}")), "{delivered}");
+    assert!(delivered.contains("attempt=4"), "{delivered}");
     assert!(
         !stderr.contains("s3cret"),
         "neither the signing key nor the webhook's path or query reaches the log: {stderr}"

@@ -80,7 +80,7 @@ fn bad_recordings_exit_2_naming_the_line() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("bad.csv line 3: value 'many' is not a number"),
+        err.contains("bad.csv line 3: value 'many' is not a number (read as CSV because the file name ends in .csv)"),
         "{err}"
     );
     let out = bandwatch(cwd.path())
@@ -108,4 +108,52 @@ fn an_error_quoting_a_name_writes_no_terminal_escape() {
     );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(r"gone\u{1b}[31mred.ndjson"), "{err}");
+}
+
+/// The defect: a recording of `run --json` whose first line was cut (the recording started
+/// mid-line) was read as CSV and refused for a missing CSV header.
+#[test]
+fn a_broken_ndjson_recording_is_refused_as_ndjson_saying_why() {
+    let cwd = tempfile::tempdir().expect("tempdir");
+    let good = std::fs::read_to_string(dir().join("burst.ndjson")).expect("fixture");
+    let second = good.lines().nth(1).expect("two lines");
+    let cut = format!("{}\n{second}\n", &second[20..]);
+    for (name, why) in [
+        (
+            "cut.ndjson",
+            "(read as NDJSON because the file name ends in .ndjson)",
+        ),
+        (
+            "cut.jsonl",
+            "(read as NDJSON because the file name ends in .jsonl)",
+        ),
+    ] {
+        let path = cwd.path().join(name);
+        std::fs::write(&path, &cut).expect("write");
+        let out = bandwatch(cwd.path())
+            .arg("replay")
+            .arg(&path)
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("line 1: not a `bandwatch run --json` line"),
+            "{err}"
+        );
+        assert!(err.contains(why), "{err}");
+        assert!(!err.contains("header"), "{err}");
+    }
+    let path = cwd.path().join("recording");
+    std::fs::write(&path, &cut).expect("write");
+    let out = bandwatch(cwd.path())
+        .arg("replay")
+        .arg(&path)
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("(read as CSV because its first line does not start with '{' as NDJSON does; name the file .ndjson or .csv to choose)"),
+        "{err}"
+    );
 }

@@ -23,6 +23,12 @@ let polls = 0;
 /** True unless paused. */
 export function isLive() { return live; }
 
+/** Paused from the start: the page does not update by itself (`web.auto_refresh = false`). */
+export function startPaused() {
+  live = false;
+  updateLiveButton();
+}
+
 /** Whether new frames move the charts (live, not zoomed, not a custom range). */
 export function isFollowing() {
   return live && !zoomed && range.key !== 'custom';

@@ -131,6 +131,7 @@ pub fn state_on(token: Option<&str>, clock: &FakeClock) -> WebState {
             host: "testhost".into(),
             interval_s: 1.0,
             auto_refresh_s: 2.0,
+            auto_refresh: true,
             thresholds: PageThresholds {
                 upload_bps: 5e7,
                 download_bps: 1e8,

@@ -129,6 +129,12 @@ pub fn output_mode(s: &Setting<String>, key: &'static str) -> Result<OutputMode,
 /// `log.level`.
 pub fn log_level(s: &Setting<String>, key: &'static str) -> Result<LogLevel, ConfigError> {
     let text = s.value.trim().to_ascii_lowercase();
+    // The seed tool's LOG_LEVEL took Python's level names.
+    let text = match text.as_str() {
+        "warning" => "warn",
+        "critical" | "fatal" => "error",
+        other => other,
+    };
     LogLevel::ALL
         .into_iter()
         .find(|l| l.as_str() == text)
@@ -137,7 +143,7 @@ pub fn log_level(s: &Setting<String>, key: &'static str) -> Result<LogLevel, Con
                 key,
                 &s.origin,
                 format!(
-                    "must be error, warn, info, debug or trace (got '{}')",
+                    "must be error, warn (or warning), info, debug or trace (got '{}')",
                     s.value
                 ),
                 "use info for normal operation",

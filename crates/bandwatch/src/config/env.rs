@@ -20,21 +20,23 @@ pub struct EnvVars {
 impl EnvVars {
     /// The process environment laid over the `.env` file in `cwd` (if there is one).
     pub fn gather(cwd: &Path) -> Result<Self, ConfigError> {
-        let mut env = Self::default();
-        let dotenv = cwd.join(".env");
-        if dotenv.is_file() {
-            env.read_dotenv(&dotenv)?;
-        }
+        let mut process = Self::default();
         for (k, v) in std::env::vars_os() {
             // Variables bandwatch does not read may hold anything; one it reads but cannot
             // decode is an error rather than a setting silently ignored.
             let Ok(k) = k.into_string() else { continue };
             match v.into_string() {
-                Ok(v) => env.set(&k, &v, Origin::Env(k.clone())),
+                Ok(v) => process.set(&k, &v, Origin::Env(k.clone())),
                 Err(_) if is_read(&k) => return Err(ConfigError::EnvNotUtf8 { var: k }),
                 Err(_) => {}
             }
         }
+        let dotenv = cwd.join(".env");
+        let mut env = Self::default();
+        if dotenv.is_file() {
+            env.read_dotenv(&dotenv, &process)?;
+        }
+        env.vars.extend(process.vars);
         Ok(env)
     }
 
@@ -48,16 +50,29 @@ impl EnvVars {
         env
     }
 
-    fn read_dotenv(&mut self, path: &Path) -> Result<(), ConfigError> {
-        let iter = dotenvy::from_path_iter(path).map_err(|e| ConfigError::DotEnv {
-            path: path.to_path_buf(),
-            message: e.to_string(),
+    /// The `.env` file's variables; `${NAME}` in them reads `process` first.
+    fn read_dotenv(&mut self, path: &Path, process: &Self) -> Result<(), ConfigError> {
+        // Messages name the file as people know it: it is always the one in the working
+        // directory.
+        let shown = PathBuf::from(".env");
+        let unreadable = |problem: String| ConfigError::DotEnvUnreadable {
+            path: shown.clone(),
+            problem,
+        };
+        let bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let offset = e.utf8_error().valid_up_to();
+            let line = e.as_bytes()[..offset].split(|&b| b == b'\n').count();
+            unreadable(format!(
+                "it is not UTF-8 text (line {line}, byte offset {offset}); save it as UTF-8"
+            ))
         })?;
-        for item in iter {
-            let (k, v) = item.map_err(|e| ConfigError::DotEnv {
-                path: path.to_path_buf(),
-                message: e.to_string(),
+        let vars = super::dotenv::read(&text, |name| process.get(name).map(|(v, _)| v.to_string()))
+            .map_err(|error| ConfigError::DotEnv {
+                path: shown.clone(),
+                error,
             })?;
+        for (k, v) in vars {
             self.set(&k, &v, Origin::DotEnv(k.clone()));
         }
         Ok(())
@@ -79,6 +94,23 @@ impl EnvVars {
             .filter(|k| k.starts_with("BANDWATCH_"))
             .filter(|k| !keys::is_setting_env(k) && !keys::NON_SETTING_ENV.contains(&k.as_str()))
             .cloned()
+            .collect()
+    }
+}
+
+impl EnvVars {
+    /// Variables that look like the seed tool's names (`DASHBOARD_THEME`, a misspelt
+    /// `BANDWITH_THRESHOLD_MBPS`) but that bandwatch does not read, each with where it was
+    /// set: without a word they would be ignored.
+    pub fn unknown_seed_vars(&self) -> Vec<&Origin> {
+        self.vars
+            .iter()
+            .filter(|(k, _)| !k.starts_with("BANDWATCH_") && !is_read(k))
+            .filter(|(k, _)| !keys::RESERVED_SEED_ENV.contains(&k.as_str()))
+            .filter(|(k, (_, origin))| {
+                keys::looks_like_seed_env(k, matches!(origin, Origin::DotEnv(_)))
+            })
+            .map(|(_, (_, origin))| origin)
             .collect()
     }
 }
@@ -265,6 +297,75 @@ mod tests {
         assert_eq!(
             value(&raw, "web.listen").value,
             Value::Text("[::1]:8080".into())
+        );
+    }
+
+    #[test]
+    fn seed_names_that_bandwatch_does_not_read_are_reported_with_their_origin() {
+        let mut env = EnvVars::from_pairs([
+            ("DASHBOARD_THEME", "dark"),
+            ("BANDWITH_THRESHOLD_MBPS", "10"),
+            ("BANDWIDTH_THRESHOLD_MBPS", "10"),
+            ("DATA_RATE_THRESHOLD", "10"),
+            ("EMAIL_PASSWORD", "x"),
+            ("MEMORY_PRESSURE_WATCH", "/x"),
+            ("PATH", "/bin"),
+        ]);
+        env.set("LOG_FORMAT", "json", Origin::DotEnv("LOG_FORMAT".into()));
+        let got: Vec<String> = env
+            .unknown_seed_vars()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "environment variable BANDWITH_THRESHOLD_MBPS",
+                "environment variable DASHBOARD_THEME",
+                ".env variable LOG_FORMAT",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_seed_tools_names_set_their_keys() {
+        let env = EnvVars::from_pairs([
+            ("BANDWIDTH_THRESHOLD_MBPS", "30"),
+            ("NETWORK_CHECK_INTERVAL", "5"),
+            ("LOG_LEVEL", "WARNING"),
+            ("LOG_FILE", "logs/monitor.log"),
+        ]);
+        let raw = layer(&env).unwrap();
+        assert_eq!(
+            value(&raw, "thresholds.upload_mbps").value,
+            Value::Number(30.0)
+        );
+        assert_eq!(
+            value(&raw, "thresholds.download_mbps").value,
+            Value::Number(30.0)
+        );
+        assert_eq!(value(&raw, "monitor.interval").value, Value::Number(5.0));
+        assert_eq!(
+            value(&raw, "log.level").value,
+            Value::Text("WARNING".into())
+        );
+        assert_eq!(
+            value(&raw, "log.file").value,
+            Value::Path("logs/monitor.log".into())
+        );
+        // Each direction's own limit wins over the one for both.
+        let env = EnvVars::from_pairs([
+            ("BANDWIDTH_THRESHOLD_MBPS", "30"),
+            ("BANDWATCH_DOWNLOAD_THRESHOLD", "200"),
+        ]);
+        let raw = layer(&env).unwrap();
+        assert_eq!(
+            value(&raw, "thresholds.upload_mbps").value,
+            Value::Number(30.0)
+        );
+        assert_eq!(
+            value(&raw, "thresholds.download_mbps").value,
+            Value::Number(200.0)
         );
     }
 

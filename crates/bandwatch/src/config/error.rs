@@ -115,17 +115,25 @@ pub enum ConfigError {
         /// The variable's name.
         var: String,
     },
-    /// The `.env` file in the working directory is malformed.
+    /// A statement of the `.env` file in the working directory cannot be read.
     #[error(
-        "cannot read {}: {}; each line must be NAME=value",
-        safe_path(.path),
-        safe(.message)
+        "{} {error}; values are read as python-dotenv reads them (NAME=value, quotes optional, \
+         # starts a comment after a space)",
+        safe_path(.path)
     )]
     DotEnv {
         /// The file.
         path: PathBuf,
-        /// The parser's description.
-        message: String,
+        /// The line, the name if known, and the fault (never the value).
+        error: super::dotenv::LineError,
+    },
+    /// The `.env` file in the working directory exists but cannot be read as text.
+    #[error("cannot read {}: {}; fix or remove the file", safe_path(.path), safe(.problem))]
+    DotEnvUnreadable {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error, or where the text stops being UTF-8.
+        problem: String,
     },
 }
 

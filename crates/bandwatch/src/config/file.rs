@@ -16,6 +16,18 @@ use super::notify::{NotifyOrigins, NotifySection};
 use super::origin::{KeyOrigins, Origin, Setting};
 use super::probe::TargetEntry;
 
+/// Writes the system-wide config file's path where a literal is needed (the `--config`
+/// help); [`SYSTEM_CONFIG`] everywhere else.
+#[macro_export]
+macro_rules! system_config {
+    () => {
+        "/etc/bandwatch/config.toml"
+    };
+}
+
+/// The system-wide config file, the last place looked (the systemd unit points here).
+pub const SYSTEM_CONFIG: &str = system_config!();
+
 /// Which config file to read: the one given, or the first that exists of the usual places.
 pub fn discover(
     given: Option<Setting<PathBuf>>,
@@ -29,7 +41,7 @@ pub fn discover(
     if let Some(xdg) = xdg_config_home {
         candidates.push(xdg.join("bandwatch").join("config.toml"));
     }
-    candidates.push(PathBuf::from("/etc/bandwatch/config.toml"));
+    candidates.push(PathBuf::from(SYSTEM_CONFIG));
     candidates
         .into_iter()
         .find(|p| p.is_file())
@@ -198,7 +210,12 @@ fn value_of(
         Kind::Number => typed(map(read::<Spanned<f64>>(value)?, Value::Number)),
         Kind::Whole => typed(map(read::<Spanned<i64>>(value)?, Value::Whole)),
         Kind::Switch => typed(map(read::<Spanned<bool>>(value)?, Value::Switch)),
-        Kind::Text => typed(map(read::<Spanned<String>>(value)?, Value::Text)),
+        // A text key whose check also takes true or false (`web.auto_refresh`) may be
+        // written as a TOML boolean.
+        Kind::Text => match value.get_ref() {
+            DeValue::Boolean(b) => typed(Spanned::new(value.span(), Value::Text(b.to_string()))),
+            _ => typed(map(read::<Spanned<String>>(value)?, Value::Text)),
+        },
         Kind::Path => typed(map(read::<Spanned<PathBuf>>(value)?, Value::Path)),
         Kind::List => typed(map(read::<Spanned<Vec<String>>>(value)?, Value::List)),
         Kind::Targets => {

@@ -281,15 +281,17 @@ fn check(
             let _ = std::fs::remove_file(&file);
         }
     }
-    let command_line = std::iter::once("bandwatch".to_string())
-        .chain(args.iter().cloned())
-        .chain(["config".to_string(), "check".to_string()]);
+    let command_line = ["bandwatch", "config", "check"]
+        .into_iter()
+        .map(String::from)
+        .chain(args.iter().cloned());
     let Ok(cli) = Cli::try_parse_from(command_line) else {
         // clap refused a flag's value itself: its own message, exit 2.
         return Ok(());
     };
     let env = EnvVars::from_pairs(env.iter().copied());
-    match resolve(&cli.opts, &env, dir) {
+    let flags = cli.flags().expect("config check takes every flag");
+    match resolve(cli.config.as_deref(), &flags, &env, dir) {
         Ok(resolved) => {
             let _ = super::render(&resolved);
             let _ = crate::wiring::sources::netdev_source(&resolved.config);
@@ -326,7 +328,8 @@ proptest! {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("bandwatch.toml"), &bytes).expect("write");
         let cli = Cli::try_parse_from(["bandwatch", "config", "check"]).expect("cli");
-        if let Err(e) = resolve(&cli.opts, &EnvVars::default(), dir.path()) {
+        let flags = cli.flags().expect("no flags");
+        if let Err(e) = resolve(None, &flags, &EnvVars::default(), dir.path()) {
             assert_clear(&e)?;
         }
     }

@@ -49,7 +49,7 @@ keys! {
     /// Time between samples.
     INTERVAL: Key<f64, Duration> = Key::new("monitor.interval")
         .default("1")
-        .env(&[Var("BANDWATCH_INTERVAL")])
+        .env(&[Var("BANDWATCH_INTERVAL"), Var("NETWORK_CHECK_INTERVAL")])
         .flags(&[Flag::value(1, "--interval", "SECONDS", "Seconds between samples (0.1 to 3600)")])
         .hint("seconds between samples, e.g. 1 or 0.5")
         .check(checks::interval);
@@ -94,7 +94,8 @@ keys! {
     /// Transmit limit, kept in bits per second.
     UPLOAD: Key<f64> = Key::new("thresholds.upload_mbps")
         .default("50")
-        .env(&[Var("BANDWATCH_UPLOAD_THRESHOLD")])
+        // The seed tool's one limit for both directions; each direction's own wins.
+        .env(&[Var("BANDWATCH_UPLOAD_THRESHOLD"), Var("BANDWIDTH_THRESHOLD_MBPS")])
         .flags(&[Flag::value(
             5,
             "--upload-threshold",
@@ -106,7 +107,7 @@ keys! {
     /// Receive limit, kept in bits per second.
     DOWNLOAD: Key<f64> = Key::new("thresholds.download_mbps")
         .default("100")
-        .env(&[Var("BANDWATCH_DOWNLOAD_THRESHOLD")])
+        .env(&[Var("BANDWATCH_DOWNLOAD_THRESHOLD"), Var("BANDWIDTH_THRESHOLD_MBPS")])
         .flags(&[Flag::value(
             6,
             "--download-threshold",
@@ -207,7 +208,7 @@ keys! {
     /// Log level.
     LOG_LEVEL: Key<String, LogLevel> = Key::new("log.level")
         .default("info")
-        .env(&[Var("BANDWATCH_LOG_LEVEL")])
+        .env(&[Var("BANDWATCH_LOG_LEVEL"), Var("LOG_LEVEL")])
         .flags(&[Flag::value(
             11,
             "--log-level",
@@ -217,7 +218,7 @@ keys! {
         .check(checks::log_level);
     /// Log file, rotated daily.
     LOG_FILE: Key<PathBuf> = Key::new("log.file")
-        .env(&[Var("BANDWATCH_LOG_FILE")])
+        .env(&[Var("BANDWATCH_LOG_FILE"), Var("LOG_FILE")])
         .flags(&[Flag::value(10, "--log-file", "PATH", "Also log to this file, rotated daily")]);
 
     /// Where /proc is.
@@ -412,8 +413,8 @@ keys! {
         .secret()
         .check(web::token);
     /// How often the page refreshes without the live stream.
-    WEB_AUTO_REFRESH: Key<String, Duration> = Key::new("web.auto_refresh")
-        .default("2s")
+    WEB_AUTO_REFRESH: Key<String, Option<Duration>> = Key::new("web.auto_refresh")
+        .default(web::DEFAULT_AUTO_REFRESH)
         .env(&[Var("BANDWATCH_WEB_AUTO_REFRESH"), Var("DASHBOARD_AUTO_REFRESH")])
         .check(web::auto_refresh);
     /// Host names the dashboard answers to besides its own (DNS-rebinding guard).
@@ -436,6 +437,83 @@ pub const NON_SETTING_ENV: &[&str] = &[
     "BANDWATCH_TEST_MYSQL_URL",
     "BANDWATCH_TEST_POSTGRES_URL",
 ];
+
+/// Names of the seed tool reserved for the alert-rule keys of issue 14: each moves into the
+/// `env` list of its key when that key is declared above. Until then they are known, so
+/// they are never reported as names bandwatch does not read.
+pub const RESERVED_SEED_ENV: &[&str] = &[
+    "DATA_RATE_THRESHOLD",
+    "SPIKE_MULTIPLIER",
+    "HISTORY_SIZE",
+    "CHECK_INTERVAL",
+];
+
+/// Every name of the seed tool's environment that bandwatch knows: those of the keys above
+/// (everything not `BANDWATCH_*`), the email channel's and the reserved ones.
+pub fn seed_env_names() -> impl Iterator<Item = &'static str> {
+    ALL.iter()
+        .flat_map(|k| k.env.iter())
+        .flat_map(|e| match *e {
+            Var(v) | Env::Minutes(v) => [Some(v), None],
+            Env::HostPort { host, port } => [Some(host), Some(port)],
+        })
+        .flatten()
+        .filter(|v| !v.starts_with("BANDWATCH_"))
+        .chain(super::notify::SEED_ENV)
+        .chain(RESERVED_SEED_ENV.iter().copied())
+}
+
+/// First words of seed names that other software's environments use too (systemd sets
+/// `MEMORY_PRESSURE_WATCH` for services), so in the process environment they alone do not
+/// make a name look like the seed tool's; in `.env`, which is bandwatch's own, they do.
+const COMMON_FIRST_WORDS: &[&str] = &[
+    "CPU", "MEMORY", "DISK", "SYSTEM", "LOG", "DATA", "HISTORY", "CHECK",
+];
+
+/// Whether `var`, a name bandwatch does not read, looks like one of the seed tool's: it
+/// begins with the first word of one (`DASHBOARD_THEME`), or is a letter or two off one
+/// (`BANDWITH_THRESHOLD_MBPS`).
+pub fn looks_like_seed_env(var: &str, in_dotenv: bool) -> bool {
+    let first = |name: &str| name.split_once('_').map(|(w, _)| w.to_string());
+    let word = first(var);
+    seed_env_names().any(|known| {
+        let same_family = word.is_some()
+            && word == first(known)
+            && (in_dotenv
+                || !word
+                    .as_deref()
+                    .is_some_and(|w| COMMON_FIRST_WORDS.contains(&w)));
+        let allowed = if known.len() >= 8 { 2 } else { 1 };
+        same_family || edit_distance(var, known) <= allowed
+    })
+}
+
+/// Letters to insert, delete, change or swap with a neighbour to turn `a` into `b`.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    // rows[i][j]: distance between a[..i] and b[..j].
+    let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in rows.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let change = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (rows[i - 1][j] + 1)
+                .min(rows[i][j - 1] + 1)
+                .min(rows[i - 1][j - 1] + change);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = d;
+        }
+    }
+    rows[a.len()][b.len()]
+}
 
 /// Whether some key is set by the environment variable `var`.
 pub fn is_setting_env(var: &str) -> bool {
@@ -477,6 +555,46 @@ mod tests {
                 assert!(!f.help.ends_with('.'), "{}: clap adds no full stop", f.name);
             }
         }
+    }
+
+    #[test]
+    fn seed_lookalikes_are_recognised_and_known_names_are_not() {
+        let known: Vec<&str> = seed_env_names().collect();
+        for name in [
+            "BANDWIDTH_THRESHOLD_MBPS",
+            "NETWORK_CHECK_INTERVAL",
+            "LOG_LEVEL",
+            "LOG_FILE",
+            "DASHBOARD_AUTO_REFRESH",
+            "EMAIL_PASSWORD",
+            "DATA_RATE_THRESHOLD",
+        ] {
+            assert!(known.contains(&name), "{name} is a known seed name");
+        }
+        for (var, in_dotenv) in [
+            ("DASHBOARD_THEME", false),
+            ("EMAIL_SENDER", false),
+            ("BANDWITH_THRESHOLD_MBPS", false),
+            ("CPU_TRESHOLD_PERCENT", false),
+            ("LOG_FORMAT", true),
+            ("MEMORY_LIMIT", true),
+        ] {
+            assert!(looks_like_seed_env(var, in_dotenv), "{var}");
+        }
+        for (var, in_dotenv) in [
+            ("PATH", false),
+            ("HOME", false),
+            ("MEMORY_PRESSURE_WATCH", false),
+            ("SYSTEMD_EXEC_PID", false),
+            ("LOG_FORMAT", false),
+            ("INVOCATION_ID", false),
+            ("XDG_RUNTIME_DIR", true),
+        ] {
+            assert!(!looks_like_seed_env(var, in_dotenv), "{var}");
+        }
+        assert_eq!(edit_distance("abc", "abc"), 0);
+        assert_eq!(edit_distance("abc", "acb"), 1);
+        assert_eq!(edit_distance("", "ab"), 2);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! program only ever sees the validated [`Config`].
 
 mod checks;
+mod dotenv;
 mod env;
 mod error;
 pub mod export;
@@ -33,7 +34,9 @@ use std::path::{Path, PathBuf};
 
 pub use env::EnvVars;
 pub use error::ConfigError;
-pub use flags::KeyFlags;
+#[cfg(test)]
+pub use flags::is_key_flag;
+pub use flags::{FlagScope, FlagValues, KeyFlags};
 pub use origin::Origin;
 pub use render::render;
 pub use rules::effective_rules;
@@ -41,7 +44,6 @@ pub use sections::{
     LogConfig, LogLevel, MonitorConfig, OutputMode, Paths, StoreConfig, SystemSettings, Thresholds,
 };
 
-use crate::cli::Options;
 use layer::{RawConfig, Values};
 use origin::Setting;
 
@@ -92,12 +94,16 @@ pub struct Resolved {
     values: Values,
 }
 
-/// Resolves the layers and validates them.
-pub fn resolve(opts: &Options, env: &EnvVars, cwd: &Path) -> Result<Resolved, ConfigError> {
-    let given = opts
-        .config
-        .clone()
-        .map(|p| Setting::new(p, Origin::Flag("--config")))
+/// Resolves the layers and validates them: `config` is the `--config` flag, `flags` the key
+/// flags the command was given.
+pub fn resolve(
+    config: Option<&Path>,
+    flags: &FlagValues,
+    env: &EnvVars,
+    cwd: &Path,
+) -> Result<Resolved, ConfigError> {
+    let given = config
+        .map(|p| Setting::new(p.to_path_buf(), Origin::Flag("--config")))
         .or_else(|| {
             env.get("BANDWATCH_CONFIG")
                 .map(|(v, o)| Setting::new(PathBuf::from(v), o.clone()))
@@ -114,11 +120,11 @@ pub fn resolve(opts: &Options, env: &EnvVars, cwd: &Path) -> Result<Resolved, Co
     let raw = layer::defaults()
         .overlay(file_layer)
         .overlay(env::layer(env)?)
-        .overlay(opts.keys.layer());
+        .overlay(flags.layer());
     let values = raw.values.clone();
     let config = validate::validate(raw)?;
     let origins = values.iter().map(|(k, s)| (*k, s.origin.clone())).collect();
-    let warnings = env
+    let mut warnings: Vec<String> = env
         .unknown_bandwatch_vars()
         .into_iter()
         .map(|v| {
@@ -128,6 +134,14 @@ pub fn resolve(opts: &Options, env: &EnvVars, cwd: &Path) -> Result<Resolved, Co
             )
         })
         .collect();
+    warnings.extend(env.unknown_seed_vars().into_iter().map(|origin| {
+        format!(
+            "{} looks like a setting of the scripts bandwatch replaces, but bandwatch does not \
+             read it, so it is ignored; the names it reads are listed under \"Configuration\" \
+             in the README",
+            bandwatch_core::human::escape_control(&origin.to_string())
+        )
+    }));
     Ok(Resolved {
         config,
         file: file.map(|f| file::shown(&f.value, cwd)),

@@ -1,11 +1,17 @@
-//! `bandwatch config check`: the effective configuration as TOML, each value annotated
-//! with where it came from, secrets redacted.
+//! `bandwatch config check`: the effective configuration as a config file, each value
+//! annotated with where it came from, secrets redacted. The output is itself a valid config
+//! that reads back to the same configuration: each table once, the rules, probe targets and
+//! channels in full. Secrets never appear: a secret key is written as a comment naming where
+//! it is set (the environment gives it again), and a secret a channel needs to be valid is
+//! written as `"***"` (a URL keeps its scheme and host), to be put back by hand.
 
 use std::fmt::Write as _;
 
 use super::key::{KeyDef, Show, Value};
 use super::keys;
-use super::notify::{ChannelKind, TlsMode};
+use super::notify::{ChannelKind, ChannelSpec, NotifyConfig, DEFAULT_CHANNEL_TIMEOUT};
+use super::origin::{Origin, Setting};
+use super::probe::TargetTable;
 use super::Resolved;
 
 /// Renders the effective configuration.
@@ -20,30 +26,57 @@ pub fn render(resolved: &Resolved) -> String {
             "# effective configuration (no config file found; defaults, environment and flags)\n",
         ),
     }
-    let mut section = "";
-    for key in keys::ALL {
-        if key.section() != section {
-            section = key.section();
-            let _ = writeln!(out, "\n[{section}]");
+    // Section by section, so a table is written once even if its keys were not declared
+    // together.
+    for section in keys::SECTIONS {
+        let in_section: Vec<&KeyDef> = keys::ALL
+            .iter()
+            .copied()
+            .filter(|k| k.section() == *section)
+            .collect();
+        if in_section.is_empty() {
+            continue;
         }
-        match resolved.values.get(key.name) {
-            Some(s) => {
-                let _ = writeln!(
-                    out,
-                    "{} = {}  # {}",
-                    key.field(),
-                    shown(key, &s.value),
-                    s.origin
-                );
-            }
-            None => {
-                let _ = writeln!(out, "# {} is not set", key.field());
-            }
+        let _ = writeln!(out, "\n[{section}]");
+        for key in in_section {
+            render_key(&mut out, key, resolved.values.get(key.name));
+        }
+        if *section == "probe" {
+            render_targets(&mut out, &c.probe);
         }
     }
-    render_targets(&mut out, &c.probe);
+    render_rules(&mut out, &c.rules);
     render_notify(&mut out, &c.notify);
     terminal_safe(&out)
+}
+
+fn render_key(out: &mut String, key: &KeyDef, setting: Option<&Setting<Value>>) {
+    let Some(s) = setting else {
+        let _ = writeln!(out, "# {} is not set", key.field());
+        return;
+    };
+    match (key.show, &s.value) {
+        (Show::Secret, _) => {
+            let _ = writeln!(
+                out,
+                "# {} = \"***\"  # set by {}; hidden, so give it there (or here) again",
+                key.field(),
+                s.origin
+            );
+        }
+        (Show::RedactedUrl, Value::Text(url)) if super::export::redact_url(url) != *url => {
+            let _ = writeln!(
+                out,
+                "{} = {}  # {}; the password is hidden: put it back",
+                key.field(),
+                quote(&super::export::redact_url(url)),
+                s.origin
+            );
+        }
+        (_, value) => {
+            let _ = writeln!(out, "{} = {}  # {}", key.field(), shown(value), s.origin);
+        }
+    }
 }
 
 /// `text` with any control character left outside a quoted value (in a comment: a path,
@@ -55,21 +88,47 @@ fn terminal_safe(text: &str) -> String {
         .join("\n")
 }
 
-/// A raw value as TOML, secrets hidden.
-fn shown(key: &KeyDef, value: &Value) -> String {
-    match (key.show, value) {
-        (Show::Secret, _) => quote("***"),
-        (Show::RedactedUrl, Value::Text(url)) => quote(&super::export::redact_url(url)),
-        (_, Value::Number(v)) => float(*v),
-        (_, Value::Whole(v)) => v.to_string(),
-        (_, Value::Switch(v)) => v.to_string(),
-        (_, Value::Text(v)) => quote(v),
-        (_, Value::Path(v)) => quote(&v.display().to_string()),
-        (_, Value::List(v)) => list(v),
-        (_, Value::Targets(v)) => {
-            let specs: Vec<String> = v.iter().map(|t| t.value.target.clone()).collect();
-            list(&specs)
+/// A raw value as TOML.
+fn shown(value: &Value) -> String {
+    match value {
+        Value::Number(v) => float(*v),
+        Value::Whole(v) => v.to_string(),
+        Value::Switch(v) => v.to_string(),
+        Value::Text(v) => quote(v),
+        Value::Path(v) => quote(&v.display().to_string()),
+        Value::List(v) => list(v),
+        Value::Targets(v) => {
+            let items: Vec<String> = v.iter().map(|t| target(&t.value)).collect();
+            format!("[{}]", items.join(", "))
         }
+    }
+}
+
+/// One probe target as written: its spec, or an inline table with every field it set.
+fn target(t: &TargetTable) -> String {
+    let mut fields = vec![format!("target = {}", quote(&t.target))];
+    let mut text = |name: &str, v: &Option<String>| {
+        if let Some(v) = v {
+            fields.push(format!("{name} = {}", quote(v)));
+        }
+    };
+    text("name", &t.name);
+    text("interval", &t.interval);
+    text("timeout", &t.timeout);
+    text("rtt_limit", &t.rtt_limit);
+    if let Some(c) = t.count {
+        fields.push(format!("count = {c}"));
+    }
+    if let Some(l) = t.loss_limit {
+        fields.push(format!("loss_limit = {}", float(l)));
+    }
+    if let Some(v) = t.tls_verify {
+        fields.push(format!("tls_verify = {v}"));
+    }
+    if fields.len() == 1 {
+        quote(&t.target)
+    } else {
+        format!("{{ {} }}", fields.join(", "))
     }
 }
 
@@ -98,84 +157,168 @@ fn span(d: std::time::Duration) -> String {
     humantime::format_duration(d).to_string()
 }
 
-/// The notification channels: names, types and routes; credentials and URLs (which carry
-/// tokens) are shown only as set or not.
-fn render_notify(out: &mut String, n: &super::notify::NotifyConfig) {
+/// The user's `[[rules]]`, every field as given (the built-in rules are not written: they
+/// come from the keys above).
+fn render_rules(out: &mut String, rules: &[bandwatch_engine::RuleSpec]) {
+    #[derive(serde::Serialize)]
+    struct Rules<'a> {
+        rules: &'a [bandwatch_engine::RuleSpec],
+    }
+    if rules.is_empty() {
+        return;
+    }
+    match toml::to_string(&Rules { rules }) {
+        Ok(text) => {
+            let _ = write!(out, "\n{text}");
+        }
+        Err(e) => {
+            // A checked rule always serialises; say so rather than write half a file.
+            let _ = writeln!(out, "\n# the rules could not be written: {e}");
+        }
+    }
+}
+
+/// `[notify]` and the channels, every field given; credentials are `"***"` and URLs (which
+/// carry tokens) keep only their scheme and host.
+fn render_notify(out: &mut String, n: &NotifyConfig) {
     let _ = writeln!(out, "\n[notify]");
-    let _ = writeln!(
-        out,
-        "group_window = {}",
-        quote(&humantime::format_duration(n.group_window).to_string())
-    );
+    let _ = writeln!(out, "group_window = {}", quote(&span(n.group_window)));
     let _ = writeln!(out, "send_resolved = {}", n.send_resolved);
-    for ch in &n.channels {
-        let c = &ch.value;
-        let set = |v: &Option<String>| if v.is_some() { "\"***\"" } else { "(not set)" };
-        let _ = writeln!(out, "\n[[notify.channels]]  # {}", ch.origin);
+    let _ = writeln!(out, "retry_base = {}", quote(&span(n.retry_base)));
+    let _ = writeln!(out, "retry_max = {}", quote(&span(n.retry_max)));
+    if let Some(url) = &n.dashboard_url {
+        let _ = writeln!(out, "dashboard_url = {}", quote(url));
+    }
+    let from_key = |c: &&Setting<ChannelSpec>| is_url_notify(&c.value);
+    for ch in n.channels.iter().filter(|c| from_key(c)) {
         let _ = writeln!(
             out,
-            "name = {}\ntype = {}",
-            quote(&c.name),
-            quote(c.kind.as_str())
+            "url_notify = {}  # {}; hidden past the host: put it back",
+            quote(&hidden_url(ch.value.url.as_deref().unwrap_or_default())),
+            ch.origin
         );
-        if let Some(s) = c.min_severity {
-            let _ = writeln!(out, "min_severity = {}", quote(s.as_str()));
+    }
+    for ch in n.channels.iter().filter(|c| !from_key(c)) {
+        render_channel(out, ch);
+    }
+}
+
+/// Whether `c` is the channel `[notify] url_notify` stands for: a webhook of that name with
+/// nothing but its URL.
+fn is_url_notify(c: &ChannelSpec) -> bool {
+    c.name == "url_notify"
+        && c.kind == ChannelKind::Webhook
+        && c.url.is_some()
+        && c.secret.is_none()
+        && c.headers.is_empty()
+        && c.matchers.is_empty()
+        && c.min_severity.is_none()
+        && c.send_resolved.is_none()
+        && c.timeout == DEFAULT_CHANNEL_TIMEOUT
+}
+
+fn render_channel(out: &mut String, ch: &Setting<ChannelSpec>) {
+    let c = &ch.value;
+    // The seed tool's email channel comes from its variables, which give it again; written
+    // as a table as well, it would be a second channel of the same name.
+    let from_env = matches!(ch.origin, Origin::Env(_) | Origin::DotEnv(_));
+    let prefix = if from_env { "# " } else { "" };
+    let mut lines: Vec<String> = Vec::new();
+    let mut push = |line: String| lines.push(line);
+    push(format!("name = {}", quote(&c.name)));
+    push(format!("type = {}", quote(c.kind.as_str())));
+    if let Some(s) = c.min_severity {
+        push(format!("min_severity = {}", quote(s.as_str())));
+    }
+    if let Some(v) = c.send_resolved {
+        push(format!("send_resolved = {v}"));
+    }
+    if c.timeout != DEFAULT_CHANNEL_TIMEOUT {
+        push(format!("timeout = {}", quote(&span(c.timeout))));
+    }
+    if let Some(url) = &c.url {
+        push(format!(
+            "url = {}  # hidden past the host: put it back",
+            quote(&hidden_url(url))
+        ));
+    }
+    if let Some(_secret) = &c.secret {
+        push("secret = \"***\"  # hidden: put it back".into());
+    }
+    let texts = [
+        ("server", &c.server),
+        ("username", &c.username),
+        ("from", &c.from),
+        ("subject", &c.subject),
+        ("chat_id", &c.chat_id),
+        ("host", &c.host),
+        ("prefix", &c.prefix),
+        ("client_id", &c.client_id),
+    ];
+    for (name, value) in texts {
+        if let Some(v) = value {
+            push(format!("{name} = {}", quote(v)));
         }
-        match c.kind {
-            ChannelKind::Email => {
-                let port = c
-                    .port
-                    .unwrap_or(if c.tls == TlsMode::Implicit { 465 } else { 587 });
-                let _ = writeln!(
-                    out,
-                    "server = {}\nport = {port}\ntls = {}",
-                    quote(c.server.as_deref().unwrap_or_default()),
-                    quote(c.tls.as_str())
-                );
-                let _ = writeln!(
-                    out,
-                    "from = {}\nto = {}",
-                    quote(c.from.as_deref().unwrap_or_default()),
-                    list(&c.to)
-                );
-                let _ = writeln!(
-                    out,
-                    "username = {}\npassword = {}",
-                    c.username
-                        .as_deref()
-                        .map_or_else(|| "(not set)".into(), quote),
-                    set(&c.password)
-                );
-            }
-            ChannelKind::Mqtt => {
-                let _ = writeln!(
-                    out,
-                    "host = {}\nport = {}",
-                    quote(c.host.as_deref().unwrap_or_default()),
-                    c.port.unwrap_or(1883)
-                );
-                let _ = writeln!(
-                    out,
-                    "prefix = {}\npassword = {}",
-                    quote(c.prefix.as_deref().unwrap_or("bandwatch")),
-                    set(&c.password)
-                );
-            }
-            ChannelKind::Telegram => {
-                let _ = writeln!(
-                    out,
-                    "bot_token = {}\nchat_id = {}",
-                    set(&c.bot_token),
-                    quote(c.chat_id.as_deref().unwrap_or_default())
-                );
-            }
-            _ => {
-                let _ = writeln!(out, "url = {}", set(&c.url));
-                if c.secret.is_some() {
-                    let _ = writeln!(out, "secret = \"***\"");
-                }
-            }
+    }
+    if let Some(p) = c.port {
+        push(format!("port = {p}"));
+    }
+    if c.kind == ChannelKind::Email {
+        push(format!("tls = {}", quote(c.tls.as_str())));
+        push(format!("to = {}", list(&c.to)));
+    }
+    if let Some(v) = c.allow_plain {
+        push(format!("allow_plain = {v}"));
+    }
+    if let Some(v) = c.discovery {
+        push(format!("discovery = {v}"));
+    }
+    for (name, value) in [("password", &c.password), ("bot_token", &c.bot_token)] {
+        if value.is_some() {
+            push(format!("{name} = \"***\"  # hidden: put it back"));
         }
+    }
+    if !c.matchers.is_empty() {
+        let pairs: Vec<String> = c
+            .matchers
+            .iter()
+            .map(|(k, v)| format!("{} = {}", quote(k), quote(v)))
+            .collect();
+        push(format!("match = {{ {} }}", pairs.join(", ")));
+    }
+    if !c.headers.is_empty() {
+        let pairs: Vec<String> = c
+            .headers
+            .keys()
+            .map(|k| format!("{} = \"***\"", quote(k)))
+            .collect();
+        push(format!(
+            "headers = {{ {} }}  # values hidden: put them back",
+            pairs.join(", ")
+        ));
+    }
+    let _ = writeln!(out, "\n{prefix}[[notify.channels]]  # {}", ch.origin);
+    if from_env {
+        let _ = writeln!(
+            out,
+            "# (made from the environment, which gives it again; not written as a table)"
+        );
+    }
+    for line in lines {
+        let _ = writeln!(out, "{prefix}{line}");
+    }
+}
+
+/// A URL with everything after its host hidden (webhook URLs carry their token in the
+/// path), still a valid `http(s)://host/…` address.
+fn hidden_url(url: &str) -> String {
+    let redacted = super::export::redact_url(url);
+    match redacted.split_once("://") {
+        Some((scheme, rest)) => {
+            let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+            format!("{scheme}://{host}/***")
+        }
+        None => "***".to_string(),
     }
 }
 

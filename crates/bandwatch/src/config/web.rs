@@ -22,8 +22,9 @@ pub struct WebSettings {
     /// The access token; `None` on loopback without one (a non-loopback listener gets a
     /// generated one at start).
     pub token: Option<String>,
-    /// How often the page refreshes when it cannot use the live stream.
-    pub auto_refresh: Duration,
+    /// How often the page refreshes when it cannot use the live stream; `None`: the page
+    /// does not update by itself (it opens paused).
+    pub auto_refresh: Option<Duration>,
     /// Host names (or addresses) the server answers to besides localhost, loopback and its
     /// listen address, in lower case.
     pub allowed_hosts: Vec<String>,
@@ -79,21 +80,39 @@ pub fn token(s: &Setting<String>, key: &'static str) -> Result<String, ConfigErr
     Ok(s.value.trim().to_string())
 }
 
-/// `web.auto_refresh`: 0.1 s to 1 h, a number of seconds or a duration.
-pub fn auto_refresh(s: &Setting<String>, key: &'static str) -> Result<Duration, ConfigError> {
+/// The page's polling period when `web.auto_refresh` is on without one (`true`), as the
+/// key's default is written.
+pub const DEFAULT_AUTO_REFRESH: &str = "2s";
+/// [`DEFAULT_AUTO_REFRESH`] as a period (a test keeps the two equal).
+pub const DEFAULT_AUTO_REFRESH_PERIOD: Duration = Duration::from_secs(2);
+
+/// `web.auto_refresh`: 0.1 s to 1 h, a number of seconds or a duration; or, as the seed
+/// tool's `DASHBOARD_AUTO_REFRESH` was documented, `true` (the default period) or `false`
+/// (off: the page opens paused). `None` is off.
+pub fn auto_refresh(
+    s: &Setting<String>,
+    key: &'static str,
+) -> Result<Option<Duration>, ConfigError> {
     let text = s.value.trim();
+    // 1 and 0 are not switches here: a bare number is seconds.
+    let text = match text.to_ascii_lowercase().as_str() {
+        "true" | "on" | "yes" => DEFAULT_AUTO_REFRESH,
+        "false" | "off" | "no" => return Ok(None),
+        _ => text,
+    };
     text.parse::<f64>()
         .ok()
         .filter(|s| s.is_finite() && *s > 0.0)
         .and_then(|s| Duration::try_from_secs_f64(s).ok())
         .or_else(|| humantime::parse_duration(text).ok())
         .filter(|d| (Duration::from_millis(100)..=Duration::from_secs(3600)).contains(d))
+        .map(Some)
         .ok_or_else(|| {
             ConfigError::invalid(
                 key,
                 &s.origin,
-                format!("is not a period from 0.1 s to 1 h (got '{text}')"),
-                "use e.g. 2s or 5",
+                format!("is not a period from 0.1 s to 1 h, nor true or false (got '{text}')"),
+                "use e.g. 2s or 5, true for the default period, or false to open the page paused",
             )
         })
 }
@@ -133,6 +152,41 @@ mod tests {
             Origin::Env("BANDWATCH_WEB_ALLOWED_HOSTS".into()),
         );
         allowed_hosts(&s, "web.allowed_hosts")
+    }
+
+    #[test]
+    fn auto_refresh_takes_a_period_or_true_or_false() {
+        let check = |text: &str| {
+            auto_refresh(
+                &Setting::new(
+                    text.to_string(),
+                    Origin::DotEnv("DASHBOARD_AUTO_REFRESH".into()),
+                ),
+                "web.auto_refresh",
+            )
+        };
+        let two = Some(DEFAULT_AUTO_REFRESH_PERIOD);
+        for on in ["true", "True", " TRUE ", "on", "yes"] {
+            assert_eq!(check(on).expect(on), two, "{on}");
+        }
+        for off in ["false", "False", "off", "no"] {
+            assert_eq!(check(off).expect(off), None, "{off}");
+        }
+        assert_eq!(check("5").expect("5"), Some(Duration::from_secs(5)));
+        assert_eq!(
+            check("1").expect("1"),
+            Some(Duration::from_secs(1)),
+            "1 is a second"
+        );
+        assert_eq!(
+            check("500ms").expect("ms"),
+            Some(Duration::from_millis(500))
+        );
+        let e = check("sometimes").expect_err("refused").to_string();
+        assert!(
+            e.contains("DASHBOARD_AUTO_REFRESH") && e.contains("true or false"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -12,8 +12,50 @@ use bandwatch_engine::Engine;
 
 use crate::error::BadInput;
 
-/// Reads the whole recording into frames, in file order. NDJSON when the first non-blank
-/// line starts with `{`, CSV otherwise.
+/// The two formats a recording can be in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Ndjson,
+    Csv,
+}
+
+impl Format {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Ndjson => "NDJSON",
+            Self::Csv => "CSV",
+        }
+    }
+}
+
+/// Which format to read `path` in, and why, for the error if it does not read: by the
+/// extension when it names one, else by the first non-blank line.
+fn format_of(path: &Path, lines: &[String]) -> (Format, String) {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    match ext.as_deref() {
+        Some(e @ ("ndjson" | "jsonl" | "json")) => {
+            (Format::Ndjson, format!("the file name ends in .{e}"))
+        }
+        Some("csv") => (Format::Csv, "the file name ends in .csv".to_string()),
+        _ => {
+            let first = lines.iter().find(|l| !l.trim().is_empty());
+            if first.is_some_and(|l| l.trim_start().starts_with('{')) {
+                (Format::Ndjson, "its first line starts with '{'".to_string())
+            } else {
+                (
+                    Format::Csv,
+                    "its first line does not start with '{' as NDJSON does; name the file \
+                     .ndjson or .csv to choose"
+                        .to_string(),
+                )
+            }
+        }
+    }
+}
+
+/// Reads the whole recording into frames, in file order, in the format [`format_of`] picks.
 pub fn read_frames(path: &Path) -> Result<Vec<Frame>, BadInput> {
     let file = std::fs::File::open(path).map_err(|e| {
         BadInput(format!(
@@ -26,21 +68,24 @@ pub fn read_frames(path: &Path) -> Result<Vec<Frame>, BadInput> {
         let line = line.map_err(|e| BadInput(format!("{} line {}: {e}", path.display(), i + 1)))?;
         lines.push(line);
     }
-    let first = lines
-        .iter()
-        .find(|l| !l.trim().is_empty())
-        .map(|l| l.trim_start());
-    let parsed = match first {
-        None => {
-            return Err(BadInput(format!(
-                "{} is empty; record one with `bandwatch run --json > FILE`",
-                path.display()
-            )))
-        }
-        Some(l) if l.starts_with('{') => ndjson::frames(&lines),
-        Some(_) => csv::frames(&lines),
+    if lines.iter().all(|l| l.trim().is_empty()) {
+        return Err(BadInput(format!(
+            "{} is empty; record one with `bandwatch run --json > FILE`",
+            path.display()
+        )));
+    }
+    let (format, why) = format_of(path, &lines);
+    let parsed = match format {
+        Format::Ndjson => ndjson::frames(&lines),
+        Format::Csv => csv::frames(&lines),
     };
-    parsed.map_err(|(line, problem)| BadInput(format!("{} line {line}: {problem}", path.display())))
+    parsed.map_err(|(line, problem)| {
+        BadInput(format!(
+            "{} line {line}: {problem} (read as {} because {why})",
+            path.display(),
+            format.name()
+        ))
+    })
 }
 
 /// Runs every frame through the engine and collects the events in order.

@@ -87,10 +87,10 @@ pub fn run(config: &Config) -> anyhow::Result<RunReport> {
     servers.stop();
     let report = report?;
     tracing::info!(
-        frames = report.frames,
-        failed_ticks = report.failed_ticks,
-        sinks = %sinks_in_words(&report.sinks),
-        "bandwatch stopped"
+        "bandwatch stopped: {} frames, {} failed readings; {}",
+        report.frames,
+        report.failed_ticks,
+        sinks_in_words(&report.sinks)
     );
     Ok(report)
 }

@@ -166,7 +166,13 @@ fn page(config: &Config, token_required: bool) -> PageConfig {
         version: env!("CARGO_PKG_VERSION").to_string(),
         host: host_name(config),
         interval_s: config.monitor.interval.as_secs_f64(),
-        auto_refresh_s: config.web.auto_refresh.as_secs_f64(),
+        // Off keeps the default period for a page that is resumed by hand.
+        auto_refresh_s: config
+            .web
+            .auto_refresh
+            .unwrap_or(crate::config::web::DEFAULT_AUTO_REFRESH_PERIOD)
+            .as_secs_f64(),
+        auto_refresh: config.web.auto_refresh.is_some(),
         thresholds: PageThresholds {
             upload_bps: t.upload_bps,
             download_bps: t.download_bps,
@@ -194,5 +200,28 @@ fn limits(config: &Config) -> Limits {
         minute_ms: ms(config.store.minute_retention),
         hour_ms: ms(config.store.hour_retention).max(HOUR_MS),
         interval_ms: ms(config.monitor.interval).max(1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_refresh_off_tells_the_page_to_open_paused() {
+        let on = crate::config::defaults();
+        assert!(page(&on, false).auto_refresh);
+        assert!((page(&on, false).auto_refresh_s - 2.0).abs() < f64::EPSILON);
+        let off = crate::config::from_file_text(
+            "[web]\nauto_refresh = false\n",
+            std::path::Path::new("b.toml"),
+        )
+        .expect("valid");
+        let p = page(&off, false);
+        assert!(!p.auto_refresh);
+        assert!(
+            (p.auto_refresh_s - 2.0).abs() < f64::EPSILON,
+            "kept for Resume"
+        );
     }
 }

@@ -1,5 +1,7 @@
 //! Logs go to stderr (stdout is reserved for the per-tick output) and, when asked, to a
-//! file rotated daily.
+//! file rotated daily (`daily`).
+
+mod daily;
 
 use std::io::IsTerminal as _;
 use std::path::Path;
@@ -60,15 +62,11 @@ fn file_writer(
     std::fs::create_dir_all(dir).map_err(|e| {
         BadInput(format!("cannot create log directory {}: {e}; choose a writable --log-file or fix the permissions", dir.display()))
     })?;
-    let appender = tracing_appender::rolling::Builder::new()
-        .rotation(tracing_appender::rolling::Rotation::DAILY)
-        .filename_prefix(name.to_string_lossy())
-        .build(dir)
-        .map_err(|e| {
-            BadInput(format!(
-                "cannot open log file {}: {e}; choose a writable --log-file",
-                path.display()
-            ))
-        })?;
-    Ok(tracing_appender::non_blocking(appender))
+    let file = daily::DailyFile::open(&dir.join(name)).map_err(|e| {
+        BadInput(format!(
+            "cannot open log file {}: {e}; choose a writable --log-file",
+            path.display()
+        ))
+    })?;
+    Ok(tracing_appender::non_blocking(file))
 }
