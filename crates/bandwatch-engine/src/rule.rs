@@ -15,7 +15,8 @@ use crate::error::{EngineError, Result};
 
 pub use crate::detect::{Condition, Direction};
 
-/// Default time before the same alert notifies again.
+/// Default time before the same (rule, series) notifies again; alerts within it are still
+/// recorded.
 pub const DEFAULT_COOLDOWN: Duration = Duration::from_secs(15 * 60);
 
 /// A rule as written in `[[rules]]`, before validation.
@@ -66,7 +67,8 @@ pub struct RuleSpec {
     pub hysteresis: Option<f64>,
     /// How long the value must stay back before the alert resolves.
     pub clear_for: Option<String>,
-    /// Time before the same alert notifies again (default `15m`).
+    /// Time before the same (rule, series) notifies again (default `15m`): a reminder while
+    /// an alert fires; new alerts within it are recorded but not sent.
     pub cooldown: Option<String>,
 }
 
@@ -110,7 +112,7 @@ pub struct Timing {
     pub for_ms: i64,
     /// The value must stay back this long before resolving.
     pub clear_for_ms: i64,
-    /// Time before the same (rule, series) notifies again.
+    /// Time before a firing alert of the same (rule, series) is renotified.
     pub cooldown_ms: i64,
 }
 
