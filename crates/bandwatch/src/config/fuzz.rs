@@ -199,6 +199,7 @@ fn file_text() -> impl Strategy<Value = String> {
         prop::sample::select(
             &[
                 "group_window",
+                "group_wait",
                 "send_resolved",
                 "dashboard_url",
                 "url_notify",

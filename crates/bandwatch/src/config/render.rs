@@ -107,6 +107,11 @@ fn render_notify(out: &mut String, n: &super::notify::NotifyConfig) {
         "group_window = {}",
         quote(&humantime::format_duration(n.group_window).to_string())
     );
+    let _ = writeln!(
+        out,
+        "group_wait = {}",
+        quote(&humantime::format_duration(n.group_wait).to_string())
+    );
     let _ = writeln!(out, "send_resolved = {}", n.send_resolved);
     for ch in &n.channels {
         let c = &ch.value;
