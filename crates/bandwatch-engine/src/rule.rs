@@ -70,6 +70,8 @@ pub struct RuleSpec {
     /// Time before the same (rule, series) notifies again (default `15m`): a reminder while
     /// an alert fires; new alerts within it are recorded but not sent.
     pub cooldown: Option<String>,
+    /// `false` removes the rule, and with it a built-in rule of the same name (default true).
+    pub enabled: Option<bool>,
 }
 
 /// One severity step as written: `{ above = 90.0, severity = "high" }`.
@@ -143,6 +145,11 @@ impl Rule {
 }
 
 impl RuleSpec {
+    /// Whether the rule runs: not when written with `enabled = false`.
+    pub fn is_enabled(&self) -> bool {
+        self.enabled != Some(false)
+    }
+
     /// Checks every field and returns the rule the engine runs.
     pub fn validate(&self) -> Result<Rule> {
         let name = self.name.trim();

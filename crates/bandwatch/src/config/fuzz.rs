@@ -305,7 +305,9 @@ fn env_vars(key: &KeyDef) -> Vec<&'static str> {
     key.env
         .iter()
         .flat_map(|e| match *e {
-            super::key::Env::Var(v) | super::key::Env::Minutes(v) => vec![v],
+            super::key::Env::Var(v)
+            | super::key::Env::Minutes(v)
+            | super::key::Env::BytesPerSecond(v) => vec![v],
             super::key::Env::HostPort { host, port } => vec![host, port],
         })
         .collect()
