@@ -25,7 +25,9 @@ pub const DEFAULT_COOLDOWN: Duration = Duration::from_secs(15 * 60);
 pub struct RuleSpec {
     /// Unique name; appears in every event.
     pub name: String,
-    /// The metric watched, e.g. `net_rx_bits_per_second`.
+    /// The metric watched, e.g. `net_rx_bits_per_second` (only a rule written to remove
+    /// another, with `enabled = false`, may leave it out).
+    #[serde(default)]
     pub metric: String,
     /// Label patterns that all must match, e.g. `iface = "eth*"`; a leading `!` negates
     /// (`iface = "!lo"`: any interface but loopback), `~` makes a regex. The one selector of
@@ -33,6 +35,7 @@ pub struct RuleSpec {
     #[serde(default, rename = "match")]
     pub matchers: BTreeMap<String, String>,
     /// `threshold`, `spike`, `anomaly`, `state_change`, `consecutive` or `flapping`.
+    #[serde(default)]
     pub condition: String,
     /// Threshold: fire when the value is above this.
     pub above: Option<f64>,
