@@ -22,5 +22,5 @@ pub mod throttle;
 
 pub use error::{NotifyError, Result};
 pub use group::{Batch, Grouper, DEFAULT_WAIT, DEFAULT_WINDOW};
-pub use throttle::{Cooldowns, Throttle};
 pub use render::{escape_html, Secret};
+pub use throttle::{Cooldowns, Throttle};

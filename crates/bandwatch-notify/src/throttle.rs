@@ -176,8 +176,8 @@ mod tests {
     #[test]
     fn rules_and_series_have_cooldowns_of_their_own() {
         use EventKind::Fired;
-        let cooldowns = Cooldowns::uniform(Duration::from_secs(600))
-            .rule("fast", Duration::from_secs(10));
+        let cooldowns =
+            Cooldowns::uniform(Duration::from_secs(600)).rule("fast", Duration::from_secs(10));
         let mut t = Throttle::new(cooldowns);
         let events = [
             event("slow", "eth0", Fired, 0, 0),

@@ -55,10 +55,12 @@ impl CounterSeries {
             }
         }
         let parts = SUM_METRIC.of.map(|i| deltas[i]);
-        let sum = parts
-            .iter()
-            .any(Option::is_some)
-            .then(|| parts.iter().flatten().fold(0u64, |a, d| a.saturating_add(*d)));
+        let sum = parts.iter().any(Option::is_some).then(|| {
+            parts
+                .iter()
+                .flatten()
+                .fold(0u64, |a, d| a.saturating_add(*d))
+        });
         if let Some(d) = sum {
             frame.push(Arc::clone(&self.sum_delta), d as f64, SampleKind::Delta);
         }

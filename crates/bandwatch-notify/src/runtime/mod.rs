@@ -319,7 +319,11 @@ mod tests {
         notifier.submit(&[fired("second", start), fired("third", start)]);
         clock.advance(Duration::from_secs(29));
         std::thread::sleep(Duration::from_millis(50));
-        assert_eq!(*sent.lock().expect("lock"), ["first"], "batched for the window");
+        assert_eq!(
+            *sent.lock().expect("lock"),
+            ["first"],
+            "batched for the window"
+        );
         clock.advance(Duration::from_secs(1));
         assert_eq!(wait_for(&sent, 2), ["first", "second,third"]);
         notifier.close();

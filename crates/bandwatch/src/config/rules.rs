@@ -178,7 +178,12 @@ fn builtin_rules(config: &BuiltinInputs<'_>) -> Vec<RuleSpec> {
     if let Some(limit) = t.total_bps {
         // The spike monitor's DATA_RATE_THRESHOLD: received plus sent, over the whole machine.
         let total = [(metric::LABEL_SCOPE, metric::SCOPE_TOTAL)];
-        rules.push(above(TOTAL_RULE, metric::NET_BITS_PER_SECOND, &total, limit));
+        rules.push(above(
+            TOTAL_RULE,
+            metric::NET_BITS_PER_SECOND,
+            &total,
+            limit,
+        ));
     }
     if config.system.enabled {
         let total = [(system_metric::LABEL_CPU, system_metric::CPU_TOTAL)];
@@ -204,7 +209,7 @@ fn builtin_rules(config: &BuiltinInputs<'_>) -> Vec<RuleSpec> {
         rules.push(disk);
     }
     if !config.probe.targets.is_empty() {
-        rules.extend(probe_rules(&config.probe));
+        rules.extend(probe_rules(config.probe));
     }
     rules
 }
@@ -429,7 +434,7 @@ mod tests {
         assert!(!total.matches(&key(&[("iface", "eth0")])));
         let d = super::super::defaults();
         assert_eq!(d.thresholds.total_bps, None, "no total rule unless asked");
-        assert_eq!(d.thresholds.spike_factor, builtin::SPIKE_FACTOR);
+        assert!((d.thresholds.spike_factor - builtin::SPIKE_FACTOR).abs() < 1e-9);
         assert_eq!(d.thresholds.spike_window as usize, builtin::SPIKE_WINDOW);
         assert!((d.thresholds.spike_floor_bps - builtin::SPIKE_FLOOR_BPS).abs() < 1e-6);
         assert!(!names(&effective_rules(&d)).contains(&TOTAL_RULE));
@@ -444,7 +449,10 @@ mod tests {
         let got = names(&got);
         assert!(!got.contains(&builtin::DOWNLOAD_SPIKE), "{got:?}");
         assert!(!got.contains(&builtin::INTERFACE_DOWN), "{got:?}");
-        assert!(!got.contains(&"mine"), "a rule of one's own can be switched off too");
+        assert!(
+            !got.contains(&"mine"),
+            "a rule of one's own can be switched off too"
+        );
         assert!(got.contains(&builtin::UPLOAD_SPIKE));
     }
 
