@@ -34,7 +34,7 @@ const SPIKE_IFACES: &str = "!lo";
 
 /// Interfaces the down rule leaves out: loopback, and bridges and veths that go down or
 /// vanish whenever a container or a VM stops, which is not news.
-const DOWN_IFACES: &str = "!~(lo|docker[0-9]*|br-.*|veth.*|virbr.*)";
+const DOWN_IFACES: &str = "!~(lo|docker.*|br-.*|veth.*|virbr.*)";
 
 /// The metrics and label the interface rules watch.
 #[derive(Debug, Clone, Copy)]
@@ -128,7 +128,14 @@ mod tests {
         for iface in ["eth0", "wlan0", "enp3s0", "wg0", "bond0", "brother"] {
             assert!(rules[2].matches(&key("up", iface)), "{iface}");
         }
-        for iface in ["lo", "docker0", "br-1a2b3c", "veth12ab", "virbr0"] {
+        for iface in [
+            "lo",
+            "docker0",
+            "docker_gwbridge",
+            "br-1a2b3c",
+            "veth12ab",
+            "virbr0",
+        ] {
             assert!(!rules[2].matches(&key("up", iface)), "{iface}");
         }
         assert!(!rules[2].matches(&SeriesKey::with_label("up", "scope", "total")));
