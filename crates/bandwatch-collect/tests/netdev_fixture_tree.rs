@@ -97,7 +97,8 @@ fn sixty_four_interfaces_are_all_reported() {
         .filter(|s| s.series.metric == NET_UP)
         .count();
     assert_eq!(ups, 64);
-    // 63 non-loopback links with speed, 64 with 17 counter series, plus 17 for the total.
-    assert_eq!(f.samples.len(), 64 * 17 + 64 * 2 + 63 + 17);
+    // 63 non-loopback links with speed, 64 with 19 counter series (17 counters' deltas and
+    // rates, and received plus sent with its rate), plus 19 for the total.
+    assert_eq!(f.samples.len(), 64 * 19 + 64 * 2 + 63 + 19);
     assert!(f.samples.iter().all(|s| s.value >= 0.0));
 }

@@ -84,10 +84,12 @@ impl Engine {
         })
     }
 
-    /// Validates raw rules and builds the engine; the first bad rule is the error.
+    /// Validates raw rules and builds the engine; the first bad rule is the error. Rules
+    /// written with `enabled = false` are left out.
     pub fn from_specs(specs: &[RuleSpec]) -> Result<Self> {
         let rules = specs
             .iter()
+            .filter(|s| s.is_enabled())
             .map(RuleSpec::validate)
             .collect::<Result<Vec<_>>>()?;
         Self::new(rules)
@@ -229,6 +231,25 @@ mod tests {
             f.push(Arc::clone(k), *v, SampleKind::Gauge);
         }
         f
+    }
+
+    #[test]
+    fn disabled_rules_do_not_run() {
+        let off = RuleSpec {
+            name: "off".into(),
+            enabled: Some(false),
+            ..RuleSpec::default()
+        };
+        let on = RuleSpec {
+            name: "on".into(),
+            metric: "net_up".into(),
+            condition: "state_change".into(),
+            enabled: Some(true),
+            ..RuleSpec::default()
+        };
+        let e = Engine::from_specs(&[off, on]).expect("a disabled rule needs no fields");
+        let names: Vec<&str> = e.rules().iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["on"]);
     }
 
     #[test]

@@ -4,8 +4,10 @@
 //!
 //! Pure: rules are validated once ([`RuleSpec::validate`]), then [`Engine::observe`] takes a
 //! [`Frame`](bandwatch_core::Frame) and returns [`AlertEvent`](bandwatch_core::AlertEvent)s.
-//! Time is the frame's timestamp; nothing here reads a clock or does I/O.
+//! Time is the frame's timestamp; nothing here reads a clock or does I/O. [`builtin`] holds
+//! the interface rules that are on by default.
 
+pub mod builtin;
 pub mod detect;
 pub mod engine;
 pub mod error;

@@ -7,9 +7,14 @@
 //! - hysteresis: only a [`Level::Clear`] reading (back past the margin) held for `clear_for`
 //!   resolves; readings in the band keep the alert as it is;
 //! - escalation: a rise in severity while firing is an event at once;
-//! - cooldown: after a notification (fired, escalated, renotified) the same (rule, series) does
-//!   not notify again for `cooldown`: a still-firing alert then renotifies once, and a new
-//!   alert waits (pending) until the cooldown is over, so flapping cannot cause a storm;
+//! - every crossing is an alert: a condition that holds again after a resolution fires a new
+//!   alert at once, whatever the cooldown, so the history, the log and the SQL tables see
+//!   each one (the spike monitor bandwatch replaces promised "all alerts are still logged");
+//! - cooldown: a still-firing alert renotifies once `cooldown` has passed since its last
+//!   notifying event (fired, escalated, renotified). That new alerts within the cooldown do
+//!   not reach people is the notifier's job (`bandwatch_notify::throttle`), not the
+//!   lifecycle's; only pending announcements of a flapping `for` rule are held back here,
+//!   so the history cannot storm with them either;
 //! - duplicate suppression: a firing alert produces no event per sample.
 
 use bandwatch_core::{alert_id, AlertEvent, AlertState, EventKind, SeriesKey, Severity, Timestamp};
@@ -41,7 +46,7 @@ pub struct Subject<'a> {
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct AlertTrack {
     phase: Phase,
-    /// When this (rule, series) last notified, across alerts: the cooldown runs from here.
+    /// When this (rule, series) last had a notifying event: a reminder is due a cooldown later.
     last_notified: Option<Timestamp>,
     /// When a pending event was last sent, so that a flapping `for` rule cannot storm either.
     last_pending: Option<Timestamp>,
@@ -155,8 +160,7 @@ fn on_breach(
         Phase::Pending { since, announced } => (since, announced),
         _ => (now, false),
     };
-    let quiet = cooled(track.last_notified, now, timing.cooldown_ms);
-    if elapsed(since, now) >= timing.for_ms && quiet {
+    if elapsed(since, now) >= timing.for_ms {
         track.phase = Phase::Firing(Open {
             started: since,
             severity: obs.severity,
@@ -169,7 +173,7 @@ fn on_breach(
             started: since,
         });
     }
-    let announce = !announced && quiet && cooled(track.last_pending, now, timing.cooldown_ms);
+    let announce = !announced && cooled(track.last_pending, now, timing.cooldown_ms);
     track.phase = Phase::Pending {
         since,
         announced: announced || announce,
@@ -386,7 +390,7 @@ mod tests {
     }
 
     #[test]
-    fn refiring_waits_for_the_cooldown() {
+    fn every_crossing_fires_even_within_the_cooldown() {
         use Level::{Breach, Clear};
         let m = Severity::Medium;
         let got = run(
@@ -398,14 +402,49 @@ mod tests {
                 (3, Clear, m),
                 (4, Breach, m),
                 (10, Breach, m),
+                (14, Breach, m),
             ],
         );
+        // A reminder comes a cooldown after the newest alert's notification, not the first's.
         assert_eq!(
             got,
             vec![
                 (0, EventKind::Fired),
                 (1, EventKind::Resolved),
-                (10, EventKind::Fired)
+                (2, EventKind::Fired),
+                (3, EventKind::Resolved),
+                (4, EventKind::Fired),
+                (14, EventKind::Renotified)
+            ]
+        );
+    }
+
+    #[test]
+    fn pending_announcements_of_a_flapping_for_rule_wait_for_the_cooldown() {
+        use Level::{Breach, Clear};
+        let timing = Timing {
+            for_ms: 5000,
+            ..TIMING
+        };
+        let m = Severity::Medium;
+        let got = run(
+            &timing,
+            &[
+                (0, Breach, m),
+                (1, Clear, m),
+                (2, Breach, m),
+                (3, Clear, m),
+                (10, Breach, m),
+                (15, Breach, m),
+            ],
+        );
+        assert_eq!(
+            got,
+            vec![
+                (0, EventKind::Pending),
+                (1, EventKind::Resolved),
+                (10, EventKind::Pending),
+                (15, EventKind::Fired)
             ]
         );
     }

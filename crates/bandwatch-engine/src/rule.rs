@@ -15,7 +15,8 @@ use crate::error::{EngineError, Result};
 
 pub use crate::detect::{Condition, Direction};
 
-/// Default time before the same alert notifies again.
+/// Default time before the same (rule, series) notifies again; alerts within it are still
+/// recorded.
 pub const DEFAULT_COOLDOWN: Duration = Duration::from_secs(15 * 60);
 
 /// A rule as written in `[[rules]]`, before validation.
@@ -24,7 +25,9 @@ pub const DEFAULT_COOLDOWN: Duration = Duration::from_secs(15 * 60);
 pub struct RuleSpec {
     /// Unique name; appears in every event.
     pub name: String,
-    /// The metric watched, e.g. `net_rx_bits_per_second`.
+    /// The metric watched, e.g. `net_rx_bits_per_second` (only a rule written to remove
+    /// another, with `enabled = false`, may leave it out).
+    #[serde(default)]
     pub metric: String,
     /// Label patterns that all must match, e.g. `iface = "eth*"`; a leading `!` negates
     /// (`iface = "!lo"`: any interface but loopback), `~` makes a regex. The one selector of
@@ -32,6 +35,7 @@ pub struct RuleSpec {
     #[serde(default, rename = "match")]
     pub matchers: BTreeMap<String, String>,
     /// `threshold`, `spike`, `anomaly`, `state_change`, `consecutive` or `flapping`.
+    #[serde(default)]
     pub condition: String,
     /// Threshold: fire when the value is above this.
     pub above: Option<f64>,
@@ -66,8 +70,11 @@ pub struct RuleSpec {
     pub hysteresis: Option<f64>,
     /// How long the value must stay back before the alert resolves.
     pub clear_for: Option<String>,
-    /// Time before the same alert notifies again (default `15m`).
+    /// Time before the same (rule, series) notifies again (default `15m`): a reminder while
+    /// an alert fires; new alerts within it are recorded but not sent.
     pub cooldown: Option<String>,
+    /// `false` removes the rule, and with it a built-in rule of the same name (default true).
+    pub enabled: Option<bool>,
 }
 
 /// One severity step as written: `{ above = 90.0, severity = "high" }`.
@@ -110,7 +117,7 @@ pub struct Timing {
     pub for_ms: i64,
     /// The value must stay back this long before resolving.
     pub clear_for_ms: i64,
-    /// Time before the same (rule, series) notifies again.
+    /// Time before a firing alert of the same (rule, series) is renotified.
     pub cooldown_ms: i64,
 }
 
@@ -141,6 +148,11 @@ impl Rule {
 }
 
 impl RuleSpec {
+    /// Whether the rule runs: not when written with `enabled = false`.
+    pub fn is_enabled(&self) -> bool {
+        self.enabled != Some(false)
+    }
+
     /// Checks every field and returns the rule the engine runs.
     pub fn validate(&self) -> Result<Rule> {
         let name = self.name.trim();

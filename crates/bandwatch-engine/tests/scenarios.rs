@@ -1,4 +1,5 @@
-//! Table-driven scenarios: each `tests/scenarios/*.toml` holds rules, one or more series
+//! Table-driven scenarios: each `tests/scenarios/*.toml` holds rules (its own, and the
+//! built-in interface rules when it names their metrics in `[builtin]`), one or more series
 //! and the exact events expected, in order.
 
 mod common;
@@ -9,6 +10,7 @@ use std::sync::Arc;
 use bandwatch_core::{
     EventKind, Frame, Labels, SampleKind, Seconds, SeriesKey, Severity, Timestamp,
 };
+use bandwatch_engine::builtin::{self, InterfaceMetrics, SpikeSettings};
 use bandwatch_engine::{Engine, RuleSpec};
 use serde::Deserialize;
 
@@ -21,10 +23,22 @@ struct Scenario {
     description: String,
     /// Seconds between samples.
     step: i64,
+    #[serde(default)]
     rules: Vec<RuleSpec>,
+    /// The built-in interface rules, exactly as `bandwatch run` makes them, over these metrics.
+    builtin: Option<BuiltinMetrics>,
     series: Vec<SeriesSpec>,
     #[serde(default)]
     expect: Vec<Expected>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BuiltinMetrics {
+    rx_rate: String,
+    tx_rate: String,
+    up: String,
+    iface_label: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -52,7 +66,17 @@ struct Expected {
 fn run(path: &Path) {
     let text = std::fs::read_to_string(path).expect("readable scenario");
     let sc: Scenario = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut engine = Engine::from_specs(&sc.rules).expect("valid rules");
+    let mut rules = sc.builtin.as_ref().map_or_else(Vec::new, |b| {
+        let metrics = InterfaceMetrics {
+            rx_rate: &b.rx_rate,
+            tx_rate: &b.tx_rate,
+            up: &b.up,
+            iface_label: &b.iface_label,
+        };
+        builtin::interface_rules(&metrics, &SpikeSettings::default())
+    });
+    rules.extend(sc.rules.iter().cloned());
+    let mut engine = Engine::from_specs(&rules).expect("valid rules");
     let keys: Vec<Arc<SeriesKey>> = sc
         .series
         .iter()

@@ -1,5 +1,6 @@
-//! The delivery core: alert events are routed to channels, grouped, rendered once and written
-//! to the store's outbox before anything is sent; due outbox items are then delivered with
+//! The delivery core: alert events are routed to channels, throttled by their rule's cooldown
+//! (see [`crate::throttle`]), grouped, rendered once and written to the store's outbox before
+//! anything is sent; due outbox items are then delivered with
 //! retries. A failing channel only delays its own items, and what is in the outbox survives a
 //! restart. Time comes from the caller; nothing here reads a clock.
 
@@ -10,6 +11,7 @@ use bandwatch_store::{backoff, NewNotification, Outbox};
 
 use crate::error::Result;
 use crate::group::Grouper;
+use crate::throttle::{Cooldowns, Throttle};
 
 /// What one delivery attempt came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,6 +111,8 @@ pub struct DeliveryReport {
 pub struct Dispatcher<O: Outbox> {
     outbox: O,
     channels: Vec<(Box<dyn Deliver>, Route)>,
+    /// One per channel, in the order of `channels`: what people heard of is per channel.
+    throttles: Vec<Throttle>,
     grouper: Grouper,
     retry: RetryPolicy,
     /// The alert ids of each notification this process enqueued, by idempotency key, for
@@ -117,27 +121,45 @@ pub struct Dispatcher<O: Outbox> {
 }
 
 impl<O: Outbox> Dispatcher<O> {
-    /// A dispatcher over an outbox, with channels and their routes.
+    /// A dispatcher over an outbox, with channels and their routes; the first alert of a
+    /// channel goes out at once, later ones at most once per `group_window`; no cooldown.
     pub fn new(
         outbox: O,
         channels: Vec<(Box<dyn Deliver>, Route)>,
         group_window: Duration,
         retry: RetryPolicy,
     ) -> Self {
+        let throttles = vec![Throttle::default(); channels.len()];
         Self {
             outbox,
             channels,
+            throttles,
             grouper: Grouper::new(group_window),
             retry,
             alert_ids: std::collections::HashMap::new(),
         }
     }
 
-    /// Hands new alert events to the channels that want them.
+    /// The same, with the first alert of a group waiting `wait` for companions.
+    #[must_use]
+    pub fn group_wait(mut self, wait: Duration) -> Self {
+        self.grouper = self.grouper.wait(wait);
+        self
+    }
+
+    /// The same, holding back new alerts within their rule's cooldown.
+    #[must_use]
+    pub fn cooldowns(mut self, cooldowns: &Cooldowns) -> Self {
+        self.throttles = vec![Throttle::new(cooldowns.clone()); self.channels.len()];
+        self
+    }
+
+    /// Hands new alert events to the channels that want them and have not heard of the same
+    /// rule on the same series within its cooldown.
     pub fn submit(&mut self, events: &[AlertEvent], now: Timestamp) {
         for e in events {
-            for (channel, route) in &self.channels {
-                if route.accepts(e) {
+            for ((channel, route), throttle) in self.channels.iter().zip(&mut self.throttles) {
+                if route.accepts(e) && throttle.admit(e) {
                     self.grouper.push(channel.name(), e.clone(), now);
                 }
             }

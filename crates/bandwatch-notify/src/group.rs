@@ -1,4 +1,8 @@
-//! Grouping: events for one channel that arrive within a short window go out as one message.
+//! Grouping: the first alert for a channel goes out at once (the tools bandwatch replaces
+//! mailed at once, and people wait for the first word of trouble); what follows within the
+//! window after a message is held and goes out as one message when the window has passed.
+//! Alertmanager users who want the first message to wait for companions ask for a `wait`
+//! (Alertmanager's `group_wait`).
 //!
 //! The grouper never reads a clock; the caller passes the time with every call, so tests
 //! drive it with plain timestamps.
@@ -8,8 +12,12 @@ use std::time::Duration;
 
 use bandwatch_core::{AlertEvent, Timestamp};
 
-/// How long the first event of a batch waits for companions unless configured otherwise.
+/// The least time between two messages of one channel unless configured otherwise.
 pub const DEFAULT_WINDOW: Duration = Duration::from_secs(30);
+
+/// How long the first alert of a group waits for companions unless configured otherwise:
+/// not at all.
+pub const DEFAULT_WAIT: Duration = Duration::ZERO;
 
 /// Events for one channel, released together.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,11 +35,19 @@ struct Pending {
     events: Vec<AlertEvent>,
 }
 
-/// Collects events per channel and releases a batch once its oldest event is `window` old.
+/// One channel: what it holds and when it last released a batch.
+#[derive(Debug, Clone, Default)]
+struct Channel {
+    pending: Option<Pending>,
+    last_release: Option<Timestamp>,
+}
+
+/// Collects events per channel and says when each channel's batch is due.
 #[derive(Debug, Clone)]
 pub struct Grouper {
     window_ms: i64,
-    pending: BTreeMap<String, Pending>,
+    wait_ms: i64,
+    channels: BTreeMap<String, Channel>,
 }
 
 impl Default for Grouper {
@@ -40,20 +56,35 @@ impl Default for Grouper {
     }
 }
 
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
 impl Grouper {
-    /// A grouper with the given window; a zero window releases every event on the next `due`.
+    /// A grouper whose channels send at most one message per `window` (the first at once);
+    /// a zero window releases every event on the next `due`.
     pub fn new(window: Duration) -> Self {
         Self {
-            window_ms: i64::try_from(window.as_millis()).unwrap_or(i64::MAX),
-            pending: BTreeMap::new(),
+            window_ms: millis(window),
+            wait_ms: millis(DEFAULT_WAIT),
+            channels: BTreeMap::new(),
         }
+    }
+
+    /// The same, with the first event of a group waiting `wait` for companions.
+    #[must_use]
+    pub fn wait(mut self, wait: Duration) -> Self {
+        self.wait_ms = millis(wait);
+        self
     }
 
     /// Holds `event` for `channel`, which received it at `now`.
     pub fn push(&mut self, channel: &str, event: AlertEvent, now: Timestamp) {
-        self.pending
+        self.channels
             .entry(channel.to_string())
-            .or_insert_with(|| Pending {
+            .or_default()
+            .pending
+            .get_or_insert_with(|| Pending {
                 opened: now,
                 events: Vec::new(),
             })
@@ -61,43 +92,63 @@ impl Grouper {
             .push(event);
     }
 
-    /// Releases every batch whose oldest event arrived at least `window` before `now`.
+    /// When a channel's held batch may go: its first event has waited `wait`, and `window`
+    /// has passed since the channel's last message.
+    fn due_at(&self, c: &Channel) -> Option<Timestamp> {
+        let p = c.pending.as_ref()?;
+        let waited = p.opened.millis().saturating_add(self.wait_ms);
+        let spaced = c
+            .last_release
+            .map_or(i64::MIN, |t| t.millis().saturating_add(self.window_ms));
+        Some(Timestamp(waited.max(spaced)))
+    }
+
+    /// Releases every batch that is due at `now`.
     pub fn due(&mut self, now: Timestamp) -> Vec<Batch> {
         let ready: Vec<String> = self
-            .pending
+            .channels
             .iter()
-            .filter(|(_, p)| now.millis().saturating_sub(p.opened.millis()) >= self.window_ms)
-            .map(|(channel, _)| channel.clone())
+            .filter(|(_, c)| self.due_at(c).is_some_and(|t| now >= t))
+            .map(|(name, _)| name.clone())
             .collect();
-        ready.into_iter().filter_map(|c| self.take(&c)).collect()
+        ready
+            .into_iter()
+            .filter_map(|name| self.take(&name, Some(now)))
+            .collect()
     }
 
     /// Releases everything held, at once (shutdown, or a channel configured without grouping).
     pub fn flush(&mut self) -> Vec<Batch> {
-        let channels: Vec<String> = self.pending.keys().cloned().collect();
-        channels.into_iter().filter_map(|c| self.take(&c)).collect()
+        let names: Vec<String> = self.channels.keys().cloned().collect();
+        names
+            .into_iter()
+            .filter_map(|name| self.take(&name, None))
+            .collect()
     }
 
     /// Releases what one channel holds, at once.
     pub fn flush_channel(&mut self, channel: &str) -> Option<Batch> {
-        self.take(channel)
+        self.take(channel, None)
     }
 
     /// The earliest time at which `due` will release something; `None` when nothing is held.
     pub fn next_due(&self) -> Option<Timestamp> {
-        self.pending
-            .values()
-            .map(|p| Timestamp(p.opened.millis().saturating_add(self.window_ms)))
-            .min()
+        self.channels.values().filter_map(|c| self.due_at(c)).min()
     }
 
     /// True when no channel holds any event.
     pub fn is_empty(&self) -> bool {
-        self.pending.is_empty()
+        self.channels.values().all(|c| c.pending.is_none())
     }
 
-    fn take(&mut self, channel: &str) -> Option<Batch> {
-        self.pending.remove(channel).map(|p| Batch {
+    /// Takes a channel's batch; a release at a known time starts the channel's window.
+    fn take(&mut self, channel: &str, now: Option<Timestamp>) -> Option<Batch> {
+        let c = self.channels.get_mut(channel)?;
+        let p = c.pending.take()?;
+        if now.is_some() {
+            c.last_release = now;
+        }
+        Some(Batch {
             channel: channel.to_string(),
             events: p.events,
         })

@@ -104,26 +104,38 @@ fn events_are_routed_grouped_and_delivered_once() {
         ],
         Timestamp(1000),
     );
+    assert_eq!(
+        d.enqueue_due(Timestamp(1000)).unwrap(),
+        2,
+        "the first alerts of a channel go out at once"
+    );
     d.submit(
         &[event("c", EventKind::Pending, Severity::High, 2000)],
         Timestamp(2000),
     );
+    d.submit(
+        &[
+            event("d", EventKind::Fired, Severity::Medium, 5000),
+            event("e", EventKind::Fired, Severity::High, 6000),
+        ],
+        Timestamp(6000),
+    );
     assert_eq!(
         d.enqueue_due(Timestamp(10_000)).unwrap(),
         0,
-        "the group window has not passed"
+        "what follows waits for the group window"
     );
     assert_eq!(d.enqueue_due(Timestamp(31_000)).unwrap(), 2);
     let report = d.deliver_due(Timestamp(31_000), 10).unwrap();
-    assert_eq!(report.delivered, 2);
+    assert_eq!(report.delivered, 4);
     assert_eq!(
         *mail_sent.lock().unwrap(),
-        ["a:fired,b:fired"],
-        "one message for both alerts"
+        ["a:fired,b:fired", "d:fired,e:fired"],
+        "one message per group"
     );
     assert_eq!(
         *hook_sent.lock().unwrap(),
-        ["b:fired"],
+        ["b:fired", "e:fired"],
         "only high and above; pending is never sent"
     );
     assert_eq!(

@@ -120,8 +120,9 @@ fn replay_file(resolved: &Resolved, file: &std::path::Path, json: bool) -> anyho
     let mut engine =
         bandwatch_engine::Engine::from_specs(&config::effective_rules(&resolved.config))
             .map_err(|e| BadInput(e.to_string()))?;
+    let cooldowns = wiring::sinks::cooldowns(engine.rules());
     let frames = replay::read_frames(file)?;
-    for event in replay::replay(&mut engine, &frames) {
+    for event in replay::replay(&mut engine, &frames, cooldowns) {
         if json {
             println!("{}", serde_json::to_string(&event)?);
         } else {

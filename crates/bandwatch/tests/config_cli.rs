@@ -257,6 +257,36 @@ fn bad_values_from_env_and_flags_name_their_origin() {
 }
 
 #[test]
+fn the_spike_monitor_environment_names_work_and_bad_values_exit_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let env = [
+        ("DATA_RATE_THRESHOLD", "12500000"),
+        ("SPIKE_MULTIPLIER", "4"),
+        ("HISTORY_SIZE", "20"),
+        ("CHECK_INTERVAL", "5"),
+    ];
+    let out = check_stdout(dir.path(), &[], &env);
+    for line in [
+        "total_mbps = 100.0  # environment variable DATA_RATE_THRESHOLD",
+        "spike_factor = 4.0  # environment variable SPIKE_MULTIPLIER",
+        "spike_window = 20  # environment variable HISTORY_SIZE",
+        "interval = 5.0  # environment variable CHECK_INTERVAL",
+    ] {
+        assert!(out.lines().any(|l| l == line), "{line} in:\n{out}");
+    }
+    let cases = [
+        ("DATA_RATE_THRESHOLD", "lots", "error: environment variable DATA_RATE_THRESHOLD: key 'thresholds.total_mbps' is not a positive number of bytes per second (got 'lots'); set it to a rate in bytes per second, e.g. 12500000 for 100 Mbit/s\n"),
+        ("SPIKE_MULTIPLIER", "1", "error: environment variable SPIKE_MULTIPLIER: key 'thresholds.spike_factor' must be a number above 1 (got 1); give how many times the recent average counts as a spike, e.g. 3\n"),
+        ("HISTORY_SIZE", "0", "error: environment variable HISTORY_SIZE: key 'thresholds.spike_window' must be between 1 and 86400 (got 0); use e.g. 60\n"),
+        ("HISTORY_SIZE", "ten", "error: environment variable HISTORY_SIZE: key 'thresholds.spike_window' is not a whole number (got 'ten'); set it to a whole number such as 3\n"),
+        ("CHECK_INTERVAL", "0", "error: environment variable CHECK_INTERVAL: key 'monitor.interval' must be between 0.1 and 3600 seconds (got 0); use e.g. 1 for one sample a second, or 0.1 for sub-second sampling\n"),
+    ];
+    for (var, value, want) in cases {
+        assert_eq!(error_of(dir.path(), &["run"], &[(var, value)]), want);
+    }
+}
+
+#[test]
 fn dotenv_values_are_read_and_named() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(

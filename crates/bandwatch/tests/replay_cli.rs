@@ -49,6 +49,27 @@ fn a_burst_in_run_json_output_fires_one_spike_and_the_threshold_then_resolves() 
 }
 
 #[test]
+fn every_crossing_is_an_alert_and_the_cooldown_only_holds_back_notifications() {
+    // Upload at 80 Mbit/s, back under, then 200 Mbit/s ten seconds later: two alerts in the
+    // history; the second, within the 15-minute cooldown, is not sent, nor is its end.
+    golden("cooldown.ndjson", "cooldown.out", &[]);
+    let out = replay("cooldown.ndjson", &["--json"]);
+    let events: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    let fired: Vec<(&str, bool)> = events
+        .iter()
+        .filter(|e| e["kind"] == "fired")
+        .map(|e| (e["rule"].as_str().unwrap_or(""), e["notified"] == true))
+        .collect();
+    assert_eq!(
+        fired,
+        [("upload-threshold", true), ("upload-threshold", false)]
+    );
+}
+
+#[test]
 fn csv_link_state_changes_raise_and_resolve_link_down() {
     golden("link.csv", "link.out", &[]);
 }

@@ -32,6 +32,8 @@ pub const NET_RX_DROPS: &str = "net_rx_drops";
 pub const NET_TX_DROPS: &str = "net_tx_drops";
 /// Multicast packets received in the interval.
 pub const NET_RX_MULTICAST: &str = "net_rx_multicast";
+/// Bytes received plus bytes sent in the interval.
+pub const NET_BYTES: &str = "net_bytes";
 
 /// Receive rate in bits per second.
 pub const NET_RX_BITS_PER_SECOND: &str = "net_rx_bits_per_second";
@@ -49,6 +51,8 @@ pub const NET_TX_ERRORS_PER_SECOND: &str = "net_tx_errors_per_second";
 pub const NET_RX_DROPS_PER_SECOND: &str = "net_rx_drops_per_second";
 /// Packets dropped on transmit per second.
 pub const NET_TX_DROPS_PER_SECOND: &str = "net_tx_drops_per_second";
+/// Receive plus transmit rate in bits per second (the spike monitor's total data rate).
+pub const NET_BITS_PER_SECOND: &str = "net_bits_per_second";
 
 /// 1 when the link is up (see [`super::link::link_up`]), else 0.
 pub const NET_UP: &str = "net_up";
@@ -74,7 +78,7 @@ const fn rate(
 }
 
 /// Every metric the netdev source emits, in the order it emits them per interface.
-pub const ALL: [MetricDef; 20] = [
+pub const ALL: [MetricDef; 22] = [
     MetricDef::new(
         NET_RX_BYTES,
         SampleKind::Delta,
@@ -135,6 +139,14 @@ pub const ALL: [MetricDef; 20] = [
         "Multicast packets received on the interface.",
     ),
     MetricDef::new(
+        NET_BYTES,
+        SampleKind::Delta,
+        Unit::Bytes,
+        IFACE,
+        "bandwatch_network_bytes_total",
+        "Bytes received plus bytes sent on the interface.",
+    ),
+    MetricDef::new(
         NET_RX_BITS_PER_SECOND,
         SampleKind::Rate,
         Unit::BitsPerSecond,
@@ -190,6 +202,15 @@ pub const ALL: [MetricDef; 20] = [
         "bandwatch_network_transmit_drops_per_second",
         "Packets dropped on transmit per second over the last interval.",
     ),
+    MetricDef::new(
+        NET_BITS_PER_SECOND,
+        SampleKind::Rate,
+        Unit::BitsPerSecond,
+        IFACE,
+        "bandwatch_network_bytes_per_second",
+        "Receive plus transmit rate over the last interval, in bytes per second (x8 for bit/s).",
+    )
+    .derived(NET_BYTES, 8.0),
     MetricDef::new(
         NET_UP,
         SampleKind::Gauge,
@@ -288,6 +309,23 @@ pub(crate) const COUNTER_METRICS: [CounterMetric; COUNTERS] = [
     },
 ];
 
+/// A series summed from two counters of the same interval, with its rate.
+pub(crate) struct SumMetric {
+    /// The delta series: the sum of the two counters' accepted deltas.
+    pub delta: &'static str,
+    /// Its rate series and the factor from counter units to rate units.
+    pub rate: (&'static str, f64),
+    /// The two counters, as indexes into [`COUNTER_METRICS`].
+    pub of: [usize; 2],
+}
+
+/// Received plus sent: the rate people who add both directions watch.
+pub(crate) const SUM_METRIC: SumMetric = SumMetric {
+    delta: NET_BYTES,
+    rate: (NET_BITS_PER_SECOND, 8.0),
+    of: [0, 1],
+};
+
 /// The counters of one parsed line, in the order of [`COUNTER_METRICS`].
 pub(crate) fn counter_values(c: &IfaceCounters<'_>) -> [u64; COUNTERS] {
     [
@@ -325,6 +363,24 @@ mod tests {
                 );
             }
         }
+        let sum = &SUM_METRIC;
+        assert_eq!(
+            sum.of.map(|i| COUNTER_METRICS[i].delta),
+            [NET_RX_BYTES, NET_TX_BYTES]
+        );
+        assert_eq!(
+            sum.of.map(|i| COUNTER_METRICS[i].rate.map(|(_, f)| f)),
+            [Some(sum.rate.1); 2],
+            "the sum's rate has the factor of the rates it adds up"
+        );
+        assert_eq!(info_for(sum.delta).map(|d| d.kind), Some(SampleKind::Delta));
+        assert_eq!(
+            info_for(sum.rate.0).and_then(|d| d.derives_from),
+            Some(bandwatch_core::Derivation {
+                delta: sum.delta,
+                factor: sum.rate.1
+            })
+        );
         let mut names: Vec<_> = ALL.iter().map(|m| m.name).collect();
         names.sort_unstable();
         names.dedup();

@@ -6,15 +6,17 @@ use std::sync::Arc;
 use bandwatch_core::{Frame, SampleKind, SeriesKey};
 
 use super::link::LinkState;
-use super::metric::{self, COUNTERS, COUNTER_METRICS};
+use super::metric::{self, COUNTERS, COUNTER_METRICS, SUM_METRIC};
 
 /// One interval's accepted counter deltas; `None` where the change was discarded.
 pub(crate) type Deltas = [Option<u64>; COUNTERS];
 
-/// The delta and rate series of every counter for one label.
+/// The delta and rate series of every counter for one label, and of their sum.
 pub(crate) struct CounterSeries {
     delta: [Arc<SeriesKey>; COUNTERS],
     rate: [Option<(Arc<SeriesKey>, f64)>; COUNTERS],
+    sum_delta: Arc<SeriesKey>,
+    sum_rate: Arc<SeriesKey>,
 }
 
 impl CounterSeries {
@@ -37,20 +39,39 @@ impl CounterSeries {
                     .rate
                     .map(|(name, factor)| (key(name), factor))
             }),
+            sum_delta: key(SUM_METRIC.delta),
+            sum_rate: key(SUM_METRIC.rate.0),
         }
     }
 
-    /// Pushes every accepted delta, then its rate over `secs` (which is > 0).
+    /// Pushes every accepted delta, then its rate over `secs` (which is > 0). The sum of
+    /// received and sent adds what was accepted of the two, as the total adds interfaces, so
+    /// over a run it is exactly the sum of the two series; it is left out only when neither
+    /// was accepted.
     pub fn push(&self, frame: &mut Frame, deltas: &Deltas, secs: f64) {
         for (key, delta) in self.delta.iter().zip(deltas) {
             if let Some(d) = delta {
                 frame.push(Arc::clone(key), *d as f64, SampleKind::Delta);
             }
         }
+        let parts = SUM_METRIC.of.map(|i| deltas[i]);
+        let sum = parts.iter().any(Option::is_some).then(|| {
+            parts
+                .iter()
+                .flatten()
+                .fold(0u64, |a, d| a.saturating_add(*d))
+        });
+        if let Some(d) = sum {
+            frame.push(Arc::clone(&self.sum_delta), d as f64, SampleKind::Delta);
+        }
         for (rate, delta) in self.rate.iter().zip(deltas) {
             if let (Some((key, factor)), Some(d)) = (rate, delta) {
                 frame.push(Arc::clone(key), *d as f64 * factor / secs, SampleKind::Rate);
             }
+        }
+        if let Some(d) = sum {
+            let bits = d as f64 * SUM_METRIC.rate.1 / secs;
+            frame.push(Arc::clone(&self.sum_rate), bits, SampleKind::Rate);
         }
     }
 }

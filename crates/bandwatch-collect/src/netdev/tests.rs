@@ -166,6 +166,7 @@ fn normal_interval_gives_exact_deltas_and_rates() {
         (NET_RX_DROPS, 3.0),
         (NET_TX_DROPS, 4.0),
         (NET_RX_MULTICAST, 4.0),
+        (NET_BYTES, 127_000.0),
         (NET_RX_BITS_PER_SECOND, 1_000_000.0),
         (NET_TX_BITS_PER_SECOND, 16_000.0),
         (NET_RX_PACKETS_PER_SECOND, 1000.0),
@@ -174,13 +175,14 @@ fn normal_interval_gives_exact_deltas_and_rates() {
         (NET_TX_ERRORS_PER_SECOND, 1.0),
         (NET_RX_DROPS_PER_SECOND, 3.0),
         (NET_TX_DROPS_PER_SECOND, 4.0),
+        (NET_BITS_PER_SECOND, 1_016_000.0),
     ];
     for (metric, value) in expect {
         assert_eq!(of(&f, metric, "eth0"), Some(value), "{metric}");
         assert_eq!(total(&f, metric), Some(value), "total {metric}");
     }
-    // 17 series for eth0 and 17 for the total; no sysfs here, so no gauges.
-    assert_eq!(f.samples.len(), 34);
+    // 19 series for eth0 and 19 for the total; no sysfs here, so no gauges.
+    assert_eq!(f.samples.len(), 38);
     for s in &f.samples {
         let kind = info_for(&s.series.metric).map(|m| m.kind);
         assert_eq!(Some(s.kind), kind, "{}", s.series);
@@ -426,6 +428,13 @@ fn implausible_delta_is_dropped_from_the_interface_and_total_for_one_tick() {
     );
     assert_eq!(total(&f, NET_RX_BYTES), Some(1000.0));
     assert_eq!(total(&f, NET_TX_BYTES), Some(50.0));
+    assert_eq!(
+        of(&f, NET_BYTES, "eth0"),
+        Some(50.0),
+        "received plus sent adds what was accepted"
+    );
+    assert_eq!(of(&f, NET_BITS_PER_SECOND, "eth0"), Some(400.0));
+    assert_eq!(total(&f, NET_BYTES), Some(1050.0));
     // The glitch value is the new baseline; the next interval counts normally.
     let f = rig.tick(
         1000,
@@ -442,6 +451,7 @@ fn deltas_over_many_ticks_sum_to_last_minus_first() {
     let first = (a, b);
     rig.baseline(&dev(&[row("eth0", a, b), row("eth1", b, a)]));
     let (mut sum_a, mut sum_b, mut sum_total) = (0.0, 0.0, 0.0);
+    let (mut sum_both, mut sum_both_total, mut bits) = (0.0, 0.0, 0.0);
     let mut seed = 12_345_u64;
     for i in 0..500 {
         // A small linear congruential generator: varied but repeatable steps.
@@ -455,10 +465,20 @@ fn deltas_over_many_ticks_sum_to_last_minus_first() {
         sum_a += of(&f, NET_RX_BYTES, "eth0").unwrap();
         sum_b += of(&f, NET_TX_BYTES, "eth0").unwrap();
         sum_total += total(&f, NET_RX_BYTES).unwrap();
+        sum_both += of(&f, NET_BYTES, "eth0").unwrap();
+        sum_both_total += total(&f, NET_BYTES).unwrap();
+        // The rate over the interval is exactly the summed delta's, as for one direction.
+        let rate = of(&f, NET_BITS_PER_SECOND, "eth0").unwrap();
+        assert_eq!(rate, of(&f, NET_BYTES, "eth0").unwrap() * 8.0 / f.elapsed.0);
+        bits += rate * f.elapsed.0;
     }
     assert_eq!(sum_a, (a - first.0) as f64);
     assert_eq!(sum_b, (b - first.1) as f64);
     assert_eq!(sum_total, ((a - first.0) + (b - first.1)) as f64);
+    let both = ((a - first.0) + (b - first.1)) as f64;
+    assert_eq!(sum_both, both, "received plus sent, exactly");
+    assert_eq!(sum_both_total, 2.0 * both);
+    assert!((bits / 8.0 - both).abs() < 1e-3 * both, "{bits}");
 }
 
 #[test]

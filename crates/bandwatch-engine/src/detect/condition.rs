@@ -72,6 +72,13 @@ impl Condition {
     /// The condition `spec` names, with its keys checked; keys of other conditions are
     /// refused, so a typo or a stray key cannot pass silently.
     pub fn from_rule(spec: &RuleSpec, rule: &str) -> Result<Self> {
+        if spec.condition.trim().is_empty() {
+            return Err(EngineError::invalid(
+                rule,
+                "condition",
+                format!("is missing; use {}", known_names()),
+            ));
+        }
         let Some(kind) = KINDS.iter().find(|k| k.name == spec.condition) else {
             return Err(EngineError::invalid(
                 rule,

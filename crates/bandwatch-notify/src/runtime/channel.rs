@@ -37,10 +37,12 @@ impl ChannelJob {
             vec![(self.channel, self.route)],
             config.group_window,
             config.retry,
-        );
+        )
+        .group_wait(config.group_wait)
+        .cooldowns(&config.cooldowns);
         let mut silences = Silences::new(&config.outbox);
         loop {
-            let closing = match rx.recv_timeout(config.poll) {
+            let closing = match rx.recv_timeout(wait(&dispatcher, clock.wall(), config.poll)) {
                 Ok(Msg::Events(events)) => {
                     counts.take_queued(events.len() as u64);
                     let now = clock.wall();
@@ -71,6 +73,19 @@ impl ChannelJob {
             }
         }
     }
+}
+
+/// How long to wait for news: the poll period, or less when a held group is due sooner, so
+/// a batch goes out when its window ends rather than up to a poll later.
+fn wait<O: bandwatch_store::Outbox>(
+    dispatcher: &Dispatcher<O>,
+    now: bandwatch_core::Timestamp,
+    poll: std::time::Duration,
+) -> std::time::Duration {
+    dispatcher.next_group_due().map_or(poll, |due| {
+        let ms = u64::try_from(due.millis().saturating_sub(now.millis())).unwrap_or(0);
+        poll.min(std::time::Duration::from_millis(ms))
+    })
 }
 
 /// A pass's deliveries on the sink board.

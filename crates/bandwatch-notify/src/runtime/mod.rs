@@ -19,7 +19,8 @@ use std::time::Duration;
 use bandwatch_core::{AlertEvent, Clock, Flow, Frame, Sink, SinkCounters, SystemClock};
 
 use crate::dispatch::{Deliver, RetryPolicy, Route};
-use crate::group::DEFAULT_WINDOW;
+use crate::group::{DEFAULT_WAIT, DEFAULT_WINDOW};
+use crate::throttle::Cooldowns;
 use channel::ChannelJob;
 
 /// Alert batches a channel's queue holds before new ones are dropped (and counted).
@@ -33,8 +34,13 @@ pub const DEFAULT_POLL: Duration = Duration::from_millis(500);
 pub struct NotifierConfig {
     /// The SQLite file holding the outbox and the silences.
     pub outbox: PathBuf,
-    /// Alerts within this window go out as one message per channel.
+    /// The first alert of a channel goes out after `group_wait`; later ones at most once per
+    /// this window, as one message.
     pub group_window: Duration,
+    /// How long the first alert of a group waits for companions (default: not at all).
+    pub group_wait: Duration,
+    /// Each rule's cooldown: new alerts of a (rule, series) within it are not sent.
+    pub cooldowns: Cooldowns,
     /// Retry timing of failed deliveries.
     pub retry: RetryPolicy,
     /// Alert batches each channel's queue holds.
@@ -50,6 +56,8 @@ impl std::fmt::Debug for NotifierConfig {
         f.debug_struct("NotifierConfig")
             .field("outbox", &self.outbox)
             .field("group_window", &self.group_window)
+            .field("group_wait", &self.group_wait)
+            .field("cooldowns", &self.cooldowns)
             .field("retry", &self.retry)
             .field("queue", &self.queue)
             .field("poll", &self.poll)
@@ -63,6 +71,8 @@ impl NotifierConfig {
         Self {
             outbox: outbox.into(),
             group_window: DEFAULT_WINDOW,
+            group_wait: DEFAULT_WAIT,
+            cooldowns: Cooldowns::default(),
             retry: RetryPolicy::default(),
             queue: DEFAULT_QUEUE,
             poll: DEFAULT_POLL,
@@ -272,6 +282,74 @@ mod tests {
             ended: None,
             at,
         }
+    }
+
+    /// Waits (in real time, for the channel thread) until `sent` holds `n` payloads.
+    fn wait_for(sent: &Mutex<Vec<String>>, n: usize) -> Vec<String> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let got = sent.lock().expect("lock").clone();
+            if got.len() >= n || std::time::Instant::now() > deadline {
+                return got;
+            }
+            std::thread::yield_now();
+        }
+    }
+
+    #[test]
+    fn the_first_alert_is_sent_at_once_and_the_next_within_the_window_waits() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("h.db");
+        drop(
+            bandwatch_store::SqliteStore::open(&db, bandwatch_store::SqliteOptions::default())
+                .expect("db"),
+        );
+        let start = Timestamp::from_secs(1_795_255_200);
+        let clock = Arc::new(FakeClock::new(start));
+        let mut config = NotifierConfig::new(&db);
+        config.clock = clock.clone();
+        config.poll = Duration::from_millis(5);
+        assert_eq!(config.group_window, Duration::from_secs(30));
+        let sent = Arc::new(Mutex::new(Vec::new()));
+        let channel: Box<dyn Deliver> = Box::new(Recorder(Arc::clone(&sent)));
+        let mut notifier = Notifier::start(vec![(channel, Route::default())], &config);
+        // The fake clock stands still: only an alert sent at once can arrive.
+        notifier.submit(&[fired("first", start)]);
+        assert_eq!(wait_for(&sent, 1), ["first"]);
+        notifier.submit(&[fired("second", start), fired("third", start)]);
+        clock.advance(Duration::from_secs(29));
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(
+            *sent.lock().expect("lock"),
+            ["first"],
+            "batched for the window"
+        );
+        clock.advance(Duration::from_secs(1));
+        assert_eq!(wait_for(&sent, 2), ["first", "second,third"]);
+        notifier.close();
+    }
+
+    #[test]
+    fn a_new_alert_within_its_rule_cooldown_is_not_sent() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("h.db");
+        drop(
+            bandwatch_store::SqliteStore::open(&db, bandwatch_store::SqliteOptions::default())
+                .expect("db"),
+        );
+        let start = Timestamp::from_secs(1_795_255_200);
+        let mut config = NotifierConfig::new(&db);
+        config.clock = Arc::new(FakeClock::new(start));
+        config.group_window = Duration::ZERO;
+        config.cooldowns = Cooldowns::uniform(Duration::from_secs(600));
+        let sent = Arc::new(Mutex::new(Vec::new()));
+        let channel: Box<dyn Deliver> = Box::new(Recorder(Arc::clone(&sent)));
+        let mut notifier = Notifier::start(vec![(channel, Route::default())], &config);
+        notifier.submit(&[fired("up", start)]);
+        notifier.submit(&[fired("up", start.add_millis(10_000))]);
+        notifier.submit(&[fired("up", start.add_millis(600_000))]);
+        notifier.close();
+        assert_eq!(*sent.lock().expect("lock"), ["up", "up"]);
     }
 
     #[test]

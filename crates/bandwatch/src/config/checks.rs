@@ -66,6 +66,35 @@ pub fn mbps_as_bps(s: &Setting<f64>, key: &'static str) -> Result<f64, ConfigErr
     Ok(v * 1e6)
 }
 
+/// The built-in spike rules' factor: a finite multiple above 1.
+pub fn spike_factor(s: &Setting<f64>, key: &'static str) -> Result<f64, ConfigError> {
+    let v = s.value;
+    if v.is_finite() && v > 1.0 {
+        return Ok(v);
+    }
+    Err(ConfigError::invalid(
+        key,
+        &s.origin,
+        format!("must be a number above 1 (got {v})"),
+        "give how many times the recent average counts as a spike, e.g. 3",
+    ))
+}
+
+/// A least rise in Mbit/s (0 allowed: every rise past the factor counts), kept in bits per
+/// second.
+pub fn floor_mbps_as_bps(s: &Setting<f64>, key: &'static str) -> Result<f64, ConfigError> {
+    let v = s.value;
+    if v.is_finite() && v >= 0.0 {
+        return Ok(v * 1e6);
+    }
+    Err(ConfigError::invalid(
+        key,
+        &s.origin,
+        format!("must be zero or a positive number of megabits per second (got {v})"),
+        "give the least rise in Mbit/s, e.g. 1",
+    ))
+}
+
 /// A percentage limit, 0–100.
 pub fn percent(s: &Setting<f64>, key: &'static str) -> Result<f64, ConfigError> {
     percent_value(s.value, key, &s.origin)

@@ -106,7 +106,6 @@ impl EnvVars {
         self.vars
             .iter()
             .filter(|(k, _)| !k.starts_with("BANDWATCH_") && !is_read(k))
-            .filter(|(k, _)| !keys::RESERVED_SEED_ENV.contains(&k.as_str()))
             .filter(|(k, (_, origin))| {
                 keys::looks_like_seed_env(k, matches!(origin, Origin::DotEnv(_)))
             })
@@ -140,6 +139,10 @@ fn lookup(env: &EnvVars, key: &KeyDef) -> Result<Option<Setting<Value>>, ConfigE
         let found = match *source {
             Env::Var(var) => given(env, var).map(|(v, o)| (v.to_string(), o)),
             Env::Minutes(var) => given(env, var).map(|(v, o)| (format!("{}m", v.trim()), o)),
+            Env::BytesPerSecond(var) => match given(env, var) {
+                Some((v, o)) => Some((bytes_as_mbps(key, v, o)?, o)),
+                None => None,
+            },
             Env::HostPort { host, port } => host_port(env, host, port, key.default),
         };
         if let Some((text, origin)) = found {
@@ -147,6 +150,19 @@ fn lookup(env: &EnvVars, key: &KeyDef) -> Result<Option<Setting<Value>>, ConfigE
         }
     }
     Ok(None)
+}
+
+/// A rate the old tool gave in bytes per second, as the megabits per second the key holds.
+fn bytes_as_mbps(key: &KeyDef, text: &str, origin: &Origin) -> Result<String, ConfigError> {
+    match f64::from_str(text.trim()) {
+        Ok(bytes) if bytes.is_finite() && bytes > 0.0 => Ok((bytes * 8.0 / 1e6).to_string()),
+        _ => Err(ConfigError::invalid(
+            key.name,
+            origin,
+            format!("is not a positive number of bytes per second (got '{text}')"),
+            "set it to a rate in bytes per second, e.g. 12500000 for 100 Mbit/s",
+        )),
+    }
 }
 
 fn given<'a>(env: &'a EnvVars, var: &str) -> Option<(&'a str, &'a Origin)> {
@@ -283,6 +299,46 @@ mod tests {
         assert_eq!(cpu.value, Value::Number(75.0));
         assert_eq!(cpu.origin, Origin::Env("BANDWATCH_CPU_THRESHOLD".into()));
         assert_eq!(text("thresholds.disk_percent"), Value::Number(95.0));
+    }
+
+    #[test]
+    fn the_spike_monitor_names_fill_the_total_limit_spike_rules_and_interval() {
+        let env = EnvVars::from_pairs([
+            ("DATA_RATE_THRESHOLD", "12500000"),
+            ("SPIKE_MULTIPLIER", "4"),
+            ("HISTORY_SIZE", "20"),
+            ("CHECK_INTERVAL", "5"),
+        ]);
+        let raw = layer(&env).unwrap();
+        let total = value(&raw, "thresholds.total_mbps");
+        assert_eq!(total.value, Value::Number(100.0), "bytes/s as Mbit/s");
+        assert_eq!(total.origin, Origin::Env("DATA_RATE_THRESHOLD".into()));
+        let num = |k: &str| value(&raw, k).value.clone();
+        assert_eq!(num("thresholds.spike_factor"), Value::Number(4.0));
+        assert_eq!(num("thresholds.spike_window"), Value::Whole(20));
+        assert_eq!(num("monitor.interval"), Value::Number(5.0));
+        let env = EnvVars::from_pairs([
+            ("DATA_RATE_THRESHOLD", "12500000"),
+            ("BANDWATCH_TOTAL_THRESHOLD", "80"),
+        ]);
+        let raw = layer(&env).unwrap();
+        assert_eq!(
+            value(&raw, "thresholds.total_mbps").value,
+            Value::Number(80.0)
+        );
+    }
+
+    #[test]
+    fn a_bad_data_rate_threshold_says_bytes_per_second() {
+        for bad in ["fast", "-5", "0", "inf"] {
+            let env = EnvVars::from_pairs([("DATA_RATE_THRESHOLD", bad)]);
+            let msg = layer(&env).unwrap_err().to_string();
+            assert!(
+                msg.starts_with("environment variable DATA_RATE_THRESHOLD: key 'thresholds.total_mbps' is not a positive number of bytes per second"),
+                "{msg}"
+            );
+            assert!(msg.contains("e.g. 12500000 for 100 Mbit/s"), "{msg}");
+        }
     }
 
     #[test]

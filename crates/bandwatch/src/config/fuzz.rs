@@ -199,6 +199,7 @@ fn file_text() -> impl Strategy<Value = String> {
         prop::sample::select(
             &[
                 "group_window",
+                "group_wait",
                 "send_resolved",
                 "dashboard_url",
                 "url_notify",
@@ -306,7 +307,9 @@ fn env_vars(key: &KeyDef) -> Vec<&'static str> {
     key.env
         .iter()
         .flat_map(|e| match *e {
-            super::key::Env::Var(v) | super::key::Env::Minutes(v) => vec![v],
+            super::key::Env::Var(v)
+            | super::key::Env::Minutes(v)
+            | super::key::Env::BytesPerSecond(v) => vec![v],
             super::key::Env::HostPort { host, port } => vec![host, port],
         })
         .collect()

@@ -102,6 +102,9 @@ pub enum Env {
     Var(&'static str),
     /// A number of minutes (the seed tool's `ALERT_COOLDOWN_MINUTES`).
     Minutes(&'static str),
+    /// A rate in bytes per second for a key in megabits per second (the spike monitor's
+    /// `DATA_RATE_THRESHOLD`).
+    BytesPerSecond(&'static str),
     /// The host and the port of an address in two variables, either of which may be missing
     /// (the seed tool's `DASHBOARD_HOST` and `DASHBOARD_PORT`); the missing half comes from
     /// the key's default.

@@ -49,7 +49,7 @@ keys! {
     /// Time between samples.
     INTERVAL: Key<f64, Duration> = Key::new("monitor.interval")
         .default("1")
-        .env(&[Var("BANDWATCH_INTERVAL"), Var("NETWORK_CHECK_INTERVAL")])
+        .env(&[Var("BANDWATCH_INTERVAL"), Var("NETWORK_CHECK_INTERVAL"), Var("CHECK_INTERVAL")])
         .flags(&[Flag::value(1, "--interval", "SECONDS", "Seconds between samples (0.1 to 3600)")])
         .hint("seconds between samples, e.g. 1 or 0.5")
         .check(checks::interval);
@@ -116,6 +116,28 @@ keys! {
         )])
         .hint("megabits per second, e.g. 100")
         .check(checks::mbps_as_bps);
+    /// Limit on received plus sent, kept in bits per second; unset: no rule.
+    TOTAL: Key<f64> = Key::new("thresholds.total_mbps")
+        .env(&[Var("BANDWATCH_TOTAL_THRESHOLD"), Env::BytesPerSecond("DATA_RATE_THRESHOLD")])
+        .hint("megabits per second, e.g. 150")
+        .check(checks::mbps_as_bps);
+    /// The built-in spike rules: a multiple of the recent average.
+    SPIKE_FACTOR: Key<f64> = Key::new("thresholds.spike_factor")
+        .default("3")
+        .env(&[Var("BANDWATCH_SPIKE_FACTOR"), Var("SPIKE_MULTIPLIER")])
+        .hint("a multiple of the recent average above 1, e.g. 3")
+        .check(checks::spike_factor);
+    /// The built-in spike rules: samples in the recent average.
+    SPIKE_WINDOW: Key<i64, u32> = Key::new("thresholds.spike_window")
+        .default("60")
+        .env(&[Var("BANDWATCH_SPIKE_WINDOW"), Var("HISTORY_SIZE")])
+        .check(|s, key| checks::whole(s, key, 1..=86_400, "60"));
+    /// The built-in spike rules: the least rise that counts, kept in bits per second.
+    SPIKE_FLOOR: Key<f64> = Key::new("thresholds.spike_floor_mbps")
+        .default("1")
+        .env(&[Var("BANDWATCH_SPIKE_FLOOR")])
+        .hint("megabits per second, e.g. 1")
+        .check(checks::floor_mbps_as_bps);
     /// Time before the same alert notifies again.
     COOLDOWN: Key<String, Duration> = Key::new("thresholds.cooldown")
         .default("15m")
@@ -438,29 +460,18 @@ pub const NON_SETTING_ENV: &[&str] = &[
     "BANDWATCH_TEST_POSTGRES_URL",
 ];
 
-/// Names of the seed tool reserved for the alert-rule keys of issue 14: each moves into the
-/// `env` list of its key when that key is declared above. Until then they are known, so
-/// they are never reported as names bandwatch does not read.
-pub const RESERVED_SEED_ENV: &[&str] = &[
-    "DATA_RATE_THRESHOLD",
-    "SPIKE_MULTIPLIER",
-    "HISTORY_SIZE",
-    "CHECK_INTERVAL",
-];
-
 /// Every name of the seed tool's environment that bandwatch knows: those of the keys above
-/// (everything not `BANDWATCH_*`), the email channel's and the reserved ones.
+/// (everything not `BANDWATCH_*`) and the email channel's.
 pub fn seed_env_names() -> impl Iterator<Item = &'static str> {
     ALL.iter()
         .flat_map(|k| k.env.iter())
         .flat_map(|e| match *e {
-            Var(v) | Env::Minutes(v) => [Some(v), None],
+            Var(v) | Env::Minutes(v) | Env::BytesPerSecond(v) => [Some(v), None],
             Env::HostPort { host, port } => [Some(host), Some(port)],
         })
         .flatten()
         .filter(|v| !v.starts_with("BANDWATCH_"))
         .chain(super::notify::SEED_ENV)
-        .chain(RESERVED_SEED_ENV.iter().copied())
 }
 
 /// First words of seed names that other software's environments use too (systemd sets
@@ -519,7 +530,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 pub fn is_setting_env(var: &str) -> bool {
     ALL.iter().any(|k| {
         k.env.iter().any(|e| match e {
-            Var(v) | Env::Minutes(v) => *v == var,
+            Var(v) | Env::Minutes(v) | Env::BytesPerSecond(v) => *v == var,
             Env::HostPort { host, port } => *host == var || *port == var,
         })
     })

@@ -17,8 +17,12 @@ use super::origin::{KeyOrigins, Origin, Setting};
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NotifySection {
-    /// Alerts within this window go out as one message per channel (default `30s`).
+    /// The first alert goes out at once; what follows within this window of a message goes
+    /// out as one message per channel (default `30s`).
     pub group_window: Option<String>,
+    /// How long the first alert of a group waits for companions (default `0s`; Alertmanager's
+    /// `group_wait`).
+    pub group_wait: Option<String>,
     /// Whether the end of an alert is announced (default true; per channel too).
     pub send_resolved: Option<bool>,
     /// The dashboard's address, linked from messages.
@@ -119,8 +123,10 @@ pub struct Channel<Kind, Tls, Timeout> {
 /// Validated notification settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NotifyConfig {
-    /// Grouping window.
+    /// Least time between two messages of a channel.
     pub group_window: Duration,
+    /// How long the first alert of a group waits.
+    pub group_wait: Duration,
     /// Dashboard link for messages.
     pub dashboard_url: Option<String>,
     /// The channels, each with where it was defined.
@@ -137,6 +143,7 @@ impl Default for NotifyConfig {
     fn default() -> Self {
         Self {
             group_window: Duration::from_secs(30),
+            group_wait: Duration::ZERO,
             dashboard_url: None,
             channels: Vec::new(),
             send_resolved: true,
@@ -306,6 +313,12 @@ pub fn validate(
             "notify.group_window",
             &at("group_window"),
             out.group_window,
+        )?;
+        out.group_wait = span(
+            s.group_wait.as_deref(),
+            "notify.group_wait",
+            &at("group_wait"),
+            out.group_wait,
         )?;
         out.retry_base = span(
             s.retry_base.as_deref(),

@@ -183,6 +183,7 @@ fn render_rules(out: &mut String, rules: &[bandwatch_engine::RuleSpec]) {
 fn render_notify(out: &mut String, n: &NotifyConfig) {
     let _ = writeln!(out, "\n[notify]");
     let _ = writeln!(out, "group_window = {}", quote(&span(n.group_window)));
+    let _ = writeln!(out, "group_wait = {}", quote(&span(n.group_wait)));
     let _ = writeln!(out, "send_resolved = {}", n.send_resolved);
     let _ = writeln!(out, "retry_base = {}", quote(&span(n.retry_base)));
     let _ = writeln!(out, "retry_max = {}", quote(&span(n.retry_max)));

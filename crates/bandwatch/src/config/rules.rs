@@ -1,5 +1,7 @@
-//! Alert rules: the user's `[[rules]]` plus the two threshold rules that the seed options
-//! (`--upload-threshold`, `--download-threshold`) have always meant.
+//! Alert rules: the user's `[[rules]]` plus the built-in ones: the threshold rules the seed
+//! options (`--upload-threshold`, `--download-threshold`) have always meant, the engine's
+//! interface rules (spikes, interface down), the total limit, health and probe rules. A user
+//! rule replaces the built-in rule of its name; `enabled = false` under that name removes it.
 
 use std::collections::BTreeMap;
 
@@ -7,17 +9,21 @@ use bandwatch_collect::netdev::metric;
 use bandwatch_collect::probe::metric as probe_metric;
 use bandwatch_collect::system::metric as system_metric;
 use bandwatch_core::{Role, Severity};
+use bandwatch_engine::builtin::{self, InterfaceMetrics, SpikeSettings};
 use bandwatch_engine::RuleSpec;
 
 use super::error::ConfigError;
 use super::origin::Setting;
 use super::probe::ProbeSettings;
-use super::Config;
+use super::{Config, SystemSettings, Thresholds};
 
 /// Name of the rule made from `thresholds.upload_mbps`.
 pub const UPLOAD_RULE: &str = "upload-threshold";
 /// Name of the rule made from `thresholds.download_mbps`.
 pub const DOWNLOAD_RULE: &str = "download-threshold";
+
+/// Name of the rule made from `thresholds.total_mbps`.
+pub const TOTAL_RULE: &str = "total-threshold";
 
 /// Name of the rule made from `thresholds.cpu_percent`.
 pub const CPU_RULE: &str = "cpu-threshold";
@@ -48,9 +54,23 @@ fn known_metric(name: &str) -> bool {
     bandwatch_collect::catalog().get(name).is_some()
 }
 
+/// What the built-in rules are made from, so the user's rules can be checked against their
+/// names before the whole configuration exists.
+pub struct BuiltinInputs<'a> {
+    /// `[thresholds]`.
+    pub thresholds: &'a Thresholds,
+    /// `[system]`.
+    pub system: &'a SystemSettings,
+    /// `[probe]`.
+    pub probe: &'a ProbeSettings,
+}
+
 /// Checks every user rule: fields (by the engine's own validation), the metric, unique names.
+/// A rule with `enabled = false` and nothing but its name removes the built-in rule of that
+/// name, which must exist.
 pub fn validate(
     rules: Option<Setting<Vec<Setting<RuleSpec>>>>,
+    builtins: &BuiltinInputs<'_>,
 ) -> Result<Vec<RuleSpec>, ConfigError> {
     let Some(rules) = rules else {
         return Ok(Vec::new());
@@ -62,6 +82,18 @@ pub fn validate(
             origin: rule.origin.clone(),
             message,
         };
+        if let Some(seen_at) = seen.get(&rule.value.name) {
+            return Err(fail(format!(
+                "rule '{}': field 'name': already used by the rule at {seen_at}; names must be unique",
+                rule.value.name
+            )));
+        }
+        if is_removal(&rule.value) {
+            check_removal(&rule.value, builtins).map_err(fail)?;
+            seen.insert(rule.value.name.clone(), rule.origin.clone());
+            out.push(rule.value);
+            continue;
+        }
         rule.value.validate().map_err(|e| fail(e.to_string()))?;
         if !known_metric(rule.value.metric.trim()) {
             let known: Vec<&str> = all_metrics().collect();
@@ -72,25 +104,47 @@ pub fn validate(
                 known.join(", ")
             )));
         }
-        if let Some(first) = seen.insert(rule.value.name.clone(), rule.origin.clone()) {
-            return Err(fail(format!(
-                "rule '{}': field 'name': already used by the rule at {first}; names must be unique",
-                rule.value.name
-            )));
-        }
+        seen.insert(rule.value.name.clone(), rule.origin.clone());
         out.push(rule.value);
     }
     Ok(out)
 }
 
-/// The rules the engine runs: the built-in rules made from `[thresholds]` and `[probe]`
-/// (unless a user rule takes their name) followed by the user's rules.
-pub fn effective_rules(config: &Config) -> Vec<RuleSpec> {
-    let mut rules: Vec<RuleSpec> = builtin_rules(config)
+/// A rule written only to switch another off: `enabled = false` and no metric or condition.
+fn is_removal(rule: &RuleSpec) -> bool {
+    !rule.is_enabled() && rule.metric.trim().is_empty() && rule.condition.trim().is_empty()
+}
+
+/// A removal must name a built-in rule; a typo would otherwise leave it running unnoticed.
+fn check_removal(rule: &RuleSpec, builtins: &BuiltinInputs<'_>) -> Result<(), String> {
+    let names: Vec<String> = builtin_rules(builtins)
         .into_iter()
-        .filter(|b| config.rules.iter().all(|r| r.name != b.name))
+        .map(|r| r.name)
         .collect();
-    rules.extend(config.rules.iter().cloned());
+    if names.iter().any(|n| *n == rule.name.trim()) {
+        return Ok(());
+    }
+    Err(format!(
+        "rule '{}': field 'enabled': false removes a built-in rule, and there is none of this \
+         name; built-in rules: {} (or give the rule a metric and a condition)",
+        rule.name,
+        names.join(", ")
+    ))
+}
+
+/// The rules the engine runs: the built-in rules (unless a user rule takes or removes their
+/// name) followed by the user's rules that are enabled.
+pub fn effective_rules(config: &Config) -> Vec<RuleSpec> {
+    let inputs = BuiltinInputs {
+        thresholds: &config.thresholds,
+        system: &config.system,
+        probe: &config.probe,
+    };
+    let mut rules: Vec<RuleSpec> = builtin_rules(&inputs)
+        .into_iter()
+        .filter(|b| config.rules.iter().all(|r| r.name.trim() != b.name))
+        .collect();
+    rules.extend(config.rules.iter().filter(|r| r.is_enabled()).cloned());
     let cooldown = humantime::format_duration(config.thresholds.cooldown).to_string();
     for r in &mut rules {
         if r.cooldown.is_none() {
@@ -100,14 +154,37 @@ pub fn effective_rules(config: &Config) -> Vec<RuleSpec> {
     rules
 }
 
-/// The rules the seed options and the `[probe]` limits mean.
-fn builtin_rules(config: &Config) -> Vec<RuleSpec> {
-    let t = &config.thresholds;
+/// The rules the seed options, the interface rules, `[system]` and the `[probe]` limits
+/// mean.
+fn builtin_rules(config: &BuiltinInputs<'_>) -> Vec<RuleSpec> {
+    let t = config.thresholds;
     let not_lo = [(metric::LABEL_IFACE, "!lo")];
     let mut rules = vec![
         above(UPLOAD_RULE, role(Role::TxRate), &not_lo, t.upload_bps),
         above(DOWNLOAD_RULE, role(Role::RxRate), &not_lo, t.download_bps),
     ];
+    let interfaces = InterfaceMetrics {
+        rx_rate: role(Role::RxRate),
+        tx_rate: role(Role::TxRate),
+        up: role(Role::LinkUp),
+        iface_label: metric::LABEL_IFACE,
+    };
+    let spike = SpikeSettings {
+        factor: t.spike_factor,
+        window: t.spike_window as usize,
+        floor: t.spike_floor_bps,
+    };
+    rules.extend(builtin::interface_rules(&interfaces, &spike));
+    if let Some(limit) = t.total_bps {
+        // The spike monitor's DATA_RATE_THRESHOLD: received plus sent, over the whole machine.
+        let total = [(metric::LABEL_SCOPE, metric::SCOPE_TOTAL)];
+        rules.push(above(
+            TOTAL_RULE,
+            metric::NET_BITS_PER_SECOND,
+            &total,
+            limit,
+        ));
+    }
     if config.system.enabled {
         let total = [(system_metric::LABEL_CPU, system_metric::CPU_TOTAL)];
         rules.push(above(
@@ -132,7 +209,7 @@ fn builtin_rules(config: &Config) -> Vec<RuleSpec> {
         rules.push(disk);
     }
     if !config.probe.targets.is_empty() {
-        rules.extend(probe_rules(&config.probe));
+        rules.extend(probe_rules(config.probe));
     }
     rules
 }
@@ -245,6 +322,9 @@ mod tests {
             vec![
                 UPLOAD_RULE,
                 DOWNLOAD_RULE,
+                builtin::DOWNLOAD_SPIKE,
+                builtin::UPLOAD_SPIKE,
+                builtin::INTERFACE_DOWN,
                 CPU_RULE,
                 MEMORY_RULE,
                 DISK_RULE,
@@ -256,7 +336,7 @@ mod tests {
             ]
         );
         let engine_rules: Vec<_> = rules.iter().map(|r| r.validate().expect("valid")).collect();
-        let latency = &engine_rules[8];
+        let latency = &engine_rules[11];
         let series = |target: &str| {
             SeriesKey::new(
                 probe_metric::PROBE_RTT_SECONDS,
@@ -274,7 +354,7 @@ mod tests {
             !latency.matches(&series("router")),
             "a '*' in a name is not a glob"
         );
-        let loss = &engine_rules[7];
+        let loss = &engine_rules[10];
         let lossy = SeriesKey::with_label(
             probe_metric::PROBE_LOSS_PERCENT,
             probe_metric::LABEL_TARGET,
@@ -315,7 +395,78 @@ mod tests {
         let c = config("[system]\nenabled = false\n");
         assert_eq!(
             names(&effective_rules(&c)),
-            vec![UPLOAD_RULE, DOWNLOAD_RULE]
+            vec![
+                UPLOAD_RULE,
+                DOWNLOAD_RULE,
+                builtin::DOWNLOAD_SPIKE,
+                builtin::UPLOAD_SPIKE,
+                builtin::INTERFACE_DOWN
+            ]
+        );
+    }
+
+    #[test]
+    fn spike_settings_and_the_total_limit_make_their_rules() {
+        let c = config(
+            "[thresholds]\nspike_factor = 4.0\nspike_window = 20\nspike_floor_mbps = 2.5\ntotal_mbps = 150.0\n[system]\nenabled = false\n",
+        );
+        let rules = effective_rules(&c);
+        let spike = rules
+            .iter()
+            .find(|r| r.name == builtin::DOWNLOAD_SPIKE)
+            .expect("spike rule");
+        assert_eq!(
+            (spike.factor, spike.window, spike.floor),
+            (Some(4.0), Some(20), Some(2.5e6))
+        );
+        assert_eq!(spike.metric, metric::NET_RX_BITS_PER_SECOND);
+        let total = rules.last().expect("rules");
+        assert_eq!(total.name, TOTAL_RULE);
+        assert_eq!(total.above, Some(150e6));
+        let total = total.validate().expect("valid");
+        let key = |labels: &[(&str, &str)]| {
+            SeriesKey::new(
+                metric::NET_BITS_PER_SECOND,
+                Labels::from_pairs(labels.iter().copied()),
+            )
+        };
+        assert!(total.matches(&key(&[("scope", "total")])));
+        assert!(!total.matches(&key(&[("iface", "eth0")])));
+        let d = super::super::defaults();
+        assert_eq!(d.thresholds.total_bps, None, "no total rule unless asked");
+        assert!((d.thresholds.spike_factor - builtin::SPIKE_FACTOR).abs() < 1e-9);
+        assert_eq!(d.thresholds.spike_window as usize, builtin::SPIKE_WINDOW);
+        assert!((d.thresholds.spike_floor_bps - builtin::SPIKE_FLOOR_BPS).abs() < 1e-6);
+        assert!(!names(&effective_rules(&d)).contains(&TOTAL_RULE));
+    }
+
+    #[test]
+    fn enabled_false_removes_a_builtin_rule_by_name() {
+        let c = config(
+            "[[rules]]\nname = \"download-spike\"\nenabled = false\n\n[[rules]]\nname = \"interface-down\"\nenabled = false\n\n[[rules]]\nname = \"mine\"\nmetric = \"net_up\"\ncondition = \"state_change\"\nenabled = false\n",
+        );
+        let got = effective_rules(&c);
+        let got = names(&got);
+        assert!(!got.contains(&builtin::DOWNLOAD_SPIKE), "{got:?}");
+        assert!(!got.contains(&builtin::INTERFACE_DOWN), "{got:?}");
+        assert!(
+            !got.contains(&"mine"),
+            "a rule of one's own can be switched off too"
+        );
+        assert!(got.contains(&builtin::UPLOAD_SPIKE));
+    }
+
+    #[test]
+    fn removing_a_rule_that_does_not_exist_is_an_error_listing_the_builtins() {
+        let err = super::super::from_file_text(
+            "[[rules]]\nname = \"download-spkie\"\nenabled = false\n",
+            Path::new("t.toml"),
+        )
+        .expect_err("a typo");
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("t.toml line 1: rule 'download-spkie': field 'enabled': false removes a built-in rule, and there is none of this name; built-in rules: upload-threshold, download-threshold, download-spike, upload-spike, interface-down, cpu-threshold"),
+            "{msg}"
         );
     }
 

@@ -105,6 +105,14 @@ pub struct Thresholds {
     pub upload_bps: f64,
     /// Receive limit in bits per second.
     pub download_bps: f64,
+    /// Limit on received plus sent in bits per second, for the total; `None`: no rule.
+    pub total_bps: Option<f64>,
+    /// The built-in spike rules: how many times the recent average is a spike.
+    pub spike_factor: f64,
+    /// The built-in spike rules: samples in the recent average.
+    pub spike_window: u32,
+    /// The built-in spike rules: the least rise that counts, in bits per second.
+    pub spike_floor_bps: f64,
     /// Default time before the same alert notifies again (rules may set their own).
     pub cooldown: Duration,
     /// Total CPU busy percentage above which the CPU rule fires.
@@ -121,6 +129,10 @@ impl Thresholds {
         Ok(Self {
             upload_bps: l.get(&keys::UPLOAD)?,
             download_bps: l.get(&keys::DOWNLOAD)?,
+            total_bps: l.opt(&keys::TOTAL)?,
+            spike_factor: l.get(&keys::SPIKE_FACTOR)?,
+            spike_window: l.get(&keys::SPIKE_WINDOW)?,
+            spike_floor_bps: l.get(&keys::SPIKE_FLOOR)?,
             cooldown: l.get(&keys::COOLDOWN)?,
             cpu_percent: l.get(&keys::CPU)?,
             memory_percent: l.get(&keys::MEMORY)?,

@@ -329,14 +329,16 @@ fn readme_lists_every_seed_name_with_its_key() {
         .split("\n\n")
         .next()
         .unwrap_or_default();
-    for name in keys::seed_env_names().filter(|n| !keys::RESERVED_SEED_ENV.contains(n)) {
+    for name in keys::seed_env_names() {
         let row = table
             .lines()
             .find(|l| l.starts_with(&format!("| `{name}` |")))
             .unwrap_or_else(|| panic!("{name} is not in the README's table"));
         let key_of = keys::ALL.iter().find(|k| {
             k.env.iter().any(|e| match *e {
-                super::key::Env::Var(v) | super::key::Env::Minutes(v) => v == name,
+                super::key::Env::Var(v)
+                | super::key::Env::Minutes(v)
+                | super::key::Env::BytesPerSecond(v) => v == name,
                 super::key::Env::HostPort { host, port } => host == name || port == name,
             })
         });

@@ -21,7 +21,12 @@ pub fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
     let store = StoreConfig::take(&mut l)?;
     let log = LogConfig::take(&mut l)?;
     let paths = Paths::take(&mut l)?;
-    let rules = super::rules::validate(l.0.rules.take())?;
+    let builtins = super::rules::BuiltinInputs {
+        thresholds: &thresholds,
+        system: &system,
+        probe: &probe,
+    };
+    let rules = super::rules::validate(l.0.rules.take(), &builtins)?;
     let notify = super::notify::validate(l.0.notify.take(), l.0.seed_email.take())?;
     debug_assert!(
         l.0.values.is_empty(),

@@ -1,5 +1,6 @@
 //! `bandwatch replay FILE`: recorded samples through the same rules `run` uses, printing the
-//! alert events. How users tune rules, and how the engine is tested end to end.
+//! alert events and which of them a notification channel would send (the rules' cooldowns
+//! hold some back). How users tune rules, and how the engine is tested end to end.
 
 mod csv;
 mod ndjson;
@@ -9,6 +10,8 @@ use std::path::Path;
 
 use bandwatch_core::{AlertEvent, Frame};
 use bandwatch_engine::Engine;
+use bandwatch_notify::dispatch::Route;
+use bandwatch_notify::{Cooldowns, Throttle};
 
 use crate::error::BadInput;
 
@@ -88,22 +91,46 @@ pub fn read_frames(path: &Path) -> Result<Vec<Frame>, BadInput> {
     })
 }
 
-/// Runs every frame through the engine and collects the events in order.
-pub fn replay(engine: &mut Engine, frames: &[Frame]) -> Vec<AlertEvent> {
-    frames.iter().flat_map(|f| engine.observe(f)).collect()
+/// Runs every frame through the engine and collects the events in order, each with whether
+/// a channel that takes every alert would send it.
+pub fn replay(engine: &mut Engine, frames: &[Frame], cooldowns: Cooldowns) -> Vec<Replayed> {
+    let route = Route::default();
+    let mut throttle = Throttle::new(cooldowns);
+    frames
+        .iter()
+        .flat_map(|f| engine.observe(f))
+        .map(|event| Replayed {
+            notified: route.accepts(&event) && throttle.admit(&event),
+            event,
+        })
+        .collect()
+}
+
+/// One replayed event.
+#[derive(Debug, serde::Serialize)]
+pub struct Replayed {
+    /// The event as the history records it.
+    #[serde(flatten)]
+    pub event: AlertEvent,
+    /// Whether a channel would send it: pending events and alerts within their rule's
+    /// cooldown (and the end of those) are not sent.
+    pub notified: bool,
 }
 
 /// One event as a line for people; names from the recording are escaped, so a label value
-/// cannot drive the terminal.
-pub fn event_line(e: &AlertEvent) -> String {
+/// cannot drive the terminal. An alert the cooldown keeps from being sent says so.
+pub fn event_line(r: &Replayed) -> String {
+    let e = &r.event;
     let safe = |text: &str| bandwatch_core::human::escape_control(text).into_owned();
+    let held = !r.notified && e.kind != bandwatch_core::EventKind::Pending;
     format!(
-        "{}  {:<10} {:<8} {:<20} {}  {}",
+        "{}  {:<10} {:<8} {:<20} {}  {}{}",
         e.at.to_rfc3339(),
         e.kind.as_str(),
         e.severity.as_str(),
         safe(&e.rule),
         safe(&e.series.to_string()),
-        safe(&e.message)
+        safe(&e.message),
+        if held { "  (not sent: cooldown)" } else { "" }
     )
 }

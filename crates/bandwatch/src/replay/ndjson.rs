@@ -119,6 +119,14 @@ fn push_stats(frame: &mut Frame, labels: &Labels, s: &Stats, interval_s: f64) {
     }
     push(metric::NET_RX_BITS_PER_SECOND, s.rx_bps, SampleKind::Rate);
     push(metric::NET_TX_BITS_PER_SECOND, s.tx_bps, SampleKind::Rate);
+    // Received plus sent, as the source adds them.
+    let both = s.rx_bytes.saturating_add(s.tx_bytes);
+    push(metric::NET_BYTES, both as f64, SampleKind::Delta);
+    push(
+        metric::NET_BITS_PER_SECOND,
+        s.rx_bps + s.tx_bps,
+        SampleKind::Rate,
+    );
 }
 
 #[cfg(test)]
@@ -142,6 +150,10 @@ mod tests {
         assert_eq!(
             frames[0].find(metric::NET_TX_BYTES, "scope", "total"),
             Some(31_000.0)
+        );
+        assert_eq!(
+            frames[0].find(metric::NET_BITS_PER_SECOND, "iface", "eth0"),
+            Some(10_248_000.0)
         );
     }
 

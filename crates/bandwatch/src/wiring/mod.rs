@@ -33,6 +33,7 @@ fn rule_engine(config: &Config) -> anyhow::Result<Engine> {
 /// Runs the monitor until Ctrl+C, SIGTERM or the configured duration.
 pub fn run(config: &Config) -> anyhow::Result<RunReport> {
     let mut engine = rule_engine(config)?;
+    let cooldowns = sinks::cooldowns(engine.rules());
     let sources = sources::all(config)?;
     let metrics_port = web::bind_metrics(config)?;
     let influx = sinks::influx(config)?;
@@ -79,7 +80,7 @@ pub fn run(config: &Config) -> anyhow::Result<RunReport> {
     if let Some(rates) = sinks::mqtt_rates(config) {
         agent = agent.sink(Box::new(rates));
     }
-    if let Some(notifier) = sinks::notifier(config) {
+    if let Some(notifier) = sinks::notifier(config, cooldowns) {
         agent = agent.sink(Box::new(notifier));
     }
     let agent = agent.sink(Box::new(store));

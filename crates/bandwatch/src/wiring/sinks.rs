@@ -10,6 +10,7 @@ use bandwatch_export::influx::{InfluxConfig, InfluxSink, InfluxWriter};
 use bandwatch_notify::dispatch::RetryPolicy;
 use bandwatch_notify::mqtt_channel::{MqttRates, DEFAULT_RATES_QUEUE};
 use bandwatch_notify::runtime::{Notifier, NotifierConfig};
+use bandwatch_notify::Cooldowns;
 use bandwatch_store::{StoreSink, StoreWriter, WriterConfig};
 
 use super::channels::{build_channel, mqtt_settings, route};
@@ -93,8 +94,19 @@ pub fn mqtt_rates(config: &Config) -> Option<MqttRates> {
     }
 }
 
-/// One delivery thread per configured channel; `None` when no channel is configured.
-pub fn notifier(config: &Config) -> Option<Notifier> {
+/// Each rule's cooldown, for the notifier's throttle (the engine records every alert; the
+/// cooldown only limits what is sent).
+pub fn cooldowns(rules: &[bandwatch_engine::Rule]) -> Cooldowns {
+    let default = Cooldowns::uniform(bandwatch_engine::rule::DEFAULT_COOLDOWN);
+    rules.iter().fold(default, |c, r| {
+        let ms = u64::try_from(r.timing.cooldown_ms).unwrap_or(0);
+        c.rule(&r.name, std::time::Duration::from_millis(ms))
+    })
+}
+
+/// One delivery thread per configured channel, holding back alerts within their rule's
+/// cooldown; `None` when no channel is configured.
+pub fn notifier(config: &Config, cooldowns: Cooldowns) -> Option<Notifier> {
     let notify = &config.notify;
     if notify.channels.is_empty() {
         return None;
@@ -108,6 +120,8 @@ pub fn notifier(config: &Config) -> Option<Notifier> {
     }
     let mut runtime = NotifierConfig::new(&config.store.path);
     runtime.group_window = notify.group_window;
+    runtime.group_wait = notify.group_wait;
+    runtime.cooldowns = cooldowns;
     runtime.retry = RetryPolicy {
         base: notify.retry_base,
         max: notify.retry_max,
