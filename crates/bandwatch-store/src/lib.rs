@@ -24,7 +24,8 @@ pub use outbox::{
     backoff, ChannelStats, NewNotification, Notification, Outbox, OutboxState, OutboxStats,
 };
 pub use sql::{
-    redacted_url, CompatOptions, Dialect, SqlOptions, SqlStore, TotalRates, SQL_LATEST_VERSION,
+    redacted_url, AlertType, CompatOptions, Dialect, SqlOptions, SqlStore, TotalRates,
+    SQL_LATEST_VERSION,
 };
 pub use sqlite::{
     check_writable, SqliteOptions, SqliteOutbox, SqliteStore, HEAD_BYTES_PER_SERIES,
