@@ -94,6 +94,8 @@ pub enum Role {
     Carrier,
     /// Interface link speed.
     LinkSpeed,
+    /// Interface MTU.
+    Mtu,
     /// CPU busy percent.
     CpuPercent,
     /// Memory used percent.

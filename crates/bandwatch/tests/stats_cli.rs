@@ -117,6 +117,9 @@ fn a_fixture_tree_gives_exact_figures() {
     assert_eq!(names, ["lo", "eth0"]);
     assert_eq!(doc["interfaces"][1]["rx_bits_per_second"], 0.0);
     assert_eq!(doc["interfaces"][1]["up"], true);
+    // The MTU the old system monitor showed, from each interface's sysfs `mtu`.
+    assert_eq!(doc["interfaces"][0]["mtu"], 65536);
+    assert_eq!(doc["interfaces"][1]["mtu"], 1500);
 
     let out = bandwatch(root.path())
         .arg("stats")
@@ -129,6 +132,11 @@ fn a_fixture_tree_gives_exact_figures() {
         "{text}"
     );
     assert!(text.contains("Load     1.50 0.75 0.25"), "{text}");
+    let eth0 = text
+        .lines()
+        .find(|l| l.starts_with("  eth0 "))
+        .unwrap_or_else(|| panic!("no eth0 row:\n{text}"));
+    assert!(eth0.contains("mtu  1500"), "{eth0}");
     assert!(text.contains("Swap     75.0% used of 976.56 MiB"), "{text}");
 }
 

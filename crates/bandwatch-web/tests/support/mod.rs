@@ -105,6 +105,15 @@ pub fn state_on(token: Option<&str>, clock: &FakeClock) -> WebState {
         SampleKind::Gauge,
     );
     snapshot.observe(&probe);
+    // eth0's link as sysfs tells it (the frames above carry only its counters).
+    let mut link = Frame::new("netdev", Timestamp(NOW - 1000), Seconds(1.0));
+    link.push(key("net_up", &[("iface", "eth0")]), 1.0, SampleKind::Gauge);
+    link.push(
+        key("net_mtu_bytes", &[("iface", "eth0")]),
+        1500.0,
+        SampleKind::Gauge,
+    );
+    snapshot.observe(&link);
     for f in netdev_frames() {
         snapshot.observe(&f);
         sources.record(
