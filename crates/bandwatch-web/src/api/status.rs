@@ -151,6 +151,13 @@ fn value(map: &BTreeMap<String, Latest>, name: &str) -> Option<f64> {
     map.get(name).map(|l| l.value).filter(|v| v.is_finite())
 }
 
+/// Unix seconds as whole milliseconds.
+#[allow(clippy::cast_possible_truncation)] // checked: in range
+fn secs_to_millis(secs: f64) -> Option<i64> {
+    let ms = (secs * 1000.0).round();
+    (ms.abs() < 2f64.powi(53)).then_some(ms as i64)
+}
+
 /// A byte count held as a float, as the integer it is.
 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // checked: whole, in range
 fn whole_bytes(v: f64) -> Option<u64> {
@@ -239,7 +246,8 @@ fn device(state: &WebState, target: &str, name: &str, up: Option<Latest>) -> Dev
         loss_percent: v(Role::ProbeLoss, None),
         jitter_ms: v(Role::ProbeJitter, None).map(|s| s * 1000.0),
         uptime_percent: uptime,
-        last_seen: up.filter(|l| l.value > 0.0).map(|l| l.ts.0),
+        // When it last answered (the agent keeps it from the history); never: null.
+        last_seen: v(Role::ProbeLastSeen, None).and_then(secs_to_millis),
     }
 }
 

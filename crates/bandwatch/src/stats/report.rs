@@ -28,6 +28,8 @@ use super::history::{History, TargetState};
 ///   "targets": [{ "name": "router", "spec": "192.168.1.1", "up": true,
 ///                 "last_seen": "…", "rtt_avg_ms": 1.2, "loss_percent": 0.0,
 ///                 "uptime_percent": { "1h": 100.0, "24h": 99.5, "7d": 99.9 } }]
+///   // `last_seen`: when the target last answered (`null`: never); `spec` is `null` for a
+///   // target no longer configured that the last week of history still holds
 /// }
 /// ```
 ///
@@ -55,7 +57,8 @@ pub struct Snapshot {
     pub interfaces: Vec<Interface>,
     /// Where the probe history comes from.
     pub history: History,
-    /// Each configured probe target's last known state (empty without history).
+    /// Each configured probe target's last known state, then those of targets only the last
+    /// week of history holds (empty without history).
     pub targets: Vec<TargetState>,
 }
 
@@ -338,7 +341,7 @@ impl Snapshot {
             return;
         }
         if self.targets.is_empty() {
-            out.push_str("Targets  none configured\n");
+            out.push_str("Targets  none configured, none in the last week of history\n");
             return;
         }
         out.push_str("Targets\n");
