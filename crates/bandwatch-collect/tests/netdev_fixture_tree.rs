@@ -45,6 +45,12 @@ fn basic_tree_gives_exact_rates_link_state_and_total() {
     assert_eq!(value(&f, NET_SPEED_BITS_PER_SECOND, "wlan0"), None);
     assert_eq!(value(&f, NET_UP, "wg0"), Some(1.0));
     assert_eq!(value(&f, NET_UP, "lo"), Some(1.0));
+    // The MTU of every interface that has the file; wlan0's tree has none.
+    assert_eq!(value(&f, NET_MTU_BYTES, "eth0"), Some(1500.0));
+    assert_eq!(value(&f, NET_MTU_BYTES, "lo"), Some(65536.0));
+    assert_eq!(value(&f, NET_MTU_BYTES, "wg0"), Some(1420.0));
+    assert_eq!(value(&f, NET_MTU_BYTES, "wlan0"), None);
+    assert_eq!(total(&f, NET_MTU_BYTES), None, "an MTU is not summed");
 
     // lo is a loopback by its flags and stays out of the total.
     assert_eq!(value(&f, NET_RX_BYTES, "lo"), Some(10_000.0));
@@ -98,7 +104,7 @@ fn sixty_four_interfaces_are_all_reported() {
         .count();
     assert_eq!(ups, 64);
     // 63 non-loopback links with speed, 64 with 19 counter series (17 counters' deltas and
-    // rates, and received plus sent with its rate), plus 19 for the total.
-    assert_eq!(f.samples.len(), 64 * 19 + 64 * 2 + 63 + 19);
+    // rates, and received plus sent with its rate), up, carrier and MTU, plus 19 for the total.
+    assert_eq!(f.samples.len(), 64 * 19 + 64 * 3 + 63 + 19);
     assert!(f.samples.iter().all(|s| s.value >= 0.0));
 }

@@ -94,6 +94,8 @@ pub enum Role {
     Carrier,
     /// Interface link speed.
     LinkSpeed,
+    /// Interface MTU.
+    Mtu,
     /// CPU busy percent.
     CpuPercent,
     /// Memory used percent.
@@ -110,6 +112,8 @@ pub enum Role {
     ProbeJitter,
     /// Probe target uptime over a window.
     ProbeUptime,
+    /// When a probe target last answered.
+    ProbeLastSeen,
 }
 
 /// A rate that follows exactly from a delta of the same frame: `rate = delta × factor /

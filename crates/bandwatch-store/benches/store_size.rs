@@ -56,7 +56,7 @@ const STORED: [(&str, SampleKind); 12] = [
     ("net_tx_dropped", SampleKind::Delta),
     ("net_rx_multicast_packets", SampleKind::Delta),
     ("net_link_speed_bits_per_second", SampleKind::Gauge),
-    ("net_mtu_bytes", SampleKind::Gauge),
+    (m::NET_MTU_BYTES, SampleKind::Gauge),
     ("net_link_up", SampleKind::Gauge),
 ];
 

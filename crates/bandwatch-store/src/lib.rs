@@ -7,6 +7,7 @@
 mod codec;
 pub mod error;
 mod held;
+pub mod lookup;
 pub mod model;
 pub mod outbox;
 pub mod sql;
@@ -16,6 +17,7 @@ pub mod writer;
 use bandwatch_core::{AlertEvent, Frame, SeriesKey, Timestamp};
 
 pub use error::{Op, Problem, Result, StoreError};
+pub use lookup::last_time_above;
 pub use model::{
     AlertQuery, AlertRecord, HeldMemory, MaintenanceReport, Retention, RollupPoint, Silence,
     StoreStats, Tier, ELAPSED_METRIC, HOUR_MS, MINUTE_MS,
@@ -24,7 +26,8 @@ pub use outbox::{
     backoff, ChannelStats, NewNotification, Notification, Outbox, OutboxState, OutboxStats,
 };
 pub use sql::{
-    redacted_url, CompatOptions, Dialect, SqlOptions, SqlStore, TotalRates, SQL_LATEST_VERSION,
+    redacted_url, AlertType, CompatOptions, Dialect, SqlOptions, SqlStore, TotalRates,
+    SQL_LATEST_VERSION,
 };
 pub use sqlite::{
     check_writable, SqliteOptions, SqliteOutbox, SqliteStore, HEAD_BYTES_PER_SERIES,

@@ -1,6 +1,6 @@
 //! The SQL store against real MySQL/MariaDB and PostgreSQL servers: the behaviour the SQLite
-//! history and alert tests check, the compatibility tables read back with plain SQL, and the
-//! schema migration.
+//! history and alert tests check, and the schema migration (the compatibility tables are in
+//! `sql_compat.rs`).
 
 // Exact equality of sums is what these tests are about.
 #![allow(clippy::float_cmp)]
@@ -8,7 +8,6 @@
 mod common;
 mod sqlcommon;
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,8 +15,8 @@ use bandwatch_core::{
     AlertEvent, AlertState, EventKind, Frame, SampleKind, Seconds, SeriesKey, Severity, Timestamp,
 };
 use bandwatch_store::{
-    AlertQuery, CompatOptions, Retention, SqlOptions, SqlStore, Store, StoreError, Tier,
-    TotalRates, HOUR_MS, MINUTE_MS, SQL_LATEST_VERSION,
+    AlertQuery, Retention, SqlOptions, SqlStore, Store, StoreError, Tier, HOUR_MS, MINUTE_MS,
+    SQL_LATEST_VERSION,
 };
 use common::{
     alert_event, alert_history, delta_key, elapsed_key, frame, gauge_key, oracles, rate_key,
@@ -25,7 +24,7 @@ use common::{
 };
 use sqlcommon::{FreshDb, Server};
 
-use EventKind::{Escalated, Fired, Pending};
+use EventKind::{Escalated, Fired};
 use Severity::{Critical, High, Low};
 
 fn open(db: &FreshDb, opts: SqlOptions) -> SqlStore {
@@ -360,184 +359,6 @@ fn mysql_alert_lifecycle() {
 #[test]
 fn postgres_alert_lifecycle() {
     alert_lifecycle(Server::Postgres);
-}
-
-/// A netdev frame with total rates in Mbit/s at `T0 + secs`.
-fn netdev(secs: i64, sent_mbps: f64, recv_mbps: f64) -> Frame {
-    let mut f = Frame::new("netdev", ts(secs), Seconds(1.0));
-    let total = |m: &str| Arc::new(SeriesKey::with_label(m, "scope", "total"));
-    f.push(
-        total("net_tx_bits_per_second"),
-        sent_mbps * 1e6,
-        SampleKind::Rate,
-    );
-    f.push(
-        total("net_rx_bits_per_second"),
-        recv_mbps * 1e6,
-        SampleKind::Rate,
-    );
-    f
-}
-
-/// The total rates `netdev` frames carry (the binary reads them from the catalogue).
-fn total_rates() -> TotalRates {
-    TotalRates {
-        sent: SeriesKey::with_label("net_tx_bits_per_second", "scope", "total"),
-        recv: SeriesKey::with_label("net_rx_bits_per_second", "scope", "total"),
-    }
-}
-
-/// Options with only the compatibility tables' rate series set.
-fn with_total_rates() -> SqlOptions {
-    SqlOptions {
-        compat: CompatOptions {
-            total_rates: Some(total_rates()),
-            ..CompatOptions::default()
-        },
-        ..SqlOptions::default()
-    }
-}
-
-fn compat_tables(server: Server) {
-    let Some(db) = FreshDb::create(server) else {
-        return;
-    };
-    let opts = SqlOptions {
-        compat: CompatOptions {
-            upload_mbps: Some(10.0),
-            download_mbps: Some(50.0),
-            spike_rules: BTreeSet::from(["rx_spike".to_owned()]),
-            total_rates: Some(total_rates()),
-        },
-        ..SqlOptions::default()
-    };
-    let mut store = open(&db, opts.clone());
-    let spike = |at| {
-        let mut e = alert_event("rx_spike", "eth0", at, Fired, High, at);
-        e.message = format!("spike at {at}");
-        e
-    };
-    // The spike at 3 s is recorded after its frame, the one at 4 s before it (the writer
-    // writes alerts first in each cycle).
-    store
-        .write(&[
-            netdev(1, 2.0, 4.0),
-            netdev(2, 12.0, 4.0),
-            netdev(3, 1.0, 80.5),
-        ])
-        .expect("store call");
-    store
-        .record_alerts(&[spike(3), spike(4)])
-        .expect("store call");
-    store.write(&[netdev(4, 1.5, 60.0)]).expect("store call");
-    // Retried, and the same events again: nothing doubles.
-    store.write(&[netdev(4, 1.5, 60.0)]).expect("store call");
-    store.record_alerts(&[spike(3)]).expect("store call");
-    let escalated = alert_event("rx_high", "eth0", 0, Escalated, Critical, 5);
-    let pending = alert_event("rx_high", "eth1", 5, Pending, Low, 5);
-    store
-        .record_alerts(&[escalated, pending])
-        .expect("store call");
-
-    let t = db.text_type();
-    let usage = db.text_rows(&format!(
-        "SELECT {}, CAST(sent_rate AS {t}), CAST(recv_rate AS {t}), CAST(total_rate AS {t}), \
-         CASE WHEN is_high_usage THEN 'yes' ELSE 'no' END, CASE WHEN is_spike THEN 'yes' ELSE 'no' END \
-         FROM network_usage ORDER BY timestamp",
-        db.datetime_text("timestamp")
-    ));
-    let row = |s: &str, sent: &str, recv: &str, total: &str, high: &str, spike: &str| {
-        [
-            format!("2026-01-01 00:00:0{s}.000"),
-            sent.into(),
-            recv.into(),
-            total.into(),
-            high.into(),
-            spike.into(),
-        ]
-        .to_vec()
-    };
-    assert_eq!(
-        usage,
-        vec![
-            row("1", "2", "4", "6", "no", "no"),
-            row("2", "12", "4", "16", "yes", "no"),
-            row("3", "1", "80.5", "81.5", "yes", "yes"),
-            row("4", "1.5", "60", "61.5", "yes", "yes"),
-        ]
-    );
-    let alerts = db.text_rows(&format!(
-        "SELECT {}, alert_type, message, CAST(sent_rate AS {t}), CAST(recv_rate AS {t}), CAST(total_rate AS {t}) \
-         FROM alerts ORDER BY timestamp, alert_type",
-        db.datetime_text("timestamp")
-    ));
-    let alert = |s: &str, rule: &str, msg: &str, rates: [&str; 3]| {
-        let mut r = vec![
-            format!("2026-01-01 00:00:0{s}.000"),
-            rule.into(),
-            msg.into(),
-        ];
-        r.extend(rates.iter().map(|v| (*v).to_owned()));
-        r
-    };
-    let escalated_msg = format!("escalated at {}", ts(5));
-    assert_eq!(
-        alerts,
-        vec![
-            alert("3", "rx_spike", "spike at 3", ["1", "80.5", "81.5"]),
-            alert("4", "rx_spike", "spike at 4", ["1", "80.5", "81.5"]),
-            alert("5", "rx_high", &escalated_msg, ["1.5", "60", "61.5"]),
-        ]
-    );
-    // After a restart the latest rates come from the table.
-    drop(store);
-    let mut store = open(&db, opts);
-    store
-        .record_alerts(&[alert_event("rx_high", "eth2", 6, Fired, Low, 6)])
-        .expect("store call");
-    let last = db.text_rows(&format!(
-        "SELECT CAST(total_rate AS {t}) FROM alerts WHERE alert_type = 'rx_high' ORDER BY timestamp DESC"
-    ));
-    assert_eq!(last[0], vec!["61.5".to_owned()]);
-}
-
-#[test]
-fn mysql_compatibility_tables() {
-    compat_tables(Server::MySql);
-}
-
-#[test]
-fn postgres_compatibility_tables() {
-    compat_tables(Server::Postgres);
-}
-
-/// The first alert of a fresh database is recorded before any usage row exists (alerts are
-/// written at once, frames in batches): it gets its own tick's rates when that row arrives.
-fn first_alert_gets_its_ticks_rates(server: Server) {
-    let Some(db) = FreshDb::create(server) else {
-        return;
-    };
-    let mut store = open(&db, with_total_rates());
-    let fired = alert_event("download-threshold", "eth0", 1, Fired, High, 1);
-    store.record_alerts(&[fired]).expect("store call");
-    store
-        .write(&[netdev(1, 3.0, 70.0), netdev(2, 1.0, 20.0)])
-        .expect("store call");
-    let t = db.text_type();
-    let rates = db.text_rows(&format!(
-        "SELECT CAST(sent_rate AS {t}), CAST(recv_rate AS {t}), CAST(total_rate AS {t}) FROM alerts"
-    ));
-    assert_eq!(rates, vec![vec!["3".to_string(), "70".into(), "73".into()]]);
-}
-
-#[test]
-fn mysql_first_alert_gets_its_ticks_rates() {
-    first_alert_gets_its_ticks_rates(Server::MySql);
-}
-
-#[test]
-fn postgres_first_alert_gets_its_ticks_rates() {
-    first_alert_gets_its_ticks_rates(Server::Postgres);
 }
 
 fn migration(server: Server) {

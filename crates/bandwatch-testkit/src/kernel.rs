@@ -34,7 +34,8 @@ pub fn write_atomic(path: &Path, text: &str) {
     std::fs::rename(&tmp, path).expect("rename");
 }
 
-/// `<root>/sys/class/net/{lo,eth0}` with link state files (both carrying, eth0 up).
+/// `<root>/sys/class/net/{lo,eth0}` with link state files (both carrying, eth0 up, MTUs
+/// 65536 and 1500).
 pub fn sys_tree(root: &Path) {
     for (iface, flags) in [("lo", "0x9"), ("eth0", "0x1003")] {
         let dir = root.join("sys/class/net").join(iface);
@@ -46,6 +47,8 @@ pub fn sys_tree(root: &Path) {
         .expect("write");
         std::fs::write(dir.join("carrier"), "1\n").expect("write");
         std::fs::write(dir.join("flags"), format!("{flags}\n")).expect("write");
+        let mtu = if iface == "lo" { "65536\n" } else { "1500\n" };
+        std::fs::write(dir.join("mtu"), mtu).expect("write");
     }
 }
 

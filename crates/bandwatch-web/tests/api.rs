@@ -136,10 +136,25 @@ async fn snapshot_devices_and_config_come_from_the_live_values() {
         "{}",
         d[1]
     );
+    // Last seen is when the target last answered: now for one that is up, a minute ago for
+    // one that went quiet, and null for one that never answered (the defect: `stats`
+    // showed a time for it).
+    assert_eq!(d[0]["last_seen"], NOW, "{}", d[0]);
+    assert_eq!(d[2]["name"], "zz-dark");
+    assert!(
+        d[2]["up"] == false && d[2]["last_seen"].is_null(),
+        "{}",
+        d[2]
+    );
+    assert_eq!(d[3]["name"], "zz-quiet");
+    assert_eq!(d[3]["last_seen"], NOW - 60_000, "{}", d[3]);
     let c = get(&s, "/api/v1/config").await.json();
     assert_eq!(c["thresholds"]["download_bps"], 1e8);
     let ifaces = get(&s, "/api/v1/interfaces").await.json();
     assert_eq!(ifaces[0]["name"], "eth0");
+    // The MTU is part of an interface's metadata, as a whole number of bytes.
+    assert_eq!(ifaces[0]["mtu"], 1500, "{}", ifaces[0]);
+    assert_eq!(ifaces[0]["up"], true);
     let doc = get(&s, "/api/v1/openapi.json").await.json();
     assert_eq!(doc["openapi"], "3.0.3");
     for path in [
@@ -513,6 +528,9 @@ async fn series_that_went_stale_leave_the_snapshot() {
     let s = state_on(None, &clock);
     let ifaces = get(&s, "/api/v1/interfaces").await.json();
     assert_eq!(ifaces[0]["name"], "eth0");
+    // The MTU is part of an interface's metadata, as a whole number of bytes.
+    assert_eq!(ifaces[0]["mtu"], 1500, "{}", ifaces[0]);
+    assert_eq!(ifaces[0]["up"], true);
     clock.advance(DEFAULT_STALE_AFTER + std::time::Duration::from_secs(1));
     let snap = get(&s, "/api/v1/snapshot").await.json();
     assert_eq!(snap["samples"].as_array().map(Vec::len), Some(0), "{snap}");

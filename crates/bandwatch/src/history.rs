@@ -2,10 +2,10 @@
 //! `store.url` is set. Every command that reads or writes the history opens it here, so
 //! `alerts`, `stats` and `run` always look at the same place.
 
-use std::collections::BTreeSet;
 use std::path::Path;
 
-use bandwatch_store::sql::{CompatOptions, SqlOptions, SqlStore, TotalRates};
+use bandwatch_engine::RuleSpec;
+use bandwatch_store::sql::{AlertType, CompatOptions, SqlOptions, SqlStore, TotalRates};
 use bandwatch_store::{Retention, SqliteOptions, SqliteStore, Store};
 
 use crate::config::export::redact_url;
@@ -70,20 +70,93 @@ pub fn describe(config: &Config) -> String {
         .map_or_else(|| config.store.path.display().to_string(), redact_url)
 }
 
+/// Which of the old spike monitor's two alert kinds `rule` is: a threshold above a limit on
+/// an interface metric is `HIGH_USAGE`, a spike or anomaly on one is `SPIKE`. Rules on
+/// other metrics (CPU, disks, probes) were never part of that tool and keep their names.
+fn alert_type(rule: &RuleSpec) -> Option<AlertType> {
+    bandwatch_collect::netdev::metric::info_for(rule.metric.trim())?;
+    match rule.condition.as_str() {
+        "threshold" if rule.above.is_some() => Some(AlertType::HighUsage),
+        "spike" | "anomaly" => Some(AlertType::Spike),
+        _ => None,
+    }
+}
+
+/// The compatibility tables' settings: the two kinds' rules and the total rate series.
+fn compat_options(config: &Config) -> CompatOptions {
+    let mut opts = CompatOptions {
+        total_rates: TotalRates::from_catalog(bandwatch_collect::catalog()),
+        ..CompatOptions::default()
+    };
+    for rule in crate::config::effective_rules(config) {
+        match alert_type(&rule) {
+            Some(AlertType::HighUsage) => opts.usage_rules.insert(rule.name),
+            Some(AlertType::Spike) => opts.spike_rules.insert(rule.name),
+            None => false,
+        };
+    }
+    opts
+}
+
 fn sql_options(config: &Config) -> SqlOptions {
-    let spike_rules: BTreeSet<String> = crate::config::effective_rules(config)
-        .into_iter()
-        .filter(|r| matches!(r.condition.as_str(), "spike" | "anomaly"))
-        .map(|r| r.name)
-        .collect();
     SqlOptions {
         retention: retention(config),
-        compat: CompatOptions {
-            upload_mbps: Some(config.thresholds.upload_bps / 1e6),
-            download_mbps: Some(config.thresholds.download_bps / 1e6),
-            spike_rules,
-            total_rates: TotalRates::from_catalog(bandwatch_collect::catalog()),
-        },
+        compat: compat_options(config),
         ..SqlOptions::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(s: &std::collections::BTreeSet<String>) -> Vec<&str> {
+        s.iter().map(String::as_str).collect()
+    }
+
+    fn config(text: &str) -> Config {
+        crate::config::from_file_text(text, Path::new("t.toml")).expect("valid")
+    }
+
+    #[test]
+    fn interface_thresholds_are_high_usage_and_spikes_are_spikes() {
+        let c = config(
+            r#"
+[[rules]]
+name = "wan-spike"
+metric = "net_rx_bits_per_second"
+condition = "spike"
+
+[[rules]]
+name = "wan-odd"
+metric = "net_tx_bits_per_second"
+condition = "anomaly"
+
+[[rules]]
+name = "quiet"
+metric = "net_rx_bits_per_second"
+condition = "threshold"
+below = 1000.0
+
+[[rules]]
+name = "cpu-jump"
+metric = "system_cpu_percent"
+condition = "spike"
+"#,
+        );
+        let opts = compat_options(&c);
+        assert_eq!(
+            names(&opts.usage_rules),
+            ["download-threshold", "upload-threshold"]
+        );
+        // The built-in spike rules are on interface rates too.
+        assert_eq!(
+            names(&opts.spike_rules),
+            ["download-spike", "upload-spike", "wan-odd", "wan-spike"]
+        );
+        assert_eq!(opts.alert_type_text("cpu-threshold"), "cpu-threshold");
+        assert_eq!(opts.alert_type_text("cpu-jump"), "cpu-jump");
+        assert_eq!(opts.alert_type_text("quiet"), "quiet");
+        assert!(opts.total_rates.is_some());
     }
 }

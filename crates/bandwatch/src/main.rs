@@ -11,7 +11,6 @@ mod logging;
 mod output;
 mod ping;
 mod replay;
-mod residency;
 mod stats;
 mod wiring;
 

@@ -207,6 +207,57 @@ fn prometheus_scrapes_bandwatch_and_sees_what_it_measured() {
     assert!(status.success(), "{stderr}");
 }
 
+/// The defect: the old exporter's `network_upload_mbps` and `network_download_mbps` did not
+/// exist, so the Grafana queries people have (`rate(network_upload_mbps[5m])`) went empty.
+/// A private Prometheus now finds both, the download one holding a total bandwatch printed.
+#[test]
+fn the_old_exporters_names_reach_prometheus() {
+    let test = "the_old_exporters_names_reach_prometheus";
+    if !require_program(test, "prometheus", INSTALL_PROMETHEUS) {
+        return;
+    }
+    // 10 kB every 20 ms: 4 Mbit/s for as long as the test runs.
+    let kernel = FakeKernel::start(10_000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let mut cmd = run_on(dir.path(), kernel.root());
+    cmd.env("BANDWATCH_SYSTEM", "false")
+        .args(exporter_args(&port.to_string()));
+    let bw = LineChild::spawn(cmd);
+    let prom = Prometheus::start(port);
+    let mut printed_mbps: Vec<f64> = Vec::new();
+    let mut seen = None;
+    let found = wait_for(Duration::from_secs(30), || {
+        printed_mbps.extend(bw.lines.try_iter().filter_map(|l| {
+            let v: serde_json::Value = serde_json::from_str(&l).ok()?;
+            Some(v["total"]["rx_bps"].as_f64()? / 1e6)
+        }));
+        seen = prom.query("network_download_mbps");
+        seen.is_some_and(|p| p > 0.0)
+    });
+    assert!(
+        found,
+        "network_download_mbps = {seen:?}\nprometheus log:\n{}",
+        prom.log()
+    );
+    printed_mbps.extend(bw.lines.try_iter().filter_map(|l| {
+        let v: serde_json::Value = serde_json::from_str(&l).ok()?;
+        Some(v["total"]["rx_bps"].as_f64()? / 1e6)
+    }));
+    let seen = seen.expect("a value");
+    assert!(
+        printed_mbps.iter().any(|m| (m - seen).abs() < 1e-9),
+        "network_download_mbps = {seen} is not a total bandwatch printed: {printed_mbps:?}"
+    );
+    let upload = prom.query("rate(network_upload_mbps[5m])");
+    let answered = wait_for(Duration::from_secs(10), || {
+        prom.query("rate(network_upload_mbps[5m])").is_some()
+    });
+    assert!(answered, "rate(network_upload_mbps[5m]) = {upload:?}");
+    let (status, _, stderr) = bw.terminate();
+    assert!(status.success(), "{stderr}");
+}
+
 #[test]
 fn a_live_scrape_passes_promtool() {
     let test = "a_live_scrape_passes_promtool";

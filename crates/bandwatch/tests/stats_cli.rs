@@ -117,6 +117,9 @@ fn a_fixture_tree_gives_exact_figures() {
     assert_eq!(names, ["lo", "eth0"]);
     assert_eq!(doc["interfaces"][1]["rx_bits_per_second"], 0.0);
     assert_eq!(doc["interfaces"][1]["up"], true);
+    // The MTU the old system monitor showed, from each interface's sysfs `mtu`.
+    assert_eq!(doc["interfaces"][0]["mtu"], 65536);
+    assert_eq!(doc["interfaces"][1]["mtu"], 1500);
 
     let out = bandwatch(root.path())
         .arg("stats")
@@ -129,6 +132,11 @@ fn a_fixture_tree_gives_exact_figures() {
         "{text}"
     );
     assert!(text.contains("Load     1.50 0.75 0.25"), "{text}");
+    let eth0 = text
+        .lines()
+        .find(|l| l.starts_with("  eth0 "))
+        .unwrap_or_else(|| panic!("no eth0 row:\n{text}"));
+    assert!(eth0.contains("mtu  1500"), "{eth0}");
     assert!(text.contains("Swap     75.0% used of 976.56 MiB"), "{text}");
 }
 
@@ -140,6 +148,16 @@ fn now_ms() -> i64 {
 /// Two hours of one round a minute for `target`: up for the first hour, down for the last,
 /// each round half-way through its minute; the last round had 12.5 ms and 100 % loss.
 fn write_history(db: &Path, target: &str, now: i64) {
+    write_rounds(db, target, now, |i| i < 60);
+}
+
+/// The instant of round `i` of [`write_rounds`].
+fn round_at(now: i64, i: i64) -> i64 {
+    now - (120 - i) * 60_000 + 30_000
+}
+
+/// Two hours of one round a minute for `target`, round `i` up when `up(i)`.
+fn write_rounds(db: &Path, target: &str, now: i64, up: impl Fn(i64) -> bool) {
     let mut store = SqliteStore::open(db, SqliteOptions::default()).expect("open store");
     let key = |metric: &str| Arc::new(SeriesKey::with_label(metric, "target", target));
     let rtt = Arc::new(SeriesKey::new(
@@ -148,9 +166,9 @@ fn write_history(db: &Path, target: &str, now: i64) {
     ));
     let frames: Vec<Frame> = (0..120)
         .map(|i| {
-            let ts = Timestamp(now - (120 - i) * 60_000 + 30_000);
+            let ts = Timestamp(round_at(now, i));
             let mut f = Frame::new("probe", ts, Seconds(60.0));
-            let up = i < 60;
+            let up = up(i);
             f.push(
                 key("probe_up"),
                 if up { 1.0 } else { 0.0 },
@@ -171,7 +189,8 @@ fn probe_history_gives_last_state_and_uptime() {
     let root = tempfile::tempdir().expect("tempdir");
     static_tree(root.path());
     let db = root.path().join("h.db");
-    write_history(&db, "10.9.8.7", now_ms());
+    let now = now_ms();
+    write_history(&db, "10.9.8.7", now);
     let args = fixture_args(root.path());
     let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
     args.extend(["--db", "h.db"]);
@@ -185,7 +204,8 @@ fn probe_history_gives_last_state_and_uptime() {
     assert_eq!(t["up"], false);
     assert_eq!(t["loss_percent"], 100.0);
     assert_eq!(t["rtt_avg_ms"], 12.5);
-    assert!(t["last_seen"].is_string());
+    // When it last answered: round 59, an hour ago (not its last round, which was down).
+    assert_eq!(t["last_seen"], Timestamp(round_at(now, 59)).to_rfc3339());
     assert_eq!(t["uptime_percent"]["1h"], 0.0);
     assert_eq!(t["uptime_percent"]["24h"], 50.0);
     assert_eq!(t["uptime_percent"]["7d"], 50.0);
@@ -211,6 +231,64 @@ fn probe_history_gives_last_state_and_uptime() {
         "{row}"
     );
     assert!(!text.contains("no history database"), "{text}");
+}
+
+/// The defects: `stats` said "Targets none configured" while the history held rounds of a
+/// target since removed from the configuration, and showed a "last seen" time for a target
+/// that never answered (the API says `null`). Now the removed target is listed (its spec
+/// `null`, marked in the text), and a target that never answered has no last seen.
+#[test]
+fn removed_and_never_answering_targets_are_shown_as_they_are() {
+    let root = tempfile::tempdir().expect("tempdir");
+    static_tree(root.path());
+    let db = root.path().join("h.db");
+    let now = now_ms();
+    write_rounds(&db, "10.9.8.5", now, |_| false);
+    write_rounds(&db, "old-router", now, |i| i == 100);
+    let args = fixture_args(root.path());
+    let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+    args.extend(["--db", "h.db"]);
+
+    // Nothing configured: both targets come from the history.
+    let doc = stats_json(root.path(), &args, &[]);
+    let targets = doc["targets"].as_array().expect("targets");
+    let names: Vec<&str> = targets.iter().filter_map(|t| t["name"].as_str()).collect();
+    assert_eq!(names, ["10.9.8.5", "old-router"], "{doc}");
+    assert!(targets.iter().all(|t| t["spec"].is_null()), "{doc}");
+    assert!(targets[0]["last_seen"].is_null(), "never answered: {doc}");
+    assert_eq!(targets[0]["up"], false);
+    assert_eq!(
+        targets[1]["last_seen"],
+        Timestamp(round_at(now, 100)).to_rfc3339()
+    );
+    let out = bandwatch(root.path())
+        .arg("stats")
+        .args(&args)
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("none configured"), "{text}");
+    let row = |name: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap_or_else(|| panic!("no row for {name}:\n{text}"))
+            .to_string()
+    };
+    let never = row("10.9.8.5");
+    assert!(
+        never.contains(" never") && never.ends_with("(no longer configured)"),
+        "{never}"
+    );
+
+    // Configured, the same target is listed once, with its spec.
+    let env = [("BANDWATCH_TARGETS", "10.9.8.5")];
+    let doc = stats_json(root.path(), &args, &env);
+    let targets = doc["targets"].as_array().expect("targets");
+    assert_eq!(targets.len(), 2, "{doc}");
+    assert_eq!(targets[0]["name"], "10.9.8.5");
+    assert_eq!(targets[0]["spec"], "10.9.8.5");
+    assert!(targets[0]["last_seen"].is_null());
+    assert_eq!(targets[1]["name"], "old-router");
 }
 
 /// The defect: one interface whose name was not UTF-8 made the whole interface reading

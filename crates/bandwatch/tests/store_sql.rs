@@ -292,6 +292,26 @@ fn run_keeps_its_history_in_the_database_and_the_compat_tables(server: Server) {
     lines.extend(rest);
     let ticks: Vec<Tick> = lines.iter().map(|l| tick(l)).collect();
 
+    let alerts = db.query(&format!(
+        "SELECT alert_type, {}, COALESCE(recv_rate, -1) FROM alerts",
+        server.datetime_text("timestamp")
+    ));
+    // The download limit is a threshold rule on an interface: the old tool's HIGH_USAGE.
+    let fired: Vec<_> = alerts.iter().filter(|r| r[0] == "HIGH_USAGE").collect();
+    assert!(
+        !fired.is_empty(),
+        "the alerts table has a HIGH_USAGE row for download-threshold: {alerts:?}"
+    );
+    for r in &fired {
+        let recv: f64 = r[2].parse().expect("recv_rate");
+        assert!(
+            recv > LIMIT_MBPS * 125_000.0,
+            "the alerts row carries the rate above the limit, in bytes/s: {r:?}"
+        );
+    }
+    // The traffic never drops below the limit, so the alert fires once and stays firing.
+    let fired_at = fired.iter().map(|r| r[1].clone()).min().expect("fired");
+
     let usage = db.usage();
     assert_eq!(
         usage.len(),
@@ -303,16 +323,16 @@ fn run_keeps_its_history_in_the_database_and_the_compat_tables(server: Server) {
         let &(recv, is_high) = usage
             .get(&t.ts)
             .unwrap_or_else(|| panic!("no network_usage row at {}: {usage:?}", t.ts));
-        let want = t.rx_bps / 1e6;
+        let want = t.rx_bps / 8.0;
         assert!(
             (recv - want).abs() < 1e-6,
-            "at {}: recv_rate {recv} but JSON says {want} Mbit/s",
+            "at {}: recv_rate {recv} but JSON says {want} bytes/s",
             t.ts
         );
         assert_eq!(
             is_high,
-            recv > LIMIT_MBPS,
-            "is_high_usage at {} with {recv} Mbit/s",
+            t.ts >= fired_at,
+            "is_high_usage at {} (the alert fired at {fired_at})",
             t.ts
         );
         high += usize::from(is_high);
@@ -327,26 +347,6 @@ fn run_keeps_its_history_in_the_database_and_the_compat_tables(server: Server) {
         (sum - printed as f64).abs() < 0.5,
         "stored {sum} vs printed {printed} bytes"
     );
-
-    let alerts = db.query(&format!(
-        "SELECT alert_type, {}, COALESCE(recv_rate, -1) FROM alerts",
-        server.datetime_text("timestamp")
-    ));
-    let fired: Vec<_> = alerts
-        .iter()
-        .filter(|r| r[0] == "download-threshold")
-        .collect();
-    assert!(
-        !fired.is_empty(),
-        "the alerts table has a download-threshold row: {alerts:?}"
-    );
-    for r in &fired {
-        let recv: f64 = r[2].parse().expect("recv_rate");
-        assert!(
-            recv > LIMIT_MBPS,
-            "the alerts row carries the rate above the limit: {r:?}"
-        );
-    }
 
     let out = bandwatch(dir.path())
         .args(["alerts", "--store", &url])

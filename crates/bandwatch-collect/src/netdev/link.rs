@@ -18,6 +18,7 @@ pub struct LinkPaths {
     operstate: PathBuf,
     carrier: PathBuf,
     speed: PathBuf,
+    mtu: PathBuf,
 }
 
 impl LinkPaths {
@@ -29,6 +30,7 @@ impl LinkPaths {
             operstate: dir.join("operstate"),
             carrier: dir.join("carrier"),
             speed: dir.join("speed"),
+            mtu: dir.join("mtu"),
         }
     }
 }
@@ -42,9 +44,12 @@ pub struct LinkState {
     pub carrier: Option<bool>,
     /// Negotiated speed in bits per second, only when the driver knows it.
     pub speed_bits_per_second: Option<f64>,
+    /// The largest packet the link sends, in bytes (read every tick: `ip link set … mtu`
+    /// changes it on a live interface).
+    pub mtu_bytes: Option<f64>,
 }
 
-/// Reads the link state: one read each of `operstate`, `carrier` and `speed`.
+/// Reads the link state: one read each of `operstate`, `carrier`, `speed` and `mtu`.
 pub fn read_link_state<F: FileSystem + ?Sized>(fs: &F, paths: &LinkPaths) -> LinkState {
     let carrier = carrier_from_read(fs.read_to_string(&paths.carrier));
     let up = fs
@@ -56,10 +61,16 @@ pub fn read_link_state<F: FileSystem + ?Sized>(fs: &F, paths: &LinkPaths) -> Lin
         .ok()
         .and_then(|text| parse_speed_mbps(&text))
         .map(|mbps| mbps as f64 * 1e6);
+    let mtu_bytes = fs
+        .read_to_string(&paths.mtu)
+        .ok()
+        .and_then(|text| parse_mtu(&text))
+        .map(f64::from);
     LinkState {
         up,
         carrier,
         speed_bits_per_second,
+        mtu_bytes,
     }
 }
 
@@ -100,6 +111,11 @@ pub fn parse_speed_mbps(text: &str) -> Option<u64> {
         .ok()
         .and_then(|v| u64::try_from(v).ok())
         .filter(|&v| v > 0)
+}
+
+/// The MTU in bytes from the `mtu` file, when positive.
+pub fn parse_mtu(text: &str) -> Option<u32> {
+    text.trim().parse::<u32>().ok().filter(|&v| v > 0)
 }
 
 /// The interface flags from the `flags` file (hexadecimal, like `0x1003`).
@@ -173,6 +189,7 @@ mod tests {
                 ("operstate", "up\n"),
                 ("carrier", "1\n"),
                 ("speed", "1000\n"),
+                ("mtu", "9000\n"),
             ],
         );
         assert_eq!(
@@ -181,6 +198,7 @@ mod tests {
                 up: Some(true),
                 carrier: Some(true),
                 speed_bits_per_second: Some(1e9),
+                mtu_bytes: Some(9000.0),
             }
         );
     }
@@ -208,6 +226,7 @@ mod tests {
                 up: Some(false),
                 carrier: Some(false),
                 speed_bits_per_second: None,
+                mtu_bytes: None,
             }
         );
         let denied = Err(io::Error::from(io::ErrorKind::PermissionDenied));
@@ -240,6 +259,15 @@ mod tests {
         assert_eq!(parse_speed_mbps("-1\n"), None);
         assert_eq!(parse_speed_mbps("0"), None);
         assert_eq!(parse_speed_mbps("fast"), None);
+    }
+
+    #[test]
+    fn mtu_only_when_a_positive_number() {
+        assert_eq!(parse_mtu("1500\n"), Some(1500));
+        assert_eq!(parse_mtu("65536"), Some(65536));
+        assert_eq!(parse_mtu("0"), None);
+        assert_eq!(parse_mtu("-1"), None);
+        assert_eq!(parse_mtu("big"), None);
     }
 
     #[test]

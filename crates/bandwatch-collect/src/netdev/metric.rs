@@ -60,6 +60,8 @@ pub const NET_UP: &str = "net_up";
 pub const NET_CARRIER: &str = "net_carrier";
 /// Negotiated link speed in bits per second, when the driver reports one.
 pub const NET_SPEED_BITS_PER_SECOND: &str = "net_speed_bits_per_second";
+/// The interface's MTU in bytes.
+pub const NET_MTU_BYTES: &str = "net_mtu_bytes";
 
 /// Labels of per-interface series; the sum carries [`LABEL_SCOPE`] instead.
 const IFACE: &[&str] = &[LABEL_IFACE, LABEL_SCOPE];
@@ -78,7 +80,7 @@ const fn rate(
 }
 
 /// Every metric the netdev source emits, in the order it emits them per interface.
-pub const ALL: [MetricDef; 22] = [
+pub const ALL: [MetricDef; 23] = [
     MetricDef::new(
         NET_RX_BYTES,
         SampleKind::Delta,
@@ -238,6 +240,15 @@ pub const ALL: [MetricDef; 22] = [
         "Negotiated link speed in bytes per second (as node_exporter's node_network_speed_bytes).",
     )
     .role(Role::LinkSpeed),
+    MetricDef::new(
+        NET_MTU_BYTES,
+        SampleKind::Gauge,
+        Unit::Bytes,
+        &[LABEL_IFACE],
+        "bandwatch_network_mtu_bytes",
+        "The interface's MTU, the largest packet it sends, in bytes (as node_exporter's node_network_mtu_bytes).",
+    )
+    .role(Role::Mtu),
 ];
 
 /// The labels of netdev series, for people and exporters.

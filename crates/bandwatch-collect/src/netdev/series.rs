@@ -81,6 +81,7 @@ pub(crate) struct LinkSeries {
     up: Arc<SeriesKey>,
     carrier: Arc<SeriesKey>,
     speed: Arc<SeriesKey>,
+    mtu: Arc<SeriesKey>,
 }
 
 impl LinkSeries {
@@ -91,6 +92,7 @@ impl LinkSeries {
             up: key(metric::NET_UP),
             carrier: key(metric::NET_CARRIER),
             speed: key(metric::NET_SPEED_BITS_PER_SECOND),
+            mtu: key(metric::NET_MTU_BYTES),
         }
     }
 
@@ -105,6 +107,9 @@ impl LinkSeries {
         }
         if let Some(bps) = link.speed_bits_per_second {
             frame.push(Arc::clone(&self.speed), bps, SampleKind::Gauge);
+        }
+        if let Some(mtu) = link.mtu_bytes {
+            frame.push(Arc::clone(&self.mtu), mtu, SampleKind::Gauge);
         }
     }
 }

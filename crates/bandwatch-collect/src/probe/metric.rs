@@ -29,13 +29,17 @@ pub const PROBE_RECEIVED: &str = "probe_received";
 /// Share of rounds that were up over a window ([`LABEL_WINDOW`]), 0–100.
 pub const PROBE_UPTIME_PERCENT: &str = "probe_uptime_percent";
 
+/// Unix time, in seconds, of the last round in which the target answered.
+pub const PROBE_LAST_SEEN_TIMESTAMP_SECONDS: &str = "probe_last_seen_timestamp_seconds";
+
 /// Label telling the window of an uptime series: `1h`, `24h` or `7d`.
 pub const LABEL_WINDOW: &str = "window";
 
 const TARGET: &[&str] = &[LABEL_TARGET];
 
-/// Every metric the probe source emits (uptime is added by the agent from the history).
-pub const ALL: [MetricDef; 8] = [
+/// Every metric the probe source emits (uptime and last seen are added by the agent from the
+/// history).
+pub const ALL: [MetricDef; 9] = [
     MetricDef::gauge(
         PROBE_UP,
         Unit::Boolean,
@@ -99,6 +103,14 @@ pub const ALL: [MetricDef; 8] = [
         "Share of rounds that were up over the window (1h, 24h, 7d), 0-1.",
     )
     .role(Role::ProbeUptime),
+    MetricDef::gauge(
+        PROBE_LAST_SEEN_TIMESTAMP_SECONDS,
+        Unit::Seconds,
+        TARGET,
+        "bandwatch_probe_last_seen_timestamp_seconds",
+        "Unix time of the last round in which the target answered, in seconds (absent while it never has).",
+    )
+    .role(Role::ProbeLastSeen),
 ];
 
 /// The labels of probe series, for people and exporters.

@@ -1,5 +1,5 @@
-//! Uptime per target over the last hour, day and week, from minute buckets of up rounds.
-//! Pure: rounds and history in, percentages out.
+//! Uptime per target over the last hour, day and week, from minute buckets of up rounds, and
+//! when each target last answered. Pure: rounds and history in, percentages and times out.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use bandwatch_core::{Frame, Labels, SampleKind, SeriesKey, Timestamp};
 
-use super::metric::{LABEL_TARGET, LABEL_WINDOW, PROBE_UPTIME_PERCENT};
+use super::metric::{
+    LABEL_TARGET, LABEL_WINDOW, PROBE_LAST_SEEN_TIMESTAMP_SECONDS, PROBE_UPTIME_PERCENT,
+};
 use super::round::RoundReport;
 
 const MINUTE_MS: i64 = 60_000;
@@ -30,11 +32,12 @@ struct Bucket {
     total: f64,
 }
 
-/// Per target, minute buckets of (up rounds, rounds) for the last seven days; at most
-/// [`KEEP_MINUTES`] buckets per target.
+/// Per target, minute buckets of (up rounds, rounds) for the last seven days (at most
+/// [`KEEP_MINUTES`] buckets per target) and the instant of its last answered round.
 #[derive(Debug, Clone, Default)]
 pub struct UptimeTracker {
     targets: HashMap<String, VecDeque<Bucket>>,
+    last_up: HashMap<String, Timestamp>,
 }
 
 impl UptimeTracker {
@@ -53,6 +56,24 @@ impl UptimeTracker {
     /// Counts one round of `target` at `ts`.
     pub fn record(&mut self, target: &str, ts: Timestamp, up: bool) {
         self.add(target, minute_of(ts), f64::from(u8::from(up)), 1.0);
+        if up {
+            self.answered(target, ts);
+        }
+    }
+
+    /// Adds history: `target` answered a round at `ts` (the newest instant wins).
+    pub fn answered(&mut self, target: &str, ts: Timestamp) {
+        match self.last_up.get_mut(target) {
+            Some(last) => *last = (*last).max(ts),
+            None => {
+                self.last_up.insert(target.to_owned(), ts);
+            }
+        }
+    }
+
+    /// When `target` last answered a round; `None` when it never has (as far as known).
+    pub fn last_seen(&self, target: &str) -> Option<Timestamp> {
+        self.last_up.get(target).copied()
     }
 
     /// Counts one round of every target in `report`, up when reachable.
@@ -94,9 +115,29 @@ impl UptimeTracker {
         }
     }
 
+    /// Appends `probe_last_seen_timestamp_seconds{target}` for each of `targets` that ever
+    /// answered; one that never did gets no sample (its last seen is unknown, not a time).
+    pub fn push_last_seen<'a>(
+        &self,
+        frame: &mut Frame,
+        targets: impl IntoIterator<Item = &'a str>,
+    ) {
+        for t in targets {
+            if let Some(ts) = self.last_seen(t) {
+                let key = Arc::new(SeriesKey::with_label(
+                    PROBE_LAST_SEEN_TIMESTAMP_SECONDS,
+                    LABEL_TARGET,
+                    t,
+                ));
+                frame.push(key, ts.millis() as f64 / 1000.0, SampleKind::Gauge);
+            }
+        }
+    }
+
     /// Forgets targets for which `keep` is false (targets removed from the configuration).
     pub fn retain(&mut self, keep: impl Fn(&str) -> bool) {
         self.targets.retain(|name, _| keep(name));
+        self.last_up.retain(|name, _| keep(name));
     }
 
     /// How many minute buckets `target` holds.
@@ -226,6 +267,32 @@ mod tests {
             u.percent("r", Duration::from_secs(301), at(300)),
             200.0 / 3.0
         ));
+    }
+
+    /// The defect: a target that never answered was shown a "last seen" time. Now it has
+    /// none, and one that answered keeps the time of its last answer while it is down.
+    #[test]
+    fn last_seen_is_the_last_answered_round() {
+        let mut u = UptimeTracker::new();
+        u.record("never", at(0), false);
+        u.record("was", at(0), true);
+        u.record("was", at(60), false);
+        u.answered("was", at(-600)); // older history changes nothing
+        assert_eq!(u.last_seen("never"), None);
+        assert_eq!(u.last_seen("was"), Some(at(0)));
+        let mut f = Frame::new("probe", at(60), bandwatch_core::Seconds(1.0));
+        u.push_last_seen(&mut f, ["never", "was"]);
+        let got: Vec<(&str, f64)> = f
+            .samples
+            .iter()
+            .map(|s| {
+                assert_eq!(s.series.metric, PROBE_LAST_SEEN_TIMESTAMP_SECONDS);
+                (s.series.labels.get(LABEL_TARGET).unwrap_or(""), s.value)
+            })
+            .collect();
+        assert_eq!(got, [("was", at(0).millis() as f64 / 1000.0)]);
+        u.retain(|t| t != "was");
+        assert_eq!(u.last_seen("was"), None);
     }
 
     #[test]

@@ -86,13 +86,19 @@ impl Tree {
     /// Writes the sysfs files of a link that is up at 1 Gbit/s (`lo` gets loopback's).
     pub fn add_link(&self, iface: &str) {
         let files: &[(&str, &str)] = if iface == "lo" {
-            &[("operstate", "unknown"), ("carrier", "1"), ("flags", "0x9")]
+            &[
+                ("operstate", "unknown"),
+                ("carrier", "1"),
+                ("flags", "0x9"),
+                ("mtu", "65536"),
+            ]
         } else {
             &[
                 ("operstate", "up"),
                 ("carrier", "1"),
                 ("speed", "1000"),
                 ("flags", "0x1003"),
+                ("mtu", "1500"),
             ]
         };
         let dir = self.sys_root.join("class/net").join(iface);

@@ -1,10 +1,12 @@
 //! Prometheus exposition: [`Exporter`] encodes, at scrape time, the shared latest-value
 //! [`Snapshot`] under the exported names the metric catalogue declares (running totals of
 //! the deltas as counters, the latest values as gauges, in base units), with alert, source
-//! and sink self-metrics, as Prometheus text 0.0.4 or OpenMetrics 1.0 ([`Format`]). Scrapes
+//! and sink self-metrics, plus the old exporter's two names (`compat`), as Prometheus text
+//! 0.0.4 or OpenMetrics 1.0 ([`Format`]). Scrapes
 //! read only the snapshot and the boards, never the store. The HTTP side lives in the web
 //! crate.
 
+mod compat;
 mod layout;
 mod mapping;
 mod openmetrics;
@@ -19,6 +21,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 use bandwatch_core::{AlertEvent, Catalog, SinkBoard, Snapshot, SourceBoard};
 use prometheus_client::registry::Registry;
 
+use compat::Compat;
 use mapping::Mapping;
 use state::Alerts;
 
@@ -76,6 +79,7 @@ impl Format {
 pub(crate) struct Shared {
     snapshot: Snapshot,
     mapping: Mapping,
+    compat: Compat,
     sources: SourceBoard,
     sinks: SinkBoard,
     alerts: RwLock<Alerts>,
@@ -105,6 +109,7 @@ impl Shared {
         let inputs = view::Inputs {
             snapshot: &self.snapshot,
             mapping: &self.mapping,
+            compat: &self.compat,
             alerts: &alerts,
             sources: &self.sources,
             sinks: &self.sinks,
@@ -140,6 +145,7 @@ impl Exporter {
         let shared = Arc::new(Shared {
             snapshot,
             mapping: Mapping::new(catalog),
+            compat: Compat::new(catalog),
             sources,
             sinks,
             alerts: RwLock::default(),

@@ -640,3 +640,44 @@ fn the_layout_follows_series_that_come_and_go() {
         assert!(!exp.encode(Format::Text).0.contains("scope"));
     }
 }
+
+/// The defect: the old exporter's `network_upload_mbps` and `network_download_mbps` did not
+/// exist, so dashboards built on them (`rate(network_upload_mbps[5m])`) went empty. Now both
+/// are gauges of the loopback-free total in Mbit/s, with a HELP that says what they are, in
+/// both formats; they follow the total's staleness.
+#[test]
+fn the_old_exporters_names_carry_the_total_in_mbps() {
+    let exp = Rig::with_stale_after(Duration::from_secs(60));
+    let total: &[(&str, &str)] = &[("scope", "total")];
+    let eth0: &[(&str, &str)] = &[("iface", "eth0")];
+    exp.observe(&frame(
+        "netdev",
+        &[
+            ("net_tx_bits_per_second", eth0, 9e6, R),
+            ("net_rx_bits_per_second", eth0, 9e6, R),
+            ("net_tx_bits_per_second", total, 2.5e6, R),
+            ("net_rx_bits_per_second", total, 40e6, R),
+        ],
+    ));
+    let m = scrape(&exp);
+    assert_eq!(m.get("network_upload_mbps"), Some(&2.5));
+    assert_eq!(m.get("network_download_mbps"), Some(&40.0));
+    for format in [Format::Text, Format::OpenMetrics] {
+        let (body, _) = exp.encode(format);
+        for name in ["network_upload_mbps", "network_download_mbps"] {
+            let (help, kind, samples) = family(&body, name);
+            assert_eq!(kind, Some("gauge"), "{format:?} {name}");
+            assert!(
+                help.is_some_and(|h| h.contains("Mbit/s") && h.contains("compatibility name")),
+                "{format:?} {name}: {help:?}"
+            );
+            assert_eq!(samples.len(), 1, "{format:?} {name}: {samples:?}");
+        }
+    }
+    exp.clock.advance(Duration::from_secs(61));
+    let m = scrape(&exp);
+    assert!(
+        !m.keys().any(|k| k.starts_with("network_")),
+        "a stale total is not exported: {m:?}"
+    );
+}

@@ -1,11 +1,12 @@
 //! One scrape's view of everything exported, as metric families in name order: the series of
-//! the shared snapshot under their catalogue families, the alert state, and the source and
-//! sink self-metrics. Both encoders walk it.
+//! the shared snapshot under their catalogue families, the alert state, the source and sink
+//! self-metrics, and the old exporter's compatibility names. Both encoders walk it.
 
 use std::borrow::Cow;
 
 use bandwatch_core::{Labels, SinkBoard, SinkStats, Snapshot, SourceBoard, SourceStats};
 
+use super::compat::Compat;
 use super::layout::{Layout, Series};
 use super::mapping::{ExportedLabels, Kind, Mapping, Target};
 use super::state::{Alerts, COUNTED_EVENTS};
@@ -90,6 +91,7 @@ impl FamilyView<'_> {
 pub(crate) struct Inputs<'m, 'r> {
     pub snapshot: &'r Snapshot,
     pub mapping: &'m Mapping,
+    pub compat: &'r Compat,
     pub alerts: &'r Alerts,
     pub sources: &'r SourceBoard,
     pub sinks: &'r SinkBoard,
@@ -110,6 +112,13 @@ pub(crate) fn families<'a>(inputs: &Inputs<'a, '_>, layout: &'a mut Layout) -> V
         })
         .collect();
     out.extend(self_families(inputs, series));
+    out.extend(
+        inputs
+            .compat
+            .values(inputs.snapshot)
+            .into_iter()
+            .filter_map(|v| owned(v.name, v.help, Kind::Gauge, vec![(Labels::new(), v.mbps)])),
+    );
     out.sort_by(|a, b| a.name().cmp(b.name()));
     out
 }

@@ -11,6 +11,7 @@
 
 mod alert;
 mod compat;
+mod compat_schema;
 mod conn;
 mod dialect;
 mod rollup;
@@ -31,7 +32,7 @@ use crate::model::{
 };
 use crate::Store;
 
-pub use compat::{CompatOptions, TotalRates};
+pub use compat::{AlertType, CompatOptions, TotalRates};
 pub use schema::SQL_LATEST_VERSION;
 pub use target::{redacted_url, Dialect};
 
@@ -161,8 +162,9 @@ impl Marks {
 struct Memory {
     series: HashMap<SeriesKey, i64>,
     marks: Marks,
-    /// The newest total rates written (Mbit/s sent, received), for `alerts` rows.
-    last_rates: Option<(f64, f64)>,
+    /// The newest total rates written (bytes per second sent, received), for `alerts` rows,
+    /// and their instant (unknown for the rates read back at start).
+    last_rates: Option<(Option<i64>, (f64, f64))>,
 }
 
 /// A failure of `op` on the server `target` names.
@@ -221,7 +223,7 @@ impl SqlStore {
             opts.max_connections,
             opts.connect_timeout,
         ))?;
-        rt.block_on(schema::migrate(&db, &target))?;
+        rt.block_on(schema::migrate(&db, &target, &opts.compat))?;
         let mem = rt.block_on(load_memory(&db, &target))?;
         Ok(Self {
             rt,
@@ -294,7 +296,7 @@ async fn load_memory(db: &Db, target: &Target) -> Result<Memory> {
     Ok(Memory {
         series: series.into_iter().map(|(id, key)| (key, id)).collect(),
         marks,
-        last_rates,
+        last_rates: last_rates.map(|r| (None, r)),
     })
 }
 
@@ -443,8 +445,12 @@ impl Store for SqlStore {
             write::write(tx, known, marks, compat, frames).await
         })?;
         self.mem.series.extend(staged.added);
-        if staged.last_rates.is_some() {
-            self.mem.last_rates = staged.last_rates;
+        // A retried older batch must not bring back older rates.
+        if let Some(u) = staged.last_usage {
+            let older = matches!(self.mem.last_rates, Some((Some(ts), _)) if ts > u.ts);
+            if !older {
+                self.mem.last_rates = Some((Some(u.ts), (u.sent, u.recv)));
+            }
         }
         Ok(())
     }
@@ -554,7 +560,7 @@ impl Store for SqlStore {
         if events.is_empty() {
             return Ok(());
         }
-        let (compat, rates) = (&self.opts.compat, self.mem.last_rates);
+        let (compat, rates) = (&self.opts.compat, self.mem.last_rates.map(|(_, r)| r));
         self.in_tx(Op::WriteAlerts, async |tx| {
             for e in events {
                 alert::record_one(tx, e, compat, rates).await?;

@@ -1,29 +1,31 @@
 //! The schema of the SQL stores, created and upgraded by numbered migrations recorded in
-//! `bw_schema_version`. Every statement is idempotent (`IF NOT EXISTS`) because MySQL commits
-//! DDL one statement at a time: an upgrade cut half way is simply run again.
+//! `bw_schema_version`. Every step can run again (`IF NOT EXISTS`, or a check of what is
+//! there, see `compat_schema`) because MySQL commits DDL one statement at a time: an upgrade
+//! cut half way is simply run again.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::compat::CompatOptions;
 use super::conn::{Arg, Col, Db};
 use super::target::{Dialect, Target};
 use crate::error::{Op, Result, StoreError};
 
 /// The newest schema version of the SQL stores.
-pub const SQL_LATEST_VERSION: i64 = 1;
+pub const SQL_LATEST_VERSION: i64 = 2;
 
 /// Column types and table options that differ between the dialects.
-struct Types {
-    real: &'static str,
-    serial: &'static str,
+pub(super) struct Types {
+    pub real: &'static str,
+    pub serial: &'static str,
     /// Text that is part of a key (MySQL cannot index unbounded TEXT).
-    key: &'static str,
-    short_key: &'static str,
-    datetime: &'static str,
+    pub key: &'static str,
+    pub short_key: &'static str,
+    pub datetime: &'static str,
     /// Appended to every CREATE TABLE.
-    table: &'static str,
+    pub table: &'static str,
 }
 
-fn types(d: Dialect) -> Types {
+pub(super) fn types(d: Dialect) -> Types {
     match d {
         Dialect::MySql => Types {
             real: "DOUBLE",
@@ -90,7 +92,8 @@ fn v1(d: Dialect) -> Vec<String> {
             "CREATE TABLE IF NOT EXISTS bw_silence (id {serial}, matcher TEXT NOT NULL, created BIGINT NOT NULL, \
              until_ms BIGINT NOT NULL, comment TEXT NULL){table}"
         ),
-        // The two tables earlier bandwatch-like tools wrote; users' reports read them by name.
+        // The two tables the old spike monitor wrote; users' reports read them by name.
+        // Version 2 gives them that tool's exact shape (see `compat_schema`).
         format!(
             "CREATE TABLE IF NOT EXISTS network_usage (timestamp {datetime} NOT NULL PRIMARY KEY, sent_rate {real} NOT NULL, \
              recv_rate {real} NOT NULL, total_rate {real} NOT NULL, is_high_usage BOOLEAN NOT NULL DEFAULT FALSE, \
@@ -104,13 +107,22 @@ fn v1(d: Dialect) -> Vec<String> {
     ]
 }
 
-/// The migrations in order: version and its statements.
-fn migrations(d: Dialect) -> Vec<(i64, Vec<String>)> {
-    vec![(1, v1(d))]
+/// Runs the steps of one version.
+async fn apply(db: &Db, d: Dialect, version: i64, compat: &CompatOptions) -> sqlx::Result<()> {
+    match version {
+        1 => {
+            for sql in v1(d) {
+                db.raw(&sql).await?;
+            }
+            Ok(())
+        }
+        _ => super::compat_schema::upgrade(db, d, compat).await,
+    }
 }
 
 /// Brings the schema up to [`SQL_LATEST_VERSION`]; returns the version found before.
-pub(crate) async fn migrate(db: &Db, target: &Target) -> Result<i64> {
+/// `compat` names the rules whose old `alerts` rows become `HIGH_USAGE` and `SPIKE`.
+pub(crate) async fn migrate(db: &Db, target: &Target, compat: &CompatOptions) -> Result<i64> {
     let err = |op| move |e| super::sql_error(op, target, e);
     db.raw(&format!(
         "CREATE TABLE IF NOT EXISTS bw_schema_version (version BIGINT NOT NULL PRIMARY KEY, applied_at BIGINT NOT NULL){}",
@@ -126,13 +138,10 @@ pub(crate) async fn migrate(db: &Db, target: &Target) -> Result<i64> {
             supported: SQL_LATEST_VERSION,
         });
     }
-    for (version, statements) in migrations(target.dialect) {
-        if version <= found {
-            continue;
-        }
-        for sql in statements {
-            db.raw(&sql).await.map_err(err(Op::Migrate))?;
-        }
+    for version in (found + 1)..=SQL_LATEST_VERSION {
+        apply(db, target.dialect, version, compat)
+            .await
+            .map_err(err(Op::Migrate))?;
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));

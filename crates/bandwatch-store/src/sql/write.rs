@@ -39,7 +39,8 @@ pub(crate) async fn load_series(tx: &mut Tx) -> sqlx::Result<Result<Vec<(i64, Se
 #[derive(Debug, Default)]
 pub(crate) struct Staged {
     pub added: Vec<(SeriesKey, i64)>,
-    pub last_rates: Option<(f64, f64)>,
+    /// The newest usage row written.
+    pub last_usage: Option<compat::Usage>,
 }
 
 /// The id of `key`, creating its row when it is new; new ids go to `added`.
@@ -129,7 +130,7 @@ pub(crate) async fn write(
     compat::insert_usage(tx, compat_opts, &usage).await?;
     Ok(Staged {
         added: added.into_iter().collect(),
-        last_rates: usage.iter().max_by_key(|u| u.ts).map(|u| (u.sent, u.recv)),
+        last_usage: usage.iter().max_by_key(|u| u.ts).copied(),
     })
 }
 

@@ -186,6 +186,22 @@ impl FreshDb {
         }
     }
 
+    /// The column names of `table`, in their order.
+    pub fn columns(&self, table: &str) -> Vec<String> {
+        let schema = match self.server {
+            Server::MySql => "DATABASE()",
+            Server::Postgres => "current_schema()",
+        };
+        self.text_rows(&format!(
+            "SELECT CAST(column_name AS {}) FROM information_schema.columns \
+             WHERE table_schema = {schema} AND table_name = '{table}' ORDER BY ordinal_position",
+            self.text_type()
+        ))
+        .into_iter()
+        .map(|mut r| r.remove(0))
+        .collect()
+    }
+
     /// `column` (a date-time) as `YYYY-MM-DD HH:MM:SS.mmm` text.
     pub fn datetime_text(&self, column: &str) -> String {
         match self.server {

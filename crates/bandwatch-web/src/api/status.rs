@@ -117,6 +117,8 @@ pub struct Interface {
     up: Option<bool>,
     carrier: Option<bool>,
     speed_bps: Option<f64>,
+    /// Bytes, as `ip link` shows it.
+    mtu: Option<u64>,
     rx_bps: Option<f64>,
     tx_bps: Option<f64>,
 }
@@ -149,6 +151,19 @@ fn value(map: &BTreeMap<String, Latest>, name: &str) -> Option<f64> {
     map.get(name).map(|l| l.value).filter(|v| v.is_finite())
 }
 
+/// Unix seconds as whole milliseconds.
+#[allow(clippy::cast_possible_truncation)] // checked: in range
+fn secs_to_millis(secs: f64) -> Option<i64> {
+    let ms = (secs * 1000.0).round();
+    (ms.abs() < 2f64.powi(53)).then_some(ms as i64)
+}
+
+/// A byte count held as a float, as the integer it is.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // checked: whole, in range
+fn whole_bytes(v: f64) -> Option<u64> {
+    (v >= 0.0 && v.fract() == 0.0 && v < 2f64.powi(53)).then_some(v as u64)
+}
+
 /// `GET /api/v1/interfaces`.
 pub async fn interfaces(State(state): State<WebState>) -> Json<Vec<Interface>> {
     let Some(label) = instance_label(&state, Role::RxRate) else {
@@ -156,7 +171,7 @@ pub async fn interfaces(State(state): State<WebState>) -> Json<Vec<Interface>> {
     };
     let of = |role| by_label(&state, role, label);
     let (rx, tx, up) = (of(Role::RxRate), of(Role::TxRate), of(Role::LinkUp));
-    let (carrier, speed) = (of(Role::Carrier), of(Role::LinkSpeed));
+    let (carrier, speed, mtu) = (of(Role::Carrier), of(Role::LinkSpeed), of(Role::Mtu));
     let mut names: Vec<&String> = rx.keys().chain(tx.keys()).chain(up.keys()).collect();
     names.sort();
     names.dedup();
@@ -168,6 +183,7 @@ pub async fn interfaces(State(state): State<WebState>) -> Json<Vec<Interface>> {
                 up: value(&up, n).map(|v| v > 0.0),
                 carrier: value(&carrier, n).map(|v| v > 0.0),
                 speed_bps: value(&speed, n),
+                mtu: value(&mtu, n).and_then(whole_bytes),
                 rx_bps: value(&rx, n),
                 tx_bps: value(&tx, n),
             })
@@ -230,7 +246,8 @@ fn device(state: &WebState, target: &str, name: &str, up: Option<Latest>) -> Dev
         loss_percent: v(Role::ProbeLoss, None),
         jitter_ms: v(Role::ProbeJitter, None).map(|s| s * 1000.0),
         uptime_percent: uptime,
-        last_seen: up.filter(|l| l.value > 0.0).map(|l| l.ts.0),
+        // When it last answered (the agent keeps it from the history); never: null.
+        last_seen: v(Role::ProbeLastSeen, None).and_then(secs_to_millis),
     }
 }
 

@@ -84,6 +84,52 @@ pub fn alert_event() -> AlertEvent {
     }
 }
 
+/// What the snapshot holds besides the netdev counters: a probe round (with the last-seen
+/// gauges the agent adds) and eth0's link state.
+fn live_frames() -> [Frame; 2] {
+    let mut probe = Frame::new("probe", Timestamp(NOW), Seconds(1.0));
+    probe.push(key("probe_up", &[("target", XSS)]), 1.0, SampleKind::Gauge);
+    // The agent adds when each target last answered; `zz-dark` never has, `zz-quiet` did a
+    // minute ago.
+    probe.push(
+        key("probe_last_seen_timestamp_seconds", &[("target", XSS)]),
+        NOW as f64 / 1000.0,
+        SampleKind::Gauge,
+    );
+    probe.push(
+        key("probe_up", &[("target", "zz-dark")]),
+        0.0,
+        SampleKind::Gauge,
+    );
+    probe.push(
+        key("probe_up", &[("target", "zz-quiet")]),
+        0.0,
+        SampleKind::Gauge,
+    );
+    probe.push(
+        key(
+            "probe_last_seen_timestamp_seconds",
+            &[("target", "zz-quiet")],
+        ),
+        (NOW - 60_000) as f64 / 1000.0,
+        SampleKind::Gauge,
+    );
+    probe.push(
+        key("probe_rtt_seconds", &[("target", XSS), ("stat", "avg")]),
+        0.0021,
+        SampleKind::Gauge,
+    );
+    // eth0's link as sysfs tells it (the frames above carry only its counters).
+    let mut link = Frame::new("netdev", Timestamp(NOW - 1000), Seconds(1.0));
+    link.push(key("net_up", &[("iface", "eth0")]), 1.0, SampleKind::Gauge);
+    link.push(
+        key("net_mtu_bytes", &[("iface", "eth0")]),
+        1500.0,
+        SampleKind::Gauge,
+    );
+    [probe, link]
+}
+
 /// The state with the clock at NOW.
 pub fn state(token: Option<&str>) -> WebState {
     state_on(token, &FakeClock::new(Timestamp(NOW)))
@@ -97,14 +143,9 @@ pub fn state_on(token: Option<&str>, clock: &FakeClock) -> WebState {
     store.record_alerts(&[alert_event()]).expect("alerts");
     let snapshot = Snapshot::new(Arc::new(clock.clone()), DEFAULT_STALE_AFTER);
     let (sources, sinks) = (SourceBoard::default(), SinkBoard::default());
-    let mut probe = Frame::new("probe", Timestamp(NOW), Seconds(1.0));
-    probe.push(key("probe_up", &[("target", XSS)]), 1.0, SampleKind::Gauge);
-    probe.push(
-        key("probe_rtt_seconds", &[("target", XSS), ("stat", "avg")]),
-        0.0021,
-        SampleKind::Gauge,
-    );
-    snapshot.observe(&probe);
+    for f in live_frames() {
+        snapshot.observe(&f);
+    }
     for f in netdev_frames() {
         snapshot.observe(&f);
         sources.record(

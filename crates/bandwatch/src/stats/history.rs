@@ -1,9 +1,10 @@
-//! The probe history `bandwatch stats` shows: each target's last recorded round and its
-//! uptime over 1 h, 24 h and 7 d, from the minute rollups in the store.
+//! The probe history `bandwatch stats` shows: each target's last recorded round, when it last
+//! answered, and its uptime over 1 h, 24 h and 7 d, from the minute rollups in the store, for
+//! the configured targets and for any other target the last week of history holds.
 
 use bandwatch_collect::probe::metric as probe;
 use bandwatch_core::{Labels, SeriesKey, Timestamp};
-use bandwatch_store::{RollupPoint, Store, Tier, MINUTE_MS};
+use bandwatch_store::{last_time_above, RollupPoint, Store, Tier, MINUTE_MS};
 
 use crate::config::Config;
 use serde::Serialize;
@@ -38,11 +39,11 @@ pub struct Uptime {
 pub struct TargetState {
     /// The `target` label.
     pub name: String,
-    /// The spec as configured.
-    pub spec: String,
+    /// The spec as configured (`null` for a target only the history still holds).
+    pub spec: Option<String>,
     /// Whether the last recorded round was up (`null` when never recorded).
     pub up: Option<bool>,
-    /// The minute of the last recorded round, RFC 3339.
+    /// When the target last answered a round, RFC 3339 (`null` when it never did).
     pub last_seen: Option<String>,
     /// Average RTT of the last recorded minute, milliseconds.
     pub rtt_avg_ms: Option<f64>,
@@ -64,8 +65,13 @@ impl TargetState {
             || "-".to_string(),
             |ms| bandwatch_core::human::format(bandwatch_core::Unit::Seconds, ms / 1000.0),
         );
+        let removed = if self.spec.is_none() {
+            "  (no longer configured)"
+        } else {
+            ""
+        };
         format!(
-            "{:<24} {state:<6} {rtt:>9} {:>6} {:>8} {:>8} {:>8}  {}",
+            "{:<24} {state:<6} {rtt:>9} {:>6} {:>8} {:>8} {:>8}  {}{removed}",
             bandwatch_core::human::escape_control(&self.name),
             percent(self.loss_percent),
             percent(self.uptime_percent.hour),
@@ -88,11 +94,26 @@ pub fn open(config: &Config) -> anyhow::Result<(History, Option<Box<dyn Store>>)
     Ok((history, store))
 }
 
-/// The last known state of the target `name` (configured as `spec`) at `now`.
+/// Targets the store has probe rounds of that `configured` does not name, sorted.
+pub fn other_targets(store: &dyn Store, configured: &[&str]) -> anyhow::Result<Vec<String>> {
+    let mut out: Vec<String> = store
+        .series()?
+        .iter()
+        .filter(|k| k.metric == probe::PROBE_UP)
+        .filter_map(|k| k.labels.get(probe::LABEL_TARGET))
+        .filter(|t| !configured.contains(t))
+        .map(str::to_string)
+        .collect();
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// The last known state of the target `name` (configured as `spec`, if it still is) at `now`.
 pub fn target_state(
     store: &dyn Store,
     name: &str,
-    spec: &str,
+    spec: Option<&str>,
     now: Timestamp,
 ) -> anyhow::Result<TargetState> {
     let to = now.add_millis(MINUTE_MS);
@@ -108,11 +129,19 @@ pub fn target_state(
     )?;
     let loss = week(probe::PROBE_LOSS_PERCENT, target())?;
     let last = up.last();
+    // The same question the agent asks for the API's `last_seen`, so both say the same.
+    let answered = last_time_above(
+        store,
+        &SeriesKey::new(probe::PROBE_UP, target()),
+        0.5,
+        now.add_millis(-WEEK_MS),
+        to,
+    )?;
     Ok(TargetState {
         name: name.to_string(),
-        spec: spec.to_string(),
+        spec: spec.map(str::to_string),
         up: last.map(|p| p.last > 0.5),
-        last_seen: last.map(|p| p.bucket.to_rfc3339()),
+        last_seen: answered.map(Timestamp::to_rfc3339),
         rtt_avg_ms: rtt.last().map(|p| p.last * 1000.0),
         loss_percent: loss.last().map(|p| p.last),
         uptime_percent: Uptime {

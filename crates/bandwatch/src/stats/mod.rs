@@ -24,13 +24,27 @@ pub fn command(config: &Config, json: bool) -> anyhow::Result<()> {
     let now = SystemClock::new().wall();
     let mut targets = Vec::new();
     if let Some(store) = &store {
+        let store = store.as_ref();
         for t in &config.probe.targets {
             targets.push(history::target_state(
-                store.as_ref(),
+                store,
                 &t.target.name,
-                &t.spec,
+                Some(&t.spec),
                 now,
             )?);
+        }
+        // Targets removed from the configuration still have a last week of rounds to show.
+        let configured: Vec<&str> = config
+            .probe
+            .targets
+            .iter()
+            .map(|t| t.target.name.as_str())
+            .collect();
+        for name in history::other_targets(store, &configured)? {
+            let state = history::target_state(store, &name, None, now)?;
+            if state.up.is_some() {
+                targets.push(state);
+            }
         }
     }
     let snapshot = Snapshot::from_frames(system.as_ref(), netdev.as_ref(), history, targets);

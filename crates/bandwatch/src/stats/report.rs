@@ -22,11 +22,14 @@ use super::history::{History, TargetState};
 ///   "swap": { "total_bytes": …, "free_bytes": …, "used_percent": … },
 ///   "filesystems": [{ "mount": "/", "used_percent": …, "total_bytes": …, "available_bytes": … }],
 ///   "disks": [{ "device": "sda", "read_bytes_per_second": …, "write_bytes_per_second": … }],
-///   "interfaces": [{ "iface": "eth0", "rx_bits_per_second": …, "tx_bits_per_second": …, "up": true }],
+///   "interfaces": [{ "iface": "eth0", "rx_bits_per_second": …, "tx_bits_per_second": …, "up": true,
+///                    "mtu": 1500 }],
 ///   "history": { "database": "/var/lib/bandwatch/history.db", "available": true },
 ///   "targets": [{ "name": "router", "spec": "192.168.1.1", "up": true,
 ///                 "last_seen": "…", "rtt_avg_ms": 1.2, "loss_percent": 0.0,
 ///                 "uptime_percent": { "1h": 100.0, "24h": 99.5, "7d": 99.9 } }]
+///   // `last_seen`: when the target last answered (`null`: never); `spec` is `null` for a
+///   // target no longer configured that the last week of history still holds
 /// }
 /// ```
 ///
@@ -54,7 +57,8 @@ pub struct Snapshot {
     pub interfaces: Vec<Interface>,
     /// Where the probe history comes from.
     pub history: History,
-    /// Each configured probe target's last known state (empty without history).
+    /// Each configured probe target's last known state, then those of targets only the last
+    /// week of history holds (empty without history).
     pub targets: Vec<TargetState>,
 }
 
@@ -144,6 +148,8 @@ pub struct Interface {
     pub tx_bits_per_second: Option<f64>,
     /// Whether the link is up (`null` when unknown).
     pub up: Option<bool>,
+    /// The MTU in bytes (`null` when sysfs does not say).
+    pub mtu: Option<u64>,
 }
 
 /// The value of the label-less series `metric` in `frame`.
@@ -314,13 +320,14 @@ impl Snapshot {
                 Some(false) => "down",
                 None => "",
             };
-            let _ = writeln!(
-                out,
-                "  {:<12} rx {:>12}  tx {:>12}  {state}",
+            let mtu = i.mtu.map_or_else(|| "-".to_string(), |m| m.to_string());
+            let line = format!(
+                "  {:<12} rx {:>12}  tx {:>12}  mtu {mtu:>5}  {state}",
                 name(&i.iface),
                 bit_rate(i.rx_bits_per_second),
                 bit_rate(i.tx_bits_per_second)
             );
+            let _ = writeln!(out, "{}", line.trim_end());
         }
     }
 
@@ -334,7 +341,7 @@ impl Snapshot {
             return;
         }
         if self.targets.is_empty() {
-            out.push_str("Targets  none configured\n");
+            out.push_str("Targets  none configured, none in the last week of history\n");
             return;
         }
         out.push_str("Targets\n");
@@ -390,9 +397,16 @@ fn interfaces(netdev: Option<&Frame>) -> Vec<Interface> {
             rx_bits_per_second: value(net::NET_RX_BITS_PER_SECOND, &i),
             tx_bits_per_second: value(net::NET_TX_BITS_PER_SECOND, &i),
             up: value(net::NET_UP, &i).map(|v| v > 0.5),
+            mtu: value(net::NET_MTU_BYTES, &i).and_then(whole),
             iface: i,
         })
         .collect()
+}
+
+/// A count held as a float, as the integer it is.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // checked: whole, in range
+fn whole(v: f64) -> Option<u64> {
+    (v >= 0.0 && v.fract() == 0.0 && v < 2f64.powi(53)).then_some(v as u64)
 }
 
 /// A value in `unit` as people read it (the one formatter), or `-` when unknown.

@@ -125,7 +125,7 @@ fn run_until_stopped(agent: Agent, config: &Config) -> anyhow::Result<RunReport>
         db = %config.store.path.display(),
         "bandwatch started; press Ctrl+C to stop"
     );
-    let releaser = crate::residency::Releaser::start();
+    let releaser = bandwatch_agent::Releaser::start();
     let report = agent.run(&cancel);
     if let Some(r) = releaser {
         r.stop();

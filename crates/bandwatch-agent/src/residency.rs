@@ -4,7 +4,7 @@
 //! store's migrations, binding the dashboard, TLS set-up) and the kernel maps whole runs of the
 //! executable around every page it faults in, so a fresh agent holds most of its binary. The
 //! sampling loop uses a small part of it, which the release link puts in one contiguous run
-//! (`hot-symbols.txt`, `scripts/hot-symbols.sh`). Once start-up is over, and then once an
+//! (`crates/bandwatch/hot-symbols.txt`, `scripts/hot-symbols.sh`). Once start-up is over, and then once an
 //! hour so that code used once (a dashboard visit, a TLS handshake) does not stay, the agent
 //! asks the kernel to reclaim its read-only file pages (`MADV_PAGEOUT`); the pages the loop
 //! needs come back on their next use. It first marks those mappings for random access
@@ -29,12 +29,14 @@ const EVERY: Duration = Duration::from_secs(3600);
 /// A read-only mapping of the executable: its start address and length in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Region {
-    pub start: usize,
-    pub len: usize,
+    /// The first address.
+    pub(crate) start: usize,
+    /// The length in bytes.
+    pub(crate) len: usize,
 }
 
 /// The background release: after [`AFTER_START`], then every [`EVERY`], until stopped.
-pub(crate) struct Releaser {
+pub struct Releaser {
     stop: std::sync::mpsc::Sender<()>,
     thread: std::thread::JoinHandle<()>,
 }
@@ -42,7 +44,8 @@ pub(crate) struct Releaser {
 impl Releaser {
     /// Starts the release thread; `None` (and a debug line) if it cannot start, which only
     /// means memory stays as it is.
-    pub(crate) fn start() -> Option<Self> {
+    #[must_use]
+    pub fn start() -> Option<Self> {
         let (stop, stopped) = std::sync::mpsc::channel::<()>();
         let spawned = std::thread::Builder::new()
             .name("residency".into())
@@ -65,7 +68,7 @@ impl Releaser {
     }
 
     /// Stops the thread and waits for it.
-    pub(crate) fn stop(self) {
+    pub fn stop(self) {
         let _ = self.stop.send(());
         let _ = self.thread.join();
     }
