@@ -5,7 +5,7 @@
 #   - its RSS is above 12 MB at any sample (start-up included);
 #   - it grows by more than 0.5 MB between the 45th and the 90th second;
 #   - once start-up is over (the agent gives back its start-up code pages 30 s after the start,
-#     src/residency.rs), its RSS at 90 s is above 10 MB or its PSS above 6 MB;
+#     crates/bandwatch-agent/src/residency.rs), its RSS at 90 s is above 10 MB or its PSS above 6 MB;
 #   - fewer than 90 % of the names in crates/bandwatch/hot-symbols.txt are functions of this
 #     build: the list that packs the sampling loop's code together is stale.
 # The store's own long-run bound is guarded by crates/bandwatch-store/tests/memory.rs; the

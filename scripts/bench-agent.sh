@@ -66,7 +66,7 @@ done
 # Each agent runs with the defaults, in its own directory (the history goes to ./data), from
 # its own copy of the binary: a machine runs one agent, and agents sharing one file would share
 # its code pages, which would split PSS between them and keep the kernel from reclaiming the
-# pages an agent gives back (src/residency.rs).
+# pages an agent gives back (crates/bandwatch-agent/src/residency.rs).
 agent() { # NAME NETNS(-|name) ARGS...
   local name=$1 ns=$2
   shift 2
