@@ -7,9 +7,11 @@
 #
 # The binary reads a fake /proc tree (paths.proc_root) whose net/dev this script rewrites
 # every 50 ms, atomically: each interface sends 10 Mbit/s, then in round N interface ethN
-# jumps to 200 Mbit/s (the limit is 50), and back after 5 s. Rounds are 45 s apart, each on
-# its own interface, so neither the group window nor the cooldown of an earlier round holds
-# the next one back: every round measures a first notification. A local webhook receiver
+# jumps to 200 Mbit/s (the limit is 50), and back after 5 s. Rounds are about 65 s apart, each
+# on its own interface: a channel sends at most one message per group window, and the end of
+# a round's alert goes out about 30 s after its first message, so the next round starts a
+# window after that; neither the window nor the cooldown of an earlier round holds it back,
+# and every round measures a first notification. A local webhook receiver
 # (Python's http.server on 127.0.0.1) stamps each arrival. "crossing" is the first write of
 # the higher counters; the latency includes the wait for the next tick (up to 1 s), the
 # engine, the notifier and one HTTP round trip. Prints one line per round and the
@@ -118,7 +120,10 @@ try:
         with lock:
             rate[iface] = 10e6 / 8
         if n + 1 < rounds:
-            time.sleep(40)
+            # The end of the alert goes out in the window after the first message (about
+            # 30 s after it); the next round starts a window after that, so that it measures
+            # a first message and not the channel's spacing.
+            time.sleep(60)
     print(f"first notification after crossing, {rounds} rounds: min {min(latencies):.3f} s, "
           f"median {statistics.median(latencies):.3f} s, max {max(latencies):.3f} s")
 finally:
