@@ -1,6 +1,7 @@
 //! How handlers reach the history: a job handed to whoever owns the store (in `bandwatch run`
 //! the store writer thread, so reads see what it has committed and no second connection is
-//! opened), answered through a one-shot channel with a deadline.
+//! opened; in `bandwatch serve` the [`Reader`] thread of a store opened read-only), answered
+//! through a one-shot channel with a deadline.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -40,6 +41,62 @@ impl History for Direct {
             job(guard.as_mut());
         });
         true
+    }
+}
+
+/// A store read on one thread of its own, each job inside one consistent read
+/// ([`Store::begin_read`]): how `bandwatch serve` reaches a history it opened read-only, so
+/// a job sees what a running agent committed and never a half-sealed chunk. Dropping it
+/// finishes the queued jobs and joins the thread.
+pub struct Reader {
+    jobs: Option<std::sync::mpsc::SyncSender<StoreJob>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Jobs that may wait for the reader thread; more are refused (the handler answers 503).
+const READER_QUEUE: usize = 64;
+
+impl Reader {
+    /// Starts the thread that owns `store`.
+    pub fn start(mut store: Box<dyn Store>) -> std::io::Result<Self> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<StoreJob>(READER_QUEUE);
+        let thread = std::thread::Builder::new()
+            .name("history-reader".into())
+            .spawn(move || {
+                for job in rx {
+                    if let Err(e) = store.begin_read() {
+                        // The job still runs, on what was read last; its own queries say
+                        // whether the history answers at all.
+                        tracing::warn!(error = %e, "the history could not be brought up to date");
+                    }
+                    let s = store.as_mut();
+                    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(s))).is_err() {
+                        tracing::error!("a history read panicked; the reader carries on");
+                    }
+                    store.end_read();
+                }
+            })?;
+        Ok(Self {
+            jobs: Some(tx),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl History for Reader {
+    fn submit(&self, job: StoreJob) -> bool {
+        self.jobs
+            .as_ref()
+            .is_some_and(|tx| tx.try_send(job).is_ok())
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        self.jobs = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }
 

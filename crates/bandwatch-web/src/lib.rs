@@ -27,7 +27,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 pub use error::{ApiError, ApiResult};
-pub use history::{Direct, History};
+pub use history::{Direct, History, Reader};
 pub use live::Live;
 pub use query::Limits;
 pub use state::{PageConfig, PageThresholds, WebState};
