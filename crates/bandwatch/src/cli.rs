@@ -79,6 +79,9 @@ pub enum Command {
     /// Probe every configured target once (or the targets given) and report up or down.
     #[command(visible_alias = "ping")]
     Test(TestArgs),
+    /// Serve the dashboard and API over a recorded history, read-only, without sampling
+    /// (beside a running agent too).
+    Serve(ServeArgs),
 }
 
 impl Command {
@@ -92,6 +95,7 @@ impl Command {
             Self::Replay(_) => "replay",
             Self::Stats(_) => "stats",
             Self::Test(_) => "test",
+            Self::Serve(_) => "serve",
         }
     }
 
@@ -105,6 +109,7 @@ impl Command {
             Self::Replay(a) => &a.flags,
             Self::Stats(a) => &a.flags,
             Self::Test(a) => &a.flags,
+            Self::Serve(a) => &a.flags,
         }
     }
 }
@@ -298,6 +303,39 @@ pub struct TestArgs {
     pub flags: KeyFlags<TestFlags>,
 }
 
+/// `serve`: which history, where to listen, the token and logging.
+#[derive(Debug)]
+pub enum ServeFlags {}
+
+impl FlagScope for ServeFlags {
+    const FLAGS: Option<&'static [&'static str]> = Some(&[
+        "--db",
+        "--store",
+        "--listen",
+        "--web-token",
+        "--log-level",
+        "--log-file",
+    ]);
+    const HELP: &'static [(&'static str, &'static str)] = &[
+        (
+            "--db",
+            "History database file (SQLite) to serve; opened read-only, never created",
+        ),
+        (
+            "--store",
+            "Serve the history in this MySQL/MariaDB or PostgreSQL database instead, read-only",
+        ),
+    ];
+}
+
+/// `bandwatch serve`
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub flags: KeyFlags<ServeFlags>,
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory as _;
@@ -323,6 +361,7 @@ mod tests {
         check::<ReplayFlags>();
         check::<StatsFlags>();
         check::<TestFlags>();
+        check::<ServeFlags>();
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod output;
 mod ping;
 mod replay;
 mod residency;
+mod serve;
 mod stats;
 mod wiring;
 
@@ -63,6 +64,7 @@ fn real_main(cli: &Cli) -> anyhow::Result<()> {
         Some(Command::Replay(args)) => replay_file(&resolved, &args.file, json),
         Some(Command::Stats(_)) => stats::command(&resolved.config, json),
         Some(Command::Test(args)) => ping::command(&resolved.config, &args.targets, json),
+        Some(Command::Serve(_)) => serve::command(&resolved),
     }
 }
 
