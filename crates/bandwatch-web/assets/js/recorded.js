@@ -39,11 +39,11 @@ export function followRecording(newest) {
     $('#updated').textContent = 'nothing recorded yet';
     return null;
   }
-  $('#updated').textContent = `recorded until ${fmtTime(newest + MINUTE_MS)}`;
+  $('#updated').textContent = `last recorded minute ${fmtTime(newest)}`;
   if (range.key === 'custom' || newest + MINUTE_MS > Date.now() - rangeSpanMs()) return null;
   const end = newest + MINUTE_MS;
   setRange({ key: 'custom', start: end - rangeSpanMs(), end });
   writeHash();
   syncRangeControls();
-  return `The recorded history ends at ${fmtTime(end)}; the charts show the time before that.`;
+  return `The recorded history ends in the minute of ${fmtTime(newest)}; the charts show the time before that.`;
 }
