@@ -247,7 +247,11 @@ fn the_read_only_dashboard_says_so_in_a_real_browser() {
             run_port,
             "/api/v1/series?metric=net_rx_bits_per_second&match=iface=eth0&start=-5m&step=1s",
         )
-        .is_ok_and(|r| r.json()["series"][0]["points"].as_array().is_some_and(|p| p.len() >= 5))
+        .is_ok_and(|r| {
+            r.json()["series"][0]["points"]
+                .as_array()
+                .is_some_and(|p| p.len() >= 5)
+        })
     });
     assert!(recorded, "five seconds of traffic were not recorded");
     // The agent goes on recording; serve reads the same file beside it.
