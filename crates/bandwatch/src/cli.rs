@@ -82,6 +82,10 @@ pub enum Command {
     /// Serve the dashboard and API over a recorded history, read-only, without sampling
     /// (beside a running agent too).
     Serve(ServeArgs),
+    /// Write a commented bandwatch.toml (or --config PATH) for a first start: on a terminal
+    /// it asks about interfaces, limits, the router to probe and where to notify; otherwise
+    /// it writes the defaults.
+    Init(InitArgs),
 }
 
 impl Command {
@@ -96,6 +100,7 @@ impl Command {
             Self::Stats(_) => "stats",
             Self::Test(_) => "test",
             Self::Serve(_) => "serve",
+            Self::Init(_) => "init",
         }
     }
 
@@ -110,6 +115,7 @@ impl Command {
             Self::Stats(a) => &a.flags,
             Self::Test(a) => &a.flags,
             Self::Serve(a) => &a.flags,
+            Self::Init(a) => &a.flags,
         }
     }
 }
@@ -336,6 +342,28 @@ pub struct ServeArgs {
     pub flags: KeyFlags<ServeFlags>,
 }
 
+/// `init`: where the proc filesystem is (its route table and interfaces are proposed).
+#[derive(Debug)]
+pub enum InitFlags {}
+
+impl FlagScope for InitFlags {
+    const FLAGS: Option<&'static [&'static str]> = Some(&["--proc-root"]);
+}
+
+/// `bandwatch init`
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Write what each question proposes without asking, even on a terminal.
+    #[arg(long)]
+    pub defaults: bool,
+    /// Replace the file if it exists.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub flags: KeyFlags<InitFlags>,
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory as _;
@@ -362,6 +390,7 @@ mod tests {
         check::<StatsFlags>();
         check::<TestFlags>();
         check::<ServeFlags>();
+        check::<InitFlags>();
     }
 
     #[test]
