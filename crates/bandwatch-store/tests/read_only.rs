@@ -184,7 +184,7 @@ fn files_that_are_not_this_history_are_named() {
 
 /// An empty SQLite database (no tables, version 0).
 fn rusqlite_touch(path: &Path) {
-    let conn = rusqlite::Connection::open(path).unwrap();
+    let conn = rusqlite::Connection::open(path).expect("open");
     conn.execute_batch("CREATE TABLE t (x); DROP TABLE t;")
-        .unwrap();
+        .expect("an empty schema");
 }

@@ -17,21 +17,26 @@ fn reads_what_the_writer_records(server: Server) {
         return;
     };
     let mut writer = SqlStore::connect(&db.url, SqlOptions::default()).expect("writer");
-    writer.write(&[frame(0, 1000), frame(1, 1000)]).unwrap();
-    writer.record_alerts(&alert_history()).unwrap();
+    writer
+        .write(&[frame(0, 1000), frame(1, 1000)])
+        .expect("store call");
+    writer.record_alerts(&alert_history()).expect("store call");
     let mut reader =
         SqlStore::connect_read_only(&db.url, SqlOptions::default()).expect("read-only connect");
     let minutes = |r: &mut SqlStore| {
-        r.begin_read().unwrap();
+        r.begin_read().expect("store call");
         let points = r
             .query_rollup(Tier::Minute, &rate_key(), Timestamp(T0), ts(3600))
-            .unwrap();
+            .expect("store call");
         r.end_read();
         points.iter().map(|p| p.count).sum::<u64>()
     };
     assert_eq!(minutes(&mut reader), 2);
-    assert!(!reader.alerts(&AlertQuery::default()).unwrap().is_empty());
-    writer.write(&[frame(2, 1000)]).unwrap();
+    assert!(!reader
+        .alerts(&AlertQuery::default())
+        .expect("store call")
+        .is_empty());
+    writer.write(&[frame(2, 1000)]).expect("store call");
     assert_eq!(minutes(&mut reader), 3, "a later commit is seen");
 
     let refused = |r: Result<(), StoreError>| {
@@ -52,7 +57,7 @@ fn an_empty_database_is_named_and_left_empty(server: Server) {
     let Some(db) = FreshDb::create(server) else {
         return;
     };
-    let err = SqlStore::connect_read_only(&db.url, SqlOptions::default()).unwrap_err();
+    let err = SqlStore::connect_read_only(&db.url, SqlOptions::default()).expect_err("refused");
     assert!(matches!(err, StoreError::SqlNotAHistory { .. }), "{err:?}");
     let msg = err.to_string();
     assert!(

@@ -9,6 +9,8 @@
 
 mod support;
 
+use std::os::unix::fs::PermissionsExt as _;
+use std::os::unix::process::CommandExt as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -240,8 +242,6 @@ fn a_file_this_user_may_only_read_is_served_and_left_alone() {
     ) {
         return;
     }
-    use std::os::unix::fs::PermissionsExt as _;
-    use std::os::unix::process::CommandExt as _;
     let kernel = FakeKernel::start(STEP);
     let dir = tempfile::tempdir().expect("tempdir");
     let mut run = agent(dir.path(), &kernel, &["--db", "h.db", "--duration", "3"]);
@@ -431,11 +431,11 @@ impl Drop for FreshDb {
     }
 }
 
-fn a_sql_history_is_served_read_only(server: Server) {
-    let Some(db) = FreshDb::create(server) else {
+fn a_sql_history_is_served_read_only(kind: Server) {
+    let Some(db) = FreshDb::create(kind) else {
         return;
     };
-    let url = server.url(&db.name);
+    let url = kind.url(&db.name);
     let dir = tempfile::tempdir().expect("tempdir");
     // An empty database is refused, and left empty.
     let out = bandwatch(dir.path())
