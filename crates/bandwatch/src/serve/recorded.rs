@@ -100,12 +100,14 @@ mod tests {
         f
     }
 
+    /// The values of the test's own series (the store adds its elapsed-time series).
     fn values(frames: &[Frame]) -> Vec<(i64, String, f64)> {
         frames
             .iter()
             .flat_map(|f| {
                 f.samples
                     .iter()
+                    .filter(|s| s.series.metric != bandwatch_store::ELAPSED_METRIC)
                     .map(move |s| (f.ts.0 - T0, s.series.metric.clone(), s.value))
             })
             .collect()
