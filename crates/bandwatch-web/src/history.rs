@@ -4,9 +4,12 @@
 //! through a one-shot channel with a deadline.
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use bandwatch_core::{Catalog, Clock, Snapshot};
 use bandwatch_store::{Store, StoreHandle, StoreJob};
+
+use crate::recorded::Recorded;
 
 use crate::error::{ApiError, ApiResult};
 
@@ -56,24 +59,66 @@ pub struct Reader {
 /// Jobs that may wait for the reader thread; more are refused (the handler answers 503).
 const READER_QUEUE: usize = 64;
 
+/// What a [`Reader`] keeps up to date besides answering jobs: a snapshot of the newest
+/// recorded values (see [`crate::recorded`]).
+pub struct Follow {
+    /// The snapshot the server shows.
+    pub snapshot: Snapshot,
+    /// What each metric is (its kind).
+    pub catalog: &'static Catalog,
+    /// Wall-clock time, for how far back to look first.
+    pub clock: Arc<dyn Clock>,
+    /// How often the newest values are read again.
+    pub every: Duration,
+}
+
 impl Reader {
     /// Starts the thread that owns `store`.
-    pub fn start(mut store: Box<dyn Store>) -> std::io::Result<Self> {
+    pub fn start(store: Box<dyn Store>) -> std::io::Result<Self> {
+        Self::spawn(store, None)
+    }
+
+    /// Starts the thread that owns `store`; it first reads the newest recorded values into
+    /// `follow.snapshot` (before any job), then again every `follow.every`.
+    pub fn following(store: Box<dyn Store>, follow: Follow) -> std::io::Result<Self> {
+        Self::spawn(store, Some(follow))
+    }
+
+    fn spawn(mut store: Box<dyn Store>, follow: Option<Follow>) -> std::io::Result<Self> {
+        use std::sync::mpsc::RecvTimeoutError;
         let (tx, rx) = std::sync::mpsc::sync_channel::<StoreJob>(READER_QUEUE);
         let thread = std::thread::Builder::new()
             .name("history-reader".into())
             .spawn(move || {
-                for job in rx {
-                    if let Err(e) = store.begin_read() {
-                        // The job still runs, on what was read last; its own queries say
-                        // whether the history answers at all.
-                        tracing::warn!(error = %e, "the history could not be brought up to date");
+                let mut recorded = Recorded::default();
+                let mut refresh = |store: &mut Box<dyn Store>| {
+                    if let Some(f) = &follow {
+                        in_read(store, |s| match recorded.newer(s, f.catalog, f.clock.wall()) {
+                            Ok(frames) => frames.iter().for_each(|fr| f.snapshot.observe(fr)),
+                            Err(e) => tracing::warn!(error = %e, "the newest recorded values could not be read"),
+                        });
                     }
-                    let s = store.as_mut();
-                    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(s))).is_err() {
-                        tracing::error!("a history read panicked; the reader carries on");
+                };
+                refresh(&mut store);
+                let every = follow.as_ref().map(|f| f.every);
+                let mut due = every.map(|e| Instant::now() + e);
+                loop {
+                    let job = match due {
+                        Some(at) => rx.recv_timeout(at.saturating_duration_since(Instant::now())),
+                        None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                    };
+                    match job {
+                        Ok(job) => in_read(&mut store, job),
+                        Err(RecvTimeoutError::Timeout) => {}
+                        Err(RecvTimeoutError::Disconnected) => break,
                     }
-                    store.end_read();
+                    // Also between jobs: a steady stream of requests must not starve it.
+                    if let (Some(at), Some(e)) = (due, every) {
+                        if Instant::now() >= at {
+                            refresh(&mut store);
+                            due = Some(Instant::now() + e);
+                        }
+                    }
                 }
             })?;
         Ok(Self {
@@ -81,6 +126,20 @@ impl Reader {
             thread: Some(thread),
         })
     }
+}
+
+/// Runs `job` inside one consistent read; a job that panics does not take the thread.
+fn in_read(store: &mut Box<dyn Store>, job: impl FnOnce(&mut dyn Store)) {
+    if let Err(e) = store.begin_read() {
+        // The job still runs, on what was read last; its own queries say whether the
+        // history answers at all.
+        tracing::warn!(error = %e, "the history could not be brought up to date");
+    }
+    let s = store.as_mut();
+    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(s))).is_err() {
+        tracing::error!("a history read panicked; the reader carries on");
+    }
+    store.end_read();
 }
 
 impl History for Reader {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use bandwatch_store::{SqliteOptions, SqliteStore, Store};
-use bandwatch_web::{PageConfig, Reader, WebState};
+use bandwatch_web::{Follow, PageConfig, Reader, WebState};
 use support::{get, post, state};
 
 fn read_only(mut s: WebState) -> WebState {
@@ -131,4 +131,59 @@ async fn a_reader_serves_a_history_opened_read_only() {
     )
     .await;
     assert_eq!(series.status, StatusCode::OK, "{}", series.body);
+}
+
+#[tokio::test]
+async fn a_following_reader_shows_the_newest_recorded_values_as_the_snapshot() {
+    use bandwatch_core::{FakeClock, Snapshot};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("h.db");
+    let mut writer = SqliteStore::open(&path, SqliteOptions::default()).expect("writer");
+    writer.write(&support::netdev_frames()).expect("write");
+    let reader = SqliteStore::open_read_only(&path, SqliteOptions::default()).expect("reader");
+    // Long after the recording: the first look back finds nothing and reads every minute.
+    let clock = FakeClock::new(bandwatch_core::Timestamp(support::NOW + 30 * 86_400_000));
+    let snapshot = Snapshot::new(std::sync::Arc::new(clock.clone()), std::time::Duration::MAX);
+    let follow = Follow {
+        snapshot: snapshot.clone(),
+        catalog: bandwatch_collect::catalog(),
+        clock: Arc::new(clock.clone()),
+        every: std::time::Duration::from_millis(20),
+    };
+    let mut s = read_only(state(None));
+    s.snapshot = snapshot.clone();
+    s.history = Arc::new(Reader::following(Box::new(reader), follow).expect("reader thread"));
+    // Any job runs after the first read of the newest values.
+    let _ = get(&s, "/api/v1/alerts").await;
+    let interfaces = get(&s, "/api/v1/interfaces").await.json();
+    assert_eq!(interfaces[0]["name"], "eth0", "{interfaces}");
+    assert!(
+        interfaces[0]["rx_bps"].as_f64().is_some_and(|v| v > 0.0),
+        "{interfaces}"
+    );
+    let (newest, _) = snapshot.all();
+    assert_eq!(
+        newest.map(|t| t.0 % 60_000),
+        Some(0),
+        "stamped with its minute"
+    );
+    // A later recording is picked up without being asked.
+    let mut later = support::netdev_frames().pop().expect("a frame");
+    later.ts = bandwatch_core::Timestamp(support::NOW + 120_000);
+    for sample in &mut later.samples {
+        sample.ts = later.ts;
+        sample.value *= 3.0;
+    }
+    writer.write(&[later]).expect("write");
+    let moved = || {
+        snapshot
+            .all()
+            .0
+            .is_some_and(|t| t.0 >= support::NOW + 60_000)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !moved() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(moved(), "the snapshot did not follow the recording");
 }

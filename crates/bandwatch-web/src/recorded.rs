@@ -1,6 +1,7 @@
-//! The newest recorded value of every series, for the snapshot `bandwatch serve` shows in
-//! place of live values: each series' newest minute rollup, its last value, stamped with that
-//! minute. Refreshed while serving, so the page follows an agent that is still recording.
+//! The newest recorded value of every series, for the snapshot a read-only server
+//! (`bandwatch serve`) shows in place of live values: each series' newest minute rollup, its
+//! last value, stamped with that minute. The [`crate::Reader`] refreshes it while serving, so
+//! the page follows an agent that is still recording.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
