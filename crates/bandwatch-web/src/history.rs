@@ -56,6 +56,9 @@ pub struct Reader {
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
+/// How long [`Reader::following`] waits for the first read of the newest values.
+pub const FIRST_READ: Duration = Duration::from_secs(60);
+
 /// Jobs that may wait for the reader thread; more are refused (the handler answers 503).
 const READER_QUEUE: usize = 64;
 
@@ -79,14 +82,25 @@ impl Reader {
     }
 
     /// Starts the thread that owns `store`; it first reads the newest recorded values into
-    /// `follow.snapshot` (before any job), then again every `follow.every`.
+    /// `follow.snapshot`, then again every `follow.every`. Returns once the first read is
+    /// done (so the snapshot is not empty when serving starts), or after [`FIRST_READ`]
+    /// when the history is that slow.
     pub fn following(store: Box<dyn Store>, follow: Follow) -> std::io::Result<Self> {
-        Self::spawn(store, Some(follow))
+        let (done, first) = std::sync::mpsc::channel();
+        let reader = Self::spawn(store, Some((follow, done)))?;
+        if first.recv_timeout(FIRST_READ).is_err() {
+            tracing::warn!("the newest recorded values are still being read; the page shows them once they are");
+        }
+        Ok(reader)
     }
 
-    fn spawn(mut store: Box<dyn Store>, follow: Option<Follow>) -> std::io::Result<Self> {
+    fn spawn(
+        mut store: Box<dyn Store>,
+        follow: Option<(Follow, std::sync::mpsc::Sender<()>)>,
+    ) -> std::io::Result<Self> {
         use std::sync::mpsc::RecvTimeoutError;
         let (tx, rx) = std::sync::mpsc::sync_channel::<StoreJob>(READER_QUEUE);
+        let (follow, first_done) = follow.map_or((None, None), |(f, d)| (Some(f), Some(d)));
         let thread = std::thread::Builder::new()
             .name("history-reader".into())
             .spawn(move || {
@@ -100,6 +114,9 @@ impl Reader {
                     }
                 };
                 refresh(&mut store);
+                if let Some(d) = first_done {
+                    let _ = d.send(());
+                }
                 let every = follow.as_ref().map(|f| f.every);
                 let mut due = every.map(|e| Instant::now() + e);
                 loop {
