@@ -259,11 +259,18 @@ fn the_read_only_dashboard_says_so_in_a_real_browser() {
     cmd.args(["serve", "--db", "h.db", "--listen", "127.0.0.1:0"]);
     let serve = LineChild::spawn(cmd);
     let port = port_of(&serve.wait_stderr("dashboard: http://", Duration::from_secs(20)));
+    // A recording that ended a day ago, served too.
+    old_recording(&dir.path().join("old.db"));
+    let mut cmd = support::bandwatch(dir.path());
+    cmd.args(["serve", "--db", "old.db", "--listen", "127.0.0.1:0"]);
+    let old = LineChild::spawn(cmd);
+    let old_port = port_of(&old.wait_stderr("dashboard: http://", Duration::from_secs(20)));
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard");
     let node = Command::new("node")
         .current_dir(browser_dir())
         .arg("read-only.mjs")
         .args(["--url", &format!("http://127.0.0.1:{port}/#r=5m")])
+        .args(["--old-url", &format!("http://127.0.0.1:{old_port}/#r=15m")])
         .arg("--out")
         .arg(&out)
         .stderr(Stdio::inherit())
@@ -284,6 +291,7 @@ fn the_read_only_dashboard_says_so_in_a_real_browser() {
         "no-acknowledge",
         "change-refused",
         "console-clean",
+        "range-follows-recording",
     ] {
         assert!(
             checks.iter().any(|c| c["check"] == needed),
@@ -293,6 +301,44 @@ fn the_read_only_dashboard_says_so_in_a_real_browser() {
     assert!(out.join("read-only.png").exists(), "no screenshot");
     let (status, _, errs) = serve.terminate();
     assert!(status.success(), "serve: {errs}");
+    let (status, _, errs) = old.terminate();
+    assert!(status.success(), "serve of the old recording: {errs}");
     let (status, _, errs) = run.terminate();
     assert!(status.success(), "run beside serve: {errs}");
+}
+
+/// Ten minutes of eth0 at 8 Mbit/s, one sample a second, that ended a day ago, as `run`
+/// stores them (deltas, rates, the elapsed time).
+fn old_recording(path: &Path) {
+    use bandwatch_core::{Frame, SampleKind, Seconds, SeriesKey, Timestamp};
+    use bandwatch_store::Store as _;
+    use std::sync::Arc;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis();
+    let end = i64::try_from(now).expect("ms") - 86_400_000;
+    let key = |m: &str, l: &str, v: &str| Arc::new(SeriesKey::with_label(m, l, v));
+    let frames: Vec<Frame> = (0..600)
+        .map(|i| {
+            let mut f = Frame::new("netdev", Timestamp(end - (600 - i) * 1000), Seconds(1.0));
+            f.push(key("net_rx_bytes", "iface", "eth0"), 1e6, SampleKind::Delta);
+            f.push(
+                key("net_rx_bits_per_second", "iface", "eth0"),
+                8e6,
+                SampleKind::Rate,
+            );
+            f.push(
+                key(bandwatch_store::ELAPSED_METRIC, "source", "netdev"),
+                1.0,
+                SampleKind::Gauge,
+            );
+            f
+        })
+        .collect();
+    let mut store =
+        bandwatch_store::SqliteStore::open(path, bandwatch_store::SqliteOptions::default())
+            .expect("old history");
+    store.write(&frames).expect("write");
+    store.flush().expect("flush");
 }

@@ -2,12 +2,13 @@
 // read-only), run by a Rust integration test:
 //
 //   node read-only.mjs --url http://127.0.0.1:PORT/ --out DIR [--iface eth0]
-//                      [--chromium /usr/bin/chromium]
+//                      [--old-url http://127.0.0.1:PORT2/] [--chromium /usr/bin/chromium]
 //
 // Prints one JSON line per check on stdout ({"check", "ok", "detail"}) and exits 1 when any
 // failed: the page loads clean, says "read-only: recorded history" where it can be seen,
 // charts the recorded traffic, lists the recorded alerts without an Acknowledge button, has
-// nothing live to resume, and a change sent from the page is refused with 409.
+// nothing live to resume, and a change sent from the page is refused with 409. With
+// --old-url (a recording that ended a day ago), the charts move to the end of the recording.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -120,6 +121,35 @@ async function main(browser) {
   report('change-refused', refused.status === 409 && /read-only/.test(refused.body.error || ''), refused);
 
   await page.screenshot({ path: path.join(args.out, 'read-only.png'), fullPage: true });
+
+  // 6. a recording that ended before the chosen range: the charts show its end
+  if (args['old-url']) {
+    const old = await page.context().newPage();
+    try {
+      await old.goto(args['old-url'], { waitUntil: 'domcontentloaded', timeout: READY_TIMEOUT_MS });
+      await old.waitForSelector('body[data-ready="1"]', { timeout: READY_TIMEOUT_MS, state: 'attached' });
+      const r = await old.evaluate(async (iface) => {
+        const snap = await (await fetch('/api/v1/snapshot')).json();
+        const view = document.getElementById(`chart-bandwidth-${iface}`)?.chartView;
+        const rx = view && view.series.find((s) => s.meta && s.meta.dir === 'rx');
+        const banner = document.querySelector('#banner');
+        return {
+          newest: snap.ts,
+          range: document.querySelector('#range').value,
+          x: view ? view.x : null,
+          points: rx ? rx.y.filter((y) => Number.isFinite(y)).length : 0,
+          note: banner && !banner.hidden ? banner.textContent : null,
+          footer: document.querySelector('#updated').textContent,
+        };
+      }, IFACE);
+      const ok = r.range === 'custom' && Array.isArray(r.x) && r.x[1] === r.newest + 60000
+        && Math.abs(r.x[1] - r.x[0] - 15 * 60000) < 1000 && r.points >= 5
+        && /recorded history ends/.test(r.note || '') && /last recorded minute/.test(r.footer);
+      report('range-follows-recording', ok, r);
+    } catch (e) {
+      report('range-follows-recording', false, { error: e.message });
+    }
+  }
 }
 
 const browser = await chromium.launch({
