@@ -78,6 +78,17 @@ impl Cancel {
         guard.cancelled
     }
 
+    /// Blocks until the token is cancelled (a command that only serves until Ctrl+C).
+    pub fn wait(&self) {
+        let guard = self.lock();
+        drop(
+            self.0
+                .changed
+                .wait_while(guard, |s| !s.cancelled)
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+    }
+
     /// Runs `wake` when the token is cancelled, or at once when it already is.
     pub fn on_cancel(&self, wake: impl Fn() + Send + Sync + 'static) {
         let mut state = self.lock();
@@ -114,5 +125,16 @@ mod tests {
         assert_eq!(runs.load(Ordering::SeqCst), 2);
         assert!(cancel.is_cancelled());
         assert!(cancel.wait_timeout(Duration::from_secs(3600)));
+    }
+
+    #[test]
+    fn wait_returns_once_cancelled_from_another_thread() {
+        let cancel = Cancel::new();
+        let other = cancel.clone();
+        let t = std::thread::spawn(move || other.cancel());
+        cancel.wait();
+        assert!(cancel.is_cancelled());
+        t.join().unwrap();
+        cancel.wait();
     }
 }

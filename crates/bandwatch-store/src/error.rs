@@ -188,6 +188,42 @@ pub enum StoreError {
         /// The newest version this build knows.
         supported: i64,
     },
+    /// A history opened read-only does not exist (and is not created).
+    #[error("there is no history database at {}; point --db at the file `bandwatch run` writes (nothing was created)", path.display())]
+    Missing {
+        /// The database file.
+        path: PathBuf,
+    },
+    /// A history opened read-only cannot be read.
+    #[error("cannot read the history database at {}: {problem}; give --db a history file this user may read", path.display())]
+    Unreadable {
+        /// The database file.
+        path: PathBuf,
+        /// The classified cause.
+        problem: Problem,
+    },
+    /// The file is a SQLite database without bandwatch's tables.
+    #[error("{} holds no bandwatch history (its schema is empty); point --db at the file `bandwatch run` writes", path.display())]
+    NotAHistory {
+        /// The database file.
+        path: PathBuf,
+    },
+    /// A history opened read-only was written by an older bandwatch; only a writer migrates.
+    #[error("the history database at {} has schema version {found}, older than this bandwatch reads ({supported}); run `bandwatch run` on it once to upgrade it, or serve it with the bandwatch that wrote it", path.display())]
+    SchemaTooOld {
+        /// The database file.
+        path: PathBuf,
+        /// Its `user_version`.
+        found: i64,
+        /// The version this build reads.
+        supported: i64,
+    },
+    /// A change was asked of a history opened read-only.
+    #[error("the history at {target} is open read-only (bandwatch serve); record and change it with `bandwatch run`")]
+    ReadOnly {
+        /// The database file or URL without its password.
+        target: String,
+    },
     /// A stored chunk or head row cannot be decoded.
     #[error("stored data of series #{series_id} in the history database at {} is unreadable: {detail}; move the file aside to start a new history, or restore a backup", path.display())]
     Corrupt {
@@ -293,6 +329,22 @@ pub enum StoreError {
         /// Its newest `bw_schema_version` row.
         found: i64,
         /// The newest version this build knows.
+        supported: i64,
+    },
+    /// A SQL database opened read-only holds no bandwatch history.
+    #[error("the database at {target} holds no bandwatch history (no bw_schema_version table); point --store at the database `bandwatch run --store` writes")]
+    SqlNotAHistory {
+        /// The database URL without its password.
+        target: String,
+    },
+    /// A SQL history opened read-only was migrated by an older bandwatch.
+    #[error("the history database at {target} has schema version {found}, older than this bandwatch reads ({supported}); run `bandwatch run --store` on it once to upgrade it")]
+    SqlSchemaTooOld {
+        /// The database URL without its password.
+        target: String,
+        /// Its newest `bw_schema_version` row.
+        found: i64,
+        /// The version this build reads.
         supported: i64,
     },
     /// The background writer thread could not start.

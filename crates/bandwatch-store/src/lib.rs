@@ -104,4 +104,14 @@ pub trait Store: Send {
 
     /// The silences in force at `now` (`until > now`), oldest first.
     fn silences(&self, now: Timestamp) -> Result<Vec<Silence>>;
+
+    /// Starts one consistent read. A store opened read-only beside a running agent catches up
+    /// with what the agent committed and keeps that view until [`Store::end_read`]; a store
+    /// that writes has nothing to do.
+    fn begin_read(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Ends the read [`Store::begin_read`] started, so the agent's log can be checkpointed.
+    fn end_read(&mut self) {}
 }

@@ -34,6 +34,11 @@
  *                              .loss, uptime bars [data-window], chart .chart (id chart-device-N).
  *   #alerts [data-alert-id="<id>"]   newest first; button.ack when not acknowledged, else
  *                              span.acked ("acked by … at …").
+ *   #mode                      visible "read-only: recorded history" label when the server
+ *                              only shows recorded history (`bandwatch serve`); then also
+ *                              body[data-read-only="1"], #conn data-state="recorded", no
+ *                              button.ack, #live-toggle disabled, and a range that ends with
+ *                              the recording when it ended earlier.
  *   #range (select: 5m 15m 1h 6h 24h 7d 30d custom), #custom-start, #custom-end,
  *   #custom-apply, #live-toggle (aria-pressed="true" while live), #refresh,
  *   #export-metric (options carry data-role), #download-json, #download-csv (links to
@@ -45,7 +50,7 @@
 import { $ } from './js/dom.js';
 import { api, AuthError, whenUnauthorized } from './js/api.js';
 import { isNum } from './js/format.js';
-import { config, setConfig } from './js/config.js';
+import { config, readOnly, setConfig } from './js/config.js';
 import { loadCatalog } from './js/catalog.js';
 import { setConn, showNote } from './js/banner.js';
 import { buildSystem, markAllDirty, registerChart, whenZoomChanges } from './js/charts.js';
@@ -55,6 +60,7 @@ import { applySample, prepareSamples } from './js/samples.js';
 import { bindAlerts, loadAlerts } from './js/alerts.js';
 import { loadHistory } from './js/history.js';
 import { fillExportChoices, updateExportLinks } from './js/download.js';
+import { applyMode, followRecording } from './js/recorded.js';
 import {
   isLive, startLive, startPaused, stopLive, toggleLive, updateLiveButton,
 } from './js/live.js';
@@ -73,6 +79,7 @@ function applyConfig(cfg) {
   updateCpu(null);
   updateMemory(null);
   updateDisk();
+  applyMode();
 }
 
 async function softly(p) {
@@ -99,7 +106,7 @@ async function reloadAll(first) {
     if (first || !catalogLoaded) {
       const [cfg] = await Promise.all([api('/config'), loadCatalog()]);
       applyConfig(cfg);
-      if (first && cfg && cfg.auto_refresh === false) startPaused();
+      if (first && cfg && (cfg.auto_refresh === false || readOnly())) startPaused();
       prepareSamples();
       fillExportChoices();
       catalogLoaded = true;
@@ -112,6 +119,8 @@ async function reloadAll(first) {
     if (snap && Array.isArray(snap.samples)) {
       for (const s of snap.samples) applySample(s, snap.ts, false);
     }
+    const note = followRecording(snap && snap.ts);
+    if (note) showNote(note);
     await Promise.all([history(), loadAlerts()]);
   } catch (e) {
     if (e instanceof AuthError) return;
@@ -121,7 +130,9 @@ async function reloadAll(first) {
     return;
   }
   document.body.dataset.ready = '1';
-  if (isLive()) startLive(); else setConn('paused', 'paused');
+  if (readOnly()) setConn('recorded', 'recorded');
+  else if (isLive()) startLive();
+  else setConn('paused', 'paused');
 }
 
 async function changeRange() {

@@ -34,7 +34,7 @@ const APP_JS: Asset = asset!("app.js", JS);
 const APP_CSS: Asset = asset!("app.css", CSS);
 
 /// The page's modules (`/assets/js/<name>`), one concern each; `app.js` imports them.
-const MODULES: [(&str, Asset); 26] = [
+const MODULES: [(&str, Asset); 27] = [
     ("alerts.js", asset!("js/alerts.js", JS)),
     ("api.js", asset!("js/api.js", JS)),
     ("banner.js", asset!("js/banner.js", JS)),
@@ -60,6 +60,7 @@ const MODULES: [(&str, Asset); 26] = [
     ("history.js", asset!("js/history.js", JS)),
     ("live.js", asset!("js/live.js", JS)),
     ("range.js", asset!("js/range.js", JS)),
+    ("recorded.js", asset!("js/recorded.js", JS)),
     ("samples.js", asset!("js/samples.js", JS)),
 ];
 

@@ -71,6 +71,14 @@ impl ApiError {
         }
     }
 
+    /// 409: a change asked of a server that only shows recorded history.
+    pub fn read_only() -> Self {
+        Self {
+            status: StatusCode::CONFLICT,
+            message: "this server is read-only: `bandwatch serve` shows recorded history and changes nothing; acknowledge or silence on the dashboard of the agent that records it (`bandwatch run`), or with `bandwatch alerts ack|silence --db FILE`".into(),
+        }
+    }
+
     /// 503: the history did not answer.
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self {

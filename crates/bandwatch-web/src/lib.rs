@@ -15,6 +15,7 @@ pub mod metrics;
 mod openapi;
 pub mod params;
 pub mod query;
+pub mod recorded;
 pub mod server;
 pub mod sink;
 pub mod state;
@@ -27,7 +28,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 pub use error::{ApiError, ApiResult};
-pub use history::{Direct, History};
+pub use history::{Direct, Follow, History, Reader};
 pub use live::Live;
 pub use query::Limits;
 pub use state::{PageConfig, PageThresholds, WebState};

@@ -16,7 +16,7 @@ fn ok(description: &str) -> Value {
 
 /// What a state-changing call may answer besides its success.
 fn change_errors(mut v: Value) -> Value {
-    for code in ["400", "401", "403", "413", "421"] {
+    for code in ["400", "401", "403", "409", "413", "421"] {
         v[code] = json!({ "$ref": "#/components/responses/Error" });
     }
     v
@@ -90,7 +90,7 @@ fn paths() -> Value {
     })
 }
 
-const DESCRIPTION: &str = "See API.md in bandwatch-web. Every request's Host must name this server (localhost, a loopback address, the listen address, or a name in web.allowed_hosts), else 421, against DNS rebinding. A state-changing request whose Origin is not the page's own is 403. A method a path does not take is 405 with an Allow header. Every error is the JSON Error below.";
+const DESCRIPTION: &str = "See API.md in bandwatch-web. Every request's Host must name this server (localhost, a loopback address, the listen address, or a name in web.allowed_hosts), else 421, against DNS rebinding. A state-changing request whose Origin is not the page's own is 403; on a read-only server (bandwatch serve, recorded history) every state-changing request is 409. A method a path does not take is 405 with an Allow header. Every error is the JSON Error below.";
 
 /// The document.
 pub fn document() -> Value {
@@ -123,7 +123,7 @@ mod tests {
         let ack = &doc["paths"]["/alerts/{id}/ack"]["post"]["responses"];
         assert!(ack.get("404").is_some(), "{ack}");
         let silence = &doc["paths"]["/silences"]["post"]["responses"];
-        for code in ["201", "400", "401", "403", "413", "421"] {
+        for code in ["201", "400", "401", "403", "409", "413", "421"] {
             assert!(silence.get(code).is_some(), "{code}: {silence}");
         }
         assert!(doc["paths"]["/config"]["get"]["responses"]

@@ -47,6 +47,9 @@ pub struct PageConfig {
     pub raw_retention_s: u64,
     /// Whether requests need the token.
     pub token_required: bool,
+    /// Whether this server only shows recorded history (`bandwatch serve`): nothing is
+    /// sampled, and acknowledging or silencing is refused.
+    pub read_only: bool,
 }
 
 /// Checks a silence matcher the way the rest of bandwatch reads it; the message says why not.

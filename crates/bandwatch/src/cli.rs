@@ -79,6 +79,13 @@ pub enum Command {
     /// Probe every configured target once (or the targets given) and report up or down.
     #[command(visible_alias = "ping")]
     Test(TestArgs),
+    /// Serve the dashboard and API over a recorded history, read-only, without sampling
+    /// (beside a running agent too).
+    Serve(ServeArgs),
+    /// Write a commented bandwatch.toml (or --config PATH) for a first start: on a terminal
+    /// it asks about interfaces, limits, the router to probe and where to notify; otherwise
+    /// it writes the defaults.
+    Init(InitArgs),
 }
 
 impl Command {
@@ -92,6 +99,8 @@ impl Command {
             Self::Replay(_) => "replay",
             Self::Stats(_) => "stats",
             Self::Test(_) => "test",
+            Self::Serve(_) => "serve",
+            Self::Init(_) => "init",
         }
     }
 
@@ -105,6 +114,8 @@ impl Command {
             Self::Replay(a) => &a.flags,
             Self::Stats(a) => &a.flags,
             Self::Test(a) => &a.flags,
+            Self::Serve(a) => &a.flags,
+            Self::Init(a) => &a.flags,
         }
     }
 }
@@ -298,6 +309,61 @@ pub struct TestArgs {
     pub flags: KeyFlags<TestFlags>,
 }
 
+/// `serve`: which history, where to listen, the token and logging.
+#[derive(Debug)]
+pub enum ServeFlags {}
+
+impl FlagScope for ServeFlags {
+    const FLAGS: Option<&'static [&'static str]> = Some(&[
+        "--db",
+        "--store",
+        "--listen",
+        "--web-token",
+        "--log-level",
+        "--log-file",
+    ]);
+    const HELP: &'static [(&'static str, &'static str)] = &[
+        (
+            "--db",
+            "History database file (SQLite) to serve; opened read-only, never created",
+        ),
+        (
+            "--store",
+            "Serve the history in this MySQL/MariaDB or PostgreSQL database instead, read-only",
+        ),
+    ];
+}
+
+/// `bandwatch serve`
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub flags: KeyFlags<ServeFlags>,
+}
+
+/// `init`: where the proc filesystem is (its route table and interfaces are proposed).
+#[derive(Debug)]
+pub enum InitFlags {}
+
+impl FlagScope for InitFlags {
+    const FLAGS: Option<&'static [&'static str]> = Some(&["--proc-root"]);
+}
+
+/// `bandwatch init`
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Write what each question proposes without asking, even on a terminal.
+    #[arg(long)]
+    pub defaults: bool,
+    /// Replace the file if it exists.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub flags: KeyFlags<InitFlags>,
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory as _;
@@ -323,6 +389,8 @@ mod tests {
         check::<ReplayFlags>();
         check::<StatsFlags>();
         check::<TestFlags>();
+        check::<ServeFlags>();
+        check::<InitFlags>();
     }
 
     #[test]

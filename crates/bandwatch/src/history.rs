@@ -52,6 +52,25 @@ pub fn open(config: &Config) -> anyhow::Result<Box<dyn Store>> {
     Ok(Box::new(store))
 }
 
+/// Opens the configured history read-only (`serve`): nothing is created, migrated or
+/// written, and a history that is missing, unreadable or of another schema is the user's to
+/// fix (exit 2).
+pub fn open_read_only(config: &Config) -> anyhow::Result<Box<dyn Store>> {
+    if let Some(url) = &config.store.url {
+        return match SqlStore::connect_read_only(url, sql_options(config)) {
+            Ok(store) => Ok(Box::new(store)),
+            Err(e) => Err(BadInput(format!("key 'store.url' ({}): {e}", redact_url(url))).into()),
+        };
+    }
+    let opts = SqliteOptions {
+        retention: retention(config),
+        ..SqliteOptions::default()
+    };
+    SqliteStore::open_read_only(&config.store.path, opts)
+        .map(|s| Box::new(s) as Box<dyn Store>)
+        .map_err(|e| BadInput(format!("key 'store.path': {e}")).into())
+}
+
 /// Opens the history for a command that only looks at it (`alerts`, `stats`): `None` when
 /// there is no SQLite file yet.
 pub fn open_existing(config: &Config) -> anyhow::Result<Option<Box<dyn Store>>> {

@@ -7,10 +7,12 @@ mod cli;
 mod config;
 mod error;
 mod history;
+mod init;
 mod logging;
 mod output;
 mod ping;
 mod replay;
+mod serve;
 mod stats;
 mod wiring;
 
@@ -47,9 +49,13 @@ fn printable(message: &str) -> String {
 }
 
 fn real_main(cli: &Cli) -> anyhow::Result<()> {
+    let flags = cli.flags()?;
+    // `init` writes the configuration: it reads none, so a broken one cannot stop it.
+    if let Some(Command::Init(args)) = &cli.command {
+        return init::command(args, cli.config.as_deref(), &flags);
+    }
     let cwd = std::env::current_dir().context("reading the working directory")?;
     let env = EnvVars::gather(&cwd)?;
-    let flags = cli.flags()?;
     let resolved = config::resolve(cli.config.as_deref(), &flags, &env, &cwd)?;
     let json = flags.switched("--json");
     match &cli.command {
@@ -62,6 +68,8 @@ fn real_main(cli: &Cli) -> anyhow::Result<()> {
         Some(Command::Replay(args)) => replay_file(&resolved, &args.file, json),
         Some(Command::Stats(_)) => stats::command(&resolved.config, json),
         Some(Command::Test(args)) => ping::command(&resolved.config, &args.targets, json),
+        Some(Command::Serve(_)) => serve::command(&resolved),
+        Some(Command::Init(_)) => unreachable!("init runs before the configuration is read"),
     }
 }
 

@@ -15,6 +15,8 @@ const COMMANDS: &[(&str, &[&str])] = &[
     ("replay", &["replay"]),
     ("stats", &["stats"]),
     ("test", &["test"]),
+    ("serve", &["serve"]),
+    ("init", &["init"]),
 ];
 
 fn help(args: &[&str]) -> String {
@@ -54,6 +56,27 @@ fn a_command_lists_only_its_own_options() {
     );
     let notify = help(&["notify", "test"]);
     assert!(!notify.contains("--json"), "{notify}");
+    // serve samples nothing: no interval, interface or exporter options.
+    let serve = help(&["serve"]);
+    for other in [
+        "--interval",
+        "--interface",
+        "--prometheus",
+        "--json",
+        "--no-web",
+    ] {
+        assert!(
+            !serve.contains(other),
+            "serve --help shows {other}:\n{serve}"
+        );
+    }
+    for own in ["--db", "--store", "--listen", "--web-token", "read-only"] {
+        assert!(serve.contains(own), "serve --help lacks {own}:\n{serve}");
+    }
+    let init = help(&["init"]);
+    for own in ["--defaults", "--force", "--config"] {
+        assert!(init.contains(own), "init --help lacks {own}:\n{init}");
+    }
 }
 
 #[test]

@@ -10,6 +10,11 @@
 //! `tests/browser/first-chart.mjs` prints the time to the first chart on a first visit (a
 //! figure, not a check) and the script bytes it transferred, which must stay within 300 kB.
 //!
+//! The same page served by `bandwatch serve` over the history that run records (beside it,
+//! read-only) is checked by `tests/browser/read-only.mjs`: a visible "read-only: recorded
+//! history" label, the recorded traffic and alerts, no Acknowledge, nothing live, and a
+//! change refused with 409.
+//!
 //! Needs node, `npm ci` in tests/browser and /usr/bin/chromium (`.ci/run` installs them);
 //! without them it is SKIPPED, or fails when BANDWATCH_REQUIRE_ROOT_TESTS=1.
 
@@ -64,6 +69,16 @@ fn device() -> u16 {
     port
 }
 
+/// The port in a `dashboard: http://127.0.0.1:PORT/…` line.
+fn port_of(line: &str) -> u16 {
+    line.split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|host| host.rsplit(':').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"))
+}
+
 fn start(dir: &Path, kernel: &FakeKernel) -> (LineChild, u16) {
     let config = format!(
         "[thresholds]\ndownload_mbps = 10\n\n[probe]\ninterval = \"2s\"\ntimeout = \"1s\"\ntargets = [{{ name = \"{XSS}\", target = \"tcp://127.0.0.1:{}\" }}]\n",
@@ -75,12 +90,7 @@ fn start(dir: &Path, kernel: &FakeKernel) -> (LineChild, u16) {
         .env("BANDWATCH_SYSTEM", "false");
     let run = LineChild::spawn(cmd);
     let line = run.wait_stderr("dashboard: http://", Duration::from_secs(20));
-    let port = line
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.trim_end_matches('/').parse().ok())
-        .unwrap_or_else(|| panic!("no port in {line:?}"));
-    (run, port)
+    (run, port_of(&line))
 }
 
 /// Runs the browser script, answering its traffic cue; returns every check line.
@@ -217,4 +227,118 @@ fn the_dashboard_works_in_a_real_browser() {
     }
     let (status, _, errs) = run.terminate();
     assert!(status.success(), "{errs}");
+}
+
+#[test]
+fn the_read_only_dashboard_says_so_in_a_real_browser() {
+    if !ready("the_read_only_dashboard_says_so_in_a_real_browser") {
+        return;
+    }
+    let kernel = FakeKernel::start(STEP);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (run, run_port) = start(dir.path(), &kernel);
+    let fired = bandwatch_testkit::wait_for(Duration::from_secs(30), || {
+        http::get(run_port, "/api/v1/alerts")
+            .is_ok_and(|r| r.json().as_array().is_some_and(|a| !a.is_empty()))
+    });
+    assert!(fired, "no alert fired; stderr: {}", run.drain_errs());
+    let recorded = bandwatch_testkit::wait_for(Duration::from_secs(30), || {
+        http::get(
+            run_port,
+            "/api/v1/series?metric=net_rx_bits_per_second&match=iface=eth0&start=-5m&step=1s",
+        )
+        .is_ok_and(|r| {
+            r.json()["series"][0]["points"]
+                .as_array()
+                .is_some_and(|p| p.len() >= 5)
+        })
+    });
+    assert!(recorded, "five seconds of traffic were not recorded");
+    // The agent goes on recording; serve reads the same file beside it.
+    let mut cmd = support::bandwatch(dir.path());
+    cmd.args(["serve", "--db", "h.db", "--listen", "127.0.0.1:0"]);
+    let serve = LineChild::spawn(cmd);
+    let port = port_of(&serve.wait_stderr("dashboard: http://", Duration::from_secs(20)));
+    // A recording that ended a day ago, served too.
+    old_recording(&dir.path().join("old.db"));
+    let mut cmd = support::bandwatch(dir.path());
+    cmd.args(["serve", "--db", "old.db", "--listen", "127.0.0.1:0"]);
+    let old = LineChild::spawn(cmd);
+    let old_port = port_of(&old.wait_stderr("dashboard: http://", Duration::from_secs(20)));
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard");
+    let node = Command::new("node")
+        .current_dir(browser_dir())
+        .arg("read-only.mjs")
+        .args(["--url", &format!("http://127.0.0.1:{port}/#r=5m")])
+        .args(["--old-url", &format!("http://127.0.0.1:{old_port}/#r=15m")])
+        .arg("--out")
+        .arg(&out)
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("node runs");
+    let checks: Vec<Value> = String::from_utf8_lossy(&node.stdout)
+        .lines()
+        .inspect(|l| eprintln!("browser: {l}"))
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let failed: Vec<&Value> = checks.iter().filter(|c| c["ok"] != true).collect();
+    assert!(failed.is_empty(), "browser checks failed: {failed:#?}");
+    for needed in [
+        "page-loads",
+        "read-only-label",
+        "nothing-live",
+        "recorded-data",
+        "no-acknowledge",
+        "change-refused",
+        "console-clean",
+        "range-follows-recording",
+    ] {
+        assert!(
+            checks.iter().any(|c| c["check"] == needed),
+            "check {needed} did not run: {checks:#?}"
+        );
+    }
+    assert!(out.join("read-only.png").exists(), "no screenshot");
+    let (status, _, errs) = serve.terminate();
+    assert!(status.success(), "serve: {errs}");
+    let (status, _, errs) = old.terminate();
+    assert!(status.success(), "serve of the old recording: {errs}");
+    let (status, _, errs) = run.terminate();
+    assert!(status.success(), "run beside serve: {errs}");
+}
+
+/// Ten minutes of eth0 at 8 Mbit/s, one sample a second, that ended a day ago, as `run`
+/// stores them (deltas, rates, the elapsed time).
+fn old_recording(path: &Path) {
+    use bandwatch_core::{Frame, SampleKind, Seconds, SeriesKey, Timestamp};
+    use bandwatch_store::Store as _;
+    use std::sync::Arc;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis();
+    let end = i64::try_from(now).expect("ms") - 86_400_000;
+    let key = |m: &str, l: &str, v: &str| Arc::new(SeriesKey::with_label(m, l, v));
+    let frames: Vec<Frame> = (0..600)
+        .map(|i| {
+            let mut f = Frame::new("netdev", Timestamp(end - (600 - i) * 1000), Seconds(1.0));
+            f.push(key("net_rx_bytes", "iface", "eth0"), 1e6, SampleKind::Delta);
+            f.push(
+                key("net_rx_bits_per_second", "iface", "eth0"),
+                8e6,
+                SampleKind::Rate,
+            );
+            f.push(
+                key(bandwatch_store::ELAPSED_METRIC, "source", "netdev"),
+                1.0,
+                SampleKind::Gauge,
+            );
+            f
+        })
+        .collect();
+    let mut store =
+        bandwatch_store::SqliteStore::open(path, bandwatch_store::SqliteOptions::default())
+            .expect("old history");
+    store.write(&frames).expect("write");
+    store.flush().expect("flush");
 }

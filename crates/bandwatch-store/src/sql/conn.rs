@@ -166,11 +166,14 @@ const PG_ROWS_PER_INSERT: usize = 50_000;
 
 impl Db {
     /// Makes one connection to check the URL, credentials and database at once, then
-    /// returns a lazily connecting pool (it reconnects by itself after an outage).
+    /// returns a lazily connecting pool (it reconnects by itself after an outage). With
+    /// `read_only`, every session the pool opens is read-only on the server, so no statement
+    /// can change the database.
     pub(crate) async fn connect(
         target: &Target,
         max_connections: u32,
         timeout: Duration,
+        read_only: bool,
     ) -> Result<Self, StoreError> {
         let bad_url = |e: sqlx::Error| StoreError::BadUrl {
             url: target.redacted.clone(),
@@ -190,14 +193,25 @@ impl Db {
                     .map_err(|_| late())?
                     .map_err(|e| classify_connect(e, target))?;
                 let _ = conn.close().await;
-                let pool = MySqlPoolOptions::new()
+                let mut pool = MySqlPoolOptions::new()
                     .max_connections(max_connections)
-                    .acquire_timeout(timeout)
-                    .connect_lazy_with(opts);
-                Ok(Self::My(pool))
+                    .acquire_timeout(timeout);
+                if read_only {
+                    pool = pool.after_connect(|conn, _| {
+                        Box::pin(async move {
+                            sqlx::Executor::execute(&mut *conn, "SET SESSION TRANSACTION READ ONLY")
+                                .await
+                                .map(|_| ())
+                        })
+                    });
+                }
+                Ok(Self::My(pool.connect_lazy_with(opts)))
             }
             Dialect::Postgres => {
-                let opts = PgConnectOptions::from_url(&target.url).map_err(bad_url)?;
+                let mut opts = PgConnectOptions::from_url(&target.url).map_err(bad_url)?;
+                if read_only {
+                    opts = opts.options([("default_transaction_read_only", "on")]);
+                }
                 let conn = tokio::time::timeout(timeout, PgConnection::connect_with(&opts))
                     .await
                     .map_err(|_| late())?
@@ -507,6 +521,55 @@ mod tests {
         let sql = mysql_samples_sql(&rows);
         assert!(sql.ends_with("VALUES (1,5,1e-1,0),(2,6,NULL,1)"), "{sql}");
         assert_eq!("1e-1".parse::<f64>().unwrap().to_bits(), 0.1f64.to_bits());
+    }
+
+    /// Against the real servers (skipped without them, unless required): a statement that
+    /// got past the store's own refusal is refused by the server in a read-only session.
+    #[test]
+    fn read_only_sessions_refuse_changes_on_the_server() {
+        let servers = [
+            (
+                "BANDWATCH_TEST_MYSQL_URL",
+                "mysql://root@127.0.0.1:3306/test",
+            ),
+            (
+                "BANDWATCH_TEST_POSTGRES_URL",
+                "postgres://postgres@127.0.0.1:5432/postgres",
+            ),
+        ];
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        for (var, default) in servers {
+            let url = std::env::var(var).unwrap_or_else(|_| default.to_string());
+            let target = Target::parse(&url).unwrap();
+            let db = rt.block_on(Db::connect(&target, 1, Duration::from_secs(5), true));
+            let db = match db {
+                Ok(db) => db,
+                Err(e) => {
+                    let missing = [format!("a database server at {url} ({e})")];
+                    let fix = "start it with `bash .ci/deps/databases.sh`";
+                    assert!(!bandwatch_testkit::require(
+                        &bandwatch_testkit::this_test(),
+                        &missing,
+                        fix
+                    ));
+                    continue;
+                }
+            };
+            let table = format!("bw_read_only_probe_{}", std::process::id());
+            let refused = rt.block_on(async {
+                let mut tx = db.begin().await.unwrap();
+                tx.exec(&format!("CREATE TABLE {table} (x INT)"), &[]).await
+            });
+            let err = refused.expect_err("a read-only session creates no table");
+            assert!(
+                err.to_string().to_lowercase().contains("read"),
+                "{url}: {err}"
+            );
+            rt.block_on(db.close());
+        }
     }
 
     #[test]

@@ -184,6 +184,8 @@ pub struct SqlStore {
     target: Target,
     opts: SqlOptions,
     mem: Memory,
+    /// Opened read-only: changes are refused here and by the server's read-only sessions.
+    read_only: bool,
 }
 
 impl std::fmt::Debug for SqlStore {
@@ -212,6 +214,18 @@ impl SqlStore {
     /// Connects to `url` (`mysql://`, `mariadb://`, `postgres://`, `postgresql://`), creates or
     /// upgrades the schema and loads the series.
     pub fn connect(url: &str, opts: SqlOptions) -> Result<Self> {
+        Self::open(url, opts, false)
+    }
+
+    /// Connects to the history at `url` read-only, for looking at what an agent records
+    /// (`bandwatch serve`): every session is read-only on the server, nothing is created or
+    /// migrated, and a database without bandwatch's tables, or with another schema version,
+    /// is an error. Every change is refused with [`StoreError::ReadOnly`].
+    pub fn connect_read_only(url: &str, opts: SqlOptions) -> Result<Self> {
+        Self::open(url, opts, true)
+    }
+
+    fn open(url: &str, opts: SqlOptions, read_only: bool) -> Result<Self> {
         opts.validate()?;
         let target = Target::parse(url)?;
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -222,8 +236,13 @@ impl SqlStore {
             &target,
             opts.max_connections,
             opts.connect_timeout,
+            read_only,
         ))?;
-        rt.block_on(schema::migrate(&db, &target, &opts.compat))?;
+        if read_only {
+            rt.block_on(schema::check_read_only(&db, &target))?;
+        } else {
+            rt.block_on(schema::migrate(&db, &target, &opts.compat))?;
+        }
         let mem = rt.block_on(load_memory(&db, &target))?;
         Ok(Self {
             rt,
@@ -231,7 +250,18 @@ impl SqlStore {
             target,
             opts,
             mem,
+            read_only,
         })
+    }
+
+    /// Refuses a change when the store is read-only.
+    fn writable(&self) -> Result<()> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly {
+                target: self.target.redacted.clone(),
+            });
+        }
+        Ok(())
     }
 
     /// Which SQL the server speaks.
@@ -437,6 +467,7 @@ async fn sizes(tx: &mut Tx) -> sqlx::Result<(u64, u64, u64)> {
 
 impl Store for SqlStore {
     fn write(&mut self, frames: &[Frame]) -> Result<()> {
+        self.writable()?;
         if frames.is_empty() {
             return Ok(());
         }
@@ -461,6 +492,7 @@ impl Store for SqlStore {
     }
 
     fn maintain(&mut self, now: Timestamp) -> Result<MaintenanceReport> {
+        self.writable()?;
         let ids: Vec<i64> = self.mem.series.values().copied().collect();
         let (marks, retention) = (self.mem.marks, &self.opts.retention);
         let (report, marks) = self.in_tx(Op::Maintain, async |tx| {
@@ -557,6 +589,7 @@ impl Store for SqlStore {
     }
 
     fn record_alerts(&mut self, events: &[AlertEvent]) -> Result<()> {
+        self.writable()?;
         if events.is_empty() {
             return Ok(());
         }
@@ -580,6 +613,7 @@ impl Store for SqlStore {
     }
 
     fn acknowledge(&mut self, id: &str, at: Timestamp, by: Option<&str>) -> Result<bool> {
+        self.writable()?;
         self.in_tx(Op::WriteAlerts, async |tx| {
             alert::acknowledge(tx, id, at, by).await
         })
@@ -592,6 +626,7 @@ impl Store for SqlStore {
         until: Timestamp,
         comment: Option<&str>,
     ) -> Result<i64> {
+        self.writable()?;
         self.in_tx(Op::WriteAlerts, async |tx| {
             alert::add_silence(tx, matcher, created, until, comment).await
         })
@@ -599,5 +634,14 @@ impl Store for SqlStore {
 
     fn silences(&self, now: Timestamp) -> Result<Vec<Silence>> {
         self.in_tx(Op::Query, async |tx| alert::silences(tx, now).await)
+    }
+
+    fn begin_read(&mut self) -> Result<()> {
+        // A writer keeps its series and marks up to date itself; a reader takes what the
+        // agent recorded since the last read (new series, minutes built).
+        if self.read_only {
+            self.mem = self.rt.block_on(load_memory(&self.db, &self.target))?;
+        }
+        Ok(())
     }
 }

@@ -161,6 +161,37 @@ pub(crate) async fn migrate(db: &Db, target: &Target, compat: &CompatOptions) ->
     Ok(found)
 }
 
+/// Checks, without changing anything, that the database holds a history of exactly the
+/// schema this build reads (a reader cannot migrate).
+pub(crate) async fn check_read_only(db: &Db, target: &Target) -> Result<()> {
+    let found = match current_version(db).await {
+        Ok(v) => v,
+        // No version table: the database was never written by bandwatch.
+        Err(sqlx::Error::Database(e)) if missing_table(&*e) => 0,
+        Err(e) => return Err(super::sql_error(Op::Query, target, e)),
+    };
+    let target = target.redacted.clone();
+    match found {
+        SQL_LATEST_VERSION => Ok(()),
+        0 => Err(StoreError::SqlNotAHistory { target }),
+        v if v > SQL_LATEST_VERSION => Err(StoreError::SqlSchemaTooNew {
+            target,
+            found: v,
+            supported: SQL_LATEST_VERSION,
+        }),
+        v => Err(StoreError::SqlSchemaTooOld {
+            target,
+            found: v,
+            supported: SQL_LATEST_VERSION,
+        }),
+    }
+}
+
+/// Whether a server error says a table does not exist (MySQL 1146, PostgreSQL 42P01).
+fn missing_table(e: &dyn sqlx::error::DatabaseError) -> bool {
+    matches!(e.code().as_deref(), Some("42S02" | "42P01"))
+}
+
 /// The newest applied version (0 for an empty database).
 pub(crate) async fn current_version(db: &Db) -> sqlx::Result<i64> {
     let mut tx = db.begin().await?;

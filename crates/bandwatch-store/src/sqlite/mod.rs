@@ -9,6 +9,7 @@ mod head_row;
 mod outbox;
 mod path;
 mod query;
+mod readonly;
 mod retention;
 mod rollup;
 mod schema;
@@ -207,6 +208,8 @@ pub struct SqliteStore {
     path: PathBuf,
     opts: SqliteOptions,
     mem: Memory,
+    /// Set when opened read-only: every change is refused, reads catch up with the writer.
+    reader: Option<readonly::Reader>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -245,7 +248,46 @@ impl SqliteStore {
             path,
             opts,
             mem,
+            reader: None,
         })
+    }
+
+    /// Opens the existing database at `path` read-only, for looking at a history another
+    /// process may be writing (WAL) or that this user may only read. Creates nothing,
+    /// writes nothing, runs no migration: a missing file, an empty one or one of another
+    /// schema version is an error. Every change is refused with [`StoreError::ReadOnly`].
+    pub fn open_read_only(path: &Path, opts: SqliteOptions) -> Result<Self> {
+        opts.validate()?;
+        let (conn, mode) = readonly::open(path)?;
+        let mut store = Self {
+            conn,
+            path: path.to_path_buf(),
+            opts,
+            mem: Memory::default(),
+            reader: Some(readonly::Reader {
+                mode,
+                seen: None,
+                in_read: false,
+            }),
+        };
+        store.begin_read()?;
+        store.end_read();
+        Ok(store)
+    }
+
+    /// Whether the store was opened read-only.
+    pub fn is_read_only(&self) -> bool {
+        self.reader.is_some()
+    }
+
+    /// Refuses a change when the store is read-only.
+    fn writable(&self) -> Result<()> {
+        match self.reader {
+            Some(_) => Err(StoreError::ReadOnly {
+                target: self.path.display().to_string(),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// The database file.
@@ -294,6 +336,7 @@ impl SqliteStore {
 
 impl Store for SqliteStore {
     fn write(&mut self, frames: &[Frame]) -> Result<()> {
+        self.writable()?;
         if frames.is_empty() {
             return Ok(());
         }
@@ -302,6 +345,7 @@ impl Store for SqliteStore {
     }
 
     fn flush(&mut self) -> Result<()> {
+        self.writable()?;
         if self.mem.head.is_empty() {
             return Ok(());
         }
@@ -315,6 +359,7 @@ impl Store for SqliteStore {
     }
 
     fn maintain(&mut self, now: Timestamp) -> Result<MaintenanceReport> {
+        self.writable()?;
         let op = Op::Maintain;
         let cutoff = now.floor_to(self.opts.span_ms()).0;
         let err = |e| StoreError::db(op, &self.path, e);
@@ -409,6 +454,7 @@ impl Store for SqliteStore {
     }
 
     fn record_alerts(&mut self, events: &[AlertEvent]) -> Result<()> {
+        self.writable()?;
         if events.is_empty() {
             return Ok(());
         }
@@ -425,6 +471,7 @@ impl Store for SqliteStore {
     }
 
     fn acknowledge(&mut self, id: &str, at: Timestamp, by: Option<&str>) -> Result<bool> {
+        self.writable()?;
         alert::acknowledge(&self.conn, id, at, by)
             .map_err(|e| StoreError::db(Op::WriteAlerts, &self.path, e))
     }
@@ -436,11 +483,83 @@ impl Store for SqliteStore {
         until: Timestamp,
         comment: Option<&str>,
     ) -> Result<i64> {
+        self.writable()?;
         alert::add_silence(&self.conn, matcher, created, until, comment)
             .map_err(|e| StoreError::db(Op::WriteAlerts, &self.path, e))
     }
 
     fn silences(&self, now: Timestamp) -> Result<Vec<Silence>> {
         alert::silences(&self.conn, now).map_err(|e| StoreError::db(Op::Query, &self.path, e))
+    }
+
+    fn begin_read(&mut self) -> Result<()> {
+        let Some(reader) = &self.reader else {
+            return Ok(());
+        };
+        if readonly::needs_reopen(&self.path, reader.mode) {
+            // An agent started writing the file: share its log from now on.
+            self.conn = readonly::connect(&self.path, readonly::Mode::Shared)
+                .map_err(|e| StoreError::db(Op::Open, &self.path, e))?;
+            self.conn
+                .busy_timeout(schema::BUSY_TIMEOUT)
+                .map_err(|e| StoreError::db(Op::Open, &self.path, e))?;
+            if let Some(r) = &mut self.reader {
+                (r.mode, r.seen) = (readonly::Mode::Shared, None);
+            }
+        }
+        if self.reader.as_ref().is_some_and(|r| r.in_read) {
+            self.end_read();
+        }
+        let path = self.path.clone();
+        let err = |e| StoreError::db(Op::Query, &path, e);
+        // The first read fixes the view every query of this read sees; the memory (series,
+        // head, open minutes) is reloaded when a writer committed since it was loaded.
+        self.conn.execute_batch("BEGIN").map_err(err)?;
+        if let Some(r) = &mut self.reader {
+            r.in_read = true;
+        }
+        let version = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM meta", [], |_| Ok(()))
+            .and_then(|()| self.conn.query_row("PRAGMA data_version", [], |r| r.get(0)))
+            .map_err(err);
+        let version: i64 = match version {
+            Ok(v) => v,
+            Err(e) => {
+                self.end_read();
+                return Err(e);
+            }
+        };
+        if self
+            .reader
+            .as_ref()
+            .is_some_and(|r| r.seen == Some(version))
+        {
+            return Ok(());
+        }
+        match Memory::recover(&self.conn, &self.path) {
+            Ok(mem) => {
+                self.mem = mem;
+                if let Some(r) = &mut self.reader {
+                    r.seen = Some(version);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                self.end_read();
+                Err(e)
+            }
+        }
+    }
+
+    fn end_read(&mut self) {
+        if let Some(r) = &mut self.reader {
+            if r.in_read {
+                r.in_read = false;
+                // A read transaction has nothing to commit; failing to end it only delays
+                // the writer's next checkpoint until the next read ends it.
+                let _ = self.conn.execute_batch("COMMIT");
+            }
+        }
     }
 }

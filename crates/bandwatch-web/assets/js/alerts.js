@@ -5,6 +5,7 @@ import { $, el } from './dom.js';
 import { api, AuthError } from './api.js';
 import { fmtDuration, fmtTime, fmtUnit, isNum, metricOf } from './format.js';
 import { unitOf } from './catalog.js';
+import { readOnly } from './config.js';
 import { markAllDirty, setAlerts } from './charts.js';
 import { range, RANGES } from './range.js';
 
@@ -105,7 +106,7 @@ function alertItem(a) {
   const foot = el('div', 'alert-foot');
   if (isNum(a.acked_at)) {
     foot.append(ackLine(a));
-  } else {
+  } else if (!readOnly()) {
     const b = el('button', 'btn small ack', 'Acknowledge');
     b.type = 'button';
     foot.append(b);

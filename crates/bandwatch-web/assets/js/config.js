@@ -15,3 +15,6 @@ export function intervalS() {
   const v = current.interval_s;
   return typeof v === 'number' && Number.isFinite(v) ? v : 1;
 }
+
+/** Whether the server only shows recorded history (`bandwatch serve`). */
+export function readOnly() { return current.read_only === true; }

@@ -143,6 +143,15 @@ fn mentions(r: &AlertRecord, text: &str) -> bool {
         .any(|f| f.to_lowercase().contains(text))
 }
 
+/// Refuses a change on a server that only shows recorded history (409, before the body is
+/// looked at: nothing it could say would make the change possible).
+fn writable(state: &WebState) -> ApiResult<()> {
+    if state.page.read_only {
+        return Err(ApiError::read_only());
+    }
+    Ok(())
+}
+
 /// The body of an acknowledgement: who acknowledged, optionally.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -154,10 +163,12 @@ pub struct AckBody {
 pub async fn ack(
     State(state): State<WebState>,
     id: Result<Path<String>, PathRejection>,
-    JsonBody(b): JsonBody<AckBody>,
+    body: ApiResult<JsonBody<AckBody>>,
 ) -> ApiResult<Json<Value>> {
+    writable(&state)?;
     // An id that is not UTF-8 is a JSON error too.
     let Path(id) = id?;
+    let JsonBody(b) = body?;
     let by =
         b.by.map(|s| s.chars().take(100).collect::<String>())
             .filter(|s| !s.trim().is_empty());
@@ -217,8 +228,10 @@ pub async fn silences(State(state): State<WebState>) -> ApiResult<Json<Vec<Silen
 /// `POST /api/v1/silences`.
 pub async fn silence(
     State(state): State<WebState>,
-    JsonBody(b): JsonBody<SilenceBody>,
+    body: ApiResult<JsonBody<SilenceBody>>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
+    writable(&state)?;
+    let JsonBody(b) = body?;
     (state.check_matcher)(&b.matcher)
         .map_err(|why| ApiError::bad_request(format!("field 'matcher': {why}")))?;
     let d = params::duration("duration", b.duration.as_deref().unwrap_or("1h"))?;

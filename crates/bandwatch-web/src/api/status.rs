@@ -89,6 +89,8 @@ pub async fn snapshot(State(state): State<WebState>) -> Json<serde_json::Value> 
 pub struct Status {
     /// bandwatch's version.
     version: String,
+    /// Whether this server only shows recorded history (`bandwatch serve`).
+    read_only: bool,
     /// Series in the snapshot now.
     series: usize,
     /// Clients on the live stream.
@@ -103,6 +105,7 @@ pub struct Status {
 pub async fn status(State(state): State<WebState>) -> Json<Status> {
     Json(Status {
         version: state.page.version.clone(),
+        read_only: state.page.read_only,
         series: state.snapshot.all().1.len(),
         stream_clients: state.live.clients(),
         sources: sources(&state),

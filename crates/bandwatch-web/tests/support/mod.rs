@@ -182,6 +182,7 @@ pub fn state_on(token: Option<&str>, clock: &FakeClock) -> WebState {
             },
             raw_retention_s: 172_800,
             token_required: token.is_some(),
+            read_only: false,
         }),
         limits: Limits {
             raw_ms: 48 * HOUR_MS,

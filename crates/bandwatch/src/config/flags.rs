@@ -63,6 +63,16 @@ impl FlagValues {
             .any(|(_, s)| matches!(s.origin, Origin::Flag(f) if f == name))
     }
 
+    /// The path the flag `name` (`--proc-root`) was given, if it was.
+    pub fn path(&self, name: &str) -> Option<&std::path::Path> {
+        self.given
+            .iter()
+            .find_map(|(_, s)| match (&s.origin, &s.value) {
+                (Origin::Flag(f), Value::Path(p)) if *f == name => Some(p.as_path()),
+                _ => None,
+            })
+    }
+
     /// What the flags set, as a layer.
     pub fn layer(&self) -> RawConfig {
         let mut raw = RawConfig::default();

@@ -39,6 +39,7 @@ pub use flags::is_key_flag;
 pub use flags::{FlagScope, FlagValues, KeyFlags};
 pub use origin::Origin;
 pub use render::render;
+pub(crate) use render::{float, hidden_url, quote};
 pub use rules::effective_rules;
 pub use sections::{
     LogConfig, LogLevel, MonitorConfig, OutputMode, Paths, StoreConfig, SystemSettings, Thresholds,
@@ -151,9 +152,8 @@ pub fn resolve(
     })
 }
 
-/// Parses a config file's text as the only layer over the defaults (used by tests and
-/// to check the example config).
-#[cfg(test)]
+/// Parses a config file's text as the only layer over the defaults (`init` checks what it
+/// writes with it; tests check the example config).
 pub fn from_file_text(text: &str, path: &Path) -> Result<Config, ConfigError> {
     let raw = layer::defaults().overlay(file::parse(text, path)?);
     validate::validate(raw)

@@ -312,7 +312,7 @@ fn render_channel(out: &mut String, ch: &Setting<ChannelSpec>) {
 
 /// A URL with everything after its host hidden (webhook URLs carry their token in the
 /// path), still a valid `http(s)://host/…` address.
-fn hidden_url(url: &str) -> String {
+pub(crate) fn hidden_url(url: &str) -> String {
     let redacted = super::export::redact_url(url);
     match redacted.split_once("://") {
         Some((scheme, rest)) => {
@@ -323,7 +323,8 @@ fn hidden_url(url: &str) -> String {
     }
 }
 
-fn float(v: f64) -> String {
+/// A number as TOML writes a float (`50.0`, `0.5`).
+pub(crate) fn float(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{v:.1}")
     } else {
@@ -333,7 +334,7 @@ fn float(v: f64) -> String {
 
 /// `s` as a TOML basic string. Control characters and line separators are written as
 /// escapes, which keeps the output valid TOML and keeps them away from the terminal.
-fn quote(s: &str) -> String {
+pub(crate) fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

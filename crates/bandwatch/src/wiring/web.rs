@@ -14,7 +14,7 @@ use bandwatch_export::prometheus::Exporter;
 use bandwatch_store::{StoreHandle, HOUR_MS};
 use bandwatch_web::auth::AllowedHosts;
 use bandwatch_web::server::WebServer;
-use bandwatch_web::{Limits, Live, PageConfig, PageThresholds, WebState};
+use bandwatch_web::{History, Limits, Live, PageConfig, PageThresholds, WebState};
 
 use crate::config::Config;
 use crate::error::BadInput;
@@ -92,23 +92,12 @@ pub fn start(
     views: &Views,
     store: &StoreHandle,
 ) -> anyhow::Result<WebServer> {
-    let w = &config.web;
-    let addr = listener.local_addr().unwrap_or(w.listen);
-    let token = token(config, addr)?;
-    let state = WebState {
+    let parts = Parts {
         live: views.live.clone(),
         snapshot: views.snapshot.clone(),
-        catalog: bandwatch_collect::catalog(),
         sources: views.sources.clone(),
         sinks: views.sinks.clone(),
         history: Arc::new(store.clone()),
-        page: Arc::new(page(config, token.is_some())),
-        limits: limits(config),
-        // The listener's own names, so a page on another name (DNS rebinding) is refused.
-        allowed_hosts: AllowedHosts::new(addr, &w.allowed_hosts),
-        token: token.clone().map(Arc::from),
-        check_matcher: Arc::new(|m: &str| SilenceMatcher::parse(m).map(|_| ()).map_err(|e| e.0)),
-        clock: Arc::new(SystemClock::new()),
         exporter: Some(views.exporter.clone()),
         devices: config
             .probe
@@ -116,6 +105,65 @@ pub fn start(
             .iter()
             .map(|t| t.target.name.clone())
             .collect(),
+        read_only: false,
+    };
+    serve(listener, config, parts)
+}
+
+/// Serves a recorded history read-only on `listener` (`bandwatch serve`): values from
+/// `snapshot` (the newest recorded ones), history from `history`, nothing live, no
+/// `/metrics`.
+pub fn start_read_only(
+    listener: TcpListener,
+    config: &Config,
+    snapshot: Snapshot,
+    history: Arc<dyn History>,
+) -> anyhow::Result<WebServer> {
+    let parts = Parts {
+        live: Live::default(),
+        snapshot,
+        sources: SourceBoard::default(),
+        sinks: SinkBoard::default(),
+        history,
+        exporter: None,
+        devices: Arc::from(Vec::new()),
+        read_only: true,
+    };
+    serve(listener, config, parts)
+}
+
+/// What a server shows that differs between the agent's and a read-only one.
+struct Parts {
+    live: Live,
+    snapshot: Snapshot,
+    sources: SourceBoard,
+    sinks: SinkBoard,
+    history: Arc<dyn History>,
+    exporter: Option<Exporter>,
+    devices: Arc<[String]>,
+    read_only: bool,
+}
+
+fn serve(listener: TcpListener, config: &Config, parts: Parts) -> anyhow::Result<WebServer> {
+    let w = &config.web;
+    let addr = listener.local_addr().unwrap_or(w.listen);
+    let token = token(config, addr)?;
+    let state = WebState {
+        live: parts.live,
+        snapshot: parts.snapshot,
+        catalog: bandwatch_collect::catalog(),
+        sources: parts.sources,
+        sinks: parts.sinks,
+        history: parts.history,
+        page: Arc::new(page(config, token.is_some(), parts.read_only)),
+        limits: limits(config),
+        // The listener's own names, so a page on another name (DNS rebinding) is refused.
+        allowed_hosts: AllowedHosts::new(addr, &w.allowed_hosts),
+        token: token.clone().map(Arc::from),
+        check_matcher: Arc::new(|m: &str| SilenceMatcher::parse(m).map(|_| ()).map_err(|e| e.0)),
+        clock: Arc::new(SystemClock::new()),
+        exporter: parts.exporter,
+        devices: parts.devices,
     };
     // Only a token bandwatch made up is shown, once: one the user chose is theirs already, and
     // printing it would put it in the journal under systemd.
@@ -160,7 +208,7 @@ fn announce(addr: SocketAddr, token: Option<&str>, required: bool) {
     tracing::info!(%addr, token = required, "serving the dashboard and API");
 }
 
-fn page(config: &Config, token_required: bool) -> PageConfig {
+fn page(config: &Config, token_required: bool, read_only: bool) -> PageConfig {
     let t = &config.thresholds;
     PageConfig {
         version: env!("CARGO_PKG_VERSION").to_string(),
@@ -182,6 +230,7 @@ fn page(config: &Config, token_required: bool) -> PageConfig {
         },
         raw_retention_s: config.store.raw_retention.as_secs(),
         token_required,
+        read_only,
     }
 }
 
@@ -210,14 +259,14 @@ mod tests {
     #[test]
     fn auto_refresh_off_tells_the_page_to_open_paused() {
         let on = crate::config::defaults();
-        assert!(page(&on, false).auto_refresh);
-        assert!((page(&on, false).auto_refresh_s - 2.0).abs() < f64::EPSILON);
+        assert!(page(&on, false, false).auto_refresh);
+        assert!((page(&on, false, false).auto_refresh_s - 2.0).abs() < f64::EPSILON);
         let off = crate::config::from_file_text(
             "[web]\nauto_refresh = false\n",
             std::path::Path::new("b.toml"),
         )
         .expect("valid");
-        let p = page(&off, false);
+        let p = page(&off, false, false);
         assert!(!p.auto_refresh);
         assert!(
             (p.auto_refresh_s - 2.0).abs() < f64::EPSILON,
