@@ -10,6 +10,7 @@
 //! the `fake` feature, which other crates enable from `[dev-dependencies]`.
 
 pub mod catalog;
+pub mod devices;
 pub mod error;
 pub mod fs;
 pub mod netdev;

@@ -1,0 +1,47 @@
+//! The seam between what reads traffic (capture ring, conntrack, pcap file) and what counts it.
+
+use std::net::IpAddr;
+
+use super::packet::PacketMeta;
+
+/// Bytes one connection moved since it was last reported, as conntrack counts them: IP packet
+/// lengths (conntrack never sees link headers), in the direction of the connection's
+/// original tuple (`orig_*`, from `orig_src` to `orig_dst`) and of its reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlowBytes {
+    /// The source address of the original direction (before NAT: the LAN device that
+    /// opened a connection to the internet).
+    pub orig_src: IpAddr,
+    /// The destination address of the original direction (before NAT).
+    pub orig_dst: IpAddr,
+    /// Bytes sent from `orig_src` towards `orig_dst` since the last report.
+    pub orig_bytes: u64,
+    /// Bytes sent back from `orig_dst` towards `orig_src` since the last report.
+    pub reply_bytes: u64,
+}
+
+/// What a backend reports to; the accounting implements it.
+pub trait Observer {
+    /// One packet seen on the wire.
+    fn packet(&mut self, packet: &PacketMeta);
+    /// One connection's bytes since its last report.
+    fn flow(&mut self, flow: &FlowBytes);
+}
+
+/// What a backend says about its own health on each poll.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BackendStats {
+    /// Packets the kernel dropped since the previous poll (capture ring overflow,
+    /// conntrack event overruns).
+    pub kernel_drops: u64,
+    /// Packets (or flow updates) read since the previous poll.
+    pub observed: u64,
+}
+
+/// Something that reads traffic and reports it; polled once per tick by the devices source.
+pub trait Backend: Send {
+    /// A short name for logs and labels (`capture`, `conntrack`, `pcap`).
+    fn name(&self) -> &'static str;
+    /// Reports everything seen since the previous poll to `out`, without blocking for long.
+    fn poll(&mut self, out: &mut dyn Observer) -> crate::Result<BackendStats>;
+}

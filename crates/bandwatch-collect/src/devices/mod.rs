@@ -1,0 +1,12 @@
+//! The devices source: bytes per LAN device, from packet headers (a live AF_PACKET capture
+//! or a pcap file) or from the kernel's connection tracking.
+//!
+//! The parts meet at two seams: a [`Backend`] reads the kernel (or a file) and reports what it
+//! saw to an [`Observer`] (a packet's addresses and wire length, or a flow's byte counts since
+//! the last report); the accounting is the observer that turns those into per-device totals.
+
+pub mod backend;
+pub mod packet;
+
+pub use backend::{Backend, BackendStats, FlowBytes, Observer};
+pub use packet::{parse_ethernet, Mac, PacketMeta};
