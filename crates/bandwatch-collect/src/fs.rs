@@ -22,6 +22,12 @@ pub trait FileSystem: Send + Sync {
         String::from_utf8(self.read(path)?)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
     }
+
+    /// A sysfs attribute as text: at most a page, which the kernel produces whole on one
+    /// read from offset 0, so a reader may skip the read that would find the end.
+    fn read_attribute(&self, path: &Path) -> io::Result<String> {
+        self.read_to_string(path)
+    }
 }
 
 /// The machine's own file system.
@@ -42,20 +48,50 @@ impl FileSystem for RealFs {
 /// procfs, so /proc/net/dev would be read 32 bytes at a time, doubling; this runs every tick.
 fn read_all_at(file: &std::fs::File) -> io::Result<Vec<u8>> {
     let mut buf = vec![0u8; FIRST_READ];
+    let len = fill_at(file, &mut buf)?;
+    buf.truncate(len);
+    Ok(buf)
+}
+
+/// Reads `file` from offset 0 into `buf` (grown, never shrunk, so a kept buffer is zeroed
+/// once rather than on every read) until the end; returns the length read. A short read is
+/// not taken for the end: procfs `seq_file`s stop at their own page even when more follows.
+fn fill_at(file: &std::fs::File, buf: &mut Vec<u8>) -> io::Result<usize> {
+    if buf.len() < FIRST_READ {
+        buf.resize(FIRST_READ, 0);
+    }
     let mut len = 0;
     loop {
         if len == buf.len() {
             buf.resize(buf.len() * 2, 0);
         }
         match file.read_at(&mut buf[len..], len as u64) {
-            Ok(0) => break,
+            Ok(0) => return Ok(len),
             Ok(n) => len += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
     }
-    buf.truncate(len);
-    Ok(buf)
+}
+
+/// Reads a sysfs attribute with one `pread` when it fits the buffer, as it always does (the
+/// kernel fills at most a page per attribute, in one go); the loop of [`fill_at`] otherwise.
+fn fill_attribute_at(file: &std::fs::File, buf: &mut Vec<u8>) -> io::Result<usize> {
+    if buf.len() < FIRST_READ {
+        buf.resize(FIRST_READ, 0);
+    }
+    loop {
+        match file.read_at(buf, 0) {
+            Ok(n) if n < buf.len() => return Ok(n),
+            Ok(_) => return fill_at(file, buf),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn into_text(bytes: Vec<u8>) -> io::Result<String> {
+    String::from_utf8(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
 
 /// Files kept open at most; past this the cache starts over (interfaces come and go).
@@ -68,29 +104,75 @@ const MAX_KEPT_OPEN: usize = 1024;
 /// be read stale through the old handle, so fixture trees use [`RealFs`].
 #[derive(Debug, Default)]
 pub struct KeptOpenFs {
-    files: Mutex<HashMap<PathBuf, std::fs::File>>,
+    kept: Mutex<Kept>,
 }
 
-impl FileSystem for KeptOpenFs {
-    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
-        let mut files = self.files.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(file) = files.get(path) {
-            match read_all_at(file) {
-                Ok(text) => return Ok(text),
-                // ENODEV after the interface was removed, EINVAL for a carrier that went
-                // down: drop the handle and answer from a fresh open below.
+#[derive(Debug, Default)]
+struct Kept {
+    files: HashMap<PathBuf, std::fs::File>,
+    /// One read buffer for every file, so a read allocates only its answer.
+    scratch: Vec<u8>,
+}
+
+/// How a file is read: whole, or as a sysfs attribute.
+#[derive(Clone, Copy)]
+enum Mode {
+    Whole,
+    Attribute,
+}
+
+impl Kept {
+    fn fill(&mut self, path: &Path, mode: Mode) -> io::Result<usize> {
+        let read = |file: &std::fs::File, buf: &mut Vec<u8>| match mode {
+            Mode::Whole => fill_at(file, buf),
+            Mode::Attribute => fill_attribute_at(file, buf),
+        };
+        if let Some(file) = self.files.get(path) {
+            match read(file, &mut self.scratch) {
+                Ok(len) => return Ok(len),
+                // EINVAL is an attribute's own answer (`carrier` of a link that is down,
+                // `speed` of a virtual one): the handle stays good for the next tick.
+                Err(e) if e.kind() == io::ErrorKind::InvalidInput => return Err(e),
+                // ENODEV after the interface was removed: answer from a fresh open below.
                 Err(_) => {
-                    files.remove(path);
+                    self.files.remove(path);
                 }
             }
         }
         let file = std::fs::File::open(path)?;
-        let text = read_all_at(&file)?;
-        if files.len() >= MAX_KEPT_OPEN {
-            files.clear();
+        let result = read(&file, &mut self.scratch);
+        let keep = match &result {
+            Ok(_) => true,
+            Err(e) => e.kind() == io::ErrorKind::InvalidInput,
+        };
+        if keep {
+            if self.files.len() >= MAX_KEPT_OPEN {
+                self.files.clear();
+            }
+            self.files.insert(path.to_path_buf(), file);
         }
-        files.insert(path.to_path_buf(), file);
-        Ok(text)
+        result
+    }
+
+    fn read(&mut self, path: &Path, mode: Mode) -> io::Result<Vec<u8>> {
+        let len = self.fill(path, mode)?;
+        Ok(self.scratch[..len].to_vec())
+    }
+}
+
+impl KeptOpenFs {
+    fn kept(&self) -> std::sync::MutexGuard<'_, Kept> {
+        self.kept.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl FileSystem for KeptOpenFs {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        self.kept().read(path, Mode::Whole)
+    }
+
+    fn read_attribute(&self, path: &Path) -> io::Result<String> {
+        into_text(self.kept().read(path, Mode::Attribute)?)
     }
 }
 
@@ -101,6 +183,10 @@ impl<T: FileSystem + ?Sized> FileSystem for Box<T> {
 
     fn read_to_string(&self, path: &Path) -> io::Result<String> {
         (**self).read_to_string(path)
+    }
+
+    fn read_attribute(&self, path: &Path) -> io::Result<String> {
+        (**self).read_attribute(path)
     }
 }
 
@@ -144,11 +230,56 @@ mod tests {
         assert!(fs
             .read_to_string(Path::new("/proc/self/no-such-file"))
             .is_err());
+        assert_eq!(fs.kept().files.len(), 1, "failed opens are not cached");
+    }
+
+    #[test]
+    fn kept_open_fs_reads_attributes_whole_and_keeps_handles_that_answer_einval() {
+        let fs = KeptOpenFs::default();
+        let mtu = Path::new("/sys/class/net/lo/mtu");
         assert_eq!(
-            fs.files.lock().unwrap().len(),
-            1,
-            "failed opens are not cached"
+            fs.read_attribute(mtu).unwrap(),
+            fs.read_to_string(mtu).unwrap()
         );
+        assert_eq!(fs.read_attribute(mtu).unwrap().trim(), "65536");
+        // Loopback has no link speed: the kernel answers EINVAL on every read of it, and
+        // that answer must not cost an open and a close per tick.
+        let speed = Path::new("/sys/class/net/lo/speed");
+        for _ in 0..2 {
+            let err = fs.read_attribute(speed).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        }
+        assert!(
+            fs.kept().files.contains_key(speed),
+            "an EINVAL answer keeps its handle"
+        );
+    }
+
+    #[test]
+    fn whole_reads_past_the_first_buffer_are_complete() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big");
+        let text = (0..3000).fold(String::new(), |mut t, i| {
+            t.push_str(&i.to_string());
+            t.push('\n');
+            t
+        });
+        std::fs::write(&path, &text).unwrap();
+        let fs = KeptOpenFs::default();
+        assert!(!fs
+            .read_to_string(Path::new("/proc/self/status"))
+            .unwrap()
+            .is_empty());
+        assert_eq!(fs.read_to_string(&path).unwrap(), text);
+        assert_eq!(
+            fs.read_attribute(&path).unwrap(),
+            text,
+            "an over-long attribute falls back"
+        );
+        assert!(!fs
+            .read_to_string(Path::new("/proc/self/comm"))
+            .unwrap()
+            .is_empty());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Series identity: a metric name plus a sorted set of labels.
 
 use std::fmt;
+use std::hash::{BuildHasher, Hash, Hasher};
 
 use serde::{Deserialize, Serialize};
 
@@ -55,19 +56,82 @@ impl Labels {
 }
 
 /// The identity of one time series: `net_rx_bits_per_second{iface="eth0"}`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+///
+/// Keys are looked up in maps for every sample by the snapshot, the engine and the store, so
+/// each key carries the hash of its name and labels, computed once when it is built; hashing
+/// a key writes that one number. Build a new key rather than changing the fields of one:
+/// the hash would no longer match (debug builds check).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(from = "KeyParts")]
 pub struct SeriesKey {
     /// Metric name, snake_case with the base unit as suffix.
     pub metric: String,
     /// Labels that tell this series apart from others of the same metric.
     pub labels: Labels,
+    #[serde(skip)]
+    hash: u64,
+}
+
+/// The fields of a [`SeriesKey`] as read from a document, before its hash is computed.
+#[derive(Deserialize)]
+struct KeyParts {
+    metric: String,
+    labels: Labels,
+}
+
+impl From<KeyParts> for SeriesKey {
+    fn from(parts: KeyParts) -> Self {
+        Self::new(parts.metric, parts.labels)
+    }
+}
+
+/// The hash of a key's name and labels. Keyed at random once per process (SipHash), so
+/// label values that come from the network (device addresses) cannot be chosen to collide.
+fn key_hash(metric: &str, labels: &Labels) -> u64 {
+    static KEYS: std::sync::OnceLock<std::hash::RandomState> = std::sync::OnceLock::new();
+    KEYS.get_or_init(std::hash::RandomState::new)
+        .hash_one((metric, labels))
+}
+
+impl PartialEq for SeriesKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash && self.metric == other.metric && self.labels == other.labels
+    }
+}
+
+impl Eq for SeriesKey {}
+
+impl Hash for SeriesKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        debug_assert_eq!(
+            self.hash,
+            key_hash(&self.metric, &self.labels),
+            "a series key was changed after it was built"
+        );
+        state.write_u64(self.hash);
+    }
+}
+
+impl PartialOrd for SeriesKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for SeriesKey {
+    /// By metric name, then labels: the order people read lists in.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (&self.metric, &self.labels).cmp(&(&other.metric, &other.labels))
+    }
 }
 
 impl SeriesKey {
     /// A series key from a metric name and labels.
     pub fn new(metric: impl Into<String>, labels: Labels) -> Self {
+        let metric = metric.into();
         Self {
-            metric: metric.into(),
+            hash: key_hash(&metric, &labels),
+            metric,
             labels,
         }
     }
@@ -197,6 +261,34 @@ fn read_quoted(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Result<S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn hash_of(key: &SeriesKey) -> u64 {
+        std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default().hash_one(key)
+    }
+
+    #[test]
+    fn equal_keys_hash_equal_and_order_by_name_then_labels() {
+        let a = SeriesKey::new("m", Labels::from_pairs([("x", "1"), ("y", "2")]));
+        let b = SeriesKey::new("m", Labels::from_pairs([("y", "2"), ("x", "1")]));
+        assert_eq!(a, b);
+        assert_eq!(hash_of(&a), hash_of(&b));
+        let c = SeriesKey::with_label("m", "x", "2");
+        assert_ne!(a, c);
+        let mut keys = [c.clone(), SeriesKey::with_label("a", "x", "9"), a.clone()];
+        keys.sort();
+        let names: Vec<String> = keys.iter().map(ToString::to_string).collect();
+        assert_eq!(names, ["a{x=\"9\"}", "m{x=\"1\",y=\"2\"}", "m{x=\"2\"}"]);
+    }
+
+    #[test]
+    fn a_key_read_back_from_a_document_has_its_hash() {
+        let a = SeriesKey::with_label("net_rx_bytes", "iface", "eth0");
+        let text = serde_json::to_string(&a).unwrap();
+        assert!(!text.contains("hash"), "{text}");
+        let back: SeriesKey = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, a);
+        assert_eq!(hash_of(&back), hash_of(&a));
+    }
 
     #[test]
     fn labels_sort_and_replace() {

@@ -563,7 +563,7 @@ impl Worker {
                 }
                 return;
             }
-            let due = self.has_pending() && Instant::now() >= self.next_write;
+            let due = self.has_pending() && self.due(Instant::now());
             // Upkeep only once caught up: its data time is the newest frame seen, and sealing
             // ahead of frames still pending would turn them into late samples.
             if due && self.write_cycle() && self.pending.is_empty() {
@@ -574,6 +574,15 @@ impl Worker {
 
     fn has_pending(&self) -> bool {
         !self.pending.is_empty() || !self.alerts.is_empty()
+    }
+
+    /// Whether to write at `now`: at the deadline, or when it is less than an eighth of the
+    /// flush interval away. A source ticking at the flush interval delivers its frame a few
+    /// milliseconds before each deadline; writing it then, on the wake-up that brought it,
+    /// spares a second wake-up of this thread per tick (a tenth of the agent's CPU at 1 s)
+    /// and only makes the frame durable sooner.
+    fn due(&self, now: Instant) -> bool {
+        now + self.cfg.flush_every / 8 >= self.next_write
     }
 
     /// Waits for the next message or the next write deadline, then takes what is queued.

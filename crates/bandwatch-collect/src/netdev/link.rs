@@ -44,33 +44,98 @@ pub struct LinkState {
     pub carrier: Option<bool>,
     /// Negotiated speed in bits per second, only when the driver knows it.
     pub speed_bits_per_second: Option<f64>,
-    /// The largest packet the link sends, in bytes (read every tick: `ip link set … mtu`
-    /// changes it on a live interface).
+    /// The largest packet the link sends, in bytes (`ip link set … mtu` changes it on a
+    /// live interface; see [`LinkReader`] for how often it is read).
     pub mtu_bytes: Option<f64>,
 }
 
 /// Reads the link state: one read each of `operstate`, `carrier`, `speed` and `mtu`.
 pub fn read_link_state<F: FileSystem + ?Sized>(fs: &F, paths: &LinkPaths) -> LinkState {
-    let carrier = carrier_from_read(fs.read_to_string(&paths.carrier));
-    let up = fs
-        .read_to_string(&paths.operstate)
-        .ok()
-        .map(|text| link_up(text.trim(), carrier));
-    let speed_bits_per_second = fs
-        .read_to_string(&paths.speed)
-        .ok()
-        .and_then(|text| parse_speed_mbps(&text))
-        .map(|mbps| mbps as f64 * 1e6);
-    let mtu_bytes = fs
-        .read_to_string(&paths.mtu)
-        .ok()
-        .and_then(|text| parse_mtu(&text))
-        .map(f64::from);
+    let (up, carrier) = read_up(fs, paths);
+    let (speed_bits_per_second, mtu_bytes) = read_static(fs, paths);
     LinkState {
         up,
         carrier,
         speed_bits_per_second,
         mtu_bytes,
+    }
+}
+
+/// Whether the link is up, and its carrier: what can change from one tick to the next.
+fn read_up<F: FileSystem + ?Sized>(fs: &F, paths: &LinkPaths) -> (Option<bool>, Option<bool>) {
+    let carrier = carrier_from_read(fs.read_attribute(&paths.carrier));
+    let up = fs
+        .read_attribute(&paths.operstate)
+        .ok()
+        .map(|text| link_up(text.trim(), carrier));
+    (up, carrier)
+}
+
+/// The speed and MTU: what changes only with the link.
+fn read_static<F: FileSystem + ?Sized>(fs: &F, paths: &LinkPaths) -> (Option<f64>, Option<f64>) {
+    let speed = fs
+        .read_attribute(&paths.speed)
+        .ok()
+        .and_then(|text| parse_speed_mbps(&text))
+        .map(|mbps| mbps as f64 * 1e6);
+    let mtu = fs
+        .read_attribute(&paths.mtu)
+        .ok()
+        .and_then(|text| parse_mtu(&text))
+        .map(f64::from);
+    (speed, mtu)
+}
+
+/// Seconds after which the speed and MTU are read again although the link did not change.
+pub const STATIC_REFRESH_SECS: f64 = 10.0;
+
+/// Reads one interface's link state tick after tick. The speed changes only when the link is
+/// renegotiated, which takes it down and up, and the MTU only by `ip link set … mtu`; so
+/// both are read again when `operstate` or `carrier` changed and otherwise every
+/// [`STATIC_REFRESH_SECS`]: half the sysfs reads of a tick, each a syscall and a kernel
+/// `sprintf`, for an MTU change seen within ten seconds instead of one tick.
+#[derive(Debug, Clone)]
+pub struct LinkReader {
+    paths: LinkPaths,
+    last: Option<LinkState>,
+    since_static: f64,
+}
+
+impl LinkReader {
+    /// A reader of the files at `paths`; its first reading reads all four.
+    pub fn new(paths: LinkPaths) -> Self {
+        Self {
+            paths,
+            last: None,
+            since_static: 0.0,
+        }
+    }
+
+    /// The link state after `secs` more seconds.
+    pub fn read<F: FileSystem + ?Sized>(&mut self, fs: &F, secs: f64) -> LinkState {
+        let (up, carrier) = read_up(fs, &self.paths);
+        self.since_static += secs;
+        let (speed_bits_per_second, mtu_bytes) = match self.last {
+            Some(last)
+                if last.up == up
+                    && last.carrier == carrier
+                    && self.since_static < STATIC_REFRESH_SECS =>
+            {
+                (last.speed_bits_per_second, last.mtu_bytes)
+            }
+            _ => {
+                self.since_static = 0.0;
+                read_static(fs, &self.paths)
+            }
+        };
+        let state = LinkState {
+            up,
+            carrier,
+            speed_bits_per_second,
+            mtu_bytes,
+        };
+        self.last = Some(state);
+        state
     }
 }
 
@@ -179,6 +244,48 @@ mod tests {
 
     fn read(fs: &FakeFs, iface: &str) -> LinkState {
         read_link_state(fs, &LinkPaths::new(Path::new(SYS), iface))
+    }
+
+    #[test]
+    fn speed_and_mtu_are_read_again_on_a_link_change_or_after_ten_seconds() {
+        let fs = fs_with(
+            "eth0",
+            &[
+                ("operstate", "up\n"),
+                ("carrier", "1\n"),
+                ("speed", "1000\n"),
+                ("mtu", "1500\n"),
+            ],
+        );
+        let mut reader = LinkReader::new(LinkPaths::new(Path::new(SYS), "eth0"));
+        assert_eq!(
+            reader.read(&fs, 1.0).mtu_bytes,
+            Some(1500.0),
+            "the first read reads all"
+        );
+        fs.set(format!("{SYS}/class/net/eth0/mtu"), "1400\n");
+        fs.set(format!("{SYS}/class/net/eth0/speed"), "100\n");
+        assert_eq!(
+            reader.read(&fs, 1.0).mtu_bytes,
+            Some(1500.0),
+            "kept while nothing changed"
+        );
+        let later = reader.read(&fs, STATIC_REFRESH_SECS);
+        assert_eq!(
+            (later.mtu_bytes, later.speed_bits_per_second),
+            (Some(1400.0), Some(1e8))
+        );
+        // A renegotiation takes the link down: the new speed is read on that very tick.
+        fs.set(format!("{SYS}/class/net/eth0/speed"), "10\n");
+        fs.set(format!("{SYS}/class/net/eth0/operstate"), "down\n");
+        let down = reader.read(&fs, 0.1);
+        assert_eq!(
+            (down.up, down.speed_bits_per_second),
+            (Some(false), Some(1e7))
+        );
+        fs.set(format!("{SYS}/class/net/eth0/speed"), "1000\n");
+        fs.set(format!("{SYS}/class/net/eth0/operstate"), "up\n");
+        assert_eq!(reader.read(&fs, 0.1).speed_bits_per_second, Some(1e9));
     }
 
     #[test]

@@ -132,7 +132,7 @@ impl<F: FileSystem, C: Clock> NetdevSource<F, C> {
                 continue;
             };
             // The link is read first: its speed bounds what the counters may show.
-            let link = link::read_link_state(&self.fs, &t.link_paths);
+            let link = t.link.read(&self.fs, secs);
             let ceiling = t.ceiling(&link, max_bps);
             let deltas = t.advance(metric::counter_values(c), secs, ceiling);
             t.series.push(&mut frame, &deltas, secs);

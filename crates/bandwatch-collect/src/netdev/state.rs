@@ -8,7 +8,7 @@ use bandwatch_core::{human, Unit};
 use crate::fs::FileSystem;
 
 use super::counter::{counter_delta, Ceiling, Discard, Movement, Outcome};
-use super::link::{self, LinkPaths, LinkState};
+use super::link::{self, LinkPaths, LinkReader, LinkState};
 use super::metric::{COUNTERS, COUNTER_METRICS};
 use super::name;
 use super::series::{CounterSeries, Deltas, LinkSeries};
@@ -18,7 +18,7 @@ pub(crate) struct Tracked {
     /// The name as shown in labels and logs (see [`name::shown`]).
     pub name: String,
     counters: [u64; COUNTERS],
-    pub link_paths: LinkPaths,
+    pub link: LinkReader,
     /// Decided once: whether an interface is a loopback does not change while it exists.
     pub loopback: bool,
     /// Decided once: whether its link speed limits what its counters may show.
@@ -43,7 +43,7 @@ impl Tracked {
         let os = name::os(raw);
         Self {
             counters,
-            link_paths: LinkPaths::new(sys_root, os),
+            link: LinkReader::new(LinkPaths::new(sys_root, os)),
             loopback: link::is_loopback(fs, sys_root, os),
             physical: link::is_physical(fs, sys_root, os),
             warned_implausible: false,

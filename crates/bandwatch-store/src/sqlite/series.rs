@@ -6,6 +6,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use bandwatch_core::SeriesKey;
 use std::path::Path;
+use std::sync::Arc;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -25,6 +26,11 @@ pub(crate) struct SeriesRegistry {
     ids: HashMap<SeriesKey, i64>,
     /// Heap bytes the keys hold (names, label pairs), kept as keys are added.
     key_bytes: u64,
+    /// Ids by the address of the shared key a source sends tick after tick: one integer
+    /// hash instead of hashing and comparing the name and every label of ~100 samples a
+    /// tick. Each entry keeps its `Arc`, so an address cannot be reused by another key while
+    /// it is here; bounded by [`Self::shared_limit`].
+    shared: HashMap<usize, (Arc<SeriesKey>, i64)>,
 }
 
 impl SeriesRegistry {
@@ -41,7 +47,11 @@ impl SeriesRegistry {
             ids.insert(SeriesKey::new(metric, labels), id);
         }
         let key_bytes = ids.keys().map(key_heap_bytes).sum();
-        Ok(Self { ids, key_bytes })
+        Ok(Self {
+            ids,
+            key_bytes,
+            shared: HashMap::default(),
+        })
     }
 
     /// The id of a known series.
@@ -61,10 +71,25 @@ impl SeriesRegistry {
         keys
     }
 
-    /// Bytes held: the map's table and the text of every key.
+    /// The id of a known series by its shared key, when this very `Arc` was seen before.
+    fn get_shared(&self, key: &Arc<SeriesKey>) -> Option<i64> {
+        let (kept, id) = self.shared.get(&address(key))?;
+        Arc::ptr_eq(kept, key).then_some(*id)
+    }
+
+    /// Shared keys remembered at most: sources that rebuild their keys (an interface that
+    /// vanished and came back) leave stale entries, cleared when the map outgrows this.
+    fn shared_limit(&self) -> usize {
+        2 * self.ids.len() + 64
+    }
+
+    /// Bytes held: the maps' tables and the text of every key (shared keys are the
+    /// sources' own, counted there).
     pub(crate) fn held_bytes(&self) -> u64 {
         let table = crate::held::hash_map_bytes::<SeriesKey, i64>(self.ids.capacity());
-        table + self.key_bytes
+        let shared =
+            crate::held::hash_map_bytes::<usize, (Arc<SeriesKey>, i64)>(self.shared.capacity());
+        table + shared + self.key_bytes
     }
 
     /// Number of series.
@@ -72,17 +97,35 @@ impl SeriesRegistry {
         self.ids.len()
     }
 
-    /// Adds series created by a committed transaction.
-    pub(crate) fn extend(&mut self, added: HashMap<SeriesKey, i64>) {
-        self.key_bytes += added.keys().map(key_heap_bytes).sum::<u64>();
-        self.ids.extend(added);
+    /// Adds series created by a committed transaction, and the shared keys it met.
+    pub(crate) fn extend(&mut self, added: Added) {
+        self.key_bytes += added.keys.keys().map(key_heap_bytes).sum::<u64>();
+        self.ids.extend(added.keys);
+        if self.shared.len() + added.shared.len() > self.shared_limit() {
+            self.shared.clear();
+        }
+        for (key, id) in added.shared {
+            self.shared.insert(address(&key), (key, id));
+        }
     }
+}
+
+/// The map key of a shared series key: its address.
+fn address(key: &Arc<SeriesKey>) -> usize {
+    Arc::as_ptr(key) as usize
+}
+
+/// What a committed transaction adds to the registry.
+#[derive(Default)]
+pub(crate) struct Added {
+    keys: HashMap<SeriesKey, i64>,
+    shared: Vec<(Arc<SeriesKey>, i64)>,
 }
 
 /// Series created inside an open transaction; merged into the registry only after commit.
 pub(crate) struct SeriesStage<'a> {
     base: &'a SeriesRegistry,
-    added: HashMap<SeriesKey, i64>,
+    added: Added,
 }
 
 impl<'a> SeriesStage<'a> {
@@ -90,13 +133,32 @@ impl<'a> SeriesStage<'a> {
     pub(crate) fn new(base: &'a SeriesRegistry) -> Self {
         Self {
             base,
-            added: HashMap::default(),
+            added: Added::default(),
         }
+    }
+
+    /// The id of the shared `key` a sample carries: by its address when this `Arc` was met
+    /// in an earlier committed write, else as [`Self::id`], remembering the `Arc`.
+    pub(crate) fn id_shared(
+        &mut self,
+        conn: &Connection,
+        key: &Arc<SeriesKey>,
+    ) -> rusqlite::Result<i64> {
+        if let Some(id) = self.base.get_shared(key) {
+            return Ok(id);
+        }
+        let id = self.id(conn, key)?;
+        self.added.shared.push((Arc::clone(key), id));
+        Ok(id)
     }
 
     /// The id of `key`, inserting the series row when it is new.
     pub(crate) fn id(&mut self, conn: &Connection, key: &SeriesKey) -> rusqlite::Result<i64> {
-        if let Some(id) = self.base.get(key).or_else(|| self.added.get(key).copied()) {
+        if let Some(id) = self
+            .base
+            .get(key)
+            .or_else(|| self.added.keys.get(key).copied())
+        {
             return Ok(id);
         }
         let labels = labels_to_text(&key.labels);
@@ -111,12 +173,77 @@ impl<'a> SeriesStage<'a> {
                 .execute(params![key.metric, labels])?;
             conn.last_insert_rowid()
         };
-        self.added.insert(key.clone(), id);
+        self.added.keys.insert(key.clone(), id);
         Ok(id)
     }
 
     /// The series added, for [`SeriesRegistry::extend`] after commit.
-    pub(crate) fn into_added(self) -> HashMap<SeriesKey, i64> {
+    pub(crate) fn into_added(self) -> Added {
         self.added
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conn() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE series (id INTEGER PRIMARY KEY, metric TEXT NOT NULL, labels TEXT NOT NULL)",
+        )
+        .unwrap();
+        conn
+    }
+
+    fn commit(reg: &mut SeriesRegistry, conn: &Connection, keys: &[&Arc<SeriesKey>]) -> Vec<i64> {
+        let mut stage = SeriesStage::new(reg);
+        let ids = keys
+            .iter()
+            .map(|k| stage.id_shared(conn, k).unwrap())
+            .collect();
+        let added = stage.into_added();
+        reg.extend(added);
+        ids
+    }
+
+    #[test]
+    fn a_shared_key_is_found_by_address_and_an_equal_one_by_value() {
+        let conn = conn();
+        let mut reg = SeriesRegistry::default();
+        let eth0 = Arc::new(SeriesKey::with_label("net_rx_bytes", "iface", "eth0"));
+        let [id] = commit(&mut reg, &conn, &[&eth0])[..] else {
+            panic!("one id")
+        };
+        assert_eq!(
+            reg.get_shared(&eth0),
+            Some(id),
+            "remembered after the commit"
+        );
+        let rebuilt = Arc::new((*eth0).clone());
+        assert_eq!(
+            reg.get_shared(&rebuilt),
+            None,
+            "another Arc is not found by address"
+        );
+        assert_eq!(
+            commit(&mut reg, &conn, &[&rebuilt]),
+            vec![id],
+            "but by value"
+        );
+        assert_eq!(reg.len(), 1);
+    }
+
+    #[test]
+    fn stale_shared_keys_are_bounded() {
+        let conn = conn();
+        let mut reg = SeriesRegistry::default();
+        let key = SeriesKey::with_label("net_rx_bytes", "iface", "eth0");
+        for _ in 0..1000 {
+            // A source that rebuilds its key every time, the worst case.
+            commit(&mut reg, &conn, &[&Arc::new(key.clone())]);
+            assert!(reg.shared.len() <= reg.shared_limit());
+        }
+        assert_eq!(reg.len(), 1);
     }
 }

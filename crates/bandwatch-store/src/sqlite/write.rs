@@ -3,7 +3,6 @@
 //! same transaction, so the head stays bounded per series at every commit.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use bandwatch_core::{Frame, SampleKind, SeriesKey};
 use rusqlite::Connection;
@@ -112,7 +111,7 @@ fn frame_entries(
 ) -> rusqlite::Result<()> {
     for s in &frame.samples {
         out.push(Entry {
-            series: ids.id(conn, &s.series)?,
+            series: ids.id_shared(conn, &s.series)?,
             // Rates are derivable exactly from the delta and the elapsed time of the same
             // frame, so the raw tier skips them; their rollups keep the peaks.
             raw: s.kind != SampleKind::Rate,
@@ -120,11 +119,7 @@ fn frame_entries(
             value: s.value,
         });
     }
-    let elapsed = Arc::new(SeriesKey::with_label(
-        ELAPSED_METRIC,
-        "source",
-        &frame.source,
-    ));
+    let elapsed = SeriesKey::with_label(ELAPSED_METRIC, "source", &frame.source);
     out.push(Entry {
         series: ids.id(conn, &elapsed)?,
         raw: true,
