@@ -183,7 +183,8 @@ pub fn device_rules(m: &DeviceMetrics<'_>, s: &DeviceSettings) -> Vec<RuleSpec> 
     let on = BTreeMap::from([(
         m.device_label.to_string(),
         // The selector's negation; an empty-name bucket can never match a device.
-        m.other_device.map_or_else(|| "*".to_string(), |o| format!("!{}", glob_literal(o))),
+        m.other_device
+            .map_or_else(|| "*".to_string(), |o| format!("!{}", glob_literal(o))),
     )]);
     let table = |t: &BTreeMap<String, f64>| {
         (!t.is_empty()).then(|| (m.device_label.to_string(), t.clone()))
@@ -273,15 +274,30 @@ mod tests {
             .map(|r| r.validate().expect("valid"))
             .collect();
         let names: Vec<&str> = rules.iter().map(|r| r.name.as_str()).collect();
-        assert_eq!(names, [DEVICE_BANDWIDTH, DEVICE_ACTIVE_TOO_LONG, DEVICE_SPIKE]);
+        assert_eq!(
+            names,
+            [DEVICE_BANDWIDTH, DEVICE_ACTIVE_TOO_LONG, DEVICE_SPIKE]
+        );
         let key = |m: &str, d: &str| SeriesKey::with_label(m, "device", d);
         assert!(rules[0].matches(&key("bytes", "Laptop")));
         assert!(!rules[0].matches(&key("bytes", "other")));
         assert!(rules[2].matches(&key("bps", "192.168.1.9")));
-        assert_eq!(rules[0].condition_for(&key("bytes", "Laptop")).limit(), Some(500e6));
-        assert_eq!(rules[0].condition_for(&key("bytes", "TV")).limit(), Some(100e6));
-        assert_eq!(rules[1].condition_for(&key("active", "Laptop")).limit(), Some(18_000.0));
-        assert_eq!(rules[1].condition_for(&key("active", "TV")).limit(), Some(10_800.0));
+        assert_eq!(
+            rules[0].condition_for(&key("bytes", "Laptop")).limit(),
+            Some(500e6)
+        );
+        assert_eq!(
+            rules[0].condition_for(&key("bytes", "TV")).limit(),
+            Some(100e6)
+        );
+        assert_eq!(
+            rules[1].condition_for(&key("active", "Laptop")).limit(),
+            Some(18_000.0)
+        );
+        assert_eq!(
+            rules[1].condition_for(&key("active", "TV")).limit(),
+            Some(10_800.0)
+        );
         let all = DeviceMetrics {
             other_device: None,
             ..DEVICES

@@ -42,11 +42,20 @@ impl ConditionSpec for ActivitySpec {
     fn read(spec: &RuleSpec, rule: &str) -> Result<Self> {
         let floor = spec.floor.unwrap_or(0.0);
         if !floor.is_finite() {
-            return Err(EngineError::invalid(rule, "floor", "must be a finite number"));
+            return Err(EngineError::invalid(
+                rule,
+                "floor",
+                "must be a finite number",
+            ));
         }
-        let idle_gap_ms = duration_ms(rule, "idle_gap", spec.idle_gap.as_deref(), DEFAULT_IDLE_GAP)?;
+        let idle_gap_ms =
+            duration_ms(rule, "idle_gap", spec.idle_gap.as_deref(), DEFAULT_IDLE_GAP)?;
         if idle_gap_ms <= 0 {
-            return Err(EngineError::invalid(rule, "idle_gap", "must be greater than 0"));
+            return Err(EngineError::invalid(
+                rule,
+                "idle_gap",
+                "must be greater than 0",
+            ));
         }
         let Some(text) = spec.max_active.as_deref() else {
             return Err(EngineError::invalid(
@@ -57,7 +66,11 @@ impl ConditionSpec for ActivitySpec {
         };
         let max_active_ms = duration_ms(rule, "max_active", Some(text), Duration::ZERO)?;
         if max_active_ms <= 0 {
-            return Err(EngineError::invalid(rule, "max_active", "must be greater than 0"));
+            return Err(EngineError::invalid(
+                rule,
+                "max_active",
+                "must be greater than 0",
+            ));
         }
         Ok(Self {
             floor,
@@ -164,13 +177,21 @@ mod tests {
             let v = if (20..23).contains(&m) { 0.0 } else { 1.0 };
             levels.push((m, d.observe(at_min(m), v).level));
         }
-        assert_eq!(levels[60].1, Level::Clear, "exactly max_active is not longer");
+        assert_eq!(
+            levels[60].1,
+            Level::Clear,
+            "exactly max_active is not longer"
+        );
         assert_eq!(levels[61].1, Level::Breach);
         // A pause: band until the gap reaches idle_gap, then clear.
         let mut l = |m| d.observe(at_min(m), 0.0).level;
         assert_eq!(l(63), Level::Band);
         assert_eq!(l(66), Level::Band);
-        assert_eq!(l(67), Level::Clear, "5 minutes since the last activity at 62");
+        assert_eq!(
+            l(67),
+            Level::Clear,
+            "5 minutes since the last activity at 62"
+        );
         // A new run starts from zero.
         assert_eq!(d.observe(at_min(68), 1.0).detail.measured(), Some(0.0));
     }
@@ -188,7 +209,10 @@ mod tests {
     #[test]
     fn needs_max_active() {
         let err = ActivitySpec::read(&RuleSpec::default(), "r").expect_err("required");
-        assert!(err.to_string().starts_with("rule 'r': field 'max_active'"), "{err}");
+        assert!(
+            err.to_string().starts_with("rule 'r': field 'max_active'"),
+            "{err}"
+        );
         let ok = ActivitySpec::read(
             &RuleSpec {
                 max_active: Some("5h".into()),

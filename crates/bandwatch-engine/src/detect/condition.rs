@@ -3,13 +3,13 @@
 //! how it checks them ([`ConditionSpec`]); this table dispatches on `condition = "…"` and
 //! refuses keys the chosen condition does not read.
 
+use super::activity::{ms_to_secs, ActivitySpec};
 use super::anomaly::AnomalySpec;
 use super::consecutive::ConsecutiveSpec;
 use super::flapping::FlappingSpec;
 use super::spike::SpikeSpec;
 use super::state_change::StateChangeSpec;
 use super::threshold::ThresholdSpec;
-use super::activity::{ms_to_secs, ActivitySpec};
 use super::window_sum::WindowSumSpec;
 use crate::error::{EngineError, Result};
 use crate::rule::RuleSpec;

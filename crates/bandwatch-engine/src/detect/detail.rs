@@ -167,7 +167,9 @@ impl Detail {
             Self::Anomaly { z, .. } => format!("{who} is back to {v} (robust z-score {z:.1})"),
             Self::StateChange { .. } | Self::Consecutive { .. } => format!("{who} is back to {v}"),
             Self::Flapping { .. } => format!("{who} is steady at {v}"),
-            Self::WindowSum { limit, within_ms, .. } => format!(
+            Self::WindowSum {
+                limit, within_ms, ..
+            } => format!(
                 "{who} is back to {v} within {} (limit {})",
                 human_ms(within_ms),
                 format_metric(m, limit)

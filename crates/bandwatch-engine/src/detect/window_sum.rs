@@ -50,7 +50,11 @@ impl ConditionSpec for WindowSumSpec {
             ));
         };
         if !limit.is_finite() {
-            return Err(EngineError::invalid(rule, "above", "must be a finite number"));
+            return Err(EngineError::invalid(
+                rule,
+                "above",
+                "must be a finite number",
+            ));
         }
         let within_ms = duration_ms(rule, "within", spec.within.as_deref(), DEFAULT_SUM_WITHIN)?;
         if within_ms <= 0 {
@@ -165,13 +169,19 @@ mod tests {
             })
             .collect();
         assert_eq!(sums, vec![40.0, 80.0, 110.0]);
-        assert_eq!(d.observe(at(59_500), 0.0, 0.0).level, super::super::Level::Breach);
+        assert_eq!(
+            d.observe(at(59_500), 0.0, 0.0).level,
+            super::super::Level::Breach
+        );
         // The first 40 leaves between 60 s and 61 s after it was sampled.
         let r = d.observe(at(61_000), 0.0, 0.0);
         assert_eq!(r.detail.measured(), Some(70.0));
         assert_eq!(r.level, super::super::Level::Clear);
         // Far later, a gap longer than the window empties it all.
-        assert_eq!(d.observe(at(10_000_000), 1.0, 0.0).detail.measured(), Some(1.0));
+        assert_eq!(
+            d.observe(at(10_000_000), 1.0, 0.0).detail.measured(),
+            Some(1.0)
+        );
     }
 
     #[test]
@@ -213,6 +223,9 @@ mod tests {
             }
         );
         let err = WindowSumSpec::read(&RuleSpec::default(), "r").expect_err("no limit");
-        assert!(err.to_string().starts_with("rule 'r': field 'above'"), "{err}");
+        assert!(
+            err.to_string().starts_with("rule 'r': field 'above'"),
+            "{err}"
+        );
     }
 }
