@@ -31,7 +31,7 @@ pub const UNKNOWN: &str = "unknown";
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
     /// The file could not be read.
-    #[error("cannot read the device registry {}: {source}; check devices.registry", path.display())]
+    #[error("cannot read the device registry {}: {source}; check the path", path.display())]
     Read {
         /// The file.
         path: PathBuf,
