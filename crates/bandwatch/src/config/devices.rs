@@ -308,6 +308,7 @@ pub fn known_table(e: &KnownEntry) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)] // limits are whole numbers, compared exactly
 mod tests {
     use super::*;
     use crate::config::Origin;
