@@ -1,6 +1,10 @@
-//! The interface rules bandwatch ships, on by default because the tools it replaces did this
-//! out of the box ("traffic spikes > 3x recent average", "interface down"): a spike rule on
-//! each interface's receive and transmit rates, and a rule for an interface that goes down.
+//! The rules bandwatch ships, on by default because the tools it replaces did this out of the
+//! box. For interfaces ("traffic spikes > 3x recent average", "interface down"): a spike rule
+//! on each interface's receive and transmit rates, and a rule for an interface that goes down.
+//! For LAN devices (the per-device monitor's `registered_devices.json`): a device that moved
+//! more than its `bandwidth_threshold` within a rolling window, one active for longer than
+//! its `max_active_time`, and one whose rate jumps far above its own baseline; the limits
+//! come per device from [`DeviceSettings`] as limit tables keyed by the device label.
 //!
 //! The engine knows no metric names; the caller passes them (the binary takes them from the
 //! metric catalogue), so the rules here are the whole definition, used by `bandwatch run` and
@@ -8,6 +12,7 @@
 //! under that name removes it.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use bandwatch_core::Severity;
 
@@ -100,6 +105,142 @@ pub fn interface_rules(m: &InterfaceMetrics<'_>, spike: &SpikeSettings) -> Vec<R
     ]
 }
 
+/// Name of the rule for a device that moved more than its threshold within the window.
+pub const DEVICE_BANDWIDTH: &str = "device-bandwidth";
+/// Name of the rule for a device active without a break for longer than its limit.
+pub const DEVICE_ACTIVE_TOO_LONG: &str = "device-active-too-long";
+/// Name of the spike rule on a device's rate.
+pub const DEVICE_SPIKE: &str = "device-spike";
+
+/// The metrics and labels the device rules watch.
+#[derive(Debug, Clone, Copy)]
+pub struct DeviceMetrics<'a> {
+    /// Exact per-interval byte deltas of a device's traffic that count against its
+    /// `bandwidth_threshold`. The old monitor's threshold counted both directions, so this is
+    /// best a delta of received plus sent bytes; given a one-direction metric, only that
+    /// direction counts.
+    pub bytes: &'a str,
+    /// A device's rate, watched for spikes (bits per second).
+    pub rate: &'a str,
+    /// 1 while a device moves more than the active floor, else 0.
+    pub active: &'a str,
+    /// The label naming the device; the limit tables are keyed by its values.
+    pub device_label: &'a str,
+    /// The device label's value for traffic of devices no longer tracked one by one (summed
+    /// together), which no device rule watches; `None`: every value is watched.
+    pub other_device: Option<&'a str>,
+}
+
+/// The device rules' limits and settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceSettings {
+    /// The rolling window `device-bandwidth` sums over (the old monitor's hour).
+    pub threshold_window: Duration,
+    /// The least break that ends a run of activity.
+    pub idle_gap: Duration,
+    /// Bytes within the window for a device not in `thresholds` (the registry's `unknown`).
+    pub default_threshold: f64,
+    /// Bytes within the window, by device label value.
+    pub thresholds: BTreeMap<String, f64>,
+    /// Longest run of activity for a device not in `max_active` (the registry's `unknown`).
+    pub default_max_active: Duration,
+    /// Longest run of activity in seconds, by device label value.
+    pub max_active: BTreeMap<String, f64>,
+    /// The spike rule's settings, in bits per second for the floor.
+    pub spike: SpikeSettings,
+}
+
+/// The old monitor's `unknown` entry in its example: 100 MB within the window.
+pub const DEVICE_THRESHOLD_BYTES: f64 = 100e6;
+/// The old monitor's `unknown` entry in its example: 3 hours.
+pub const DEVICE_MAX_ACTIVE: Duration = Duration::from_secs(3 * 3600);
+
+impl Default for DeviceSettings {
+    fn default() -> Self {
+        Self {
+            threshold_window: Duration::from_secs(3600),
+            idle_gap: crate::detect::DEFAULT_IDLE_GAP,
+            default_threshold: DEVICE_THRESHOLD_BYTES,
+            thresholds: BTreeMap::new(),
+            default_max_active: DEVICE_MAX_ACTIVE,
+            max_active: BTreeMap::new(),
+            spike: SpikeSettings::default(),
+        }
+    }
+}
+
+/// A duration as a rule writes it (`3600s`, `300ms`).
+fn written(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
+    }
+}
+
+/// Every built-in device rule, in the order they are documented.
+pub fn device_rules(m: &DeviceMetrics<'_>, s: &DeviceSettings) -> Vec<RuleSpec> {
+    let on = BTreeMap::from([(
+        m.device_label.to_string(),
+        // The selector's negation; an empty-name bucket can never match a device.
+        m.other_device
+            .map_or_else(|| "*".to_string(), |o| format!("!{}", glob_literal(o))),
+    )]);
+    let table = |t: &BTreeMap<String, f64>| {
+        (!t.is_empty()).then(|| (m.device_label.to_string(), t.clone()))
+    };
+    let (bw_by, bw_limits) = table(&s.thresholds).unzip();
+    let (act_by, act_limits) = table(&s.max_active).unzip();
+    vec![
+        RuleSpec {
+            name: DEVICE_BANDWIDTH.to_string(),
+            metric: m.bytes.to_string(),
+            matchers: on.clone(),
+            condition: "window_sum".to_string(),
+            above: Some(s.default_threshold),
+            within: Some(written(s.threshold_window)),
+            limit_by: bw_by,
+            limits: bw_limits,
+            severity: Some(Severity::Medium),
+            ..RuleSpec::default()
+        },
+        RuleSpec {
+            name: DEVICE_ACTIVE_TOO_LONG.to_string(),
+            metric: m.active.to_string(),
+            matchers: on.clone(),
+            condition: "activity".to_string(),
+            floor: Some(0.0),
+            idle_gap: Some(written(s.idle_gap)),
+            max_active: Some(written(s.default_max_active)),
+            limit_by: act_by,
+            limits: act_limits,
+            severity: Some(Severity::Medium),
+            ..RuleSpec::default()
+        },
+        RuleSpec {
+            name: DEVICE_SPIKE.to_string(),
+            metric: m.rate.to_string(),
+            matchers: on,
+            condition: "spike".to_string(),
+            factor: Some(s.spike.factor),
+            window: Some(s.spike.window),
+            floor: Some(s.spike.floor),
+            severity: Some(Severity::Medium),
+            ..RuleSpec::default()
+        },
+    ]
+}
+
+/// `text` as a glob that matches exactly it (`[*]` for `*`).
+fn glob_literal(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '*' | '?' | '[' | ']' | '{' | '}' | '\\' | '!' | '~' => format!("[{c}]"),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use bandwatch_core::SeriesKey;
@@ -112,6 +253,61 @@ mod tests {
         up: "up",
         iface_label: "iface",
     };
+
+    const DEVICES: DeviceMetrics<'static> = DeviceMetrics {
+        bytes: "bytes",
+        rate: "bps",
+        active: "active",
+        device_label: "device",
+        other_device: Some("other"),
+    };
+
+    #[test]
+    fn device_rules_are_valid_and_take_each_devices_limits() {
+        let settings = DeviceSettings {
+            thresholds: BTreeMap::from([("Laptop".to_string(), 500e6)]),
+            max_active: BTreeMap::from([("Laptop".to_string(), 18_000.0)]),
+            ..DeviceSettings::default()
+        };
+        let rules: Vec<_> = device_rules(&DEVICES, &settings)
+            .iter()
+            .map(|r| r.validate().expect("valid"))
+            .collect();
+        let names: Vec<&str> = rules.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [DEVICE_BANDWIDTH, DEVICE_ACTIVE_TOO_LONG, DEVICE_SPIKE]
+        );
+        let key = |m: &str, d: &str| SeriesKey::with_label(m, "device", d);
+        assert!(rules[0].matches(&key("bytes", "Laptop")));
+        assert!(!rules[0].matches(&key("bytes", "other")));
+        assert!(rules[2].matches(&key("bps", "192.168.1.9")));
+        assert_eq!(
+            rules[0].condition_for(&key("bytes", "Laptop")).limit(),
+            Some(500e6)
+        );
+        assert_eq!(
+            rules[0].condition_for(&key("bytes", "TV")).limit(),
+            Some(100e6)
+        );
+        assert_eq!(
+            rules[1].condition_for(&key("active", "Laptop")).limit(),
+            Some(18_000.0)
+        );
+        assert_eq!(
+            rules[1].condition_for(&key("active", "TV")).limit(),
+            Some(10_800.0)
+        );
+        let all = DeviceMetrics {
+            other_device: None,
+            ..DEVICES
+        };
+        let r = device_rules(&all, &DeviceSettings::default())[0]
+            .validate()
+            .expect("valid");
+        assert!(r.matches(&key("bytes", "other")));
+        assert_eq!(glob_literal("a*b"), "a[*]b");
+    }
 
     #[test]
     fn the_rules_are_valid_and_watch_what_they_say() {

@@ -68,7 +68,7 @@ impl RuleSet {
             .filter(|&&i| self.rules[i].matches(series))
             .map(|&i| Track {
                 rule: i,
-                detector: Detector::new(&self.rules[i].condition),
+                detector: Detector::new(&self.rules[i].condition_for(series)),
                 alert: AlertTrack::default(),
             })
             .collect()
@@ -197,6 +197,8 @@ fn evaluate(
     now: Timestamp,
 ) -> Option<AlertEvent> {
     let reading = track.detector.observe(now, value, rule.hysteresis)?;
+    // A window sum or a run of activity is judged by what it derived, not the sample.
+    let value = reading.detail.measured().unwrap_or(value);
     let obs = Observation {
         value,
         reading,

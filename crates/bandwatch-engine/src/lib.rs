@@ -1,5 +1,6 @@
 //! bandwatch's rule engine: detectors (threshold, spike, robust z-score, state change, N
-//! consecutive bad samples, flapping; each optionally sustained with `for`) and the alert
+//! consecutive bad samples, flapping, a sum over a rolling window, a run of activity; each
+//! optionally sustained with `for`, with limits per series by a label's value) and the alert
 //! lifecycle with hysteresis, escalation and cooldown.
 //!
 //! Pure: rules are validated once ([`RuleSpec::validate`]), then [`Engine::observe`] takes a
@@ -12,8 +13,10 @@ pub mod detect;
 pub mod engine;
 pub mod error;
 pub mod lifecycle;
+pub mod limits;
 pub mod rule;
 
 pub use engine::Engine;
 pub use error::{EngineError, Result};
+pub use limits::LimitTable;
 pub use rule::{Condition, Direction, Rule, RuleSpec, SeverityPolicy, StepSpec, Timing};

@@ -3,7 +3,7 @@
 //!
 //! This module holds what every rule has (name, metric, label selector, severity, `for`,
 //! hysteresis, `clear_for`, cooldown) and hands the condition's keys to the detector module
-//! that owns them ([`Condition::from_rule`]).
+//! that owns them ([`Condition::from_rule`]); per-series limits are [`LimitTable`].
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -12,6 +12,7 @@ use bandwatch_core::{Selector, SelectorError, SeriesKey, Severity, Term};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{EngineError, Result};
+use crate::limits::LimitTable;
 
 pub use crate::detect::{Condition, Direction};
 
@@ -34,10 +35,11 @@ pub struct RuleSpec {
     /// `bandwatch_core::selector`: a term needs its label, except an empty pattern.
     #[serde(default, rename = "match")]
     pub matchers: BTreeMap<String, String>,
-    /// `threshold`, `spike`, `anomaly`, `state_change`, `consecutive` or `flapping`.
+    /// `threshold`, `spike`, `anomaly`, `state_change`, `consecutive`, `flapping`,
+    /// `window_sum` or `activity`.
     #[serde(default)]
     pub condition: String,
-    /// Threshold: fire when the value is above this.
+    /// Threshold: fire when the value is above this. Window sum: when the sum is.
     pub above: Option<f64>,
     /// Threshold: fire when the value is below this.
     pub below: Option<f64>,
@@ -45,7 +47,8 @@ pub struct RuleSpec {
     pub factor: Option<f64>,
     /// Spike or anomaly: samples in the baseline window (must be > 0).
     pub window: Option<usize>,
-    /// Spike: the least absolute rise over the baseline that can count.
+    /// Spike: the least absolute rise over the baseline that can count. Activity: values
+    /// above it are activity (default 0).
     pub floor: Option<f64>,
     /// Anomaly: robust z-score limit.
     pub limit: Option<f64>,
@@ -57,8 +60,18 @@ pub struct RuleSpec {
     pub count: Option<u32>,
     /// Flapping: how many changes of value within `within` count as flapping (default 4, ≥ 2).
     pub changes: Option<u32>,
-    /// Flapping: the window in which changes are counted, e.g. `10m` (the default).
+    /// Flapping: the window in which changes are counted, e.g. `10m` (the default). Window
+    /// sum: the rolling window summed over (default `1h`).
     pub within: Option<String>,
+    /// Activity: the shortest break that ends a run of activity (default `5m`).
+    pub idle_gap: Option<String>,
+    /// Activity: how long a run of activity may last, e.g. `5h`.
+    pub max_active: Option<String>,
+    /// Per-series limits: the label whose value picks the limit from `limits`.
+    pub limit_by: Option<String>,
+    /// Per-series limits: the limit for each value of `limit_by` (the rule's own limit is the
+    /// default), in the limit's unit (seconds for `max_active`).
+    pub limits: Option<BTreeMap<String, f64>>,
     /// Fixed severity (default `medium`).
     pub severity: Option<Severity>,
     /// Severity by value instead of a fixed one.
@@ -132,6 +145,8 @@ pub struct Rule {
     pub selector: Selector,
     /// What makes a value bad.
     pub condition: Condition,
+    /// Limits by a label's value, replacing the condition's own for the series listed.
+    pub limits: Option<LimitTable>,
     /// How severity is chosen.
     pub severity: SeverityPolicy,
     /// Fraction of the limit the value must come back past before resolving (0 ≤ h < 1).
@@ -144,6 +159,15 @@ impl Rule {
     /// True when this rule watches the series.
     pub fn matches(&self, series: &SeriesKey) -> bool {
         series.metric == self.metric && self.selector.matches(series)
+    }
+
+    /// The condition for one series: the rule's own, with the limit its label's value picks
+    /// from the limit table when it lists one.
+    pub fn condition_for(&self, series: &SeriesKey) -> Condition {
+        self.limits
+            .as_ref()
+            .and_then(|t| t.for_series(series))
+            .map_or(self.condition, |limit| self.condition.with_limit(limit))
     }
 }
 
@@ -163,6 +187,7 @@ impl RuleSpec {
             return Err(EngineError::invalid(name, "metric", "must not be empty"));
         }
         let condition = Condition::from_rule(self, name)?;
+        let limits = LimitTable::read(self, name, &condition)?;
         let hysteresis = self.hysteresis.unwrap_or(0.0);
         if !(0.0..1.0).contains(&hysteresis) {
             return Err(EngineError::invalid(
@@ -176,6 +201,7 @@ impl RuleSpec {
             metric: self.metric.trim().to_owned(),
             selector: self.selector(name)?,
             condition,
+            limits,
             severity: self.severity_policy(name)?,
             hysteresis,
             timing: Timing {
@@ -198,7 +224,7 @@ impl RuleSpec {
 
     /// The condition-specific keys in the order they are checked, and whether each is set;
     /// the detector modules say which of them they read.
-    pub(crate) fn condition_keys(&self) -> [(&'static str, bool); 11] {
+    pub(crate) fn condition_keys(&self) -> [(&'static str, bool); 15] {
         [
             ("above", self.above.is_some()),
             ("below", self.below.is_some()),
@@ -211,6 +237,10 @@ impl RuleSpec {
             ("count", self.count.is_some()),
             ("changes", self.changes.is_some()),
             ("within", self.within.is_some()),
+            ("idle_gap", self.idle_gap.is_some()),
+            ("max_active", self.max_active.is_some()),
+            ("limit_by", self.limit_by.is_some()),
+            ("limits", self.limits.is_some()),
         ]
     }
 

@@ -6,7 +6,10 @@
 //! the last report); the accounting is the observer that turns those into per-device totals.
 
 pub mod backend;
+pub mod names;
 pub mod packet;
+pub mod registry;
 
 pub use backend::{Backend, BackendStats, FlowBytes, Observer};
 pub use packet::{parse_ethernet, Mac, PacketMeta};
+pub use registry::{KnownDevice, KnownEntry, Limits, Registry, RegistryError};

@@ -3,12 +3,14 @@
 //! how it checks them ([`ConditionSpec`]); this table dispatches on `condition = "…"` and
 //! refuses keys the chosen condition does not read.
 
+use super::activity::{ms_to_secs, ActivitySpec};
 use super::anomaly::AnomalySpec;
 use super::consecutive::ConsecutiveSpec;
 use super::flapping::FlappingSpec;
 use super::spike::SpikeSpec;
 use super::state_change::StateChangeSpec;
 use super::threshold::ThresholdSpec;
+use super::window_sum::WindowSumSpec;
 use crate::error::{EngineError, Result};
 use crate::rule::RuleSpec;
 
@@ -37,6 +39,10 @@ pub enum Condition {
     Consecutive(ConsecutiveSpec),
     /// The value changed too often within a window (a link or a probe going up and down).
     Flapping(FlappingSpec),
+    /// The sum of a delta series over a rolling time window is above a limit.
+    WindowSum(WindowSumSpec),
+    /// The series has been active without a long enough break for too long.
+    Activity(ActivitySpec),
 }
 
 /// One entry of the dispatch table.
@@ -59,13 +65,15 @@ const fn kind<S: ConditionSpec>() -> Kind {
 }
 
 /// Every condition, in the order the error for an unknown one lists them.
-const KINDS: [Kind; 6] = [
+const KINDS: [Kind; 8] = [
     kind::<ThresholdSpec>(),
     kind::<SpikeSpec>(),
     kind::<AnomalySpec>(),
     kind::<StateChangeSpec>(),
     kind::<ConsecutiveSpec>(),
     kind::<FlappingSpec>(),
+    kind::<WindowSumSpec>(),
+    kind::<ActivitySpec>(),
 ];
 
 impl Condition {
@@ -106,6 +114,46 @@ impl Condition {
     }
 }
 
+impl Condition {
+    /// Whether the condition has one limit a per-series table may replace (threshold,
+    /// window sum, activity), and in which unit the table gives it.
+    pub fn limit_unit(&self) -> Option<&'static str> {
+        match self {
+            Self::Threshold(_) | Self::WindowSum(_) => Some("the metric's unit"),
+            Self::Activity(_) => Some("seconds"),
+            _ => None,
+        }
+    }
+
+    /// The limit a per-series table replaces, in the table's unit.
+    pub fn limit(&self) -> Option<f64> {
+        match self {
+            Self::Threshold(s) => Some(s.limit),
+            Self::WindowSum(s) => Some(s.limit),
+            Self::Activity(s) => Some(ms_to_secs(s.max_active_ms)),
+            _ => None,
+        }
+    }
+
+    /// The same condition with its limit replaced by `limit` (in the unit of
+    /// [`Condition::limit_unit`]); conditions without one are returned as they are.
+    #[must_use]
+    pub fn with_limit(self, limit: f64) -> Self {
+        match self {
+            Self::Threshold(s) => Self::Threshold(ThresholdSpec { limit, ..s }),
+            Self::WindowSum(s) => Self::WindowSum(WindowSumSpec { limit, ..s }),
+            Self::Activity(s) => Self::Activity(ActivitySpec {
+                // Seconds to milliseconds; the table was checked to hold positive, finite
+                // values far below the i64 range.
+                #[allow(clippy::cast_possible_truncation)]
+                max_active_ms: (limit * 1000.0).round() as i64,
+                ..s
+            }),
+            other => other,
+        }
+    }
+}
+
 /// `threshold, spike, … or flapping`.
 fn known_names() -> String {
     let names: Vec<&str> = KINDS.iter().map(|k| k.name).collect();
@@ -143,7 +191,7 @@ mod tests {
     fn unknown_conditions_list_the_known_ones() {
         assert_eq!(
             known_names(),
-            "threshold, spike, anomaly, state_change, consecutive or flapping"
+            "threshold, spike, anomaly, state_change, consecutive, flapping, window_sum or activity"
         );
     }
 }

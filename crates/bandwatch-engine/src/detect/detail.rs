@@ -58,6 +58,24 @@ pub enum Detail {
         /// The window in milliseconds.
         within_ms: i64,
     },
+    /// A sum over a rolling window.
+    WindowSum {
+        /// The sum of the deltas within the window.
+        sum: f64,
+        /// The limit.
+        limit: f64,
+        /// The window in milliseconds.
+        within_ms: i64,
+    },
+    /// A run of activity.
+    Active {
+        /// How long the current run has lasted (0 when there is none).
+        active_ms: i64,
+        /// How long a run may last.
+        max_active_ms: i64,
+        /// The shortest break that ends a run.
+        idle_gap_ms: i64,
+    },
 }
 
 /// A window in milliseconds as people write it (`10m`, `1h 30m`).
@@ -76,6 +94,16 @@ fn subject(series: &SeriesKey) -> String {
 }
 
 impl Detail {
+    /// What the rule judged when it is not the sample itself: the window's sum, or the run's
+    /// length in seconds. Events report it as their value and severity steps read it.
+    pub fn measured(&self) -> Option<f64> {
+        match *self {
+            Self::WindowSum { sum, .. } => Some(sum),
+            Self::Active { active_ms, .. } => Some(super::activity::ms_to_secs(active_ms)),
+            _ => None,
+        }
+    }
+
     /// Why the value breaches, in words.
     pub fn explain(&self, series: &SeriesKey, value: f64) -> String {
         let m = series.metric.as_str();
@@ -107,6 +135,17 @@ impl Detail {
                 "{who} changed state {changes} times within {}",
                 human_ms(within_ms)
             ),
+            Self::WindowSum { limit, within_ms, .. } => format!(
+                "{who} added up to {v} within {}, above the limit of {}",
+                human_ms(within_ms),
+                format_metric(m, limit)
+            ),
+            Self::Active { active_ms, max_active_ms, idle_gap_ms } => format!(
+                "{who} has been active for {} without a break of {}, longer than {}",
+                human_ms(active_ms),
+                human_ms(idle_gap_ms),
+                human_ms(max_active_ms)
+            ),
         }
     }
 
@@ -128,6 +167,16 @@ impl Detail {
             Self::Anomaly { z, .. } => format!("{who} is back to {v} (robust z-score {z:.1})"),
             Self::StateChange { .. } | Self::Consecutive { .. } => format!("{who} is back to {v}"),
             Self::Flapping { .. } => format!("{who} is steady at {v}"),
+            Self::WindowSum {
+                limit, within_ms, ..
+            } => format!(
+                "{who} is back to {v} within {} (limit {})",
+                human_ms(within_ms),
+                format_metric(m, limit)
+            ),
+            Self::Active { idle_gap_ms, .. } => {
+                format!("{who} took a break of {} or more", human_ms(idle_gap_ms))
+            }
         }
     }
 }
@@ -175,6 +224,36 @@ mod tests {
         assert_eq!(
             d.explain_resolved(&k, 1.0),
             "probe_up on target=router is steady at 1"
+        );
+    }
+
+    #[test]
+    fn window_sums_and_activity_explain_in_words() {
+        let k = SeriesKey::with_label("device_bytes", "device", "Laptop");
+        let d = Detail::WindowSum {
+            sum: 6e8,
+            limit: 5e8,
+            within_ms: 3_600_000,
+        };
+        assert_eq!(d.measured(), Some(6e8));
+        assert_eq!(
+            d.explain(&k, 6e8),
+            "device_bytes on device=Laptop added up to 572.20 MiB within 1h, above the limit of 476.84 MiB"
+        );
+        let a = SeriesKey::with_label("device_active", "device", "Laptop");
+        let d = Detail::Active {
+            active_ms: 18_060_000,
+            max_active_ms: 18_000_000,
+            idle_gap_ms: 300_000,
+        };
+        assert_eq!(d.measured(), Some(18_060.0));
+        assert_eq!(
+            d.explain(&a, 18_060.0),
+            "device_active on device=Laptop has been active for 5h 1m without a break of 5m, longer than 5h"
+        );
+        assert_eq!(
+            d.explain_resolved(&a, 0.0),
+            "device_active on device=Laptop took a break of 5m or more"
         );
     }
 

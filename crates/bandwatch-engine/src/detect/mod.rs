@@ -1,11 +1,12 @@
 //! Detectors: each turns the next value of one series into a [`Reading`] (breach, inside the
 //! hysteresis band, or clear) with the reference it compared against. Pure and small; the
-//! per-series state is a fixed window at most.
+//! per-series state is a fixed window at most (a window sum: 61 slots whatever the tick).
 //!
 //! Each condition lives in one module that owns all of it: the `[[rules]]` keys it reads,
 //! their defaults and checks (its spec, a [`ConditionSpec`]) and its detector. `condition`
 //! dispatches on the rule's `condition = "…"`; `detail` words the messages.
 
+mod activity;
 mod anomaly;
 mod condition;
 mod consecutive;
@@ -15,12 +16,14 @@ mod ring;
 mod spike;
 mod state_change;
 mod threshold;
+mod window_sum;
 
 use bandwatch_core::Timestamp;
 
 use crate::error::{EngineError, Result};
 use crate::rule::RuleSpec;
 
+pub use activity::{Activity, ActivitySpec, DEFAULT_IDLE_GAP};
 pub use anomaly::{Anomaly, AnomalySpec, DEFAULT_ANOMALY_LIMIT};
 pub use condition::{Condition, ConditionSpec};
 pub use consecutive::{Consecutive, ConsecutiveSpec, DEFAULT_CONSECUTIVE_COUNT};
@@ -29,6 +32,7 @@ pub use flapping::{Flapping, FlappingSpec, DEFAULT_FLAP_CHANGES, DEFAULT_FLAP_WI
 pub use spike::{Spike, SpikeSpec, DEFAULT_SPIKE_FACTOR};
 pub use state_change::{StateChange, StateChangeSpec};
 pub use threshold::{Direction, Threshold, ThresholdSpec};
+pub use window_sum::{WindowSum, WindowSumSpec, DEFAULT_SUM_WITHIN, SUM_SLOTS};
 
 /// Default number of samples in a spike baseline or an anomaly window.
 pub const DEFAULT_WINDOW: usize = 60;
@@ -70,6 +74,10 @@ pub enum Detector {
     Consecutive(Consecutive),
     /// See [`Flapping`].
     Flapping(Flapping),
+    /// See [`WindowSum`].
+    WindowSum(WindowSum),
+    /// See [`Activity`].
+    Activity(Activity),
 }
 
 impl Detector {
@@ -82,6 +90,8 @@ impl Detector {
             Condition::StateChange(s) => Self::StateChange(StateChange::new(s.from, s.to)),
             Condition::Consecutive(s) => Self::Consecutive(Consecutive::new(s.to, s.count)),
             Condition::Flapping(s) => Self::Flapping(Flapping::new(s.changes, s.within_ms)),
+            Condition::WindowSum(s) => Self::WindowSum(WindowSum::new(s.limit, s.within_ms)),
+            Condition::Activity(s) => Self::Activity(Activity::new(s)),
         }
     }
 
@@ -95,6 +105,8 @@ impl Detector {
             Self::StateChange(d) => d.observe(value),
             Self::Consecutive(d) => Some(d.observe(value)),
             Self::Flapping(d) => d.observe(at, value),
+            Self::WindowSum(d) => Some(d.observe(at, value, hysteresis)),
+            Self::Activity(d) => Some(d.observe(at, value)),
         }
     }
 }

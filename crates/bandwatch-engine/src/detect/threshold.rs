@@ -1,6 +1,7 @@
 //! Threshold: the value is past a fixed limit. Stateless.
 //!
-//! Reads `above` or `below` (exactly one, finite).
+//! Reads `above` or `below` (exactly one, finite), and the per-series limit table (`limit_by`,
+//! `limits`), which replaces that limit for the series it names.
 
 use super::condition::{Condition, ConditionSpec};
 use super::{classify, Detail, Level, Reading};
@@ -27,7 +28,7 @@ pub struct ThresholdSpec {
 
 impl ConditionSpec for ThresholdSpec {
     const NAME: &'static str = "threshold";
-    const FIELDS: &'static [&'static str] = &["above", "below"];
+    const FIELDS: &'static [&'static str] = &["above", "below", "limit_by", "limits"];
 
     fn read(spec: &RuleSpec, rule: &str) -> Result<Self> {
         let (direction, limit, field) = match (spec.above, spec.below) {

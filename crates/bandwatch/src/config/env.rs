@@ -228,6 +228,11 @@ pub fn parse(key: &KeyDef, text: &str, origin: &Origin) -> Result<Setting<Value>
                 .map(|spec| Setting::new(TargetTable::from_spec(spec), origin.clone()))
                 .collect(),
         ),
+        Kind::Known => Value::Known(
+            items()
+                .map(|spec| Setting::new(super::devices::known_from_spec(spec), origin.clone()))
+                .collect(),
+        ),
     };
     Ok(Setting::new(value, origin.clone()))
 }

@@ -3,6 +3,7 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use bandwatch_collect::devices::KnownEntry;
 use bandwatch_engine::RuleSpec;
 use serde::Deserialize;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
@@ -230,6 +231,12 @@ fn value_of(
                 })
                 .collect();
             Setting::new(Value::Targets(targets), origin)
+        }
+        Kind::Known => {
+            let list: Spanned<Vec<Spanned<KnownEntry>>> = read(value)?;
+            let origin = at(list.span());
+            let known = list.into_inner().into_iter().map(|d| take(d, at)).collect();
+            Setting::new(Value::Known(known), origin)
         }
     })
 }

@@ -151,7 +151,7 @@ fn arg(key: &'static KeyDef, flag: &'static Flag, help: &'static str, taken: &[&
             .value_parser(clap::value_parser!(i64)),
         Kind::Path => arg.value_parser(clap::value_parser!(PathBuf)),
         Kind::List => arg.action(ArgAction::Append),
-        Kind::Switch | Kind::Text | Kind::Targets => arg,
+        Kind::Switch | Kind::Text | Kind::Targets | Kind::Known => arg,
     }
 }
 
@@ -175,7 +175,9 @@ fn read(
         Kind::Whole => Value::Whole(*m.get_one::<i64>(id)?),
         Kind::Path => Value::Path(m.get_one::<PathBuf>(id)?.clone()),
         Kind::List => Value::List(m.get_many::<String>(id)?.cloned().collect()),
-        Kind::Switch | Kind::Text | Kind::Targets => Value::Text(m.get_one::<String>(id)?.clone()),
+        Kind::Switch | Kind::Text | Kind::Targets | Kind::Known => {
+            Value::Text(m.get_one::<String>(id)?.clone())
+        }
     };
     Some(Ok(Setting::new(value, origin)))
 }

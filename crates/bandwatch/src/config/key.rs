@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use super::error::ConfigError;
 use super::origin::Setting;
 use super::probe::TargetTable;
+use bandwatch_collect::devices::KnownEntry;
 
 /// The shape of a raw value, before validation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +28,8 @@ pub enum Kind {
     List,
     /// Probe targets: specs or `[[probe.targets]]` tables.
     Targets,
+    /// Known LAN devices: `[[devices.known]]` tables.
+    Known,
 }
 
 /// A raw value as one layer gives it.
@@ -46,6 +49,8 @@ pub enum Value {
     List(Vec<String>),
     /// [`Kind::Targets`], each target with where it was written.
     Targets(Vec<Setting<TargetTable>>),
+    /// [`Kind::Known`], each device with where it was written.
+    Known(Vec<Setting<KnownEntry>>),
 }
 
 impl Value {
@@ -59,6 +64,7 @@ impl Value {
             Self::Path(_) => Kind::Path,
             Self::List(_) => Kind::List,
             Self::Targets(_) => Kind::Targets,
+            Self::Known(_) => Kind::Known,
         }
     }
 }
@@ -93,6 +99,7 @@ raw! {
     PathBuf => Path,
     Vec<String> => List,
     Vec<Setting<TargetTable>> => Targets,
+    Vec<Setting<KnownEntry>> => Known,
 }
 
 /// An environment variable that sets a key; the first one set (and not empty) wins.

@@ -11,7 +11,9 @@ use super::checks;
 use super::key::{Env, Flag, Key, KeyDef};
 use super::origin::Setting;
 use super::probe::TargetTable;
-use super::{export, web, LogLevel, OutputMode};
+use super::{devices, export, web, LogLevel, OutputMode};
+use bandwatch_collect::devices::KnownEntry;
+use ipnet::IpNet;
 
 use Env::Var;
 
@@ -43,6 +45,7 @@ pub const SECTIONS: &[&str] = &[
     "prometheus",
     "influxdb",
     "web",
+    "devices",
 ];
 
 keys! {
@@ -444,6 +447,79 @@ keys! {
         .default("")
         .env(&[Var("BANDWATCH_WEB_ALLOWED_HOSTS")])
         .check(web::allowed_hosts);
+
+    /// Whether the devices source runs: "auto" (when capture is allowed), true or false.
+    DEVICES_ENABLED: Key<String, devices::DevicesMode> = Key::new("devices.enabled")
+        .default("auto")
+        .env(&[Var("BANDWATCH_DEVICES")])
+        .check(devices::mode);
+    /// How bytes per device are counted.
+    DEVICES_BACKEND: Key<String, devices::DeviceBackend> = Key::new("devices.backend")
+        .default("capture")
+        .env(&[Var("BANDWATCH_DEVICES_BACKEND")])
+        .check(devices::backend);
+    /// The interfaces to account on (globs; empty: every one but loopback).
+    DEVICES_INTERFACES: Key<Vec<String>> = Key::new("devices.interfaces")
+        .default("")
+        .env(&[Var("BANDWATCH_DEVICES_INTERFACES")])
+        .check(checks::globs);
+    /// Whether the capture socket is promiscuous (a mirror port).
+    DEVICES_PROMISCUOUS: Key<bool> = Key::new("devices.promiscuous")
+        .default("false")
+        .env(&[Var("BANDWATCH_DEVICES_PROMISCUOUS")]);
+    /// The local networks (CIDRs; empty: the interfaces' own subnets).
+    DEVICES_LAN: Key<Vec<String>, Vec<IpNet>> = Key::new("devices.lan")
+        .default("")
+        .env(&[Var("BANDWATCH_DEVICES_LAN")])
+        .check(devices::lan);
+    /// The old monitor's `registered_devices.json`.
+    DEVICES_REGISTRY: Key<PathBuf> = Key::new("devices.registry")
+        .env(&[Var("BANDWATCH_DEVICES_REGISTRY")]);
+    /// Known devices written in the config (`name@address` items in the environment).
+    DEVICES_KNOWN: Key<Vec<Setting<KnownEntry>>> = Key::new("devices.known")
+        .default("")
+        .env(&[Var("BANDWATCH_DEVICES_KNOWN")]);
+    /// The DHCP leases file (dnsmasq's format).
+    DEVICES_LEASES: Key<PathBuf> = Key::new("devices.leases")
+        .env(&[Var("BANDWATCH_DEVICES_LEASES")]);
+    /// The most devices held one by one.
+    DEVICES_MAX_TRACKED: Key<i64, u32> = Key::new("devices.max_tracked")
+        .default("4096")
+        .env(&[Var("BANDWATCH_DEVICES_MAX_TRACKED")])
+        .check(|s, key| checks::whole(s, key, 1..=1_000_000, "4096"));
+    /// Bytes per second above which a device is active.
+    DEVICES_ACTIVE_FLOOR: Key<f64> = Key::new("devices.active_floor")
+        .default("2000")
+        .env(&[Var("BANDWATCH_DEVICES_ACTIVE_FLOOR")])
+        .hint("bytes per second, e.g. 2000")
+        .check(devices::active_floor);
+    /// The rolling window of `device-bandwidth`.
+    DEVICES_THRESHOLD_WINDOW: Key<String, Duration> = Key::new("devices.threshold_window")
+        .default("1h")
+        .env(&[Var("BANDWATCH_DEVICES_THRESHOLD_WINDOW")])
+        .check(|s, key| checks::period(s, key, "1h"));
+    /// The shortest break that ends a run of activity.
+    DEVICES_IDLE_GAP: Key<String, Duration> = Key::new("devices.idle_gap")
+        .default("5m")
+        .env(&[Var("BANDWATCH_DEVICES_IDLE_GAP")])
+        .check(|s, key| checks::period(s, key, "5m"));
+    /// Devices Prometheus exports one by one.
+    DEVICES_EXPORT_TOP: Key<i64, u32> = Key::new("devices.export_top")
+        .default("20")
+        .env(&[Var("BANDWATCH_DEVICES_EXPORT_TOP")])
+        .check(|s, key| checks::whole(s, key, 0..=100_000, "20"));
+    /// `device-spike`: a multiple of the device's recent average.
+    DEVICES_SPIKE_FACTOR: Key<f64> = Key::new("devices.spike_factor")
+        .default("3")
+        .env(&[Var("BANDWATCH_DEVICES_SPIKE_FACTOR")])
+        .hint("a multiple of the recent average above 1, e.g. 3")
+        .check(checks::spike_factor);
+    /// `device-spike`: the least rise that counts, kept in bits per second.
+    DEVICES_SPIKE_FLOOR: Key<f64> = Key::new("devices.spike_floor_mbps")
+        .default("1")
+        .env(&[Var("BANDWATCH_DEVICES_SPIKE_FLOOR")])
+        .hint("megabits per second, e.g. 1")
+        .check(checks::floor_mbps_as_bps);
 }
 
 /// Environment variables that start with `BANDWATCH_` but are not settings (used by the

@@ -6,6 +6,7 @@
 //! program only ever sees the validated [`Config`].
 
 mod checks;
+pub mod devices;
 mod dotenv;
 mod env;
 mod error;
@@ -78,6 +79,8 @@ pub struct Config {
     pub influxdb: export::InfluxSettings,
     /// The dashboard and API.
     pub web: web::WebSettings,
+    /// Bandwidth per LAN device.
+    pub devices: devices::DevicesSettings,
 }
 
 /// The validated configuration plus where each value came from.

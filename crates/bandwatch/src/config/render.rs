@@ -6,6 +6,8 @@
 //! written as `"***"` (a URL keeps its scheme and host), to be put back by hand.
 
 use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Duration;
 
 use super::key::{KeyDef, Show, Value};
 use super::keys;
@@ -43,6 +45,9 @@ pub fn render(resolved: &Resolved) -> String {
         }
         if *section == "probe" {
             render_targets(&mut out, &c.probe);
+        }
+        if *section == "devices" {
+            render_devices(&mut out, &c.devices);
         }
     }
     render_rules(&mut out, &c.rules);
@@ -101,6 +106,13 @@ fn shown(value: &Value) -> String {
             let items: Vec<String> = v.iter().map(|t| target(&t.value)).collect();
             format!("[{}]", items.join(", "))
         }
+        Value::Known(v) => {
+            let items: Vec<String> = v
+                .iter()
+                .map(|d| super::devices::known_table(&d.value))
+                .collect();
+            format!("[{}]", items.join(", "))
+        }
     }
 }
 
@@ -133,6 +145,58 @@ fn target(t: &TargetTable) -> String {
 }
 
 /// One comment line per probe target with the schedule and limits it ends up with.
+/// Comment lines with what the devices source and rules end up with: the mode, the leases
+/// file, and each known device's limits (the registry file's and the tables').
+fn render_devices(out: &mut String, d: &super::devices::DevicesSettings) {
+    let leases = d
+        .leases_path(Path::exists)
+        .map_or_else(|| "none".to_string(), |p| p.display().to_string());
+    let _ = writeln!(
+        out,
+        "# devices: enabled {}, backend {}, leases file {leases}",
+        d.mode.as_str(),
+        d.backend.as_str()
+    );
+    // The spike window does not show here; any will do.
+    let rules = d.rule_settings(1);
+    let limits = |bytes: f64, secs: f64| {
+        format!(
+            "at most {} bytes within {}, active at most {}",
+            float(bytes),
+            span(rules.threshold_window),
+            span(Duration::from_secs_f64(secs))
+        )
+    };
+    for dev in d.registry.devices() {
+        let label = super::devices::device_label(dev.name.as_deref(), dev.mac, dev.ip);
+        let _ = writeln!(
+            out,
+            "# device {}: {}",
+            quote(&label),
+            limits(
+                rules
+                    .thresholds
+                    .get(&label)
+                    .copied()
+                    .unwrap_or(rules.default_threshold),
+                rules
+                    .max_active
+                    .get(&label)
+                    .copied()
+                    .unwrap_or(rules.default_max_active.as_secs_f64())
+            )
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# every other device: {}",
+        limits(
+            rules.default_threshold,
+            rules.default_max_active.as_secs_f64()
+        )
+    );
+}
+
 fn render_targets(out: &mut String, p: &super::probe::ProbeSettings) {
     for t in &p.targets {
         let mut line = format!(

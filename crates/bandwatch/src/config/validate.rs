@@ -4,7 +4,7 @@
 
 use super::error::ConfigError;
 use super::layer::{Layers, RawConfig};
-use super::{export, probe, web};
+use super::{devices, export, probe, web};
 use super::{Config, LogConfig, MonitorConfig, Paths, StoreConfig, SystemSettings, Thresholds};
 
 /// Validates every key; the first problem found is returned.
@@ -16,6 +16,7 @@ pub fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
     let prometheus = export::PrometheusSettings::take(&mut l)?;
     let influxdb = export::InfluxSettings::take(&mut l)?;
     let web = web::WebSettings::take(&mut l)?;
+    let devices = devices::DevicesSettings::take(&mut l)?;
     let monitor = MonitorConfig::take(&mut l)?;
     let output = l.get(&super::keys::OUTPUT)?;
     let store = StoreConfig::take(&mut l)?;
@@ -47,5 +48,6 @@ pub fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         prometheus,
         influxdb,
         web,
+        devices,
     })
 }
