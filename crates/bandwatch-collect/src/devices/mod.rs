@@ -6,6 +6,8 @@
 //! the last report); the accounting is the observer that turns those into per-device totals.
 
 pub mod backend;
+pub mod capture;
+pub mod conntrack;
 pub mod packet;
 
 pub use backend::{Backend, BackendStats, FlowBytes, Observer};
