@@ -19,7 +19,8 @@ pub struct Insn {
     pub k: u32,
 }
 
-const BPF_LD_B_ABS: u16 = 0x00 | 0x10 | 0x20;
+/// `BPF_LD | BPF_B | BPF_ABS` (`BPF_LD` is 0).
+const BPF_LD_B_ABS: u16 = 0x10 | 0x20;
 const BPF_JMP_JEQ_K: u16 = 0x05 | 0x10;
 const BPF_RET_K: u16 = 0x06;
 /// `SKF_AD_OFF + SKF_AD_PKTTYPE`: the ancillary load of the frame's packet type.

@@ -200,7 +200,10 @@ impl Ring {
         // SAFETY: `offset` is inside the mapping (block < block_count) and 4-aligned (blocks
         // are page-aligned); the kernel writes this word concurrently, which is why it is
         // only ever accessed atomically.
-        unsafe { &*self.map.as_ptr().add(offset).cast::<AtomicU32>() }
+        #[allow(clippy::cast_ptr_alignment)] // aligned: see above
+        unsafe {
+            &*self.map.as_ptr().add(offset).cast::<AtomicU32>()
+        }
     }
 
     /// Hands every block the kernel has retired to `each`, oldest first, and gives it back;
@@ -243,7 +246,7 @@ impl Ring {
                 libc::SOL_PACKET,
                 libc::PACKET_STATISTICS,
                 std::ptr::from_mut(&mut stats).cast(),
-                &mut len,
+                &raw mut len,
             )
         })?;
         Ok(u64::from(stats.tp_drops))

@@ -214,7 +214,7 @@ fn parse_entry(b: &[u8]) -> Option<Entry> {
             CTA_ID => {
                 id = p
                     .get(..4)
-                    .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+                    .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
             }
             CTA_ZONE => zone = be_u16(p).unwrap_or(0),
             _ => {}
