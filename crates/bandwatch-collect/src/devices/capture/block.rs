@@ -166,6 +166,17 @@ pub(crate) mod tests {
         assert_eq!(seen[2], (vec![5], 42, 3));
     }
 
+    proptest::proptest! {
+        /// A block with any byte changed is walked without panicking or reading past it.
+        #[test]
+        fn a_mutated_block_never_panics(at in 0usize..400, value in 0u8..=255) {
+            let mut b = block(&[(&[1; 40], 1514, 0, 1), (&[2; 60], 60, 4, 1)]);
+            let i = at % b.len();
+            b[i] = value;
+            let _ = walk_block(&b, |f| assert!(f.head.len() <= b.len()));
+        }
+    }
+
     #[test]
     fn an_empty_block_has_no_frames() {
         let (seen, walk) = collect(&block(&[]));

@@ -459,6 +459,23 @@ pub(crate) mod tests {
         assert_eq!((e.orig_bytes, e.reply_bytes), (Some(77), None));
     }
 
+    proptest::proptest! {
+        /// Whatever the kernel (or a corrupted buffer) hands over, parsing never panics.
+        #[test]
+        fn any_bytes_parse_without_panicking(bytes in proptest::collection::vec(0u8..=255, 0..600)) {
+            let _ = parse_datagram(&bytes);
+        }
+
+        /// A real message with any one byte changed still parses without panicking.
+        #[test]
+        fn a_mutated_entry_never_panics(at in 0usize..200, value in 0u8..=255) {
+            let mut m = entry_msg(NEW, 1, 1, 100, 200);
+            let i = at % m.len();
+            m[i] = value;
+            let _ = parse_datagram(&m);
+        }
+    }
+
     #[test]
     fn errors_and_bad_lengths() {
         let mut m = Vec::new();
