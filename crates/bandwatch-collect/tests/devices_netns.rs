@@ -672,11 +672,11 @@ fn without_capabilities_the_errors_say_the_setcap_line() {
             .env(CHILD, mode)
             .output()
             .expect("setpriv");
-        let text = String::from_utf8_lossy(&out.stdout);
-        let line = text
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let line = stdout
             .lines()
             .find_map(|l| l.split_once("@@ ERROR ").map(|(_, e)| e.to_owned()))
-            .unwrap_or_else(|| panic!("{mode}: no error: {text}"));
+            .unwrap_or_else(|| panic!("{mode}: no error: {stdout}"));
         assert!(line.contains(want), "{mode}: {line}");
         assert!(line.contains(&exe.display().to_string()), "{mode}: {line}");
     }
