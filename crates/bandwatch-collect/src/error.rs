@@ -52,6 +52,14 @@ pub enum CollectError {
         #[source]
         source: globset::Error,
     },
+
+    /// Live packet capture (the devices source's `capture` backend) failed.
+    #[error(transparent)]
+    Capture(#[from] crate::devices::capture::CaptureError),
+
+    /// Reading connection tracking (the devices source's `conntrack` backend) failed.
+    #[error(transparent)]
+    Conntrack(#[from] crate::devices::conntrack::ConntrackError),
 }
 
 /// The result type of this crate.

@@ -7,6 +7,8 @@
 
 pub mod backend;
 pub mod names;
+pub mod capture;
+pub mod conntrack;
 pub mod packet;
 pub mod registry;
 
