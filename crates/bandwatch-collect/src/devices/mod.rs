@@ -5,7 +5,9 @@
 //! saw to an [`Observer`] (a packet's addresses and wire length, or a flow's byte counts since
 //! the last report); the accounting is the observer that turns those into per-device totals.
 
+pub mod account;
 pub mod backend;
+pub mod lan;
 pub mod packet;
 
 pub use backend::{Backend, BackendStats, FlowBytes, Observer};
