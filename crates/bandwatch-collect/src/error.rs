@@ -52,6 +52,10 @@ pub enum CollectError {
         #[source]
         source: globset::Error,
     },
+
+    /// A capture file (`--pcap`) could not be read.
+    #[error(transparent)]
+    PcapFile(#[from] crate::devices::pcap::PcapFileError),
 }
 
 /// The result type of this crate.

@@ -9,6 +9,9 @@ pub mod account;
 pub mod backend;
 pub mod lan;
 pub mod packet;
+pub mod pcap;
 
 pub use backend::{Backend, BackendStats, FlowBytes, Observer};
-pub use packet::{parse_ethernet, Mac, PacketMeta};
+pub use packet::{
+    parse_ethernet, parse_ip, parse_linux_sll, parse_linux_sll2, parse_null, Mac, PacketMeta,
+};
