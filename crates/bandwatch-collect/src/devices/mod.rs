@@ -8,10 +8,18 @@
 pub mod account;
 pub mod backend;
 pub mod lan;
+pub mod metric;
 pub mod packet;
 pub mod pcap;
+pub mod source;
 
+pub use account::{
+    Accounting, AccountingConfig, Counts, DeviceDelta, DeviceKey, Drained, Identity,
+};
 pub use backend::{Backend, BackendStats, FlowBytes, Observer};
+pub use lan::{LanError, LanNets};
 pub use packet::{
     parse_ethernet, parse_ip, parse_linux_sll, parse_linux_sll2, parse_null, Mac, PacketMeta,
 };
+pub use pcap::{PcapBackend, PcapFileError};
+pub use source::{DevicesConfig, DevicesSource, Namer, SOURCE_NAME};
