@@ -81,8 +81,7 @@ impl std::fmt::Display for Problem {
 }
 
 /// A capture file that cannot be read, with where.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}: {problem} (at byte {offset}, packet {packet})", file.display())]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PcapFileError {
     /// The file as named by the user.
     pub file: PathBuf,
@@ -93,6 +92,19 @@ pub struct PcapFileError {
     /// What is wrong.
     pub problem: Problem,
 }
+
+impl std::fmt::Display for PcapFileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.file.display(), self.problem)?;
+        // Where it stopped matters once past the file header.
+        if self.packet > 0 {
+            write!(f, " (at byte {}, packet {})", self.offset, self.packet)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for PcapFileError {}
 
 /// How one interface's packets are parsed and stamped.
 #[derive(Debug, Clone, Copy)]

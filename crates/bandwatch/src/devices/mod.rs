@@ -7,6 +7,7 @@
 //! standard error, so `--json` output stays one document.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::net::IpAddr;
 use std::path::Path;
 
@@ -88,12 +89,17 @@ pub fn command(args: &DevicesArgs, json: bool) -> anyhow::Result<()> {
     let drained = count(file, cfg)?;
     let rows = rows(&drained, args.sort);
     eprintln!("{}", summary(file, &drained));
-    if json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+    let text = if json {
+        serde_json::to_string_pretty(&rows)? + "\n"
     } else {
-        print!("{}", table(&rows));
+        table(&rows)
+    };
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        // A reader that stopped early (`| head`) is not an error.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// Reads the whole file through the accounting.

@@ -335,10 +335,7 @@ fn an_empty_capture_is_fine() {
 #[test]
 fn the_reader_reports_through_the_collect_error() {
     let e = crate::CollectError::from(read_all(Vec::new()).err().unwrap());
-    assert_eq!(
-        e.to_string(),
-        "t.pcap: the file is empty (at byte 0, packet 0)"
-    );
+    assert_eq!(e.to_string(), "t.pcap: the file is empty");
 }
 
 /// A valid file of each format to mutate.
