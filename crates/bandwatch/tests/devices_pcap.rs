@@ -252,9 +252,7 @@ fn assert_fails(dir: &Path, file: &Path, says: &str) {
 /// A classic pcap of Ethernet + IPv4 + UDP headers, 60 bytes captured of `wire` each.
 fn write_pcap(path: &Path, packets: impl Iterator<Item = ([u8; 4], [u8; 4])>, wire: u32) {
     let mut v = Vec::new();
-    for x in [0xa1b2_c3d4u32] {
-        v.extend_from_slice(&x.to_le_bytes());
-    }
+    v.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
     v.extend_from_slice(&2u16.to_le_bytes());
     v.extend_from_slice(&4u16.to_le_bytes());
     for x in [0u32, 0, 65_535, 1] {

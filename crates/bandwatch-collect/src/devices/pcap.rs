@@ -121,9 +121,8 @@ fn parser_for(link: Linktype) -> Option<fn(&[u8], u64) -> PacketMeta> {
         Linktype::ETHERNET => parse_ethernet,
         Linktype::LINUX_SLL => parse_linux_sll,
         Linktype::LINUX_SLL2 => parse_linux_sll2,
-        Linktype::RAW | Linktype::IPV4 | Linktype::IPV6 => parse_ip,
         // 12 and 14 are the other numbers some systems write for raw IP.
-        Linktype(12 | 14) => parse_ip,
+        Linktype::RAW | Linktype::IPV4 | Linktype::IPV6 | Linktype(12 | 14) => parse_ip,
         Linktype::NULL | Linktype::LOOP => parse_null,
         _ => return None,
     })
@@ -375,7 +374,7 @@ fn handle(
             let ts = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
             let units = iface.units_per_sec;
             let secs = (ts / units) as i64;
-            let ms = ((ts % units) as u128 * 1000 / u128::from(units)) as i64;
+            let ms = (u128::from(ts % units) * 1000 / u128::from(units)) as i64;
             stamp(
                 out,
                 last_ms,

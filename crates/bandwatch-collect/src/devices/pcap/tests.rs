@@ -190,7 +190,7 @@ fn reads_pcapng_with_several_interfaces_and_link_types() {
     // A comment-only custom block between packets is skipped.
     let custom = ng_block(0x0000_0BAD, &[0, 0, 0, 0, b'h', b'i']);
     let f = pcapng_file(
-        &[(1, None), (101, Some(9)), (276, Some(0x80 | 20))],
+        &[(1, None), (101, Some(9)), (276, Some(0x80 | 0x14))],
         &[
             epb(0, 1_700_000_000_123_456, &eth, 1000),
             custom,

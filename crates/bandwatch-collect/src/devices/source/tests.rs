@@ -6,9 +6,12 @@ use super::*;
 use crate::devices::backend::{BackendStats, Observer};
 use crate::devices::packet::{Mac, PacketMeta};
 
+/// What one poll reports: packets and kernel drops.
+type Poll = (Vec<PacketMeta>, u64);
+
 /// A backend that replays what the test queued for each poll.
 #[derive(Clone, Default)]
-struct Script(Arc<Mutex<Vec<(Vec<PacketMeta>, u64)>>>);
+struct Script(Arc<Mutex<Vec<Poll>>>);
 
 impl Script {
     fn queue(&self, packets: Vec<PacketMeta>, drops: u64) {
@@ -60,11 +63,12 @@ fn value(f: &Frame, metric: &str, device: &str) -> Option<f64> {
     f.find(metric, m::LABEL_DEVICE, device)
 }
 
-fn own(f: &Frame, metric: &str) -> f64 {
+/// A self-metric's value; they are whole numbers, so compared exactly as integers.
+fn own(f: &Frame, metric: &str) -> u64 {
     f.samples
         .iter()
         .find(|s| s.series.metric == metric)
-        .map(|s| s.value)
+        .map(|s| s.value as u64)
         .unwrap()
 }
 
@@ -125,9 +129,9 @@ fn a_tick_reports_exact_deltas_rates_and_activity_per_device() {
         .unwrap();
     assert_eq!(laptop.series.labels.get("ip"), Some("192.168.1.20"));
     assert_eq!(laptop.series.labels.get("mac"), Some("02:00:00:00:00:01"));
-    assert_eq!(own(&f, m::DEVICES_TRACKED), 2.0);
-    assert_eq!(own(&f, m::DEVICES_KERNEL_DROPS), 3.0);
-    assert_eq!(own(&f, m::DEVICES_OBSERVED_BYTES), 10_500.0);
+    assert_eq!(own(&f, m::DEVICES_TRACKED), 2);
+    assert_eq!(own(&f, m::DEVICES_KERNEL_DROPS), 3);
+    assert_eq!(own(&f, m::DEVICES_OBSERVED_BYTES), 10_500);
 
     // Next tick: the laptop is idle: one last device_active 0, no byte series.
     clock.advance(Duration::from_secs(1));
@@ -172,13 +176,13 @@ fn evicted_devices_are_summed_as_other_and_counted() {
     clock.advance(Duration::from_secs(1));
     let f = src.collect().unwrap().unwrap();
     assert_eq!(value(&f, m::DEVICE_TX_BYTES, "other"), Some(300.0));
-    assert_eq!(own(&f, m::DEVICES_EVICTED), 3.0);
-    assert_eq!(own(&f, m::DEVICES_TRACKED), 2.0);
-    let devices: f64 = f
+    assert_eq!(own(&f, m::DEVICES_EVICTED), 3);
+    assert_eq!(own(&f, m::DEVICES_TRACKED), 2);
+    let devices: u64 = f
         .samples
         .iter()
         .filter(|s| s.series.metric == m::DEVICE_TX_BYTES)
-        .map(|s| s.value)
+        .map(|s| s.value as u64)
         .sum();
     assert_eq!(
         devices,
