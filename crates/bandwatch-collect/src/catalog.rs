@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 
 use bandwatch_core::Catalog;
 
+use crate::devices::metric as devices;
 use crate::netdev::metric as netdev;
 use crate::probe::metric as probe;
 use crate::system::metric as system;
@@ -26,6 +27,11 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
             crate::probe::source::SOURCE_NAME,
             &probe::ALL[..],
             &probe::LABELS[..],
+        ),
+        (
+            crate::devices::SOURCE_NAME,
+            &devices::ALL[..],
+            &devices::LABELS[..],
         ),
     ] {
         // Names are unique across sources (a test below proves it), so this cannot fail.
@@ -53,6 +59,7 @@ mod tests {
         c.extend(&netdev::ALL).unwrap();
         c.extend(&system::ALL).unwrap();
         c.extend(&probe::ALL).unwrap();
+        c.extend(&devices::ALL).unwrap();
         assert_eq!(c.metrics().len(), catalog().metrics().len());
         for m in catalog().metrics() {
             assert!(

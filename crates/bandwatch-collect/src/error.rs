@@ -60,6 +60,10 @@ pub enum CollectError {
     /// Reading connection tracking (the devices source's `conntrack` backend) failed.
     #[error(transparent)]
     Conntrack(#[from] crate::devices::conntrack::ConntrackError),
+
+    /// A capture file (`--pcap`) could not be read.
+    #[error(transparent)]
+    PcapFile(#[from] crate::devices::pcap::PcapFileError),
 }
 
 /// The result type of this crate.

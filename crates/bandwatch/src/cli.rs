@@ -79,6 +79,8 @@ pub enum Command {
     /// Probe every configured target once (or the targets given) and report up or down.
     #[command(visible_alias = "ping")]
     Test(TestArgs),
+    /// Bytes per LAN device, counted from a capture file (pcap or pcapng).
+    Devices(DevicesArgs),
     /// Serve the dashboard and API over a recorded history, read-only, without sampling
     /// (beside a running agent too).
     Serve(ServeArgs),
@@ -99,6 +101,7 @@ impl Command {
             Self::Replay(_) => "replay",
             Self::Stats(_) => "stats",
             Self::Test(_) => "test",
+            Self::Devices(_) => "devices",
             Self::Serve(_) => "serve",
             Self::Init(_) => "init",
         }
@@ -114,6 +117,7 @@ impl Command {
             Self::Replay(a) => &a.flags,
             Self::Stats(a) => &a.flags,
             Self::Test(a) => &a.flags,
+            Self::Devices(a) => &a.flags,
             Self::Serve(a) => &a.flags,
             Self::Init(a) => &a.flags,
         }
@@ -309,6 +313,65 @@ pub struct TestArgs {
     pub flags: KeyFlags<TestFlags>,
 }
 
+/// `devices`: JSON only; the rest are its own arguments.
+#[derive(Debug)]
+pub enum DevicesFlags {}
+
+impl FlagScope for DevicesFlags {
+    const FLAGS: Option<&'static [&'static str]> = Some(&["--json"]);
+    const HELP: &'static [(&'static str, &'static str)] = &[(
+        "--json",
+        "Print the devices as one JSON array of objects instead of a table",
+    )];
+}
+
+/// How `bandwatch devices` orders its rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DeviceSort {
+    /// Most downloaded from the internet first.
+    Rx,
+    /// Most uploaded to the internet first.
+    Tx,
+    /// Most internet traffic (download + upload) first.
+    Total,
+    /// By address.
+    Ip,
+}
+
+/// How `bandwatch devices` tells devices apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DeviceBy {
+    /// By hardware address where the capture shows one, else by IP.
+    Mac,
+    /// By IP address (each address is a device of its own).
+    Ip,
+}
+
+/// `bandwatch devices --pcap FILE`
+#[derive(Debug, Args)]
+pub struct DevicesArgs {
+    /// The capture to count (pcap or pcapng: Ethernet, Linux cooked or raw IP).
+    #[arg(long, value_name = "FILE")]
+    pub pcap: Option<PathBuf>,
+    /// A LAN network (CIDR); repeat for several. Default: 10/8, 172.16/12, 192.168/16,
+    /// 169.254/16, fc00::/7, fe80::/10.
+    #[arg(long, value_name = "CIDR")]
+    pub lan: Vec<String>,
+    /// Row order.
+    #[arg(long, value_enum, default_value = "total")]
+    pub sort: DeviceSort,
+    /// How devices are told apart.
+    #[arg(long, value_enum, default_value = "mac")]
+    pub by: DeviceBy,
+    /// The most devices held at once; beyond it the least recently seen are summed as
+    /// `other`.
+    #[arg(long, value_name = "N", default_value_t = 4096)]
+    pub max_tracked: usize,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub flags: KeyFlags<DevicesFlags>,
+}
+
 /// `serve`: which history, where to listen, the token and logging.
 #[derive(Debug)]
 pub enum ServeFlags {}
@@ -389,6 +452,7 @@ mod tests {
         check::<ReplayFlags>();
         check::<StatsFlags>();
         check::<TestFlags>();
+        check::<DevicesFlags>();
         check::<ServeFlags>();
         check::<InitFlags>();
     }

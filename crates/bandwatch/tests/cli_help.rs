@@ -15,6 +15,7 @@ const COMMANDS: &[(&str, &[&str])] = &[
     ("replay", &["replay"]),
     ("stats", &["stats"]),
     ("test", &["test"]),
+    ("devices", &["devices"]),
     ("serve", &["serve"]),
     ("init", &["init"]),
 ];

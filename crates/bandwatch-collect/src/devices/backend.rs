@@ -26,6 +26,10 @@ pub trait Observer {
     fn packet(&mut self, packet: &PacketMeta);
     /// One connection's bytes since its last report.
     fn flow(&mut self, flow: &FlowBytes);
+    /// The wall-clock time of the packets and flows that follow, for backends that know it
+    /// (a pcap file's timestamps); others leave it to the owner of the observer, which sets
+    /// the tick's time before each poll.
+    fn at(&mut self, _wall: bandwatch_core::Timestamp) {}
 }
 
 /// What a backend says about its own health on each poll.

@@ -5,13 +5,26 @@
 //! saw to an [`Observer`] (a packet's addresses and wire length, or a flow's byte counts since
 //! the last report); the accounting is the observer that turns those into per-device totals.
 
+pub mod account;
 pub mod backend;
-pub mod names;
 pub mod capture;
 pub mod conntrack;
+pub mod lan;
+pub mod metric;
+pub mod names;
 pub mod packet;
+pub mod pcap;
 pub mod registry;
+pub mod source;
 
+pub use account::{
+    Accounting, AccountingConfig, Counts, DeviceDelta, DeviceKey, Drained, Identity,
+};
 pub use backend::{Backend, BackendStats, FlowBytes, Observer};
-pub use packet::{parse_ethernet, Mac, PacketMeta};
+pub use lan::{LanError, LanNets};
+pub use packet::{
+    parse_ethernet, parse_ip, parse_linux_sll, parse_linux_sll2, parse_null, Mac, PacketMeta,
+};
+pub use pcap::{PcapBackend, PcapFileError};
 pub use registry::{KnownDevice, KnownEntry, Limits, Registry, RegistryError};
+pub use source::{DevicesConfig, DevicesSource, Namer, SOURCE_NAME};
