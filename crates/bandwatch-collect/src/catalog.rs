@@ -54,6 +54,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_device_label_says_both_of_its_meanings() {
+        // Disks and LAN devices share the label name; the API's catalogue shows one help.
+        let help = catalog()
+            .labels()
+            .iter()
+            .find(|l| l.name == "device")
+            .map(|l| l.help)
+            .unwrap();
+        assert!(help.contains("disk") && help.contains("LAN device"), "{help}");
+    }
+
+    #[test]
     fn names_are_unique_and_rates_derive_from_catalogued_deltas() {
         let mut c = Catalog::new();
         c.extend(&netdev::ALL).unwrap();

@@ -198,7 +198,10 @@ pub const LABELS: [LabelDef; 3] = [
     },
     LabelDef {
         name: LABEL_DEVICE,
-        help: "A whole disk (sda, nvme0n1).",
+        // One label name, two meanings by metric family; the catalogue keeps one help per
+        // label, so it says both (the devices source declares the same name).
+        help: "A whole disk (sda, nvme0n1) for system_disk_* metrics; a LAN device (its name, \
+               else its MAC or IP) for device_* metrics.",
         prometheus: None,
     },
 ];
