@@ -12,12 +12,14 @@ pub mod model;
 pub mod outbox;
 pub mod sql;
 pub mod sqlite;
+pub mod sum;
 pub mod writer;
 
 use bandwatch_core::{AlertEvent, Frame, SeriesKey, Timestamp};
 
 pub use error::{Op, Problem, Result, StoreError};
 pub use lookup::last_time_above;
+pub use sum::{delta_sum, RangeSum};
 pub use model::{
     AlertQuery, AlertRecord, HeldMemory, MaintenanceReport, Retention, RollupPoint, Silence,
     StoreStats, Tier, ELAPSED_METRIC, HOUR_MS, MINUTE_MS,
