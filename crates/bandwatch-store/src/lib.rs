@@ -19,7 +19,6 @@ use bandwatch_core::{AlertEvent, Frame, SeriesKey, Timestamp};
 
 pub use error::{Op, Problem, Result, StoreError};
 pub use lookup::last_time_above;
-pub use sum::{delta_sum, RangeSum};
 pub use model::{
     AlertQuery, AlertRecord, HeldMemory, MaintenanceReport, Retention, RollupPoint, Silence,
     StoreStats, Tier, ELAPSED_METRIC, HOUR_MS, MINUTE_MS,
@@ -35,6 +34,7 @@ pub use sqlite::{
     check_writable, SqliteOptions, SqliteOutbox, SqliteStore, HEAD_BYTES_PER_SERIES,
     HELD_BYTES_PER_SERIES, LATEST_VERSION,
 };
+pub use sum::{delta_sum, RangeSum};
 pub use writer::{
     StoreHandle, StoreJob, StoreSink, StoreWriter, WriterConfig, WriterCounters, WriterStats,
     WriterSummary,

@@ -132,7 +132,10 @@ mod tests {
         assert!(export.get("application/json").is_some(), "{export}");
         let report = &doc["paths"]["/devices/report"]["get"];
         for kind in ["application/json", "text/csv"] {
-            assert!(report["responses"]["200"]["content"].get(kind).is_some(), "{report}");
+            assert!(
+                report["responses"]["200"]["content"].get(kind).is_some(),
+                "{report}"
+            );
         }
         let names: Vec<&str> = report["parameters"]
             .as_array()

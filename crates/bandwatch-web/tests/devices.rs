@@ -27,7 +27,11 @@ const ROUTER: [(&str, &str); 3] = [
 ];
 
 fn phone(ip: &str) -> [(&str, &str); 3] {
-    [("device", "Phone"), ("ip", ip), ("mac", "aa:bb:cc:dd:ee:03")]
+    [
+        ("device", "Phone"),
+        ("ip", ip),
+        ("mac", "aa:bb:cc:dd:ee:03"),
+    ]
 }
 
 /// One devices frame `k` minutes before NOW.
@@ -65,7 +69,11 @@ fn frames() -> Vec<Frame> {
         .map(|k| {
             let mut d = vec![(LAPTOP, 1000.0, 10.0), (ROUTER, 0.0, 1.0)];
             if k <= 10 {
-                let ip = if k > 5 { "192.168.1.30" } else { "192.168.1.31" };
+                let ip = if k > 5 {
+                    "192.168.1.30"
+                } else {
+                    "192.168.1.31"
+                };
                 d.push((phone(ip), 500.0, 50.0));
             }
             frame(k, &d)
@@ -125,7 +133,10 @@ async fn lan_devices_and_probe_targets_are_one_list() {
     // The probe targets keep their fields.
     let dark = find("zz-dark");
     assert_eq!(dark["up"], false);
-    assert!(dark["device"].is_null() && dark["rx_bps"].is_null(), "{dark}");
+    assert!(
+        dark["device"].is_null() && dark["rx_bps"].is_null(),
+        "{dark}"
+    );
 }
 
 #[tokio::test]
@@ -144,7 +155,10 @@ async fn the_report_sums_the_stored_deltas_exactly() {
     assert_eq!(rows[0]["lan_tx_bytes"], 2882);
     let phone = rows.iter().find(|d| d["device"] == "Phone").expect("phone");
     assert_eq!(phone["rx_bytes"], 11 * 500);
-    assert_eq!(phone["ips"], serde_json::json!(["192.168.1.30", "192.168.1.31"]));
+    assert_eq!(
+        phone["ips"],
+        serde_json::json!(["192.168.1.30", "192.168.1.31"])
+    );
     // The last 5 minutes: minutes 0..=5 (6 samples).
     let recent = get(&s, "/api/v1/devices/report?since=-5m").await.json();
     assert_eq!(recent["devices"][0]["rx_bytes"], 6000, "{recent}");
@@ -177,11 +191,17 @@ async fn the_report_sums_the_stored_deltas_exactly() {
 async fn a_bad_report_request_is_400_naming_the_parameter() {
     let s = with_devices();
     for (uri, needle) in [
-        ("/api/v1/devices/report?since=yesterday", "parameter 'since'"),
+        (
+            "/api/v1/devices/report?since=yesterday",
+            "parameter 'since'",
+        ),
         ("/api/v1/devices/report?since=0s", "parameter 'since'"),
         ("/api/v1/devices/report?since=99999d", "parameter 'since'"),
         ("/api/v1/devices/report?format=xml", "parameter 'format'"),
-        ("/api/v1/devices/report?sinse=1h", "unknown parameter 'sinse'"),
+        (
+            "/api/v1/devices/report?sinse=1h",
+            "unknown parameter 'sinse'",
+        ),
     ] {
         get(&s, uri).await.error(StatusCode::BAD_REQUEST, needle);
     }

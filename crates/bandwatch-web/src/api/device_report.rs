@@ -121,7 +121,11 @@ pub fn build(
         note_address(row, most, &key, sum.samples);
     }
     let mut out: Vec<ReportRow> = rows.into_values().map(|(r, _)| r).collect();
-    out.sort_by(|a, b| b.internet().cmp(&a.internet()).then(a.device.cmp(&b.device)));
+    out.sort_by(|a, b| {
+        b.internet()
+            .cmp(&a.internet())
+            .then(a.device.cmp(&b.device))
+    });
     Ok(out)
 }
 
@@ -223,9 +227,12 @@ pub async fn report(
         devices,
     };
     if csv_wanted {
-        let name = format!("attachment; filename=\"bandwatch-devices-{}.csv\"", report.start);
-        let disposition = HeaderValue::from_str(&name)
-            .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
+        let name = format!(
+            "attachment; filename=\"bandwatch-devices-{}.csv\"",
+            report.start
+        );
+        let disposition =
+            HeaderValue::from_str(&name).unwrap_or_else(|_| HeaderValue::from_static("attachment"));
         return Ok((
             [
                 (
@@ -272,7 +279,10 @@ mod tests {
         let now = Timestamp(1_764_780_030_000);
         let p = |q: &str| Params::parse(Some(q), &["since"]).expect("params");
         assert_eq!(since(&p("since=1h"), now).expect("1h").0, 1_764_776_400_000);
-        assert_eq!(since(&p("since=-1h"), now).expect("-1h").0, 1_764_776_400_000);
+        assert_eq!(
+            since(&p("since=-1h"), now).expect("-1h").0,
+            1_764_776_400_000
+        );
         assert_eq!(since(&p(""), now).expect("default").0, 1_764_693_600_000);
         let e = since(&p("since=yesterday"), now).expect_err("bad");
         assert!(e.message.contains("parameter 'since'"), "{e}");

@@ -97,7 +97,12 @@ pub fn lan_devices(state: &WebState) -> BTreeMap<String, LanDevice> {
             });
             if d.seen.is_none_or(|s| l.ts > s) {
                 d.seen = Some(l.ts);
-                let text = |n: &str| key.labels.get(n).filter(|v| !v.is_empty()).map(String::from);
+                let text = |n: &str| {
+                    key.labels
+                        .get(n)
+                        .filter(|v| !v.is_empty())
+                        .map(String::from)
+                };
                 d.ip = text(LABEL_IP).or(d.ip.take());
                 d.mac = text(LABEL_MAC).or(d.mac.take());
             }
@@ -116,7 +121,9 @@ fn apply(
 ) {
     let value = Some(l.value).filter(|v| v.is_finite());
     let mut latest = |slot: &mut Option<f64>, v: Option<f64>| {
-        let at = newest.entry((d.device.clone(), role)).or_insert(Timestamp(i64::MIN));
+        let at = newest
+            .entry((d.device.clone(), role))
+            .or_insert(Timestamp(i64::MIN));
         if l.ts >= *at {
             *at = l.ts;
             *slot = v;
