@@ -166,7 +166,11 @@ fn local_start(now: bandwatch_core::Timestamp, month: bool) -> bandwatch_core::T
         return now;
     };
     let date = local.date_naive();
-    let date = if month { date.with_day(1).unwrap_or(date) } else { date };
+    let date = if month {
+        date.with_day(1).unwrap_or(date)
+    } else {
+        date
+    };
     date.and_hms_opt(0, 0, 0)
         .and_then(|t| chrono::Local.from_local_datetime(&t).earliest())
         .map_or(now, |t| bandwatch_core::Timestamp(t.timestamp_millis()))

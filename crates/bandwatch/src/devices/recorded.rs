@@ -14,9 +14,7 @@ use bandwatch_collect::devices::names::parse_mac;
 use bandwatch_collect::devices::{Registry, SOURCE_NAME};
 use bandwatch_core::human::{escape_control, format};
 use bandwatch_core::{Labels, Role, SeriesKey, Timestamp, Unit};
-use bandwatch_store::{
-    delta_sum, last_time_above, Store, Tier, ELAPSED_METRIC, MINUTE_MS,
-};
+use bandwatch_store::{delta_sum, last_time_above, Store, Tier, ELAPSED_METRIC, MINUTE_MS};
 use serde::Serialize;
 
 use crate::cli::DeviceSort;
@@ -107,11 +105,7 @@ pub fn devices(
     sort: DeviceSort,
 ) -> anyhow::Result<Vec<RecordedDevice>> {
     let cat = catalog();
-    let roles = [
-        Role::DeviceRxBytes,
-        Role::DeviceTxBytes,
-        Role::DeviceActive,
-    ];
+    let roles = [Role::DeviceRxBytes, Role::DeviceTxBytes, Role::DeviceActive];
     let mut keys: BTreeMap<String, Keys> = BTreeMap::new();
     for key in store.series()? {
         let Some(role) = roles.iter().find(|r| cat.name_of(**r) == key.metric) else {
@@ -156,7 +150,10 @@ fn device_row(
     };
     // When it last moved anything, and the series that did (its newest address).
     let mut seen: Option<(Timestamp, &SeriesKey)> = None;
-    for key in of(Role::DeviceRxBytes).iter().chain(of(Role::DeviceTxBytes)) {
+    for key in of(Role::DeviceRxBytes)
+        .iter()
+        .chain(of(Role::DeviceTxBytes))
+    {
         if let Some(t) = last_time_above(store, key, 0.0, span.since, end)? {
             if seen.is_none_or(|(s, _)| t > s) {
                 seen = Some((t, key));
@@ -170,8 +167,11 @@ fn device_row(
     let (ip, mac) = (label(LABEL_IP), label(LABEL_MAC));
     let frame = last_frame(store, span.now)?;
     let rate = |r: Role| last_rate(store, of(r), frame);
-    let window_from = span.now.add_millis(-i64::try_from(span.window.as_millis()).unwrap_or(i64::MAX));
-    let window_bytes = sum(Role::DeviceRxBytes, window_from)? + sum(Role::DeviceTxBytes, window_from)?;
+    let window_from = span
+        .now
+        .add_millis(-i64::try_from(span.window.as_millis()).unwrap_or(i64::MAX));
+    let window_bytes =
+        sum(Role::DeviceRxBytes, window_from)? + sum(Role::DeviceTxBytes, window_from)?;
     let limit = registry
         .limits_for(parse_mac(&mac), ip.parse().ok())
         .bandwidth_threshold;
@@ -198,7 +198,10 @@ fn device_row(
 /// The devices source's newest recorded frame within the last two minutes: its time and
 /// elapsed seconds.
 fn last_frame(store: &dyn Store, now: Timestamp) -> anyhow::Result<Option<(Timestamp, f64)>> {
-    let key = SeriesKey::new(ELAPSED_METRIC, Labels::from_pairs([("source", SOURCE_NAME)]));
+    let key = SeriesKey::new(
+        ELAPSED_METRIC,
+        Labels::from_pairs([("source", SOURCE_NAME)]),
+    );
     let from = now.add_millis(-NOW_WITHIN_MS);
     Ok(store
         .query_raw(&key, from, now.add_millis(1))?
@@ -248,8 +251,7 @@ fn active_seconds(
 
 fn sort_rows(rows: &mut [RecordedDevice], sort: DeviceSort) {
     let ip = |r: &RecordedDevice| {
-        r.ip
-            .parse::<std::net::IpAddr>()
+        r.ip.parse::<std::net::IpAddr>()
             .map_or((true, std::net::IpAddr::from([0u8; 4])), |a| (false, a))
     };
     match sort {
@@ -268,7 +270,15 @@ fn sort_rows(rows: &mut [RecordedDevice], sort: DeviceSort) {
 /// The table for people.
 pub fn table(rows: &[RecordedDevice]) -> String {
     const HEAD: [&str; 9] = [
-        "DEVICE", "IP", "MAC", "NOW ↓/↑", "TODAY", "MONTH", "ACTIVE", "LAST SEEN", "THRESHOLD",
+        "DEVICE",
+        "IP",
+        "MAC",
+        "NOW ↓/↑",
+        "TODAY",
+        "MONTH",
+        "ACTIVE",
+        "LAST SEEN",
+        "THRESHOLD",
     ];
     let b = |v: u64| format(Unit::Bytes, v as f64);
     let rate = |v: f64| format(Unit::BitsPerSecond, v);
@@ -287,8 +297,16 @@ pub fn table(rows: &[RecordedDevice]) -> String {
             };
             [
                 escape_control(&r.device).into_owned(),
-                if r.ip.is_empty() { "-".into() } else { r.ip.clone() },
-                if r.mac.is_empty() { "-".into() } else { r.mac.clone() },
+                if r.ip.is_empty() {
+                    "-".into()
+                } else {
+                    r.ip.clone()
+                },
+                if r.mac.is_empty() {
+                    "-".into()
+                } else {
+                    r.mac.clone()
+                },
                 format!("{} / {}", rate(r.rx_bps), rate(r.tx_bps)),
                 b(r.today_rx_bytes + r.today_tx_bytes),
                 b(r.month_rx_bytes + r.month_tx_bytes),

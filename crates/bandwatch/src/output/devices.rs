@@ -136,7 +136,10 @@ mod tests {
         let laptop = &got["Laptop"];
         assert_eq!(laptop.name.as_deref(), Some("Laptop"));
         assert_eq!((laptop.rx_bytes, laptop.lan_tx_bytes), (1500, 6));
-        assert!((laptop.rx_bps - 4000.0).abs() < f64::EPSILON, "the newest rate");
+        assert!(
+            (laptop.rx_bps - 4000.0).abs() < f64::EPSILON,
+            "the newest rate"
+        );
         assert_eq!(d.take(), Some(Devices::new()), "on, nothing moved");
     }
 }

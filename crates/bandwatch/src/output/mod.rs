@@ -6,6 +6,6 @@ mod json;
 mod summary;
 
 pub use console::console_line;
-pub use devices::{DeviceStats, Devices, DevicesSince};
+pub use devices::{Devices, DevicesSince};
 pub use json::{escape_unsafe_chars, json_line_with_devices};
 pub use summary::TickSummary;

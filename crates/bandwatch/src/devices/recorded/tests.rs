@@ -18,17 +18,33 @@ struct Dev {
 const DEVICES: [Dev; 3] = [
     // Moves every even hour.
     Dev {
-        labels: [("device", "Laptop"), ("ip", "192.168.1.20"), ("mac", "aa:bb:cc:dd:ee:01")],
+        labels: [
+            ("device", "Laptop"),
+            ("ip", "192.168.1.20"),
+            ("mac", "aa:bb:cc:dd:ee:01"),
+        ],
         bytes: |k| ((k / 60) % 2 == 0).then_some((1_000_000.0, 50_000.0)),
     },
     // Only yesterday evening, 20:00 to 22:00; no MAC seen.
     Dev {
-        labels: [("device", "192.168.1.30"), ("ip", "192.168.1.30"), ("mac", "")],
-        bytes: |k| (44 * 60..46 * 60).contains(&k).then_some((5_000_000.0, 100_000.0)),
+        labels: [
+            ("device", "192.168.1.30"),
+            ("ip", "192.168.1.30"),
+            ("mac", ""),
+        ],
+        bytes: |k| {
+            (44 * 60..46 * 60)
+                .contains(&k)
+                .then_some((5_000_000.0, 100_000.0))
+        },
     },
     // The last half hour, fast enough to go over the `unknown` limit.
     Dev {
-        labels: [("device", "aa:bb:cc:dd:ee:03"), ("ip", "192.168.1.40"), ("mac", "aa:bb:cc:dd:ee:03")],
+        labels: [
+            ("device", "aa:bb:cc:dd:ee:03"),
+            ("ip", "192.168.1.40"),
+            ("mac", "aa:bb:cc:dd:ee:03"),
+        ],
         bytes: |k| (k > 51 * 60 - 30).then_some((4_000_000.0, 200_000.0)),
     },
 ];
