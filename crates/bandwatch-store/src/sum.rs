@@ -74,6 +74,8 @@ pub fn delta_sum(
 }
 
 #[cfg(test)]
+// Sums of small integers are exact in f64: the test means to compare them exactly.
+#[allow(clippy::float_cmp, clippy::cast_precision_loss)]
 mod tests {
     use std::sync::Arc;
 

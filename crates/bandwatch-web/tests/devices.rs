@@ -34,8 +34,11 @@ fn phone(ip: &str) -> [(&str, &str); 3] {
     ]
 }
 
+/// A device's labels, and its bytes down and up in one frame.
+type Moved<'a> = ([(&'a str, &'a str); 3], f64, f64);
+
 /// One devices frame `k` minutes before NOW.
-fn frame(k: i64, devices: &[([(&str, &str); 3], f64, f64)]) -> Frame {
+fn frame(k: i64, devices: &[Moved<'_>]) -> Frame {
     let mut f = Frame::new("devices", Timestamp(NOW - k * MINUTE), Seconds(60.0));
     for (labels, rx, tx) in devices {
         f.push(key("device_rx_bytes", labels), *rx, SampleKind::Delta);

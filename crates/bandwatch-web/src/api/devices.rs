@@ -153,6 +153,8 @@ fn add(total: &mut u64, keys: &mut Vec<Arc<SeriesKey>>, key: &Arc<SeriesKey>, l:
 /// One device: what is known of it as a LAN device and as a probe target. The probe fields
 /// keep the shape the page and older clients know; a LAN-only device has them `null`.
 #[derive(Debug, Serialize)]
+// `device` is the API's name for the LAN label, as in the metrics.
+#[allow(clippy::struct_field_names)]
 pub struct Device {
     /// The probe target's name, else the LAN device's label.
     name: String,

@@ -328,10 +328,10 @@ pub fn table(rows: &[RecordedDevice]) -> String {
         for (i, (c, w)) in cols.iter().zip(width).enumerate() {
             let pad = w.saturating_sub(c.chars().count());
             // Names and addresses to the left, amounts to the right.
-            if i < 3 || i >= 7 {
-                let _ = write!(l, "{c}{}  ", " ".repeat(pad));
-            } else {
+            if (3..7).contains(&i) {
                 let _ = write!(l, "{}{c}  ", " ".repeat(pad));
+            } else {
+                let _ = write!(l, "{c}{}  ", " ".repeat(pad));
             }
         }
         out.push_str(l.trim_end());

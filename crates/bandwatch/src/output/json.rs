@@ -95,7 +95,7 @@ mod tests {
             interfaces: BTreeMap::new(),
             total: IfaceStats::default(),
         };
-        let laptop = super::super::DeviceStats {
+        let laptop = crate::output::devices::DeviceStats {
             name: Some("Laptop".into()),
             ip: "192.168.1.20".into(),
             mac: "aa:bb:cc:dd:ee:ff".into(),
@@ -106,9 +106,9 @@ mod tests {
             lan_rx_bytes: 0,
             lan_tx_bytes: 512,
         };
-        let unnamed = super::super::DeviceStats {
+        let unnamed = crate::output::devices::DeviceStats {
             ip: "192.168.1.31".into(),
-            ..super::super::DeviceStats::default()
+            ..crate::output::devices::DeviceStats::default()
         };
         let devices = Devices::from([
             ("Laptop".to_string(), laptop),

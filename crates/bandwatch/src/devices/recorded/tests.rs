@@ -1,3 +1,6 @@
+// Rates here are exact by construction (whole bytes over whole seconds, computed once).
+#![allow(clippy::float_cmp)]
+
 use std::sync::Arc;
 
 use bandwatch_core::{Frame, SampleKind, Seconds};
