@@ -114,6 +114,20 @@ pub enum Role {
     ProbeUptime,
     /// When a probe target last answered.
     ProbeLastSeen,
+    /// LAN device download rate from the internet (bits/s).
+    DeviceRxRate,
+    /// LAN device upload rate to the internet (bits/s).
+    DeviceTxRate,
+    /// LAN device bytes downloaded from the internet in the interval.
+    DeviceRxBytes,
+    /// LAN device bytes uploaded to the internet in the interval.
+    DeviceTxBytes,
+    /// LAN device bytes received from other LAN hosts in the interval.
+    DeviceLanRxBytes,
+    /// LAN device bytes sent to other LAN hosts in the interval.
+    DeviceLanTxBytes,
+    /// LAN device moving more than the active floor.
+    DeviceActive,
 }
 
 /// A rate that follows exactly from a delta of the same frame: `rate = delta × factor /

@@ -53,7 +53,17 @@ fn paths() -> Value {
                               "responses": ok("status") } },
         "/snapshot": { "get": { "summary": "newest value of every series, with the sources' and sinks' counts", "responses": ok("samples") } },
         "/interfaces": { "get": { "summary": "interfaces with link state and rates", "responses": ok("interfaces") } },
-        "/devices": { "get": { "summary": "probed devices with reachability, latency, loss and uptime %", "responses": ok("devices") } },
+        "/devices": { "get": { "summary": "every known device: LAN devices (name, ip, mac, rx/tx rate now, bytes since start, active, new) and probe targets (reachability, RTT, loss, uptime %), one entry for a device that is both; last_seen",
+                               "responses": ok("devices") } },
+        "/devices/report": { "get": { "summary": "each LAN device's internet and LAN bytes over a range, exact sums of the stored deltas, most bytes first",
+                               "parameters": [param("since", "how far back: a duration (24h, 7d; default 24h) or a time (-24h, RFC 3339, epoch ms); rounded down to its minute", false),
+                                              param("format", "json (default) or csv; without it, Accept: text/csv gives CSV", false)],
+                               "responses": {
+                                   "200": { "description": "report", "content": { "application/json": {}, "text/csv": {} } },
+                                   "400": { "$ref": "#/components/responses/Error" },
+                                   "401": { "$ref": "#/components/responses/Error" },
+                                   "421": { "$ref": "#/components/responses/Error" },
+                                   "503": { "$ref": "#/components/responses/Error" } } } },
         "/series": { "get": { "summary": "history of a metric's series, bucketed; tier chosen by step and range",
                               "parameters": range_params(None), "responses": ok("series") } },
         "/export": { "get": { "summary": "a range as a CSV or JSON download",
@@ -120,6 +130,20 @@ mod tests {
         let export = &doc["paths"]["/export"]["get"]["responses"]["200"]["content"];
         assert!(export.get("text/csv").is_some(), "{export}");
         assert!(export.get("application/json").is_some(), "{export}");
+        let report = &doc["paths"]["/devices/report"]["get"];
+        for kind in ["application/json", "text/csv"] {
+            assert!(
+                report["responses"]["200"]["content"].get(kind).is_some(),
+                "{report}"
+            );
+        }
+        let names: Vec<&str> = report["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p["name"].as_str())
+            .collect();
+        assert_eq!(names, ["since", "format"]);
         let ack = &doc["paths"]["/alerts/{id}/ack"]["post"]["responses"];
         assert!(ack.get("404").is_some(), "{ack}");
         let silence = &doc["paths"]["/silences"]["post"]["responses"];

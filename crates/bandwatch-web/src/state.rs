@@ -84,6 +84,9 @@ pub struct WebState {
     pub clock: Arc<dyn Clock>,
     /// The configured probe targets, listed before their first round.
     pub devices: Arc<[String]>,
+    /// Each probe target's name and the host it probes (address or host name), so a target
+    /// that probes a LAN device is listed as that device.
+    pub probe_hosts: Arc<[(String, String)]>,
     /// The Prometheus snapshot, also served at `/metrics` here.
     pub exporter: Option<bandwatch_export::prometheus::Exporter>,
 }

@@ -182,6 +182,14 @@ fn get_ok(
 const RANGE: &[&str] = &["metric", "match", "start", "end", "step"];
 const EXPORT: &[&str] = &["metric", "match", "start", "end", "step", "format"];
 const ALERTS: &[&str] = &["state", "severity", "since", "q", "limit"];
+const REPORT: &[&str] = &["since", "format"];
+
+#[test]
+fn device_report_parameters() {
+    check(query(REPORT), |rt, s, q| {
+        get_ok(rt, s, "/api/v1/devices/report", &q, &[200, 400])
+    });
+}
 
 #[test]
 fn series_and_export_parameters() {

@@ -79,7 +79,8 @@ pub enum Command {
     /// Probe every configured target once (or the targets given) and report up or down.
     #[command(visible_alias = "ping")]
     Test(TestArgs),
-    /// Bytes per LAN device, counted from a capture file (pcap or pcapng).
+    /// Bytes per LAN device: as recorded in the history (now, today, this month, threshold
+    /// state), or counted from a capture file with --pcap (pcap or pcapng).
     Devices(DevicesArgs),
     /// Serve the dashboard and API over a recorded history, read-only, without sampling
     /// (beside a running agent too).
@@ -318,11 +319,21 @@ pub struct TestArgs {
 pub enum DevicesFlags {}
 
 impl FlagScope for DevicesFlags {
-    const FLAGS: Option<&'static [&'static str]> = Some(&["--json"]);
-    const HELP: &'static [(&'static str, &'static str)] = &[(
-        "--json",
-        "Print the devices as one JSON array of objects instead of a table",
-    )];
+    const FLAGS: Option<&'static [&'static str]> = Some(&["--json", "--db", "--store"]);
+    const HELP: &'static [(&'static str, &'static str)] = &[
+        (
+            "--json",
+            "Print the devices as one JSON array of objects instead of a table",
+        ),
+        (
+            "--db",
+            "History database file (SQLite) to read without --pcap; opened read-only",
+        ),
+        (
+            "--store",
+            "Read the history from this MySQL/MariaDB or PostgreSQL database instead",
+        ),
+    ];
 }
 
 /// How `bandwatch devices` orders its rows.
@@ -367,6 +378,9 @@ pub struct DevicesArgs {
     /// `other`.
     #[arg(long, value_name = "N", default_value_t = 4096)]
     pub max_tracked: usize,
+    /// Without --pcap: list the devices seen within this long (e.g. 24h, 7d).
+    #[arg(long, value_name = "DURATION", default_value = "31d")]
+    pub since: String,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub flags: KeyFlags<DevicesFlags>,

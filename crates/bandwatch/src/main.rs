@@ -69,7 +69,7 @@ fn real_main(cli: &Cli) -> anyhow::Result<()> {
         Some(Command::Replay(args)) => replay_file(&resolved, &args.file, json),
         Some(Command::Stats(_)) => stats::command(&resolved.config, json),
         Some(Command::Test(args)) => ping::command(&resolved.config, &args.targets, json),
-        Some(Command::Devices(args)) => devices::command(args, json),
+        Some(Command::Devices(args)) => devices::command(&resolved.config, args, json),
         Some(Command::Serve(_)) => serve::command(&resolved),
         Some(Command::Init(_)) => unreachable!("init runs before the configuration is read"),
     }

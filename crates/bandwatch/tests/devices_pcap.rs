@@ -328,7 +328,24 @@ fn bad_files_and_arguments_exit_2() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{err}");
     }
+    // Without --pcap it reads the history; there is none here, and it says how to get one.
     let out = bandwatch(dir.path()).arg("devices").output().expect("run");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--pcap FILE"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("no history at") && err.contains("--pcap FILE"),
+        "{err}"
+    );
+    for since in ["yesterday", "0s", "99999999999999999999d"] {
+        let out = bandwatch(dir.path())
+            .args(["devices", "--since", since])
+            .output()
+            .expect("run");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{since}: {err}");
+        assert!(
+            err.contains("--since") && !err.contains("panicked"),
+            "{err}"
+        );
+    }
 }

@@ -4,7 +4,7 @@
 //! table are summed under `device="other"` ([`DEVICE_OTHER`]). The `devices_*` series
 //! describe the source itself and carry no label.
 
-use bandwatch_core::{LabelDef, MetricDef, SampleKind, Unit};
+use bandwatch_core::{LabelDef, MetricDef, Role, SampleKind, Unit};
 
 /// Label naming the device.
 pub const LABEL_DEVICE: &str = "device";
@@ -60,12 +60,14 @@ pub const ALL: [MetricDef; 14] = [
         DEVICE_RX_BYTES,
         "bandwatch_device_receive_bytes_total",
         "Bytes the LAN device downloaded from the internet (frame lengths for capture and pcap, IP lengths for conntrack).",
-    ),
+    )
+    .role(Role::DeviceRxBytes),
     bytes(
         DEVICE_TX_BYTES,
         "bandwatch_device_transmit_bytes_total",
         "Bytes the LAN device uploaded to the internet (frame lengths for capture and pcap, IP lengths for conntrack).",
-    ),
+    )
+    .role(Role::DeviceTxBytes),
     MetricDef::new(
         DEVICE_RX_BITS_PER_SECOND,
         SampleKind::Rate,
@@ -74,7 +76,8 @@ pub const ALL: [MetricDef; 14] = [
         "bandwatch_device_receive_bytes_per_second",
         "The LAN device's download rate over the last interval, in bytes per second (x8 for bit/s).",
     )
-    .derived(DEVICE_RX_BYTES, 8.0),
+    .derived(DEVICE_RX_BYTES, 8.0)
+    .role(Role::DeviceRxRate),
     MetricDef::new(
         DEVICE_TX_BITS_PER_SECOND,
         SampleKind::Rate,
@@ -83,24 +86,28 @@ pub const ALL: [MetricDef; 14] = [
         "bandwatch_device_transmit_bytes_per_second",
         "The LAN device's upload rate over the last interval, in bytes per second (x8 for bit/s).",
     )
-    .derived(DEVICE_TX_BYTES, 8.0),
+    .derived(DEVICE_TX_BYTES, 8.0)
+    .role(Role::DeviceTxRate),
     bytes(
         DEVICE_LAN_RX_BYTES,
         "bandwatch_device_lan_receive_bytes_total",
         "Bytes the device received from other LAN hosts (never counted as internet usage).",
-    ),
+    )
+    .role(Role::DeviceLanRxBytes),
     bytes(
         DEVICE_LAN_TX_BYTES,
         "bandwatch_device_lan_transmit_bytes_total",
         "Bytes the device sent to other LAN hosts, multicast or broadcast (never counted as internet usage).",
-    ),
+    )
+    .role(Role::DeviceLanTxBytes),
     MetricDef::gauge(
         DEVICE_ACTIVE,
         Unit::Boolean,
         PER_DEVICE,
         "bandwatch_device_active",
         "1 while the device moves more than the active floor (devices.active_floor), else 0.",
-    ),
+    )
+    .role(Role::DeviceActive),
     MetricDef::gauge(
         DEVICES_TRACKED,
         Unit::Count,

@@ -115,6 +115,11 @@ impl Mapping {
         }
     }
 
+    /// The catalogue the mapping was read from.
+    pub(crate) fn catalog(&self) -> &'static Catalog {
+        self.catalog
+    }
+
     /// Where `metric` is exported: its catalogue entry, or a gauge of a derived name.
     pub(crate) fn target(&self, metric: &str) -> Cow<'_, Target> {
         match self.targets.get(metric) {

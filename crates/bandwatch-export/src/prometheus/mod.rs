@@ -13,9 +13,11 @@ mod openmetrics;
 pub mod sink;
 mod state;
 mod text;
+mod top;
 mod view;
 
 use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 
 use bandwatch_core::{AlertEvent, Catalog, SinkBoard, Snapshot, SourceBoard};
@@ -84,6 +86,8 @@ pub(crate) struct Shared {
     sinks: SinkBoard,
     alerts: RwLock<Alerts>,
     layout: Mutex<layout::Layout>,
+    /// Devices exported one by one; 0 exports every device.
+    device_top: AtomicUsize,
 }
 
 impl fmt::Debug for Shared {
@@ -113,6 +117,7 @@ impl Shared {
             alerts: &alerts,
             sources: &self.sources,
             sinks: &self.sinks,
+            device_top: self.device_top.load(Ordering::Relaxed),
         };
         f(&view::families(&inputs, &mut layout))
     }
@@ -150,9 +155,17 @@ impl Exporter {
             sinks,
             alerts: RwLock::default(),
             layout: Mutex::default(),
+            device_top: AtomicUsize::new(0),
         });
         let registry = Arc::new(openmetrics::registry(Arc::clone(&shared)));
         Self { shared, registry }
+    }
+
+    /// Exports the per-device series (`bandwatch_device_*`) of only the `n` devices with the
+    /// highest download + upload rate at each scrape and sums the rest as `device="other"`
+    /// (`devices.export_top`); 0 (the default) exports every device. Clones share it.
+    pub fn set_device_top(&self, n: usize) {
+        self.shared.device_top.store(n, Ordering::Relaxed);
     }
 
     /// Updates the alerts firing now (per rule and severity) and the event counts.

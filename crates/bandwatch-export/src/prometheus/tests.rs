@@ -681,3 +681,92 @@ fn the_old_exporters_names_carry_the_total_in_mbps() {
         "a stale total is not exported: {m:?}"
     );
 }
+
+/// 50 LAN devices, device `i` downloading `(i + 1)` kB and uploading 100 B a second, plus the
+/// source's own eviction bucket.
+fn fifty_devices(exp: &Rig) {
+    let mut f = Frame::new("devices", Timestamp(1_700_000_000_500), Seconds(1.0));
+    let mut push = |name: &str, ip: &str, rx: f64, tx: f64| {
+        let labels = Labels::from_pairs([("device", name), ("ip", ip), ("mac", "")]);
+        let key = |m: &str| Arc::new(SeriesKey::new(m, labels.clone()));
+        f.push(key("device_rx_bytes"), rx, D);
+        f.push(key("device_tx_bytes"), tx, D);
+        f.push(key("device_rx_bits_per_second"), rx * 8.0, R);
+        f.push(key("device_tx_bits_per_second"), tx * 8.0, R);
+        f.push(key("device_active"), 1.0, G);
+    };
+    for i in 0..50_u32 {
+        let rx = f64::from(i + 1) * 1000.0;
+        push(
+            &format!("d{i:02}"),
+            &format!("192.168.1.{}", i + 10),
+            rx,
+            100.0,
+        );
+    }
+    push("other", "", 7.0, 3.0);
+    exp.observe(&f);
+}
+
+#[test]
+fn export_top_keeps_the_busiest_devices_and_sums_the_rest_as_other() {
+    let (exp, _) = exporter();
+    fifty_devices(&exp);
+    let all = scrape(&exp);
+    let per_device = |m: &BTreeMap<String, f64>, family: &str| {
+        m.keys()
+            .filter(|k| k.starts_with(&format!("{family}{{")))
+            .count()
+    };
+    assert_eq!(
+        per_device(&all, "bandwatch_device_receive_bytes_total"),
+        51,
+        "no limit by default"
+    );
+
+    exp.exp.set_device_top(5);
+    let m = scrape(&exp);
+    for family in [
+        "bandwatch_device_receive_bytes_total",
+        "bandwatch_device_transmit_bytes_total",
+        "bandwatch_device_receive_bytes_per_second",
+        "bandwatch_device_transmit_bytes_per_second",
+        "bandwatch_device_active",
+    ] {
+        assert_eq!(
+            per_device(&m, family),
+            6,
+            "{family}: five devices and other"
+        );
+    }
+    // The five fastest: d45..d49.
+    for i in 45..50 {
+        let k = format!(
+            "bandwatch_device_receive_bytes_total{{device=\"d{i}\",ip=\"192.168.1.{}\",mac=\"\"}}",
+            i + 10
+        );
+        assert_eq!(m.get(&k), Some(&(f64::from(i + 1) * 1000.0)), "{k}");
+    }
+    // The other 45 devices and the source's own bucket, to the byte.
+    let other = |family: &str| m[&format!("{family}{{device=\"other\",ip=\"\",mac=\"\"}}")];
+    let rest: f64 = (1..=45).map(|i| f64::from(i) * 1000.0).sum();
+    assert_eq!(other("bandwatch_device_receive_bytes_total"), rest + 7.0);
+    assert_eq!(
+        other("bandwatch_device_transmit_bytes_total"),
+        45.0 * 100.0 + 3.0
+    );
+    assert_eq!(
+        other("bandwatch_device_receive_bytes_per_second"),
+        rest + 7.0
+    );
+    assert_eq!(other("bandwatch_device_active"), 46.0);
+    // The whole scrape is bounded and still valid OpenMetrics.
+    let (om, _) = exp.encode(Format::OpenMetrics);
+    assert!(
+        om.contains("bandwatch_device_active{device=\"other\",ip=\"\",mac=\"\"} 46"),
+        "{om}"
+    );
+    assert!(!om.contains("device=\"d00\""));
+    exp.exp.set_device_top(0);
+    assert_eq!(per_device(&scrape(&exp), "bandwatch_device_active"), 51);
+}

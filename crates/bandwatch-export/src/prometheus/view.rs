@@ -10,6 +10,7 @@ use super::compat::Compat;
 use super::layout::{Layout, Series};
 use super::mapping::{ExportedLabels, Kind, Mapping, Target};
 use super::state::{Alerts, COUNTED_EVENTS};
+use super::top::Top;
 
 /// The labels of one exposed series.
 #[derive(Clone, Copy)]
@@ -95,19 +96,25 @@ pub(crate) struct Inputs<'m, 'r> {
     pub alerts: &'r Alerts,
     pub sources: &'r SourceBoard,
     pub sinks: &'r SinkBoard,
+    /// Devices exported one by one (`devices.export_top`); 0 exports every device.
+    pub device_top: usize,
 }
 
 /// Every non-empty family, sorted by name.
 pub(crate) fn families<'a>(inputs: &Inputs<'a, '_>, layout: &'a mut Layout) -> Vec<FamilyView<'a>> {
     let live = layout.update(inputs.snapshot, inputs.mapping);
     let series = live.iter().map(|f| f.series.len()).sum();
+    let top = Top::choose(live, inputs.mapping, inputs.device_top);
     let mut out: Vec<FamilyView<'a>> = live
         .iter()
         .map(|f| FamilyView {
             target: Cow::Borrowed(&f.target),
-            samples: Samples::Live {
-                series: &f.series,
-                mapping: inputs.mapping,
+            samples: match top.as_ref().and_then(|t| t.fold(f, inputs.mapping)) {
+                Some(folded) => Samples::Owned(folded),
+                None => Samples::Live {
+                    series: &f.series,
+                    mapping: inputs.mapping,
+                },
             },
         })
         .collect();

@@ -4,6 +4,8 @@
 pub mod alerts;
 pub mod body;
 pub mod catalog;
+pub mod device_report;
+pub mod devices;
 pub mod params;
 pub mod series;
 pub mod status;
@@ -23,7 +25,8 @@ pub fn routes() -> Router<WebState> {
         .route("/status", get(status::status))
         .route("/snapshot", get(status::snapshot))
         .route("/interfaces", get(status::interfaces))
-        .route("/devices", get(status::devices))
+        .route("/devices", get(devices::devices))
+        .route("/devices/report", get(device_report::report))
         .route("/series", get(series::series))
         .route("/export", get(series::export))
         .route("/alerts", get(alerts::list))

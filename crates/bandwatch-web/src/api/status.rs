@@ -128,7 +128,7 @@ pub struct Interface {
 
 /// The label of `role`'s metric that names its instance (the one that is not the aggregate
 /// marker): `iface` for the interface metrics, `target` for the probes.
-fn instance_label(state: &WebState, role: Role) -> Option<&'static str> {
+pub(crate) fn instance_label(state: &WebState, role: Role) -> Option<&'static str> {
     let aggregate = state.catalog.aggregate().map(|(l, _)| l);
     state
         .catalog
@@ -140,7 +140,7 @@ fn instance_label(state: &WebState, role: Role) -> Option<&'static str> {
 }
 
 /// The fresh series of `role`'s metric by the value of `label`.
-fn by_label(state: &WebState, role: Role, label: &str) -> BTreeMap<String, Latest> {
+pub(crate) fn by_label(state: &WebState, role: Role, label: &str) -> BTreeMap<String, Latest> {
     let metric = state.catalog.name_of(role);
     state
         .snapshot
@@ -194,16 +194,16 @@ pub async fn interfaces(State(state): State<WebState>) -> Json<Vec<Interface>> {
     )
 }
 
-/// One probed device now.
-#[derive(Debug, Serialize)]
-pub struct Device {
-    name: String,
-    up: Option<bool>,
-    rtt_ms: Option<f64>,
-    loss_percent: Option<f64>,
-    jitter_ms: Option<f64>,
-    uptime_percent: BTreeMap<&'static str, Option<f64>>,
-    last_seen: Option<i64>,
+/// One probed device now (its part of a [`crate::api::devices::Device`]).
+#[derive(Debug)]
+pub(crate) struct ProbeDevice {
+    pub name: String,
+    pub up: Option<bool>,
+    pub rtt_ms: Option<f64>,
+    pub loss_percent: Option<f64>,
+    pub jitter_ms: Option<f64>,
+    pub uptime_percent: BTreeMap<&'static str, Option<f64>>,
+    pub last_seen: Option<i64>,
 }
 
 /// The uptime windows the devices list shows.
@@ -222,7 +222,12 @@ fn extra_label(state: &WebState, role: Role, target: &str) -> Option<&'static st
         .find(|l| *l != target)
 }
 
-fn device(state: &WebState, target: &str, name: &str, up: Option<Latest>) -> Device {
+pub(crate) fn probe_device(
+    state: &WebState,
+    target: &str,
+    name: &str,
+    up: Option<Latest>,
+) -> ProbeDevice {
     let v = |role: Role, extra: Option<&str>| {
         let mut labels = vec![(target, name)];
         if let Some(value) = extra {
@@ -242,7 +247,7 @@ fn device(state: &WebState, target: &str, name: &str, up: Option<Latest>) -> Dev
         .into_iter()
         .map(|w| (w, v(Role::ProbeUptime, Some(w))))
         .collect();
-    Device {
+    ProbeDevice {
         name: name.to_string(),
         up: up.map(|l| l.value > 0.0),
         rtt_ms: v(Role::ProbeRtt, Some(RTT_STAT)).map(|s| s * 1000.0),
@@ -252,22 +257,4 @@ fn device(state: &WebState, target: &str, name: &str, up: Option<Latest>) -> Dev
         // When it last answered (the agent keeps it from the history); never: null.
         last_seen: v(Role::ProbeLastSeen, None).and_then(secs_to_millis),
     }
-}
-
-/// `GET /api/v1/devices`: every configured target (with nulls until its first round) and
-/// any other target the probes report, sorted by name.
-pub async fn devices(State(state): State<WebState>) -> Json<Vec<Device>> {
-    let Some(target) = instance_label(&state, Role::ProbeUp) else {
-        return Json(Vec::new());
-    };
-    let ups = by_label(&state, Role::ProbeUp, target);
-    let mut names: Vec<&String> = ups.keys().chain(state.devices.iter()).collect();
-    names.sort();
-    names.dedup();
-    Json(
-        names
-            .into_iter()
-            .map(|n| device(&state, target, n, ups.get(n).copied()))
-            .collect(),
-    )
 }

@@ -201,6 +201,7 @@ pub fn state_on(token: Option<&str>, clock: &FakeClock) -> WebState {
         }),
         clock: Arc::new(clock.clone()),
         devices: Arc::from(vec!["router".to_string()]),
+        probe_hosts: Arc::from(vec![("router".to_string(), "192.168.1.1".to_string())]),
         exporter: Some(bandwatch_export::prometheus::Exporter::new(
             snapshot, catalog, sources, sinks,
         )),

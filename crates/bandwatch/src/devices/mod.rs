@@ -19,7 +19,10 @@ use bandwatch_core::Unit;
 use serde::Serialize;
 
 use crate::cli::{DeviceBy, DeviceSort, DevicesArgs};
+use crate::config::Config;
 use crate::error::BadInput;
+
+mod recorded;
 
 /// One device as `--json` prints it (the output is an array of these).
 #[derive(Debug, Serialize)]
@@ -63,15 +66,10 @@ impl From<&DeviceDelta> for DeviceRow {
     }
 }
 
-/// Runs the command.
-pub fn command(args: &DevicesArgs, json: bool) -> anyhow::Result<()> {
+/// Runs the command: over the history without `--pcap`, else over the capture file.
+pub fn command(config: &Config, args: &DevicesArgs, json: bool) -> anyhow::Result<()> {
     let Some(file) = &args.pcap else {
-        return Err(BadInput(
-            "`bandwatch devices` reads a capture file for now: give one with --pcap FILE \
-             (pcap or pcapng, e.g. from `tcpdump -i br-lan -w lan.pcap`)"
-                .into(),
-        )
-        .into());
+        return history_command(config, args, json);
     };
     let lan = if args.lan.is_empty() {
         LanNets::default()
@@ -100,6 +98,82 @@ pub fn command(args: &DevicesArgs, json: bool) -> anyhow::Result<()> {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(()),
     }
+}
+
+/// `bandwatch devices` without `--pcap`: the table (or JSON array) of the devices the
+/// history recorded within `--since`.
+fn history_command(config: &Config, args: &DevicesArgs, json: bool) -> anyhow::Result<()> {
+    use bandwatch_core::Clock as _;
+    let since = parse_since(&args.since)?;
+    let Some(mut store) = crate::history::open_existing(config)? else {
+        eprintln!(
+            "no history at {}: bandwatch records devices while `bandwatch run` has the devices \
+             source on ([devices] enabled); name another history with --db PATH or --store URL, \
+             or count a capture with --pcap FILE",
+            escape_control(&crate::history::describe(config))
+        );
+        return Ok(());
+    };
+    store.begin_read()?;
+    let now = bandwatch_core::SystemClock::new().wall();
+    let span = recorded::Span {
+        now,
+        day: local_start(now, false),
+        month: local_start(now, true),
+        since: now.add_millis(-i64::try_from(since.as_millis()).unwrap_or(i64::MAX)),
+        window: config.devices.threshold_window,
+    };
+    let rows = recorded::devices(store.as_ref(), &config.devices.registry, span, args.sort);
+    store.end_read();
+    let rows = rows?;
+    let text = if json {
+        crate::output::escape_unsafe_chars(serde_json::to_string_pretty(&rows)?) + "\n"
+    } else if rows.is_empty() {
+        eprintln!(
+            "no device traffic recorded in {} within {}; is the devices source on ([devices] \
+             enabled = true)?",
+            escape_control(&crate::history::describe(config)),
+            args.since
+        );
+        return Ok(());
+    } else {
+        recorded::table(&rows)
+    };
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+/// `--since`: a duration such as `24h` or `7d`, greater than zero.
+fn parse_since(text: &str) -> Result<std::time::Duration, BadInput> {
+    humantime::parse_duration(text.trim())
+        .ok()
+        .filter(|d| !d.is_zero() && d.as_secs() < 100 * 365 * 86_400)
+        .ok_or_else(|| {
+            BadInput(format!(
+                "--since: '{}' is not a duration; use e.g. 24h, 7d or 31d",
+                escape_control(text)
+            ))
+        })
+}
+
+/// The start of the local day (or month) holding `now`.
+fn local_start(now: bandwatch_core::Timestamp, month: bool) -> bandwatch_core::Timestamp {
+    use chrono::{Datelike as _, TimeZone as _};
+    let Some(local) = chrono::Local.timestamp_millis_opt(now.0).single() else {
+        return now;
+    };
+    let date = local.date_naive();
+    let date = if month {
+        date.with_day(1).unwrap_or(date)
+    } else {
+        date
+    };
+    date.and_hms_opt(0, 0, 0)
+        .and_then(|t| chrono::Local.from_local_datetime(&t).earliest())
+        .map_or(now, |t| bandwatch_core::Timestamp(t.timestamp_millis()))
 }
 
 /// Reads the whole file through the accounting.

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use super::devices::Devices;
 use super::summary::{IfaceStats, TickSummary};
 
 #[derive(Serialize)]
@@ -13,16 +14,20 @@ struct JsonTick<'a> {
     interval_s: f64,
     interfaces: &'a BTreeMap<String, IfaceStats>,
     total: &'a IfaceStats,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    devices: Option<&'a Devices>,
 }
 
-/// One tick as a single JSON line (no trailing newline).
-pub fn json_line(tick: &TickSummary) -> String {
+/// One tick as a single JSON line (no trailing newline), with the LAN devices' numbers since the last line
+/// (`"devices"`, left out when `devices` is `None`: the devices source is off).
+pub fn json_line_with_devices(tick: &TickSummary, devices: Option<&Devices>) -> String {
     let doc = JsonTick {
         ts: tick.ts.to_rfc3339(),
         // Microsecond precision is plenty and keeps the line short.
         interval_s: (tick.interval_s * 1e6).round() / 1e6,
         interfaces: &tick.interfaces,
         total: &tick.total,
+        devices,
     };
     let line = serde_json::to_string(&doc).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
     escape_unsafe_chars(line)
@@ -52,6 +57,10 @@ pub fn escape_unsafe_chars(json: String) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn json_line(tick: &TickSummary) -> String {
+        json_line_with_devices(tick, None)
+    }
     use bandwatch_core::Timestamp;
 
     #[test]
@@ -76,6 +85,39 @@ mod tests {
             r#"{{"ts":"2026-11-21T10:00:01.000Z","interval_s":1.0,"interfaces":{{"eth0":{stats}}},"total":{stats}}}"#
         );
         assert_eq!(json_line(&tick), expected);
+    }
+
+    #[test]
+    fn devices_follow_the_interfaces_keyed_by_label() {
+        let tick = TickSummary {
+            ts: Timestamp(1_795_255_201_000),
+            interval_s: 1.0,
+            interfaces: BTreeMap::new(),
+            total: IfaceStats::default(),
+        };
+        let laptop = crate::output::devices::DeviceStats {
+            name: Some("Laptop".into()),
+            ip: "192.168.1.20".into(),
+            mac: "aa:bb:cc:dd:ee:ff".into(),
+            rx_bytes: 125_000,
+            tx_bytes: 3_100,
+            rx_bps: 1_000_000.0,
+            tx_bps: 24_800.0,
+            lan_rx_bytes: 0,
+            lan_tx_bytes: 512,
+        };
+        let unnamed = crate::output::devices::DeviceStats {
+            ip: "192.168.1.31".into(),
+            ..crate::output::devices::DeviceStats::default()
+        };
+        let devices = Devices::from([
+            ("Laptop".to_string(), laptop),
+            ("192.168.1.31".to_string(), unnamed),
+        ]);
+        insta::assert_snapshot!(json_line_with_devices(&tick, Some(&devices)), @r#"{"ts":"2026-11-21T10:00:01.000Z","interval_s":1.0,"interfaces":{},"total":{"rx_bytes":0,"tx_bytes":0,"rx_packets":0,"tx_packets":0,"rx_errors":0,"tx_errors":0,"rx_drops":0,"tx_drops":0,"rx_bps":0.0,"tx_bps":0.0},"devices":{"192.168.1.31":{"name":null,"ip":"192.168.1.31","mac":"","rx_bytes":0,"tx_bytes":0,"rx_bps":0.0,"tx_bps":0.0,"lan_rx_bytes":0,"lan_tx_bytes":0},"Laptop":{"name":"Laptop","ip":"192.168.1.20","mac":"aa:bb:cc:dd:ee:ff","rx_bytes":125000,"tx_bytes":3100,"rx_bps":1000000.0,"tx_bps":24800.0,"lan_rx_bytes":0,"lan_tx_bytes":512}}}"#);
+        let empty = json_line_with_devices(&tick, Some(&Devices::new()));
+        assert!(empty.ends_with(r#","devices":{}}"#), "{empty}");
+        assert!(!json_line(&tick).contains("devices"));
     }
 
     /// Interface names with controls and line separators stay inside one line of JSON,

@@ -7,7 +7,7 @@ use bandwatch_collect::netdev::SOURCE_NAME as NETDEV;
 use bandwatch_core::{Flow, Frame, Sink, SinkCounters};
 
 use crate::config::OutputMode;
-use crate::output::{console_line, json_line, TickSummary};
+use crate::output::{console_line, json_line_with_devices, Devices, DevicesSince, TickSummary};
 
 /// Prints ticks; holds nothing but the mode.
 #[derive(Debug)]
@@ -21,11 +21,12 @@ impl Printer {
         Self { mode }
     }
 
-    /// Prints one tick; false when the mode prints nothing, an error when stdout is gone.
-    pub fn print(&self, tick: &TickSummary) -> std::io::Result<bool> {
+    /// Prints one tick (with the LAN devices' numbers since the last line, in JSON); false
+    /// when the mode prints nothing, an error when stdout is gone.
+    pub fn print(&self, tick: &TickSummary, devices: Option<&Devices>) -> std::io::Result<bool> {
         let line = match self.mode {
             OutputMode::Quiet => return Ok(false),
-            OutputMode::Json => json_line(tick),
+            OutputMode::Json => json_line_with_devices(tick, devices),
             OutputMode::Console => console_line(tick),
         };
         let mut out = std::io::stdout().lock();
@@ -41,6 +42,8 @@ pub struct PrinterSink {
     printer: Printer,
     counters: SinkCounters,
     closed: bool,
+    /// The devices frames since the last line (JSON mode only).
+    devices: DevicesSince,
 }
 
 impl PrinterSink {
@@ -50,6 +53,7 @@ impl PrinterSink {
             printer: Printer::new(mode),
             counters: SinkCounters::default(),
             closed: false,
+            devices: DevicesSince::default(),
         }
     }
 }
@@ -61,13 +65,20 @@ impl Sink for PrinterSink {
 
     fn frame(&mut self, frame: &Frame) -> Flow {
         if frame.source != NETDEV {
+            if self.printer.mode == OutputMode::Json {
+                self.devices.observe(frame);
+            }
             return Flow::Continue;
         }
         if self.closed {
             self.counters.add_dropped(1);
             return Flow::Stop;
         }
-        match self.printer.print(&TickSummary::from_frame(frame)) {
+        let devices = self.devices.take();
+        match self
+            .printer
+            .print(&TickSummary::from_frame(frame), devices.as_ref())
+        {
             Ok(printed) => {
                 self.counters.add_written(u64::from(printed));
                 Flow::Continue

@@ -105,6 +105,7 @@ pub fn start(
             .iter()
             .map(|t| t.target.name.clone())
             .collect(),
+        probe_hosts: probe_hosts(config),
         read_only: false,
     };
     serve(listener, config, parts)
@@ -127,6 +128,7 @@ pub fn start_read_only(
         history,
         exporter: None,
         devices: Arc::from(Vec::new()),
+        probe_hosts: probe_hosts(config),
         read_only: true,
     };
     serve(listener, config, parts)
@@ -141,7 +143,24 @@ struct Parts {
     history: Arc<dyn History>,
     exporter: Option<Exporter>,
     devices: Arc<[String]>,
+    probe_hosts: Arc<[(String, String)]>,
     read_only: bool,
+}
+
+/// Each ICMP and TCP target's name and host, so the API lists a probed LAN device once.
+fn probe_hosts(config: &Config) -> Arc<[(String, String)]> {
+    use bandwatch_collect::probe::ProbeKind;
+    config
+        .probe
+        .targets
+        .iter()
+        .filter_map(|t| match &t.target.kind {
+            ProbeKind::Icmp(host) | ProbeKind::Tcp { host, .. } => {
+                Some((t.target.name.clone(), host.to_string()))
+            }
+            ProbeKind::Http { .. } => None,
+        })
+        .collect()
 }
 
 fn serve(listener: TcpListener, config: &Config, parts: Parts) -> anyhow::Result<WebServer> {
@@ -164,6 +183,7 @@ fn serve(listener: TcpListener, config: &Config, parts: Parts) -> anyhow::Result
         clock: Arc::new(SystemClock::new()),
         exporter: parts.exporter,
         devices: parts.devices,
+        probe_hosts: parts.probe_hosts,
     };
     // Only a token bandwatch made up is shown, once: one the user chose is theirs already, and
     // printing it would put it in the journal under systemd.
