@@ -11,9 +11,11 @@ pub mod capture;
 pub mod conntrack;
 pub mod lan;
 pub mod metric;
+pub mod namer;
 pub mod names;
 pub mod packet;
 pub mod pcap;
+pub mod reader;
 pub mod registry;
 pub mod source;
 
@@ -27,4 +29,4 @@ pub use packet::{
 };
 pub use pcap::{PcapBackend, PcapFileError};
 pub use registry::{KnownDevice, KnownEntry, Limits, Registry, RegistryError};
-pub use source::{DevicesConfig, DevicesSource, Namer, SOURCE_NAME};
+pub use source::{announced, DevicesConfig, DevicesSource, Namer, SOURCE_NAME};
