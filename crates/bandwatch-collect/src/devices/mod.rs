@@ -9,6 +9,7 @@ pub mod account;
 pub mod backend;
 pub mod capture;
 pub mod conntrack;
+pub mod ifaddrs;
 pub mod lan;
 pub mod metric;
 pub mod namer;

@@ -5,15 +5,17 @@
 
 use std::collections::BTreeMap;
 
+use bandwatch_collect::devices::metric as device_metric;
 use bandwatch_collect::netdev::metric;
 use bandwatch_collect::probe::metric as probe_metric;
 use bandwatch_collect::system::metric as system_metric;
 use bandwatch_core::{Role, Severity};
-use bandwatch_engine::builtin::{self, InterfaceMetrics, SpikeSettings};
+use bandwatch_engine::builtin::{self, DeviceMetrics, InterfaceMetrics, SpikeSettings};
 use bandwatch_engine::RuleSpec;
 
 use super::error::ConfigError;
 use super::origin::Setting;
+use super::devices::{DevicesMode, DevicesSettings};
 use super::probe::ProbeSettings;
 use super::{Config, SystemSettings, Thresholds};
 
@@ -31,6 +33,10 @@ pub const CPU_RULE: &str = "cpu-threshold";
 pub const MEMORY_RULE: &str = "memory-threshold";
 /// Name of the rule made from `thresholds.disk_percent`.
 pub const DISK_RULE: &str = "disk-threshold";
+/// Name of the rule announcing a LAN device seen for the first time.
+pub const DEVICE_NEW_RULE: &str = "device-new";
+/// Name of the rule on packets the kernel dropped before the devices source saw them.
+pub const DEVICE_DROPS_RULE: &str = "devices-kernel-drops";
 /// Name of the rule made from `probe.down_after`.
 pub const UNREACHABLE_RULE: &str = "probe-unreachable";
 /// Name of the rule made from `probe.flap_changes` and `probe.flap_window`.
@@ -63,6 +69,8 @@ pub struct BuiltinInputs<'a> {
     pub system: &'a SystemSettings,
     /// `[probe]`.
     pub probe: &'a ProbeSettings,
+    /// `[devices]`.
+    pub devices: &'a DevicesSettings,
 }
 
 /// Checks every user rule: fields (by the engine's own validation), the metric, unique names.
@@ -139,6 +147,7 @@ pub fn effective_rules(config: &Config) -> Vec<RuleSpec> {
         thresholds: &config.thresholds,
         system: &config.system,
         probe: &config.probe,
+        devices: &config.devices,
     };
     let mut rules: Vec<RuleSpec> = builtin_rules(&inputs)
         .into_iter()
@@ -211,6 +220,36 @@ fn builtin_rules(config: &BuiltinInputs<'_>) -> Vec<RuleSpec> {
     if !config.probe.targets.is_empty() {
         rules.extend(probe_rules(config.probe));
     }
+    if config.devices.mode != DevicesMode::Off {
+        rules.extend(device_rules(config.devices, t.spike_window as usize));
+    }
+    rules
+}
+
+/// The per-device rules (limits from the registry), a new device announced, kernel drops.
+fn device_rules(d: &DevicesSettings, spike_window: usize) -> Vec<RuleSpec> {
+    let metrics = DeviceMetrics {
+        bytes: device_metric::DEVICE_BYTES,
+        rate: device_metric::DEVICE_BITS_PER_SECOND,
+        active: device_metric::DEVICE_ACTIVE,
+        device_label: device_metric::LABEL_DEVICE,
+        other_device: Some(device_metric::DEVICE_OTHER),
+    };
+    let mut rules = builtin::device_rules(&metrics, &d.rule_settings(spike_window));
+    let mut new = above(
+        DEVICE_NEW_RULE,
+        device_metric::DEVICE_NEW,
+        &[(device_metric::LABEL_DEVICE, "*")],
+        0.5,
+    );
+    new.severity = Some(Severity::Low);
+    rules.push(new);
+    rules.push(above(
+        DEVICE_DROPS_RULE,
+        device_metric::DEVICES_KERNEL_DROPS,
+        &[],
+        0.0,
+    ));
     rules
 }
 
