@@ -353,7 +353,7 @@ mod tests {
     #[test]
     fn health_and_probe_rules_come_from_the_settings() {
         let c = config(
-            "[probe]\nloss_limit = 20.0\ntargets = [\"http://[::1]:8080/?a\", { name = \"r*\", target = \"192.0.2.1\", rtt_limit = \"20ms\" }]\n",
+            "[probe]\nloss_limit = 20.0\ntargets = [\"http://[::1]:8080/?a\", { name = \"r*\", target = \"192.0.2.1\", rtt_limit = \"20ms\" }]\n[devices]\nenabled = false\n",
         );
         let rules = effective_rules(&c);
         assert_eq!(
@@ -431,7 +431,7 @@ mod tests {
 
     #[test]
     fn no_targets_no_probe_rules_and_system_off_no_health_rules() {
-        let c = config("[system]\nenabled = false\n");
+        let c = config("[system]\nenabled = false\n[devices]\nenabled = false\n");
         assert_eq!(
             names(&effective_rules(&c)),
             vec![
@@ -447,7 +447,7 @@ mod tests {
     #[test]
     fn spike_settings_and_the_total_limit_make_their_rules() {
         let c = config(
-            "[thresholds]\nspike_factor = 4.0\nspike_window = 20\nspike_floor_mbps = 2.5\ntotal_mbps = 150.0\n[system]\nenabled = false\n",
+            "[thresholds]\nspike_factor = 4.0\nspike_window = 20\nspike_floor_mbps = 2.5\ntotal_mbps = 150.0\n[system]\nenabled = false\n[devices]\nenabled = false\n",
         );
         let rules = effective_rules(&c);
         let spike = rules
@@ -477,6 +477,38 @@ mod tests {
         assert_eq!(d.thresholds.spike_window as usize, builtin::SPIKE_WINDOW);
         assert!((d.thresholds.spike_floor_bps - builtin::SPIKE_FLOOR_BPS).abs() < 1e-6);
         assert!(!names(&effective_rules(&d)).contains(&TOTAL_RULE));
+    }
+
+    #[test]
+    fn device_rules_watch_both_directions_with_the_registrys_limits() {
+        let c = config(
+            "[[devices.known]]\nname = \"Laptop\"\nip = \"192.168.1.20\"\nbandwidth_threshold = \"500MB\"\n",
+        );
+        let rules = effective_rules(&c);
+        let got = names(&rules);
+        for name in [
+            builtin::DEVICE_BANDWIDTH,
+            builtin::DEVICE_ACTIVE_TOO_LONG,
+            builtin::DEVICE_SPIKE,
+            DEVICE_NEW_RULE,
+            DEVICE_DROPS_RULE,
+        ] {
+            assert!(got.contains(&name), "{name} in {got:?}");
+        }
+        let bw = rules
+            .iter()
+            .find(|r| r.name == builtin::DEVICE_BANDWIDTH)
+            .expect("bandwidth rule");
+        assert_eq!(bw.metric, device_metric::DEVICE_BYTES);
+        let bw = bw.validate().expect("valid");
+        let laptop = SeriesKey::with_label(device_metric::DEVICE_BYTES, "device", "Laptop");
+        assert!(bw.matches(&laptop));
+        let other = SeriesKey::with_label(device_metric::DEVICE_BYTES, "device", "other");
+        assert!(!bw.matches(&other), "the eviction bucket is no device");
+        let new = rules.iter().find(|r| r.name == DEVICE_NEW_RULE).expect("new");
+        assert_eq!(new.severity, Some(Severity::Low));
+        let off = config("[devices]\nenabled = false\n");
+        assert!(!names(&effective_rules(&off)).contains(&DEVICE_NEW_RULE));
     }
 
     #[test]
