@@ -116,7 +116,10 @@ impl Hook {
         let mut out = BTreeMap::new();
         for a in &self.alerts {
             if a["rule"] == "device-new" && a["event"] == "fired" {
-                let d = a["labels"]["device"].as_str().unwrap_or_default().to_owned();
+                let d = a["labels"]["device"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
                 *out.entry(d).or_default() += 1;
             }
         }
@@ -204,9 +207,15 @@ fn run_lab(tag: &str, backend: &str) {
     transfer(&w, &wan_ip, lab.host("b"), "3M", false); // an upload from B
     let after = settled(&lab);
     let over = hook.wait_for(Duration::from_secs(30), |a| {
-        a["rule"] == "device-bandwidth" && a["labels"]["device"] == "Cellphone" && a["event"] == "fired"
+        a["rule"] == "device-bandwidth"
+            && a["labels"]["device"] == "Cellphone"
+            && a["event"] == "fired"
     });
-    assert!(over, "no device-bandwidth for the cellphone; got {:?}", hook.alerts);
+    assert!(
+        over,
+        "no device-bandwidth for the cellphone; got {:?}",
+        hook.alerts
+    );
     assert!(hook.wait_for(Duration::from_secs(10), |a| {
         a["rule"] == "device-new" && a["labels"]["device"] == "Laptop"
     }));
@@ -235,7 +244,10 @@ fn run_lab(tag: &str, backend: &str) {
         assert_eq!(stored_total(&db, "device_bytes", name), rx + tx);
     }
     assert!(
-        !hook.alerts.iter().any(|a| a["rule"] == "device-bandwidth" && a["labels"]["device"] == "Laptop"),
+        !hook
+            .alerts
+            .iter()
+            .any(|a| a["rule"] == "device-bandwidth" && a["labels"]["device"] == "Laptop"),
         "3 MB is far below the laptop's 500 MB"
     );
 

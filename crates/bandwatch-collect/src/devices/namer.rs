@@ -110,7 +110,10 @@ impl SystemNamer {
         }
         self.neighbours_at = Some(now);
         if let Ok(text) = self.fs.read_to_string(&self.arp_path) {
-            self.neighbours = parse_arp(&text).into_iter().map(|n| (n.ip, n.mac)).collect();
+            self.neighbours = parse_arp(&text)
+                .into_iter()
+                .map(|n| (n.ip, n.mac))
+                .collect();
         }
     }
 }
@@ -122,12 +125,18 @@ impl Namer for SystemNamer {
     }
 
     fn name(&self, d: &DeviceDelta) -> Option<String> {
-        let mac = d
-            .mac
-            .or_else(|| d.ips.iter().find_map(|ip| self.neighbours.get(&ip).copied()));
+        let mac = d.mac.or_else(|| {
+            d.ips
+                .iter()
+                .find_map(|ip| self.neighbours.get(&ip).copied())
+        });
         let known = mac
             .and_then(|m| self.registry.lookup(Some(m), None))
-            .or_else(|| d.ips.iter().find_map(|ip| self.registry.lookup(None, Some(ip))));
+            .or_else(|| {
+                d.ips
+                    .iter()
+                    .find_map(|ip| self.registry.lookup(None, Some(ip)))
+            });
         if let Some(k) = known {
             return Some(label(k.name.as_deref(), k.mac, k.ip));
         }
@@ -192,21 +201,38 @@ mod tests {
         );
         let mut n = namer(&fs);
         n.refresh(Duration::ZERO);
-        assert_eq!(n.name(&delta(Some(M1), "192.168.1.5")).as_deref(), Some("Laptop"));
-        assert_eq!(n.name(&delta(Some(M2), "192.168.1.6")).as_deref(), Some("phone"));
+        assert_eq!(
+            n.name(&delta(Some(M1), "192.168.1.5")).as_deref(),
+            Some("Laptop")
+        );
+        assert_eq!(
+            n.name(&delta(Some(M2), "192.168.1.6")).as_deref(),
+            Some("phone")
+        );
         // No name in the registry: labelled as the rules' limit tables key it (its MAC).
         assert_eq!(
             n.name(&delta(Some(M3), "192.168.1.8")).as_deref(),
             Some("02:00:00:00:00:03")
         );
         assert_eq!(
-            n.name(&delta(Some(Mac([2, 0, 0, 0, 0, 4])), "192.168.1.10")).as_deref(),
+            n.name(&delta(Some(Mac([2, 0, 0, 0, 0, 4])), "192.168.1.10"))
+                .as_deref(),
             Some("02:00:00:00:00:04")
         );
-        assert_eq!(n.name(&delta(None, "192.168.1.11")), None, "the source uses the IP");
+        assert_eq!(
+            n.name(&delta(None, "192.168.1.11")),
+            None,
+            "the source uses the IP"
+        );
         // Known only by IP (conntrack): the neighbour table gives the MAC, the lease the name.
-        assert_eq!(n.name(&delta(None, "192.168.1.7")).as_deref(), Some("phone"));
-        assert_eq!(label(None, None, Some("10.0.0.1".parse().unwrap())), "10.0.0.1");
+        assert_eq!(
+            n.name(&delta(None, "192.168.1.7")).as_deref(),
+            Some("phone")
+        );
+        assert_eq!(
+            label(None, None, Some("10.0.0.1".parse().unwrap())),
+            "10.0.0.1"
+        );
     }
 
     #[test]
@@ -214,10 +240,16 @@ mod tests {
         let fs = FakeFs::new();
         let mut n = namer(&fs);
         n.refresh(Duration::ZERO);
-        assert_eq!(n.name(&delta(Some(M2), "192.168.1.6")).as_deref(), Some("02:00:00:00:00:02"));
+        assert_eq!(
+            n.name(&delta(Some(M2), "192.168.1.6")).as_deref(),
+            Some("02:00:00:00:00:02")
+        );
         fs.set("/leases", "0 02:00:00:00:00:02 192.168.1.6 tablet *\n");
         n.refresh(Duration::from_secs(1));
-        assert_eq!(n.name(&delta(Some(M2), "192.168.1.6")).as_deref(), Some("tablet"));
+        assert_eq!(
+            n.name(&delta(Some(M2), "192.168.1.6")).as_deref(),
+            Some("tablet")
+        );
     }
 
     #[test]
@@ -232,7 +264,10 @@ mod tests {
             Box::new(crate::RealFs),
         );
         n.refresh(Duration::ZERO);
-        assert_eq!(n.name(&delta(Some(M2), "192.168.1.6")).as_deref(), Some("one"));
+        assert_eq!(
+            n.name(&delta(Some(M2), "192.168.1.6")).as_deref(),
+            Some("one")
+        );
         // dnsmasq writes a new file and renames it over the old one.
         let tmp = dir.path().join("leases.new");
         std::fs::write(&tmp, "0 02:00:00:00:00:02 192.168.1.6 two *\n").unwrap();
@@ -245,6 +280,9 @@ mod tests {
             .unwrap();
         std::fs::rename(&tmp, &path).unwrap();
         n.refresh(Duration::from_secs(1));
-        assert_eq!(n.name(&delta(Some(M2), "192.168.1.6")).as_deref(), Some("two"));
+        assert_eq!(
+            n.name(&delta(Some(M2), "192.168.1.6")).as_deref(),
+            Some("two")
+        );
     }
 }

@@ -77,9 +77,9 @@ impl Reader {
                         backend.poll(&mut *acc)
                     };
                     match polled {
-                        Ok(stats) => {
-                            state.drops.fetch_add(stats.kernel_drops, Ordering::Relaxed);
-                            state.observed.fetch_add(stats.observed, Ordering::Relaxed);
+                        Ok(seen) => {
+                            state.drops.fetch_add(seen.kernel_drops, Ordering::Relaxed);
+                            state.observed.fetch_add(seen.observed, Ordering::Relaxed);
                         }
                         Err(e) => state.keep(e),
                     }
@@ -217,6 +217,9 @@ mod tests {
         assert!(reader.take_drops() >= 1);
         let t = std::time::Instant::now();
         reader.stop();
-        assert!(t.elapsed() < Duration::from_millis(900), "woken by the pipe, not the timeout");
+        assert!(
+            t.elapsed() < Duration::from_millis(900),
+            "woken by the pipe, not the timeout"
+        );
     }
 }

@@ -65,10 +65,7 @@ pub fn announced(series: &[SeriesKey]) -> Vec<DeviceKey> {
         .iter()
         .filter(|k| k.metric == m::DEVICE_NEW)
         .filter_map(|k| {
-            let mac = k
-                .labels
-                .get(m::LABEL_MAC)
-                .and_then(super::names::parse_mac);
+            let mac = k.labels.get(m::LABEL_MAC).and_then(super::names::parse_mac);
             mac.map(DeviceKey::Mac).or_else(|| {
                 k.labels
                     .get(m::LABEL_IP)
@@ -450,7 +447,10 @@ impl Backend for Nothing {
     fn name(&self) -> &'static str {
         "none"
     }
-    fn poll(&mut self, _out: &mut dyn super::backend::Observer) -> Result<super::backend::BackendStats> {
+    fn poll(
+        &mut self,
+        _out: &mut dyn super::backend::Observer,
+    ) -> Result<super::backend::BackendStats> {
         Ok(super::backend::BackendStats::default())
     }
 }

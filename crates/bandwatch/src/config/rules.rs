@@ -13,9 +13,9 @@ use bandwatch_core::{Role, Severity};
 use bandwatch_engine::builtin::{self, DeviceMetrics, InterfaceMetrics, SpikeSettings};
 use bandwatch_engine::RuleSpec;
 
+use super::devices::{DevicesMode, DevicesSettings};
 use super::error::ConfigError;
 use super::origin::Setting;
-use super::devices::{DevicesMode, DevicesSettings};
 use super::probe::ProbeSettings;
 use super::{Config, SystemSettings, Thresholds};
 
@@ -505,7 +505,10 @@ mod tests {
         assert!(bw.matches(&laptop));
         let other = SeriesKey::with_label(device_metric::DEVICE_BYTES, "device", "other");
         assert!(!bw.matches(&other), "the eviction bucket is no device");
-        let new = rules.iter().find(|r| r.name == DEVICE_NEW_RULE).expect("new");
+        let new = rules
+            .iter()
+            .find(|r| r.name == DEVICE_NEW_RULE)
+            .expect("new");
         assert_eq!(new.severity, Some(Severity::Low));
         let off = config("[devices]\nenabled = false\n");
         assert!(!names(&effective_rules(&off)).contains(&DEVICE_NEW_RULE));

@@ -30,8 +30,8 @@ pub fn source(config: &Config) -> anyhow::Result<Option<Devices>> {
     if d.mode == DevicesMode::Off {
         return Ok(None);
     }
-    let real = config.paths.proc_root == Path::new("/proc")
-        && config.paths.sys_root == Path::new("/sys");
+    let real =
+        config.paths.proc_root == Path::new("/proc") && config.paths.sys_root == Path::new("/sys");
     if !real && d.mode == DevicesMode::Auto {
         // A fixture tree describes another machine's interfaces; capture would open this one's.
         tracing::info!("devices source off: paths.proc_root/sys_root are not the machine's own");
@@ -139,7 +139,10 @@ fn lan(d: &DevicesSettings, interfaces: &[String]) -> LanNets {
                     "the devices interfaces have no address; the LAN is the private ranges (set devices.lan)"
                 );
             }
-            Err(e) => tracing::warn!(error = %e, "cannot read the interfaces' addresses; the LAN is the private ranges (set devices.lan)"),
+            Err(e) => {
+                let why = "cannot read the interfaces' addresses; the LAN is the private ranges";
+                tracing::warn!(error = %e, "{why} (set devices.lan)");
+            }
         }
     }
     LanNets::private()
@@ -176,7 +179,10 @@ mod tests {
             vec!["br-lan", "eth0", "wlan0"]
         );
         d.interfaces = vec!["br-*".into(), "wlan*".into()];
-        assert_eq!(interfaces(dir.path(), &d).expect("some"), vec!["br-lan", "wlan0"]);
+        assert_eq!(
+            interfaces(dir.path(), &d).expect("some"),
+            vec!["br-lan", "wlan0"]
+        );
         d.interfaces = vec!["nope*".into()];
         let e = interfaces(dir.path(), &d).expect_err("none");
         assert!(e.contains("br-lan"), "{e}");

@@ -32,7 +32,11 @@ pub fn store(
     restore_open_alerts(store.as_ref(), engine)
         .context("reading the alerts open at the last shutdown")?;
     let announced = if devices {
-        announced(&store.series().context("reading the devices already announced")?)
+        announced(
+            &store
+                .series()
+                .context("reading the devices already announced")?,
+        )
     } else {
         Vec::new()
     };

@@ -231,7 +231,10 @@ fn device_bytes_counts_both_directions_and_its_rate_derives_from_it() {
     clock.advance(Duration::from_secs(2));
     let f = src.collect().unwrap().unwrap();
     assert_eq!(value(&f, m::DEVICE_BYTES, "Laptop"), Some(10_000.0));
-    assert_eq!(value(&f, m::DEVICE_BITS_PER_SECOND, "Laptop"), Some(40_000.0));
+    assert_eq!(
+        value(&f, m::DEVICE_BITS_PER_SECOND, "Laptop"),
+        Some(40_000.0)
+    );
 }
 
 #[test]
@@ -257,7 +260,11 @@ fn an_idle_device_gets_zeros_while_it_lingers_then_nothing() {
     }
     clock.advance(Duration::from_secs(1));
     let f = src.collect().unwrap().unwrap();
-    assert_eq!(value(&f, m::DEVICE_BYTES, "Laptop"), None, "3 s after, it stops");
+    assert_eq!(
+        value(&f, m::DEVICE_BYTES, "Laptop"),
+        None,
+        "3 s after, it stops"
+    );
     assert_eq!(value(&f, m::DEVICE_ACTIVE, "Laptop"), None);
 }
 
@@ -274,24 +281,35 @@ fn a_new_device_is_announced_once_and_not_when_the_history_knew_it() {
     let f = src.collect().unwrap().unwrap();
     let new = "02:00:00:00:00:01";
     assert_eq!(value(&f, m::DEVICE_NEW, new), Some(1.0));
-    assert_eq!(value(&f, m::DEVICE_NEW, "02:00:00:00:00:02"), None, "known before");
+    assert_eq!(
+        value(&f, m::DEVICE_NEW, "02:00:00:00:00:02"),
+        None,
+        "known before"
+    );
     script.queue(vec![up("192.168.1.20", 1, 100)], 0);
     clock.advance(Duration::from_secs(1));
     let f = src.collect().unwrap().unwrap();
-    assert_eq!(value(&f, m::DEVICE_NEW, new), Some(0.0), "the next frame ends it");
+    assert_eq!(
+        value(&f, m::DEVICE_NEW, new),
+        Some(0.0),
+        "the next frame ends it"
+    );
     script.queue(vec![up("192.168.1.20", 1, 100)], 0);
     clock.advance(Duration::from_secs(1));
     let f = src.collect().unwrap().unwrap();
     assert_eq!(value(&f, m::DEVICE_NEW, new), None);
 
     // What the history keeps of the frame is enough to know it after a restart.
-    let seen: Vec<SeriesKey> = vec![SeriesKey::new(
-        m::DEVICE_NEW,
-        Labels::from_pairs([("device", "x"), ("ip", "192.168.1.20"), ("mac", new)]),
-    ), SeriesKey::new(
-        m::DEVICE_NEW,
-        Labels::from_pairs([("device", "y"), ("ip", "192.168.1.40"), ("mac", "")]),
-    )];
+    let seen: Vec<SeriesKey> = vec![
+        SeriesKey::new(
+            m::DEVICE_NEW,
+            Labels::from_pairs([("device", "x"), ("ip", "192.168.1.20"), ("mac", new)]),
+        ),
+        SeriesKey::new(
+            m::DEVICE_NEW,
+            Labels::from_pairs([("device", "y"), ("ip", "192.168.1.40"), ("mac", "")]),
+        ),
+    ];
     assert_eq!(
         announced(&seen),
         vec![
@@ -342,7 +360,10 @@ fn a_waiting_backend_runs_on_a_reader_thread_and_loses_nothing() {
     std::thread::sleep(Duration::from_millis(20));
     clock.advance(Duration::from_secs(1));
     let f = src.collect().unwrap().unwrap();
-    assert_eq!(value(&f, m::DEVICE_TX_BYTES, "02:00:00:00:00:01"), Some(1000.0));
+    assert_eq!(
+        value(&f, m::DEVICE_TX_BYTES, "02:00:00:00:00:01"),
+        Some(1000.0)
+    );
     assert_eq!(own(&f, m::DEVICES_KERNEL_DROPS), 3);
     drop(src); // joins the thread
     let inline = DevicesSource::threaded(
