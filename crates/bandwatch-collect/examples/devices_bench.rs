@@ -66,12 +66,23 @@ fn main() {
             let ifaces: String = arg(&args, 2, "interfaces");
             let secs: u64 = arg(&args, 3, "seconds");
             let poll = Duration::from_millis(arg(&args, 4, "poll ms"));
-            let cfg = CaptureConfig::new(ifaces.split(',').map(str::to_owned).collect());
+            let mut cfg = CaptureConfig::new(ifaces.split(',').map(str::to_owned).collect());
+            // BW_RING=bytes: the ring `devices.ring_size` makes (else d2's 4 MiB default).
+            if let Some(ring) = std::env::var("BW_RING").ok().and_then(|r| r.parse().ok()) {
+                cfg = cfg.with_ring_size(ring);
+            }
             let mut b = CaptureBackend::open(&cfg).expect("capture");
             let mut c = Count::default();
+            // POLL_MS 0: wait on the ring as the agent's reader thread does.
+            let (_stop_rx, stop) = rustix::pipe::pipe().expect("pipe");
             let (mut drops, t0, c0) = (0, Instant::now(), cpu());
             while t0.elapsed() < Duration::from_secs(secs) {
-                std::thread::sleep(poll);
+                if poll.is_zero() {
+                    b.wait(std::os::fd::AsFd::as_fd(&stop), Duration::from_millis(100))
+                        .expect("wait");
+                } else {
+                    std::thread::sleep(poll);
+                }
                 drops += b.poll(&mut c).expect("poll").kernel_drops;
             }
             let (wall, used) = (t0.elapsed().as_secs_f64(), cpu().saturating_sub(c0).as_secs_f64());

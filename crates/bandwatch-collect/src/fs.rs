@@ -28,6 +28,18 @@ pub trait FileSystem: Send + Sync {
     fn read_attribute(&self, path: &Path) -> io::Result<String> {
         self.read_to_string(path)
     }
+
+    /// When the file at `path` last changed, where the file system knows (`None`: unknown,
+    /// so a reader that caches the file reads it again).
+    fn modified(&self, path: &Path) -> io::Result<Option<std::time::SystemTime>> {
+        let _ = path;
+        Ok(None)
+    }
+}
+
+/// The modification time from the file's metadata.
+fn metadata_modified(path: &Path) -> io::Result<Option<std::time::SystemTime>> {
+    Ok(std::fs::metadata(path)?.modified().ok())
 }
 
 /// The machine's own file system.
@@ -40,6 +52,10 @@ const FIRST_READ: usize = 4096;
 impl FileSystem for RealFs {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         read_all_at(&std::fs::File::open(path)?)
+    }
+
+    fn modified(&self, path: &Path) -> io::Result<Option<std::time::SystemTime>> {
+        metadata_modified(path)
     }
 }
 
@@ -174,6 +190,10 @@ impl FileSystem for KeptOpenFs {
     fn read_attribute(&self, path: &Path) -> io::Result<String> {
         into_text(self.kept().read(path, Mode::Attribute)?)
     }
+
+    fn modified(&self, path: &Path) -> io::Result<Option<std::time::SystemTime>> {
+        metadata_modified(path)
+    }
 }
 
 impl<T: FileSystem + ?Sized> FileSystem for Box<T> {
@@ -187,6 +207,10 @@ impl<T: FileSystem + ?Sized> FileSystem for Box<T> {
 
     fn read_attribute(&self, path: &Path) -> io::Result<String> {
         (**self).read_attribute(path)
+    }
+
+    fn modified(&self, path: &Path) -> io::Result<Option<std::time::SystemTime>> {
+        (**self).modified(path)
     }
 }
 

@@ -10,6 +10,7 @@ pub mod http;
 pub mod influxd;
 pub mod kernel;
 pub mod proxy;
+pub mod router;
 
 use std::net::TcpListener;
 use std::process::{Command, Stdio};

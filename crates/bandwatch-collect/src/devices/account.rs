@@ -166,7 +166,7 @@ impl RecentIps {
         self.0.iter().map_while(|ip| *ip)
     }
 
-    fn note(&mut self, ip: IpAddr) {
+    pub(crate) fn note(&mut self, ip: IpAddr) {
         if self.0[0] == Some(ip) {
             return;
         }

@@ -1,6 +1,8 @@
 //! The seam between what reads traffic (capture ring, conntrack, pcap file) and what counts it.
 
 use std::net::IpAddr;
+use std::os::fd::BorrowedFd;
+use std::time::Duration;
 
 use super::packet::PacketMeta;
 
@@ -48,4 +50,15 @@ pub trait Backend: Send {
     fn name(&self) -> &'static str;
     /// Reports everything seen since the previous poll to `out`, without blocking for long.
     fn poll(&mut self, out: &mut dyn Observer) -> crate::Result<BackendStats>;
+    /// Whether [`Backend::wait`] blocks until there is something to read (a capture ring):
+    /// then the source runs the backend on a reader thread that drains it as the kernel
+    /// fills it (see `reader.rs`).
+    fn can_wait(&self) -> bool {
+        false
+    }
+    /// Blocks until there may be something to poll, `stop` is readable, or `timeout` passed.
+    fn wait(&mut self, stop: BorrowedFd<'_>, timeout: Duration) -> crate::Result<()> {
+        let _ = (stop, timeout);
+        Ok(())
+    }
 }

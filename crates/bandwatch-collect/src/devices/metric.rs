@@ -23,6 +23,14 @@ pub const DEVICE_TX_BYTES: &str = "device_tx_bytes";
 pub const DEVICE_RX_BITS_PER_SECOND: &str = "device_rx_bits_per_second";
 /// Upload rate to the internet, bits per second.
 pub const DEVICE_TX_BITS_PER_SECOND: &str = "device_tx_bits_per_second";
+/// Bytes the device moved to and from the internet in the interval (rx + tx): what a
+/// device's `bandwidth_threshold` counts, as the old per-device monitor did.
+pub const DEVICE_BYTES: &str = "device_bytes";
+/// The device's internet rate, both directions together, bits per second.
+pub const DEVICE_BITS_PER_SECOND: &str = "device_bits_per_second";
+/// 1 in the first frame that holds a device never seen before (kept across restarts through
+/// the history), 0 in the next; the `device-new` rule fires on it.
+pub const DEVICE_NEW: &str = "device_new";
 /// Bytes the device received from other LAN hosts in the interval.
 pub const DEVICE_LAN_RX_BYTES: &str = "device_lan_rx_bytes";
 /// Bytes the device sent to other LAN hosts (or LAN groups) in the interval.
@@ -55,7 +63,7 @@ const fn total(name: &'static str, prom: &'static str, help: &'static str) -> Me
 }
 
 /// Every metric the devices source emits.
-pub const ALL: [MetricDef; 14] = [
+pub const ALL: [MetricDef; 17] = [
     bytes(
         DEVICE_RX_BYTES,
         "bandwatch_device_receive_bytes_total",
@@ -88,6 +96,27 @@ pub const ALL: [MetricDef; 14] = [
     )
     .derived(DEVICE_TX_BYTES, 8.0)
     .role(Role::DeviceTxRate),
+    bytes(
+        DEVICE_BYTES,
+        "bandwatch_device_bytes_total",
+        "Bytes the LAN device moved to and from the internet, both directions (what bandwidth_threshold counts).",
+    ),
+    MetricDef::new(
+        DEVICE_BITS_PER_SECOND,
+        SampleKind::Rate,
+        Unit::BitsPerSecond,
+        PER_DEVICE,
+        "bandwatch_device_bytes_per_second",
+        "The LAN device's internet rate over the last interval, both directions, in bytes per second (x8 for bit/s).",
+    )
+    .derived(DEVICE_BYTES, 8.0),
+    MetricDef::gauge(
+        DEVICE_NEW,
+        Unit::Boolean,
+        PER_DEVICE,
+        "bandwatch_device_new",
+        "1 in the first interval a device is seen (ever, across restarts), else 0.",
+    ),
     bytes(
         DEVICE_LAN_RX_BYTES,
         "bandwatch_device_lan_receive_bytes_total",
@@ -187,6 +216,7 @@ mod tests {
         for (rate, delta) in [
             (DEVICE_RX_BITS_PER_SECOND, DEVICE_RX_BYTES),
             (DEVICE_TX_BITS_PER_SECOND, DEVICE_TX_BYTES),
+            (DEVICE_BITS_PER_SECOND, DEVICE_BYTES),
         ] {
             let d = info_for(rate).and_then(|m| m.derives_from).unwrap();
             assert_eq!((d.delta, d.factor), (delta, 8.0));

@@ -9,11 +9,14 @@ pub mod account;
 pub mod backend;
 pub mod capture;
 pub mod conntrack;
+pub mod ifaddrs;
 pub mod lan;
 pub mod metric;
+pub mod namer;
 pub mod names;
 pub mod packet;
 pub mod pcap;
+pub mod reader;
 pub mod registry;
 pub mod source;
 
@@ -27,4 +30,4 @@ pub use packet::{
 };
 pub use pcap::{PcapBackend, PcapFileError};
 pub use registry::{KnownDevice, KnownEntry, Limits, Registry, RegistryError};
-pub use source::{DevicesConfig, DevicesSource, Namer, SOURCE_NAME};
+pub use source::{announced, DevicesConfig, DevicesSource, Namer, SOURCE_NAME};

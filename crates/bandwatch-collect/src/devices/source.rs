@@ -1,8 +1,10 @@
-//! The devices source: each tick polls its backend into the accounting and turns what was
-//! counted since the previous tick into one frame of per-device deltas and rates.
+//! The devices source: each tick polls its backend into the accounting (or, for a backend
+//! that can wait for the kernel, lets a reader thread do so as traffic arrives: `reader.rs`)
+//! and turns what was counted since the previous tick into one frame of per-device deltas
+//! and rates.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use bandwatch_core::{Clock, Frame, Labels, SampleKind, Seconds, SeriesKey};
@@ -10,6 +12,7 @@ use bandwatch_core::{Clock, Frame, Labels, SampleKind, Seconds, SeriesKey};
 use super::account::{Accounting, AccountingConfig, Counts, DeviceDelta, DeviceKey, Drained};
 use super::backend::Backend;
 use super::metric as m;
+use super::reader::Reader;
 use crate::error::Result;
 use crate::Source;
 
@@ -21,6 +24,11 @@ pub const SOURCE_NAME: &str = "devices";
 pub trait Namer: Send {
     /// The name of this device, if it has one.
     fn name(&self, device: &DeviceDelta) -> Option<String>;
+    /// Called once per tick before any [`Namer::name`], at monotonic time `now`: the time to
+    /// read again what may have changed (the leases file).
+    fn refresh(&mut self, now: Duration) {
+        let _ = now;
+    }
 }
 
 /// Settings of the devices source.
@@ -31,6 +39,12 @@ pub struct DevicesConfig {
     /// A device is active (`device_active` = 1) in a tick where it moved more than this many
     /// bytes per second to or from the internet (LAN-to-LAN traffic does not make it active).
     pub active_floor: f64,
+    /// How long a device that stopped moving bytes still gets zero deltas, rates and
+    /// `device_active` 0 each tick: a rule judges a series only when it has a sample, so a
+    /// rolling sum or a run of activity can end (and its alert resolve) only while the
+    /// samples go on. Set it to the longest window a rule looks back (`threshold_window`,
+    /// `idle_gap`); zero: one `device_active` 0, then nothing.
+    pub linger: Duration,
 }
 
 impl Default for DevicesConfig {
@@ -39,8 +53,27 @@ impl Default for DevicesConfig {
             accounting: AccountingConfig::default(),
             // 1 kB/s: background chatter (NTP, keep-alives) stays below it, any use above.
             active_floor: 1000.0,
+            linger: Duration::ZERO,
         }
     }
+}
+
+/// The devices a history says were announced: the `mac` (else `ip`) label of each
+/// `device_new` series, as the source keys devices.
+pub fn announced(series: &[SeriesKey]) -> Vec<DeviceKey> {
+    series
+        .iter()
+        .filter(|k| k.metric == m::DEVICE_NEW)
+        .filter_map(|k| {
+            let mac = k.labels.get(m::LABEL_MAC).and_then(super::names::parse_mac);
+            mac.map(DeviceKey::Mac).or_else(|| {
+                k.labels
+                    .get(m::LABEL_IP)
+                    .and_then(|ip| ip.parse().ok())
+                    .map(DeviceKey::Ip)
+            })
+        })
+        .collect()
 }
 
 /// The series of one device, built once and reused while its labels stay the same.
@@ -50,14 +83,21 @@ struct DeviceSeries {
     tx: Arc<SeriesKey>,
     rx_rate: Arc<SeriesKey>,
     tx_rate: Arc<SeriesKey>,
+    bytes: Arc<SeriesKey>,
+    rate: Arc<SeriesKey>,
     lan_rx: Arc<SeriesKey>,
     lan_tx: Arc<SeriesKey>,
     active: Arc<SeriesKey>,
+    new: Arc<SeriesKey>,
     /// Its `device_active` in the last frame that had it, so a device that falls idle gets
     /// one 0 and then nothing.
     was_active: bool,
     /// The tick it last moved bytes in.
     seen_tick: u64,
+    /// The monotonic time it last moved bytes.
+    moved_at: Duration,
+    /// Its `device_new` was 1 in the last frame: the next one says 0.
+    new_pending: bool,
 }
 
 impl DeviceSeries {
@@ -77,13 +117,34 @@ impl DeviceSeries {
             tx: key(m::DEVICE_TX_BYTES),
             rx_rate: key(m::DEVICE_RX_BITS_PER_SECOND),
             tx_rate: key(m::DEVICE_TX_BITS_PER_SECOND),
+            bytes: key(m::DEVICE_BYTES),
+            rate: key(m::DEVICE_BITS_PER_SECOND),
             lan_rx: key(m::DEVICE_LAN_RX_BYTES),
             lan_tx: key(m::DEVICE_LAN_TX_BYTES),
             active: key(m::DEVICE_ACTIVE),
+            new: key(m::DEVICE_NEW),
             labels: (device, ip, mac),
             was_active: false,
             seen_tick: 0,
+            moved_at: Duration::ZERO,
+            new_pending: false,
         }
+    }
+
+    /// Zero traffic for a device that is still watched by the rules but moved nothing.
+    fn push_idle(&mut self, frame: &mut Frame) {
+        for (series, kind) in [
+            (&self.rx, SampleKind::Delta),
+            (&self.tx, SampleKind::Delta),
+            (&self.bytes, SampleKind::Delta),
+            (&self.rx_rate, SampleKind::Rate),
+            (&self.tx_rate, SampleKind::Rate),
+            (&self.rate, SampleKind::Rate),
+            (&self.active, SampleKind::Gauge),
+        ] {
+            frame.push(series.clone(), 0.0, kind);
+        }
+        self.was_active = false;
     }
 
     fn push(&mut self, frame: &mut Frame, c: &Counts, secs: f64, floor: f64) {
@@ -99,9 +160,16 @@ impl DeviceSeries {
             c.tx as f64 * 8.0 / secs,
             SampleKind::Rate,
         );
+        let internet = c.internet();
+        frame.push(self.bytes.clone(), internet as f64, SampleKind::Delta);
+        frame.push(
+            self.rate.clone(),
+            internet as f64 * 8.0 / secs,
+            SampleKind::Rate,
+        );
         frame.push(self.lan_rx.clone(), c.lan_rx as f64, SampleKind::Delta);
         frame.push(self.lan_tx.clone(), c.lan_tx as f64, SampleKind::Delta);
-        let active = c.internet() as f64 / secs > floor;
+        let active = internet as f64 / secs > floor;
         frame.push(
             self.active.clone(),
             f64::from(u8::from(active)),
@@ -137,12 +205,25 @@ impl SelfSeries {
     }
 }
 
+/// Where the counts come from.
+enum Feed {
+    /// The source polls the backend itself, once per tick.
+    Inline(Box<dyn Backend>),
+    /// A reader thread polls it as the kernel fills it.
+    Thread(Reader),
+}
+
 /// Bytes per LAN device from a [`Backend`]; see [`Source::collect`] for what a frame holds.
 pub struct DevicesSource<C: Clock> {
-    backend: Box<dyn Backend>,
-    accounting: Accounting,
+    feed: Feed,
+    backend_name: &'static str,
+    accounting: Arc<Mutex<Accounting>>,
+    max_tracked: usize,
     namer: Option<Box<dyn Namer>>,
     active_floor: f64,
+    linger: Duration,
+    /// Devices already announced (`device_new`); `None`: announcing is off.
+    known: Option<HashSet<DeviceKey>>,
     clock: C,
     /// Monotonic time the previous frame ended (at first: when the source was made, as the
     /// backend has been collecting since it was opened).
@@ -157,10 +238,14 @@ impl<C: Clock> DevicesSource<C> {
     /// A source counting what `backend` reports, timed with `clock`.
     pub fn new(cfg: DevicesConfig, backend: Box<dyn Backend>, clock: C) -> Self {
         Self {
-            backend,
-            accounting: Accounting::new(cfg.accounting),
+            backend_name: backend.name(),
+            feed: Feed::Inline(backend),
+            max_tracked: cfg.accounting.max_tracked,
+            accounting: Arc::new(Mutex::new(Accounting::new(cfg.accounting))),
             namer: None,
             active_floor: cfg.active_floor,
+            linger: cfg.linger,
+            known: None,
             last_tick: clock.monotonic(),
             clock,
             tick: 0,
@@ -168,6 +253,37 @@ impl<C: Clock> DevicesSource<C> {
             other: DeviceSeries::new(m::DEVICE_OTHER.into(), String::new(), String::new()),
             own: SelfSeries::new(),
         }
+    }
+
+    /// Like [`DevicesSource::new`], but a backend that can wait for the kernel (capture) runs
+    /// on a reader thread of its own that drains it as traffic arrives, so its ring can be
+    /// small; the thread stops when the source is dropped.
+    pub fn threaded(
+        cfg: DevicesConfig,
+        backend: Box<dyn Backend>,
+        clock: C,
+    ) -> std::io::Result<Self> {
+        let mut source = Self::new(cfg, Box::new(Nothing), clock);
+        source.backend_name = backend.name();
+        source.feed = if backend.can_wait() {
+            Feed::Thread(Reader::start(backend, Arc::clone(&source.accounting))?)
+        } else {
+            Feed::Inline(backend)
+        };
+        Ok(source)
+    }
+
+    /// Announces devices not in `announced` (and not seen before by this source) with
+    /// `device_new` 1 in the first frame that holds them; see [`announced`].
+    #[must_use]
+    pub fn announcing(mut self, announced: impl IntoIterator<Item = DeviceKey>) -> Self {
+        self.known = Some(announced.into_iter().collect());
+        self
+    }
+
+    /// Whether a reader thread feeds the source.
+    pub fn is_threaded(&self) -> bool {
+        matches!(self.feed, Feed::Thread(_))
     }
 
     /// Names devices with `namer` from the next tick on.
@@ -179,7 +295,7 @@ impl<C: Clock> DevicesSource<C> {
 
     /// The backend's name (`capture`, `conntrack`, `pcap`).
     pub fn backend_name(&self) -> &'static str {
-        self.backend.name()
+        self.backend_name
     }
 
     fn labels(&self, d: &DeviceDelta) -> (String, String, String) {
@@ -193,7 +309,7 @@ impl<C: Clock> DevicesSource<C> {
         (name, ip, mac)
     }
 
-    fn frame(&mut self, drained: &Drained, kernel_drops: u64, secs: f64) -> Frame {
+    fn frame(&mut self, drained: &Drained, kernel_drops: u64, now: Duration, secs: f64) -> Frame {
         let mut frame = Frame::new(SOURCE_NAME, self.clock.wall(), Seconds(secs));
         frame.samples.reserve(drained.devices.len() * 7 + 16);
         self.tick += 1;
@@ -204,16 +320,39 @@ impl<C: Clock> DevicesSource<C> {
                 .entry(d.key)
                 .or_insert_with(|| DeviceSeries::new(String::new(), String::new(), String::new()));
             if s.labels != labels {
+                if s.new_pending {
+                    // Its announcement ends under the old labels, or it would stay open.
+                    frame.push(s.new.clone(), 0.0, SampleKind::Gauge);
+                }
                 let was_active = s.was_active;
                 *s = DeviceSeries::new(labels.0, labels.1, labels.2);
                 s.was_active = was_active;
             }
             s.seen_tick = self.tick;
+            s.moved_at = now;
             s.push(&mut frame, &d.counts, secs, self.active_floor);
+            if let Some(known) = &mut self.known {
+                if known.insert(d.key) {
+                    frame.push(s.new.clone(), 1.0, SampleKind::Gauge);
+                    s.new_pending = true;
+                } else if s.new_pending {
+                    frame.push(s.new.clone(), 0.0, SampleKind::Gauge);
+                    s.new_pending = false;
+                }
+            }
         }
-        // A device that fell idle: one last 0, so its activity visibly ends.
         for s in self.series.values_mut() {
-            if s.seen_tick != self.tick && s.was_active {
+            if s.seen_tick == self.tick {
+                continue;
+            }
+            if s.new_pending {
+                frame.push(s.new.clone(), 0.0, SampleKind::Gauge);
+                s.new_pending = false;
+            }
+            if now.saturating_sub(s.moved_at) < self.linger {
+                s.push_idle(&mut frame);
+            } else if s.was_active {
+                // A device that fell idle: one last 0, so its activity visibly ends.
                 frame.push(s.active.clone(), 0.0, SampleKind::Gauge);
                 s.was_active = false;
             }
@@ -224,11 +363,13 @@ impl<C: Clock> DevicesSource<C> {
         }
         // The table holds at most max_tracked devices; keep the labels of at most as many
         // again (recently gone ones may come back).
-        let bound = 2 * self.accounting.config().max_tracked + 16;
+        let bound = 2 * self.max_tracked + 16;
         if self.series.len() > bound {
             let tick = self.tick;
-            self.series
-                .retain(|_, s| s.seen_tick == tick || s.was_active);
+            let linger = self.linger;
+            self.series.retain(|_, s| {
+                s.seen_tick == tick || s.was_active || now.saturating_sub(s.moved_at) < linger
+            });
         }
         let own = &self.own;
         let t = &drained.totals;
@@ -269,15 +410,48 @@ impl<C: Clock> Source for DevicesSource<C> {
             Some(span) if !span.is_zero() => span,
             _ => return Ok(None),
         };
-        self.accounting.set_now(self.clock.wall());
-        let stats = self.backend.poll(&mut self.accounting)?;
+        if let Some(namer) = &mut self.namer {
+            namer.refresh(now);
+        }
+        let wall = self.clock.wall();
+        let (drained, drops) = {
+            let mut acc = self
+                .accounting
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let drops = match &mut self.feed {
+                Feed::Inline(backend) => {
+                    acc.set_now(wall);
+                    backend.poll(&mut *acc)?.kernel_drops
+                }
+                Feed::Thread(reader) => {
+                    if let Some(e) = reader.take_error() {
+                        return Err(e);
+                    }
+                    // What the thread counts from here on carries this tick's time.
+                    acc.set_now(wall);
+                    reader.take_drops()
+                }
+            };
+            (acc.drain(), drops)
+        };
         self.last_tick = now;
-        let drained = self.accounting.drain();
-        Ok(Some(self.frame(
-            &drained,
-            stats.kernel_drops,
-            span.as_secs_f64(),
-        )))
+        Ok(Some(self.frame(&drained, drops, now, span.as_secs_f64())))
+    }
+}
+
+/// The placeholder backend while the real one moves to its thread.
+struct Nothing;
+
+impl Backend for Nothing {
+    fn name(&self) -> &'static str {
+        "none"
+    }
+    fn poll(
+        &mut self,
+        _out: &mut dyn super::backend::Observer,
+    ) -> Result<super::backend::BackendStats> {
+        Ok(super::backend::BackendStats::default())
     }
 }
 

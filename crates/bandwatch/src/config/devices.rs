@@ -73,6 +73,8 @@ pub struct DevicesSettings {
     pub interfaces: Vec<String>,
     /// Whether the capture socket is promiscuous.
     pub promiscuous: bool,
+    /// The capture ring per interface, in bytes.
+    pub ring_size: u64,
     /// The local networks; empty: the interfaces' own subnets.
     pub lan: Vec<IpNet>,
     /// The registry file that was loaded, if one was named.
@@ -108,6 +110,7 @@ impl DevicesSettings {
             backend: l.get(&keys::DEVICES_BACKEND)?,
             interfaces: l.get(&keys::DEVICES_INTERFACES)?,
             promiscuous: l.get(&keys::DEVICES_PROMISCUOUS)?,
+            ring_size: l.get(&keys::DEVICES_RING_SIZE)?,
             lan: l.get(&keys::DEVICES_LAN)?,
             registry_file: registry_file.map(|s| s.value),
             registry,
@@ -169,12 +172,10 @@ impl DevicesSettings {
     }
 }
 
-/// The `device` label of a known device: its name, else its MAC, else its IP.
+/// The `device` label of a known device: its name, else its MAC, else its IP — the one
+/// rule the source's namer labels registered devices by.
 pub fn device_label(name: Option<&str>, mac: Option<Mac>, ip: Option<std::net::IpAddr>) -> String {
-    name.map(str::to_string)
-        .or_else(|| mac.map(|m| m.to_string()))
-        .or_else(|| ip.map(|a| a.to_string()))
-        .unwrap_or_default()
+    bandwatch_collect::devices::namer::label(name, mac, ip)
 }
 
 /// The registry file (if named) with the `[[devices.known]]` tables added.
@@ -252,6 +253,32 @@ pub fn lan(s: &Setting<Vec<String>>, key: &'static str) -> Result<Vec<IpNet>, Co
             })
         })
         .collect()
+}
+
+/// The smallest and largest capture ring: a page per block of 8, and 256 MiB.
+const RING_SIZES: std::ops::RangeInclusive<u64> = (32 << 10)..=(256 << 20);
+
+/// `devices.ring_size`: bytes (`"256KiB"`, `"1MiB"`, `262144`), between 32 KiB and 256 MiB.
+pub fn ring_size(s: &Setting<String>, key: &'static str) -> Result<u64, ConfigError> {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // whole, 0..2^40
+    let bytes = bandwatch_collect::devices::registry::parse_bytes(s.value.trim())
+        .filter(|b| b.fract() == 0.0 && (0.0..1e12).contains(b))
+        .map(|b| b as u64)
+        .filter(|b| RING_SIZES.contains(b));
+    match bytes {
+        Some(b) => Ok(b),
+        None => Err(ConfigError::invalid(
+            key,
+            &s.origin,
+            format!(
+                "must be a size between {} KiB and {} MiB (got '{}')",
+                RING_SIZES.start() >> 10,
+                RING_SIZES.end() >> 20,
+                s.value
+            ),
+            "use e.g. \"256KiB\" (more if devices_kernel_drops counts drops)",
+        )),
+    }
 }
 
 /// `devices.active_floor`: bytes per second, ≥ 0.
@@ -368,6 +395,13 @@ mod tests {
         )
         .expect("valid");
         assert_eq!(nets.len(), 2);
+        let r = |t: &str| ring_size(&set(t.to_string()), "devices.ring_size");
+        assert_eq!(r("256KiB").ok(), Some(256 << 10));
+        assert_eq!(r("1MiB").ok(), Some(1 << 20));
+        assert_eq!(r("65536").ok(), Some(65_536));
+        for bad in ["1KiB", "1GiB", "lots", "-5", "100000.5"] {
+            assert!(r(bad).is_err(), "{bad}");
+        }
         let err = lan(&set(vec!["192.168.1.0/33".into()]), "devices.lan").expect_err("bad");
         assert!(err.to_string().contains("'192.168.1.0/33'"), "{err}");
     }

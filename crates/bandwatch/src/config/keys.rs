@@ -467,6 +467,12 @@ keys! {
     DEVICES_PROMISCUOUS: Key<bool> = Key::new("devices.promiscuous")
         .default("false")
         .env(&[Var("BANDWATCH_DEVICES_PROMISCUOUS")]);
+    /// The capture ring per interface, in bytes (`"256KiB"`, `"1MiB"` or a number).
+    DEVICES_RING_SIZE: Key<String, u64> = Key::new("devices.ring_size")
+        .default("256KiB")
+        .env(&[Var("BANDWATCH_DEVICES_RING_SIZE")])
+        .hint("bytes per interface, e.g. \"256KiB\" or \"1MiB\"")
+        .check(devices::ring_size);
     /// The local networks (CIDRs; empty: the interfaces' own subnets).
     DEVICES_LAN: Key<Vec<String>, Vec<IpNet>> = Key::new("devices.lan")
         .default("")

@@ -5,13 +5,15 @@
 
 use std::collections::BTreeMap;
 
+use bandwatch_collect::devices::metric as device_metric;
 use bandwatch_collect::netdev::metric;
 use bandwatch_collect::probe::metric as probe_metric;
 use bandwatch_collect::system::metric as system_metric;
 use bandwatch_core::{Role, Severity};
-use bandwatch_engine::builtin::{self, InterfaceMetrics, SpikeSettings};
+use bandwatch_engine::builtin::{self, DeviceMetrics, InterfaceMetrics, SpikeSettings};
 use bandwatch_engine::RuleSpec;
 
+use super::devices::{DevicesMode, DevicesSettings};
 use super::error::ConfigError;
 use super::origin::Setting;
 use super::probe::ProbeSettings;
@@ -31,6 +33,10 @@ pub const CPU_RULE: &str = "cpu-threshold";
 pub const MEMORY_RULE: &str = "memory-threshold";
 /// Name of the rule made from `thresholds.disk_percent`.
 pub const DISK_RULE: &str = "disk-threshold";
+/// Name of the rule announcing a LAN device seen for the first time.
+pub const DEVICE_NEW_RULE: &str = "device-new";
+/// Name of the rule on packets the kernel dropped before the devices source saw them.
+pub const DEVICE_DROPS_RULE: &str = "devices-kernel-drops";
 /// Name of the rule made from `probe.down_after`.
 pub const UNREACHABLE_RULE: &str = "probe-unreachable";
 /// Name of the rule made from `probe.flap_changes` and `probe.flap_window`.
@@ -63,6 +69,8 @@ pub struct BuiltinInputs<'a> {
     pub system: &'a SystemSettings,
     /// `[probe]`.
     pub probe: &'a ProbeSettings,
+    /// `[devices]`.
+    pub devices: &'a DevicesSettings,
 }
 
 /// Checks every user rule: fields (by the engine's own validation), the metric, unique names.
@@ -139,6 +147,7 @@ pub fn effective_rules(config: &Config) -> Vec<RuleSpec> {
         thresholds: &config.thresholds,
         system: &config.system,
         probe: &config.probe,
+        devices: &config.devices,
     };
     let mut rules: Vec<RuleSpec> = builtin_rules(&inputs)
         .into_iter()
@@ -211,6 +220,36 @@ fn builtin_rules(config: &BuiltinInputs<'_>) -> Vec<RuleSpec> {
     if !config.probe.targets.is_empty() {
         rules.extend(probe_rules(config.probe));
     }
+    if config.devices.mode != DevicesMode::Off {
+        rules.extend(device_rules(config.devices, t.spike_window as usize));
+    }
+    rules
+}
+
+/// The per-device rules (limits from the registry), a new device announced, kernel drops.
+fn device_rules(d: &DevicesSettings, spike_window: usize) -> Vec<RuleSpec> {
+    let metrics = DeviceMetrics {
+        bytes: device_metric::DEVICE_BYTES,
+        rate: device_metric::DEVICE_BITS_PER_SECOND,
+        active: device_metric::DEVICE_ACTIVE,
+        device_label: device_metric::LABEL_DEVICE,
+        other_device: Some(device_metric::DEVICE_OTHER),
+    };
+    let mut rules = builtin::device_rules(&metrics, &d.rule_settings(spike_window));
+    let mut new = above(
+        DEVICE_NEW_RULE,
+        device_metric::DEVICE_NEW,
+        &[(device_metric::LABEL_DEVICE, "*")],
+        0.5,
+    );
+    new.severity = Some(Severity::Low);
+    rules.push(new);
+    rules.push(above(
+        DEVICE_DROPS_RULE,
+        device_metric::DEVICES_KERNEL_DROPS,
+        &[],
+        0.0,
+    ));
     rules
 }
 
@@ -314,7 +353,7 @@ mod tests {
     #[test]
     fn health_and_probe_rules_come_from_the_settings() {
         let c = config(
-            "[probe]\nloss_limit = 20.0\ntargets = [\"http://[::1]:8080/?a\", { name = \"r*\", target = \"192.0.2.1\", rtt_limit = \"20ms\" }]\n",
+            "[probe]\nloss_limit = 20.0\ntargets = [\"http://[::1]:8080/?a\", { name = \"r*\", target = \"192.0.2.1\", rtt_limit = \"20ms\" }]\n[devices]\nenabled = false\n",
         );
         let rules = effective_rules(&c);
         assert_eq!(
@@ -392,7 +431,7 @@ mod tests {
 
     #[test]
     fn no_targets_no_probe_rules_and_system_off_no_health_rules() {
-        let c = config("[system]\nenabled = false\n");
+        let c = config("[system]\nenabled = false\n[devices]\nenabled = false\n");
         assert_eq!(
             names(&effective_rules(&c)),
             vec![
@@ -408,7 +447,7 @@ mod tests {
     #[test]
     fn spike_settings_and_the_total_limit_make_their_rules() {
         let c = config(
-            "[thresholds]\nspike_factor = 4.0\nspike_window = 20\nspike_floor_mbps = 2.5\ntotal_mbps = 150.0\n[system]\nenabled = false\n",
+            "[thresholds]\nspike_factor = 4.0\nspike_window = 20\nspike_floor_mbps = 2.5\ntotal_mbps = 150.0\n[system]\nenabled = false\n[devices]\nenabled = false\n",
         );
         let rules = effective_rules(&c);
         let spike = rules
@@ -438,6 +477,41 @@ mod tests {
         assert_eq!(d.thresholds.spike_window as usize, builtin::SPIKE_WINDOW);
         assert!((d.thresholds.spike_floor_bps - builtin::SPIKE_FLOOR_BPS).abs() < 1e-6);
         assert!(!names(&effective_rules(&d)).contains(&TOTAL_RULE));
+    }
+
+    #[test]
+    fn device_rules_watch_both_directions_with_the_registrys_limits() {
+        let c = config(
+            "[[devices.known]]\nname = \"Laptop\"\nip = \"192.168.1.20\"\nbandwidth_threshold = \"500MB\"\n",
+        );
+        let rules = effective_rules(&c);
+        let got = names(&rules);
+        for name in [
+            builtin::DEVICE_BANDWIDTH,
+            builtin::DEVICE_ACTIVE_TOO_LONG,
+            builtin::DEVICE_SPIKE,
+            DEVICE_NEW_RULE,
+            DEVICE_DROPS_RULE,
+        ] {
+            assert!(got.contains(&name), "{name} in {got:?}");
+        }
+        let bw = rules
+            .iter()
+            .find(|r| r.name == builtin::DEVICE_BANDWIDTH)
+            .expect("bandwidth rule");
+        assert_eq!(bw.metric, device_metric::DEVICE_BYTES);
+        let bw = bw.validate().expect("valid");
+        let laptop = SeriesKey::with_label(device_metric::DEVICE_BYTES, "device", "Laptop");
+        assert!(bw.matches(&laptop));
+        let other = SeriesKey::with_label(device_metric::DEVICE_BYTES, "device", "other");
+        assert!(!bw.matches(&other), "the eviction bucket is no device");
+        let new = rules
+            .iter()
+            .find(|r| r.name == DEVICE_NEW_RULE)
+            .expect("new");
+        assert_eq!(new.severity, Some(Severity::Low));
+        let off = config("[devices]\nenabled = false\n");
+        assert!(!names(&effective_rules(&off)).contains(&DEVICE_NEW_RULE));
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         thresholds: &thresholds,
         system: &system,
         probe: &probe,
+        devices: &devices,
     };
     let rules = super::rules::validate(l.0.rules.take(), &builtins)?;
     let notify = super::notify::validate(l.0.notify.take(), l.0.seed_email.take())?;

@@ -3,6 +3,7 @@
 //! which runs the pipeline until Ctrl+C, SIGTERM or the configured duration.
 
 pub mod channels;
+pub mod devices;
 pub mod printer;
 pub mod sinks;
 pub mod sources;
@@ -35,10 +36,11 @@ pub fn run(config: &Config) -> anyhow::Result<RunReport> {
     let mut engine = rule_engine(config)?;
     let cooldowns = sinks::cooldowns(engine.rules());
     let sources = sources::all(config)?;
+    let devices = devices::source(config)?;
     let metrics_port = web::bind_metrics(config)?;
     let influx = sinks::influx(config)?;
     let web_port = web::bind(config)?;
-    let (store, uptime) = sinks::store(config, &mut engine)?;
+    let (store, uptime, announced) = sinks::store(config, &mut engine, devices.is_some())?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
     // One snapshot on the agent's clock: the page and /metrics read the values the agent
     // wrote, with one staleness rule.
@@ -73,6 +75,13 @@ pub fn run(config: &Config) -> anyhow::Result<RunReport> {
         .sink(Box::new(LiveSink::new(views.live.clone())));
     for (source, every) in sources {
         agent = agent.source(source, every);
+    }
+    if let Some(devices) = devices {
+        // The devices source ticks with the interfaces, so their totals line up.
+        agent = agent.source(
+            Box::new(devices.announcing(announced)),
+            config.monitor.interval,
+        );
     }
     if let Some(influx) = influx {
         agent = agent.sink(Box::new(influx));

@@ -4,6 +4,7 @@
 
 use anyhow::Context as _;
 use bandwatch_agent::{restore_open_alerts, Uptime};
+use bandwatch_collect::devices::{announced, DeviceKey};
 use bandwatch_core::{Clock as _, SystemClock};
 use bandwatch_engine::Engine;
 use bandwatch_export::influx::{InfluxConfig, InfluxSink, InfluxWriter};
@@ -19,12 +20,26 @@ use crate::config::Config;
 use crate::error::BadInput;
 
 /// Opens the history, hands the engine the alerts that were open at the last shutdown (so
-/// they go on firing instead of being announced again), seeds the probes' uptime and starts
-/// the writer thread; an unusable path is the user's to fix (exit 2).
-pub fn store(config: &Config, engine: &mut Engine) -> anyhow::Result<(StoreSink, Uptime)> {
+/// they go on firing instead of being announced again), seeds the probes' uptime, reads which
+/// LAN devices were already announced (when `devices` runs) and starts the writer thread; an
+/// unusable path is the user's to fix (exit 2).
+pub fn store(
+    config: &Config,
+    engine: &mut Engine,
+    devices: bool,
+) -> anyhow::Result<(StoreSink, Uptime, Vec<DeviceKey>)> {
     let store = crate::history::open(config)?;
     restore_open_alerts(store.as_ref(), engine)
         .context("reading the alerts open at the last shutdown")?;
+    let announced = if devices {
+        announced(
+            &store
+                .series()
+                .context("reading the devices already announced")?,
+        )
+    } else {
+        Vec::new()
+    };
     let targets: Vec<String> = config
         .probe
         .targets
@@ -40,7 +55,7 @@ pub fn store(config: &Config, engine: &mut Engine) -> anyhow::Result<(StoreSink,
         },
     )
     .context("starting the store writer thread")?;
-    Ok((sink, uptime))
+    Ok((sink, uptime, announced))
 }
 
 /// The InfluxDB writer when it is on.

@@ -22,6 +22,7 @@ mod filter;
 mod plan;
 mod ring;
 
+use std::os::fd::BorrowedFd;
 use std::path::Path;
 use std::time::Duration;
 
@@ -62,6 +63,16 @@ impl CaptureConfig {
             block_count: 32,
             retire_timeout: Duration::from_millis(100),
         }
+    }
+
+    /// The ring of about `bytes` per interface: 8 blocks (at least one page each, at most
+    /// 1 MiB), so the reader thread is woken every eighth of the ring.
+    #[must_use]
+    pub fn with_ring_size(mut self, bytes: u64) -> Self {
+        let block = (bytes / 8 / 4096 * 4096).clamp(4096, 1 << 20);
+        self.block_size = u32::try_from(block).unwrap_or(1 << 20);
+        self.block_count = u32::try_from((bytes / block).max(2)).unwrap_or(u32::MAX);
+        self
     }
 
     /// The longest poll interval at which a quiet link loses nothing (each retired block may
@@ -179,6 +190,33 @@ fn current_exe() -> String {
 impl Backend for CaptureBackend {
     fn name(&self) -> &'static str {
         "capture"
+    }
+
+    fn can_wait(&self) -> bool {
+        true
+    }
+
+    fn wait(&mut self, stop: BorrowedFd<'_>, timeout: Duration) -> crate::Result<()> {
+        use rustix::event::{PollFd, PollFlags};
+        let mut fds: Vec<PollFd<'_>> = self
+            .taps
+            .iter()
+            .map(|t| PollFd::new(t.ring.fd(), PollFlags::IN))
+            .collect();
+        fds.push(PollFd::from_borrowed_fd(stop, PollFlags::IN));
+        match rustix::event::poll(&mut fds, Some(&crate::devices::reader::timespec(timeout))) {
+            Ok(_) | Err(rustix::io::Errno::INTR) => Ok(()),
+            Err(e) => Err(CaptureError::Socket {
+                op: "poll",
+                interface: self
+                    .taps
+                    .first()
+                    .map(|t| t.tap.interface.clone())
+                    .unwrap_or_default(),
+                source: e.into(),
+            }
+            .into()),
+        }
     }
 
     fn poll(&mut self, out: &mut dyn Observer) -> crate::Result<BackendStats> {

@@ -194,6 +194,11 @@ impl Ring {
         Ok(ring)
     }
 
+    /// The socket, for waiting until the kernel retires a block.
+    pub fn fd(&self) -> &OwnedFd {
+        &self.fd
+    }
+
     fn status(&self, block: u32) -> &AtomicU32 {
         let offset = block as usize * self.shape.block_size as usize + BLOCK_STATUS;
         debug_assert!(offset + 4 <= self.len);

@@ -1,6 +1,6 @@
 use std::sync::{Arc, Mutex};
 
-use bandwatch_core::{FakeClock, Timestamp};
+use bandwatch_core::{FakeClock, Labels, SeriesKey, Timestamp};
 
 use super::*;
 use crate::devices::backend::{BackendStats, Observer};
@@ -217,4 +217,160 @@ fn every_emitted_metric_is_catalogued_with_its_labels() {
         }
         assert_eq!(catalog.source_of(def.name), Some(SOURCE_NAME));
     }
+}
+
+#[test]
+fn device_bytes_counts_both_directions_and_its_rate_derives_from_it() {
+    let clock = FakeClock::new(Timestamp::from_secs(1_700_000_000));
+    let script = Script::default();
+    let mut src = source(&script, &clock, 16).with_namer(Box::new(Laptop));
+    script.queue(
+        vec![up("192.168.1.20", 1, 1000), down("192.168.1.20", 1, 9000)],
+        0,
+    );
+    clock.advance(Duration::from_secs(2));
+    let f = src.collect().unwrap().unwrap();
+    assert_eq!(value(&f, m::DEVICE_BYTES, "Laptop"), Some(10_000.0));
+    assert_eq!(
+        value(&f, m::DEVICE_BITS_PER_SECOND, "Laptop"),
+        Some(40_000.0)
+    );
+}
+
+#[test]
+fn an_idle_device_gets_zeros_while_it_lingers_then_nothing() {
+    let clock = FakeClock::new(Timestamp::from_secs(1_700_000_000));
+    let script = Script::default();
+    let cfg = DevicesConfig {
+        linger: Duration::from_secs(3),
+        ..DevicesConfig::default()
+    };
+    let mut src = DevicesSource::new(cfg, Box::new(script.clone()), clock.clone())
+        .with_namer(Box::new(Laptop));
+    script.queue(vec![down("192.168.1.20", 1, 90_000)], 0);
+    clock.advance(Duration::from_secs(1));
+    let f = src.collect().unwrap().unwrap();
+    assert_eq!(value(&f, m::DEVICE_ACTIVE, "Laptop"), Some(1.0));
+    for _ in 0..2 {
+        clock.advance(Duration::from_secs(1));
+        let f = src.collect().unwrap().unwrap();
+        assert_eq!(value(&f, m::DEVICE_BYTES, "Laptop"), Some(0.0));
+        assert_eq!(value(&f, m::DEVICE_RX_BYTES, "Laptop"), Some(0.0));
+        assert_eq!(value(&f, m::DEVICE_ACTIVE, "Laptop"), Some(0.0));
+    }
+    clock.advance(Duration::from_secs(1));
+    let f = src.collect().unwrap().unwrap();
+    assert_eq!(
+        value(&f, m::DEVICE_BYTES, "Laptop"),
+        None,
+        "3 s after, it stops"
+    );
+    assert_eq!(value(&f, m::DEVICE_ACTIVE, "Laptop"), None);
+}
+
+#[test]
+fn a_new_device_is_announced_once_and_not_when_the_history_knew_it() {
+    let clock = FakeClock::new(Timestamp::from_secs(1_700_000_000));
+    let script = Script::default();
+    let mut src = source(&script, &clock, 16).announcing([DeviceKey::Mac(Mac([2, 0, 0, 0, 0, 2]))]);
+    script.queue(
+        vec![up("192.168.1.20", 1, 100), up("192.168.1.30", 2, 100)],
+        0,
+    );
+    clock.advance(Duration::from_secs(1));
+    let f = src.collect().unwrap().unwrap();
+    let new = "02:00:00:00:00:01";
+    assert_eq!(value(&f, m::DEVICE_NEW, new), Some(1.0));
+    assert_eq!(
+        value(&f, m::DEVICE_NEW, "02:00:00:00:00:02"),
+        None,
+        "known before"
+    );
+    script.queue(vec![up("192.168.1.20", 1, 100)], 0);
+    clock.advance(Duration::from_secs(1));
+    let f = src.collect().unwrap().unwrap();
+    assert_eq!(
+        value(&f, m::DEVICE_NEW, new),
+        Some(0.0),
+        "the next frame ends it"
+    );
+    script.queue(vec![up("192.168.1.20", 1, 100)], 0);
+    clock.advance(Duration::from_secs(1));
+    let f = src.collect().unwrap().unwrap();
+    assert_eq!(value(&f, m::DEVICE_NEW, new), None);
+
+    // What the history keeps of the frame is enough to know it after a restart.
+    let seen: Vec<SeriesKey> = vec![
+        SeriesKey::new(
+            m::DEVICE_NEW,
+            Labels::from_pairs([("device", "x"), ("ip", "192.168.1.20"), ("mac", new)]),
+        ),
+        SeriesKey::new(
+            m::DEVICE_NEW,
+            Labels::from_pairs([("device", "y"), ("ip", "192.168.1.40"), ("mac", "")]),
+        ),
+    ];
+    assert_eq!(
+        announced(&seen),
+        vec![
+            DeviceKey::Mac(Mac([2, 0, 0, 0, 0, 1])),
+            DeviceKey::Ip("192.168.1.40".parse().unwrap())
+        ]
+    );
+}
+
+/// A backend that can wait: the reader thread polls it.
+#[derive(Clone, Default)]
+struct Waiting(Script);
+
+impl Backend for Waiting {
+    fn name(&self) -> &'static str {
+        "waiting"
+    }
+    fn can_wait(&self) -> bool {
+        true
+    }
+    fn wait(&mut self, _stop: std::os::fd::BorrowedFd<'_>, _t: Duration) -> crate::Result<()> {
+        std::thread::sleep(Duration::from_millis(1));
+        Ok(())
+    }
+    fn poll(&mut self, out: &mut dyn Observer) -> crate::Result<BackendStats> {
+        self.0.poll(out)
+    }
+}
+
+#[test]
+fn a_waiting_backend_runs_on_a_reader_thread_and_loses_nothing() {
+    let clock = FakeClock::new(Timestamp::from_secs(1_700_000_000));
+    let script = Script::default();
+    let mut src = DevicesSource::threaded(
+        DevicesConfig::default(),
+        Box::new(Waiting(script.clone())),
+        clock.clone(),
+    )
+    .unwrap();
+    assert!(src.is_threaded());
+    assert_eq!(src.backend_name(), "waiting");
+    script.queue(vec![up("192.168.1.20", 1, 700)], 2);
+    script.queue(vec![up("192.168.1.20", 1, 300)], 1);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !script.0.lock().unwrap().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    std::thread::sleep(Duration::from_millis(20));
+    clock.advance(Duration::from_secs(1));
+    let f = src.collect().unwrap().unwrap();
+    assert_eq!(
+        value(&f, m::DEVICE_TX_BYTES, "02:00:00:00:00:01"),
+        Some(1000.0)
+    );
+    assert_eq!(own(&f, m::DEVICES_KERNEL_DROPS), 3);
+    drop(src); // joins the thread
+    let inline = DevicesSource::threaded(
+        DevicesConfig::default(),
+        Box::new(script.clone()),
+        clock.clone(),
+    )
+    .unwrap();
+    assert!(!inline.is_threaded());
 }
