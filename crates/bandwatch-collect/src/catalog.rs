@@ -62,7 +62,10 @@ mod tests {
             .find(|l| l.name == "device")
             .map(|l| l.help)
             .unwrap();
-        assert!(help.contains("disk") && help.contains("LAN device"), "{help}");
+        assert!(
+            help.contains("disk") && help.contains("LAN device"),
+            "{help}"
+        );
     }
 
     #[test]

@@ -61,6 +61,10 @@ pub fn run(config: &Config) -> anyhow::Result<RunReport> {
         sources: agent.source_board(),
         sinks: agent.sink_board(),
     };
+    // A scrape's cardinality stays bounded however many devices the LAN has.
+    views
+        .exporter
+        .set_device_top(config.devices.export_top as usize);
     let servers = Servers {
         metrics: metrics_port
             .map(|l| web::start_metrics(l, config, &views.exporter))
