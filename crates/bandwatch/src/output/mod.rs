@@ -6,4 +6,4 @@ mod summary;
 
 pub use console::console_line;
 pub use json::{escape_unsafe_chars, json_line};
-pub use summary::TickSummary;
+pub use summary::{Places, TickSummary};

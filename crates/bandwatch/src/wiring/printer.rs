@@ -7,7 +7,7 @@ use bandwatch_collect::netdev::SOURCE_NAME as NETDEV;
 use bandwatch_core::{Flow, Frame, Sink, SinkCounters};
 
 use crate::config::OutputMode;
-use crate::output::{console_line, json_line, TickSummary};
+use crate::output::{console_line, json_line, Places, TickSummary};
 
 /// Prints ticks; holds nothing but the mode.
 #[derive(Debug)]
@@ -19,6 +19,11 @@ impl Printer {
     /// A printer for one output mode.
     pub fn new(mode: OutputMode) -> Self {
         Self { mode }
+    }
+
+    /// True when the mode prints something per tick.
+    pub fn prints(&self) -> bool {
+        self.mode != OutputMode::Quiet
     }
 
     /// Prints one tick; false when the mode prints nothing, an error when stdout is gone.
@@ -41,6 +46,8 @@ pub struct PrinterSink {
     printer: Printer,
     counters: SinkCounters,
     closed: bool,
+    /// Where each interface series goes in a summary, remembered across ticks.
+    places: Places,
 }
 
 impl PrinterSink {
@@ -50,6 +57,7 @@ impl PrinterSink {
             printer: Printer::new(mode),
             counters: SinkCounters::default(),
             closed: false,
+            places: Places::default(),
         }
     }
 }
@@ -67,7 +75,12 @@ impl Sink for PrinterSink {
             self.counters.add_dropped(1);
             return Flow::Stop;
         }
-        match self.printer.print(&TickSummary::from_frame(frame)) {
+        if !self.printer.prints() {
+            // Quiet: nothing to summarise.
+            return Flow::Continue;
+        }
+        let tick = TickSummary::from_frame_with(frame, &mut self.places);
+        match self.printer.print(&tick) {
             Ok(printed) => {
                 self.counters.add_written(u64::from(printed));
                 Flow::Continue
