@@ -36,7 +36,7 @@ pub use path::check_writable;
 pub use schema::LATEST_VERSION;
 
 use head::{Head, HeadTx};
-use rollup::{MinuteStage, Minutes};
+use rollup::{MinuteTx, Minutes};
 use series::SeriesRegistry;
 
 /// The most one series' unsealed raw samples take in memory, in bytes, whatever its sampling
@@ -148,7 +148,7 @@ impl Memory {
             }
         }
         let mut head = HeadTx::begin(&mut mem.head);
-        let mut minutes = MinuteStage::new(&mem.minutes);
+        let mut minutes = MinuteTx::begin(&mut mem.minutes);
         let mut stmt = conn
             .prepare("SELECT id, data FROM head ORDER BY id")
             .map_err(err)?;
@@ -170,10 +170,10 @@ impl Memory {
             // The rows these samples caused were committed with them; only the open
             // accumulators are rebuilt.
             minutes.rows.clear();
+            minutes.forget_undo();
         }
-        let minutes = minutes.into_changes();
+        minutes.commit();
         head.commit(Vec::new());
-        mem.minutes.commit(minutes);
         mem.head_oldest = oldest;
         Ok(mem)
     }
