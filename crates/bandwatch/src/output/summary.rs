@@ -68,7 +68,9 @@ pub struct TickSummary {
 }
 
 impl TickSummary {
-    /// Gathers the netdev samples of a frame.
+    /// Gathers the netdev samples of a frame, remembering nothing (the reference the
+    /// remembered places are tested against).
+    #[cfg(test)]
     pub fn from_frame(frame: &Frame) -> Self {
         Self::from_frame_with(frame, &mut Places::default())
     }
@@ -160,13 +162,14 @@ impl Places {
         let catalog = bandwatch_collect::catalog();
         let role = catalog.get(&key.metric).and_then(|m| m.role);
         if let Some(iface) = key.labels.get(metric::LABEL_IFACE) {
-            let slot = match self.names.iter().position(|n| n == iface) {
-                Some(slot) => slot,
-                None => {
+            let slot = self
+                .names
+                .iter()
+                .position(|n| n == iface)
+                .unwrap_or_else(|| {
                     self.names.push(iface.to_string());
                     self.names.len() - 1
-                }
-            };
+                });
             Place::Iface(slot, role)
         } else if catalog.is_aggregate(&key.labels) {
             Place::Total(role)
