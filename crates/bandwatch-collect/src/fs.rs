@@ -1,9 +1,10 @@
 //! The seam between the sources and the OS: reading small files from `/proc` and `/sys`.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::io;
+use std::os::unix::ffi::OsStrExt as _;
 use std::os::unix::fs::FileExt as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 
 #[cfg(any(test, feature = "fake"))]
@@ -125,7 +126,9 @@ pub struct KeptOpenFs {
 
 #[derive(Debug, Default)]
 struct Kept {
-    files: HashMap<PathBuf, std::fs::File>,
+    /// Keyed by the path's bytes under FxHash: hashing a `Path` walks its components through
+    /// SipHash, which cost more than the `pread` itself for the ~10 attributes read a tick.
+    files: FxHashMap<Box<[u8]>, std::fs::File>,
     /// One read buffer for every file, so a read allocates only its answer.
     scratch: Vec<u8>,
 }
@@ -143,7 +146,8 @@ impl Kept {
             Mode::Whole => fill_at(file, buf),
             Mode::Attribute => fill_attribute_at(file, buf),
         };
-        if let Some(file) = self.files.get(path) {
+        let key = path.as_os_str().as_bytes();
+        if let Some(file) = self.files.get(key) {
             match read(file, &mut self.scratch) {
                 Ok(len) => return Ok(len),
                 // EINVAL is an attribute's own answer (`carrier` of a link that is down,
@@ -151,7 +155,7 @@ impl Kept {
                 Err(e) if e.kind() == io::ErrorKind::InvalidInput => return Err(e),
                 // ENODEV after the interface was removed: answer from a fresh open below.
                 Err(_) => {
-                    self.files.remove(path);
+                    self.files.remove(key);
                 }
             }
         }
@@ -165,7 +169,7 @@ impl Kept {
             if self.files.len() >= MAX_KEPT_OPEN {
                 self.files.clear();
             }
-            self.files.insert(path.to_path_buf(), file);
+            self.files.insert(key.into(), file);
         }
         result
     }
@@ -274,7 +278,7 @@ mod tests {
             assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
         }
         assert!(
-            fs.kept().files.contains_key(speed),
+            fs.kept().files.contains_key(speed.as_os_str().as_bytes()),
             "an EINVAL answer keeps its handle"
         );
     }

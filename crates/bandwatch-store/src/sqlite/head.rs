@@ -272,6 +272,11 @@ impl<'a> HeadTx<'a> {
         }
     }
 
+    /// Makes room for `n` more series in the undo log.
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.undo.reserve(n);
+    }
+
     /// Adds one entry (raw points are held, rollup-only ones counted).
     pub(crate) fn push(&mut self, e: Entry) {
         use std::collections::hash_map::Entry as Slot;

@@ -106,6 +106,20 @@ impl<'c> RowWriter<'c> {
         }
     }
 
+    /// A writer sized for about `entries` entries, so the row is not regrown as it fills.
+    pub(crate) fn with_entries(conn: &'c Connection, entries: usize) -> Self {
+        let mut row = RowBuf::default();
+        // An entry takes a few bytes (a one-byte series id and time step, a small integer
+        // value) up to about 20 (a float after a clock jump).
+        row.data
+            .reserve(entries.saturating_mul(12).min(ROW_BYTES + 32));
+        Self {
+            conn,
+            row,
+            written: Written::default(),
+        }
+    }
+
     /// Adds one entry, storing the row first when it is full.
     pub(crate) fn push(&mut self, e: Entry) -> rusqlite::Result<()> {
         if self.row.data.len() >= ROW_BYTES {

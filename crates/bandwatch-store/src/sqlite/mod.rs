@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use bandwatch_core::{AlertEvent, Frame, SeriesKey, Timestamp};
-use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::error::{Op, Result, StoreError};
 use crate::model::{
@@ -36,7 +36,7 @@ pub use path::check_writable;
 pub use schema::LATEST_VERSION;
 
 use head::{Head, HeadTx};
-use rollup::{MinuteStage, Minutes};
+use rollup::{MinuteTx, Minutes};
 use series::SeriesRegistry;
 
 /// The most one series' unsealed raw samples take in memory, in bytes, whatever its sampling
@@ -148,7 +148,7 @@ impl Memory {
             }
         }
         let mut head = HeadTx::begin(&mut mem.head);
-        let mut minutes = MinuteStage::new(&mem.minutes);
+        let mut minutes = MinuteTx::begin(&mut mem.minutes);
         let mut stmt = conn
             .prepare("SELECT id, data FROM head ORDER BY id")
             .map_err(err)?;
@@ -170,10 +170,10 @@ impl Memory {
             // The rows these samples caused were committed with them; only the open
             // accumulators are rebuilt.
             minutes.rows.clear();
+            minutes.forget_undo();
         }
-        let minutes = minutes.into_changes();
+        minutes.commit();
         head.commit(Vec::new());
-        mem.minutes.commit(minutes);
         mem.head_oldest = oldest;
         Ok(mem)
     }
@@ -181,8 +181,44 @@ impl Memory {
 
 /// Starts a write transaction; IMMEDIATE takes the write lock up front, so a locked database
 /// fails here after the busy timeout instead of half way through.
-fn begin(conn: &Connection) -> rusqlite::Result<Transaction<'_>> {
-    Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
+fn begin(conn: &Connection) -> rusqlite::Result<WriteTx<'_>> {
+    conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+    Ok(WriteTx { conn })
+}
+
+/// An open write transaction, begun and committed through cached statements: `Transaction`
+/// parses `BEGIN` and `COMMIT` again on every write, which a write a second pays for each
+/// time. Rolled back when dropped without [`WriteTx::commit`] (or when the commit fails).
+struct WriteTx<'c> {
+    conn: &'c Connection,
+}
+
+impl WriteTx<'_> {
+    /// Commits the transaction.
+    fn commit(self) -> rusqlite::Result<()> {
+        self.conn.prepare_cached("COMMIT")?.execute([])?;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for WriteTx<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        self.conn
+    }
+}
+
+impl Drop for WriteTx<'_> {
+    fn drop(&mut self) {
+        // After a commit the connection is back in autocommit mode and there is nothing to
+        // undo; otherwise the transaction is still open (never begun changes, or a failed
+        // COMMIT) and is rolled back, as `Transaction` does. A failed rollback leaves nothing
+        // better to do here: the next BEGIN fails and says so.
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
 }
 
 const HOURS_MARK: &str = "hours_built_until";
@@ -302,7 +338,7 @@ impl SqliteStore {
             .map_err(|e| StoreError::db(Op::Maintain, &self.path, e))
     }
 
-    fn begin(&self, op: Op) -> Result<Transaction<'_>> {
+    fn begin(&self, op: Op) -> Result<WriteTx<'_>> {
         begin(&self.conn).map_err(|e| StoreError::db(op, &self.path, e))
     }
 
@@ -561,5 +597,33 @@ impl Store for SqliteStore {
                 let _ = self.conn.execute_batch("COMMIT");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_write_transaction_commits_or_rolls_back_and_the_next_one_begins() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (v INTEGER)").unwrap();
+        let count = |conn: &Connection| -> i64 {
+            conn.query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+                .unwrap()
+        };
+        let tx = begin(&conn).unwrap();
+        tx.execute("INSERT INTO t VALUES (1)", []).unwrap();
+        tx.commit().unwrap();
+        assert_eq!(count(&conn), 1);
+        let tx = begin(&conn).unwrap();
+        tx.execute("INSERT INTO t VALUES (2)", []).unwrap();
+        drop(tx);
+        assert_eq!(count(&conn), 1, "dropped uncommitted: rolled back");
+        assert!(conn.is_autocommit());
+        let tx = begin(&conn).unwrap();
+        tx.execute("INSERT INTO t VALUES (3)", []).unwrap();
+        tx.commit().unwrap();
+        assert_eq!(count(&conn), 2);
     }
 }

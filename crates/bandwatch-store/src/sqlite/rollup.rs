@@ -160,38 +160,6 @@ impl<'a> MinuteStage<'a> {
         }
     }
 
-    /// Adds one sample; NaN and infinities are left out because SQL cannot sum them.
-    pub(crate) fn apply(&mut self, series: i64, ts: i64, v: f64) {
-        if !v.is_finite() {
-            return;
-        }
-        let minute = ts.div_euclid(MINUTE_MS) * MINUTE_MS;
-        let next = match self.current(series) {
-            None => Acc::new(minute, v),
-            Some(mut acc) if acc.bucket == minute => {
-                acc.add(v);
-                acc
-            }
-            Some(acc) if acc.bucket < minute => {
-                self.rows.push(RowWrite {
-                    series,
-                    acc,
-                    age: Age::Newer,
-                });
-                Acc::new(minute, v)
-            }
-            Some(_) => {
-                self.rows.push(RowWrite {
-                    series,
-                    acc: Acc::new(minute, v),
-                    age: Age::Older,
-                });
-                return;
-            }
-        };
-        self.changed.insert(series, Some(next));
-    }
-
     /// Closes every open minute that starts before `cutoff`.
     pub(crate) fn close_before(&mut self, cutoff: i64) {
         let mut series: Vec<i64> = self.base.open.keys().copied().collect();
@@ -213,6 +181,107 @@ impl<'a> MinuteStage<'a> {
     /// The staged changes, to commit after the transaction commits.
     pub(crate) fn into_changes(self) -> MinuteChanges {
         self.changed
+    }
+}
+
+/// A write's changes to the open minutes, made in place (one map lookup per sample, nothing
+/// to merge after the commit) and undone by [`MinuteTx::rollback`], or on drop, when its
+/// transaction does not commit: until then the committed minutes are what they were.
+pub(crate) struct MinuteTx<'a> {
+    base: &'a mut Minutes,
+    /// Each series' open minute before a change, in the order of the changes (a series may
+    /// appear more than once; undoing in reverse leaves its first state).
+    undo: Vec<(i64, Option<Acc>)>,
+    /// Rows to merge in the same transaction.
+    pub rows: Vec<RowWrite>,
+}
+
+impl<'a> MinuteTx<'a> {
+    /// Starts a write over the committed accumulators.
+    pub(crate) fn begin(base: &'a mut Minutes) -> Self {
+        Self {
+            base,
+            undo: Vec::new(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Makes room for `n` more samples in the undo log.
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.undo.reserve(n);
+    }
+
+    /// The open minute of one series, this write's changes included.
+    pub(crate) fn current(&self, series: i64) -> Option<Acc> {
+        self.base.open.get(&series).copied()
+    }
+
+    /// Adds one sample; NaN and infinities are left out because SQL cannot sum them.
+    pub(crate) fn apply(&mut self, series: i64, ts: i64, v: f64) {
+        use std::collections::hash_map::Entry as Slot;
+        if !v.is_finite() {
+            return;
+        }
+        let minute = ts.div_euclid(MINUTE_MS) * MINUTE_MS;
+        match self.base.open.entry(series) {
+            Slot::Vacant(slot) => {
+                self.undo.push((series, None));
+                slot.insert(Acc::new(minute, v));
+            }
+            Slot::Occupied(mut slot) => {
+                let acc = slot.get_mut();
+                if acc.bucket > minute {
+                    self.rows.push(RowWrite {
+                        series,
+                        acc: Acc::new(minute, v),
+                        age: Age::Older,
+                    });
+                    return;
+                }
+                self.undo.push((series, Some(*acc)));
+                if acc.bucket == minute {
+                    acc.add(v);
+                } else {
+                    self.rows.push(RowWrite {
+                        series,
+                        acc: *acc,
+                        age: Age::Newer,
+                    });
+                    *acc = Acc::new(minute, v);
+                }
+            }
+        }
+    }
+
+    /// Forgets how to undo what was applied so far (recovery, which discards everything on
+    /// error anyway, so that its undo log does not grow with the whole head).
+    pub(crate) fn forget_undo(&mut self) {
+        self.undo.clear();
+    }
+
+    /// Keeps the write.
+    pub(crate) fn commit(mut self) {
+        self.undo.clear();
+    }
+
+    /// Undoes the write: every open minute is as it was before.
+    pub(crate) fn rollback(mut self) {
+        self.undo();
+    }
+
+    fn undo(&mut self) {
+        for (series, before) in self.undo.drain(..).rev() {
+            match before {
+                Some(acc) => self.base.open.insert(series, acc),
+                None => self.base.open.remove(&series),
+            };
+        }
+    }
+}
+
+impl Drop for MinuteTx<'_> {
+    fn drop(&mut self) {
+        self.undo();
     }
 }
 
@@ -382,8 +451,8 @@ mod tests {
 
     #[test]
     fn minute_closes_when_a_later_minute_arrives() {
-        let base = Minutes::default();
-        let mut stage = MinuteStage::new(&base);
+        let mut minutes = Minutes::default();
+        let mut stage = MinuteTx::begin(&mut minutes);
         for (ts, v) in [(0, 5.0), (30_000, 7.0), (59_999, 1.0), (60_000, 2.0)] {
             stage.apply(1, ts, v);
         }
@@ -400,8 +469,7 @@ mod tests {
             (3, 13.0, 1.0, 7.0, 1.0)
         );
         assert_eq!(row.age, Age::Newer);
-        let mut minutes = Minutes::default();
-        minutes.commit(stage.into_changes());
+        stage.commit();
         assert_eq!(
             minutes.get(1).map(|a| (a.bucket, a.count)),
             Some((60_000, 1))
@@ -409,18 +477,51 @@ mod tests {
     }
 
     #[test]
+    fn a_rolled_back_or_dropped_write_leaves_the_minutes_as_they_were() {
+        let mut minutes = Minutes::default();
+        let mut tx = MinuteTx::begin(&mut minutes);
+        tx.apply(1, 0, 5.0);
+        tx.commit();
+        let before = minutes.get(1).copied();
+        let mut tx = MinuteTx::begin(&mut minutes);
+        for (series, ts, v) in [
+            (1, 1_000, 2.0),
+            (2, 0, 3.0),
+            (1, 60_000, 4.0),
+            (1, 61_000, 1.0),
+        ] {
+            tx.apply(series, ts, v);
+        }
+        assert_eq!(
+            tx.current(1).map(|a| (a.bucket, a.count)),
+            Some((60_000, 2))
+        );
+        tx.rollback();
+        assert_eq!(minutes.get(1).copied(), before);
+        assert_eq!(minutes.get(2), None);
+        let mut tx = MinuteTx::begin(&mut minutes);
+        tx.apply(1, 2_000, 9.0);
+        tx.apply(3, 0, 9.0);
+        drop(tx);
+        assert_eq!(minutes.get(1).copied(), before);
+        assert_eq!(minutes.get(3), None);
+    }
+
+    #[test]
     fn late_samples_become_older_rows_and_non_finite_is_skipped() {
-        let base = Minutes::default();
+        let mut base = Minutes::default();
+        let mut tx = MinuteTx::begin(&mut base);
+        tx.apply(1, 120_000, 1.0);
+        tx.apply(1, 10_000, 4.0);
+        tx.apply(1, 120_500, f64::NAN);
+        assert_eq!(tx.rows.len(), 1);
+        assert_eq!(tx.rows[0].age, Age::Older);
+        assert_eq!(tx.rows[0].acc.bucket, 0);
+        tx.commit();
         let mut stage = MinuteStage::new(&base);
-        stage.apply(1, 120_000, 1.0);
-        stage.apply(1, 10_000, 4.0);
-        stage.apply(1, 120_500, f64::NAN);
-        assert_eq!(stage.rows.len(), 1);
-        assert_eq!(stage.rows[0].age, Age::Older);
-        assert_eq!(stage.rows[0].acc.bucket, 0);
         stage.close_before(180_000);
-        assert_eq!(stage.rows.len(), 2);
-        assert_eq!(stage.rows[1].acc.count, 1);
+        assert_eq!(stage.rows.len(), 1);
+        assert_eq!(stage.rows[0].acc.count, 1);
         assert_eq!(stage.into_changes().get(&1), Some(&None));
     }
 

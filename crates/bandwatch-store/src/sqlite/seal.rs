@@ -14,7 +14,7 @@ use rusqlite::{params, Connection};
 use super::chunk;
 use super::head::{HeadTx, Sealed, Upkept};
 use super::head_row::{self, Entry, Mark, RowWriter, Written};
-use super::rollup::{write_rows, MinuteChanges, MinuteStage};
+use super::rollup::{write_rows, MinuteChanges, MinuteStage, MinuteTx};
 use super::Memory;
 use crate::error::{Op, Result, StoreError};
 
@@ -135,7 +135,7 @@ pub(super) fn seal_series(
     tx: &Connection,
     path: &Path,
     head: &HeadTx<'_>,
-    minutes: &MinuteStage<'_>,
+    minutes: &MinuteTx<'_>,
     sealed: &[i64],
     through: i64,
     span_ms: i64,

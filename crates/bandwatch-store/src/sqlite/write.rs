@@ -9,7 +9,7 @@ use rusqlite::Connection;
 
 use super::head::{HeadTx, Sealed};
 use super::head_row::{Entry, RowWriter};
-use super::rollup::{write_rows, MinuteStage};
+use super::rollup::{write_rows, MinuteTx};
 use super::series::SeriesStage;
 use super::{begin, seal, Memory};
 use crate::error::{Op, Result, StoreError};
@@ -32,9 +32,12 @@ pub(super) fn write(
         head_oldest,
         ..
     } = mem;
+    let entries: usize = frames.iter().map(|f| f.samples.len() + 1).sum();
     let mut head = HeadTx::begin(head);
+    head.reserve(entries);
     let mut ids = SeriesStage::new(series);
-    let mut stage = MinuteStage::new(minutes);
+    let mut stage = MinuteTx::begin(minutes);
+    stage.reserve(entries);
     match write_tx(
         conn,
         path,
@@ -43,13 +46,14 @@ pub(super) fn write(
         &mut head,
         *hours_until,
         frames,
+        entries,
         span_ms,
     ) {
         Ok((sealed, oldest)) => {
-            let (added, changes) = (ids.into_added(), stage.into_changes());
+            let added = ids.into_added();
             head.commit(sealed);
             series.extend(added);
-            minutes.commit(changes);
+            stage.commit();
             *head_oldest = match (*head_oldest, oldest) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
@@ -58,6 +62,7 @@ pub(super) fn write(
         }
         Err(e) => {
             head.rollback();
+            stage.rollback();
             Err(e)
         }
     }
@@ -70,16 +75,23 @@ fn write_tx(
     conn: &Connection,
     path: &Path,
     ids: &mut SeriesStage<'_>,
-    minutes: &mut MinuteStage<'_>,
+    minutes: &mut MinuteTx<'_>,
     head: &mut HeadTx<'_>,
     hours_until: Option<i64>,
     frames: &[Frame],
+    total: usize,
     span_ms: i64,
 ) -> Result<(Sealed, Option<i64>)> {
     let err = |e| StoreError::db(Op::Write, path, e);
     let tx = begin(conn).map_err(err)?;
-    let mut rows = RowWriter::new(&tx);
-    let mut entries = Vec::new();
+    let mut rows = RowWriter::with_entries(&tx, total);
+    let mut entries = Vec::with_capacity(
+        frames
+            .iter()
+            .map(|f| f.samples.len() + 1)
+            .max()
+            .unwrap_or(0),
+    );
     for frame in frames {
         entries.clear();
         frame_entries(&tx, ids, frame, &mut entries).map_err(err)?;

@@ -8,4 +8,4 @@ mod summary;
 pub use console::console_line;
 pub use devices::{Devices, DevicesSince};
 pub use json::{escape_unsafe_chars, json_line_with_devices};
-pub use summary::TickSummary;
+pub use summary::{Places, TickSummary};

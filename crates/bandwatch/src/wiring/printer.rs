@@ -7,7 +7,9 @@ use bandwatch_collect::netdev::SOURCE_NAME as NETDEV;
 use bandwatch_core::{Flow, Frame, Sink, SinkCounters};
 
 use crate::config::OutputMode;
-use crate::output::{console_line, json_line_with_devices, Devices, DevicesSince, TickSummary};
+use crate::output::{
+    console_line, json_line_with_devices, Devices, DevicesSince, Places, TickSummary,
+};
 
 /// Prints ticks; holds nothing but the mode.
 #[derive(Debug)]
@@ -19,6 +21,11 @@ impl Printer {
     /// A printer for one output mode.
     pub fn new(mode: OutputMode) -> Self {
         Self { mode }
+    }
+
+    /// True when the mode prints something per tick.
+    pub fn prints(&self) -> bool {
+        self.mode != OutputMode::Quiet
     }
 
     /// Prints one tick (with the LAN devices' numbers since the last line, in JSON); false
@@ -44,6 +51,8 @@ pub struct PrinterSink {
     closed: bool,
     /// The devices frames since the last line (JSON mode only).
     devices: DevicesSince,
+    /// Where each interface series goes in a summary, remembered across ticks.
+    places: Places,
 }
 
 impl PrinterSink {
@@ -54,6 +63,7 @@ impl PrinterSink {
             counters: SinkCounters::default(),
             closed: false,
             devices: DevicesSince::default(),
+            places: Places::default(),
         }
     }
 }
@@ -74,11 +84,13 @@ impl Sink for PrinterSink {
             self.counters.add_dropped(1);
             return Flow::Stop;
         }
+        if !self.printer.prints() {
+            // Quiet: nothing to summarise.
+            return Flow::Continue;
+        }
         let devices = self.devices.take();
-        match self
-            .printer
-            .print(&TickSummary::from_frame(frame), devices.as_ref())
-        {
+        let tick = TickSummary::from_frame_with(frame, &mut self.places);
+        match self.printer.print(&tick, devices.as_ref()) {
             Ok(printed) => {
                 self.counters.add_written(u64::from(printed));
                 Flow::Continue
