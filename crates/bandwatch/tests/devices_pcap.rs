@@ -349,3 +349,65 @@ fn bad_files_and_arguments_exit_2() {
         );
     }
 }
+
+/// Peak RSS in kB of `bandwatch devices --pcap FILE --by ip` plus `extra`, measured by a
+/// fresh python3 that runs it as its only child (`ru_maxrss` of the children it waited for).
+fn peak_rss_kb(file: &Path, extra: &[&str]) -> u64 {
+    let script = "import resource, subprocess, sys\n\
+                  subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)\n\
+                  print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)";
+    let dir = file.parent().expect("a file in a directory");
+    let out = Command::new("python3")
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .arg("-c")
+        .arg(script)
+        .arg(env!("CARGO_BIN_EXE_bandwatch"))
+        .args(["devices", "--json", "--by", "ip", "--pcap"])
+        .arg(file)
+        .args(extra)
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("kB")
+}
+
+#[test]
+fn memory_stays_bounded_by_max_tracked_however_many_sources() {
+    if !bandwatch_testkit::require_program(
+        "memory_stays_bounded_by_max_tracked_however_many_sources",
+        "python3",
+        "install python3",
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sources = |n: u32| (0..n).map(|i| ((0x0a00_0000 | i).to_be_bytes(), [1, 1, 1, 1]));
+    let (ten_k, hundred_k) = (dir.path().join("10k.pcap"), dir.path().join("100k.pcap"));
+    write_pcap(&ten_k, sources(10_000), 100);
+    write_pcap(&hundred_k, sources(100_000), 100);
+    let bounded = ["--max-tracked", "1000"];
+    let small = peak_rss_kb(&ten_k, &bounded);
+    let large = peak_rss_kb(&hundred_k, &bounded);
+    let unbounded = peak_rss_kb(&hundred_k, &["--max-tracked", "100000"]);
+    eprintln!("peak RSS kB: 10k sources {small}, 100k sources {large}, 100k held {unbounded}");
+    // Ten times the sources, the same table: the peak does not follow the sources.
+    assert!(
+        large <= small + small / 5 + 2048,
+        "{small} kB -> {large} kB"
+    );
+    // And the bound is what keeps it there: holding every source costs visibly more.
+    assert!(
+        unbounded > large + 4096,
+        "bounded {large} kB, holding all {unbounded} kB"
+    );
+}

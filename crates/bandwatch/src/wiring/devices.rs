@@ -37,6 +37,17 @@ pub fn source(config: &Config) -> anyhow::Result<Option<Devices>> {
         tracing::info!("devices source off: paths.proc_root/sys_root are not the machine's own");
         return Ok(None);
     }
+    if d.mode == DevicesMode::Auto && d.backend == DeviceBackend::Capture && d.interfaces.is_empty()
+    {
+        // Capturing on every interface by default would cost a ring per interface on hosts
+        // with dozens (containers, VPNs) and count a router's WAN side as devices: the user
+        // says which side is the LAN, or turns it on for all with `enabled = true`.
+        tracing::info!(
+            "devices source off: devices.interfaces is empty; name the LAN side \
+             (e.g. interfaces = [\"br-lan\"]) to count bytes per device"
+        );
+        return Ok(None);
+    }
     let unavailable = |why: String| -> anyhow::Result<Option<Devices>> {
         if d.mode == DevicesMode::Auto {
             tracing::warn!("devices source off (devices.enabled = \"auto\"): {why}");
@@ -157,6 +168,17 @@ fn linger(d: &DevicesSettings, interval: Duration) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn auto_captures_only_on_interfaces_it_was_given() {
+        // Even as root: the defaults must not open a capture ring on every interface.
+        let mut config = crate::config::defaults();
+        assert_eq!(config.devices.mode, DevicesMode::Auto);
+        assert!(config.devices.interfaces.is_empty());
+        assert!(source(&config).expect("no error").is_none());
+        config.devices.interfaces = vec!["no-such-iface*".into()];
+        assert!(source(&config).expect("auto: off, not an error").is_none());
+    }
 
     #[test]
     fn idle_devices_linger_past_the_longest_window() {
