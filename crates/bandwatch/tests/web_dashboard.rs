@@ -350,8 +350,22 @@ fn old_recording(path: &Path) {
 
 /// The devices of [`device_recording`]: label, IP, MAC, download and upload bits/s, new.
 const LAN: [(&str, &str, &str, f64, f64, bool); 4] = [
-    ("Laptop", "192.168.1.20", "aa:bb:cc:dd:ee:01", 5e6, 1e6, false),
-    ("Smart TV", "192.168.1.40", "aa:bb:cc:dd:ee:04", 40e6, 0.5e6, true),
+    (
+        "Laptop",
+        "192.168.1.20",
+        "aa:bb:cc:dd:ee:01",
+        5e6,
+        1e6,
+        false,
+    ),
+    (
+        "Smart TV",
+        "192.168.1.40",
+        "aa:bb:cc:dd:ee:04",
+        40e6,
+        0.5e6,
+        true,
+    ),
     ("192.168.1.9", "192.168.1.9", "", 150e3, 50e3, true),
     (XSS, "192.168.1.66", "aa:bb:cc:dd:ee:66", 0.0, 0.0, true),
 ];
