@@ -18,7 +18,7 @@
 //! The device table is checked by `tests/browser/devices.mjs` on `bandwatch serve` over a
 //! history this test writes (four LAN devices, one recorded 30 hours ago too, one named like
 //! an XSS attack): rows with the names, highest rate first, "new" on exactly the devices first
-//! seen today, and a click that charts the device's recorded rates.
+//! seen today, and a click that charts the device's recorded rates (the hostile name's too).
 //!
 //! Needs node, `npm ci` in tests/browser and /usr/bin/chromium (`.ci/run` installs them);
 //! without them it is SKIPPED, or fails when BANDWATCH_REQUIRE_ROOT_TESTS=1.
@@ -367,7 +367,7 @@ const LAN: [(&str, &str, &str, f64, f64, bool); 4] = [
         true,
     ),
     ("192.168.1.9", "192.168.1.9", "", 150e3, 50e3, true),
-    (XSS, "192.168.1.66", "aa:bb:cc:dd:ee:66", 0.0, 0.0, true),
+    (XSS, "192.168.1.66", "aa:bb:cc:dd:ee:66", 8e3, 1e3, true),
 ];
 
 /// Ten minutes of the [`LAN`] devices, one frame every 10 s up to now, as the devices source

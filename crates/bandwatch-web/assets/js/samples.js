@@ -42,7 +42,8 @@ export function isKnown(name) { return known.has(name); }
 export function chartMatches(role) {
   if (role === 'cpuPercent' && L.cpu) return [`${L.cpu}=${CPU_TOTAL}`];
   if (role === 'probeRtt' && L.stat) return [`${L.stat}=${RTT_STAT}`];
-  if (role.startsWith('device') && L.device) return [`${L.device}=${selectedDevice()}`];
+  // a device's label is any text: matched as a regex of itself, every special character escaped
+  if (role.startsWith('device') && L.device) return [`${L.device}=~${String(selectedDevice()).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`];
   return [];
 }
 
