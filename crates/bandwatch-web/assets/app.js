@@ -30,7 +30,14 @@
  *                              pointer: hover shows .chart-tip, a drag zooms every chart,
  *                              double-click or button.chart-reset goes back).
  *   #chart-system              CPU/memory/disk % (meta {kind: 'cpu'|'memory'|'disk'}).
- *   #devices [data-device="<name>"]  one block per device: .dot[data-up], .name, .rtt,
+ *   #lan                       the device table (hidden while /devices lists none):
+ *                              #lan-rows tr[data-device="<label>"] highest rate first, each
+ *                              with td.name (.label, .badge-new unless hidden; tr data-new),
+ *                              td.ip, td.mac, td.rx / td.tx (text, data-bps), td.active,
+ *                              td.reach (probed only), td.seen. A click (or Enter) marks the
+ *                              row data-selected="true" and shows #chart-device-rate (meta
+ *                              {device, dir}), the device's download and upload.
+ *   #devices [data-device="<name>"]  one block per probed device: .dot[data-up], .name, .rtt,
  *                              .loss, uptime bars [data-window], chart .chart (id chart-device-N).
  *   #alerts [data-alert-id="<id>"]   newest first; button.ack when not acknowledged, else
  *                              span.acked ("acked by … at …").
@@ -56,6 +63,7 @@ import { setConn, showNote } from './js/banner.js';
 import { buildSystem, markAllDirty, registerChart, whenZoomChanges } from './js/charts.js';
 import { applyInterfaces, updateCpu, updateDisk, updateMemory } from './js/cards.js';
 import { applyDevice } from './js/devices.js';
+import { applyDeviceList, whenDeviceSelected } from './js/lan.js';
 import { applySample, prepareSamples } from './js/samples.js';
 import { bindAlerts, loadAlerts } from './js/alerts.js';
 import { loadHistory } from './js/history.js';
@@ -115,7 +123,9 @@ async function reloadAll(first) {
       softly(api('/interfaces')), softly(api('/devices')), softly(api('/snapshot')),
     ]);
     applyInterfaces(ifaces);
-    if (Array.isArray(devices)) devices.forEach((d) => d && typeof d.name === 'string' && applyDevice(d));
+    // probe targets get their reachability block; every device is a row of the table
+    if (Array.isArray(devices)) devices.forEach((d) => d && typeof d.name === 'string' && d.probed !== false && applyDevice(d));
+    applyDeviceList(devices);
     if (snap && Array.isArray(snap.samples)) {
       for (const s of snap.samples) applySample(s, snap.ts, false);
     }
@@ -185,6 +195,7 @@ function bind() {
 function init() {
   whenUnauthorized(stopLive);
   whenZoomChanges(updateLiveButton);
+  whenDeviceSelected(history);
   readHash();
   syncRangeControls();
   updateLiveButton();

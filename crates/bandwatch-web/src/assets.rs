@@ -34,7 +34,7 @@ const APP_JS: Asset = asset!("app.js", JS);
 const APP_CSS: Asset = asset!("app.css", CSS);
 
 /// The page's modules (`/assets/js/<name>`), one concern each; `app.js` imports them.
-const MODULES: [(&str, Asset); 27] = [
+const MODULES: [(&str, Asset); 28] = [
     ("alerts.js", asset!("js/alerts.js", JS)),
     ("api.js", asset!("js/api.js", JS)),
     ("banner.js", asset!("js/banner.js", JS)),
@@ -58,6 +58,7 @@ const MODULES: [(&str, Asset); 27] = [
     ("download.js", asset!("js/download.js", JS)),
     ("format.js", asset!("js/format.js", JS)),
     ("history.js", asset!("js/history.js", JS)),
+    ("lan.js", asset!("js/lan.js", JS)),
     ("live.js", asset!("js/live.js", JS)),
     ("range.js", asset!("js/range.js", JS)),
     ("recorded.js", asset!("js/recorded.js", JS)),
@@ -284,7 +285,7 @@ mod tests {
     #[test]
     fn the_page_names_no_metric() {
         for (name, asset) in all() {
-            for prefix in ["net_", "system_", "probe_"] {
+            for prefix in ["net_", "system_", "probe_", "device_", "devices_"] {
                 assert!(
                     !asset.text.contains(prefix),
                     "{name} names a metric ({prefix}…)"

@@ -15,6 +15,11 @@
 //! history" label, the recorded traffic and alerts, no Acknowledge, nothing live, and a
 //! change refused with 409.
 //!
+//! The device table is checked by `tests/browser/devices.mjs` on `bandwatch serve` over a
+//! history this test writes (four LAN devices, one recorded 30 hours ago too, one named like
+//! an XSS attack): rows with the names, highest rate first, "new" on exactly the devices first
+//! seen today, and a click that charts the device's recorded rates (the hostile name's too).
+//!
 //! Needs node, `npm ci` in tests/browser and /usr/bin/chromium (`.ci/run` installs them);
 //! without them it is SKIPPED, or fails when BANDWATCH_REQUIRE_ROOT_TESTS=1.
 
@@ -341,4 +346,156 @@ fn old_recording(path: &Path) {
             .expect("old history");
     store.write(&frames).expect("write");
     store.flush().expect("flush");
+}
+
+/// The devices of [`device_recording`]: label, IP, MAC, download and upload bits/s, new.
+const LAN: [(&str, &str, &str, f64, f64, bool); 4] = [
+    (
+        "Laptop",
+        "192.168.1.20",
+        "aa:bb:cc:dd:ee:01",
+        5e6,
+        1e6,
+        false,
+    ),
+    (
+        "Smart TV",
+        "192.168.1.40",
+        "aa:bb:cc:dd:ee:04",
+        40e6,
+        0.5e6,
+        true,
+    ),
+    ("192.168.1.9", "192.168.1.9", "", 150e3, 50e3, true),
+    (XSS, "192.168.1.66", "aa:bb:cc:dd:ee:66", 8e3, 1e3, true),
+];
+
+/// Ten minutes of the [`LAN`] devices, one frame every 10 s up to now, as the devices source
+/// stores them (with the LAN bridge's rates), and ten minutes of the laptop 30 hours ago (so
+/// it is not new).
+fn device_recording(path: &Path) {
+    use bandwatch_core::{Frame, Labels, SampleKind, Seconds, SeriesKey, Timestamp};
+    use bandwatch_store::Store as _;
+    use std::sync::Arc;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis();
+    let now = i64::try_from(now).expect("ms");
+    let frame = |ts: i64, old: bool| {
+        let mut f = Frame::new("devices", Timestamp(ts), Seconds(10.0));
+        for (device, ip, mac, rx, tx, _) in LAN.iter().filter(|d| !old || d.0 == "Laptop") {
+            let key = |m: &str| {
+                Arc::new(SeriesKey::new(
+                    m,
+                    Labels::from_pairs([("device", *device), ("ip", *ip), ("mac", *mac)]),
+                ))
+            };
+            f.push(key("device_rx_bytes"), rx * 10.0 / 8.0, SampleKind::Delta);
+            f.push(key("device_tx_bytes"), tx * 10.0 / 8.0, SampleKind::Delta);
+            f.push(key("device_rx_bits_per_second"), *rx, SampleKind::Rate);
+            f.push(key("device_tx_bits_per_second"), *tx, SampleKind::Rate);
+            f.push(
+                key("device_active"),
+                f64::from(u8::from(rx + tx > 0.0)),
+                SampleKind::Gauge,
+            );
+        }
+        f.push(
+            Arc::new(SeriesKey::with_label(
+                bandwatch_store::ELAPSED_METRIC,
+                "source",
+                "devices",
+            )),
+            10.0,
+            SampleKind::Gauge,
+        );
+        // the LAN side's interface too, as run records it beside the devices
+        for (bytes, rate, bps) in [
+            ("net_rx_bytes", "net_rx_bits_per_second", 46e6),
+            ("net_tx_bytes", "net_tx_bits_per_second", 2e6),
+        ] {
+            let key = |m: &str| Arc::new(SeriesKey::with_label(m, "iface", "br-lan"));
+            f.push(key(bytes), bps * 10.0 / 8.0, SampleKind::Delta);
+            f.push(key(rate), bps, SampleKind::Rate);
+        }
+        f.push(
+            Arc::new(SeriesKey::with_label(
+                bandwatch_store::ELAPSED_METRIC,
+                "source",
+                "netdev",
+            )),
+            10.0,
+            SampleKind::Gauge,
+        );
+        f
+    };
+    let old = now - 30 * 3_600_000;
+    let frames: Vec<Frame> = (0..60)
+        .map(|i| frame(old + i * 10_000, true))
+        .chain((0..60).map(|i| frame(now - (59 - i) * 10_000, false)))
+        .collect();
+    let mut store =
+        bandwatch_store::SqliteStore::open(path, bandwatch_store::SqliteOptions::default())
+            .expect("device history");
+    store.write(&frames).expect("write");
+    store.maintain(Timestamp(now)).expect("roll up");
+    store.flush().expect("flush");
+}
+
+#[test]
+fn the_device_table_works_in_a_real_browser() {
+    if !ready("the_device_table_works_in_a_real_browser") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    device_recording(&dir.path().join("devices.db"));
+    let mut cmd = support::bandwatch(dir.path());
+    cmd.args(["serve", "--db", "devices.db", "--listen", "127.0.0.1:0"]);
+    let serve = LineChild::spawn(cmd);
+    let port = port_of(&serve.wait_stderr("dashboard: http://", Duration::from_secs(20)));
+    // The API the page reads says the same (so a failure below is the page's).
+    let api = http::get(port, "/api/v1/devices").expect("devices").json();
+    let listed = api.as_array().map_or(0, Vec::len);
+    assert_eq!(listed, LAN.len(), "{api:#}");
+    let mut order: Vec<_> = LAN.iter().collect();
+    order.sort_by(|a, b| (b.3 + b.4).total_cmp(&(a.3 + a.4)));
+    let names: Vec<&str> = order.iter().map(|d| d.0).collect();
+    let new: Vec<&str> = LAN.iter().filter(|d| d.5).map(|d| d.0).collect();
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard");
+    let node = Command::new("node")
+        .current_dir(browser_dir())
+        .arg("devices.mjs")
+        .args(["--url", &format!("http://127.0.0.1:{port}/#r=15m")])
+        .arg("--out")
+        .arg(&out)
+        .args(["--names", &serde_json::to_string(&names).expect("json")])
+        .args(["--new", &serde_json::to_string(&new).expect("json")])
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("node runs");
+    let checks: Vec<Value> = String::from_utf8_lossy(&node.stdout)
+        .lines()
+        .inspect(|l| eprintln!("browser: {l}"))
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let failed: Vec<&Value> = checks.iter().filter(|c| c["ok"] != true).collect();
+    assert!(failed.is_empty(), "browser checks failed: {failed:#?}");
+    for needed in [
+        "page-loads",
+        "device-rows",
+        "device-order",
+        "device-new",
+        "device-xss",
+        "device-chart",
+        "console-clean",
+    ] {
+        assert!(
+            checks.iter().any(|c| c["check"] == needed),
+            "check {needed} did not run: {checks:#?}"
+        );
+    }
+    assert!(out.join("devices.png").exists(), "no screenshot");
+    let (status, _, errs) = serve.terminate();
+    assert!(status.success(), "serve: {errs}");
 }

@@ -9,6 +9,7 @@ import {
 } from './charts.js';
 import { ensureIface, ifaceChartIds } from './cards.js';
 import { deviceChartIds, ensureDevice } from './devices.js';
+import { DEVICE_CHART, rateKey, selectedDevice } from './lan.js';
 import { chartMatches, isKnown, labelNames } from './samples.js';
 import {
   range, rangeParams, rangeSpanMs, setStepMs, setWindow, setZoomed, stepSeconds,
@@ -62,6 +63,10 @@ function jobs() {
     ['probeRtt', deviceKey('rtt'), 'dev'],
     ['probeLoss', deviceKey('loss'), 'dev'],
   ];
+  // the chosen row of the device table
+  const sel = selectedDevice();
+  const lanKey = (dir) => (l) => (l[L.device] === sel ? rateKey(dir, sel) : null);
+  if (sel !== null) optional.push(['deviceRxRate', lanKey('rx'), DEVICE_CHART], ['deviceTxRate', lanKey('tx'), DEVICE_CHART]);
   return [...always, ...optional.filter(([role]) => isKnown(metric(role)))]
     .filter(([role]) => metric(role));
 }

@@ -1,4 +1,4 @@
-// Samples (from a snapshot or a live frame) into the cards, devices and chart series, by the
+// Samples (from a snapshot or a live frame) into the cards, devices, device table and chart series, by the
 // role the catalogue gives each metric.
 
 import { isNum, fmtMs, fmtPct } from './format.js';
@@ -7,6 +7,7 @@ import { extraLabel, instanceLabel, roleOf } from './catalog.js';
 import { appendPoint } from './charts.js';
 import { ensureIface, setDisk, setRate, updateCpu, updateLink, updateMemory } from './cards.js';
 import { ensureDevice, setDeviceUp, setTargetLabel, setUptime } from './devices.js';
+import { selectedDevice, setLanActive, setLanRate } from './lan.js';
 
 /** The all-cores value of the CPU series' instance label. */
 const CPU_TOTAL = 'total';
@@ -25,11 +26,12 @@ export function prepareSamples() {
     target: instanceLabel('probeUp'),
     stat: extraLabel('probeRtt'),
     window: extraLabel('probeUptime'),
+    device: instanceLabel('deviceRxRate'),
   };
   setTargetLabel(L.target);
 }
 
-/** The label names (iface, cpu, mount, target, stat, window) as the catalogue has them. */
+/** The label names (iface, cpu, mount, target, stat, window, device) as the catalogue has them. */
 export function labelNames() { return L; }
 
 /** Whether a snapshot or frame has carried metric `name`. */
@@ -40,6 +42,8 @@ export function isKnown(name) { return known.has(name); }
 export function chartMatches(role) {
   if (role === 'cpuPercent' && L.cpu) return [`${L.cpu}=${CPU_TOTAL}`];
   if (role === 'probeRtt' && L.stat) return [`${L.stat}=${RTT_STAT}`];
+  // a device's label is any text: matched as a regex of itself, every special character escaped
+  if (role.startsWith('device') && L.device) return [`${L.device}=~${String(selectedDevice()).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`];
   return [];
 }
 
@@ -64,6 +68,11 @@ function link(which, labels, v) {
 function target(labels) {
   const t = labels[L.target];
   return typeof t === 'string' ? ensureDevice(t) : null;
+}
+
+function lanRate(dir, labels, v, t, chart) {
+  const d = labels[L.device];
+  if (typeof d === 'string') setLanRate(d, dir, v, t, chart);
 }
 
 /** What each role does with a sample: (labels, value, time, whether charts follow). */
@@ -111,10 +120,15 @@ const APPLY = {
     const d = target(l);
     if (d) setUptime(d, l[L.window], v);
   },
+  deviceRxRate: (l, v, t, c) => lanRate('rx', l, v, t, c),
+  deviceTxRate: (l, v, t, c) => lanRate('tx', l, v, t, c),
+  deviceActive: (l, v) => {
+    if (typeof l[L.device] === 'string') setLanActive(l[L.device], v);
+  },
 };
 
 /** States (1/0) mean nothing without a number. */
-const STATES = new Set(['linkUp', 'carrier', 'probeUp']);
+const STATES = new Set(['linkUp', 'carrier', 'probeUp', 'deviceActive']);
 
 /** Applies one sample to cards and, when `chart` is true, to the chart series. */
 export function applySample(s, ts, chart) {
