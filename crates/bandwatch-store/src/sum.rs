@@ -89,7 +89,7 @@ mod tests {
     const T0: i64 = 1_767_225_600_000;
 
     fn key() -> SeriesKey {
-        SeriesKey::with_label("device_rx_bytes", "device", "laptop")
+        SeriesKey::with_label("a_delta_bytes", "device", "laptop")
     }
 
     /// One delta of `i + 1` bytes every 10 s for `n` samples.

@@ -119,6 +119,36 @@ pub struct ProbeSettings {
 }
 
 impl ProbeSettings {
+    /// Adds a target for every registered device marked `probe = true` that has an address
+    /// and is not probed already at it: named by its device label, so the device and its
+    /// reachability are one device everywhere (the API, the page, alerts), and probed with
+    /// the `[probe]` defaults.
+    pub(super) fn add_known_devices(&mut self, registry: &bandwatch_collect::devices::Registry) {
+        for d in registry.devices().iter().filter(|d| d.probe) {
+            let Some(ip) = d.ip else { continue };
+            let probed = self.targets.iter().any(|t| {
+                matches!(&t.target.kind, bandwatch_collect::ProbeKind::Icmp(
+                    bandwatch_collect::Host::Ip(a)) if *a == ip)
+            });
+            if probed {
+                continue;
+            }
+            let name = super::devices::device_label(d.name.as_deref(), d.mac, Some(ip));
+            self.targets.push(ProbeTarget {
+                target: Target {
+                    name,
+                    kind: bandwatch_collect::ProbeKind::Icmp(bandwatch_collect::Host::Ip(ip)),
+                },
+                spec: ip.to_string(),
+                interval: self.interval,
+                count: self.count,
+                timeout: self.timeout,
+                rtt_limit: self.rtt_limit,
+                loss_limit: self.loss_limit,
+            });
+        }
+    }
+
     /// The `[probe]` keys, each checked, then every target against them.
     pub(super) fn take(l: &mut Layers) -> Result<Self, ConfigError> {
         let targets = l.get(&keys::PROBE_TARGETS)?;
@@ -290,6 +320,22 @@ mod tests {
         assert_eq!(p.targets[1].target.name, "nas");
         assert_eq!(p.targets[1].interval, Duration::from_secs(10));
         assert_eq!(p.targets[1].rtt_limit, Some(Duration::from_millis(50)));
+    }
+
+    #[test]
+    fn registered_devices_marked_probe_become_targets_named_by_their_label() {
+        let registry = bandwatch_collect::devices::Registry::from_json(
+            r#"{"192.0.2.7": {"name": "NAS", "bandwidth_threshold": 1, "max_active_time": 1, "probe": true},
+                "192.0.2.1": {"name": "Router", "bandwidth_threshold": 1, "max_active_time": 1, "probe": true},
+                "192.0.2.9": {"name": "TV", "bandwidth_threshold": 1, "max_active_time": 1}}"#,
+        )
+        .expect("registry");
+        let mut p = validate(vec![TargetTable::from_spec("192.0.2.1")]).expect("valid");
+        p.add_known_devices(&registry);
+        let names: Vec<&str> = p.targets.iter().map(|t| t.target.name.as_str()).collect();
+        // The router is probed already at its address; the TV is not marked.
+        assert_eq!(names, ["192.0.2.1", "NAS"]);
+        assert_eq!(p.targets[1].interval, p.interval);
     }
 
     #[test]

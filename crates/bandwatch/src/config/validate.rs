@@ -12,11 +12,14 @@ pub fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
     let mut l = Layers(raw);
     let thresholds = Thresholds::take(&mut l)?;
     let system = SystemSettings::take(&mut l)?;
-    let probe = probe::ProbeSettings::take(&mut l)?;
+    let mut probe = probe::ProbeSettings::take(&mut l)?;
     let prometheus = export::PrometheusSettings::take(&mut l)?;
     let influxdb = export::InfluxSettings::take(&mut l)?;
     let web = web::WebSettings::take(&mut l)?;
     let devices = devices::DevicesSettings::take(&mut l)?;
+    // A registered device with `probe = true` is also a probe target, so one device has both
+    // its bandwidth and its reachability.
+    probe.add_known_devices(&devices.registry);
     let monitor = MonitorConfig::take(&mut l)?;
     let output = l.get(&super::keys::OUTPUT)?;
     let store = StoreConfig::take(&mut l)?;
