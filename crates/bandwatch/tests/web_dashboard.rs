@@ -281,28 +281,19 @@ fn the_read_only_dashboard_says_so_in_a_real_browser() {
         .stderr(Stdio::inherit())
         .output()
         .expect("node runs");
-    let checks: Vec<Value> = String::from_utf8_lossy(&node.stdout)
-        .lines()
-        .inspect(|l| eprintln!("browser: {l}"))
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
-    let failed: Vec<&Value> = checks.iter().filter(|c| c["ok"] != true).collect();
-    assert!(failed.is_empty(), "browser checks failed: {failed:#?}");
-    for needed in [
-        "page-loads",
-        "read-only-label",
-        "nothing-live",
-        "recorded-data",
-        "no-acknowledge",
-        "change-refused",
-        "console-clean",
-        "range-follows-recording",
-    ] {
-        assert!(
-            checks.iter().any(|c| c["check"] == needed),
-            "check {needed} did not run: {checks:#?}"
-        );
-    }
+    assert_checks(
+        &node.stdout,
+        &[
+            "page-loads",
+            "read-only-label",
+            "nothing-live",
+            "recorded-data",
+            "no-acknowledge",
+            "change-refused",
+            "console-clean",
+            "range-follows-recording",
+        ],
+    );
     assert!(out.join("read-only.png").exists(), "no screenshot");
     let (status, _, errs) = serve.terminate();
     assert!(status.success(), "serve: {errs}");
@@ -474,28 +465,37 @@ fn the_device_table_works_in_a_real_browser() {
         .stderr(Stdio::inherit())
         .output()
         .expect("node runs");
-    let checks: Vec<Value> = String::from_utf8_lossy(&node.stdout)
+    assert_checks(
+        &node.stdout,
+        &[
+            "page-loads",
+            "device-rows",
+            "device-order",
+            "device-new",
+            "device-xss",
+            "device-chart",
+            "console-clean",
+        ],
+    );
+    assert!(out.join("devices.png").exists(), "no screenshot");
+    let (status, _, errs) = serve.terminate();
+    assert!(status.success(), "serve: {errs}");
+}
+
+/// Reads the browser script's report (one JSON object per line on `stdout`): every check
+/// passed, and each of `needed` ran.
+fn assert_checks(stdout: &[u8], needed: &[&str]) {
+    let checks: Vec<Value> = String::from_utf8_lossy(stdout)
         .lines()
         .inspect(|l| eprintln!("browser: {l}"))
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
     let failed: Vec<&Value> = checks.iter().filter(|c| c["ok"] != true).collect();
     assert!(failed.is_empty(), "browser checks failed: {failed:#?}");
-    for needed in [
-        "page-loads",
-        "device-rows",
-        "device-order",
-        "device-new",
-        "device-xss",
-        "device-chart",
-        "console-clean",
-    ] {
+    for needed in needed {
         assert!(
-            checks.iter().any(|c| c["check"] == needed),
+            checks.iter().any(|c| c["check"] == *needed),
             "check {needed} did not run: {checks:#?}"
         );
     }
-    assert!(out.join("devices.png").exists(), "no screenshot");
-    let (status, _, errs) = serve.terminate();
-    assert!(status.success(), "serve: {errs}");
 }
