@@ -14,7 +14,9 @@ pub struct FlowBytes {
     /// The source address of the original direction (before NAT: the LAN device that
     /// opened a connection to the internet).
     pub orig_src: IpAddr,
-    /// The destination address of the original direction (before NAT).
+    /// The peer the connection really reached: the reply direction's source, which is the
+    /// original destination after any destination NAT. For a port-forwarded connection from
+    /// the internet this is the LAN server, not the router's public address.
     pub orig_dst: IpAddr,
     /// Bytes sent from `orig_src` towards `orig_dst` since the last report.
     pub orig_bytes: u64,
