@@ -6,6 +6,7 @@
 //! This crate does no I/O.
 
 pub mod alert;
+pub mod calendar;
 pub mod catalog;
 pub mod clock;
 pub mod human;
