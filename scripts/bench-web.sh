@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The dashboard and API figures of the README, in one run on this machine:
 #  1. sampling ticks (at --interval 0.1) with nobody connected, for SECS seconds;
-#  2. the first chart of the page, over 24 h of seeded history, in 5 fresh page loads
+#  2. the first chart of the page, over 24 h of seeded history, in RUNS (default 11) fresh page loads
 #     (headless Chromium);
 #  3. sampling ticks while 100 clients hold the live stream and wrk sends API requests as
 #     fast as it can (snapshot, series over 5 minutes, alerts, interfaces in turn).
@@ -34,7 +34,7 @@ for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/api/v1/config" >/dev/
 mark() { date +%s.%N; }
 q0=$(mark); sleep "$SECS"; q1=$(mark)
 echo "== first chart over 24 h of history"
-node crates/bandwatch/tests/browser/first-chart.mjs --url "http://127.0.0.1:$port/#r=24h" --runs 5
+node crates/bandwatch/tests/browser/first-chart.mjs --url "http://127.0.0.1:$port/#r=24h" --runs "${RUNS:-11}"
 
 cat >"$work/rotate.lua" <<'LUA'
 local paths = { "/api/v1/snapshot", "/api/v1/series?metric=net_rx_bits_per_second&start=-5m",

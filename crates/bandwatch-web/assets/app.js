@@ -11,7 +11,8 @@
  *
  * Contract with the browser test (crates/bandwatch/tests/browser/dashboard.mjs):
  *   body[data-ready="1"]        set once the first full load (config, catalogue, lists,
- *                               history, alerts, first draw of every chart) is done; set
+ *                               history, alerts, first draw of every chart, then the device
+ *                               list) is done; set
  *                               again after Refresh.
  *   body[data-last-frame]       epoch ms of the last live frame (stream or polled snapshot).
  *   performance mark 'bandwatch:first-chart'  after the first chart has been drawn.
@@ -111,6 +112,9 @@ async function reloadAll(first) {
   stopLive();
   setConn('loading', 'loading…');
   try {
+    // what the first chart needs, asked for in one round with the settings and catalogue
+    const lists = Promise.all([softly(api('/interfaces')), softly(api('/snapshot'))]);
+    lists.catch(() => {}); // an AuthError is handled where the settings are awaited
     if (first || !catalogLoaded) {
       const [cfg] = await Promise.all([api('/config'), loadCatalog()]);
       applyConfig(cfg);
@@ -119,19 +123,19 @@ async function reloadAll(first) {
       fillExportChoices();
       catalogLoaded = true;
     }
-    const [ifaces, devices, snap] = await Promise.all([
-      softly(api('/interfaces')), softly(api('/devices')), softly(api('/snapshot')),
-    ]);
+    const [ifaces, snap] = await lists;
     applyInterfaces(ifaces);
-    // probe targets get their reachability block; every device is a row of the table
-    if (Array.isArray(devices)) devices.forEach((d) => d && typeof d.name === 'string' && d.probed !== false && applyDevice(d));
-    applyDeviceList(devices);
     if (snap && Array.isArray(snap.samples)) {
       for (const s of snap.samples) applySample(s, snap.ts, false);
     }
     const note = followRecording(snap && snap.ts);
     if (note) showNote(note);
     await Promise.all([history(), loadAlerts()]);
+    // the device list after the charts: the first chart does not wait for it (the probe
+    // targets' charts find their devices in the history's labels)
+    const devices = await softly(api('/devices'));
+    if (Array.isArray(devices)) devices.forEach((d) => d && typeof d.name === 'string' && d.probed !== false && applyDevice(d));
+    applyDeviceList(devices);
   } catch (e) {
     if (e instanceof AuthError) return;
     setConn('offline', 'offline');

@@ -1,6 +1,8 @@
 // Human values: numbers, rates, percentages, times and durations, and axis ticks in the
 // same units.
 
+import { dayText, hmsText } from './chart/time.js';
+
 export function isNum(v) { return typeof v === 'number' && Number.isFinite(v); }
 
 export function num(x) {
@@ -66,15 +68,14 @@ export function fmtTick(unit, v, step) {
   }
 }
 
-const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
-const dateTimeFmt = new Intl.DateTimeFormat(undefined, {
-  month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit',
-});
-
+/** A local time, "14:05:30" today, else "Dec 6, 14:05:30" (written out, not by Intl: see
+ *  chart/time.js). */
 export function fmtTime(ms) {
   if (!isNum(ms)) return '—';
   const d = new Date(ms);
-  return d.toDateString() === new Date().toDateString() ? timeFmt.format(d) : dateTimeFmt.format(d);
+  const n = new Date();
+  const today = d.getDate() === n.getDate() && d.getMonth() === n.getMonth() && d.getFullYear() === n.getFullYear();
+  return today ? hmsText(d) : `${dayText(d)}, ${hmsText(d)}`;
 }
 
 export function fmtDuration(ms) {

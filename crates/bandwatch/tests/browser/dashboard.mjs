@@ -316,7 +316,9 @@ async function main(state) {
           fmt.fmtTick('percent', 25, 25),
           fmt.fmtTick('seconds', 0.004, 0.002),
         ],
-        t5m: { step: t5m.step, clock: clock(t5m.ticks) },
+        t5m: { step: t5m.step, clock: clock(t5m.ticks), labels: t5m.ticks.map((k) => k.label) },
+        t400dLabels: t400d.ticks.map((k) => k.label),
+        seen: fmt.fmtTime(local(9, 5) + 7000),
         t24h: { step: t24h.step, clock: clock(t24h.ticks), midnightLabel: t24h.ticks.find((k) => new Date(k.t).getHours() === 0)?.label },
         t30d: { step: t30d.step, clock: clock(t30d.ticks) },
         t400d: { step: t400d.step, days: t400d.ticks.map(({ t }) => new Date(t).getDate()), months: t400d.ticks.map(({ t }) => new Date(t).getMonth()) },
@@ -339,7 +341,10 @@ async function main(state) {
       at: [6, null],
     };
     const wrong = Object.keys(expect).filter((k) => !same(r[k], expect[k]));
-    if (r.t5m.step !== 60000 || r.t5m.clock.length !== 5 || r.t5m.clock.some(([, , sec]) => sec !== 0)) wrong.push('t5m');
+    if (r.t5m.step !== 60000 || r.t5m.clock.length !== 5 || r.t5m.clock.some(([, , sec]) => sec !== 0)
+      || !same(r.t5m.labels, ['10:00', '10:01', '10:02', '10:03', '10:04'])) wrong.push('t5m');
+    // local times are written out (24-hour clock, English month names), not by Intl
+    if (r.t24h.midnightLabel !== 'Mar 11' || !same(r.t400dLabels, ['May', 'Jul', 'Sep', 'Nov', 'Jan 2027', 'Mar']) || r.seen !== 'Mar 10, 09:05:07') wrong.push('time-labels');
     if (r.t24h.step !== 3 * 3600000 || r.t24h.clock.some(([h, m]) => h % 3 || m) || !r.t24h.midnightLabel || r.t24h.midnightLabel.includes(':')) wrong.push('t24h');
     if (r.t30d.step !== 7 * 86400000 || r.t30d.clock.some(([h, m]) => h || m)) wrong.push('t30d');
     if (r.t400d.days.some((d) => d !== 1) || r.t400d.months.some((m) => m % 2) || r.t400d.days.length > 8) wrong.push('t400d');
