@@ -1,6 +1,7 @@
 //! `bandwatch caps` (to become `report caps`) over a generated history: exact usage since
 //! the period's start in the local zone, limits, forecasts, `--alert` for cron, and the
-//! messages for a missing history and for no caps.
+//! messages for a missing history and for no caps; and in `bandwatch run`, a cap alert that
+//! reaches a webhook.
 
 mod support;
 
@@ -9,7 +10,8 @@ use std::sync::Arc;
 use bandwatch_core::calendar::{period_at, Period};
 use bandwatch_core::{Clock as _, Frame, SampleKind, Seconds, SeriesKey, SystemClock, Timestamp};
 use bandwatch_store::{SqliteOptions, SqliteStore, Store as _};
-use support::bandwatch;
+use support::receiver::Receiver;
+use support::{bandwatch, LineChild};
 
 const TEN_MINUTES: i64 = 600_000;
 
@@ -159,4 +161,44 @@ fn a_missing_history_and_no_caps_say_what_to_do() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("no data caps are configured"), "{err}");
+}
+
+/// `bandwatch run` over a fake kernel whose eth0 receives 1 MB every 20 ms: a 5 MB daily cap
+/// crosses its steps within a second, and the alert goes out to the webhook like any other.
+#[test]
+fn a_cap_alert_reaches_a_webhook() {
+    let kernel = bandwatch_testkit::kernel::FakeKernel::start(1_000_000);
+    let receiver = Receiver::start(0, vec![], false);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = format!(
+        r#"
+[[caps]]
+interface = "eth0"
+direction = "rx"
+period = "day"
+limit = "5MB"
+steps = [50, 100]
+
+[notify]
+group_window = "200ms"
+retry_base = "100ms"
+retry_max = "500ms"
+
+[[notify.channels]]
+name = "hook"
+type = "webhook"
+url = "http://127.0.0.1:{}/hook"
+"#,
+        receiver.port
+    );
+    std::fs::write(dir.path().join("bandwatch.toml"), config).expect("config");
+    let mut cmd = support::run_on(dir.path(), kernel.root());
+    cmd.args(["--interval", "0.1", "--db", "h.db", "--quiet"]);
+    let bw = LineChild::spawn(cmd);
+    let got = receiver.wait_for(1, std::time::Duration::from_secs(20));
+    let (status, _, stderr) = bw.terminate();
+    assert!(status.success(), "{stderr}");
+    let bodies: String = got.iter().map(|r| r.body.as_str()).collect();
+    assert!(bodies.contains("cap-eth0-rx-day"), "{bodies}");
+    assert!(bodies.contains("cap_used_percent"), "{bodies}");
 }
