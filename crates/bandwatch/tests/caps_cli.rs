@@ -106,7 +106,10 @@ fn usage_is_exact_from_the_billing_day_and_the_forecast_says_when() {
     let span = period_at(&chrono::Utc, Period::Month { billing_day: 15 }, now).expect("span");
     let whole = (span.millis() / TEN_MINUTES * 1500) as f64;
     let forecast = isp["forecast_bytes"].as_f64().expect("forecast");
-    assert!((forecast - whole).abs() / whole < 0.02, "{forecast} vs {whole}");
+    assert!(
+        (forecast - whole).abs() / whole < 0.02,
+        "{forecast} vs {whole}"
+    );
     let daily = &caps[1];
     assert_eq!(daily["name"], "eth0-rx-day");
     assert_eq!(daily["used_bytes"], day * 1000, "{daily}");
@@ -136,13 +139,29 @@ fn the_table_names_each_cap_with_its_period_and_units() {
         .output()
         .expect("run");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
-    assert!(lines[0].starts_with("cap ") && lines[0].contains("forecast"), "{text}");
-    assert!(lines[1].starts_with("isp ") && lines[1].contains("eth0 total"), "{text}");
-    assert!(lines[1].contains("931.32 GiB"), "the limit in binary units: {text}");
-    assert!(lines[2].starts_with("eth0-rx-day ") && lines[2].contains("eth0 rx"), "{text}");
+    assert!(
+        lines[0].starts_with("cap ") && lines[0].contains("forecast"),
+        "{text}"
+    );
+    assert!(
+        lines[1].starts_with("isp ") && lines[1].contains("eth0 total"),
+        "{text}"
+    );
+    assert!(
+        lines[1].contains("931.32 GiB"),
+        "the limit in binary units: {text}"
+    );
+    assert!(
+        lines[2].starts_with("eth0-rx-day ") && lines[2].contains("eth0 rx"),
+        "{text}"
+    );
 }
 
 #[test]
