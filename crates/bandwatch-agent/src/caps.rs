@@ -383,8 +383,11 @@ impl Tracked {
         let span = self.span?;
         #[allow(clippy::cast_precision_loss)] // a byte limit: exact below 2^53, close above
         let limit = self.spec.limit as f64;
+        // A forecast made before anything was recorded is redone at once (it said nothing).
         let fresh = match self.forecast {
-            Some((_, at, _)) => now.0 - at.0 < FORECAST_EVERY_MS && now >= at,
+            Some((f, at, _)) => {
+                f.method != forecast::Method::None && now.0 - at.0 < FORECAST_EVERY_MS && now >= at
+            }
             None => false,
         };
         if !fresh {

@@ -6,7 +6,9 @@
 //! along the trend of the weekly levels.
 //!
 //! With less history it falls back gracefully: under a week, one hour-of-day profile over
-//! every day seen; under a day, the straight line of the rate seen so far.
+//! every day seen; under a day, the straight line of the rate seen so far; under an hour,
+//! nothing beyond what is used (a few seconds of a download are no month's rate, and the
+//! forecast alert would fire on them after every fresh start).
 //!
 //! Pure: the caller gives the hourly usage (exact sums from the store), the instants, and
 //! the function that says which kind of hour an instant is in the local time zone.
@@ -17,6 +19,9 @@ use bandwatch_core::Timestamp;
 pub const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 24 * HOUR_MS;
 const WEEK_MS: i64 = 7 * DAY_MS;
+
+/// The least history a forecast is made from: an hour.
+pub const LEAST_HISTORY_MS: i64 = HOUR_MS;
 
 /// The longest history the profile reads: five weeks.
 pub const HISTORY_MS: i64 = 5 * WEEK_MS;
@@ -72,7 +77,7 @@ pub struct Input<'a> {
 /// How the rest of the period was predicted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
-    /// Nothing recorded yet: nothing more is expected.
+    /// Under an hour recorded: nothing more is expected yet.
     None,
     /// Under a day of history: the rate seen so far.
     Linear,
@@ -124,7 +129,7 @@ pub fn forecast(input: &Input<'_>, slot: impl Fn(Timestamp) -> Slot) -> Forecast
             bytes: clean(h.bytes),
         })
         .collect();
-    let (method, per_hour) = if seen_ms <= 0 {
+    let (method, per_hour) = if seen_ms < LEAST_HISTORY_MS {
         (Method::None, Rate::Flat(0.0))
     } else if seen_ms < DAY_MS {
         #[allow(clippy::cast_precision_loss)] // under a day of milliseconds
@@ -557,9 +562,16 @@ mod tests {
     }
 
     #[test]
-    fn no_history_expects_nothing_more() {
+    fn under_an_hour_expects_nothing_more() {
         let f = forecast(&input(&[], MONDAY, MONDAY, MONDAY + DAY_MS, 5.0), utc);
         assert_eq!((f.method, f.total, f.reach), (Method::None, 5.0, None));
+        let seconds = [HourUsage {
+            start: Timestamp(MONDAY),
+            bytes: 1e9,
+        }];
+        let now = MONDAY + 59 * 60_000;
+        let f = forecast(&input(&seconds, MONDAY, now, MONDAY + DAY_MS, 1e9), utc);
+        assert_eq!((f.method, f.total), (Method::None, 1e9));
     }
 
     fn arb_history() -> impl Strategy<Value = Vec<HourUsage>> {

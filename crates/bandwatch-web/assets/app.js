@@ -37,6 +37,12 @@
  *                              td.reach (probed only), td.seen. A click (or Enter) marks the
  *                              row data-selected="true" and shows #chart-device-rate (meta
  *                              {device, dir}), the device's download and upload.
+ *   #caps                      the data caps (hidden while /caps lists none), loaded after
+ *                              the history: #caps-list .cap[data-cap="<name>"] per cap, with
+ *                              data-level ok|warn|crit, .name, .pct ("41.2 %"), .cap-bar
+ *                              (role meter, aria-valuenow = used %) holding .cap-fill (width =
+ *                              used share) and .cap-forecast (left = forecast share, capped at
+ *                              the end), and .cap-detail (bytes, forecast, reach day).
  *   #devices [data-device="<name>"]  one block per probed device: .dot[data-up], .name, .rtt,
  *                              .loss, uptime bars [data-window], chart .chart (id chart-device-N).
  *   #alerts [data-alert-id="<id>"]   newest first; button.ack when not acknowledged, else
@@ -132,6 +138,9 @@ async function reloadAll(first) {
     const note = followRecording(snap && snap.ts);
     if (note) showNote(note);
     await Promise.all([history(), loadAlerts()]);
+    // the cap bars come after the history, so they never hold up the first chart
+    const { loadCaps } = await import('./js/caps.js');
+    await loadCaps();
   } catch (e) {
     if (e instanceof AuthError) return;
     setConn('offline', 'offline');

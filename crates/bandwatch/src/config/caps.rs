@@ -95,24 +95,7 @@ pub fn validate(
 
 /// One table checked, or the problem naming the cap and the field.
 fn check(t: &CapTable) -> Result<CapConfig, String> {
-    let (target, what) = match (&t.interface, &t.device) {
-        (Some(i), None) if !i.trim().is_empty() => (CapTarget::Interface(i.clone()), i),
-        (None, Some(d)) if !d.trim().is_empty() => (CapTarget::Device(d.clone()), d),
-        (Some(_), Some(_)) => {
-            return Err(problem(
-                t,
-                "interface",
-                "set 'interface' or 'device', not both",
-            ))
-        }
-        _ => {
-            return Err(problem(
-                t,
-                "interface",
-                "a cap needs 'interface' (e.g. \"eth0\") or 'device' (a device's name)",
-            ))
-        }
-    };
+    let (target, what) = target(t)?;
     let direction = match t.direction.as_deref().unwrap_or("total") {
         "rx" => CapDirection::Rx,
         "tx" => CapDirection::Tx,
@@ -125,38 +108,7 @@ fn check(t: &CapTable) -> Result<CapConfig, String> {
             ))
         }
     };
-    let period_name = t.period.as_deref().unwrap_or("month");
-    let period = match (period_name, t.billing_day) {
-        ("month", day) => {
-            let day = day.unwrap_or(1);
-            match u8::try_from(day) {
-                Ok(d @ 1..=31) => Period::Month { billing_day: d },
-                _ => {
-                    return Err(problem(
-                        t,
-                        "billing_day",
-                        &format!("{day} is not a day of the month; use 1 to 31"),
-                    ))
-                }
-            }
-        }
-        ("week" | "day", Some(_)) => {
-            return Err(problem(
-                t,
-                "billing_day",
-                "only a monthly cap has a billing day; remove it or use period = \"month\"",
-            ))
-        }
-        ("week", None) => Period::Week,
-        ("day", None) => Period::Day,
-        (other, _) => {
-            return Err(problem(
-                t,
-                "period",
-                &format!("'{other}' is not a period; use \"month\", \"week\" or \"day\""),
-            ))
-        }
-    };
+    let (period, period_name) = period(t)?;
     let limit = match &t.limit {
         None => {
             return Err(problem(
@@ -199,6 +151,65 @@ fn check(t: &CapTable) -> Result<CapConfig, String> {
             limit,
         },
     })
+}
+
+/// What the cap counts, and its name for the default cap name.
+fn target(t: &CapTable) -> Result<(CapTarget, &str), String> {
+    Ok(match (&t.interface, &t.device) {
+        (Some(i), None) if !i.trim().is_empty() => (CapTarget::Interface(i.clone()), i.as_str()),
+        (None, Some(d)) if !d.trim().is_empty() => (CapTarget::Device(d.clone()), d.as_str()),
+        (Some(_), Some(_)) => {
+            return Err(problem(
+                t,
+                "interface",
+                "set 'interface' or 'device', not both",
+            ))
+        }
+        _ => {
+            return Err(problem(
+                t,
+                "interface",
+                "a cap needs 'interface' (e.g. \"eth0\") or 'device' (a device's name)",
+            ))
+        }
+    })
+}
+
+/// The period, and its name for the default cap name.
+fn period(t: &CapTable) -> Result<(Period, &str), String> {
+    let period_name = t.period.as_deref().unwrap_or("month");
+    let period = match (period_name, t.billing_day) {
+        ("month", day) => {
+            let day = day.unwrap_or(1);
+            match u8::try_from(day) {
+                Ok(d @ 1..=31) => Period::Month { billing_day: d },
+                _ => {
+                    return Err(problem(
+                        t,
+                        "billing_day",
+                        &format!("{day} is not a day of the month; use 1 to 31"),
+                    ))
+                }
+            }
+        }
+        ("week" | "day", Some(_)) => {
+            return Err(problem(
+                t,
+                "billing_day",
+                "only a monthly cap has a billing day; remove it or use period = \"month\"",
+            ))
+        }
+        ("week", None) => Period::Week,
+        ("day", None) => Period::Day,
+        (other, _) => {
+            return Err(problem(
+                t,
+                "period",
+                &format!("'{other}' is not a period; use \"month\", \"week\" or \"day\""),
+            ))
+        }
+    };
+    Ok((period, period_name))
 }
 
 /// Steps are percents above 0 and at most 10 000, rising, at most [`CAP_MAX_STEPS`].
@@ -246,8 +257,7 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
     let number = number.replace('_', "");
     let bad = || {
         format!(
-            "'{}' is not a byte amount; write e.g. \"1TB\", \"500 GiB\" or a number of bytes",
-            text
+            "'{text}' is not a byte amount; write e.g. \"1TB\", \"500 GiB\" or a number of bytes"
         )
     };
     let (whole, frac) = number.split_once('.').unwrap_or((&number, ""));
