@@ -13,6 +13,7 @@ use bandwatch_core::{Clock, Sink, SinkBoard, SinkStats, Snapshot, SourceBoard};
 use bandwatch_engine::Engine;
 
 use crate::cancel::Cancel;
+use crate::caps::Caps;
 use crate::error::{AgentError, Result};
 use crate::pipeline::Pipeline;
 use crate::schedule::{self, Msg, Scheduled, Shared};
@@ -45,6 +46,7 @@ pub struct Agent {
     sinks: Vec<Box<dyn Sink>>,
     snapshot: Snapshot,
     uptime: Option<Uptime>,
+    caps: Option<Caps>,
     duration: Option<Duration>,
     queue: usize,
     sink_board: SinkBoard,
@@ -76,6 +78,7 @@ impl Agent {
             sources: Vec::new(),
             sinks: Vec::new(),
             uptime: None,
+            caps: None,
             duration: None,
             queue: DEFAULT_QUEUE,
             sink_board: SinkBoard::default(),
@@ -112,6 +115,13 @@ impl Agent {
     #[must_use]
     pub fn uptime(mut self, uptime: Uptime) -> Self {
         self.uptime = Some(uptime);
+        self
+    }
+
+    /// Adds the data caps' usage and forecast to interface and device frames.
+    #[must_use]
+    pub fn caps(mut self, caps: Caps) -> Self {
+        self.caps = Some(caps);
         self
     }
 
@@ -169,6 +179,7 @@ impl Agent {
         };
         let mut pipeline = Pipeline {
             uptime: self.uptime,
+            caps: self.caps,
             snapshot: self.snapshot,
             engine: self.engine,
             sinks: self.sinks,

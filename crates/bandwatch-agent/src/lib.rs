@@ -11,6 +11,7 @@
 
 mod agent;
 mod cancel;
+pub mod caps;
 mod error;
 mod pipeline;
 mod residency;
@@ -22,6 +23,7 @@ mod wait;
 
 pub use agent::{Agent, RunReport, DEFAULT_QUEUE};
 pub use cancel::Cancel;
+pub use caps::Caps;
 pub use error::{AgentError, Result};
 pub use residency::Releaser;
 pub use restore::restore_open_alerts;

@@ -1,4 +1,4 @@
-//! The fan-out: each frame is enriched (uptime), folded into the snapshot, shown to the rule
+//! The fan-out: each frame is enriched (uptime, data caps), folded into the snapshot, shown to the rule
 //! engine, and handed to every sink; the alert transitions it caused follow it to every sink.
 
 use bandwatch_core::{
@@ -7,10 +7,12 @@ use bandwatch_core::{
 use bandwatch_engine::Engine;
 
 use crate::cancel::Cancel;
+use crate::caps::Caps;
 use crate::uptime::Uptime;
 
 pub(crate) struct Pipeline {
     pub uptime: Option<Uptime>,
+    pub caps: Option<Caps>,
     pub snapshot: Snapshot,
     pub engine: Engine,
     pub sinks: Vec<Box<dyn Sink>>,
@@ -29,6 +31,9 @@ impl Pipeline {
         self.frames += 1;
         if let Some(u) = &mut self.uptime {
             u.observe(&mut frame);
+        }
+        if let Some(c) = &mut self.caps {
+            c.observe(&mut frame);
         }
         self.snapshot.observe(&frame);
         let events = self.engine.observe(&frame);
@@ -109,6 +114,7 @@ mod tests {
         let clock = Arc::new(FakeClock::new(Timestamp::from_secs(0)));
         let mut p = Pipeline {
             uptime: None,
+            caps: None,
             snapshot: Snapshot::new(clock, Duration::from_secs(300)),
             engine: Engine::new(Vec::new()).expect("engine"),
             sinks: Vec::new(),

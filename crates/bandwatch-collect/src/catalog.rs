@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 
 use bandwatch_core::Catalog;
 
+use crate::caps;
 use crate::devices::metric as devices;
 use crate::netdev::metric as netdev;
 use crate::probe::metric as probe;
@@ -33,6 +34,7 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
             &devices::ALL[..],
             &devices::LABELS[..],
         ),
+        (caps::SOURCE_NAME, &caps::ALL[..], &caps::LABELS[..]),
     ] {
         // Names are unique across sources (a test below proves it), so this cannot fail.
         let _ = c.extend_source(source, metrics);
@@ -75,6 +77,7 @@ mod tests {
         c.extend(&system::ALL).unwrap();
         c.extend(&probe::ALL).unwrap();
         c.extend(&devices::ALL).unwrap();
+        c.extend(&caps::ALL).unwrap();
         assert_eq!(c.metrics().len(), catalog().metrics().len());
         for m in catalog().metrics() {
             assert!(

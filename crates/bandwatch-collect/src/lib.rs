@@ -9,6 +9,7 @@
 //! The fakes (`FakeFs`, `FakeFsUsage`) are not part of the public API: they exist only with
 //! the `fake` feature, which other crates enable from `[dev-dependencies]`.
 
+pub mod caps;
 pub mod catalog;
 pub mod devices;
 pub mod error;

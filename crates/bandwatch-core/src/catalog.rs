@@ -128,6 +128,20 @@ pub enum Role {
     DeviceLanTxBytes,
     /// LAN device moving more than the active floor.
     DeviceActive,
+    /// Bytes a data cap has used so far in its period.
+    CapUsedBytes,
+    /// A data cap's limit in bytes.
+    CapLimitBytes,
+    /// A data cap's use as a percent of its limit.
+    CapUsedPercent,
+    /// Bytes a data cap's period is forecast to use by its end.
+    CapForecastBytes,
+    /// The forecast as a percent of the limit.
+    CapForecastPercent,
+    /// When a data cap's period ends.
+    CapPeriodEnd,
+    /// When a data cap is forecast to be reached (absent when it will not be).
+    CapReach,
 }
 
 /// A rate that follows exactly from a delta of the same frame: `rate = delta × factor /

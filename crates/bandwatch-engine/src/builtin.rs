@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use bandwatch_core::Severity;
 
-use crate::rule::RuleSpec;
+use crate::rule::{RuleSpec, StepSpec};
 
 /// Name of the spike rule on receive rates.
 pub const DOWNLOAD_SPIKE: &str = "download-spike";
@@ -231,6 +231,104 @@ pub fn device_rules(m: &DeviceMetrics<'_>, s: &DeviceSettings) -> Vec<RuleSpec> 
     ]
 }
 
+/// The prefix of a data cap's step rule, `cap-<name>`.
+pub const CAP_PREFIX: &str = "cap-";
+/// The suffix of a data cap's forecast rule, `cap-<name>-forecast`.
+pub const CAP_FORECAST_SUFFIX: &str = "-forecast";
+
+/// The most steps a cap can have: each rises in severity, and there are four.
+pub const CAP_MAX_STEPS: usize = 4;
+
+/// How far under the cap a forecast must come back before its alert resolves (a share of
+/// the cap), so that a forecast wavering around 100 % does not flap.
+const CAP_FORECAST_HYSTERESIS: f64 = 0.05;
+
+/// The metrics and label the cap rules watch.
+#[derive(Debug, Clone, Copy)]
+pub struct CapMetrics<'a> {
+    /// A cap's use so far as a percent of its limit.
+    pub used_percent: &'a str,
+    /// Its forecast at the period's end as a percent of its limit.
+    pub forecast_percent: &'a str,
+    /// The label naming the cap.
+    pub cap_label: &'a str,
+}
+
+/// What one data cap alerts on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CapAlerts {
+    /// The cap's name (the value of the cap label).
+    pub cap: String,
+    /// Percents of the limit whose crossing is an alert, rising (at most
+    /// [`CAP_MAX_STEPS`]); empty: none.
+    pub steps: Vec<f64>,
+    /// Whether a forecast over the limit is an alert.
+    pub forecast: bool,
+    /// One severity for every alert of the cap; `None`: the steps take the highest
+    /// severities in order (80 % medium, 90 % high, 100 % critical) and the forecast medium.
+    pub severity: Option<Severity>,
+}
+
+/// The name of a cap's step rule.
+pub fn cap_rule_name(cap: &str) -> String {
+    format!("{CAP_PREFIX}{cap}")
+}
+
+/// The name of a cap's forecast rule.
+pub fn cap_forecast_rule_name(cap: &str) -> String {
+    format!("{CAP_PREFIX}{cap}{CAP_FORECAST_SUFFIX}")
+}
+
+/// The rules of every data cap: a threshold on its used percent whose severity rises with
+/// each step crossed (an escalation is an alert of its own), and one on its forecast.
+pub fn cap_rules(m: &CapMetrics<'_>, caps: &[CapAlerts]) -> Vec<RuleSpec> {
+    let mut rules = Vec::new();
+    for c in caps {
+        let on = BTreeMap::from([(m.cap_label.to_string(), glob_literal(&c.cap))]);
+        if let Some(first) = c.steps.first() {
+            let levels = [
+                Severity::Low,
+                Severity::Medium,
+                Severity::High,
+                Severity::Critical,
+            ];
+            let skip = levels.len().saturating_sub(c.steps.len());
+            let steps = c
+                .steps
+                .iter()
+                .zip(&levels[skip..])
+                .map(|(above, severity)| StepSpec {
+                    above: *above,
+                    severity: *severity,
+                })
+                .collect();
+            rules.push(RuleSpec {
+                name: cap_rule_name(&c.cap),
+                metric: m.used_percent.to_string(),
+                matchers: on.clone(),
+                condition: "threshold".to_string(),
+                above: Some(*first),
+                severity: c.severity,
+                steps: c.severity.is_none().then_some(steps),
+                ..RuleSpec::default()
+            });
+        }
+        if c.forecast {
+            rules.push(RuleSpec {
+                name: cap_forecast_rule_name(&c.cap),
+                metric: m.forecast_percent.to_string(),
+                matchers: on,
+                condition: "threshold".to_string(),
+                above: Some(100.0),
+                hysteresis: Some(CAP_FORECAST_HYSTERESIS),
+                severity: Some(c.severity.unwrap_or(Severity::Medium)),
+                ..RuleSpec::default()
+            });
+        }
+    }
+    rules
+}
+
 /// `text` as a glob that matches exactly it (`[*]` for `*`).
 fn glob_literal(text: &str) -> String {
     text.chars()
@@ -335,5 +433,87 @@ mod tests {
             assert!(!rules[2].matches(&key("up", iface)), "{iface}");
         }
         assert!(!rules[2].matches(&SeriesKey::with_label("up", "scope", "total")));
+    }
+
+    const CAPS: CapMetrics<'static> = CapMetrics {
+        used_percent: "used",
+        forecast_percent: "forecast",
+        cap_label: "cap",
+    };
+
+    #[test]
+    fn cap_rules_rise_in_severity_step_by_step() {
+        use bandwatch_core::{Frame, SampleKind, Seconds, Timestamp};
+        use std::sync::Arc;
+
+        let caps = [CapAlerts {
+            cap: "isp*".to_string(),
+            steps: vec![80.0, 90.0, 100.0],
+            forecast: true,
+            severity: None,
+        }];
+        let rules: Vec<_> = cap_rules(&CAPS, &caps)
+            .iter()
+            .map(|r| r.validate().expect("valid"))
+            .collect();
+        assert_eq!(rules.len(), 2);
+        assert!(rules[0].matches(&SeriesKey::with_label("used", "cap", "isp*")));
+        assert!(!rules[0].matches(&SeriesKey::with_label("used", "cap", "isp2")));
+        let mut engine = crate::Engine::new(rules).expect("engine");
+        let used = Arc::new(SeriesKey::with_label("used", "cap", "isp*"));
+        let forecast = Arc::new(SeriesKey::with_label("forecast", "cap", "isp*"));
+        let mut seen = Vec::new();
+        for (i, (u, f)) in [(50.0, 90.0), (81.0, 99.0), (91.0, 120.0), (101.0, 130.0)]
+            .into_iter()
+            .enumerate()
+        {
+            let mut frame = Frame::new(
+                "netdev",
+                Timestamp(i64::try_from(i).expect("small") * 60_000),
+                Seconds(60.0),
+            );
+            frame.push(Arc::clone(&used), u, SampleKind::Gauge);
+            frame.push(Arc::clone(&forecast), f, SampleKind::Gauge);
+            for e in engine.observe(&frame) {
+                seen.push((e.rule.clone(), e.kind.to_string(), e.severity));
+            }
+        }
+        let want = [
+            ("cap-isp*", "fired", Severity::Medium),
+            ("cap-isp*", "escalated", Severity::High),
+            ("cap-isp*-forecast", "fired", Severity::Medium),
+            ("cap-isp*", "escalated", Severity::Critical),
+        ];
+        let got: Vec<(&str, &str, Severity)> = seen
+            .iter()
+            .map(|(r, k, s)| (r.as_str(), k.as_str(), *s))
+            .collect();
+        assert_eq!(got, want, "{seen:?}");
+    }
+
+    #[test]
+    fn a_cap_severity_fixes_every_alert_and_fewer_steps_take_the_top_levels() {
+        let caps = [CapAlerts {
+            cap: "c".to_string(),
+            steps: vec![95.0, 100.0],
+            forecast: false,
+            severity: None,
+        }];
+        let rules = cap_rules(&CAPS, &caps);
+        assert_eq!(rules.len(), 1);
+        let steps = rules[0].steps.clone().expect("steps");
+        assert_eq!(
+            steps.iter().map(|s| s.severity).collect::<Vec<_>>(),
+            [Severity::High, Severity::Critical]
+        );
+        let fixed = [CapAlerts {
+            severity: Some(Severity::Low),
+            forecast: true,
+            ..caps[0].clone()
+        }];
+        for r in cap_rules(&CAPS, &fixed) {
+            let rule = r.validate().expect("valid");
+            assert_eq!(rule.severity, crate::SeverityPolicy::Fixed(Severity::Low));
+        }
     }
 }

@@ -12,6 +12,7 @@ pub mod builtin;
 pub mod detect;
 pub mod engine;
 pub mod error;
+pub mod forecast;
 pub mod lifecycle;
 pub mod limits;
 pub mod rule;

@@ -34,7 +34,7 @@ pub use sqlite::{
     check_writable, SqliteOptions, SqliteOutbox, SqliteStore, HEAD_BYTES_PER_SERIES,
     HELD_BYTES_PER_SERIES, LATEST_VERSION,
 };
-pub use sum::{delta_sum, RangeSum};
+pub use sum::{delta_sum, hour_sums, RangeSum};
 pub use writer::{
     StoreHandle, StoreJob, StoreSink, StoreWriter, WriterConfig, WriterCounters, WriterStats,
     WriterSummary,

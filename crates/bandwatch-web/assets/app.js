@@ -38,6 +38,12 @@
  *                              td.reach (probed only), td.seen. A click (or Enter) marks the
  *                              row data-selected="true" and shows #chart-device-rate (meta
  *                              {device, dir}), the device's download and upload.
+ *   #caps                      the data caps (hidden while /caps lists none), loaded after
+ *                              the history: #caps-list .cap[data-cap="<name>"] per cap, with
+ *                              data-level ok|warn|crit, .name, .pct ("41.2 %"), .cap-bar
+ *                              (role meter, aria-valuenow = used %) holding .cap-fill (width =
+ *                              used share) and .cap-forecast (left = forecast share, capped at
+ *                              the end), and .cap-detail (bytes, forecast, reach day).
  *   #devices [data-device="<name>"]  one block per probed device: .dot[data-up], .name, .rtt,
  *                              .loss, uptime bars [data-window], chart .chart (id chart-device-N).
  *   #alerts [data-alert-id="<id>"]   newest first; button.ack when not acknowledged, else
@@ -131,9 +137,12 @@ async function reloadAll(first) {
     const note = followRecording(snap && snap.ts);
     if (note) showNote(note);
     await Promise.all([history(), loadAlerts()]);
-    // the device list after the charts: the first chart does not wait for it (the probe
-    // targets' charts find their devices in the history's labels)
-    const devices = await softly(api('/devices'));
+    // the device list and the cap bars after the charts: the first chart waits for neither
+    // (the probe targets' charts find their devices in the history's labels)
+    const [devices] = await Promise.all([
+      softly(api('/devices')),
+      import('./js/caps.js').then((m) => m.loadCaps()),
+    ]);
     if (Array.isArray(devices)) devices.forEach((d) => d && typeof d.name === 'string' && d.probed !== false && applyDevice(d));
     applyDeviceList(devices);
   } catch (e) {

@@ -34,10 +34,11 @@ const APP_JS: Asset = asset!("app.js", JS);
 const APP_CSS: Asset = asset!("app.css", CSS);
 
 /// The page's modules (`/assets/js/<name>`), one concern each; `app.js` imports them.
-const MODULES: [(&str, Asset); 28] = [
+const MODULES: [(&str, Asset); 29] = [
     ("alerts.js", asset!("js/alerts.js", JS)),
     ("api.js", asset!("js/api.js", JS)),
     ("banner.js", asset!("js/banner.js", JS)),
+    ("caps.js", asset!("js/caps.js", JS)),
     ("cards.js", asset!("js/cards.js", JS)),
     ("catalog.js", asset!("js/catalog.js", JS)),
     ("chart/chart.js", asset!("js/chart/chart.js", JS)),

@@ -52,6 +52,7 @@ fn paths() -> Value {
         "/status": { "get": { "summary": "the agent's own status: series held, stream clients, and each source's and sink's counts",
                               "responses": ok("status") } },
         "/snapshot": { "get": { "summary": "newest value of every series, with the sources' and sinks' counts", "responses": ok("samples") } },
+        "/caps": { "get": { "summary": "data caps: used, limit, forecast, period end, reach", "responses": ok("caps") } },
         "/interfaces": { "get": { "summary": "interfaces with link state and rates", "responses": ok("interfaces") } },
         "/devices": { "get": { "summary": "every known device: LAN devices (name, ip, mac, rx/tx rate now, bytes since start, active, new) and probe targets (reachability, RTT, loss, uptime %), one entry for a device that is both; last_seen",
                                "responses": ok("devices") } },

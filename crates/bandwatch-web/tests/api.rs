@@ -537,3 +537,44 @@ async fn series_that_went_stale_leave_the_snapshot() {
     let ifaces = get(&s, "/api/v1/interfaces").await.json();
     assert_eq!(ifaces.as_array().map(Vec::len), Some(0), "{ifaces}");
 }
+
+#[tokio::test]
+async fn caps_come_from_the_snapshots_cap_gauges() {
+    use std::sync::Arc;
+
+    use bandwatch_collect::caps::{self, LABEL_CAP};
+    use bandwatch_core::{Frame, SampleKind, Seconds, SeriesKey};
+
+    let s = state(None);
+    let empty = get(&s, "/api/v1/caps").await.json();
+    assert_eq!(empty["version"], 1);
+    assert_eq!(empty["caps"], serde_json::json!([]), "no cap configured");
+    let mut frame = Frame::new("netdev", Timestamp(NOW), Seconds(1.0));
+    for (metric, v) in [
+        (caps::CAP_USED_BYTES, 250.0),
+        (caps::CAP_LIMIT_BYTES, 1000.0),
+        (caps::CAP_USED_PERCENT, 25.0),
+        (caps::CAP_FORECAST_BYTES, 1500.0),
+        (caps::CAP_FORECAST_PERCENT, 150.0),
+        (caps::CAP_PERIOD_END_TIMESTAMP_SECONDS, 1_764_547_200.0),
+        (caps::CAP_REACH_TIMESTAMP_SECONDS, 1_764_460_800.5),
+    ] {
+        frame.push(
+            Arc::new(SeriesKey::with_label(metric, LABEL_CAP, "isp")),
+            v,
+            SampleKind::Gauge,
+        );
+    }
+    s.snapshot.observe(&frame);
+    let v = get(&s, "/api/v1/caps").await.json();
+    assert_eq!(
+        v["caps"],
+        serde_json::json!([{
+            "name": "isp", "used_bytes": 250.0, "limit_bytes": 1000.0, "used_ratio": 0.25,
+            "forecast_bytes": 1500.0, "forecast_ratio": 1.5,
+            "period_end": 1_764_547_200_000i64, "reach": 1_764_460_800_500i64
+        }])
+    );
+    let doc = get(&s, "/api/v1/openapi.json").await.json();
+    assert!(doc["paths"]["/caps"].is_object());
+}

@@ -85,6 +85,10 @@ pub enum Command {
     /// Serve the dashboard and API over a recorded history, read-only, without sampling
     /// (beside a running agent too).
     Serve(ServeArgs),
+    /// Data caps: each [[caps]] entry's usage this period, its limit, the forecast at the
+    /// period's end and the day the cap will be reached, from the history (temporary name
+    /// of `report caps`).
+    Caps(CapsArgs),
     /// Write a commented bandwatch.toml (or --config PATH) for a first start: on a terminal
     /// it asks about interfaces, limits, the router to probe and where to notify; otherwise
     /// it writes the defaults.
@@ -104,6 +108,7 @@ impl Command {
             Self::Test(_) => "test",
             Self::Devices(_) => "devices",
             Self::Serve(_) => "serve",
+            Self::Caps(_) => "caps",
             Self::Init(_) => "init",
         }
     }
@@ -120,6 +125,7 @@ impl Command {
             Self::Test(a) => &a.flags,
             Self::Devices(a) => &a.flags,
             Self::Serve(a) => &a.flags,
+            Self::Caps(a) => &a.flags,
             Self::Init(a) => &a.flags,
         }
     }
@@ -314,6 +320,35 @@ pub struct TestArgs {
     pub flags: KeyFlags<TestFlags>,
 }
 
+/// `caps`: JSON and which history to read.
+#[derive(Debug)]
+pub enum CapsFlags {}
+
+impl FlagScope for CapsFlags {
+    const FLAGS: Option<&'static [&'static str]> = Some(&["--json", "--db", "--store"]);
+    const HELP: &'static [(&'static str, &'static str)] = &[
+        (
+            "--json",
+            "Print the caps as one JSON document (\"version\": 1) instead of a table",
+        ),
+        (
+            "--db",
+            "History database file (SQLite) to read; opened read-only",
+        ),
+    ];
+}
+
+/// `bandwatch caps`
+#[derive(Debug, Args)]
+pub struct CapsArgs {
+    /// Exit with status 1 when a cap is over its limit or forecast to go over (for cron).
+    #[arg(long)]
+    pub alert: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub flags: KeyFlags<CapsFlags>,
+}
+
 /// `devices`: JSON only; the rest are its own arguments.
 #[derive(Debug)]
 pub enum DevicesFlags {}
@@ -467,6 +502,7 @@ mod tests {
         check::<StatsFlags>();
         check::<TestFlags>();
         check::<DevicesFlags>();
+        check::<CapsFlags>();
         check::<ServeFlags>();
         check::<InitFlags>();
     }

@@ -17,6 +17,7 @@ const COMMANDS: &[(&str, &[&str])] = &[
     ("test", &["test"]),
     ("devices", &["devices"]),
     ("serve", &["serve"]),
+    ("caps", &["caps"]),
     ("init", &["init"]),
 ];
 

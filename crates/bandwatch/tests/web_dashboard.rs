@@ -482,6 +482,62 @@ fn the_device_table_works_in_a_real_browser() {
     assert!(status.success(), "serve: {errs}");
 }
 
+/// A data cap on eth0 while the fake kernel receives: the page shows its bar with the
+/// percentage the API gives, the forecast marked.
+#[test]
+fn the_cap_bars_show_in_a_real_browser() {
+    if !ready("the_cap_bars_show_in_a_real_browser") {
+        return;
+    }
+    let kernel = FakeKernel::start(STEP);
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("bandwatch.toml"),
+        "[[caps]]\nname = \"isp\"\ninterface = \"eth0\"\nperiod = \"day\"\nlimit = \"100MB\"\n",
+    )
+    .expect("config");
+    let mut cmd = support::run_on(dir.path(), kernel.root());
+    cmd.args(["--quiet", "--db", "h.db", "--listen", "127.0.0.1:0"])
+        .env("BANDWATCH_SYSTEM", "false");
+    let run = LineChild::spawn(cmd);
+    let port = port_of(&run.wait_stderr("dashboard: http://", Duration::from_secs(20)));
+    // the agent has counted a few ticks before the page loads
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while http::get(port, "/api/v1/caps")
+        .map(|r| r.json())
+        .map_or(true, |v| v["caps"].as_array().is_none_or(Vec::is_empty))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no cap in /api/v1/caps"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard");
+    let node = Command::new("node")
+        .current_dir(browser_dir())
+        .arg("caps.mjs")
+        .args(["--url", &format!("http://127.0.0.1:{port}/#r=5m")])
+        .arg("--out")
+        .arg(&out)
+        .args(["--cap", "isp"])
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("node runs");
+    assert_checks(
+        &node.stdout,
+        &[
+            "page-loads",
+            "caps-visible",
+            "cap-percentage",
+            "cap-bar",
+            "console-clean",
+        ],
+    );
+    let (status, _, errs) = run.terminate();
+    assert!(status.success(), "run: {errs}");
+}
+
 /// Reads the browser script's report (one JSON object per line on `stdout`): every check
 /// passed, and each of `needed` ran.
 fn assert_checks(stdout: &[u8], needed: &[&str]) {

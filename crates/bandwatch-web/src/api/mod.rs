@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod body;
+pub mod caps;
 pub mod catalog;
 pub mod device_report;
 pub mod devices;
@@ -26,6 +27,7 @@ pub fn routes() -> Router<WebState> {
         .route("/snapshot", get(status::snapshot))
         .route("/interfaces", get(status::interfaces))
         .route("/devices", get(devices::devices))
+        .route("/caps", get(caps::caps))
         .route("/devices/report", get(device_report::report))
         .route("/series", get(series::series))
         .route("/export", get(series::export))

@@ -46,6 +46,18 @@ pub enum ConfigError {
         /// The engine's description, naming the rule and the field.
         message: String,
     },
+    /// A `[[caps]]` entry is invalid.
+    #[error(
+        "{}: {}; see \"Data caps\" in the README for every field",
+        safe(.origin),
+        safe(.message)
+    )]
+    Cap {
+        /// Where the cap was written.
+        origin: Origin,
+        /// What is wrong, naming the cap and the field.
+        message: String,
+    },
     /// A `[[notify.channels]]` entry is invalid.
     #[error(
         "{}: {}; see \"Notifications\" in the README for every field",

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 use toml::Spanned;
 
+use super::caps::CapTable;
 use super::error::ConfigError;
 use super::key::{KeyDef, Kind, Value};
 use super::keys;
@@ -117,6 +118,16 @@ pub fn parse(text: &str, path: &Path) -> Result<RawConfig, ConfigError> {
                     .map(|r| take(r, &at))
                     .collect();
                 raw.rules = Some(Setting::new(rules, origin));
+            }
+            "caps" => {
+                let list: Spanned<Vec<Spanned<CapTable>>> = read(value).map_err(toml_error)?;
+                let origin = at(list.span());
+                let caps = list
+                    .into_inner()
+                    .into_iter()
+                    .map(|c| take(c, &at))
+                    .collect();
+                raw.caps = Some(Setting::new(caps, origin));
             }
             "notify" => {
                 let origins = notify_origins(&value, &at);

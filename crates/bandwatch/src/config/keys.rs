@@ -30,7 +30,7 @@ macro_rules! keys {
 }
 
 /// The file's top-level tables, in the order an unknown one is answered with: the key
-/// sections and the two that hold lists of their own (`rules`, `notify`).
+/// sections and those that hold lists of their own (`rules`, `notify`, `caps`).
 pub const SECTIONS: &[&str] = &[
     "monitor",
     "thresholds",
@@ -46,6 +46,7 @@ pub const SECTIONS: &[&str] = &[
     "influxdb",
     "web",
     "devices",
+    "caps",
 ];
 
 keys! {

@@ -21,6 +21,8 @@ pub struct RawConfig {
     pub values: Values,
     /// `[[rules]]` (file only).
     pub rules: Option<Setting<Vec<Setting<RuleSpec>>>>,
+    /// `[[caps]]` (file only).
+    pub caps: Option<Setting<Vec<Setting<super::caps::CapTable>>>>,
     /// `[notify]` (file only).
     pub notify: Option<Setting<NotifySection>>,
     /// The email channel of the seed tool's `SMTP_*` variables (environment only).
@@ -46,6 +48,7 @@ impl RawConfig {
         RawConfig {
             values: self.values,
             rules: top.rules.or(self.rules),
+            caps: top.caps.or(self.caps),
             notify: top.notify.or(self.notify),
             seed_email: top.seed_email.or(self.seed_email),
         }

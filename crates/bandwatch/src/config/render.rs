@@ -51,6 +51,7 @@ pub fn render(resolved: &Resolved) -> String {
         }
     }
     render_rules(&mut out, &c.rules);
+    render_caps(&mut out, &c.caps);
     render_notify(&mut out, &c.notify);
     terminal_safe(&out)
 }
@@ -238,6 +239,44 @@ fn render_rules(out: &mut String, rules: &[bandwatch_engine::RuleSpec]) {
         Err(e) => {
             // A checked rule always serialises; say so rather than write half a file.
             let _ = writeln!(out, "\n# the rules could not be written: {e}");
+        }
+    }
+}
+
+/// Each `[[caps]]` table with every field, defaults written out.
+fn render_caps(out: &mut String, caps: &[super::caps::CapConfig]) {
+    use bandwatch_agent::caps::CapTarget;
+    use bandwatch_core::calendar::Period;
+    for c in caps {
+        let s = &c.spec;
+        let _ = writeln!(out, "\n[[caps]]\nname = {}", quote(&s.name));
+        match &s.target {
+            CapTarget::Interface(i) => {
+                let _ = writeln!(out, "interface = {}", quote(i));
+            }
+            CapTarget::Device(d) => {
+                let _ = writeln!(out, "device = {}", quote(d));
+            }
+        }
+        let _ = writeln!(
+            out,
+            "limit = {}  # {}",
+            s.limit,
+            bandwatch_core::units::Bytes(s.limit)
+        );
+        let _ = writeln!(out, "direction = \"{}\"", s.direction.as_str());
+        match s.period {
+            Period::Month { billing_day } => {
+                let _ = writeln!(out, "period = \"month\"\nbilling_day = {billing_day}");
+            }
+            Period::Week => out.push_str("period = \"week\"\n"),
+            _ => out.push_str("period = \"day\"\n"),
+        }
+        let steps: Vec<String> = c.alerts.steps.iter().map(|v| float(*v)).collect();
+        let _ = writeln!(out, "steps = [{}]", steps.join(", "));
+        let _ = writeln!(out, "forecast_alert = {}", c.alerts.forecast);
+        if let Some(sev) = c.alerts.severity {
+            let _ = writeln!(out, "severity = \"{sev}\"");
         }
     }
 }

@@ -71,6 +71,8 @@ pub struct BuiltinInputs<'a> {
     pub probe: &'a ProbeSettings,
     /// `[devices]`.
     pub devices: &'a DevicesSettings,
+    /// `[[caps]]`.
+    pub caps: &'a [super::caps::CapConfig],
 }
 
 /// Checks every user rule: fields (by the engine's own validation), the metric, unique names.
@@ -148,6 +150,7 @@ pub fn effective_rules(config: &Config) -> Vec<RuleSpec> {
         system: &config.system,
         probe: &config.probe,
         devices: &config.devices,
+        caps: &config.caps,
     };
     let mut rules: Vec<RuleSpec> = builtin_rules(&inputs)
         .into_iter()
@@ -223,7 +226,19 @@ fn builtin_rules(config: &BuiltinInputs<'_>) -> Vec<RuleSpec> {
     if config.devices.mode != DevicesMode::Off {
         rules.extend(device_rules(config.devices, t.spike_window as usize));
     }
+    rules.extend(cap_rules(config.caps));
     rules
+}
+
+/// Each data cap's step rule and forecast rule.
+fn cap_rules(caps: &[super::caps::CapConfig]) -> Vec<RuleSpec> {
+    let metrics = builtin::CapMetrics {
+        used_percent: role(Role::CapUsedPercent),
+        forecast_percent: role(Role::CapForecastPercent),
+        cap_label: bandwatch_collect::caps::LABEL_CAP,
+    };
+    let alerts: Vec<_> = caps.iter().map(|c| c.alerts.clone()).collect();
+    builtin::cap_rules(&metrics, &alerts)
 }
 
 /// The per-device rules (limits from the registry), a new device announced, kernel drops.

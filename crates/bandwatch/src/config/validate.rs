@@ -25,11 +25,13 @@ pub fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
     let store = StoreConfig::take(&mut l)?;
     let log = LogConfig::take(&mut l)?;
     let paths = Paths::take(&mut l)?;
+    let caps = super::caps::validate(l.0.caps.take())?;
     let builtins = super::rules::BuiltinInputs {
         thresholds: &thresholds,
         system: &system,
         probe: &probe,
         devices: &devices,
+        caps: &caps,
     };
     let rules = super::rules::validate(l.0.rules.take(), &builtins)?;
     let notify = super::notify::validate(l.0.notify.take(), l.0.seed_email.take())?;
@@ -53,5 +55,6 @@ pub fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         influxdb,
         web,
         devices,
+        caps,
     })
 }

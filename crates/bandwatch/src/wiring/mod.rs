@@ -2,6 +2,7 @@
 //! binds the servers' ports before anything is written, and hands everything to the agent,
 //! which runs the pipeline until Ctrl+C, SIGTERM or the configured duration.
 
+pub mod caps;
 pub mod channels;
 pub mod devices;
 pub mod printer;
@@ -40,7 +41,7 @@ pub fn run(config: &Config) -> anyhow::Result<RunReport> {
     let metrics_port = web::bind_metrics(config)?;
     let influx = sinks::influx(config)?;
     let web_port = web::bind(config)?;
-    let (store, uptime, announced) = sinks::store(config, &mut engine, devices.is_some())?;
+    let (store, uptime, caps, announced) = sinks::store(config, &mut engine, devices.is_some())?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
     // One snapshot on the agent's clock: the page and /metrics read the values the agent
     // wrote, with one staleness rule.
@@ -49,6 +50,9 @@ pub fn run(config: &Config) -> anyhow::Result<RunReport> {
         .with_snapshot(snapshot.clone())
         .uptime(uptime)
         .duration(config.monitor.duration);
+    if let Some(caps) = caps {
+        agent = agent.caps(caps);
+    }
     let views = web::Views {
         live: Live::default(),
         exporter: Exporter::new(

@@ -1,9 +1,9 @@
 //! The sinks of a run, from the validated configuration: the history writer (with the engine
-//! restored from it and the probes' uptime seeded from it), the InfluxDB writer, the MQTT
+//! restored from it, the probes' uptime and the data caps seeded from it), the InfluxDB writer, the MQTT
 //! rates publisher and the notification channels.
 
 use anyhow::Context as _;
-use bandwatch_agent::{restore_open_alerts, Uptime};
+use bandwatch_agent::{restore_open_alerts, Caps, Uptime};
 use bandwatch_collect::devices::{announced, DeviceKey};
 use bandwatch_core::{Clock as _, SystemClock};
 use bandwatch_engine::Engine;
@@ -20,14 +20,14 @@ use crate::config::Config;
 use crate::error::BadInput;
 
 /// Opens the history, hands the engine the alerts that were open at the last shutdown (so
-/// they go on firing instead of being announced again), seeds the probes' uptime, reads which
+/// they go on firing instead of being announced again), seeds the probes' uptime and the caps, reads which
 /// LAN devices were already announced (when `devices` runs) and starts the writer thread; an
 /// unusable path is the user's to fix (exit 2).
 pub fn store(
     config: &Config,
     engine: &mut Engine,
     devices: bool,
-) -> anyhow::Result<(StoreSink, Uptime, Vec<DeviceKey>)> {
+) -> anyhow::Result<(StoreSink, Uptime, Option<Caps>, Vec<DeviceKey>)> {
     let store = crate::history::open(config)?;
     restore_open_alerts(store.as_ref(), engine)
         .context("reading the alerts open at the last shutdown")?;
@@ -47,6 +47,7 @@ pub fn store(
         .map(|t| t.target.name.clone())
         .collect();
     let uptime = Uptime::seed(store.as_ref(), &targets, SystemClock::new().wall());
+    let caps = super::caps::seed(config, store.as_ref(), SystemClock::new().wall());
     let sink = StoreWriter::start(
         store,
         WriterConfig {
@@ -55,7 +56,7 @@ pub fn store(
         },
     )
     .context("starting the store writer thread")?;
-    Ok((sink, uptime, announced))
+    Ok((sink, uptime, caps, announced))
 }
 
 /// The InfluxDB writer when it is on.
