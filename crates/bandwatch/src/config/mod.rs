@@ -5,6 +5,7 @@
 //! table, and each section of [`Config`] takes its keys next to its fields. The rest of the
 //! program only ever sees the validated [`Config`].
 
+pub mod calendar;
 mod checks;
 pub mod devices;
 mod dotenv;
@@ -81,6 +82,8 @@ pub struct Config {
     pub web: web::WebSettings,
     /// Bandwidth per LAN device.
     pub devices: devices::DevicesSettings,
+    /// How calendar periods are counted.
+    pub calendar: calendar::CalendarSettings,
 }
 
 /// The validated configuration plus where each value came from.

@@ -4,7 +4,7 @@
 
 use super::error::ConfigError;
 use super::layer::{Layers, RawConfig};
-use super::{devices, export, probe, web};
+use super::{calendar, devices, export, probe, web};
 use super::{Config, LogConfig, MonitorConfig, Paths, StoreConfig, SystemSettings, Thresholds};
 
 /// Validates every key; the first problem found is returned.
@@ -25,6 +25,7 @@ pub fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
     let store = StoreConfig::take(&mut l)?;
     let log = LogConfig::take(&mut l)?;
     let paths = Paths::take(&mut l)?;
+    let calendar = calendar::CalendarSettings::take(&mut l)?;
     let builtins = super::rules::BuiltinInputs {
         thresholds: &thresholds,
         system: &system,
@@ -53,5 +54,6 @@ pub fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         influxdb,
         web,
         devices,
+        calendar,
     })
 }
