@@ -159,12 +159,14 @@ fn one_query_per_tier() {
             unreachable!()
         }
     }
-    let minutes = 5 * 24 * 60;
+    // Five days of closed hours and half an open one: hours, then minutes from the open hour.
+    let minutes = 5 * 24 * 60 + 30;
     let now = Timestamp(T0 + minutes * MINUTE_MS);
     let s = store(minutes, SqliteOptions::default(), now);
     let c = Counting(s, Cell::new(0));
     let spans = periods(&Utc, Period::Hour, Timestamp(T0), now, 1000);
-    assert_eq!(spans.len(), 120);
-    period_sums(&c, &key(), &spans).expect("sums");
+    assert_eq!(spans.len(), 121);
+    let sums = period_sums(&c, &key(), &spans).expect("sums");
     assert_eq!(c.1.get(), 2);
+    assert_eq!(sums[120].total.samples, 30);
 }
