@@ -9,6 +9,8 @@
 
 mod bars;
 mod font;
+// `analyze --chart` draws rate charts; until it lands nothing in the binary calls them.
+#[allow(dead_code)]
 mod rates;
 mod scale;
 
@@ -18,6 +20,7 @@ use bandwatch_core::Timestamp;
 use plotters::prelude::*;
 
 pub use bars::bars;
+#[allow(unused_imports)]
 pub use rates::rates;
 
 /// Received bars and lines.
@@ -41,6 +44,7 @@ pub struct BarGroup {
 }
 
 /// One line of a rate chart.
+#[allow(dead_code)] // built by `analyze`
 #[derive(Debug, Clone, PartialEq)]
 pub struct RateSeries {
     /// Its name in the legend (`eth0 rx`).
@@ -50,6 +54,7 @@ pub struct RateSeries {
 }
 
 /// A point marked on a rate chart.
+#[allow(dead_code)] // built by `analyze`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Peak {
     /// When.

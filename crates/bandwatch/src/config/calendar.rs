@@ -1,8 +1,6 @@
 //! `[calendar]`: how periods are counted by the reports (and, later, data caps and scheduled
 //! summaries): the day a billing month starts on, as vnstat's `MonthRotate`.
 
-use bandwatch_core::calendar::Period;
-
 use super::error::ConfigError;
 use super::keys;
 use super::layer::Layers;
@@ -28,12 +26,5 @@ impl CalendarSettings {
             // The key's check keeps it within 1..=31.
             billing_day: u8::try_from(day).unwrap_or(1),
         })
-    }
-
-    /// The month this calendar counts in.
-    pub fn month(&self) -> Period {
-        Period::Month {
-            billing_day: self.billing_day,
-        }
     }
 }
