@@ -54,7 +54,7 @@ fn main() {
             [key("device_rx_bytes", &l), key("device_tx_bytes", &l)]
         })
         .collect();
-    let mut store = SqliteStore::open(&path, SqliteOptions::default()).expect("open the history");
+    let mut store = SqliteStore::open(std::path::Path::new(&path), SqliteOptions::default()).expect("open the history");
     let mut t = from;
     let mut batch = Vec::new();
     while t < now {
