@@ -63,9 +63,9 @@ fn resolve<Tz: TimeZone>(tz: &Tz, t: NaiveDateTime) -> Option<DateTime<Tz>> {
         LocalResult::Single(x) => Some(x),
         LocalResult::Ambiguous(a, b) => Some(if a <= b { a } else { b }),
         // in a gap: walk forward a minute at a time (gaps are at most a few hours)
-        LocalResult::None => (1..=24 * 60).find_map(|m| {
-            from_local(tz, t + Duration::minutes(m)).earliest()
-        }),
+        LocalResult::None => {
+            (1..=24 * 60).find_map(|m| from_local(tz, t + Duration::minutes(m)).earliest())
+        }
     }
 }
 
@@ -446,7 +446,11 @@ mod tests {
             ("2026-10-24T22:00:00Z", "2026-10-25T04:00:00Z"),
         ] {
             let list = periods(&LooseCet, Period::Hour, at(from), at(to), 100);
-            assert_eq!(list, periods(&Cet, Period::Hour, at(from), at(to), 100), "{from}");
+            assert_eq!(
+                list,
+                periods(&Cet, Period::Hour, at(from), at(to), 100),
+                "{from}"
+            );
             assert!(list.iter().all(|s| s.millis() == 3_600_000), "{list:?}");
         }
         let day = period_at(&LooseCet, Period::Day, at("2026-10-25T12:00:00Z")).expect("span");

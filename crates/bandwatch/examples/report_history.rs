@@ -54,7 +54,8 @@ fn main() {
             [key("device_rx_bytes", &l), key("device_tx_bytes", &l)]
         })
         .collect();
-    let mut store = SqliteStore::open(std::path::Path::new(&path), SqliteOptions::default()).expect("open the history");
+    let mut store = SqliteStore::open(std::path::Path::new(&path), SqliteOptions::default())
+        .expect("open the history");
     let mut t = from;
     let mut batch = Vec::new();
     while t < now {
@@ -74,7 +75,11 @@ fn main() {
         }
         for (d, keys) in devices.iter().enumerate() {
             for key in keys {
-                f.push(Arc::clone(key), ((k + d as i64) % 9000) as f64, SampleKind::Delta);
+                f.push(
+                    Arc::clone(key),
+                    ((k + d as i64) % 9000) as f64,
+                    SampleKind::Delta,
+                );
             }
         }
         batch.push(f);

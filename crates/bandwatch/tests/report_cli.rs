@@ -10,7 +10,9 @@ use std::path::Path;
 use std::process::Output;
 use std::sync::Arc;
 
-use bandwatch_core::{Clock as _, Frame, Labels, SampleKind, Seconds, SeriesKey, SystemClock, Timestamp};
+use bandwatch_core::{
+    Clock as _, Frame, Labels, SampleKind, Seconds, SeriesKey, SystemClock, Timestamp,
+};
 use bandwatch_store::{SqliteOptions, SqliteStore, Store as _};
 use serde_json::Value;
 use support::bandwatch;
@@ -56,7 +58,10 @@ fn samples(from: Timestamp, to: Timestamp) -> impl Iterator<Item = Timestamp> {
 }
 
 fn key(metric: &str, labels: &[(&str, &str)]) -> Arc<SeriesKey> {
-    Arc::new(SeriesKey::new(metric, Labels::from_pairs(labels.iter().copied())))
+    Arc::new(SeriesKey::new(
+        metric,
+        Labels::from_pairs(labels.iter().copied()),
+    ))
 }
 
 /// Writes the samples of `[from, to)` into a history at `path`, then the upkeep a running
@@ -71,14 +76,30 @@ fn generate(path: &Path, from: Timestamp, to: Timestamp) {
                 for (dir, metric) in ["net_rx_bytes", "net_tx_bytes"].iter().enumerate() {
                     let d = delta(i, dir, t);
                     total[dir] += d;
-                    f.push(key(metric, &[("iface", iface)]), d as f64, SampleKind::Delta);
+                    f.push(
+                        key(metric, &[("iface", iface)]),
+                        d as f64,
+                        SampleKind::Delta,
+                    );
                 }
             }
-            f.push(key("net_rx_bytes", &[("scope", "total")]), total[0] as f64, SampleKind::Delta);
-            f.push(key("net_tx_bytes", &[("scope", "total")]), total[1] as f64, SampleKind::Delta);
+            f.push(
+                key("net_rx_bytes", &[("scope", "total")]),
+                total[0] as f64,
+                SampleKind::Delta,
+            );
+            f.push(
+                key("net_tx_bytes", &[("scope", "total")]),
+                total[1] as f64,
+                SampleKind::Delta,
+            );
             for (ip, addr) in ["192.168.1.20", "192.168.1.21"].iter().enumerate() {
                 let l = [("device", "laptop"), ("ip", *addr)];
-                f.push(key("device_rx_bytes", &l), device_delta(ip, t) as f64, SampleKind::Delta);
+                f.push(
+                    key("device_rx_bytes", &l),
+                    device_delta(ip, t) as f64,
+                    SampleKind::Delta,
+                );
                 f.push(key("device_tx_bytes", &l), 10.0, SampleKind::Delta);
             }
             f
@@ -115,17 +136,25 @@ fn json(dir: &Path, args: &[&str]) -> Value {
     let mut all = args.to_vec();
     all.push("--json");
     let out = report(dir, &all);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("JSON")
 }
 
 fn stdout(out: &Output) -> String {
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout.clone()).expect("UTF-8")
 }
 
 /// Each row of each series against the generator, by the row's own start and end.
-fn check_rows(doc: &Value, w: Written) {
+fn check_rows(doc: &Value, written: Written) {
     for s in doc["series"].as_array().expect("series") {
         let name = s["name"].as_str().expect("name");
         for r in s["rows"].as_array().expect("rows") {
@@ -135,12 +164,21 @@ fn check_rows(doc: &Value, w: Written) {
             );
             let want = match name {
                 "total" => {
-                    let (x, y) = (expected(w, 0, a, b), expected(w, 1, a, b));
+                    let (x, y) = (expected(written, 0, a, b), expected(written, 1, a, b));
                     (x.0 + y.0, x.1 + y.1)
                 }
-                other => expected(w, IFACES.iter().position(|i| *i == other).expect("iface"), a, b),
+                other => expected(
+                    written,
+                    IFACES.iter().position(|i| *i == other).expect("iface"),
+                    a,
+                    b,
+                ),
             };
-            assert_eq!((r["rx_bytes"].as_u64(), r["tx_bytes"].as_u64()), (Some(want.0), Some(want.1)), "{name} {r}");
+            assert_eq!(
+                (r["rx_bytes"].as_u64(), r["tx_bytes"].as_u64()),
+                (Some(want.0), Some(want.1)),
+                "{name} {r}"
+            );
             assert_eq!(r["total_bytes"].as_u64(), Some(want.0 + want.1));
         }
     }
@@ -183,7 +221,18 @@ fn every_view_sums_exactly_what_was_written() {
         check_rows(&doc, w);
     }
     // Monthly rows add up to the whole history.
-    let doc = json(d, &["monthly", "--begin", "2026-01-01", "--end", "2026-04-30", "--iface", "eth0"]);
+    let doc = json(
+        d,
+        &[
+            "monthly",
+            "--begin",
+            "2026-01-01",
+            "--end",
+            "2026-04-30",
+            "--iface",
+            "eth0",
+        ],
+    );
     let want = expected(w, 0, w.0, w.1);
     assert_eq!(doc["series"][0]["rx_bytes"].as_u64(), Some(want.0));
     assert_eq!(doc["series"][0]["tx_bytes"].as_u64(), Some(want.1));
@@ -192,7 +241,18 @@ fn every_view_sums_exactly_what_was_written() {
 #[test]
 fn the_spring_forward_day_has_23_hours_summed_exactly() {
     let (dir, w) = history();
-    let doc = json(dir.path(), &["daily", "--begin", "2026-03-29", "--end", "2026-03-29", "--iface", "eth0"]);
+    let doc = json(
+        dir.path(),
+        &[
+            "daily",
+            "--begin",
+            "2026-03-29",
+            "--end",
+            "2026-03-29",
+            "--iface",
+            "eth0",
+        ],
+    );
     let row = &doc["series"][0]["rows"][0];
     assert_eq!(row["period"], "2026-03-29");
     assert_eq!(row["start"], "2026-03-29T00:00:00+01:00");
@@ -201,13 +261,27 @@ fn the_spring_forward_day_has_23_hours_summed_exactly() {
     assert_eq!(row["rx_bytes"].as_u64(), Some(want.0));
     let secs = 23.0 * 3600.0;
     let rate = (want.0 + want.1) as f64 * 8.0 / secs;
-    assert!((row["avg_bits_per_second"].as_f64().expect("rate") - rate).abs() < 0.01, "{row}");
+    assert!(
+        (row["avg_bits_per_second"].as_f64().expect("rate") - rate).abs() < 0.01,
+        "{row}"
+    );
 }
 
 #[test]
 fn the_fall_back_day_has_25_hours_summed_exactly() {
     let (dir, w) = history_of("2026-10-20T00:00:00Z", "2026-10-30T00:00:00Z");
-    let doc = json(dir.path(), &["daily", "--begin", "2026-10-24", "--end", "2026-10-26", "--iface", "wlan0"]);
+    let doc = json(
+        dir.path(),
+        &[
+            "daily",
+            "--begin",
+            "2026-10-24",
+            "--end",
+            "2026-10-26",
+            "--iface",
+            "wlan0",
+        ],
+    );
     let rows = doc["series"][0]["rows"].as_array().expect("rows");
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[1]["period"], "2026-10-25");
@@ -217,14 +291,33 @@ fn the_fall_back_day_has_25_hours_summed_exactly() {
     assert_eq!(rows[1]["tx_bytes"].as_u64(), Some(want.1));
     check_rows(&doc, w);
     // The repeated hour 02:00 appears twice in the hourly view, each an hour of its own.
-    let doc = json(dir.path(), &["hourly", "--begin", "2026-10-25T01:00", "--end", "2026-10-25T04:00", "--iface", "eth0"]);
+    let doc = json(
+        dir.path(),
+        &[
+            "hourly",
+            "--begin",
+            "2026-10-25T01:00",
+            "--end",
+            "2026-10-25T04:00",
+            "--iface",
+            "eth0",
+        ],
+    );
     let labels: Vec<&str> = doc["series"][0]["rows"]
         .as_array()
         .expect("rows")
         .iter()
         .map(|r| r["period"].as_str().expect("period"))
         .collect();
-    assert_eq!(labels, ["2026-10-25 01:00", "2026-10-25 02:00", "2026-10-25 02:00", "2026-10-25 03:00"]);
+    assert_eq!(
+        labels,
+        [
+            "2026-10-25 01:00",
+            "2026-10-25 02:00",
+            "2026-10-25 02:00",
+            "2026-10-25 03:00"
+        ]
+    );
     check_rows(&doc, w);
 }
 
@@ -232,10 +325,21 @@ fn the_fall_back_day_has_25_hours_summed_exactly() {
 fn a_billing_day_crosses_the_month_end() {
     let (dir, w) = history();
     for flag in [&["--billing-day", "15"][..], &[][..]] {
-        let mut args = vec!["monthly", "--begin", "2026-01-20", "--end", "2026-04-10", "--iface", "eth0"];
+        let mut args = vec![
+            "monthly",
+            "--begin",
+            "2026-01-20",
+            "--end",
+            "2026-04-10",
+            "--iface",
+            "eth0",
+        ];
         args.extend_from_slice(flag);
         let mut cmd = bandwatch(dir.path());
-        cmd.env("TZ", CET).arg("report").args(&args).args(["--db", "h.db", "--json"]);
+        cmd.env("TZ", CET)
+            .arg("report")
+            .args(&args)
+            .args(["--db", "h.db", "--json"]);
         if flag.is_empty() {
             // The same through the configuration key's environment variable.
             cmd.env("BANDWATCH_BILLING_DAY", "15");
@@ -244,7 +348,10 @@ fn a_billing_day_crosses_the_month_end() {
         let doc: Value = serde_json::from_slice(&stdout(&out).into_bytes()).expect("JSON");
         assert_eq!(doc["billing_day"], 15);
         let rows = doc["series"][0]["rows"].as_array().expect("rows");
-        let periods: Vec<&str> = rows.iter().map(|r| r["period"].as_str().expect("p")).collect();
+        let periods: Vec<&str> = rows
+            .iter()
+            .map(|r| r["period"].as_str().expect("p"))
+            .collect();
         assert_eq!(periods, ["2026-01-15", "2026-02-15", "2026-03-15"]);
         assert_eq!(rows[0]["end"], "2026-02-15T00:00:00+01:00");
         check_rows(&doc, w);
@@ -254,9 +361,23 @@ fn a_billing_day_crosses_the_month_end() {
 #[test]
 fn a_leap_day_is_a_day_of_its_own() {
     let (dir, w) = history_of("2024-02-27T00:00:00Z", "2024-03-03T00:00:00Z");
-    let doc = json(dir.path(), &["daily", "--begin", "2024-02-28", "--end", "2024-03-01", "--iface", "eth0"]);
+    let doc = json(
+        dir.path(),
+        &[
+            "daily",
+            "--begin",
+            "2024-02-28",
+            "--end",
+            "2024-03-01",
+            "--iface",
+            "eth0",
+        ],
+    );
     let rows = doc["series"][0]["rows"].as_array().expect("rows");
-    let periods: Vec<&str> = rows.iter().map(|r| r["period"].as_str().expect("p")).collect();
+    let periods: Vec<&str> = rows
+        .iter()
+        .map(|r| r["period"].as_str().expect("p"))
+        .collect();
     assert_eq!(periods, ["2024-02-28", "2024-02-29", "2024-03-01"]);
     check_rows(&doc, w);
 }
@@ -264,11 +385,24 @@ fn a_leap_day_is_a_day_of_its_own() {
 #[test]
 fn a_device_sums_all_its_addresses() {
     let (dir, _) = history();
-    let doc = json(dir.path(), &["daily", "--begin", "2026-02-01", "--end", "2026-02-01", "--device", "laptop"]);
+    let doc = json(
+        dir.path(),
+        &[
+            "daily",
+            "--begin",
+            "2026-02-01",
+            "--end",
+            "2026-02-01",
+            "--device",
+            "laptop",
+        ],
+    );
     let s = &doc["series"][0];
     assert_eq!(s["kind"], "device");
     let (a, b) = (at("2026-01-31T23:00:00Z"), at("2026-02-01T23:00:00Z"));
-    let want: u64 = samples(a, b).map(|t| device_delta(0, t) + device_delta(1, t)).sum();
+    let want: u64 = samples(a, b)
+        .map(|t| device_delta(0, t) + device_delta(1, t))
+        .sum();
     assert_eq!(s["rows"][0]["rx_bytes"].as_u64(), Some(want));
 }
 
@@ -283,12 +417,28 @@ fn golden_text_and_json_of_each_view() {
         ("top", "2026-01-01", "2026-04-30"),
     ] {
         let args = [view, "--begin", begin, "--end", end];
-        insta::assert_snapshot!(format!("report_{view}_text"), stdout(&report(dir.path(), &args)));
+        insta::assert_snapshot!(
+            format!("report_{view}_text"),
+            stdout(&report(dir.path(), &args))
+        );
         let mut j = args.to_vec();
         j.extend(["--json", "--iface", "eth0"]);
-        insta::assert_snapshot!(format!("report_{view}_json"), stdout(&report(dir.path(), &j)));
+        insta::assert_snapshot!(
+            format!("report_{view}_json"),
+            stdout(&report(dir.path(), &j))
+        );
     }
-    let csv = stdout(&report(dir.path(), &["weekly", "--begin", "2026-03-01", "--end", "2026-03-31", "--csv"]));
+    let csv = stdout(&report(
+        dir.path(),
+        &[
+            "weekly",
+            "--begin",
+            "2026-03-01",
+            "--end",
+            "2026-03-31",
+            "--csv",
+        ],
+    ));
     assert!(csv.starts_with("kind,name,period,start,end,rx_bytes,"));
     insta::assert_snapshot!("report_weekly_csv", csv);
     // Years from the oldest record on, over a history that ended in a year that is over
@@ -326,7 +476,20 @@ fn the_default_rows_count_back_from_now_and_the_current_one_is_partial() {
 #[test]
 fn a_chart_of_one_series() {
     let (dir, _) = history();
-    let out = report(dir.path(), &["daily", "--begin", "2026-03-01", "--end", "2026-03-10", "--iface", "eth0", "--chart", "c.svg"]);
+    let out = report(
+        dir.path(),
+        &[
+            "daily",
+            "--begin",
+            "2026-03-01",
+            "--end",
+            "2026-03-10",
+            "--iface",
+            "eth0",
+            "--chart",
+            "c.svg",
+        ],
+    );
     stdout(&out);
     let svg = std::fs::read_to_string(dir.path().join("c.svg")).expect("chart");
     let doc = roxmltree::Document::parse(&svg).expect("SVG");
@@ -336,7 +499,10 @@ fn a_chart_of_one_series() {
         .count();
     // Ten days' received bars, and the legend's swatch when text could be drawn.
     assert!(bars == 10 || bars == 11, "{bars}");
-    let out = report(dir.path(), &["daily", "--iface", "eth0", "--chart", "c.png"]);
+    let out = report(
+        dir.path(),
+        &["daily", "--iface", "eth0", "--chart", "c.png"],
+    );
     stdout(&out);
     let png = std::fs::read(dir.path().join("c.png")).expect("png");
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
@@ -354,18 +520,54 @@ fn fails_with(dir: &Path, args: &[&str], message: &str) {
 fn bad_input_exits_2_with_a_message() {
     let (dir, _) = history();
     let d = dir.path();
-    fails_with(d, &["daily", "--iface", "eth9"], "no interface 'eth9' in the history; it has eth0, wlan0");
-    fails_with(d, &["daily", "--device", "tv"], "no device 'tv' in the history; it has laptop");
-    fails_with(d, &["daily", "--begin", "2026-03-10", "--end", "2026-03-01"], "is not before --end");
-    fails_with(d, &["daily", "--begin", "last tuesday"], "--begin: 'last tuesday' is not a date or time");
+    fails_with(
+        d,
+        &["daily", "--iface", "eth9"],
+        "no interface 'eth9' in the history; it has eth0, wlan0",
+    );
+    fails_with(
+        d,
+        &["daily", "--device", "tv"],
+        "no device 'tv' in the history; it has laptop",
+    );
+    fails_with(
+        d,
+        &["daily", "--begin", "2026-03-10", "--end", "2026-03-01"],
+        "is not before --end",
+    );
+    fails_with(
+        d,
+        &["daily", "--begin", "last tuesday"],
+        "--begin: 'last tuesday' is not a date or time",
+    );
     fails_with(d, &["daily", "--end", "-99999999999999999d"], "--end:");
-    fails_with(d, &["daily", "--iface", "eth0", "--chart", "c.jpg"], "neither an .svg nor a .png");
-    fails_with(d, &["daily", "--chart", "c.svg"], "--chart draws one series but the report has 2");
+    fails_with(
+        d,
+        &["daily", "--iface", "eth0", "--chart", "c.jpg"],
+        "neither an .svg nor a .png",
+    );
+    fails_with(
+        d,
+        &["daily", "--chart", "c.svg"],
+        "--chart draws one series but the report has 2",
+    );
     fails_with(d, &["daily", "--limit", "0"], "--limit 0");
-    fails_with(d, &["daily", "--limit", "99999999999999999999999"], "--limit");
+    fails_with(
+        d,
+        &["daily", "--limit", "99999999999999999999999"],
+        "--limit",
+    );
     fails_with(d, &["daily", "--csv", "--json"], "choose one output format");
-    fails_with(d, &["monthly", "--billing-day", "32"], "calendar.billing_day");
-    fails_with(d, &["hourly", "--begin", "1971-01-01"], "more than 100000 rows");
+    fails_with(
+        d,
+        &["monthly", "--billing-day", "32"],
+        "calendar.billing_day",
+    );
+    fails_with(
+        d,
+        &["hourly", "--begin", "1971-01-01"],
+        "more than 100000 rows",
+    );
     fails_with(d, &["caps"], "not available yet");
 }
 
@@ -375,8 +577,12 @@ fn an_empty_or_missing_history_says_so() {
     let out = report(dir.path(), &["daily"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
-    assert!(err.contains("no history in h.db yet: run `bandwatch run` first"), "{err}");
-    let mut store = SqliteStore::open(&dir.path().join("h.db"), SqliteOptions::default()).expect("store");
+    assert!(
+        err.contains("no history in h.db yet: run `bandwatch run` first"),
+        "{err}"
+    );
+    let mut store =
+        SqliteStore::open(&dir.path().join("h.db"), SqliteOptions::default()).expect("store");
     store.flush().expect("flush");
     drop(store);
     let out = report(dir.path(), &["daily"]);

@@ -31,7 +31,11 @@ fn store(minutes: i64, opts: SqliteOptions, now: Timestamp) -> SqliteStore {
     let k = Arc::new(key());
     let frames: Vec<Frame> = (0..minutes)
         .map(|i| {
-            let mut f = Frame::new("netdev", Timestamp(T0 + i * MINUTE_MS + 5_000), Seconds(60.0));
+            let mut f = Frame::new(
+                "netdev",
+                Timestamp(T0 + i * MINUTE_MS + 5_000),
+                Seconds(60.0),
+            );
             f.push(Arc::clone(&k), delta(i), SampleKind::Delta);
             f
         })
@@ -96,10 +100,19 @@ fn an_hour_split_by_a_period_whose_minutes_expired_counts_once_and_says_so() {
     let minutes = 2 * 24 * 60;
     let s = store(minutes, opts, Timestamp(T0 + 4 * 86_400_000));
     let india = FixedOffset::east_opt(5 * 3600 + 1800).expect("offset");
-    let spans = periods(&india, Period::Day, Timestamp(T0), Timestamp(T0 + minutes * MINUTE_MS), 10);
+    let spans = periods(
+        &india,
+        Period::Day,
+        Timestamp(T0),
+        Timestamp(T0 + minutes * MINUTE_MS),
+        10,
+    );
     let sums = period_sums(&s, &key(), &spans).expect("sums");
     let total: f64 = sums.iter().map(|p| p.total.sum).sum();
-    assert_eq!(total, expected(Timestamp(T0), Timestamp(T0 + minutes * MINUTE_MS)));
+    assert_eq!(
+        total,
+        expected(Timestamp(T0), Timestamp(T0 + minutes * MINUTE_MS))
+    );
     assert!(sums.iter().any(|p| p.split_hours == 1), "{sums:?}");
 }
 
@@ -107,7 +120,13 @@ fn an_hour_split_by_a_period_whose_minutes_expired_counts_once_and_says_so() {
 fn no_spans_and_gaps_between_spans() {
     let s = store(120, SqliteOptions::default(), Timestamp(T0 + 2 * HOUR_MS));
     assert!(period_sums(&s, &key(), &[]).expect("sums").is_empty());
-    let all = periods(&Utc, Period::Hour, Timestamp(T0), Timestamp(T0 + 2 * HOUR_MS), 10);
+    let all = periods(
+        &Utc,
+        Period::Hour,
+        Timestamp(T0),
+        Timestamp(T0 + 2 * HOUR_MS),
+        10,
+    );
     // Only the second hour asked for: the first is not counted anywhere.
     let sums = period_sums(&s, &key(), &all[1..]).expect("sums");
     assert_eq!(sums[0].total.sum, expected(all[1].start, all[1].end));
@@ -130,10 +149,21 @@ fn one_query_per_tier() {
         fn series(&self) -> Result<Vec<SeriesKey>> {
             self.0.series()
         }
-        fn query_raw(&self, k: &SeriesKey, f: Timestamp, t: Timestamp) -> Result<Vec<(Timestamp, f64)>> {
+        fn query_raw(
+            &self,
+            k: &SeriesKey,
+            f: Timestamp,
+            t: Timestamp,
+        ) -> Result<Vec<(Timestamp, f64)>> {
             self.0.query_raw(k, f, t)
         }
-        fn query_rollup(&self, tier: Tier, k: &SeriesKey, f: Timestamp, t: Timestamp) -> Result<Vec<RollupPoint>> {
+        fn query_rollup(
+            &self,
+            tier: Tier,
+            k: &SeriesKey,
+            f: Timestamp,
+            t: Timestamp,
+        ) -> Result<Vec<RollupPoint>> {
             self.1.set(self.1.get() + 1);
             self.0.query_rollup(tier, k, f, t)
         }
@@ -152,7 +182,13 @@ fn one_query_per_tier() {
         fn acknowledge(&mut self, _: &str, _: Timestamp, _: Option<&str>) -> Result<bool> {
             unreachable!()
         }
-        fn add_silence(&mut self, _: &str, _: Timestamp, _: Timestamp, _: Option<&str>) -> Result<i64> {
+        fn add_silence(
+            &mut self,
+            _: &str,
+            _: Timestamp,
+            _: Timestamp,
+            _: Option<&str>,
+        ) -> Result<i64> {
             unreachable!()
         }
         fn silences(&self, _: Timestamp) -> Result<Vec<crate::Silence>> {

@@ -67,7 +67,11 @@ impl Drawing for Bars<'_> {
         for (name, color, offset) in series {
             let drawn = chart
                 .draw_series(self.groups.iter().enumerate().map(|(i, g)| {
-                    let v = if name == "received" { g.rx_bytes } else { g.tx_bytes };
+                    let v = if name == "received" {
+                        g.rx_bytes
+                    } else {
+                        g.tx_bytes
+                    };
                     let x = i as f64 + offset;
                     Rectangle::new([(x, 0.0), (x + 0.4, height(v))], color.filled())
                 }))
@@ -88,13 +92,12 @@ impl Drawing for Bars<'_> {
                 .draw()
                 .map_err(err)?;
             let every = self.groups.len().div_ceil(MAX_LABELS).max(1);
-            let style = (font::FAMILY, 13)
-                .into_font()
-                .color(&INK)
-                .pos(plotters::style::text_anchor::Pos::new(
+            let style = (font::FAMILY, 13).into_font().color(&INK).pos(
+                plotters::style::text_anchor::Pos::new(
                     plotters::style::text_anchor::HPos::Center,
                     plotters::style::text_anchor::VPos::Top,
-                ));
+                ),
+            );
             for (i, g) in self.groups.iter().enumerate().step_by(every) {
                 let (px, py) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
                 root.draw(&Text::new(g.label.clone(), (px, py + 8), style.clone()))

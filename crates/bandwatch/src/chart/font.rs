@@ -32,9 +32,17 @@ fn looks_regular_sans(name: &str) -> bool {
         .extension()
         .is_some_and(|e| e == "ttf" || e == "otf");
     std && n.contains("sans")
-        && !["bold", "italic", "oblique", "mono", "condensed", "narrow", "light"]
-            .iter()
-            .any(|w| n.contains(w))
+        && ![
+            "bold",
+            "italic",
+            "oblique",
+            "mono",
+            "condensed",
+            "narrow",
+            "light",
+        ]
+        .iter()
+        .any(|w| n.contains(w))
 }
 
 /// Any regular sans-serif font under `dir`, depth first, in name order (so the choice is
@@ -47,11 +55,21 @@ fn search(dir: &Path, depth: u32) -> Option<PathBuf> {
     entries.sort();
     entries
         .iter()
-        .find(|p| p.is_file() && p.file_name().and_then(|n| n.to_str()).is_some_and(looks_regular_sans))
+        .find(|p| {
+            p.is_file()
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(looks_regular_sans)
+        })
         .cloned()
         .or_else(|| {
             (depth > 0)
-                .then(|| entries.iter().filter(|p| p.is_dir()).find_map(|d| search(d, depth - 1)))
+                .then(|| {
+                    entries
+                        .iter()
+                        .filter(|p| p.is_dir())
+                        .find_map(|d| search(d, depth - 1))
+                })
                 .flatten()
         })
 }
@@ -88,7 +106,11 @@ mod tests {
 
     #[test]
     fn regular_sans_fonts_are_told_from_the_others() {
-        for yes in ["DejaVuSans.ttf", "LiberationSans-Regular.ttf", "NotoSans-Regular.otf"] {
+        for yes in [
+            "DejaVuSans.ttf",
+            "LiberationSans-Regular.ttf",
+            "NotoSans-Regular.otf",
+        ] {
             assert!(looks_regular_sans(yes), "{yes}");
         }
         for no in [

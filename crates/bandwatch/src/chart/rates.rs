@@ -73,7 +73,7 @@ impl Rates<'_> {
         }
         if lo > hi {
             (0.0, 1.0, max)
-        } else if lo == hi {
+        } else if hi - lo < 1.0 {
             (lo - 1.0, hi + 1.0, max)
         } else {
             (lo, hi, max)
@@ -99,9 +99,7 @@ impl Drawing for Rates<'_> {
                 .x_label_area_size(40)
                 .y_label_area_size(70);
         }
-        let mut chart = builder
-            .build_cartesian_2d(lo..hi, 0f64..top)
-            .map_err(err)?;
+        let mut chart = builder.build_cartesian_2d(lo..hi, 0f64..top).map_err(err)?;
         let mut mesh = chart.configure_mesh();
         mesh.axis_style(INK)
             .light_line_style(RGBColor(235, 235, 235))
@@ -143,8 +141,12 @@ impl Drawing for Rates<'_> {
             let style = (font::FAMILY, 13).into_font().color(&INK);
             for p in self.peaks {
                 let (px, py) = chart.backend_coord(&(p.at.0 as f64, y(p.bps)));
-                root.draw(&Text::new(p.label.clone(), (px + 8, py - 16), style.clone()))
-                    .map_err(err)?;
+                root.draw(&Text::new(
+                    p.label.clone(),
+                    (px + 8, py - 16),
+                    style.clone(),
+                ))
+                .map_err(err)?;
             }
             if !self.series.is_empty() {
                 chart

@@ -50,11 +50,14 @@ fn bar_heights_are_proportional_to_the_bytes() {
             .collect();
         let bars: Vec<f64> = rects.iter().map(|r| r.1).filter(|h| *h > 0.0).collect();
         // The legend swatch is 12 px tall; the bars are the rest.
-        let bars: Vec<f64> = bars.into_iter().filter(|h| (*h - 12.0).abs() > 0.5).collect();
+        let bars: Vec<f64> = bars
+            .into_iter()
+            .filter(|h| (*h - 12.0).abs() > 0.5)
+            .collect();
         assert_eq!(bars.len(), values.len(), "{color:?}: {rects:?}");
         // Pixels per byte from the tallest bar, where rounding to whole pixels weighs least.
-        let per_byte = bars.iter().copied().fold(0.0, f64::max)
-            / values.iter().copied().fold(0.0, f64::max);
+        let per_byte =
+            bars.iter().copied().fold(0.0, f64::max) / values.iter().copied().fold(0.0, f64::max);
         for (h, v) in bars.iter().zip(&values) {
             assert!((h - v * per_byte).abs() <= 1.0, "{h} px for {v} bytes");
         }
@@ -111,8 +114,16 @@ fn rates_draw_a_line_per_series_and_mark_the_peaks() {
         })
         .count();
     assert!(lines >= 2, "{lines} lines");
-    assert_eq!(doc.descendants().filter(|n| n.has_tag_name("circle")).count(), 1);
-    assert!(text.contains("Mbps") && text.contains("eth0 6.00 Mbps"), "unit and peak");
+    assert_eq!(
+        doc.descendants()
+            .filter(|n| n.has_tag_name("circle"))
+            .count(),
+        1
+    );
+    assert!(
+        text.contains("Mbps") && text.contains("eth0 6.00 Mbps"),
+        "unit and peak"
+    );
     // Nothing to draw is still a chart (an empty frame).
     rates(&dir.path().join("e.svg"), "none", &[], &[]).expect("empty");
 }

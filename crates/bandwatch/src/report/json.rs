@@ -18,9 +18,9 @@
 use chrono::TimeZone;
 use serde::Serialize;
 
+use super::local_time;
 use super::rows::{Group, Report, Row};
 use super::subject::Kind;
-use super::local_time;
 
 /// The shape's version; a change that breaks readers bumps it.
 pub const VERSION: u32 = 1;

@@ -97,9 +97,7 @@ fn check_args(args: &ReportArgs, json: bool) -> Result<(), BadInput> {
         ));
     }
     if args.limit == Some(0) {
-        return Err(BadInput(
-            "--limit 0 shows nothing; give at least 1".into(),
-        ));
+        return Err(BadInput("--limit 0 shows nothing; give at least 1".into()));
     }
     if args.alert {
         return Err(BadInput(
@@ -154,9 +152,13 @@ fn build<Tz: TimeZone>(
         Some(e) => range::parse_when(tz, e, Edge::End, now)?.min(until),
         None => until,
     };
-    if begin.is_none() && view.from_the_start() {
+    if begin.is_none() && view.counts_from_the_oldest() {
         let keys: Vec<&SeriesKey> = subjects.iter().flat_map(subject::Subject::keys).collect();
-        begin = Some(earliest(store, &keys, until)?.unwrap_or(end).min(end.add_millis(-1)));
+        begin = Some(
+            earliest(store, &keys, until)?
+                .unwrap_or(end)
+                .min(end.add_millis(-1)),
+        );
     }
     let billing_day = config.calendar.billing_day;
     let limit = args.limit.or(view.default_limit());
@@ -169,7 +171,17 @@ fn build<Tz: TimeZone>(
     let spans = plan::spans(tz, view.period(billing_day), range, span_limit)?;
     let groups = subjects
         .into_iter()
-        .map(|s| rows::group(store, s, &spans, view, billing_day, now, limit.unwrap_or(usize::MAX)))
+        .map(|s| {
+            rows::group(
+                store,
+                s,
+                &spans,
+                view,
+                billing_day,
+                now,
+                limit.unwrap_or(usize::MAX),
+            )
+        })
         .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(Some(Report {
         view,

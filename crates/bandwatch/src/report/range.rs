@@ -68,7 +68,12 @@ pub fn parse_when<Tz: TimeZone>(
     if let Ok(d) = DateTime::parse_from_rfc3339(t) {
         return Ok(Timestamp(d.timestamp_millis()));
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+    ] {
         if let Ok(local) = NaiveDateTime::parse_from_str(t, fmt) {
             // A time skipped by a clock change means the first instant after it.
             return tz
@@ -85,7 +90,9 @@ pub fn parse_when<Tz: TimeZone>(
 /// The start of local `date` (or its end, for [`Edge::End`]).
 fn day_edge<Tz: TimeZone>(tz: &Tz, date: NaiveDate, edge: Edge) -> Option<Timestamp> {
     // Noon exists on every day, whatever the clock changes.
-    let noon = tz.from_local_datetime(&date.and_hms_opt(12, 0, 0)?).earliest()?;
+    let noon = tz
+        .from_local_datetime(&date.and_hms_opt(12, 0, 0)?)
+        .earliest()?;
     let day = period_at(tz, Period::Day, Timestamp(noon.timestamp_millis()))?;
     Some(match edge {
         Edge::Begin => day.start,
@@ -105,22 +112,40 @@ mod tests {
     #[test]
     fn dates_times_and_relative_times() {
         let cet = FixedOffset::east_opt(3600).expect("offset");
-        let b = parse_when(&cet, "2026-11-01", Edge::Begin, NOW).expect("date");
-        assert_eq!(b.to_rfc3339(), "2026-10-31T23:00:00.000Z");
-        let e = parse_when(&cet, "2026-11-01", Edge::End, NOW).expect("date");
-        assert_eq!(e.to_rfc3339(), "2026-11-01T23:00:00.000Z");
-        let t = parse_when(&cet, "2026-11-01T08:30", Edge::Begin, NOW).expect("time");
-        assert_eq!(t.to_rfc3339(), "2026-11-01T07:30:00.000Z");
-        let z = parse_when(&cet, "2026-11-01T08:30:00Z", Edge::Begin, NOW).expect("rfc3339");
-        assert_eq!(z.to_rfc3339(), "2026-11-01T08:30:00.000Z");
-        let r = parse_when(&Utc, "-7d", Edge::Begin, NOW).expect("relative");
-        assert_eq!(r.to_rfc3339(), "2026-11-08T12:00:00.000Z");
+        let when = |tz: &FixedOffset, text: &str, edge: Edge| {
+            parse_when(tz, text, edge, NOW).expect(text).to_rfc3339()
+        };
+        let utc = FixedOffset::east_opt(0).expect("offset");
+        assert_eq!(
+            when(&cet, "2026-11-01", Edge::Begin),
+            "2026-10-31T23:00:00.000Z"
+        );
+        assert_eq!(
+            when(&cet, "2026-11-01", Edge::End),
+            "2026-11-01T23:00:00.000Z"
+        );
+        assert_eq!(
+            when(&cet, "2026-11-01T08:30", Edge::Begin),
+            "2026-11-01T07:30:00.000Z"
+        );
+        assert_eq!(
+            when(&cet, "2026-11-01T08:30:00Z", Edge::Begin),
+            "2026-11-01T08:30:00.000Z"
+        );
+        assert_eq!(when(&utc, "-7d", Edge::Begin), "2026-11-08T12:00:00.000Z");
         assert_eq!(parse_when(&Utc, "now", Edge::End, NOW).expect("now"), NOW);
     }
 
     #[test]
     fn nonsense_and_huge_values_are_bad_input() {
-        for text in ["yesterday", "2026-13-01", "-", "-7 parsecs", "2026-02-30", ""] {
+        for text in [
+            "yesterday",
+            "2026-13-01",
+            "-",
+            "-7 parsecs",
+            "2026-02-30",
+            "",
+        ] {
             let e = parse_when(&Utc, text, Edge::Begin, NOW).expect_err(text);
             assert!(e.0.starts_with("--begin: '"), "{e}");
         }

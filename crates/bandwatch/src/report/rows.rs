@@ -155,7 +155,8 @@ mod tests {
         let tx = Arc::new(SeriesKey::with_label("net_tx_bytes", "iface", "eth0"));
         let frames: Vec<Frame> = (0..96)
             .map(|h| {
-                let mut f = Frame::new("netdev", Timestamp(T0 + h * HOUR + 60_000), Seconds(3600.0));
+                let mut f =
+                    Frame::new("netdev", Timestamp(T0 + h * HOUR + 60_000), Seconds(3600.0));
                 f.push(Arc::clone(&rx), 1000.0, SampleKind::Delta);
                 f.push(Arc::clone(&tx), 10.0, SampleKind::Delta);
                 f
@@ -180,7 +181,10 @@ mod tests {
         let spans = periods(&Utc, Period::Day, Timestamp(T0), now.add_millis(1), 10);
         let g = group(&s, eth0(&s), &spans, View::Daily, 1, now, 10).expect("rows");
         let labels: Vec<&str> = g.rows.iter().map(|r| r.label.as_str()).collect();
-        assert_eq!(labels, ["2028-02-27", "2028-02-28", "2028-02-29", "2028-03-01"]);
+        assert_eq!(
+            labels,
+            ["2028-02-27", "2028-02-28", "2028-02-29", "2028-03-01"]
+        );
         assert_eq!(g.rows[2].rx_bytes, 24_000);
         assert!(!g.rows[2].partial);
         let today = &g.rows[3];

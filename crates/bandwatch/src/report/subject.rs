@@ -215,9 +215,12 @@ mod tests {
 
     #[test]
     fn an_unknown_name_lists_the_known_ones() {
-        let e = subjects(recorded(), &Selection::Interfaces(vec!["eth9".into()]))
-            .expect_err("unknown");
-        assert_eq!(e.0, "no interface 'eth9' in the history; it has eth0, wlan0");
+        let e =
+            subjects(recorded(), &Selection::Interfaces(vec!["eth9".into()])).expect_err("unknown");
+        assert_eq!(
+            e.0,
+            "no interface 'eth9' in the history; it has eth0, wlan0"
+        );
         let e = subjects(recorded(), &Selection::Devices(vec!["tv".into()])).expect_err("unknown");
         assert_eq!(e.0, "no device 'tv' in the history; it has laptop");
     }

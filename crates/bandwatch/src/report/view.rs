@@ -72,7 +72,7 @@ impl View {
     }
 
     /// Whether the view starts at the oldest record unless `--begin` says otherwise.
-    pub fn from_the_start(self) -> bool {
+    pub fn counts_from_the_oldest(self) -> bool {
         matches!(self, Self::Yearly | Self::Top)
     }
 
@@ -93,10 +93,9 @@ impl View {
         let t = span.local_start;
         let fmt = match self {
             Self::Hourly => "%Y-%m-%d %H:%M",
-            Self::Daily | Self::Top => "%Y-%m-%d",
             Self::Weekly => "%G-W%V",
             Self::Monthly if billing_day == 1 => "%Y-%m",
-            Self::Monthly => "%Y-%m-%d",
+            Self::Daily | Self::Top | Self::Monthly => "%Y-%m-%d",
             Self::Yearly => "%Y",
         };
         t.format(fmt).to_string()
