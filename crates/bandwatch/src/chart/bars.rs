@@ -7,8 +7,8 @@ use plotters::prelude::*;
 
 use super::{err, font, scale, BarGroup, ChartError, Drawing, INK, RX, TX};
 
-/// Labels under the bars at most; with more periods every n-th is labelled.
-const MAX_LABELS: usize = 16;
+/// Pixels one character of a label under the bars takes at most, with the gap after it.
+const CHAR_PX: usize = 8;
 
 struct Bars<'a> {
     title: &'a str,
@@ -35,7 +35,8 @@ impl Drawing for Bars<'_> {
             .max()
             .unwrap_or(0) as f64;
         let unit = scale::bytes(max);
-        let top = (max / unit.factor * 1.1).max(1.0);
+        // Headroom for the legend in the upper right corner.
+        let top = (max / unit.factor * 1.3).max(1.0);
         let n = self.groups.len().max(1);
         let mut builder = ChartBuilder::on(root);
         builder.margin(20);
@@ -91,7 +92,13 @@ impl Drawing for Bars<'_> {
                 .label_font((font::FAMILY, 14).into_font().color(&INK))
                 .draw()
                 .map_err(err)?;
-            let every = self.groups.len().div_ceil(MAX_LABELS).max(1);
+            // Every n-th period is labelled, so the labels never run into each other.
+            let widest = self.groups.iter().map(|g| g.label.chars().count()).max();
+            let label_px = (widest.unwrap_or(0) + 2) * CHAR_PX;
+            let (left, _) = chart.backend_coord(&(0.0, 0.0));
+            let (right, _) = chart.backend_coord(&(n as f64, 0.0));
+            let width = usize::try_from(right - left).unwrap_or(1).max(1);
+            let every = (self.groups.len() * label_px).div_ceil(width).max(1);
             let style = (font::FAMILY, 13).into_font().color(&INK).pos(
                 plotters::style::text_anchor::Pos::new(
                     plotters::style::text_anchor::HPos::Center,
