@@ -37,16 +37,35 @@ impl Period {
     pub const MONTH: Self = Self::Month { billing_day: 1 };
 }
 
+/// The instants whose local time is `t`, keeping only those that read back as `t`.
+///
+/// chrono's `Local` with a POSIX `TZ` rule counts the instant of a change on both sides: it
+/// calls 02:00 on a spring-forward night (a time that does not exist) valid, and 03:00 on a
+/// fall-back night (after the repeated hour) ambiguous. Reading each candidate back drops
+/// the instant that belongs to the other side.
+fn from_local<Tz: TimeZone>(tz: &Tz, t: NaiveDateTime) -> LocalResult<DateTime<Tz>> {
+    let back = |d: &DateTime<Tz>| tz.from_utc_datetime(&d.naive_utc()).naive_local() == t;
+    match tz.from_local_datetime(&t) {
+        LocalResult::Single(a) if back(&a) => LocalResult::Single(a),
+        LocalResult::Ambiguous(a, b) => match (back(&a), back(&b)) {
+            (true, true) => LocalResult::Ambiguous(a, b),
+            (true, false) => LocalResult::Single(a),
+            (false, true) => LocalResult::Single(b),
+            (false, false) => LocalResult::None,
+        },
+        _ => LocalResult::None,
+    }
+}
+
 /// The first instant at or after local `t` (the end of a gap when `t` falls into one).
 fn resolve<Tz: TimeZone>(tz: &Tz, t: NaiveDateTime) -> Option<DateTime<Tz>> {
-    match tz.from_local_datetime(&t) {
+    match from_local(tz, t) {
         LocalResult::Single(x) => Some(x),
         LocalResult::Ambiguous(a, b) => Some(if a <= b { a } else { b }),
         // in a gap: walk forward a minute at a time (gaps are at most a few hours)
-        LocalResult::None => (1..=24 * 60).find_map(|m| {
-            tz.from_local_datetime(&(t + Duration::minutes(m)))
-                .earliest()
-        }),
+        LocalResult::None => {
+            (1..=24 * 60).find_map(|m| from_local(tz, t + Duration::minutes(m)).earliest())
+        }
     }
 }
 
@@ -152,7 +171,7 @@ pub fn period_at<Tz: TimeZone>(tz: &Tz, period: Period, at: Timestamp) -> Option
 
 /// The start of the clock hour `naive` that holds `at` (of the two when the hour repeats).
 fn hour_start<Tz: TimeZone>(tz: &Tz, naive: NaiveDateTime, at: Timestamp) -> Option<DateTime<Tz>> {
-    match tz.from_local_datetime(&naive) {
+    match from_local(tz, naive) {
         LocalResult::Ambiguous(a, b) => {
             let (early, late) = if a <= b { (a, b) } else { (b, a) };
             Some(if ts(&late) <= at { late } else { early })
@@ -171,7 +190,7 @@ fn span_from<Tz: TimeZone>(
     let mut end = ts(&resolve(tz, next)?);
     // a repeated hour: the later copy of this local hour is its own period
     if period == Period::Hour {
-        if let LocalResult::Ambiguous(a, b) = tz.from_local_datetime(&naive) {
+        if let LocalResult::Ambiguous(a, b) = from_local(tz, naive) {
             let late = ts(&if a <= b { b } else { a });
             if late > start {
                 end = late;
@@ -381,6 +400,61 @@ mod tests {
         fn offset_from_utc_datetime(&self, utc: &NaiveDateTime) -> FixedOffset {
             Self::off(Self::summer(*utc))
         }
+    }
+
+    /// [`Cet`] as chrono's `Local` reads a POSIX `TZ` rule: the instant of each change
+    /// fits both offsets (02:00 exists on the spring night, 03:00 repeats in autumn).
+    #[derive(Debug, Clone, Copy)]
+    struct LooseCet;
+
+    impl TimeZone for LooseCet {
+        type Offset = FixedOffset;
+        fn from_offset(_: &FixedOffset) -> Self {
+            LooseCet
+        }
+        fn offset_from_local_date(&self, _: &NaiveDate) -> LocalResult<FixedOffset> {
+            unimplemented!("not used by the calendar")
+        }
+        fn offset_from_local_datetime(&self, local: &NaiveDateTime) -> LocalResult<FixedOffset> {
+            let change = |utc: NaiveDateTime| {
+                utc == day("2026-03-29") + Duration::hours(1)
+                    || utc == day("2026-10-25") + Duration::hours(1)
+            };
+            let fits = |summer: bool| {
+                let off = Cet::off(summer);
+                let utc = *local - Duration::seconds(i64::from(off.local_minus_utc()));
+                (Cet::summer(utc) == summer || change(utc)).then_some(off)
+            };
+            match (fits(false), fits(true)) {
+                (Some(w), Some(s)) => LocalResult::Ambiguous(w, s),
+                (Some(o), None) | (None, Some(o)) => LocalResult::Single(o),
+                (None, None) => LocalResult::None,
+            }
+        }
+        fn offset_from_utc_date(&self, _: &NaiveDate) -> FixedOffset {
+            unimplemented!("not used by the calendar")
+        }
+        fn offset_from_utc_datetime(&self, utc: &NaiveDateTime) -> FixedOffset {
+            Cet::off(Cet::summer(*utc))
+        }
+    }
+
+    #[test]
+    fn a_zone_that_counts_the_change_on_both_sides_still_gives_one_hour_hours() {
+        for (from, to) in [
+            ("2026-03-28T22:00:00Z", "2026-03-29T04:00:00Z"),
+            ("2026-10-24T22:00:00Z", "2026-10-25T04:00:00Z"),
+        ] {
+            let list = periods(&LooseCet, Period::Hour, at(from), at(to), 100);
+            assert_eq!(
+                list,
+                periods(&Cet, Period::Hour, at(from), at(to), 100),
+                "{from}"
+            );
+            assert!(list.iter().all(|s| s.millis() == 3_600_000), "{list:?}");
+        }
+        let day = period_at(&LooseCet, Period::Day, at("2026-10-25T12:00:00Z")).expect("span");
+        assert_eq!(day.millis(), 25 * 3_600_000);
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod held;
 pub mod lookup;
 pub mod model;
 pub mod outbox;
+pub mod report;
 pub mod sql;
 pub mod sqlite;
 pub mod sum;

@@ -85,14 +85,13 @@ pub enum Command {
     /// Serve the dashboard and API over a recorded history, read-only, without sampling
     /// (beside a running agent too).
     Serve(ServeArgs),
-    /// Data caps: each [[caps]] entry's usage this period, its limit, the forecast at the
-    /// period's end and the day the cap will be reached, from the history (temporary name
-    /// of `report caps`).
-    Caps(CapsArgs),
     /// Write a commented bandwatch.toml (or --config PATH) for a first start: on a terminal
     /// it asks about interfaces, limits, the router to probe and where to notify; otherwise
     /// it writes the defaults.
     Init(InitArgs),
+    /// Traffic per hour, day, week, month or year (vnstat's views), or the top days, exact
+    /// from the recorded deltas; `report caps` shows the data caps.
+    Report(ReportArgs),
 }
 
 impl Command {
@@ -108,8 +107,8 @@ impl Command {
             Self::Test(_) => "test",
             Self::Devices(_) => "devices",
             Self::Serve(_) => "serve",
-            Self::Caps(_) => "caps",
             Self::Init(_) => "init",
+            Self::Report(_) => "report",
         }
     }
 
@@ -125,8 +124,8 @@ impl Command {
             Self::Test(a) => &a.flags,
             Self::Devices(a) => &a.flags,
             Self::Serve(a) => &a.flags,
-            Self::Caps(a) => &a.flags,
             Self::Init(a) => &a.flags,
+            Self::Report(a) => &a.flags,
         }
     }
 }
@@ -320,35 +319,6 @@ pub struct TestArgs {
     pub flags: KeyFlags<TestFlags>,
 }
 
-/// `caps`: JSON and which history to read.
-#[derive(Debug)]
-pub enum CapsFlags {}
-
-impl FlagScope for CapsFlags {
-    const FLAGS: Option<&'static [&'static str]> = Some(&["--json", "--db", "--store"]);
-    const HELP: &'static [(&'static str, &'static str)] = &[
-        (
-            "--json",
-            "Print the caps as one JSON document (\"version\": 1) instead of a table",
-        ),
-        (
-            "--db",
-            "History database file (SQLite) to read; opened read-only",
-        ),
-    ];
-}
-
-/// `bandwatch caps`
-#[derive(Debug, Args)]
-pub struct CapsArgs {
-    /// Exit with status 1 when a cap is over its limit or forecast to go over (for cron).
-    #[arg(long)]
-    pub alert: bool,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub flags: KeyFlags<CapsFlags>,
-}
-
 /// `devices`: JSON only; the rest are its own arguments.
 #[derive(Debug)]
 pub enum DevicesFlags {}
@@ -476,6 +446,87 @@ pub struct InitArgs {
     pub flags: KeyFlags<InitFlags>,
 }
 
+/// `report`: which history, the billing day, and JSON.
+#[derive(Debug)]
+pub enum ReportFlags {}
+
+impl FlagScope for ReportFlags {
+    const FLAGS: Option<&'static [&'static str]> =
+        Some(&["--json", "--db", "--store", "--billing-day"]);
+    const HELP: &'static [(&'static str, &'static str)] = &[
+        (
+            "--json",
+            "Print the report as one JSON document (\"version\": 1) instead of tables",
+        ),
+        (
+            "--db",
+            "History database file (SQLite) to read; opened read-only",
+        ),
+        (
+            "--store",
+            "Read the history from this MySQL/MariaDB or PostgreSQL database instead",
+        ),
+    ];
+}
+
+/// The views of `bandwatch report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportView {
+    /// One row per hour (default: the last 24).
+    Hourly,
+    /// One row per day (default: the last 30).
+    Daily,
+    /// One row per week from Monday (default: the last 8).
+    Weekly,
+    /// One row per month from the billing day (default: the last 12).
+    Monthly,
+    /// One row per year (default: every year recorded).
+    Yearly,
+    /// The busiest days by total (default: the top 10 of the whole history).
+    Top,
+    /// The data caps: usage, forecast and when a cap will be reached.
+    Caps,
+}
+
+/// `bandwatch report [VIEW]`
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// What one row is.
+    #[arg(value_enum, default_value = "daily")]
+    pub view: ReportView,
+    /// Only this interface (repeatable; default: every interface recorded).
+    #[arg(long, value_name = "NAME")]
+    pub iface: Vec<String>,
+    /// The total over every interface but loopback, instead of each interface.
+    #[arg(long, conflicts_with_all = ["iface", "device"])]
+    pub total: bool,
+    /// A LAN device by its label, as `bandwatch devices` shows it (repeatable).
+    #[arg(long, value_name = "LABEL", conflicts_with = "iface")]
+    pub device: Vec<String>,
+    /// First period: a date (2026-11-01), a local date and time (2026-11-01T08:00) or a time
+    /// back from now (-7d, -12h).
+    #[arg(long, value_name = "WHEN", allow_hyphen_values = true)]
+    pub begin: Option<String>,
+    /// Last period, as --begin; a date counts whole (default: now).
+    #[arg(long, value_name = "WHEN", allow_hyphen_values = true)]
+    pub end: Option<String>,
+    /// At most this many rows per series (the newest; for `top`, the busiest).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Print CSV (a header row, then one row per period per series) instead of tables.
+    #[arg(long)]
+    pub csv: bool,
+    /// Also draw a bar chart of received vs sent per period into FILE (.svg or .png).
+    #[arg(long, value_name = "FILE")]
+    pub chart: Option<PathBuf>,
+    /// With `caps`: exit 1 when a cap is over or forecast to be over (for cron).
+    #[arg(long)]
+    pub alert: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub flags: KeyFlags<ReportFlags>,
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory as _;
@@ -502,9 +553,9 @@ mod tests {
         check::<StatsFlags>();
         check::<TestFlags>();
         check::<DevicesFlags>();
-        check::<CapsFlags>();
         check::<ServeFlags>();
         check::<InitFlags>();
+        check::<ReportFlags>();
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 mod alerts;
 mod caps;
+mod chart;
 mod cli;
 mod config;
 mod devices;
@@ -14,6 +15,7 @@ mod logging;
 mod output;
 mod ping;
 mod replay;
+mod report;
 mod serve;
 mod stats;
 mod wiring;
@@ -72,7 +74,7 @@ fn real_main(cli: &Cli) -> anyhow::Result<()> {
         Some(Command::Test(args)) => ping::command(&resolved.config, &args.targets, json),
         Some(Command::Devices(args)) => devices::command(&resolved.config, args, json),
         Some(Command::Serve(_)) => serve::command(&resolved),
-        Some(Command::Caps(args)) => caps::report::run(&resolved.config, json, args.alert),
+        Some(Command::Report(args)) => report::command(&resolved.config, args, json),
         Some(Command::Init(_)) => unreachable!("init runs before the configuration is read"),
     }
 }

@@ -64,7 +64,7 @@ limit = "100kB"
 fn caps_json(dir: &std::path::Path, extra: &[&str]) -> (i32, serde_json::Value) {
     let out = bandwatch(dir)
         .env("TZ", "UTC0")
-        .args(["caps", "--json", "--db", "h.db"])
+        .args(["report", "caps", "--json", "--db", "h.db"])
         .args(extra)
         .output()
         .expect("run");
@@ -135,7 +135,7 @@ fn the_table_names_each_cap_with_its_period_and_units() {
     write_history(&dir.path().join("h.db"), SystemClock::new().wall());
     let out = bandwatch(dir.path())
         .env("TZ", "UTC0")
-        .args(["caps", "--db", "h.db"])
+        .args(["report", "caps", "--db", "h.db"])
         .output()
         .expect("run");
     let text = String::from_utf8_lossy(&out.stdout);
@@ -168,7 +168,10 @@ fn the_table_names_each_cap_with_its_period_and_units() {
 fn a_missing_history_and_no_caps_say_what_to_do() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("bandwatch.toml"), CONFIG).expect("config");
-    let out = bandwatch(dir.path()).args(["caps"]).output().expect("run");
+    let out = bandwatch(dir.path())
+        .args(["report", "caps"])
+        .output()
+        .expect("run");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(
@@ -176,7 +179,10 @@ fn a_missing_history_and_no_caps_say_what_to_do() {
         "{err}"
     );
     std::fs::write(dir.path().join("bandwatch.toml"), "").expect("config");
-    let out = bandwatch(dir.path()).args(["caps"]).output().expect("run");
+    let out = bandwatch(dir.path())
+        .args(["report", "caps"])
+        .output()
+        .expect("run");
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("no data caps are configured"), "{err}");

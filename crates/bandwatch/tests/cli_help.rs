@@ -17,8 +17,8 @@ const COMMANDS: &[(&str, &[&str])] = &[
     ("test", &["test"]),
     ("devices", &["devices"]),
     ("serve", &["serve"]),
-    ("caps", &["caps"]),
     ("init", &["init"]),
+    ("report", &["report"]),
 ];
 
 fn help(args: &[&str]) -> String {

@@ -47,6 +47,7 @@ pub const SECTIONS: &[&str] = &[
     "web",
     "devices",
     "caps",
+    "calendar",
 ];
 
 keys! {
@@ -527,6 +528,18 @@ keys! {
         .env(&[Var("BANDWATCH_DEVICES_SPIKE_FLOOR")])
         .hint("megabits per second, e.g. 1")
         .check(checks::floor_mbps_as_bps);
+
+    /// The day of the month a month starts on (reports, data caps).
+    CALENDAR_BILLING_DAY: Key<i64, u32> = Key::new("calendar.billing_day")
+        .default("1")
+        .env(&[Var("BANDWATCH_BILLING_DAY")])
+        .flags(&[Flag::value(
+            40,
+            "--billing-day",
+            "DAY",
+            "Day of the month a month starts on, 1 to 31 (vnstat's MonthRotate)",
+        )])
+        .check(|s, key| checks::whole(s, key, 1..=31, "1 (calendar months) or 15"));
 }
 
 /// Environment variables that start with `BANDWATCH_` but are not settings (used by the

@@ -5,6 +5,7 @@
 //! table, and each section of [`Config`] takes its keys next to its fields. The rest of the
 //! program only ever sees the validated [`Config`].
 
+pub mod calendar;
 pub mod caps;
 mod checks;
 pub mod devices;
@@ -84,6 +85,8 @@ pub struct Config {
     pub devices: devices::DevicesSettings,
     /// Data caps (`[[caps]]`).
     pub caps: Vec<caps::CapConfig>,
+    /// How calendar periods are counted.
+    pub calendar: calendar::CalendarSettings,
 }
 
 /// The validated configuration plus where each value came from.

@@ -4,7 +4,7 @@
 
 use super::error::ConfigError;
 use super::layer::{Layers, RawConfig};
-use super::{devices, export, probe, web};
+use super::{calendar, devices, export, probe, web};
 use super::{Config, LogConfig, MonitorConfig, Paths, StoreConfig, SystemSettings, Thresholds};
 
 /// Validates every key; the first problem found is returned.
@@ -26,6 +26,7 @@ pub fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
     let log = LogConfig::take(&mut l)?;
     let paths = Paths::take(&mut l)?;
     let caps = super::caps::validate(l.0.caps.take())?;
+    let calendar = calendar::CalendarSettings::take(&mut l)?;
     let builtins = super::rules::BuiltinInputs {
         thresholds: &thresholds,
         system: &system,
@@ -56,5 +57,6 @@ pub fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         web,
         devices,
         caps,
+        calendar,
     })
 }
