@@ -10,6 +10,7 @@ mod held;
 pub mod lookup;
 pub mod model;
 pub mod outbox;
+pub mod resolution;
 pub mod sql;
 pub mod sqlite;
 pub mod sum;
@@ -26,6 +27,7 @@ pub use model::{
 pub use outbox::{
     backoff, ChannelStats, NewNotification, Notification, Outbox, OutboxState, OutboxStats,
 };
+pub use resolution::Resolution;
 pub use sql::{
     redacted_url, AlertType, CompatOptions, Dialect, SqlOptions, SqlStore, TotalRates,
     SQL_LATEST_VERSION,
