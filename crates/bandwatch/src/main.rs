@@ -7,6 +7,7 @@ mod cli;
 mod config;
 mod devices;
 mod error;
+mod export;
 mod history;
 mod init;
 mod logging;
@@ -71,6 +72,9 @@ fn real_main(cli: &Cli) -> anyhow::Result<()> {
         Some(Command::Test(args)) => ping::command(&resolved.config, &args.targets, json),
         Some(Command::Devices(args)) => devices::command(&resolved.config, args, json),
         Some(Command::Serve(_)) => serve::command(&resolved),
+        Some(Command::Export(args)) => {
+            export::command(&resolved.config, args, flags.switched("--quiet"))
+        }
         Some(Command::Init(_)) => unreachable!("init runs before the configuration is read"),
     }
 }
