@@ -18,6 +18,7 @@ const COMMANDS: &[(&str, &[&str])] = &[
     ("devices", &["devices"]),
     ("serve", &["serve"]),
     ("init", &["init"]),
+    ("export", &["export"]),
 ];
 
 fn help(args: &[&str]) -> String {

@@ -70,7 +70,7 @@ mod tests {
         assert_eq!(text(-0.0), "0");
         assert_eq!(text(0.1), "0.1");
         assert_eq!(text(13_333.333_333_333_334), "13333.333333333334");
-        assert_eq!(text(1e300), "1e300");
+        assert_eq!(text(1e300), "1e+300");
         assert_eq!(text(9_007_199_254_740_993.0), "9007199254740992.0");
     }
 }

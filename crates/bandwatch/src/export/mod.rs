@@ -78,8 +78,8 @@ pub fn command(config: &Config, args: &ExportArgs, quiet: bool) -> anyhow::Resul
         job.run(&args.output, format, quiet)
     })();
     store.end_read();
-    peak::report();
-    result
+    peak::report(result.as_ref().map_or(0, |w| w.points));
+    result.map(|_| ())
 }
 
 /// One export, checked and ready to write.
@@ -92,7 +92,7 @@ struct Job<'a> {
 
 impl Job<'_> {
     /// Writes the document to `output`, then names it; nothing is left behind on failure.
-    fn run(&self, output: &Path, format: ExportFormat, quiet: bool) -> anyhow::Result<()> {
+    fn run(&self, output: &Path, format: ExportFormat, quiet: bool) -> anyhow::Result<Written> {
         let shown = escape_control(&output.display().to_string()).into_owned();
         let mut target = Target::open(output)?;
         let slices = walk::slices(self.plan).count() as u64;
@@ -108,13 +108,13 @@ impl Job<'_> {
                     && matches!(target, Target::Stdout(_)) =>
             {
                 // A reader that stopped early (`| head`) is not an error.
-                return Ok(());
+                return Ok(Written::default());
             }
             Err(WalkError::Store(e)) => return Err(e).context("reading the history"),
             Err(WalkError::Write(e)) => return Err(e).with_context(|| format!("writing {shown}")),
         };
         match target.commit() {
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(written),
             r => r.with_context(|| format!("writing {shown}"))?,
         }
         if wanted {
@@ -126,7 +126,7 @@ impl Job<'_> {
                 started.elapsed().as_secs_f64()
             );
         }
-        Ok(())
+        Ok(written)
     }
 
     /// The whole document through one format.

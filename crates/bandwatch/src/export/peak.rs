@@ -1,13 +1,13 @@
 //! The process's peak resident memory, for the flat-memory test and the benchmark: with
-//! `BANDWATCH_REPORT_PEAK_RSS=1` in the environment, the export ends by printing
-//! `peak_rss_kib=N` (the kernel's `VmHWM`) on standard error. Not a configuration key: it
-//! changes no behaviour, only measures it.
+//! `BANDWATCH_REPORT_PEAK_RSS=1` in the environment, an export ends by printing
+//! `peak_rss_kib=N points=P` (the kernel's `VmHWM`, and the points written) on standard
+//! error. Not a configuration key: it changes no behaviour, only measures it.
 
 /// The variable that asks for the line.
 pub const VAR: &str = "BANDWATCH_REPORT_PEAK_RSS";
 
-/// Prints the line when asked and the kernel tells.
-pub fn report() {
+/// Prints the line when asked and the kernel tells; `points` written.
+pub fn report(points: u64) {
     if std::env::var_os(VAR).is_none_or(|v| v != "1") {
         return;
     }
@@ -16,7 +16,7 @@ pub fn report() {
         .as_deref()
         .and_then(vm_hwm_kib)
     {
-        eprintln!("peak_rss_kib={kib}");
+        eprintln!("peak_rss_kib={kib} points={points}");
     }
 }
 
