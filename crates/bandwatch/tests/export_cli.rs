@@ -2,6 +2,9 @@
 //! SQLite store at instants the test chooses, exported by the real binary and read back.
 //! Every point is present and exact, JSON and CSV agree, filters and tiers select what they
 //! say, bad input leaves nothing behind, and memory stays flat from a month to a year.
+// The generated values are small integers and their sums, exact in f64: the test means to
+// compare them exactly.
+#![allow(clippy::float_cmp)]
 
 mod support;
 

@@ -67,6 +67,7 @@ struct SeriesHead<'a> {
 }
 
 /// Labels as one JSON object, as the API writes them.
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde passes a reference to the field, itself one
 fn labels<S: serde::Serializer>(l: &&bandwatch_core::Labels, s: S) -> Result<S::Ok, S::Error> {
     bandwatch_web::json::labels_map(l, s)
 }

@@ -66,7 +66,7 @@ pub fn choose(
     }
     Ok(all
         .iter()
-        .filter(|k| metrics.is_empty() || metrics.iter().any(|m| *m == k.metric))
+        .filter(|k| metrics.is_empty() || metrics.contains(&k.metric))
         .filter(|k| selector.matches(k))
         .map(|k| describe(k, catalog))
         .collect())
