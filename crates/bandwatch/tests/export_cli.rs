@@ -209,10 +209,14 @@ fn every_raw_point_is_exported_exactly_and_json_and_csv_agree() {
         "--until",
         "2025-03-01T03:00:00Z",
     ];
-    ok(&export(
+    let err = ok(&export(
         dir.path(),
         &[&range[..], &["--step", "raw", "--output", "out.json"]].concat(),
     ));
+    assert_eq!(
+        err, "",
+        "no progress bar or summary when stderr is not a terminal"
+    );
     let doc = json_file(&dir.path().join("out.json"));
     assert_eq!(doc["version"], 1);
     assert_eq!(doc["tier"], "raw");
@@ -430,6 +434,34 @@ fn bad_input_exits_2_and_leaves_nothing_behind() {
     let err = bad(&export(empty.path(), &["--output", "x.json"]));
     assert!(err.contains("no history in h.db yet"), "{err}");
     assert_eq!(files(empty.path()), Vec::<String>::new());
+}
+
+#[test]
+fn local_dates_and_times_follow_the_time_zone() {
+    let (dir, _) = three_hours();
+    let cet = |args: &[&str]| {
+        bandwatch(dir.path())
+            .env("TZ", "CET-1CEST,M3.5.0,M10.5.0/3")
+            .args(["export", "--db", "h.db", "--step", "raw"])
+            .args(args)
+            .output()
+            .expect("run")
+    };
+    let out = cet(&["--since", "2025-03-01", "--until", "2025-03-01 02:00"]);
+    let doc: Value = serde_json::from_slice(&ok_stdout(&out)).expect("JSON");
+    assert_eq!(
+        doc["range"]["start"], "2025-02-28T23:00:00.000Z",
+        "local midnight"
+    );
+    assert_eq!(doc["range"]["end"], "2025-03-01T01:00:00.000Z");
+    let got = &points(&doc)[&format!("{}{{iface=eth0}}", name(Role::RxBytes))];
+    assert_eq!(got.len(), 360, "the first hour of the history, 10 s apart");
+    // The clocks skip 02:00–03:00 on the last Sunday of March.
+    let err = bad(&cet(&["--since", "2025-03-30 02:30"]));
+    assert!(
+        err.contains("does not exist in the local time zone"),
+        "{err}"
+    );
 }
 
 #[test]
