@@ -208,7 +208,8 @@ pub fn plan(
         format!(
             "the range starts {} ago but {} points are kept for {} ({key}): its oldest part \
              may have none",
-            humantime::format_duration(Duration::from_secs(age.unsigned_abs() / 1000)),
+            // To the hour: the minutes and seconds of an age in days are noise.
+            humantime::format_duration(Duration::from_secs(age.unsigned_abs() / 3_600_000 * 3600)),
             resolution.as_str(),
             humantime::format_duration(kept),
         )
