@@ -11,6 +11,7 @@ pub mod lookup;
 pub mod model;
 pub mod outbox;
 pub mod report;
+pub mod resolution;
 pub mod sql;
 pub mod sqlite;
 pub mod sum;
@@ -27,6 +28,7 @@ pub use model::{
 pub use outbox::{
     backoff, ChannelStats, NewNotification, Notification, Outbox, OutboxState, OutboxStats,
 };
+pub use resolution::Resolution;
 pub use sql::{
     redacted_url, AlertType, CompatOptions, Dialect, SqlOptions, SqlStore, TotalRates,
     SQL_LATEST_VERSION,

@@ -6,7 +6,7 @@
 //! however the samples fall.
 
 use bandwatch_core::{Catalog, Labels, Selector, SeriesKey, Timestamp};
-use bandwatch_store::{RollupPoint, Store, StoreError, Tier, ELAPSED_METRIC, HOUR_MS, MINUTE_MS};
+use bandwatch_store::{RollupPoint, Store, StoreError, Tier, ELAPSED_METRIC, HOUR_MS};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
@@ -17,17 +17,8 @@ pub const MAX_POINTS: i64 = 11_000;
 /// Points a range is divided into when no step is given.
 pub const DEFAULT_POINTS: i64 = 600;
 
-/// Where the answer comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Source {
-    /// Every stored sample.
-    Raw,
-    /// 1-minute rollups.
-    Minute,
-    /// 1-hour rollups.
-    Hour,
-}
+/// Where the answer comes from (the store's choice of tier, shared with `bandwatch export`).
+pub use bandwatch_store::Resolution as Source;
 
 /// How long each tier is kept and how often samples come, in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,18 +88,8 @@ pub fn plan(
         None => (range / DEFAULT_POINTS).max(limits.interval_ms).max(1),
     };
     let age = now.0.saturating_sub(start);
-    let tier = if asked < MINUTE_MS && age <= limits.raw_ms {
-        Source::Raw
-    } else if asked < HOUR_MS && age <= limits.minute_ms {
-        Source::Minute
-    } else {
-        Source::Hour
-    };
-    let step_ms = match tier {
-        Source::Raw => asked,
-        Source::Minute => round_up(asked, MINUTE_MS),
-        Source::Hour => round_up(asked, HOUR_MS),
-    };
+    let tier = Source::for_step(asked, age, limits.raw_ms, limits.minute_ms);
+    let step_ms = tier.round_step(asked);
     let points = range / step_ms;
     if points > MAX_POINTS {
         return Err(ApiError::bad_request(format!(
@@ -122,13 +103,6 @@ pub fn plan(
         end,
         step_ms,
     })
-}
-
-/// `v` rounded up to a whole number of `unit`s, saturating instead of overflowing.
-fn round_up(v: i64, unit: i64) -> i64 {
-    (v / unit + i64::from(v % unit != 0))
-        .max(1)
-        .saturating_mul(unit)
 }
 
 /// One bucket: `(start ms, mean, min, max)`.
@@ -336,6 +310,7 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bandwatch_store::MINUTE_MS;
 
     const NOW: Timestamp = Timestamp(1_764_780_000_000);
     const LIMITS: Limits = Limits {
@@ -391,9 +366,6 @@ mod tests {
             assert!(e.message.contains("parameter 'step' is too large"), "{e}");
         }
         assert!(plan_for(HOUR_MS, Some(LIMITS.hour_ms)).is_ok());
-        assert_eq!(round_up(i64::MAX, HOUR_MS), i64::MAX, "saturates");
-        assert_eq!(round_up(1, MINUTE_MS), MINUTE_MS);
-        assert_eq!(round_up(2 * MINUTE_MS, MINUTE_MS), 2 * MINUTE_MS);
     }
 
     fn p(step_ms: i64) -> Plan {

@@ -92,6 +92,9 @@ pub enum Command {
     /// Traffic per hour, day, week, month or year (vnstat's views), or the top days, exact
     /// from the recorded deltas; `report caps` shows the data caps.
     Report(ReportArgs),
+    /// Write the recorded history of a range to a file: every series (or those --metric and
+    /// --match select), as JSON (the documented, versioned shape) or CSV.
+    Export(ExportArgs),
 }
 
 impl Command {
@@ -109,6 +112,7 @@ impl Command {
             Self::Serve(_) => "serve",
             Self::Init(_) => "init",
             Self::Report(_) => "report",
+            Self::Export(_) => "export",
         }
     }
 
@@ -126,6 +130,7 @@ impl Command {
             Self::Serve(a) => &a.flags,
             Self::Init(a) => &a.flags,
             Self::Report(a) => &a.flags,
+            Self::Export(a) => &a.flags,
         }
     }
 }
@@ -469,6 +474,28 @@ impl FlagScope for ReportFlags {
     ];
 }
 
+/// `export`: where the history is, and whether the terminal shows progress.
+#[derive(Debug)]
+pub enum ExportFlags {}
+
+impl FlagScope for ExportFlags {
+    const FLAGS: Option<&'static [&'static str]> = Some(&["--db", "--store", "--quiet"]);
+    const HELP: &'static [(&'static str, &'static str)] = &[
+        (
+            "--db",
+            "History database file (SQLite) to export from; opened read-only",
+        ),
+        (
+            "--store",
+            "Export from this MySQL/MariaDB or PostgreSQL database instead, read-only",
+        ),
+        (
+            "--quiet",
+            "Show no progress bar or summary (they appear only on a terminal anyway)",
+        ),
+    ];
+}
+
 /// The views of `bandwatch report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ReportView {
@@ -527,6 +554,62 @@ pub struct ReportArgs {
     pub flags: KeyFlags<ReportFlags>,
 }
 
+/// The document `bandwatch export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// One JSON document (docs/export-format.md).
+    Json,
+    /// One row per point: time, metric, a column per label, value, min, max.
+    Csv,
+}
+
+/// Which stored resolution `bandwatch export` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportStep {
+    /// Every stored sample (kept for store.raw_retention).
+    Raw,
+    /// 1-minute rollups (kept for store.minute_retention).
+    #[value(name = "1m")]
+    Minute,
+    /// 1-hour rollups (kept for store.hour_retention).
+    #[value(name = "1h")]
+    Hour,
+}
+
+/// `bandwatch export`
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The last N hours (fractions allowed), ending at --until or now [default: 24].
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub hours: Option<String>,
+    /// Start: RFC 3339 (2025-03-01T00:00:00Z), a local date or date and time (2025-03-01,
+    /// "2025-03-01 12:30") or a duration before now (36h, 7d).
+    #[arg(long, value_name = "TIME", conflicts_with = "hours")]
+    pub since: Option<String>,
+    /// End (exclusive), in the same forms [default: now].
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// The file to write (replaced only once it is whole); `-` for standard output.
+    #[arg(long, short = 'o', value_name = "FILE", default_value = "-")]
+    pub output: PathBuf,
+    /// The format [default: csv for a name ending in .csv, else json].
+    #[arg(long, value_enum)]
+    pub format: Option<ExportFormat>,
+    /// The stored resolution to read [default: the finest that still holds the start].
+    #[arg(long, value_enum)]
+    pub step: Option<ExportStep>,
+    /// Only this metric (repeat for several).
+    #[arg(long = "metric", value_name = "NAME")]
+    pub metrics: Vec<String>,
+    /// Only series whose labels match (repeat: all must match), as the API's `match`:
+    /// iface=eth*, iface!=lo, device=~"lap.*".
+    #[arg(long = "match", value_name = "LABEL=GLOB")]
+    pub matches: Vec<String>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub flags: KeyFlags<ExportFlags>,
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory as _;
@@ -556,6 +639,7 @@ mod tests {
         check::<ServeFlags>();
         check::<InitFlags>();
         check::<ReportFlags>();
+        check::<ExportFlags>();
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod cli;
 mod config;
 mod devices;
 mod error;
+mod export;
 mod history;
 mod init;
 mod logging;
@@ -75,6 +76,9 @@ fn real_main(cli: &Cli) -> anyhow::Result<()> {
         Some(Command::Devices(args)) => devices::command(&resolved.config, args, json),
         Some(Command::Serve(_)) => serve::command(&resolved),
         Some(Command::Report(args)) => report::command(&resolved.config, args, json),
+        Some(Command::Export(args)) => {
+            export::command(&resolved.config, args, flags.switched("--quiet"))
+        }
         Some(Command::Init(_)) => unreachable!("init runs before the configuration is read"),
     }
 }

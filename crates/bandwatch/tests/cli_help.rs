@@ -19,6 +19,7 @@ const COMMANDS: &[(&str, &[&str])] = &[
     ("serve", &["serve"]),
     ("init", &["init"]),
     ("report", &["report"]),
+    ("export", &["export"]),
 ];
 
 fn help(args: &[&str]) -> String {
