@@ -12,6 +12,7 @@ pub mod model;
 pub mod outbox;
 pub mod sql;
 pub mod sqlite;
+pub mod stats;
 pub mod sum;
 pub mod writer;
 
@@ -34,6 +35,7 @@ pub use sqlite::{
     check_writable, SqliteOptions, SqliteOutbox, SqliteStore, HEAD_BYTES_PER_SERIES,
     HELD_BYTES_PER_SERIES, LATEST_VERSION,
 };
+pub use stats::{covering_rollups, Covered};
 pub use sum::{delta_sum, RangeSum};
 pub use writer::{
     StoreHandle, StoreJob, StoreSink, StoreWriter, WriterConfig, WriterCounters, WriterStats,
