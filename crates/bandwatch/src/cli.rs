@@ -89,6 +89,9 @@ pub enum Command {
     /// it asks about interfaces, limits, the router to probe and where to notify; otherwise
     /// it writes the defaults.
     Init(InitArgs),
+    /// What happened over a range of the history: totals, average, peak and 95th percentile
+    /// rates, busiest hours, devices, probes, CPU/memory/disk, alerts, and findings in words.
+    Analyze(AnalyzeArgs),
 }
 
 impl Command {
@@ -105,6 +108,7 @@ impl Command {
             Self::Devices(_) => "devices",
             Self::Serve(_) => "serve",
             Self::Init(_) => "init",
+            Self::Analyze(_) => "analyze",
         }
     }
 
@@ -121,6 +125,7 @@ impl Command {
             Self::Devices(a) => &a.flags,
             Self::Serve(a) => &a.flags,
             Self::Init(a) => &a.flags,
+            Self::Analyze(a) => &a.flags,
         }
     }
 }
@@ -441,6 +446,50 @@ pub struct InitArgs {
     pub flags: KeyFlags<InitFlags>,
 }
 
+/// `analyze`: where the history is, and JSON.
+#[derive(Debug)]
+pub enum AnalyzeFlags {}
+
+impl FlagScope for AnalyzeFlags {
+    const FLAGS: Option<&'static [&'static str]> = Some(&["--json", "--db", "--store"]);
+    const HELP: &'static [(&'static str, &'static str)] = &[
+        (
+            "--json",
+            "Print the analysis as one JSON document (\"version\": 1) instead of text",
+        ),
+        (
+            "--db",
+            "History database file (SQLite) to analyse; opened read-only",
+        ),
+        (
+            "--store",
+            "Analyse the history in this MySQL/MariaDB or PostgreSQL database instead",
+        ),
+    ];
+}
+
+/// `bandwatch analyze`
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// The last N hours (default 24); with --since, N hours from it; with --until, N hours
+    /// up to it.
+    #[arg(long, value_name = "N")]
+    pub hours: Option<u64>,
+    /// Start of the range: RFC 3339 (2026-03-01T12:00:00Z), a local time (2026-03-01 12:00)
+    /// or a local date (2026-03-01).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// End of the range (default now), in the same forms as --since.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Only this interface (devices, probes and the system are still shown).
+    #[arg(long, value_name = "NAME")]
+    pub iface: Option<String>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub flags: KeyFlags<AnalyzeFlags>,
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory as _;
@@ -469,6 +518,7 @@ mod tests {
         check::<DevicesFlags>();
         check::<ServeFlags>();
         check::<InitFlags>();
+        check::<AnalyzeFlags>();
     }
 
     #[test]

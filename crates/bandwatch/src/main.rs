@@ -3,6 +3,7 @@
 //! and wires the agent.
 
 mod alerts;
+mod analyze;
 mod cli;
 mod config;
 mod devices;
@@ -71,6 +72,7 @@ fn real_main(cli: &Cli) -> anyhow::Result<()> {
         Some(Command::Test(args)) => ping::command(&resolved.config, &args.targets, json),
         Some(Command::Devices(args)) => devices::command(&resolved.config, args, json),
         Some(Command::Serve(_)) => serve::command(&resolved),
+        Some(Command::Analyze(args)) => analyze::command(&resolved.config, args, json),
         Some(Command::Init(_)) => unreachable!("init runs before the configuration is read"),
     }
 }
