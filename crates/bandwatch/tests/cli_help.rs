@@ -18,6 +18,7 @@ const COMMANDS: &[(&str, &[&str])] = &[
     ("devices", &["devices"]),
     ("serve", &["serve"]),
     ("init", &["init"]),
+    ("analyze", &["analyze"]),
 ];
 
 fn help(args: &[&str]) -> String {

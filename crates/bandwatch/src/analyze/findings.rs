@@ -8,6 +8,9 @@ use chrono::TimeZone;
 use super::report::{Report, BUSY_PERCENT};
 use super::words::{duration, local_time, percent, rate};
 
+/// A peak is worth a line when it is at least this many times the average: a flat rate's
+/// largest sample is no news.
+const PEAK_OVER_MEAN: f64 = 2.0;
 /// A probe is worth a line when it was down at least this long.
 const DOWN_SECONDS: f64 = 60.0;
 /// A link is worth a line when it was busy at least this long.
@@ -33,8 +36,8 @@ where
     out
 }
 
-/// "eth0 peaked at 912.00 Mbps download on Tue 21:04": the larger direction of each
-/// interface that moved traffic.
+/// "eth0 peaked at 912.0 Mbps download on Tue 21:04": the larger direction of each
+/// interface whose peak stands out (at least twice its average).
 fn peaks<Tz: TimeZone>(report: &Report, tz: &Tz, dated: bool, out: &mut Vec<String>)
 where
     Tz::Offset: std::fmt::Display,
@@ -42,8 +45,11 @@ where
     for i in &report.interfaces {
         let best = [("download", &i.rx), ("upload", &i.tx)]
             .into_iter()
+            .filter(|(_, d)| {
+                d.peak_bits_per_second
+                    .is_some_and(|p| p > 0.0 && p >= PEAK_OVER_MEAN * d.avg_bits_per_second)
+            })
             .filter_map(|(word, d)| Some((word, d.peak_bits_per_second?, d.peak_at?)))
-            .filter(|(_, bps, _)| *bps > 0.0)
             .fold(None, |best: Option<(&str, f64, _)>, x| match best {
                 Some(b) if b.1 >= x.1 => Some(b),
                 _ => Some(x),
@@ -242,6 +248,10 @@ mod tests {
                 "wlan0 peaked at 3.00 Mbps upload on Tue 21:04"
             ]
         );
+        // A flat rate (peak = average) has no peak worth a line.
+        r.interfaces[1].tx.avg_bits_per_second = 3e6;
+        r.interfaces[1].rx.avg_bits_per_second = 1e6;
+        assert_eq!(findings(&r, &cet()).len(), 1);
         r.range.hours = 24.0 * 7.0;
         assert_eq!(
             findings(&r, &cet())[0],

@@ -343,10 +343,15 @@ impl Reader<'_> {
         let mut out = Vec::new();
         for target in label_values(all, up_metric, LABEL_TARGET, self.cat) {
             let up_key = SeriesKey::with_label(up_metric, LABEL_TARGET, &target);
+            // Minutes where they are kept: down time is counted per bucket, and an hour
+            // bucket would spread a four-minute outage over its hour.
+            let tier = self.tier();
             let up: Vec<(GaugePoint, f64)> = self
-                .covering(&up_key)?
+                .store
+                .query_rollup(tier, &up_key, from, to)?
                 .iter()
-                .map(|c| (gauge_point(&c.point), width_seconds(c.tier)))
+                .filter(|p| p.bucket >= from)
+                .map(|p| (gauge_point(p), width_seconds(tier)))
                 .collect();
             let rtt_key = SeriesKey::new(
                 rtt_metric,
@@ -359,25 +364,28 @@ impl Reader<'_> {
                     .into_iter()
                     .map(|(_, v)| v)
                     .collect(),
-                Resolution::Minute | Resolution::Hour => {
-                    let tier = if self.resolution == Resolution::Minute {
-                        Tier::Minute
-                    } else {
-                        Tier::Hour
-                    };
-                    self.store
-                        .query_rollup(tier, &rtt_key, from, to)?
+                Resolution::Minute | Resolution::Hour => self
+                    .store
+                    .query_rollup(tier, &rtt_key, from, to)?
                         .iter()
-                        .filter(|p| p.count > 0)
-                        .map(RollupPoint::mean)
-                        .collect()
-                }
+                    .filter(|p| p.count > 0)
+                    .map(RollupPoint::mean)
+                    .collect(),
             };
             if up.iter().any(|(p, _)| p.count > 0) || !rtt.is_empty() {
                 out.push(ProbeInput { target, up, rtt });
             }
         }
         Ok(out)
+    }
+
+    /// The rollup tier of the resolution (minutes for raw).
+    fn tier(&self) -> Tier {
+        if self.resolution == Resolution::Hour {
+            Tier::Hour
+        } else {
+            Tier::Minute
+        }
     }
 
     fn gauge(&self, key: &SeriesKey) -> anyhow::Result<Vec<GaugePoint>> {

@@ -40,9 +40,10 @@ pub fn rate_stats(points: &[RatePoint]) -> RateStats {
     } else {
         0.0
     };
-    // The first of equal peaks: when it first happened.
+    // The first of equal peaks: when it first happened. Silence has no peak.
     let peak = points
         .iter()
+        .filter(|p| p.max > 0.0)
         .fold(None::<(Timestamp, f64)>, |best, p| match best {
             Some((_, v)) if v >= p.max => best,
             _ => Some((p.at, p.max)),
@@ -237,6 +238,7 @@ mod tests {
         assert_eq!(s.peak, Some((Timestamp(10_000), 300.0)));
         assert_eq!(s.p95, Some(300.0));
         assert_eq!(rate_stats(&[]), RateStats::default());
+        assert_eq!(rate_stats(&[raw(0, 0.0)]).peak, None);
         // A bucket's peak is its largest sample, not its mean.
         let bucket = RatePoint {
             max: 900.0,
