@@ -42,8 +42,20 @@ pub fn covering_rollups(
             .binary_search_by_key(&hour_of(t), |h| h.bucket)
             .is_ok()
     };
-    let mut out: Vec<Covered> = store
-        .query_rollup(Tier::Minute, key, from, to)?
+    let gaps = gaps(&hours, from, to);
+    // A few gaps (the partial first and last hours, the open hours not rolled up yet) are
+    // read on their own: reading a month of minutes to keep a few hours of them costs 60
+    // times more. A ragged series is read once.
+    let minutes = if gaps.len() <= MAX_GAP_QUERIES {
+        let mut all = Vec::new();
+        for (a, b) in gaps {
+            all.extend(store.query_rollup(Tier::Minute, key, a, b)?);
+        }
+        all
+    } else {
+        store.query_rollup(Tier::Minute, key, from, to)?
+    };
+    let mut out: Vec<Covered> = minutes
         .into_iter()
         .filter(|m| m.bucket >= from && m.bucket < to && !covered(m.bucket))
         .map(|point| Covered {
@@ -57,6 +69,26 @@ pub fn covering_rollups(
     }));
     out.sort_by_key(|c| c.point.bucket);
     Ok(out)
+}
+
+/// Beyond this many uncovered stretches, the minutes are read in one query.
+const MAX_GAP_QUERIES: usize = 8;
+
+/// The stretches of `[from, to)` that no hour of `hours` (sorted, each wholly inside)
+/// covers.
+fn gaps(hours: &[RollupPoint], from: Timestamp, to: Timestamp) -> Vec<(Timestamp, Timestamp)> {
+    let mut out = Vec::new();
+    let mut at = from;
+    for h in hours {
+        if h.bucket > at {
+            out.push((at, h.bucket));
+        }
+        at = at.max(h.bucket.add_millis(HOUR_MS));
+    }
+    if at < to {
+        out.push((at, to));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -104,11 +136,34 @@ mod tests {
         let tiers: Vec<Tier> = got.iter().map(|c| c.tier).collect();
         assert_eq!(tiers.iter().filter(|t| **t == Tier::Minute).count(), 30);
         assert_eq!(tiers.iter().filter(|t| **t == Tier::Hour).count(), 2);
-        assert!(got.windows(2).all(|w| w[0].point.bucket < w[1].point.bucket));
+        assert!(got
+            .windows(2)
+            .all(|w| w[0].point.bucket < w[1].point.bucket));
         let sum: f64 = got.iter().map(|c| c.point.sum).sum();
         assert_eq!(sum, delta_sum(&s, &key(), from, to).expect("sum").sum);
         let max = got.iter().map(|c| c.point.max).fold(0.0, f64::max);
         assert_eq!(max, (3 * 360) as f64);
-        assert!(covering_rollups(&s, &key(), to, from).expect("empty").is_empty());
+        assert!(covering_rollups(&s, &key(), to, from)
+            .expect("empty")
+            .is_empty());
+    }
+
+    #[test]
+    fn gaps_are_the_stretches_no_hour_covers() {
+        let t = |h: i64, m: i64| Timestamp(T0 + h * HOUR_MS + m * MINUTE_MS);
+        let hour = |h: i64| RollupPoint {
+            bucket: t(h, 0),
+            count: 1,
+            sum: 1.0,
+            min: 1.0,
+            max: 1.0,
+            last: 1.0,
+        };
+        assert_eq!(
+            gaps(&[hour(1), hour(2), hour(4)], t(0, 30), t(5, 10)),
+            [(t(0, 30), t(1, 0)), (t(3, 0), t(4, 0)), (t(5, 0), t(5, 10))]
+        );
+        assert_eq!(gaps(&[], t(0, 0), t(1, 0)), [(t(0, 0), t(1, 0))]);
+        assert!(gaps(&[hour(0)], t(0, 0), t(1, 0)).is_empty());
     }
 }
