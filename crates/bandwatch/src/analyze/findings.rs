@@ -88,7 +88,11 @@ fn busy_links(report: &Report, out: &mut Vec<String>) {
 /// "3 critical alerts on eth0 upload": high and critical alerts by subject and severity.
 fn serious_alerts(report: &Report, out: &mut Vec<String>) {
     let mut by: Vec<(Severity, &str, u64)> = Vec::new();
-    for a in report.alerts.iter().filter(|a| a.severity >= Severity::High) {
+    for a in report
+        .alerts
+        .iter()
+        .filter(|a| a.severity >= Severity::High)
+    {
         match by
             .iter_mut()
             .find(|(s, subj, _)| *s == a.severity && *subj == a.subject)
@@ -227,8 +231,12 @@ mod tests {
     #[test]
     fn nothing_to_say_about_a_quiet_range() {
         let mut r = empty();
-        r.interfaces
-            .push(iface("eth0", dir(0.0, Some(0.0)), dir(0.0, Some(0.0)), None));
+        r.interfaces.push(iface(
+            "eth0",
+            dir(0.0, Some(0.0)),
+            dir(0.0, Some(0.0)),
+            None,
+        ));
         r.system.cpu = Some(gauge(79.9, 100.0));
         r.system.memory = Some(gauge(50.0, 89.9));
         assert!(findings(&r, &cet()).is_empty());

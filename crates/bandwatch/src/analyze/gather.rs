@@ -207,16 +207,13 @@ impl Reader<'_> {
             return Ok(Elapsed::default());
         };
         let key = SeriesKey::with_label(ELAPSED_METRIC, "source", source);
-        let points = self
-            .store
-            .query_raw(&key, self.range.from, self.range.to)?;
+        let points = self.store.query_raw(&key, self.range.from, self.range.to)?;
         Ok(points.into_iter().map(|(t, e)| (t.0, e)).collect())
     }
 
     fn interface(&self, name: &str, elapsed: &Elapsed) -> anyhow::Result<IfaceInput> {
         let dir = |bytes: Role, rate: Role| self.direction(name, bytes, rate, elapsed);
-        let speed_key =
-            SeriesKey::with_label(self.cat.name_of(Role::LinkSpeed), LABEL_IFACE, name);
+        let speed_key = SeriesKey::with_label(self.cat.name_of(Role::LinkSpeed), LABEL_IFACE, name);
         let speed = self
             .covering(&speed_key)?
             .iter()
@@ -367,7 +364,7 @@ impl Reader<'_> {
                 Resolution::Minute | Resolution::Hour => self
                     .store
                     .query_rollup(tier, &rtt_key, from, to)?
-                        .iter()
+                    .iter()
                     .filter(|p| p.count > 0)
                     .map(RollupPoint::mean)
                     .collect(),

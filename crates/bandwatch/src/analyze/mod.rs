@@ -81,7 +81,7 @@ fn analyze_input(
         hour: config.store.hour_retention,
     };
     let resolution = range::Resolution::for_range(range.from, now, &retention);
-    gather::gather(store, range, resolution, iface).map(Some)
+    gather::gather(store, range.aligned(resolution), resolution, iface).map(Some)
 }
 
 /// The history read-only (beside a running agent too); `None` when its file does not exist.

@@ -25,6 +25,20 @@ pub struct Range {
 }
 
 impl Range {
+    /// The range as read at `resolution`: beyond the raw tier it starts on a whole hour, so
+    /// every series is read from its hour rollups with no partial first hour (which would
+    /// mean unpacking a block of minutes per series for at most 59 of them).
+    #[must_use]
+    pub fn aligned(self, resolution: Resolution) -> Self {
+        match resolution {
+            Resolution::Raw => self,
+            Resolution::Minute | Resolution::Hour => Self {
+                from: self.from.floor_to(HOUR_MS),
+                ..self
+            },
+        }
+    }
+
     /// The length in seconds.
     pub fn seconds(&self) -> i64 {
         (self.to.0 - self.from.0) / 1000
@@ -56,8 +70,10 @@ impl Resolution {
     /// The tier for a range that starts at `from`, seen at `now`: the finest one that still
     /// holds the whole range.
     pub fn for_range(from: Timestamp, now: Timestamp, retention: &Retention) -> Self {
+        // A minute of grace: `--hours 720` starts on the whole minute before now − 720 h,
+        // and pruning runs far less often than once a minute.
         let age = |d: std::time::Duration| {
-            now.add_millis(-i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2))
+            now.add_millis(-i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2) - MINUTE_MS)
         };
         if from >= age(retention.raw) {
             Self::Raw
@@ -125,15 +141,20 @@ fn instant<Tz: TimeZone>(flag: &str, text: &str, tz: &Tz) -> Result<Timestamp, B
     if let Ok(d) = chrono::DateTime::parse_from_rfc3339(t) {
         return Ok(Timestamp(d.timestamp_millis()));
     }
-    let local = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
-        .or_else(|| {
-            NaiveDate::parse_from_str(t, "%Y-%m-%d")
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-        })
-        .ok_or_else(bad)?;
+    let local = [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
+    .or_else(|| {
+        NaiveDate::parse_from_str(t, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+    })
+    .ok_or_else(bad)?;
     // A local time skipped by a DST change does not exist; one that happens twice is the
     // first.
     let at = tz.from_local_datetime(&local).earliest().ok_or_else(|| {
@@ -181,8 +202,14 @@ mod tests {
     #[test]
     fn since_and_until_in_every_form() {
         let cet = FixedOffset::east_opt(3600).expect("cet");
-        let r = resolve(None, Some("2026-03-01"), Some("2026-03-02 06:30"), NOW, &cet)
-            .expect("range");
+        let r = resolve(
+            None,
+            Some("2026-03-01"),
+            Some("2026-03-02 06:30"),
+            NOW,
+            &cet,
+        )
+        .expect("range");
         assert_eq!(r.from, at("2026-02-28T23:00:00Z"));
         assert_eq!(r.to, at("2026-03-02T05:30:00Z"));
         let r = resolve(Some(2), Some("2026-03-01T10:00:00Z"), None, NOW, &cet).expect("range");
@@ -195,11 +222,7 @@ mod tests {
 
     #[test]
     fn bad_ranges_say_what_to_change() {
-        let err = |h, s, u| {
-            resolve(h, s, u, NOW, &utc())
-                .expect_err("bad")
-                .to_string()
-        };
+        let err = |h, s, u| resolve(h, s, u, NOW, &utc()).expect_err("bad").to_string();
         assert!(err(Some(0), None, None).contains("--hours: 0 is out of range"));
         assert!(err(Some(u64::MAX), None, None).contains("out of range"));
         assert!(err(None, Some("yesterday"), None).contains("--since: 'yesterday' is not a time"));
@@ -216,8 +239,16 @@ mod tests {
         assert_eq!(Resolution::for_range(h(24), NOW, &ret), Resolution::Raw);
         assert_eq!(Resolution::for_range(h(48), NOW, &ret), Resolution::Raw);
         assert_eq!(Resolution::for_range(h(49), NOW, &ret), Resolution::Minute);
-        assert_eq!(Resolution::for_range(h(720), NOW, &ret), Resolution::Minute);
+        let month = resolve(Some(720), None, None, NOW, &utc()).expect("range");
+        assert_eq!(
+            Resolution::for_range(month.from, NOW, &ret),
+            Resolution::Minute
+        );
         assert_eq!(Resolution::for_range(h(721), NOW, &ret), Resolution::Hour);
+        assert_eq!(month.aligned(Resolution::Raw), month);
+        let aligned = month.aligned(Resolution::Minute);
+        assert_eq!(aligned.from, at("2026-02-08T12:00:00Z"));
+        assert_eq!(aligned.to, NOW);
         let none = Retention {
             raw: Duration::ZERO,
             ..ret

@@ -59,15 +59,16 @@ pub fn rate_stats(points: &[RatePoint]) -> RateStats {
 /// The `p`th percentile by the nearest-rank method: the smallest value with at least `p` %
 /// of the values at or below it; values that are not finite are left out. `None` for none.
 pub fn percentile(values: &[f64], p: f64) -> Option<f64> {
-    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    if sorted.is_empty() {
+    let mut finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if finite.is_empty() {
         return None;
     }
-    sorted.sort_by(f64::total_cmp);
-    let n = sorted.len() as f64;
+    let n = finite.len() as f64;
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // 1..=len
-    let rank = ((p / 100.0 * n).ceil() as usize).clamp(1, sorted.len());
-    Some(sorted[rank - 1])
+    let rank = ((p / 100.0 * n).ceil() as usize).clamp(1, finite.len());
+    // Selection, not a sort: a month of minutes is 43,200 values per series.
+    let (_, v, _) = finite.select_nth_unstable_by(rank - 1, f64::total_cmp);
+    Some(*v)
 }
 
 /// Wall seconds the rate's mean was above `level`.
@@ -145,13 +146,14 @@ pub fn gauge_stats(points: &[GaugePoint]) -> Option<GaugeStats> {
         return None;
     }
     let sum: f64 = points.iter().map(|p| p.sum).sum();
-    let top = points
-        .iter()
-        .filter(|p| p.count > 0)
-        .fold(None::<&GaugePoint>, |best, p| match best {
-            Some(b) if b.max >= p.max => Some(b),
-            _ => Some(p),
-        })?;
+    let top =
+        points
+            .iter()
+            .filter(|p| p.count > 0)
+            .fold(None::<&GaugePoint>, |best, p| match best {
+                Some(b) if b.max >= p.max => Some(b),
+                _ => Some(p),
+            })?;
     Some(GaugeStats {
         mean: sum / count as f64,
         max: top.max,
@@ -288,8 +290,12 @@ mod tests {
 
     #[test]
     fn gauges_average_every_sample_and_keep_the_bucket_of_the_maximum() {
-        let s = gauge_stats(&[g(0, 30.0, 3, 20.0), g(60, 90.0, 1, 90.0), g(120, 0.0, 0, 0.0)])
-            .expect("stats");
+        let s = gauge_stats(&[
+            g(0, 30.0, 3, 20.0),
+            g(60, 90.0, 1, 90.0),
+            g(120, 0.0, 0, 0.0),
+        ])
+        .expect("stats");
         assert_eq!(s.mean, 30.0);
         assert_eq!((s.max, s.max_at), (90.0, Timestamp(60)));
         assert_eq!(gauge_stats(&[g(0, 0.0, 0, 0.0)]), None);

@@ -45,7 +45,16 @@ where
             }
         }
         out.push_str(&table(
-            &["IFACE", "DIR", "TOTAL", "AVG", "PEAK", "PEAK AT", "P95", "ABOVE 80%"],
+            &[
+                "IFACE",
+                "DIR",
+                "TOTAL",
+                "AVG",
+                "PEAK",
+                "PEAK AT",
+                "P95",
+                "ABOVE 80%",
+            ],
             &rows,
             2,
         ));
@@ -218,7 +227,11 @@ mod tests {
     #[test]
     fn tables_align_text_left_and_numbers_right() {
         let rows = vec![
-            vec!["eth0".to_string(), "1.00 KiB".to_string(), "Tue 21:04".into()],
+            vec![
+                "eth0".to_string(),
+                "1.00 KiB".to_string(),
+                "Tue 21:04".into(),
+            ],
             vec!["wlan0".to_string(), "12 B".to_string(), "-".into()],
         ];
         insta::assert_snapshot!(table(&["NAME", "BYTES", "PEAK AT"], &rows, 1), @r"
