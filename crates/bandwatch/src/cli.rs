@@ -92,6 +92,9 @@ pub enum Command {
     /// What happened over a range of the history: totals, average, peak and 95th percentile
     /// rates, busiest hours, devices, probes, CPU/memory/disk, alerts, and findings in words.
     Analyze(AnalyzeArgs),
+    /// Every interface: state, carrier, speed, MTU, MAC, addresses, rates now, and today's
+    /// and this month's totals from the history.
+    Interfaces(InterfacesArgs),
 }
 
 impl Command {
@@ -109,6 +112,7 @@ impl Command {
             Self::Serve(_) => "serve",
             Self::Init(_) => "init",
             Self::Analyze(_) => "analyze",
+            Self::Interfaces(_) => "interfaces",
         }
     }
 
@@ -126,6 +130,7 @@ impl Command {
             Self::Serve(a) => &a.flags,
             Self::Init(a) => &a.flags,
             Self::Analyze(a) => &a.flags,
+            Self::Interfaces(a) => &a.flags,
         }
     }
 }
@@ -490,6 +495,40 @@ pub struct AnalyzeArgs {
     pub flags: KeyFlags<AnalyzeFlags>,
 }
 
+/// `interfaces`: which interfaces, where the kernel's files and the history are, and JSON.
+#[derive(Debug)]
+pub enum InterfacesFlags {}
+
+impl FlagScope for InterfacesFlags {
+    const FLAGS: Option<&'static [&'static str]> = Some(&[
+        "--json",
+        "--interface",
+        "--exclude",
+        "--db",
+        "--store",
+        "--proc-root",
+        "--sys-root",
+    ]);
+    const HELP: &'static [(&'static str, &'static str)] = &[
+        (
+            "--json",
+            "Print the interfaces as one JSON document (\"version\": 1) instead of text",
+        ),
+        (
+            "--db",
+            "History database file (SQLite) the totals come from; opened read-only",
+        ),
+    ];
+}
+
+/// `bandwatch interfaces`
+#[derive(Debug, Args)]
+pub struct InterfacesArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub flags: KeyFlags<InterfacesFlags>,
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory as _;
@@ -519,6 +558,7 @@ mod tests {
         check::<ServeFlags>();
         check::<InitFlags>();
         check::<AnalyzeFlags>();
+        check::<InterfacesFlags>();
     }
 
     #[test]

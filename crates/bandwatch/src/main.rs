@@ -10,6 +10,7 @@ mod devices;
 mod error;
 mod history;
 mod init;
+mod interfaces;
 mod logging;
 mod output;
 mod ping;
@@ -73,6 +74,7 @@ fn real_main(cli: &Cli) -> anyhow::Result<()> {
         Some(Command::Devices(args)) => devices::command(&resolved.config, args, json),
         Some(Command::Serve(_)) => serve::command(&resolved),
         Some(Command::Analyze(args)) => analyze::command(&resolved.config, args, json),
+        Some(Command::Interfaces(_)) => interfaces::command(&resolved.config, json),
         Some(Command::Init(_)) => unreachable!("init runs before the configuration is read"),
     }
 }

@@ -4,9 +4,9 @@
 //! devices and alerts by rule and severity, checked exactly against the numbers the
 //! generator knows; golden text and JSON; the error cases.
 
-mod support;
 #[path = "support/gen_history.rs"]
 mod gen_history;
+mod support;
 
 use std::path::Path;
 use std::process::Output;
@@ -64,7 +64,11 @@ fn json(dir: &Path, raw: &str) -> Value {
 }
 
 /// The nearest-rank percentile, written out independently of the binary's.
-#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_precision_loss
+)]
 fn nearest_rank(values: &[f64], p: f64) -> f64 {
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
@@ -105,7 +109,10 @@ fn every_figure_matches_the_generated_history() {
     let busy = rates.iter().filter(|r| **r > 80_000.0).count() as f64 * 10.0;
     assert_eq!(eth0["rx"]["seconds_above_80_percent"].as_f64(), Some(busy));
     assert_eq!(eth0["tx"]["seconds_above_80_percent"], 0.0);
-    assert_eq!(doc["interfaces"][1]["link_speed_bits_per_second"], Value::Null);
+    assert_eq!(
+        doc["interfaces"][1]["link_speed_bits_per_second"],
+        Value::Null
+    );
     // Busiest local hours (UTC+1): each sample's bytes in the hour of its minute.
     let mut by_hour = [0f64; 24];
     for (i, t) in known.times.iter().enumerate() {
@@ -222,7 +229,9 @@ fn one_interface_and_the_errors() {
     let one = analyze(
         dir.path(),
         "3650d",
-        &["--db", "h.db", "--since", SINCE, "--until", UNTIL, "--iface", "wlan0", "--json"],
+        &[
+            "--db", "h.db", "--since", SINCE, "--until", UNTIL, "--iface", "wlan0", "--json",
+        ],
     );
     let doc: Value = serde_json::from_str(&ok(&one)).expect("json");
     assert_eq!(doc["interfaces"].as_array().map(Vec::len), Some(1));
@@ -238,7 +247,10 @@ fn one_interface_and_the_errors() {
         &["--db", "h.db", "--iface", "eth9"],
         "no interface 'eth9' in the history; it holds eth0, wlan0",
     );
-    bad(&["--db", "h.db", "--hours", "0"], "--hours: 0 is out of range");
+    bad(
+        &["--db", "h.db", "--hours", "0"],
+        "--hours: 0 is out of range",
+    );
     bad(
         &["--db", "h.db", "--hours", "99999999999999999999"],
         "--hours",
@@ -280,7 +292,14 @@ fn a_range_without_samples_still_reports() {
     let out = analyze(
         dir.path(),
         "3650d",
-        &["--db", "h.db", "--since", "2026-01-01", "--until", "2026-01-02"],
+        &[
+            "--db",
+            "h.db",
+            "--since",
+            "2026-01-01",
+            "--until",
+            "2026-01-02",
+        ],
     );
     let text = ok(&out);
     assert!(text.contains("nothing stood out"), "{text}");

@@ -19,6 +19,7 @@ const COMMANDS: &[(&str, &[&str])] = &[
     ("serve", &["serve"]),
     ("init", &["init"]),
     ("analyze", &["analyze"]),
+    ("interfaces", &["interfaces"]),
 ];
 
 fn help(args: &[&str]) -> String {

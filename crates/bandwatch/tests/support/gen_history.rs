@@ -50,7 +50,10 @@ pub fn eth0_rx_bytes(i: i64) -> f64 {
 }
 
 fn key(metric: &str, labels: &[(&str, &str)]) -> Arc<SeriesKey> {
-    Arc::new(SeriesKey::new(metric, Labels::from_pairs(labels.iter().copied())))
+    Arc::new(SeriesKey::new(
+        metric,
+        Labels::from_pairs(labels.iter().copied()),
+    ))
 }
 
 /// `samples` netdev/system frames from `t0` (one every [`TICK_S`]) and the probe rounds
@@ -70,8 +73,16 @@ pub fn write(path: &Path, t0: Timestamp, samples: i64) -> Known {
             f.push(key("net_rx_bytes", &l), rx, SampleKind::Delta);
             f.push(key("net_tx_bytes", &l), tx, SampleKind::Delta);
             let secs = TICK_S as f64;
-            f.push(key("net_rx_bits_per_second", &l), rx * 8.0 / secs, SampleKind::Rate);
-            f.push(key("net_tx_bits_per_second", &l), tx * 8.0 / secs, SampleKind::Rate);
+            f.push(
+                key("net_rx_bits_per_second", &l),
+                rx * 8.0 / secs,
+                SampleKind::Rate,
+            );
+            f.push(
+                key("net_tx_bits_per_second", &l),
+                tx * 8.0 / secs,
+                SampleKind::Rate,
+            );
             f.push(key("net_up", &l), 1.0, SampleKind::Gauge);
         }
         f.push(
@@ -85,10 +96,22 @@ pub fn write(path: &Path, t0: Timestamp, samples: i64) -> Known {
         frames.push(f);
         let mut s = Frame::new("system", ts, Seconds(TICK_S as f64));
         let cpu = if i == 300 { 95.0 } else { 10.0 };
-        s.push(key("system_cpu_percent", &[("cpu", "total")]), cpu, SampleKind::Gauge);
-        s.push(key("system_memory_used_percent", &[]), 50.0, SampleKind::Gauge);
+        s.push(
+            key("system_cpu_percent", &[("cpu", "total")]),
+            cpu,
+            SampleKind::Gauge,
+        );
+        s.push(
+            key("system_memory_used_percent", &[]),
+            50.0,
+            SampleKind::Gauge,
+        );
         let disk = if i >= samples - 6 { 91.0 } else { 80.0 };
-        s.push(key("system_disk_used_percent", &[("mount", "/")]), disk, SampleKind::Gauge);
+        s.push(
+            key("system_disk_used_percent", &[("mount", "/")]),
+            disk,
+            SampleKind::Gauge,
+        );
         frames.push(s);
         // The laptop moves 1000 B down and 100 B up every tick, 10 kB at sample 42.
         let mut d = Frame::new("devices", ts, Seconds(TICK_S as f64));
@@ -96,7 +119,11 @@ pub fn write(path: &Path, t0: Timestamp, samples: i64) -> Known {
         let down = if i == 42 { 10_000.0 } else { 1000.0 };
         d.push(key("device_rx_bytes", &l), down, SampleKind::Delta);
         d.push(key("device_tx_bytes", &l), 100.0, SampleKind::Delta);
-        d.push(key("device_rx_bits_per_second", &l), down * 8.0 / 10.0, SampleKind::Rate);
+        d.push(
+            key("device_rx_bits_per_second", &l),
+            down * 8.0 / 10.0,
+            SampleKind::Rate,
+        );
         d.push(key("device_tx_bits_per_second", &l), 80.0, SampleKind::Rate);
         frames.push(d);
     }
@@ -105,11 +132,18 @@ pub fn write(path: &Path, t0: Timestamp, samples: i64) -> Known {
         let ts = t0.add_millis((j + 1) * ROUND_S * 1000);
         let mut p = Frame::new("probe", ts, Seconds(ROUND_S as f64));
         let up = !DOWN_ROUNDS.contains(&j);
-        p.push(key("probe_up", &[("target", "router")]), f64::from(u8::from(up)), SampleKind::Gauge);
+        p.push(
+            key("probe_up", &[("target", "router")]),
+            f64::from(u8::from(up)),
+            SampleKind::Gauge,
+        );
         if up {
             let rtt = ((j % 20) + 1) as f64 / 1000.0;
             p.push(
-                key("probe_rtt_seconds", &[("target", "router"), ("stat", "avg")]),
+                key(
+                    "probe_rtt_seconds",
+                    &[("target", "router"), ("stat", "avg")],
+                ),
                 rtt,
                 SampleKind::Gauge,
             );
@@ -149,9 +183,29 @@ fn alerts(t0: Timestamp) -> Vec<AlertEvent> {
         }
     };
     vec![
-        event("upload-spike", "net_tx_bits_per_second", Severity::Critical, 10),
-        event("upload-spike", "net_tx_bits_per_second", Severity::Critical, 20),
-        event("upload-spike", "net_tx_bits_per_second", Severity::Critical, 30),
-        event("download-spike", "net_rx_bits_per_second", Severity::Medium, 40),
+        event(
+            "upload-spike",
+            "net_tx_bits_per_second",
+            Severity::Critical,
+            10,
+        ),
+        event(
+            "upload-spike",
+            "net_tx_bits_per_second",
+            Severity::Critical,
+            20,
+        ),
+        event(
+            "upload-spike",
+            "net_tx_bits_per_second",
+            Severity::Critical,
+            30,
+        ),
+        event(
+            "download-spike",
+            "net_rx_bits_per_second",
+            Severity::Medium,
+            40,
+        ),
     ]
 }
