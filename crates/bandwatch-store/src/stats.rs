@@ -142,7 +142,7 @@ mod tests {
         let sum: f64 = got.iter().map(|c| c.point.sum).sum();
         assert_eq!(sum, delta_sum(&s, &key(), from, to).expect("sum").sum);
         let max = got.iter().map(|c| c.point.max).fold(0.0, f64::max);
-        assert_eq!(max, (3 * 360) as f64);
+        assert_eq!(max, f64::from(3 * 360));
         assert!(covering_rollups(&s, &key(), to, from)
             .expect("empty")
             .is_empty());

@@ -94,48 +94,49 @@ impl Keys {
 }
 
 #[allow(clippy::cast_precision_loss)]
-fn frames(k: &Keys, ts: Timestamp, s: i64) -> Vec<Frame> {
+fn frames(keys: &Keys, ts: Timestamp, s: i64) -> Vec<Frame> {
+    let k = keys;
     let secs = STEP_S as f64;
-    let mut n = Frame::new("netdev", ts, Seconds(secs));
+    let mut netdev = Frame::new("netdev", ts, Seconds(secs));
     for (i, keys) in k.iface.iter().enumerate() {
         let base = 2_000_000.0 / (i as f64 + 1.0);
         let rx = (traffic(s, base) * secs).round();
         let tx = (traffic(s + 3600, base / 5.0) * secs).round();
-        n.push(Arc::clone(&keys[0]), rx, SampleKind::Delta);
-        n.push(Arc::clone(&keys[1]), tx, SampleKind::Delta);
-        n.push(Arc::clone(&keys[2]), rx * 8.0 / secs, SampleKind::Rate);
-        n.push(Arc::clone(&keys[3]), tx * 8.0 / secs, SampleKind::Rate);
-        n.push(Arc::clone(&keys[4]), 1.0, SampleKind::Gauge);
-        n.push(Arc::clone(&keys[5]), 1e9, SampleKind::Gauge);
+        netdev.push(Arc::clone(&keys[0]), rx, SampleKind::Delta);
+        netdev.push(Arc::clone(&keys[1]), tx, SampleKind::Delta);
+        netdev.push(Arc::clone(&keys[2]), rx * 8.0 / secs, SampleKind::Rate);
+        netdev.push(Arc::clone(&keys[3]), tx * 8.0 / secs, SampleKind::Rate);
+        netdev.push(Arc::clone(&keys[4]), 1.0, SampleKind::Gauge);
+        netdev.push(Arc::clone(&keys[5]), 1e9, SampleKind::Gauge);
     }
-    let mut d = Frame::new("devices", ts, Seconds(secs));
+    let mut devices = Frame::new("devices", ts, Seconds(secs));
     for (j, keys) in k.device.iter().enumerate() {
         let base = 20_000.0 * (1.0 + (j % 7) as f64);
         let rx = (traffic(s + j as i64 * 600, base) * secs).round();
         let tx = (rx / 8.0).round();
-        d.push(Arc::clone(&keys[0]), rx, SampleKind::Delta);
-        d.push(Arc::clone(&keys[1]), tx, SampleKind::Delta);
-        d.push(Arc::clone(&keys[2]), rx * 8.0 / secs, SampleKind::Rate);
-        d.push(Arc::clone(&keys[3]), tx * 8.0 / secs, SampleKind::Rate);
+        devices.push(Arc::clone(&keys[0]), rx, SampleKind::Delta);
+        devices.push(Arc::clone(&keys[1]), tx, SampleKind::Delta);
+        devices.push(Arc::clone(&keys[2]), rx * 8.0 / secs, SampleKind::Rate);
+        devices.push(Arc::clone(&keys[3]), tx * 8.0 / secs, SampleKind::Rate);
     }
-    let mut m = Frame::new("system", ts, Seconds(secs));
-    m.push(
+    let mut system = Frame::new("system", ts, Seconds(secs));
+    system.push(
         Arc::clone(&k.system[0]),
         5.0 + (s % 600) as f64 / 10.0,
         SampleKind::Gauge,
     );
-    m.push(Arc::clone(&k.system[1]), 60.0, SampleKind::Gauge);
-    m.push(Arc::clone(&k.system[2]), 70.0, SampleKind::Gauge);
-    m.push(Arc::clone(&k.system[3]), 40.0, SampleKind::Gauge);
-    let mut p = Frame::new("probe", ts, Seconds(secs));
+    system.push(Arc::clone(&k.system[1]), 60.0, SampleKind::Gauge);
+    system.push(Arc::clone(&k.system[2]), 70.0, SampleKind::Gauge);
+    system.push(Arc::clone(&k.system[3]), 40.0, SampleKind::Gauge);
+    let mut probe = Frame::new("probe", ts, Seconds(secs));
     let up = s % 86_400 != 0;
-    p.push(
+    probe.push(
         Arc::clone(&k.probe[0]),
         f64::from(u8::from(up)),
         SampleKind::Gauge,
     );
-    p.push(Arc::clone(&k.probe[1]), 0.002, SampleKind::Gauge);
-    vec![n, d, m, p]
+    probe.push(Arc::clone(&k.probe[1]), 0.002, SampleKind::Gauge);
+    vec![netdev, devices, system, probe]
 }
 
 fn main() {

@@ -329,10 +329,12 @@ fn seconds_f64(s: i64) -> f64 {
     s as f64
 }
 
+/// Most severe first, then rule, then subject.
+type CountKey = (std::cmp::Reverse<Severity>, String, String);
+
 /// Alerts counted by rule, highest severity and subject; most severe first, then by rule.
 pub fn alert_counts(alerts: &[AlertRecord]) -> Vec<AlertCount> {
-    let mut counts: BTreeMap<(std::cmp::Reverse<Severity>, String, String), (Option<String>, u64)> =
-        BTreeMap::new();
+    let mut counts: BTreeMap<CountKey, (Option<String>, u64)> = BTreeMap::new();
     for a in alerts {
         let entry = counts
             .entry((

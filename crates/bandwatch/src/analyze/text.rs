@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use chrono::TimeZone;
 
-use super::report::{DirReport, GaugeOut, Report};
+use super::report::{At, DirReport, GaugeOut, Report};
 use super::words::{bytes, duration, local_time, percent, rate};
 
 /// The report as text.
@@ -15,9 +15,7 @@ where
     Tz::Offset: std::fmt::Display,
 {
     let dated = r.range.hours > 6.0 * 24.0;
-    let when = |at: Option<super::report::At>| {
-        at.map_or_else(|| "-".to_string(), |a| local_time(a.0, tz, dated))
-    };
+    let when = |at: Option<At>| at.map_or_else(|| "-".to_string(), |a| local_time(a.0, tz, dated));
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -34,139 +32,161 @@ where
     for f in &r.findings {
         let _ = writeln!(out, "  - {f}");
     }
+    interfaces(r, &when, &mut out);
+    devices(r, &when, &mut out);
+    probes(r, &mut out);
+    system(r, &when, &mut out);
+    alerts(r, &mut out);
+    out
+}
+
+fn interfaces(r: &Report, when: &impl Fn(Option<At>) -> String, out: &mut String) {
     out.push_str("\nInterfaces\n");
     if r.interfaces.is_empty() {
         out.push_str("  no interface traffic recorded in this range\n");
-    } else {
-        let mut rows = Vec::new();
-        for i in &r.interfaces {
-            for (word, d) in [("down", &i.rx), ("up", &i.tx)] {
-                rows.push(direction_row(&i.iface, word, d, &when));
-            }
-        }
-        out.push_str(&table(
-            &[
-                "IFACE",
-                "DIR",
-                "TOTAL",
-                "AVG",
-                "PEAK",
-                "PEAK AT",
-                "P95",
-                "ABOVE 80%",
-            ],
-            &rows,
-            2,
-        ));
-        for i in r.interfaces.iter().filter(|i| !i.busiest_hours.is_empty()) {
-            let hours: Vec<String> = i
-                .busiest_hours
-                .iter()
-                .map(|h| format!("{:02}:00 ({})", h.hour, bytes(h.bytes)))
-                .collect();
-            let _ = writeln!(
-                out,
-                "  busiest hours of {}: {}",
-                name(&i.iface),
-                hours.join(", ")
-            );
-        }
+        return;
     }
-    if !r.devices.is_empty() {
-        out.push_str("\nDevices\n");
-        let rows: Vec<Vec<String>> = r
-            .devices
-            .iter()
-            .map(|d| {
-                vec![
-                    name(&d.device),
-                    bytes(d.rx_bytes),
-                    bytes(d.tx_bytes),
-                    d.rx_peak_bits_per_second.map_or_else(|| "-".into(), rate),
-                    when(d.rx_peak_at),
-                    d.tx_peak_bits_per_second.map_or_else(|| "-".into(), rate),
-                    when(d.tx_peak_at),
-                ]
-            })
-            .collect();
-        out.push_str(&table(
-            &["DEVICE", "DOWN", "UP", "PEAK DOWN", "AT", "PEAK UP", "AT"],
-            &rows,
-            1,
-        ));
-    }
-    if !r.probes.is_empty() {
-        out.push_str("\nProbes\n");
-        let ms = |v: Option<f64>| v.map_or_else(|| "-".into(), |v| format!("{v:.1} ms"));
-        let rows: Vec<Vec<String>> = r
-            .probes
-            .iter()
-            .map(|p| {
-                vec![
-                    name(&p.target),
-                    p.uptime_percent.map_or_else(|| "-".into(), percent),
-                    duration(p.down_seconds),
-                    ms(p.rtt_p50_ms),
-                    ms(p.rtt_p95_ms),
-                    p.rounds.to_string(),
-                ]
-            })
-            .collect();
-        out.push_str(&table(
-            &["TARGET", "UPTIME", "DOWN", "RTT P50", "RTT P95", "ROUNDS"],
-            &rows,
-            1,
-        ));
-    }
-    let s = &r.system;
     let mut rows = Vec::new();
-    let mut gauge_row = |what: String, g: &GaugeOut| {
-        rows.push(vec![
+    for i in &r.interfaces {
+        for (word, d) in [("down", &i.rx), ("up", &i.tx)] {
+            rows.push(direction_row(&i.iface, word, d, when));
+        }
+    }
+    out.push_str(&table(
+        &[
+            "IFACE",
+            "DIR",
+            "TOTAL",
+            "AVG",
+            "PEAK",
+            "PEAK AT",
+            "P95",
+            "ABOVE 80%",
+        ],
+        &rows,
+        2,
+    ));
+    for i in r.interfaces.iter().filter(|i| !i.busiest_hours.is_empty()) {
+        let hours: Vec<String> = i
+            .busiest_hours
+            .iter()
+            .map(|h| format!("{:02}:00 ({})", h.hour, bytes(h.bytes)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  busiest hours of {}: {}",
+            name(&i.iface),
+            hours.join(", ")
+        );
+    }
+}
+
+fn devices(r: &Report, when: &impl Fn(Option<At>) -> String, out: &mut String) {
+    if r.devices.is_empty() {
+        return;
+    }
+    out.push_str("\nDevices\n");
+    let rows: Vec<Vec<String>> = r
+        .devices
+        .iter()
+        .map(|d| {
+            vec![
+                name(&d.device),
+                bytes(d.rx_bytes),
+                bytes(d.tx_bytes),
+                d.rx_peak_bits_per_second.map_or_else(|| "-".into(), rate),
+                when(d.rx_peak_at),
+                d.tx_peak_bits_per_second.map_or_else(|| "-".into(), rate),
+                when(d.tx_peak_at),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &["DEVICE", "DOWN", "UP", "PEAK DOWN", "AT", "PEAK UP", "AT"],
+        &rows,
+        1,
+    ));
+}
+
+fn probes(r: &Report, out: &mut String) {
+    if r.probes.is_empty() {
+        return;
+    }
+    out.push_str("\nProbes\n");
+    let ms = |v: Option<f64>| v.map_or_else(|| "-".into(), |v| format!("{v:.1} ms"));
+    let rows: Vec<Vec<String>> = r
+        .probes
+        .iter()
+        .map(|p| {
+            vec![
+                name(&p.target),
+                p.uptime_percent.map_or_else(|| "-".into(), percent),
+                duration(p.down_seconds),
+                ms(p.rtt_p50_ms),
+                ms(p.rtt_p95_ms),
+                p.rounds.to_string(),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &["TARGET", "UPTIME", "DOWN", "RTT P50", "RTT P95", "ROUNDS"],
+        &rows,
+        1,
+    ));
+}
+
+fn system(r: &Report, when: &impl Fn(Option<At>) -> String, out: &mut String) {
+    let s = &r.system;
+    let row = |what: String, g: &GaugeOut| {
+        vec![
             what,
             percent(g.avg_percent),
             percent(g.max_percent),
             when(Some(g.max_at)),
-        ]);
+        ]
     };
+    let mut rows = Vec::new();
     if let Some(c) = &s.cpu {
-        gauge_row("CPU".into(), c);
+        rows.push(row("CPU".into(), c));
     }
     if let Some(m) = &s.memory {
-        gauge_row("memory".into(), m);
+        rows.push(row("memory".into(), m));
     }
     for d in &s.disks {
-        gauge_row(format!("disk {}", name(&d.mount)), &d.used);
+        rows.push(row(format!("disk {}", name(&d.mount)), &d.used));
     }
     if !rows.is_empty() {
         out.push_str("\nSystem\n");
         out.push_str(&table(&["", "AVG", "MAX", "MAX AT"], &rows, 1));
     }
+}
+
+fn alerts(r: &Report, out: &mut String) {
     out.push_str("\nAlerts\n");
     if r.alerts.is_empty() {
         out.push_str("  none in this range\n");
-    } else {
-        let rows: Vec<Vec<String>> = r
-            .alerts
-            .iter()
-            .map(|a| {
-                vec![
-                    name(&a.rule),
-                    a.severity.as_str().to_string(),
-                    name(&a.subject),
-                    a.count.to_string(),
-                ]
-            })
-            .collect();
-        out.push_str(&table(&["RULE", "SEVERITY", "SUBJECT", "COUNT"], &rows, 3));
+        return;
     }
-    out
+    let rows: Vec<Vec<String>> = r
+        .alerts
+        .iter()
+        .map(|a| {
+            vec![
+                name(&a.rule),
+                a.severity.as_str().to_string(),
+                name(&a.subject),
+                a.count.to_string(),
+            ]
+        })
+        .collect();
+    out.push_str(&table(&["RULE", "SEVERITY", "SUBJECT", "COUNT"], &rows, 3));
 }
 
 fn direction_row(
     iface: &str,
     word: &str,
     d: &DirReport,
-    when: &impl Fn(Option<super::report::At>) -> String,
+    when: &impl Fn(Option<At>) -> String,
 ) -> Vec<String> {
     let opt_rate = |v: Option<f64>| v.map_or_else(|| "-".into(), rate);
     vec![

@@ -18,7 +18,7 @@ use bandwatch_core::{Clock as _, Role, SeriesKey, SystemClock, Timestamp};
 use bandwatch_store::{delta_sum, Store};
 
 use crate::config::Config;
-pub use view::Totals;
+pub use view::{Totals, Traffic};
 
 /// Time between the two readings.
 const GAP: std::time::Duration = std::time::Duration::from_secs(1);
@@ -69,7 +69,7 @@ pub fn command(config: &Config, json: bool) -> anyhow::Result<()> {
         frame.as_ref(),
         &macs,
         addresses.as_deref(),
-        history,
+        history.as_deref(),
         crate::history::describe(config),
     );
     let text = if json {
@@ -151,10 +151,14 @@ fn read_totals(store: &dyn Store, names: &[String], now: Timestamp) -> anyhow::R
         .iter()
         .map(|n| {
             Ok(Totals {
-                today_rx_bytes: sum(Role::RxBytes, n, day)?,
-                today_tx_bytes: sum(Role::TxBytes, n, day)?,
-                month_rx_bytes: sum(Role::RxBytes, n, month)?,
-                month_tx_bytes: sum(Role::TxBytes, n, month)?,
+                today: Traffic {
+                    rx_bytes: sum(Role::RxBytes, n, day)?,
+                    tx_bytes: sum(Role::TxBytes, n, day)?,
+                },
+                month: Traffic {
+                    rx_bytes: sum(Role::RxBytes, n, month)?,
+                    tx_bytes: sum(Role::TxBytes, n, month)?,
+                },
             })
         })
         .collect()

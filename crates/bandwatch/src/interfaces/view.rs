@@ -1,6 +1,6 @@
 //! The `interfaces` answer, pure: rows from one netdev frame, the MACs, the addresses and
 //! the history's totals; its text for people and its JSON shape (documented on
-//! [`Interfaces`]).
+//! [`Listing`]).
 
 use std::fmt::Write as _;
 
@@ -33,7 +33,7 @@ pub const VERSION: u32 = 1;
 ///
 /// Today and the month are the local calendar's (`TZ`), from midnight and from the 1st.
 #[derive(Debug, Clone, Serialize)]
-pub struct Interfaces {
+pub struct Listing {
     /// [`VERSION`].
     pub version: u32,
     /// Time of the second reading, RFC 3339 (empty when the interfaces could not be read).
@@ -56,25 +56,21 @@ pub struct History {
 }
 
 /// Bytes over one period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Bytes2 {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Traffic {
     /// Received.
     pub rx_bytes: u64,
     /// Sent.
     pub tx_bytes: u64,
 }
 
-/// One interface's totals from the history.
+/// One interface's totals from the history (local calendar).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Totals {
-    /// Received since local midnight.
-    pub today_rx_bytes: u64,
-    /// Sent since local midnight.
-    pub today_tx_bytes: u64,
-    /// Received since the 1st.
-    pub month_rx_bytes: u64,
-    /// Sent since the 1st.
-    pub month_tx_bytes: u64,
+    /// Since midnight.
+    pub today: Traffic,
+    /// Since the 1st.
+    pub month: Traffic,
 }
 
 /// One interface.
@@ -99,9 +95,9 @@ pub struct Row {
     /// Transmit rate now, bits/s.
     pub tx_bits_per_second: Option<f64>,
     /// Bytes today (`null`: no history).
-    pub today: Option<Bytes2>,
+    pub today: Option<Traffic>,
     /// Bytes this month (`null`: no history).
-    pub month: Option<Bytes2>,
+    pub month: Option<Traffic>,
 }
 
 /// The interfaces of `frame`, in its order.
@@ -126,9 +122,9 @@ pub fn build(
     frame: Option<&Frame>,
     macs: &[Option<String>],
     addresses: Option<&[(String, ipnet::IpNet)]>,
-    totals: Option<Vec<Totals>>,
+    totals: Option<&[Totals]>,
     database: String,
-) -> Interfaces {
+) -> Listing {
     let value = |metric: &str, i: &str| frame.and_then(|f| f.find(metric, net::LABEL_IFACE, i));
     let flag = |metric: &str, i: &str| value(metric, i).map(|v| v > 0.5);
     let names = iface_names(frame);
@@ -136,7 +132,7 @@ pub fn build(
         .iter()
         .enumerate()
         .map(|(k, i)| {
-            let t = totals.as_ref().and_then(|t| t.get(k));
+            let t = totals.and_then(|t| t.get(k));
             Row {
                 iface: i.clone(),
                 up: flag(net::NET_UP, i),
@@ -152,18 +148,12 @@ pub fn build(
                 }),
                 rx_bits_per_second: value(net::NET_RX_BITS_PER_SECOND, i),
                 tx_bits_per_second: value(net::NET_TX_BITS_PER_SECOND, i),
-                today: t.map(|t| Bytes2 {
-                    rx_bytes: t.today_rx_bytes,
-                    tx_bytes: t.today_tx_bytes,
-                }),
-                month: t.map(|t| Bytes2 {
-                    rx_bytes: t.month_rx_bytes,
-                    tx_bytes: t.month_tx_bytes,
-                }),
+                today: t.map(|t| t.today),
+                month: t.map(|t| t.month),
             }
         })
         .collect();
-    Interfaces {
+    Listing {
         version: VERSION,
         ts: frame.map_or_else(String::new, |f| f.ts.to_rfc3339()),
         interval_seconds: frame.map_or(0.0, |f| f.elapsed.0),
@@ -193,7 +183,7 @@ pub fn whole(v: f64) -> u64 {
     }
 }
 
-impl Interfaces {
+impl Listing {
     /// The answer for people: a block per interface.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -313,17 +303,21 @@ mod tests {
         let totals = vec![
             Totals::default(),
             Totals {
-                today_rx_bytes: 1536,
-                today_tx_bytes: 10,
-                month_rx_bytes: 3 << 30,
-                month_tx_bytes: 1 << 20,
+                today: Traffic {
+                    rx_bytes: 1536,
+                    tx_bytes: 10,
+                },
+                month: Traffic {
+                    rx_bytes: 3 << 30,
+                    tx_bytes: 1 << 20,
+                },
             },
         ];
         let v = build(
             Some(&f),
             &[None, Some("aa:bb:cc:dd:ee:01".into())],
             Some(&addrs),
-            Some(totals),
+            Some(&totals),
             "h.db".into(),
         );
         insta::assert_snapshot!(v.render(), @r"
