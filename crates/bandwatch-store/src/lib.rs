@@ -14,6 +14,7 @@ pub mod report;
 pub mod resolution;
 pub mod sql;
 pub mod sqlite;
+pub mod stats;
 pub mod sum;
 pub mod writer;
 
@@ -37,6 +38,7 @@ pub use sqlite::{
     check_writable, SqliteOptions, SqliteOutbox, SqliteStore, HEAD_BYTES_PER_SERIES,
     HELD_BYTES_PER_SERIES, LATEST_VERSION,
 };
+pub use stats::{covering_rollups, Covered};
 pub use sum::{delta_sum, hour_sums, RangeSum};
 pub use writer::{
     StoreHandle, StoreJob, StoreSink, StoreWriter, WriterConfig, WriterCounters, WriterStats,

@@ -89,6 +89,12 @@ pub enum Command {
     /// it asks about interfaces, limits, the router to probe and where to notify; otherwise
     /// it writes the defaults.
     Init(InitArgs),
+    /// What happened over a range of the history: totals, average, peak and 95th percentile
+    /// rates, busiest hours, devices, probes, CPU/memory/disk, alerts, and findings in words.
+    Analyze(AnalyzeArgs),
+    /// Every interface: state, carrier, speed, MTU, MAC, addresses, rates now, and today's
+    /// and this month's totals from the history.
+    Interfaces(InterfacesArgs),
     /// Traffic per hour, day, week, month or year (vnstat's views), or the top days, exact
     /// from the recorded deltas; `report caps` shows the data caps.
     Report(ReportArgs),
@@ -105,6 +111,8 @@ impl Command {
             Self::Config(ConfigCommand::Check(_)) => "config check",
             Self::Alerts(_) => "alerts",
             Self::Notify(NotifyCommand::Test(_)) => "notify test",
+            Self::Analyze(_) => "analyze",
+            Self::Interfaces(_) => "interfaces",
             Self::Replay(_) => "replay",
             Self::Stats(_) => "stats",
             Self::Test(_) => "test",
@@ -121,6 +129,8 @@ impl Command {
         match self {
             Self::Run(a) => &a.flags,
             Self::Config(ConfigCommand::Check(a)) => &a.flags,
+            Self::Analyze(a) => &a.flags,
+            Self::Interfaces(a) => &a.flags,
             Self::Alerts(a) => &a.flags,
             Self::Notify(NotifyCommand::Test(a)) => &a.flags,
             Self::Replay(a) => &a.flags,
@@ -610,6 +620,88 @@ pub struct ExportArgs {
     pub flags: KeyFlags<ExportFlags>,
 }
 
+/// `analyze`: where the history is, and JSON.
+#[derive(Debug)]
+pub enum AnalyzeFlags {}
+
+impl FlagScope for AnalyzeFlags {
+    const FLAGS: Option<&'static [&'static str]> = Some(&["--json", "--db", "--store"]);
+    const HELP: &'static [(&'static str, &'static str)] = &[
+        (
+            "--json",
+            "Print the analysis as one JSON document (\"version\": 1) instead of text",
+        ),
+        (
+            "--db",
+            "History database file (SQLite) to analyse; opened read-only",
+        ),
+        (
+            "--store",
+            "Analyse the history in this MySQL/MariaDB or PostgreSQL database instead",
+        ),
+    ];
+}
+
+/// `bandwatch analyze`
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// The last N hours (default 24); with --since, N hours from it; with --until, N hours
+    /// up to it.
+    #[arg(long, value_name = "N")]
+    pub hours: Option<u64>,
+    /// Start of the range: RFC 3339 (2026-03-01T12:00:00Z), a local time (2026-03-01 12:00)
+    /// or a local date (2026-03-01).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// End of the range (default now), in the same forms as --since.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Only this interface (devices, probes and the system are still shown).
+    #[arg(long, value_name = "NAME")]
+    pub iface: Option<String>,
+    /// Also draw the interfaces' rates over the range, with their peaks, into FILE (.svg or
+    /// .png).
+    #[arg(long, value_name = "FILE")]
+    pub chart: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub flags: KeyFlags<AnalyzeFlags>,
+}
+
+/// `interfaces`: which interfaces, where the kernel's files and the history are, and JSON.
+#[derive(Debug)]
+pub enum InterfacesFlags {}
+
+impl FlagScope for InterfacesFlags {
+    const FLAGS: Option<&'static [&'static str]> = Some(&[
+        "--json",
+        "--interface",
+        "--exclude",
+        "--db",
+        "--store",
+        "--proc-root",
+        "--sys-root",
+    ]);
+    const HELP: &'static [(&'static str, &'static str)] = &[
+        (
+            "--json",
+            "Print the interfaces as one JSON document (\"version\": 1) instead of text",
+        ),
+        (
+            "--db",
+            "History database file (SQLite) the totals come from; opened read-only",
+        ),
+    ];
+}
+
+/// `bandwatch interfaces`
+#[derive(Debug, Args)]
+pub struct InterfacesArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub flags: KeyFlags<InterfacesFlags>,
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory as _;
@@ -638,6 +730,8 @@ mod tests {
         check::<DevicesFlags>();
         check::<ServeFlags>();
         check::<InitFlags>();
+        check::<AnalyzeFlags>();
+        check::<InterfacesFlags>();
         check::<ReportFlags>();
         check::<ExportFlags>();
     }

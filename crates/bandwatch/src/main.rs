@@ -3,6 +3,7 @@
 //! and wires the agent.
 
 mod alerts;
+mod analyze;
 mod caps;
 mod chart;
 mod cli;
@@ -12,6 +13,7 @@ mod error;
 mod export;
 mod history;
 mod init;
+mod interfaces;
 mod logging;
 mod output;
 mod ping;
@@ -79,6 +81,8 @@ fn real_main(cli: &Cli) -> anyhow::Result<()> {
         Some(Command::Export(args)) => {
             export::command(&resolved.config, args, flags.switched("--quiet"))
         }
+        Some(Command::Analyze(args)) => analyze::command(&resolved.config, args, json),
+        Some(Command::Interfaces(_)) => interfaces::command(&resolved.config, json),
         Some(Command::Init(_)) => unreachable!("init runs before the configuration is read"),
     }
 }

@@ -20,6 +20,8 @@ const COMMANDS: &[(&str, &[&str])] = &[
     ("init", &["init"]),
     ("report", &["report"]),
     ("export", &["export"]),
+    ("analyze", &["analyze"]),
+    ("interfaces", &["interfaces"]),
 ];
 
 fn help(args: &[&str]) -> String {

@@ -19,8 +19,20 @@ pub struct IfAddr {
     pub net: IpNet,
 }
 
-/// Every IPv4 and IPv6 address of every interface, with its prefix.
+/// Every IPv4 and IPv6 address of every interface, with its prefix (as networks: the host
+/// bits cleared).
 pub fn interface_addresses() -> std::io::Result<Vec<IfAddr>> {
+    walk(with_mask)
+}
+
+/// Every IPv4 and IPv6 address of every interface as configured: the host's own address
+/// with its prefix length (`192.168.1.7/24`), for showing people.
+pub fn interface_host_addresses() -> std::io::Result<Vec<IfAddr>> {
+    walk(host_with_mask)
+}
+
+/// Walks the getifaddrs list, keeping what `keep` makes of each address and netmask.
+fn walk(keep: fn(IpAddr, IpAddr) -> Option<IpNet>) -> std::io::Result<Vec<IfAddr>> {
     let mut head: *mut libc::ifaddrs = std::ptr::null_mut();
     // SAFETY: getifaddrs writes a list head we own until freeifaddrs; checked for failure.
     if unsafe { libc::getifaddrs(&raw mut head) } != 0 {
@@ -44,7 +56,7 @@ pub fn interface_addresses() -> std::io::Result<Vec<IfAddr>> {
         let name = unsafe { CStr::from_ptr(ifa.ifa_name) }
             .to_string_lossy()
             .into_owned();
-        if let Some(net) = with_mask(addr, mask) {
+        if let Some(net) = keep(addr, mask) {
             out.push(IfAddr {
                 interface: name,
                 net,
@@ -81,6 +93,11 @@ unsafe fn sockaddr_ip(sa: *const libc::sockaddr) -> Option<IpAddr> {
 
 /// The network of `addr` under netmask `mask` (same family; a contiguous mask).
 pub fn with_mask(addr: IpAddr, mask: IpAddr) -> Option<IpNet> {
+    host_with_mask(addr, mask).map(|n| n.trunc())
+}
+
+/// `addr` with the prefix length of netmask `mask` (same family), host bits kept.
+pub fn host_with_mask(addr: IpAddr, mask: IpAddr) -> Option<IpNet> {
     let prefix = match mask {
         IpAddr::V4(m) => u32::from(m).leading_ones(),
         IpAddr::V6(m) => u128::from(m).leading_ones(),
@@ -88,9 +105,7 @@ pub fn with_mask(addr: IpAddr, mask: IpAddr) -> Option<IpNet> {
     if addr.is_ipv4() != mask.is_ipv4() {
         return None;
     }
-    IpNet::new(addr, u8::try_from(prefix).ok()?)
-        .ok()
-        .map(|n| n.trunc())
+    IpNet::new(addr, u8::try_from(prefix).ok()?).ok()
 }
 
 /// The subnets of the interfaces `wanted` accepts, loopback left out, each once.
@@ -122,6 +137,11 @@ mod tests {
             with_mask("10.0.0.1".parse().unwrap(), "ffff::".parse().unwrap()),
             None
         );
+        let h = host_with_mask(
+            "192.168.1.7".parse().unwrap(),
+            "255.255.255.0".parse().unwrap(),
+        );
+        assert_eq!(h, Some("192.168.1.7/24".parse().unwrap()));
     }
 
     #[test]
@@ -150,5 +170,8 @@ mod tests {
     fn this_machine_has_a_loopback_address() {
         let all = interface_addresses().unwrap();
         assert!(all.iter().any(|a| a.net.addr().is_loopback()), "{all:?}");
+        let hosts = interface_host_addresses().unwrap();
+        let lo: IpNet = "127.0.0.1/8".parse().unwrap();
+        assert!(hosts.iter().any(|a| a.net == lo), "{hosts:?}");
     }
 }

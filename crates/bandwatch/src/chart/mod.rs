@@ -9,8 +9,6 @@
 
 mod bars;
 mod font;
-// `analyze --chart` draws rate charts; until it lands nothing in the binary calls them.
-#[allow(dead_code)]
 mod rates;
 mod scale;
 
@@ -44,7 +42,6 @@ pub struct BarGroup {
 }
 
 /// One line of a rate chart.
-#[allow(dead_code)] // built by `analyze`
 #[derive(Debug, Clone, PartialEq)]
 pub struct RateSeries {
     /// Its name in the legend (`eth0 rx`).
@@ -54,7 +51,6 @@ pub struct RateSeries {
 }
 
 /// A point marked on a rate chart.
-#[allow(dead_code)] // built by `analyze`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Peak {
     /// When.

@@ -29,7 +29,6 @@ pub fn bytes(max: f64) -> AxisUnit {
 }
 
 /// The unit for rates (bits per second) up to `max`.
-#[allow(dead_code)] // rate charts are drawn by `analyze`
 pub fn bits_per_second(max: f64) -> AxisUnit {
     pick(max, 1000.0, &["bps", "kbps", "Mbps", "Gbps", "Tbps"])
 }
