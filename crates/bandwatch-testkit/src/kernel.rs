@@ -105,17 +105,17 @@ impl FakeKernel {
         let thread = {
             let (counter, halt, bytes) = (Arc::clone(&rx), Arc::clone(&stop), Arc::clone(&pace));
             std::thread::spawn(move || {
-                // Bytes follow the time that really passed, not the number of sleeps, so the
-                // rate stays what the test asked for on a loaded machine where a 20 ms sleep
-                // takes 25.
-                let mut last = std::time::Instant::now();
+                // Whole steps, as many as 20 ms ticks have really passed: the rate stays what
+                // the test asked for on a loaded machine where a 20 ms sleep takes 25, and
+                // every delta is still a whole number of steps.
+                let start = std::time::Instant::now();
+                let mut done: u128 = 0;
                 while !halt.load(Ordering::SeqCst) {
                     std::thread::sleep(TICK);
-                    let now = std::time::Instant::now();
-                    let elapsed = now.duration_since(last);
-                    last = now;
-                    let per_tick = bytes.load(Ordering::SeqCst);
-                    let add = (u128::from(per_tick) * elapsed.as_nanos() / TICK.as_nanos()) as u64;
+                    let due = start.elapsed().as_nanos() / TICK.as_nanos();
+                    let steps = due.saturating_sub(done);
+                    done = due;
+                    let add = bytes.load(Ordering::SeqCst).saturating_mul(steps as u64);
                     if add == 0 {
                         continue;
                     }

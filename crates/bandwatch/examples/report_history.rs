@@ -7,10 +7,17 @@
 
 use std::sync::Arc;
 
-use bandwatch_core::{Clock as _, Frame, Labels, SampleKind, Seconds, SeriesKey, SystemClock};
+use bandwatch_core::{
+    Clock as _, Frame, Labels, Role, SampleKind, Seconds, SeriesKey, SystemClock,
+};
 use bandwatch_store::{SqliteOptions, SqliteStore, Store as _};
 
 const MINUTE: i64 = 60_000;
+
+/// The catalogue's name for `role` (metric names are written only in the catalogue).
+fn metric_name(role: Role) -> &'static str {
+    bandwatch_collect::catalog().name_of(role)
+}
 
 fn key(metric: &str, labels: &[(&str, &str)]) -> Arc<SeriesKey> {
     Arc::new(SeriesKey::new(
@@ -37,21 +44,24 @@ fn main() {
         .iter()
         .map(|i| {
             [
-                key("net_rx_bytes", &[("iface", i)]),
-                key("net_tx_bytes", &[("iface", i)]),
+                key(metric_name(Role::RxBytes), &[("iface", i)]),
+                key(metric_name(Role::TxBytes), &[("iface", i)]),
             ]
         })
         .collect();
     let total = [
-        key("net_rx_bytes", &[("scope", "total")]),
-        key("net_tx_bytes", &[("scope", "total")]),
+        key(metric_name(Role::RxBytes), &[("scope", "total")]),
+        key(metric_name(Role::TxBytes), &[("scope", "total")]),
     ];
     let devices: Vec<[Arc<SeriesKey>; 2]> = (0..50)
         .map(|d| {
             let name = format!("device-{d:02}");
             let ip = format!("192.168.1.{}", d + 10);
             let l = [("device", name.as_str()), ("ip", ip.as_str())];
-            [key("device_rx_bytes", &l), key("device_tx_bytes", &l)]
+            [
+                key(metric_name(Role::DeviceRxBytes), &l),
+                key(metric_name(Role::DeviceTxBytes), &l),
+            ]
         })
         .collect();
     let mut store = SqliteStore::open(std::path::Path::new(&path), SqliteOptions::default())

@@ -123,6 +123,14 @@ pub fn group(
             }
         })
         .collect();
+    // periods before the history began are not rows (vnstat shows none either): a default
+    // monthly view of a two-month-old history is two rows, not ten empty months first
+    let first = rx
+        .iter()
+        .zip(&tx)
+        .position(|(r, t)| r.total.samples + t.total.samples > 0)
+        .unwrap_or(rows.len());
+    rows.drain(..first);
     if view == View::Top {
         // Busiest first; among equals the older day first, so the order is stable.
         rows.retain(|r| r.total_bytes() > 0);
@@ -205,5 +213,23 @@ mod tests {
         let g = group(&s, eth0(&s), &spans, View::Top, 1, now, 3).expect("rows");
         assert_eq!(g.rows.len(), 3);
         assert!(g.rows.windows(2).all(|w| w[0].span.start < w[1].span.start));
+    }
+
+    #[test]
+    fn periods_before_the_history_began_are_not_rows() {
+        let s = store();
+        let now = Timestamp(T0 + 4 * 24 * HOUR);
+        // the twelve months up to now: the history began in February 2028
+        let spans = periods(
+            &Utc,
+            Period::MONTH,
+            Timestamp(T0 - 300 * 24 * HOUR),
+            now,
+            12,
+        );
+        assert!(spans.len() > 2);
+        let g = group(&s, eth0(&s), &spans, View::Monthly, 1, now, 12).expect("rows");
+        let labels: Vec<&str> = g.rows.iter().map(|r| r.label.as_str()).collect();
+        assert_eq!(labels, ["2028-02", "2028-03"]);
     }
 }
