@@ -1,7 +1,9 @@
 //! Links the release agent with the code its sampling loop runs placed first, in one
-//! contiguous run (`hot-symbols.txt`, made by `scripts/hot-symbols.sh`). The kernel maps code
-//! in runs of pages around each one used, so a loop whose functions are spread over the
-//! whole binary keeps most of it resident; packed together, it keeps a few hundred kB.
+//! contiguous run (`hot-symbols.txt`, made by `scripts/hot-symbols.sh`), and the code only its
+//! start-up runs right after it (`start-symbols.txt`, `scripts/start-symbols.sh`). The kernel
+//! maps code in runs of pages around each one used, so a loop whose functions are spread over
+//! the whole binary keeps most of it resident; packed together, it keeps a few hundred kB, and
+//! start-up packed too faults in less of the binary before the agent gives it back.
 //! Symbols the list names that this build lacks are skipped, so a stale list only costs
 //! memory, never the build.
 //!
@@ -14,6 +16,7 @@ use std::path::PathBuf;
 
 fn main() {
     println!("cargo:rerun-if-changed=hot-symbols.txt");
+    println!("cargo:rerun-if-changed=start-symbols.txt");
     println!("cargo:rerun-if-env-changed=BANDWATCH_NO_SYMBOL_ORDER");
     let release = env::var("PROFILE").is_ok_and(|p| p == "release");
     let target = env::var("TARGET").is_ok_and(|t| t == "x86_64-unknown-linux-gnu");
@@ -25,8 +28,25 @@ fn main() {
     let Some(dir) = env::var_os("CARGO_MANIFEST_DIR") else {
         return;
     };
-    let list = PathBuf::from(dir).join("hot-symbols.txt");
-    if list.is_file() {
+    let dir = PathBuf::from(dir);
+    let Some(out) = env::var_os("OUT_DIR") else {
+        return;
+    };
+    // the loop's functions first, then start-up's: one ordering file, in that order
+    let mut order = String::new();
+    for name in ["hot-symbols.txt", "start-symbols.txt"] {
+        if let Ok(text) = std::fs::read_to_string(dir.join(name)) {
+            order.push_str(&text);
+            if !order.ends_with('\n') {
+                order.push('\n');
+            }
+        }
+    }
+    if order.is_empty() {
+        return;
+    }
+    let list = PathBuf::from(out).join("symbol-order.txt");
+    if std::fs::write(&list, order).is_ok() {
         println!(
             "cargo:rustc-link-arg-bins=-Wl,--symbol-ordering-file={}",
             list.display()
