@@ -21,6 +21,7 @@ mod replay;
 mod report;
 mod serve;
 mod stats;
+mod when;
 mod wiring;
 
 use std::process::ExitCode;

@@ -1,10 +1,9 @@
 //! The range `analyze` looks at, from `--hours`, `--since` and `--until`, and the resolution
 //! its rate statistics are computed at. Pure: "now" and the time zone are arguments.
 
-use bandwatch_core::human::escape_control;
 use bandwatch_core::Timestamp;
 use bandwatch_store::{Retention, MINUTE_MS};
-use chrono::{NaiveDate, NaiveDateTime, TimeZone};
+use chrono::TimeZone;
 use serde::Serialize;
 
 use crate::error::BadInput;
@@ -102,8 +101,12 @@ pub fn resolve<Tz: TimeZone>(
         }
     }
     let span = |h: u64| i64::try_from(h).unwrap_or(0) * HOUR_MS;
-    let since = since.map(|s| instant("--since", s, tz)).transpose()?;
-    let until = until.map(|s| instant("--until", s, tz)).transpose()?;
+    let since = since
+        .map(|s| crate::when::instant("--since", s, now, tz))
+        .transpose()?;
+    let until = until
+        .map(|s| crate::when::instant("--until", s, now, tz))
+        .transpose()?;
     let (from, to) = match (since, until, hours) {
         (Some(_), Some(_), Some(_)) => {
             return Err(BadInput(
@@ -125,46 +128,6 @@ pub fn resolve<Tz: TimeZone>(
         )));
     }
     Ok(Range { from, to })
-}
-
-/// An instant given on the command line: RFC 3339 (`2026-03-01T12:00:00Z`), a local date
-/// and time (`2026-03-01 12:00`, `2026-03-01T12:00:30`) or a local date (its midnight).
-fn instant<Tz: TimeZone>(flag: &str, text: &str, tz: &Tz) -> Result<Timestamp, BadInput> {
-    let t = text.trim();
-    let bad = || {
-        BadInput(format!(
-            "{flag}: '{}' is not a time; use RFC 3339 (2026-03-01T12:00:00Z), a local time \
-             (2026-03-01 12:00) or a date (2026-03-01)",
-            escape_control(text)
-        ))
-    };
-    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(t) {
-        return Ok(Timestamp(d.timestamp_millis()));
-    }
-    let local = [
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M",
-    ]
-    .iter()
-    .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
-    .or_else(|| {
-        NaiveDate::parse_from_str(t, "%Y-%m-%d")
-            .ok()
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-    })
-    .ok_or_else(bad)?;
-    // A local time skipped by a DST change does not exist; one that happens twice is the
-    // first.
-    let at = tz.from_local_datetime(&local).earliest().ok_or_else(|| {
-        BadInput(format!(
-            "{flag}: {} does not exist in the local time zone (a daylight-saving change skips \
-             it); give a time outside the gap or an RFC 3339 time with its offset",
-            escape_control(text)
-        ))
-    })?;
-    Ok(Timestamp(at.timestamp_millis()))
 }
 
 #[cfg(test)]

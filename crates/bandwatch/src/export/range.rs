@@ -7,7 +7,7 @@ use std::time::Duration;
 use bandwatch_core::human::escape_control;
 use bandwatch_core::Timestamp;
 use bandwatch_store::{Resolution, HOUR_MS, MINUTE_MS};
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone};
+use chrono::{DateTime, TimeZone};
 
 use crate::error::BadInput;
 
@@ -96,61 +96,14 @@ fn hours_ms(text: &str) -> Result<i64, BadInput> {
     Ok(ms as i64)
 }
 
-/// One instant as `--since`/`--until` take it: RFC 3339 (`2025-03-01T00:00:00Z`), a local
-/// date (`2025-03-01`, its midnight) or date and time (`2025-03-01 12:30`,
-/// `2025-03-01T12:30:15`), or a duration before now (`36h`, `7d`).
+/// One instant as `--since`/`--until` take it (see [`crate::when::instant`]), in epoch ms.
 pub fn instant<Tz: TimeZone>(
     flag: &str,
     text: &str,
     now: Timestamp,
     tz: &Tz,
 ) -> Result<i64, BadInput> {
-    let t = text.trim();
-    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
-        return Ok(d.timestamp_millis());
-    }
-    if let Some(local) = local_datetime(t) {
-        return tz
-            .from_local_datetime(&local)
-            .earliest()
-            .map(|d| d.timestamp_millis())
-            .ok_or_else(|| {
-                BadInput(format!(
-                    "{flag}: {} does not exist in the local time zone (the clocks skip it); \
-                     give a time outside the gap, or one with an offset (RFC 3339)",
-                    escape_control(t)
-                ))
-            });
-    }
-    if let Ok(d) = humantime::parse_duration(t) {
-        let ms = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
-        if ms > 0 && ms <= MAX_MS {
-            return Ok(now.0.saturating_sub(ms));
-        }
-    }
-    Err(BadInput(format!(
-        "{flag}: '{}' is not a time; give RFC 3339 (2025-03-01T00:00:00Z), a local date or \
-         date and time (2025-03-01, 2025-03-01 12:30) or a duration before now (36h, 7d)",
-        escape_control(t)
-    )))
-}
-
-/// A local date or date and time without an offset.
-fn local_datetime(t: &str) -> Option<NaiveDateTime> {
-    const FORMATS: [&str; 4] = [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M",
-    ];
-    FORMATS
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
-        .or_else(|| {
-            NaiveDate::parse_from_str(t, "%Y-%m-%d")
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-        })
+    crate::when::instant(flag, text, now, tz).map(|t| t.0)
 }
 
 /// An instant in RFC 3339, UTC, to the millisecond.
