@@ -224,6 +224,37 @@ fn beyond_the_raw_retention_rates_come_from_minutes_and_totals_stay_exact() {
 }
 
 #[test]
+fn data_caps_show_as_they_stood_at_the_ranges_end() {
+    let (dir, _) = history();
+    std::fs::write(
+        dir.path().join("bandwatch.toml"),
+        "[[caps]]\nname = \"isp\"\ninterface = \"eth0\"\nlimit = \"40 MiB\"\n",
+    )
+    .expect("config");
+    let doc = json(dir.path(), "3650d");
+    let eth0 = &doc["interfaces"][0];
+    assert_eq!(eth0["iface"], "eth0");
+    let used =
+        eth0["rx"]["bytes"].as_u64().expect("rx") + eth0["tx"]["bytes"].as_u64().expect("tx");
+    let cap = &doc["caps"][0];
+    assert_eq!(cap["name"], "isp");
+    // the whole generated history falls in the cap's month, so the cap used all of it
+    assert_eq!(cap["used_bytes"].as_u64(), Some(used));
+    assert_eq!(cap["limit_bytes"].as_u64(), Some(40 * 1024 * 1024));
+    assert_eq!(cap["over"], true);
+    let first = doc["findings"][0].as_str().expect("a finding");
+    assert!(first.starts_with("data cap isp is used up"), "{first}");
+    let out = analyze(
+        dir.path(),
+        "3650d",
+        &["--db", "h.db", "--since", SINCE, "--until", UNTIL],
+    );
+    let text = ok(&out);
+    assert!(text.contains("\nData caps\n"), "{text}");
+    assert!(text.contains("isp  eth0 total"), "{text}");
+}
+
+#[test]
 fn the_rate_chart_draws_every_line_and_refuses_other_names() {
     let (dir, _) = history();
     let out = analyze(

@@ -158,6 +158,32 @@ fn name(text: &str) -> std::borrow::Cow<'_, str> {
     bandwatch_core::human::escape_control(text)
 }
 
+/// Caps that are over, or forecast to be, go first: they are what a person must act on.
+pub fn caps(report: &mut Report) {
+    let mut first = Vec::new();
+    for c in &report.caps {
+        let limit = bandwatch_core::Bytes(c.limit_bytes);
+        if c.over {
+            first.push(format!(
+                "data cap {} is used up: {} of {} ({:.0} %)",
+                name(&c.name),
+                bandwatch_core::Bytes(c.used_bytes),
+                limit,
+                c.used_ratio * 100.0
+            ));
+        } else if c.forecast_over {
+            first.push(format!(
+                "data cap {} is forecast to reach {:.0} % of {} by the end of its period",
+                name(&c.name),
+                c.forecast_ratio * 100.0,
+                limit
+            ));
+        }
+    }
+    first.append(&mut report.findings);
+    report.findings = first;
+}
+
 #[cfg(test)]
 mod tests {
     use bandwatch_core::Timestamp;
@@ -200,6 +226,7 @@ mod tests {
 
     fn empty() -> Report {
         Report {
+            caps: Vec::new(),
             version: VERSION,
             range: RangeOut {
                 from: At(TUE.add_millis(-86_400_000)),

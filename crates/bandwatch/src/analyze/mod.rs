@@ -47,12 +47,16 @@ pub fn command(config: &Config, args: &AnalyzeArgs, json: bool) -> anyhow::Resul
     };
     store.begin_read()?;
     let input = analyze_input(store.as_ref(), config, range, now, args.iface.as_deref());
+    // the caps as they stood at the range's end (now, for the default range)
+    let caps = crate::caps::report::rows(store.as_ref(), &config.caps, &tz, range.to);
     store.end_read();
     let Some(input) = input? else {
         eprintln!("{}", no_history(config));
         return Ok(());
     };
-    let report = report::build(&input, &tz);
+    let mut report = report::build(&input, &tz);
+    report.caps = caps?;
+    findings::caps(&mut report);
     if let Some(path) = &args.chart {
         chart::draw(path, &input, &report)?;
     }

@@ -81,6 +81,10 @@ pub struct Report {
     pub system: SystemReport,
     /// Alerts active in the range, counted by rule, severity and subject.
     pub alerts: Vec<AlertCount>,
+    /// Each data cap (`[[caps]]`) as it stood at the range's end: the shape of
+    /// `bandwatch report caps --json`'s rows; absent when no cap is configured.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub caps: Vec<crate::caps::report::Row>,
 }
 
 /// The range of a report.
@@ -253,6 +257,7 @@ where
             resolution: input.resolution,
         },
         findings: Vec::new(),
+        caps: Vec::new(),
         interfaces,
         devices: input
             .devices

@@ -37,7 +37,23 @@ where
     probes(r, &mut out);
     system(r, &when, &mut out);
     alerts(r, &mut out);
+    caps(r, tz, &mut out);
     out
+}
+
+/// The data caps, as `bandwatch report caps` shows them.
+fn caps<Tz: TimeZone>(r: &Report, tz: &Tz, out: &mut String) {
+    if r.caps.is_empty() {
+        return;
+    }
+    out.push_str("\nData caps\n");
+    let table = crate::caps::report::Report {
+        version: crate::caps::report::VERSION,
+        caps: r.caps.clone(),
+    };
+    for line in crate::caps::report::render(&table, tz).lines() {
+        let _ = writeln!(out, "  {line}");
+    }
 }
 
 fn interfaces(r: &Report, when: &impl Fn(Option<At>) -> String, out: &mut String) {

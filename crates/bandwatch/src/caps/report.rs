@@ -29,7 +29,7 @@ pub struct Report {
 }
 
 /// One cap's state.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Row {
     /// The cap's name.
     pub name: String,
