@@ -227,20 +227,8 @@ pub fn store_url(s: &Setting<String>, key: &'static str) -> Result<String, Confi
 
 /// `scheme://user:***@host/db`: a store URL fit for logs and `config check`.
 pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    match rest.rsplit_once('@') {
-        Some((creds, host)) => {
-            let user = creds.split(':').next().unwrap_or_default();
-            if creds.contains(':') {
-                format!("{scheme}://{user}:***@{host}")
-            } else {
-                format!("{scheme}://{user}@{host}")
-            }
-        }
-        None => url.to_string(),
-    }
+    // the store's redaction: it also hides `?password=…`, which this one used to print
+    bandwatch_store::redacted_url(url)
 }
 
 #[cfg(test)]
@@ -250,6 +238,17 @@ mod tests {
 
     fn set<T>(v: T) -> Setting<T> {
         Setting::new(v, Origin::Default)
+    }
+
+    #[test]
+    fn a_password_in_the_query_is_redacted_too() {
+        let shown = redact_url("postgres://bw@db:5432/bw?sslmode=disable&password=s3cret");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("password=***"), "{shown}");
+        assert_eq!(
+            redact_url("mysql://u:pw@h:3306/db"),
+            "mysql://u:***@h:3306/db"
+        );
     }
 
     #[test]
