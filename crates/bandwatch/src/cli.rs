@@ -647,7 +647,7 @@ impl FlagScope for AnalyzeFlags {
 pub struct AnalyzeArgs {
     /// The last N hours (default 24); with --since, N hours from it; with --until, N hours
     /// up to it.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub hours: Option<u64>,
     /// Start of the range: RFC 3339 (2026-03-01T12:00:00Z), a local time (2026-03-01 12:00)
     /// or a local date (2026-03-01).

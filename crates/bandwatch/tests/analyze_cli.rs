@@ -326,6 +326,11 @@ fn one_interface_and_the_errors() {
         "--hours",
     );
     bad(&["--db", "h.db", "--since", "last week"], "is not a time");
+    // a negative number reaches the value check, as everywhere else (not "unexpected argument")
+    bad(
+        &["--db", "h.db", "--hours", "-1"],
+        "invalid value '-1' for '--hours <N>'",
+    );
     bad(
         &["--db", "h.db", "--since", UNTIL, "--until", SINCE],
         "the range is empty",
