@@ -89,6 +89,15 @@ pub fn describe(config: &Config) -> String {
         .map_or_else(|| config.store.path.display().to_string(), redact_url)
 }
 
+/// What the offline commands say when the history is missing or holds nothing yet.
+pub fn no_history(config: &Config) -> String {
+    format!(
+        "no history in {} yet: run `bandwatch run` first (or name another history with \
+         --db PATH or --store URL)",
+        bandwatch_core::human::escape_control(&describe(config))
+    )
+}
+
 /// Which of the old spike monitor's two alert kinds `rule` is: a threshold above a limit on
 /// an interface metric is `HIGH_USAGE`, a spike or anomaly on one is `SPIKE`. Rules on
 /// other metrics (CPU, disks, probes) were never part of that tool and keep their names.

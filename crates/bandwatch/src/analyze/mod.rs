@@ -42,7 +42,7 @@ pub fn command(config: &Config, args: &AnalyzeArgs, json: bool) -> anyhow::Resul
         &tz,
     )?;
     let Some(mut store) = open(config)? else {
-        eprintln!("{}", no_history(config));
+        eprintln!("{}", crate::history::no_history(config));
         return Ok(());
     };
     store.begin_read()?;
@@ -51,7 +51,7 @@ pub fn command(config: &Config, args: &AnalyzeArgs, json: bool) -> anyhow::Resul
     let caps = crate::caps::report::rows(store.as_ref(), &config.caps, &tz, range.to);
     store.end_read();
     let Some(input) = input? else {
-        eprintln!("{}", no_history(config));
+        eprintln!("{}", crate::history::no_history(config));
         return Ok(());
     };
     let mut report = report::build(&input, &tz);
@@ -99,13 +99,4 @@ fn open(config: &Config) -> anyhow::Result<Option<Box<dyn Store>>> {
         return Ok(None);
     }
     crate::history::open_read_only(config).map(Some)
-}
-
-/// What to say when there is nothing to read.
-fn no_history(config: &Config) -> String {
-    format!(
-        "no history in {} yet: run `bandwatch run` first (or name another history with --db \
-         PATH or --store URL)",
-        bandwatch_core::human::escape_control(&crate::history::describe(config))
-    )
 }

@@ -83,11 +83,7 @@ pub fn run(config: &Config, json: bool, alert: bool) -> anyhow::Result<()> {
         .into());
     }
     if config.store.url.is_none() && !config.store.path.exists() {
-        eprintln!(
-            "no history in {} yet: run `bandwatch run` first (or name another history with \
-             --db PATH or --store URL)",
-            escape_control(&crate::history::describe(config))
-        );
+        eprintln!("{}", crate::history::no_history(config));
         return Ok(());
     }
     let mut store = crate::history::open_read_only(config)?;

@@ -58,7 +58,7 @@ pub fn command(config: &Config, args: &ExportArgs, quiet: bool) -> anyhow::Resul
     let result = (|| {
         let all = store.series()?;
         if all.is_empty() {
-            return Err(no_history(config).into());
+            return Err(BadInput(crate::history::no_history(config)).into());
         }
         let chosen = select::choose(&all, bandwatch_collect::catalog(), &args.metrics, &selector)?;
         if let Some(w) = &warning {
@@ -194,18 +194,9 @@ fn limits(config: &Config) -> Limits {
 /// The history, read-only; a SQLite file that does not exist yet is the user's to fix.
 fn open(config: &Config) -> anyhow::Result<Box<dyn Store>> {
     if config.store.url.is_none() && !config.store.path.exists() {
-        return Err(no_history(config).into());
+        return Err(BadInput(crate::history::no_history(config)).into());
     }
     crate::history::open_read_only(config)
-}
-
-/// The message for a history with nothing in it.
-fn no_history(config: &Config) -> BadInput {
-    BadInput(format!(
-        "no history in {} yet: run `bandwatch run` first, or name another history with \
-         --db PATH or --store URL",
-        escape_control(&crate::history::describe(config))
-    ))
 }
 
 #[cfg(test)]

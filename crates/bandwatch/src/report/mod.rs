@@ -17,7 +17,6 @@ mod view;
 
 use std::io::Write as _;
 
-use bandwatch_core::human::escape_control;
 use bandwatch_core::{Clock as _, SeriesKey, Timestamp};
 use bandwatch_store::{Store, Tier};
 use chrono::{SecondsFormat, TimeZone};
@@ -49,9 +48,8 @@ pub fn command(config: &Config, args: &ReportArgs, json: bool) -> anyhow::Result
         return crate::caps::report::run(config, json, args.alert);
     };
     check_args(args, json)?;
-    let history = crate::history::describe(config);
     if config.store.url.is_none() && !config.store.path.exists() {
-        eprintln!("{}", no_history(&history));
+        eprintln!("{}", crate::history::no_history(config));
         return Ok(());
     }
     let mut store = crate::history::open_read_only(config)?;
@@ -60,7 +58,7 @@ pub fn command(config: &Config, args: &ReportArgs, json: bool) -> anyhow::Result
     let report = build(store.as_ref(), &chrono::Local, config, args, view, now);
     store.end_read();
     let Some(report) = report? else {
-        eprintln!("{}", no_history(&history));
+        eprintln!("{}", crate::history::no_history(config));
         return Ok(());
     };
     if let Some(path) = &args.chart {
@@ -79,14 +77,6 @@ pub fn command(config: &Config, args: &ReportArgs, json: bool) -> anyhow::Result
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(()),
     }
-}
-
-fn no_history(history: &str) -> String {
-    format!(
-        "no history in {} yet: run `bandwatch run` first (or name another history with \
-         --db PATH or --store URL)",
-        escape_control(history)
-    )
 }
 
 /// What can be checked before the history is opened.
