@@ -69,6 +69,12 @@ fn resolve<Tz: TimeZone>(tz: &Tz, t: NaiveDateTime) -> Option<DateTime<Tz>> {
     }
 }
 
+/// The instant local time `t` names in `tz`: the earlier of two in a repeated hour, the end
+/// of the gap for a time that does not exist (a spring-forward night's 02:30 is 03:00).
+pub fn local_instant<Tz: TimeZone>(tz: &Tz, t: NaiveDateTime) -> Option<Timestamp> {
+    resolve(tz, t).map(|d| ts(&d))
+}
+
 fn ts<Tz: TimeZone>(d: &DateTime<Tz>) -> Timestamp {
     Timestamp(d.timestamp_millis())
 }
@@ -437,6 +443,29 @@ mod tests {
         fn offset_from_utc_datetime(&self, utc: &NaiveDateTime) -> FixedOffset {
             Cet::off(Cet::summer(*utc))
         }
+    }
+
+    #[test]
+    fn local_instants_across_both_clock_changes() {
+        let local = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").expect("time");
+        for zone in [
+            local_instant(&Cet, local("2026-03-29 02:30")),
+            local_instant(&LooseCet, local("2026-03-29 02:30")),
+        ] {
+            // 02:30 does not exist on the spring night: the gap's end, 03:00 CEST.
+            assert_eq!(zone, Some(at("2026-03-29T01:00:00Z")));
+        }
+        for zone in [
+            local_instant(&Cet, local("2026-10-25 02:30")),
+            local_instant(&LooseCet, local("2026-10-25 02:30")),
+        ] {
+            // 02:30 happens twice in autumn: the first, still in summer time.
+            assert_eq!(zone, Some(at("2026-10-25T00:30:00Z")));
+        }
+        assert_eq!(
+            local_instant(&Cet, local("2026-07-01 08:00")),
+            Some(at("2026-07-01T06:00:00Z"))
+        );
     }
 
     #[test]

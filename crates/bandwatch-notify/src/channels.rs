@@ -15,13 +15,15 @@ use crate::dispatch::{Deliver, Outcome};
 use crate::error::{NotifyError, Result};
 use crate::render::alertmanager::alertmanager_alerts;
 use crate::render::chat::{discord_payload, slack_payload, teams_payload, telegram_payload};
-use crate::render::email::{render_email, EmailMessage, EmailSettings};
+use crate::render::email::{render_email, EmailMessage, EmailSettings, InlineImage};
+use crate::render::summary;
 use crate::render::webhook::webhook_body;
 use crate::send::http::{
     self, AlertmanagerSender, DiscordSender, HttpPost, SlackSender, TeamsSender, TelegramSender,
     WebhookSender,
 };
 use crate::send::smtp::{LettreTransport, MailTransport, SmtpSender};
+use crate::summary::Summary;
 
 /// The outbox's view of one HTTP send: retryable failures (connect, timeout, 408, 429, 5xx)
 /// are retried, every other failure is final.
@@ -33,7 +35,8 @@ pub fn http_outcome(result: Result<(), http::SendError>) -> Outcome {
     }
 }
 
-/// The stored form of an email: `{"subject":…,"text":…,"html":…}`.
+/// The stored form of an email: `{"subject":…,"text":…,"html":…}`, and `"inline"` when
+/// the HTML shows images (a summary's chart).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EmailPayload {
     /// The subject line.
@@ -42,25 +45,67 @@ pub struct EmailPayload {
     pub text: String,
     /// The text/html part.
     pub html: String,
+    /// Images shown inside the HTML; absent for alerts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inline: Vec<StoredImage>,
+}
+
+/// An inline image as stored: its bytes in base64, so the payload stays JSON text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredImage {
+    /// The Content-ID the HTML refers to.
+    pub cid: String,
+    /// The MIME type.
+    pub content_type: String,
+    /// The bytes, standard base64.
+    pub base64: String,
 }
 
 impl From<EmailMessage> for EmailPayload {
     fn from(m: EmailMessage) -> Self {
+        use base64::Engine as _;
         Self {
             subject: m.subject,
             text: m.text,
             html: m.html,
+            inline: m
+                .inline
+                .into_iter()
+                .map(|i| StoredImage {
+                    cid: i.cid,
+                    content_type: i.content_type,
+                    base64: base64::engine::general_purpose::STANDARD.encode(i.data),
+                })
+                .collect(),
         }
     }
 }
 
-impl From<EmailPayload> for EmailMessage {
-    fn from(p: EmailPayload) -> Self {
-        Self {
+impl TryFrom<EmailPayload> for EmailMessage {
+    type Error = String;
+
+    fn try_from(p: EmailPayload) -> std::result::Result<Self, String> {
+        use base64::Engine as _;
+        let inline = p
+            .inline
+            .into_iter()
+            .map(|i| {
+                let data = base64::engine::general_purpose::STANDARD
+                    .decode(&i.base64)
+                    .map_err(|e| format!("stored inline image '{}' is not base64: {e}", i.cid))?;
+                Ok(InlineImage {
+                    cid: i.cid,
+                    content_type: i.content_type,
+                    data,
+                })
+            })
+            .collect::<std::result::Result<Vec<_>, String>>()?;
+        Ok(Self {
             subject: p.subject,
             text: p.text,
             html: p.html,
-        }
+            inline,
+        })
     }
 }
 
@@ -109,6 +154,16 @@ impl<T: MailTransport> Deliver for EmailChannel<T> {
         })
     }
 
+    fn render_summary(&self, summary: &Summary) -> Option<Result<String>> {
+        let payload = EmailPayload::from(summary::email(summary));
+        Some(
+            serde_json::to_string(&payload).map_err(|source| NotifyError::Json {
+                what: "email payload",
+                source,
+            }),
+        )
+    }
+
     fn deliver(&mut self, payload: &str) -> Outcome {
         let email: EmailPayload = match serde_json::from_str(payload) {
             Ok(email) => email,
@@ -119,7 +174,11 @@ impl<T: MailTransport> Deliver for EmailChannel<T> {
                 ))
             }
         };
-        match self.sender.send(&email.into()) {
+        let message = match EmailMessage::try_from(email) {
+            Ok(m) => m,
+            Err(e) => return Outcome::Permanent(e),
+        };
+        match self.sender.send(&message) {
             Ok(()) => Outcome::Delivered,
             Err(e) => e.outcome(),
         }
@@ -154,6 +213,10 @@ impl<H: HttpPost + Send> Deliver for WebhookChannel<H> {
         webhook_body(events)
     }
 
+    fn render_summary(&self, summary: &Summary) -> Option<Result<String>> {
+        Some(Ok(summary.json.clone()))
+    }
+
     fn deliver(&mut self, payload: &str) -> Outcome {
         http_outcome(self.sender.send_body(payload))
     }
@@ -165,7 +228,7 @@ impl<H: HttpPost + Send> Deliver for WebhookChannel<H> {
 
 /// Defines a channel whose payload is the JSON body its sender POSTs.
 macro_rules! json_channel {
-    ($(#[$doc:meta])* $name:ident, $sender:ident, $example:literal, |$s:ident, $events:ident| $render:expr) => {
+    ($(#[$doc:meta])* $name:ident, $sender:ident, $example:literal, |$s:ident, $events:ident| $render:expr $(, summary |$ss:ident, $summary:ident| $render_summary:expr)?) => {
         $(#[$doc])*
         #[derive(Debug, Clone)]
         pub struct $name<H> {
@@ -195,6 +258,13 @@ macro_rules! json_channel {
                 Ok($render.to_string())
             }
 
+            $(
+            fn render_summary(&self, $summary: &Summary) -> Option<Result<String>> {
+                let $ss = &self.sender;
+                Some(Ok($render_summary.to_string()))
+            }
+            )?
+
             fn deliver(&mut self, payload: &str) -> Outcome {
                 http_outcome(self.sender.send_body(payload))
             }
@@ -207,28 +277,32 @@ json_channel!(
     SlackChannel,
     SlackSender,
     "slack:ops",
-    |s, events| slack_payload(events, &s.settings)
+    |s, events| slack_payload(events, &s.settings),
+    summary |s, sm| summary::slack(sm, &s.settings)
 );
 json_channel!(
     /// Discord webhook: the payload is the message JSON.
     DiscordChannel,
     DiscordSender,
     "discord:ops",
-    |s, events| discord_payload(events, &s.settings)
+    |s, events| discord_payload(events, &s.settings),
+    summary |s, sm| summary::discord(sm, &s.settings)
 );
 json_channel!(
     /// Microsoft Teams (Workflows) webhook: the payload is the Adaptive Card message JSON.
     TeamsChannel,
     TeamsSender,
     "teams:ops",
-    |s, events| teams_payload(events, &s.settings)
+    |s, events| teams_payload(events, &s.settings),
+    summary |s, sm| summary::teams(sm, &s.settings)
 );
 json_channel!(
     /// Telegram bot: the payload is the `sendMessage` JSON, chat id included.
     TelegramChannel,
     TelegramSender,
     "telegram:ops",
-    |s, events| telegram_payload(events, &s.chat_id, &s.settings)
+    |s, events| telegram_payload(events, &s.chat_id, &s.settings),
+    summary |s, sm| summary::telegram(sm, &s.chat_id, &s.settings)
 );
 json_channel!(
     /// Prometheus Alertmanager: the payload is the `postableAlerts` JSON list.

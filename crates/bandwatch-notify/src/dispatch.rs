@@ -11,6 +11,7 @@ use bandwatch_store::{backoff, NewNotification, Outbox};
 
 use crate::error::Result;
 use crate::group::Grouper;
+use crate::summary::Summary;
 use crate::throttle::{Cooldowns, Throttle};
 
 /// What one delivery attempt came to.
@@ -30,6 +31,11 @@ pub trait Deliver: Send {
     fn name(&self) -> &str;
     /// The payload to store and later send for a batch of events.
     fn render(&self, events: &[AlertEvent]) -> Result<String>;
+    /// The payload to store and later send for a scheduled summary; `None` when the channel
+    /// carries no summaries (Alertmanager takes alerts only).
+    fn render_summary(&self, _summary: &Summary) -> Option<Result<String>> {
+        None
+    }
     /// Sends a stored payload once.
     fn deliver(&mut self, payload: &str) -> Outcome;
     /// Sends a stored payload once, with its idempotency key for receivers that can use it
@@ -201,6 +207,38 @@ impl<O: Outbox> Dispatcher<O> {
                 }
                 Err(e) => {
                     tracing::error!(channel = %batch.channel, error = %e, "cannot render a notification; it is dropped");
+                }
+            }
+        }
+        self.outbox.enqueue(&items).map(|ids| ids.len())
+    }
+
+    /// Renders a scheduled summary for every channel that carries summaries and writes it to
+    /// the outbox under the summary's key, so one already queued is not queued again.
+    /// Summaries skip routes, cooldowns, grouping and silences: a report names its channels.
+    pub fn enqueue_summary(
+        &mut self,
+        summary: &Summary,
+        now: Timestamp,
+    ) -> bandwatch_store::Result<usize> {
+        let mut items = Vec::new();
+        for (channel, _) in &self.channels {
+            match channel.render_summary(summary) {
+                Some(Ok(payload)) => {
+                    self.alert_ids
+                        .insert(summary.key.clone(), format!("summary {}", summary.report));
+                    items.push(NewNotification::new(
+                        channel.name(),
+                        summary.key.clone(),
+                        payload,
+                        now,
+                    ));
+                }
+                Some(Err(e)) => {
+                    tracing::error!(channel = %channel.name(), report = %summary.report, error = %e, "cannot render the summary; it is dropped");
+                }
+                None => {
+                    tracing::warn!(channel = %channel.name(), report = %summary.report, "this channel carries alerts only; the summary is not sent to it");
                 }
             }
         }

@@ -18,6 +18,7 @@ pub mod mqtt_channel;
 pub mod render;
 pub mod runtime;
 pub mod send;
+pub mod summary;
 pub mod throttle;
 
 pub use error::{NotifyError, Result};

@@ -25,9 +25,10 @@ use tokio::runtime::{Builder, Runtime};
 use crate::dispatch::{Deliver, Outcome};
 use crate::error::{NotifyError, Result};
 use crate::render::mqtt::{
-    alert_messages, rate_messages, InterfaceRates, MqttMessage, TopicPrefix,
+    alert_messages, rate_messages, summary_message, InterfaceRates, MqttMessage, TopicPrefix,
 };
 use crate::send::mqtt::{MqttPublisher, MqttSettings, SendError};
+use crate::summary::Summary;
 
 /// The label naming the interface.
 pub const IFACE_LABEL: &str = "iface";
@@ -149,6 +150,20 @@ impl Deliver for MqttChannel {
             what: "MQTT messages",
             source,
         })
+    }
+
+    fn render_summary(&self, summary: &Summary) -> Option<Result<String>> {
+        let stored = [StoredMessage::from(summary_message(
+            &self.settings.prefix,
+            &summary.report,
+            &summary.json,
+        ))];
+        Some(
+            serde_json::to_string(&stored).map_err(|source| NotifyError::Json {
+                what: "MQTT messages",
+                source,
+            }),
+        )
     }
 
     fn deliver(&mut self, payload: &str) -> Outcome {

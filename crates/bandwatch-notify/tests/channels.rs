@@ -381,6 +381,7 @@ fn email_delivers_the_stored_subject_not_a_new_rendering() {
         subject: "stored subject 7".into(),
         text: "stored text".into(),
         html: "<p>stored html</p>".into(),
+        inline: Vec::new(),
     };
     let payload = serde_json::to_string(&stored).expect("encodes");
     assert_eq!(channel.deliver(&payload), Outcome::Delivered);

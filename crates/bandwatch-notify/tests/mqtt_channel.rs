@@ -129,6 +129,44 @@ fn the_stored_payload_reaches_a_subscriber() {
 }
 
 #[test]
+fn a_summary_is_published_retained_under_its_report() {
+    if !broker_available() {
+        return;
+    }
+    let root = unique("bandwatch-test/summary");
+    let rt = test_runtime();
+    let mut live = rt.block_on(Subscriber::start(&unique("bw-sub"), &format!("{root}/#")));
+    let mut channel = MqttChannel::new("mqtt:home", settings(&root, "bw-sum")).expect("runtime");
+    let summary = bandwatch_notify::summary::Summary {
+        report: "daily".into(),
+        key: "summary:daily:1".into(),
+        title: "t".into(),
+        text: "x".into(),
+        html: "<p>x</p>".into(),
+        json: r#"{"kind":"bandwatch.summary"}"#.into(),
+        chart_png: Some(vec![1, 2, 3]),
+    };
+    let payload = channel
+        .render_summary(&summary)
+        .expect("MQTT carries summaries")
+        .expect("render");
+    let stored: Vec<StoredMessage> = serde_json::from_str(&payload).expect("a JSON list");
+    let topic = format!("{root}/bw/summary/daily");
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].topic, topic);
+    assert!(
+        stored[0].retain,
+        "the latest summary waits for late subscribers"
+    );
+    assert_eq!(channel.deliver(&payload), Outcome::Delivered);
+    let got = rt.block_on(live.collect(&[topic.as_str()]));
+    assert_eq!(got[&topic][0].payload, summary.json);
+    channel.shutdown().expect("clean shutdown");
+    rt.block_on(live.stop());
+    rt.block_on(clear_retained(&root, &[topic]));
+}
+
+#[test]
 fn an_unreachable_broker_is_a_retry_without_the_password() {
     // A port that was just free: nothing listens there.
     let port = {

@@ -45,6 +45,9 @@ pub trait Outbox: Send {
     /// Records a failed attempt at `at` after which the notification is never retried.
     fn mark_dead(&mut self, id: i64, at: Timestamp, error: &str) -> Result<()>;
 
+    /// Whether a notification of `channel` with this idempotency key is stored, in any state.
+    fn contains(&self, channel: &str, idempotency_key: &str) -> Result<bool>;
+
     /// One notification by id, in any state; `None` when there is none (or it was pruned).
     fn notification(&self, id: i64) -> Result<Option<Notification>>;
 

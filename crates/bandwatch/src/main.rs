@@ -21,6 +21,7 @@ mod replay;
 mod report;
 mod serve;
 mod stats;
+mod summary;
 mod when;
 mod wiring;
 

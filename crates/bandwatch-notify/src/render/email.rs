@@ -158,6 +158,19 @@ pub struct EmailMessage {
     pub text: String,
     /// The text/html part.
     pub html: String,
+    /// Images the HTML shows by `cid:` (a summary's chart); none for alerts.
+    pub inline: Vec<InlineImage>,
+}
+
+/// An image shown inside an email's HTML, sent as a part of its own with a Content-ID.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InlineImage {
+    /// The Content-ID the HTML refers to as `cid:…` (without angle brackets).
+    pub cid: String,
+    /// The MIME type, `image/png`.
+    pub content_type: String,
+    /// The image's bytes.
+    pub data: Vec<u8>,
 }
 
 /// Renders one batch as an email.
@@ -166,6 +179,7 @@ pub fn render_email(events: &[AlertEvent], settings: &EmailSettings) -> EmailMes
         subject: settings.subject.render(events),
         text: text_body(events, settings.dashboard_url.as_deref()),
         html: html_body(events, settings.dashboard_url.as_deref()),
+        inline: Vec::new(),
     }
 }
 

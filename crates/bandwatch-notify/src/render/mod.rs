@@ -7,6 +7,7 @@ pub mod alertmanager;
 pub mod chat;
 pub mod email;
 pub mod mqtt;
+pub mod summary;
 pub mod webhook;
 
 use std::fmt;

@@ -207,6 +207,16 @@ fn object_id(text: &str) -> String {
         .collect()
 }
 
+/// A scheduled summary's JSON under `<prefix>/summary/<report>`, retained so a dashboard
+/// that subscribes later still finds the latest one.
+pub fn summary_message(prefix: &TopicPrefix, report: &str, json: &str) -> MqttMessage {
+    MqttMessage {
+        topic: prefix.topic(&["summary", report]),
+        payload: json.to_string(),
+        retain: true,
+    }
+}
+
 fn message(topic: String, payload: &Value, retain: bool) -> MqttMessage {
     MqttMessage {
         topic,

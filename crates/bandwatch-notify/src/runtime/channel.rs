@@ -9,6 +9,7 @@ use bandwatch_store::SqliteOutbox;
 use super::silences::Silences;
 use super::{Counts, Msg, NotifierConfig};
 use crate::dispatch::{Deliver, DeliveryReport, Dispatcher, Route};
+use crate::summary::Summary;
 
 /// Due items one pass delivers per channel.
 const PER_PASS: usize = 50;
@@ -41,6 +42,8 @@ impl ChannelJob {
         .group_wait(config.group_wait)
         .cooldowns(&config.cooldowns);
         let mut silences = Silences::new(&config.outbox);
+        // Summaries the outbox did not take yet (it was locked or full); tried every pass.
+        let mut summaries: Vec<Arc<Summary>> = Vec::new();
         loop {
             let closing = match rx.recv_timeout(wait(&dispatcher, clock.wall(), config.poll)) {
                 Ok(Msg::Events(events)) => {
@@ -48,6 +51,10 @@ impl ChannelJob {
                     let now = clock.wall();
                     let kept = silences.unsilenced(events, now);
                     dispatcher.submit(&kept, now);
+                    false
+                }
+                Ok(Msg::Summary(summary)) => {
+                    summaries.push(summary);
                     false
                 }
                 Ok(Msg::Close) | Err(RecvTimeoutError::Disconnected) => true,
@@ -62,6 +69,13 @@ impl ChannelJob {
             if let Err(e) = queued {
                 tracing::error!(channel = %name, error = %e, "cannot write notifications to the outbox; they are retried when the database accepts writes");
             }
+            summaries.retain(|s| match dispatcher.enqueue_summary(s, now) {
+                Ok(_) => false,
+                Err(e) => {
+                    tracing::error!(channel = %name, report = %s.report, error = %e, "cannot write the summary to the outbox; it is retried when the database accepts writes");
+                    true
+                }
+            });
             match dispatcher.deliver_due(now, PER_PASS) {
                 Ok(report) => count(&counts, &report),
                 Err(e) => {
@@ -69,6 +83,9 @@ impl ChannelJob {
                 }
             }
             if closing {
+                for s in &summaries {
+                    tracing::error!(channel = %name, report = %s.report, "shutting down with a summary the outbox did not take; it is composed again at the next start");
+                }
                 return;
             }
         }

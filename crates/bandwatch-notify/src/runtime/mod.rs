@@ -7,6 +7,7 @@
 //! [`Notifier`] is one of the agent's sinks: alert events go to every channel's queue.
 
 mod channel;
+mod reports;
 mod silences;
 
 use std::path::PathBuf;
@@ -20,8 +21,11 @@ use bandwatch_core::{AlertEvent, Clock, Flow, Frame, Sink, SinkCounters, SystemC
 
 use crate::dispatch::{Deliver, RetryPolicy, Route};
 use crate::group::{DEFAULT_WAIT, DEFAULT_WINDOW};
+use crate::summary::Summaries;
+use crate::summary::Summary;
 use crate::throttle::Cooldowns;
 use channel::ChannelJob;
+use reports::ReportsJob;
 
 /// Alert batches a channel's queue holds before new ones are dropped (and counted).
 pub const DEFAULT_QUEUE: usize = 1024;
@@ -84,6 +88,8 @@ impl NotifierConfig {
 /// What the agent hands a channel thread.
 pub(crate) enum Msg {
     Events(Vec<AlertEvent>),
+    /// A scheduled summary, from the reports thread.
+    Summary(Arc<Summary>),
     Close,
 }
 
@@ -114,10 +120,18 @@ struct ChannelThread {
     thread: Option<JoinHandle<()>>,
 }
 
-/// The running channel threads.
+/// The reports thread and the way to stop it.
+struct ReportsThread {
+    stop: SyncSender<()>,
+    thread: JoinHandle<()>,
+}
+
+/// The running channel threads, and the scheduled summaries' thread when reports are set.
 pub struct Notifier {
     channels: Vec<ChannelThread>,
     counts: Arc<Counts>,
+    config: NotifierConfig,
+    reports: Option<ReportsThread>,
 }
 
 impl std::fmt::Debug for Notifier {
@@ -163,7 +177,37 @@ impl Notifier {
         Self {
             channels: running,
             counts,
+            config: config.clone(),
+            reports: None,
         }
+    }
+
+    /// Starts the scheduled summaries' thread over `summaries`; a thread the OS refuses is
+    /// logged and no summary is sent.
+    #[must_use]
+    pub fn with_summaries(mut self, summaries: Box<dyn Summaries>) -> Self {
+        let job = ReportsJob {
+            summaries,
+            channels: self
+                .channels
+                .iter()
+                .map(|c| (c.name.clone(), c.tx.clone()))
+                .collect(),
+            clock: Arc::clone(&self.config.clock),
+            poll: self.config.poll,
+            outbox: self.config.outbox.clone(),
+        };
+        let (stop, stopped) = sync_channel(1);
+        match std::thread::Builder::new()
+            .name("notify-reports".into())
+            .spawn(move || job.run(&stopped))
+        {
+            Ok(thread) => self.reports = Some(ReportsThread { stop, thread }),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot start the scheduled summaries' thread; no summary is sent");
+            }
+        }
+        self
     }
 
     /// Hands alert events to every channel (each routes and groups them itself); never
@@ -196,6 +240,14 @@ impl Notifier {
 
     /// Sends what is grouped, tries one last delivery, and joins the threads.
     pub fn close(&mut self) {
+        // The reports thread first: what it handed over is then in the channels' queues,
+        // ahead of their close.
+        if let Some(r) = self.reports.take() {
+            let _ = r.stop.try_send(());
+            if r.thread.join().is_err() {
+                tracing::error!("the scheduled summaries' thread panicked");
+            }
+        }
         for c in &self.channels {
             // An error means the thread has already stopped, which is what was asked.
             let _ = c.tx.send(Msg::Close);
@@ -242,6 +294,7 @@ impl Drop for Notifier {
 mod tests {
     use super::*;
     use crate::dispatch::Outcome;
+    use crate::summary::Due;
     use bandwatch_core::{alert_id, EventKind, FakeClock, SeriesKey, Severity, Timestamp};
     use std::sync::Mutex;
 
@@ -260,12 +313,70 @@ mod tests {
                 .join(","))
         }
 
+        fn render_summary(&self, summary: &Summary) -> Option<crate::Result<String>> {
+            Some(Ok(format!("summary {}", summary.key)))
+        }
+
         fn deliver(&mut self, payload: &str) -> Outcome {
             self.0.lock().expect("lock").push(payload.to_string());
             Outcome::Delivered
         }
     }
 
+    /// A daily report due at every whole day (UTC) that composes from a counter, and fails
+    /// its first composition when asked to.
+    struct Daily {
+        composed: Arc<Mutex<Vec<String>>>,
+        fail_first: bool,
+    }
+
+    const DAY: i64 = 86_400_000;
+
+    impl Daily {
+        fn due_at(at: Timestamp) -> Due {
+            Due {
+                report: "daily".into(),
+                at,
+                key: format!("summary:daily:{}", at.millis() - DAY),
+                channels: vec!["recorder".into()],
+            }
+        }
+    }
+
+    impl Summaries for Daily {
+        fn next_due(&self, after: Timestamp) -> Option<Timestamp> {
+            Some(Timestamp((after.millis().div_euclid(DAY) + 1) * DAY))
+        }
+
+        fn due(&self, after: Timestamp, upto: Timestamp) -> Vec<Due> {
+            let latest = Timestamp(upto.millis().div_euclid(DAY) * DAY);
+            if latest > after {
+                vec![Self::due_at(latest)]
+            } else {
+                Vec::new()
+            }
+        }
+
+        fn missed(&self, now: Timestamp) -> Vec<Due> {
+            vec![Self::due_at(Timestamp(now.millis().div_euclid(DAY) * DAY))]
+        }
+
+        fn compose(&mut self, due: &Due) -> std::result::Result<Summary, String> {
+            if std::mem::take(&mut self.fail_first) {
+                return Err("history locked".into());
+            }
+            self.composed.lock().expect("lock").push(due.key.clone());
+            Ok(Summary {
+                report: due.report.clone(),
+                key: due.key.clone(),
+                title: "t".into(),
+                text: "x".into(),
+                html: "<p>x</p>".into(),
+                json: "{}".into(),
+                chart_png: None,
+            })
+        }
+    }
     fn fired(rule: &str, at: Timestamp) -> AlertEvent {
         let series = SeriesKey::with_label("m", "iface", "eth0");
         AlertEvent {
@@ -326,6 +437,72 @@ mod tests {
         );
         clock.advance(Duration::from_secs(1));
         assert_eq!(wait_for(&sent, 2), ["first", "second,third"]);
+        notifier.close();
+    }
+
+    #[test]
+    fn summaries_go_out_when_due_once_each_and_a_failed_one_is_tried_again() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("h.db");
+        drop(
+            bandwatch_store::SqliteStore::open(&db, bandwatch_store::SqliteOptions::default())
+                .expect("db"),
+        );
+        // 10:00 on day 20 000: the summary due at its midnight was missed.
+        let start = Timestamp(20_000 * DAY + 10 * 3_600_000);
+        let clock = Arc::new(FakeClock::new(start));
+        let mut config = NotifierConfig::new(&db);
+        config.clock = clock.clone();
+        config.poll = Duration::from_millis(5);
+        let sent = Arc::new(Mutex::new(Vec::new()));
+        let composed = Arc::new(Mutex::new(Vec::new()));
+        let channel: Box<dyn Deliver> = Box::new(Recorder(Arc::clone(&sent)));
+        let daily = Daily {
+            composed: Arc::clone(&composed),
+            fail_first: false,
+        };
+        let mut notifier = Notifier::start(vec![(channel, Route::default())], &config)
+            .with_summaries(Box::new(daily));
+        let first = format!("summary summary:daily:{}", 19_999 * DAY);
+        assert_eq!(
+            wait_for(&sent, 1),
+            std::slice::from_ref(&first),
+            "the missed one at start"
+        );
+        clock.advance(Duration::from_secs(13 * 3600));
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(
+            sent.lock().expect("lock").len(),
+            1,
+            "nothing due before midnight"
+        );
+        clock.advance(Duration::from_secs(2 * 3600));
+        let second = format!("summary summary:daily:{}", 20_000 * DAY);
+        assert_eq!(wait_for(&sent, 2), [first, second]);
+        notifier.close();
+
+        // A restart the same day: the missed one is in the outbox, so nothing is composed;
+        // the first composition of the next one fails and is retried a minute later.
+        composed.lock().expect("lock").clear();
+        let sent2 = Arc::new(Mutex::new(Vec::new()));
+        let channel: Box<dyn Deliver> = Box::new(Recorder(Arc::clone(&sent2)));
+        let daily = Daily {
+            composed: Arc::clone(&composed),
+            fail_first: true,
+        };
+        let mut notifier = Notifier::start(vec![(channel, Route::default())], &config)
+            .with_summaries(Box::new(daily));
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(composed.lock().expect("lock").is_empty(), "already queued");
+        clock.advance(Duration::from_secs(24 * 3600));
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(
+            sent2.lock().expect("lock").is_empty(),
+            "the composition failed"
+        );
+        clock.advance(Duration::from_secs(60));
+        let third = format!("summary summary:daily:{}", 20_001 * DAY);
+        assert_eq!(wait_for(&sent2, 1), [third]);
         notifier.close();
     }
 

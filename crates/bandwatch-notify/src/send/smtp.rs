@@ -9,7 +9,8 @@ use std::fmt;
 use std::time::Duration;
 
 use lettre::address::Envelope;
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 
@@ -273,10 +274,7 @@ impl<T: MailTransport> SmtpSender<T> {
             builder = builder.to(to.clone());
         }
         builder
-            .multipart(MultiPart::alternative_plain_html(
-                msg.text.clone(),
-                msg.html.clone(),
-            ))
+            .multipart(body(msg))
             .map_err(|e| SendError::Message {
                 reason: e.to_string(),
             })
@@ -291,6 +289,28 @@ impl<T: MailTransport> SmtpSender<T> {
             .send(message.envelope(), &message.formatted())
             .map_err(|f| classify(f, &self.target, self.tls))
     }
+}
+
+/// The body: text and HTML as alternatives; the HTML together with the images it shows by
+/// `cid:` (multipart/related) when it has any.
+fn body(msg: &EmailMessage) -> MultiPart {
+    if msg.inline.is_empty() {
+        return MultiPart::alternative_plain_html(msg.text.clone(), msg.html.clone());
+    }
+    let mut related = MultiPart::related().singlepart(SinglePart::html(msg.html.clone()));
+    for image in &msg.inline {
+        // The renderers set the type; one that does not parse leaves the image out rather
+        // than the whole message.
+        let Ok(content_type) = ContentType::parse(&image.content_type) else {
+            continue;
+        };
+        related = related.singlepart(
+            Attachment::new_inline(image.cid.clone()).body(image.data.clone(), content_type),
+        );
+    }
+    MultiPart::alternative()
+        .singlepart(SinglePart::plain(msg.text.clone()))
+        .multipart(related)
 }
 
 /// Turns a transport failure into a retryable or permanent error that says what to do.

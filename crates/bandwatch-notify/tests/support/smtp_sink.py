@@ -3,10 +3,11 @@
 Run as: PYTHONPATH=tests/support python3 -m aiosmtpd -n -l 127.0.0.1:PORT -c smtp_sink.Sink DIR
 
 Each file holds the envelope (mail_from, rcpt_tos), the decoded headers and every leaf MIME part
-decoded by Python's own email parser, so the Rust test checks what a real mail reader would see.
+decoded by Python's own email parser (non-text parts as base64 with their Content-ID), so the Rust test checks what a real mail reader would see.
 The file is written under a temporary name and renamed, so a reader never sees half of it.
 """
 
+import base64
 import email
 import email.policy
 import itertools
@@ -14,6 +15,18 @@ import json
 import os
 
 _counter = itertools.count(1)
+
+
+def _part(part):
+    """A leaf part: text decoded as text, anything else (an inline chart) as base64."""
+    doc = {"content_type": part.get_content_type()}
+    if part.get_content_maintype() == "text":
+        doc["body"] = part.get_content()
+    else:
+        doc["base64"] = base64.b64encode(part.get_payload(decode=True)).decode("ascii")
+        doc["content_id"] = str(part["Content-ID"] or "")
+        doc["disposition"] = part.get_content_disposition()
+    return doc
 
 
 class Sink:
@@ -29,11 +42,7 @@ class Sink:
 
     async def handle_DATA(self, server, session, envelope):
         msg = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
-        parts = [
-            {"content_type": part.get_content_type(), "body": part.get_content()}
-            for part in msg.walk()
-            if not part.is_multipart()
-        ]
+        parts = [_part(part) for part in msg.walk() if not part.is_multipart()]
         doc = {
             "mail_from": envelope.mail_from,
             "rcpt_tos": list(envelope.rcpt_tos),

@@ -183,6 +183,11 @@ fn stats(conn: &Connection) -> rusqlite::Result<OutboxStats> {
     Ok(out)
 }
 
+fn contains(conn: &Connection, channel: &str, key: &str) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM outbox WHERE channel = ?1 AND idempotency_key = ?2")?
+        .exists(params![channel, key])
+}
+
 fn prune(conn: &Connection, before: Timestamp) -> rusqlite::Result<u64> {
     // `state <> 'pending'` is spelled as in the partial index `outbox_finished`.
     let n = conn
@@ -228,6 +233,10 @@ macro_rules! impl_outbox {
 
             fn mark_dead(&mut self, id: i64, at: Timestamp, error: &str) -> Result<()> {
                 mark_dead(&self.conn, id, at, error).map_err(|e| self.err(Op::WriteOutbox, e))
+            }
+
+            fn contains(&self, channel: &str, idempotency_key: &str) -> Result<bool> {
+                contains(&self.conn, channel, idempotency_key).map_err(|e| self.err(Op::Query, e))
             }
 
             fn notification(&self, id: i64) -> Result<Option<Notification>> {

@@ -10,13 +10,13 @@
 //! rate chart's data for `--chart`).
 
 pub mod chart;
-mod findings;
+pub(crate) mod findings;
 pub mod gather;
 pub mod range;
 pub mod report;
 mod stats;
-mod text;
-mod words;
+pub(crate) mod text;
+pub(crate) mod words;
 
 use std::io::Write as _;
 
@@ -74,7 +74,7 @@ pub fn command(config: &Config, args: &AnalyzeArgs, json: bool) -> anyhow::Resul
 }
 
 /// The gathered range, or `None` when the history holds no series at all.
-fn analyze_input(
+pub(crate) fn analyze_input(
     store: &dyn Store,
     config: &Config,
     range: range::Range,

@@ -58,6 +58,18 @@ pub enum ConfigError {
         /// What is wrong, naming the cap and the field.
         message: String,
     },
+    /// A `[[reports]]` entry is invalid.
+    #[error(
+        "{}: {}; see \"Scheduled summaries\" in the README for every field",
+        safe(.origin),
+        safe(.message)
+    )]
+    Report {
+        /// Where the report was written.
+        origin: Origin,
+        /// What is wrong, naming the report and the field.
+        message: String,
+    },
     /// A `[[notify.channels]]` entry is invalid.
     #[error(
         "{}: {}; see \"Notifications\" in the README for every field",

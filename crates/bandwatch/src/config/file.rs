@@ -17,6 +17,7 @@ use super::layer::RawConfig;
 use super::notify::{NotifyOrigins, NotifySection};
 use super::origin::{KeyOrigins, Origin, Setting};
 use super::probe::TargetEntry;
+use super::reports::ReportTable;
 
 /// Writes the system-wide config file's path where a literal is needed (the `--config`
 /// help); [`SYSTEM_CONFIG`] everywhere else.
@@ -128,6 +129,16 @@ pub fn parse(text: &str, path: &Path) -> Result<RawConfig, ConfigError> {
                     .map(|c| take(c, &at))
                     .collect();
                 raw.caps = Some(Setting::new(caps, origin));
+            }
+            "reports" => {
+                let list: Spanned<Vec<Spanned<ReportTable>>> = read(value).map_err(toml_error)?;
+                let origin = at(list.span());
+                let reports = list
+                    .into_inner()
+                    .into_iter()
+                    .map(|r| take(r, &at))
+                    .collect();
+                raw.reports = Some(Setting::new(reports, origin));
             }
             "notify" => {
                 let origins = notify_origins(&value, &at);

@@ -30,7 +30,7 @@ macro_rules! keys {
 }
 
 /// The file's top-level tables, in the order an unknown one is answered with: the key
-/// sections and those that hold lists of their own (`rules`, `notify`, `caps`).
+/// sections and those that hold lists of their own (`rules`, `notify`, `caps`, `reports`).
 pub const SECTIONS: &[&str] = &[
     "monitor",
     "thresholds",
@@ -48,6 +48,7 @@ pub const SECTIONS: &[&str] = &[
     "devices",
     "caps",
     "calendar",
+    "reports",
 ];
 
 keys! {

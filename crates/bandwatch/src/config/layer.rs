@@ -23,6 +23,8 @@ pub struct RawConfig {
     pub rules: Option<Setting<Vec<Setting<RuleSpec>>>>,
     /// `[[caps]]` (file only).
     pub caps: Option<Setting<Vec<Setting<super::caps::CapTable>>>>,
+    /// `[[reports]]` (file only).
+    pub reports: Option<Setting<Vec<Setting<super::reports::ReportTable>>>>,
     /// `[notify]` (file only).
     pub notify: Option<Setting<NotifySection>>,
     /// The email channel of the seed tool's `SMTP_*` variables (environment only).
@@ -49,6 +51,7 @@ impl RawConfig {
             values: self.values,
             rules: top.rules.or(self.rules),
             caps: top.caps.or(self.caps),
+            reports: top.reports.or(self.reports),
             notify: top.notify.or(self.notify),
             seed_email: top.seed_email.or(self.seed_email),
         }

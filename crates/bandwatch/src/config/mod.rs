@@ -22,6 +22,7 @@ pub mod notify;
 mod origin;
 pub mod probe;
 mod render;
+pub mod reports;
 mod rules;
 mod sections;
 mod validate;
@@ -87,6 +88,8 @@ pub struct Config {
     pub caps: Vec<caps::CapConfig>,
     /// How calendar periods are counted.
     pub calendar: calendar::CalendarSettings,
+    /// Scheduled summaries (`[[reports]]`).
+    pub reports: Vec<reports::ReportConfig>,
 }
 
 /// The validated configuration plus where each value came from.

@@ -53,6 +53,7 @@ pub fn render(resolved: &Resolved) -> String {
     render_rules(&mut out, &c.rules);
     render_caps(&mut out, &c.caps);
     render_notify(&mut out, &c.notify);
+    render_reports(&mut out, &c.reports);
     terminal_safe(&out)
 }
 
@@ -278,6 +279,20 @@ fn render_caps(out: &mut String, caps: &[super::caps::CapConfig]) {
         if let Some(sev) = c.alerts.severity {
             let _ = writeln!(out, "severity = \"{sev}\"");
         }
+    }
+}
+
+/// Each `[[reports]]` table with its schedule in full and its channels.
+fn render_reports(out: &mut String, reports: &[super::reports::ReportConfig]) {
+    for r in reports {
+        let channels: Vec<String> = r.channels.iter().map(|c| quote(c)).collect();
+        let _ = writeln!(
+            out,
+            "\n[[reports]]\nname = {}\nschedule = {}\nchannels = [{}]",
+            quote(&r.name),
+            quote(&r.schedule.describe()),
+            channels.join(", ")
+        );
     }
 }
 

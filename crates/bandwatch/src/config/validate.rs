@@ -36,6 +36,7 @@ pub fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
     };
     let rules = super::rules::validate(l.0.rules.take(), &builtins)?;
     let notify = super::notify::validate(l.0.notify.take(), l.0.seed_email.take())?;
+    let reports = super::reports::validate(l.0.reports.take(), &notify)?;
     debug_assert!(
         l.0.values.is_empty(),
         "not validated: {:?}",
@@ -58,5 +59,6 @@ pub fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         devices,
         caps,
         calendar,
+        reports,
     })
 }

@@ -237,3 +237,47 @@ fn draw(path: &std::path::Path, report: &Report) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// The loopback-free total's received and sent bytes per hour (`hourly`) or per day over
+/// `[from, to)`, as the chart's bars: what a scheduled summary shows. Empty when the
+/// history holds no interface traffic.
+pub(crate) fn total_bars<Tz: TimeZone>(
+    store: &dyn Store,
+    tz: &Tz,
+    hourly: bool,
+    from: Timestamp,
+    to: Timestamp,
+    now: Timestamp,
+) -> anyhow::Result<Vec<chart::BarGroup>> {
+    let series = store.series()?;
+    if !subject::any_traffic(&series) {
+        return Ok(Vec::new());
+    }
+    let view = if hourly { View::Hourly } else { View::Daily };
+    // A history written by something other than the agent may lack the total.
+    let Some(total) = subject::subjects(series, &Selection::Total)
+        .ok()
+        .and_then(|s| s.into_iter().next())
+    else {
+        return Ok(Vec::new());
+    };
+    let range = plan::Range {
+        begin: Some(from),
+        end: to,
+    };
+    let spans = plan::spans(tz, view.period(1), range, None)?;
+    let group = rows::group(store, total, &spans, view, 1, now, usize::MAX)?;
+    // Every period gets its bar, those before the history began too (as zero): a summary's
+    // day always has 24 hours.
+    Ok(spans
+        .iter()
+        .map(|span| {
+            let row = group.rows.iter().find(|r| r.span.start == span.start);
+            chart::BarGroup {
+                label: view.label(span, 1),
+                rx_bytes: row.map_or(0, |r| r.rx_bytes),
+                tx_bytes: row.map_or(0, |r| r.tx_bytes),
+            }
+        })
+        .collect())
+}

@@ -162,7 +162,8 @@ pub fn mqtt_settings(spec: &ChannelSpec) -> Result<MqttSettings, String> {
     Ok(settings)
 }
 
-fn host_name() -> String {
+/// This machine's name, for titles of messages.
+pub fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map_or_else(|_| "bandwatch".to_string(), |h| h.trim().to_string())
 }

@@ -143,5 +143,10 @@ pub fn notifier(config: &Config, cooldowns: Cooldowns) -> Option<Notifier> {
         max: notify.retry_max,
         ..RetryPolicy::default()
     };
-    Some(Notifier::start(channels, &runtime))
+    let notifier = Notifier::start(channels, &runtime);
+    if config.reports.is_empty() {
+        return Some(notifier);
+    }
+    let summaries = crate::summary::Scheduled::new(config, super::channels::host_name());
+    Some(notifier.with_summaries(Box::new(summaries)))
 }

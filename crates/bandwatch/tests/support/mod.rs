@@ -2,6 +2,7 @@
 //! joined by a veth pair as real test hosts.
 #![allow(dead_code)]
 
+pub mod mail;
 pub mod netns;
 pub mod receiver;
 
