@@ -21,6 +21,7 @@ mod replay;
 mod report;
 mod serve;
 mod stats;
+mod top;
 mod when;
 mod wiring;
 
@@ -84,6 +85,7 @@ fn real_main(cli: &Cli) -> anyhow::Result<()> {
         }
         Some(Command::Analyze(args)) => analyze::command(&resolved.config, args, json),
         Some(Command::Interfaces(_)) => interfaces::command(&resolved.config, json),
+        Some(Command::Top(args)) => top::command(&resolved, args, &flags),
         Some(Command::Init(_)) => unreachable!("init runs before the configuration is read"),
     }
 }
