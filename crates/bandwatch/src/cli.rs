@@ -101,6 +101,10 @@ pub enum Command {
     /// Write the recorded history of a range to a file: every series (or those --metric and
     /// --match select), as JSON (the documented, versioned shape) or CSV.
     Export(ExportArgs),
+    /// A live view in the terminal: interfaces with a rolling chart and peaks, LAN devices,
+    /// probe targets, firing alerts, CPU/memory/disk; standalone, or attached to a running
+    /// agent with --connect.
+    Top(TopArgs),
 }
 
 impl Command {
@@ -121,6 +125,7 @@ impl Command {
             Self::Init(_) => "init",
             Self::Report(_) => "report",
             Self::Export(_) => "export",
+            Self::Top(_) => "top",
         }
     }
 
@@ -141,6 +146,7 @@ impl Command {
             Self::Init(a) => &a.flags,
             Self::Report(a) => &a.flags,
             Self::Export(a) => &a.flags,
+            Self::Top(a) => &a.flags,
         }
     }
 }
@@ -702,6 +708,45 @@ pub struct InterfacesArgs {
     pub flags: KeyFlags<InterfacesFlags>,
 }
 
+/// `top`: what to sample and where (standalone), the history to record into, the token for
+/// --connect.
+#[derive(Debug)]
+pub enum TopFlags {}
+
+impl FlagScope for TopFlags {
+    const FLAGS: Option<&'static [&'static str]> = Some(&[
+        "--interval",
+        "--interface",
+        "--exclude",
+        "--db",
+        "--proc-root",
+        "--sys-root",
+        "--web-token",
+    ]);
+    const HELP: &'static [(&'static str, &'static str)] = &[
+        (
+            "--db",
+            "Also record the history into this SQLite file (without it, `top` stores nothing)",
+        ),
+        (
+            "--web-token",
+            "The agent's API token for --connect [env: BANDWATCH_WEB_TOKEN]",
+        ),
+    ];
+}
+
+/// `bandwatch top`
+#[derive(Debug, Args)]
+pub struct TopArgs {
+    /// Show a running agent's values (its dashboard address, e.g. http://127.0.0.1:8080)
+    /// instead of sampling here.
+    #[arg(long, value_name = "URL")]
+    pub connect: Option<String>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub flags: KeyFlags<TopFlags>,
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory as _;
@@ -734,6 +779,7 @@ mod tests {
         check::<InterfacesFlags>();
         check::<ReportFlags>();
         check::<ExportFlags>();
+        check::<TopFlags>();
     }
 
     #[test]

@@ -22,6 +22,7 @@ mod report;
 mod serve;
 mod stats;
 mod summary;
+mod top;
 mod when;
 mod wiring;
 
@@ -85,6 +86,7 @@ fn real_main(cli: &Cli) -> anyhow::Result<()> {
         }
         Some(Command::Analyze(args)) => analyze::command(&resolved.config, args, json),
         Some(Command::Interfaces(_)) => interfaces::command(&resolved.config, json),
+        Some(Command::Top(args)) => top::command(&resolved, args, &flags),
         Some(Command::Init(_)) => unreachable!("init runs before the configuration is read"),
     }
 }

@@ -22,6 +22,8 @@ const COMMANDS: &[(&str, &[&str])] = &[
     ("export", &["export"]),
     ("analyze", &["analyze"]),
     ("interfaces", &["interfaces"]),
+    // "top" is the top level's name.
+    ("top_command", &["top"]),
 ];
 
 fn help(args: &[&str]) -> String {
