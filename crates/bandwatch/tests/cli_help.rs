@@ -22,6 +22,8 @@ const COMMANDS: &[(&str, &[&str])] = &[
     ("export", &["export"]),
     ("analyze", &["analyze"]),
     ("interfaces", &["interfaces"]),
+    ("completions", &["completions"]),
+    ("man", &["man"]),
 ];
 
 fn help(args: &[&str]) -> String {
