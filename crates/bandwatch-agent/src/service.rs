@@ -228,7 +228,10 @@ mod tests {
                 pings.push(now);
             }
         }
-        let gaps: Vec<Duration> = pings.windows(2).map(|w| w[1].saturating_sub(w[0])).collect();
+        let gaps: Vec<Duration> = pings
+            .windows(2)
+            .map(|w| w[1].saturating_sub(w[0]))
+            .collect();
         assert!(!gaps.is_empty());
         assert!(
             gaps.iter().all(|g| *g >= secs(5.0) && *g <= secs(10.0)),
