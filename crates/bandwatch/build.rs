@@ -10,11 +10,82 @@
 //! Only for release builds on x86_64 Linux with Rust's own linker (rust-lld, the default
 //! there since Rust 1.90), the one combination where the ordering option is known to exist;
 //! `BANDWATCH_NO_SYMBOL_ORDER=1` turns it off.
+//!
+//! It also embeds the git commit the binary is built from, for `bandwatch --version`
+//! (`BANDWATCH_GIT_COMMIT`, see [`embed_commit`]).
 
 use std::env;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 fn main() {
+    embed_commit();
+    order_symbols();
+}
+
+/// Sets `BANDWATCH_GIT_COMMIT` for the crate: `git rev-parse --short HEAD`, with `-dirty` when
+/// tracked files differ from that commit, or "unknown" where there is no git checkout (a
+/// source package, a crate tarball). A packager who knows the commit may set
+/// `BANDWATCH_GIT_COMMIT` in the build's environment instead.
+///
+/// The script runs again when HEAD moves or the index changes; an edit not yet staged is only
+/// seen as `-dirty` at the next of those (CI and release builds are clean checkouts).
+fn embed_commit() {
+    println!("cargo:rerun-if-env-changed=BANDWATCH_GIT_COMMIT");
+    let given = env::var("BANDWATCH_GIT_COMMIT")
+        .ok()
+        .filter(|c| !c.trim().is_empty());
+    let dir = env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from("."), PathBuf::from);
+    let commit = given
+        .or_else(|| commit_of(&dir))
+        .unwrap_or_else(|| "unknown".into());
+    println!("cargo:rustc-env=BANDWATCH_GIT_COMMIT={commit}");
+}
+
+/// The short commit of the checkout holding `dir`, `-dirty` when tracked files changed.
+fn commit_of(dir: &Path) -> Option<String> {
+    let commit = git(dir, &["rev-parse", "--short", "HEAD"])?;
+    let mut watched = vec!["HEAD".to_string(), "index".into(), "packed-refs".into()];
+    if let Some(branch) = git(dir, &["symbolic-ref", "-q", "HEAD"]) {
+        watched.push(branch);
+    }
+    for name in watched {
+        if let Some(path) = git(dir, &["rev-parse", "--git-path", &name]) {
+            println!("cargo:rerun-if-changed={}", dir.join(path).display());
+        }
+    }
+    // --no-optional-locks: a build must not rewrite the index of the checkout it reads.
+    let changes = git(
+        dir,
+        &[
+            "--no-optional-locks",
+            "status",
+            "--porcelain",
+            "--untracked-files=no",
+        ],
+    )?;
+    Some(if changes.is_empty() {
+        commit
+    } else {
+        format!("{commit}-dirty")
+    })
+}
+
+/// `git ARGS` run in `dir`: its trimmed output, or `None` when git is missing or fails.
+fn git(dir: &Path, args: &[&str]) -> Option<String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// The release link's symbol ordering (see the top of this file).
+fn order_symbols() {
     println!("cargo:rerun-if-changed=hot-symbols.txt");
     println!("cargo:rerun-if-changed=start-symbols.txt");
     println!("cargo:rerun-if-env-changed=BANDWATCH_NO_SYMBOL_ORDER");
@@ -58,7 +129,7 @@ fn main() {
 /// Whether this rustc links with rust-lld by default on x86_64 Linux (1.90 and later).
 fn lld_by_default() -> bool {
     let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    let Ok(out) = std::process::Command::new(rustc).arg("-vV").output() else {
+    let Ok(out) = Command::new(rustc).arg("-vV").output() else {
         return false;
     };
     let text = String::from_utf8_lossy(&out.stdout);

@@ -17,6 +17,7 @@ use crate::caps::Caps;
 use crate::error::{AgentError, Result};
 use crate::pipeline::Pipeline;
 use crate::schedule::{self, Msg, Scheduled, Shared};
+use crate::service::Service;
 use crate::uptime::Uptime;
 use crate::wait::Wait;
 
@@ -51,6 +52,7 @@ pub struct Agent {
     queue: usize,
     sink_board: SinkBoard,
     source_board: SourceBoard,
+    service: Option<Service>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -83,6 +85,7 @@ impl Agent {
             queue: DEFAULT_QUEUE,
             sink_board: SinkBoard::default(),
             source_board: SourceBoard::default(),
+            service: None,
         }
     }
 
@@ -129,6 +132,13 @@ impl Agent {
     #[must_use]
     pub fn duration(mut self, limit: Option<Duration>) -> Self {
         self.duration = limit;
+        self
+    }
+
+    /// Tells a service manager when the run is ready, that it is alive, and when it stops.
+    #[must_use]
+    pub fn service(mut self, service: Service) -> Self {
+        self.service = Some(service);
         self
     }
 
@@ -187,17 +197,22 @@ impl Agent {
             frames: 0,
             pruned_at: None,
         };
+        let mut service = self.service;
         let threads = start_threads(
             self.sources,
             &shared,
             &tx,
             self.duration.map(|d| started + d),
+            service.as_ref(),
         );
         drop(tx);
         let threads = match threads {
             Ok(t) => t,
             Err((e, started_threads)) => {
                 cancel.cancel();
+                if let Some(s) = &mut service {
+                    s.stopping();
+                }
                 shut_down(&mut pipeline, &rx, &wake_tx, started_threads);
                 return Err(e);
             }
@@ -206,9 +221,15 @@ impl Agent {
             if let Msg::Frame(frame) = msg {
                 pipeline.deliver(frame);
             }
+            if let Some(s) = &mut service {
+                s.after_message(self.clock.monotonic());
+            }
             if cancel.is_cancelled() {
                 break;
             }
+        }
+        if let Some(s) = &mut service {
+            s.stopping();
         }
         shut_down(&mut pipeline, &rx, &wake_tx, threads);
         let failed_ticks = self
@@ -227,12 +248,14 @@ impl Agent {
 
 type Started = Vec<JoinHandle<()>>;
 
-/// A thread per source, and the duration limit's; on failure, the error and what started.
+/// A thread per source, the duration limit's and the service manager's ticker; on failure,
+/// the error and what started.
 fn start_threads(
     sources: Vec<Scheduled>,
     shared: &Shared,
     tx: &SyncSender<Msg>,
     deadline: Option<Duration>,
+    service: Option<&Service>,
 ) -> std::result::Result<Started, (AgentError, Started)> {
     let mut threads = Vec::new();
     for s in sources {
@@ -243,6 +266,12 @@ fn start_threads(
     }
     if let Some(deadline) = deadline {
         match spawn_limit(shared, deadline) {
+            Ok(t) => threads.push(t),
+            Err(e) => return Err((e, threads)),
+        }
+    }
+    if let Some(service) = service {
+        match service.spawn_ticker(shared, tx.clone()) {
             Ok(t) => threads.push(t),
             Err(e) => return Err((e, threads)),
         }

@@ -4,7 +4,8 @@
 //! shown to the rule engine and handed to every [`Sink`](bandwatch_core::Sink), its alert
 //! transitions after it. Shutdown is one path: a [`Cancel`] token (fired by [`SignalWatch`],
 //! the duration limit or a sink) stops the sources, the channel is drained, every sink is
-//! closed and every thread joined.
+//! closed and every thread joined. A [`Service`] tells systemd (`Type=notify`) when the
+//! first tick is stored, that the loop is alive (watchdog) and when shutdown begins.
 //!
 //! Time comes from an injected [`Clock`](bandwatch_core::Clock) and waiting from an injected
 //! [`Wait`], so a whole pipeline runs in a test on a fake clock without sleeping.
@@ -17,6 +18,8 @@ mod pipeline;
 mod residency;
 mod restore;
 mod schedule;
+pub mod sd_notify;
+mod service;
 mod signals;
 mod uptime;
 mod wait;
@@ -28,6 +31,7 @@ pub use error::{AgentError, Result};
 pub use residency::Releaser;
 pub use restore::restore_open_alerts;
 pub use schedule::BASELINE_GAP;
+pub use service::{Service, READY_POLL};
 pub use signals::SignalWatch;
 pub use uptime::Uptime;
 pub use wait::{ClockWait, Wait};

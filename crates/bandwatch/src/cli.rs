@@ -8,14 +8,14 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::{FlagScope, FlagValues, KeyFlags};
 use crate::error::BadInput;
 
 /// Watches network bandwidth on this machine, keeps the history and warns when limits are crossed.
 #[derive(Debug, Parser)]
-#[command(name = "bandwatch", version, about, long_about = None)]
+#[command(name = "bandwatch", version = crate::service::VERSION, about, long_about = None)]
 pub struct Cli {
     /// What to do; without a command, `run`.
     #[command(subcommand)]
@@ -105,6 +105,11 @@ pub enum Command {
     /// probe targets, firing alerts, CPU/memory/disk; standalone, or attached to a running
     /// agent with --connect.
     Top(TopArgs),
+    /// Print the shell completion script for bash, zsh or fish (e.g. `bandwatch completions
+    /// bash > /etc/bash_completion.d/bandwatch`).
+    Completions(CompletionsArgs),
+    /// Print the manual page, bandwatch(1), in roff (e.g. `bandwatch man | man -l -`).
+    Man(ManArgs),
 }
 
 impl Command {
@@ -126,6 +131,8 @@ impl Command {
             Self::Report(_) => "report",
             Self::Export(_) => "export",
             Self::Top(_) => "top",
+            Self::Completions(_) => "completions",
+            Self::Man(_) => "man",
         }
     }
 
@@ -147,6 +154,8 @@ impl Command {
             Self::Report(a) => &a.flags,
             Self::Export(a) => &a.flags,
             Self::Top(a) => &a.flags,
+            Self::Completions(a) => &a.flags,
+            Self::Man(a) => &a.flags,
         }
     }
 }
@@ -786,4 +795,46 @@ mod tests {
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
     }
+}
+
+/// `completions` and `man` read no configuration: no key flags.
+#[derive(Debug)]
+pub enum GeneratedFlags {}
+
+impl FlagScope for GeneratedFlags {
+    const FLAGS: Option<&'static [&'static str]> = Some(&[]);
+}
+
+/// The shells `bandwatch completions` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    /// GNU bash.
+    Bash,
+    /// Z shell.
+    Zsh,
+    /// fish.
+    Fish,
+}
+
+/// `bandwatch completions SHELL`
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell: bash, zsh or fish.
+    #[arg(value_enum)]
+    pub shell: Shell,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub flags: KeyFlags<GeneratedFlags>,
+}
+
+/// `bandwatch man`
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write bandwatch.1 and a page per command (bandwatch-run.1, …) into this directory
+    /// instead of printing bandwatch(1).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub flags: KeyFlags<GeneratedFlags>,
 }

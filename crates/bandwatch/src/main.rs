@@ -20,6 +20,7 @@ mod ping;
 mod replay;
 mod report;
 mod serve;
+mod service;
 mod stats;
 mod summary;
 mod top;
@@ -64,6 +65,20 @@ fn real_main(cli: &Cli) -> anyhow::Result<()> {
     if let Some(Command::Init(args)) = &cli.command {
         return init::command(args, cli.config.as_deref(), &flags);
     }
+    // Generated from the command line alone: they must work before any configuration exists.
+    match &cli.command {
+        Some(Command::Completions(args)) => {
+            return service::completions::command(args.shell, &mut std::io::stdout().lock())
+        }
+        Some(Command::Man(args)) => {
+            let out = &mut std::io::stdout().lock();
+            return match &args.dir {
+                Some(dir) => service::man::write_all(dir, out),
+                None => service::man::command(out),
+            };
+        }
+        _ => {}
+    }
     let cwd = std::env::current_dir().context("reading the working directory")?;
     let env = EnvVars::gather(&cwd)?;
     let resolved = config::resolve(cli.config.as_deref(), &flags, &env, &cwd)?;
@@ -87,7 +102,9 @@ fn real_main(cli: &Cli) -> anyhow::Result<()> {
         Some(Command::Analyze(args)) => analyze::command(&resolved.config, args, json),
         Some(Command::Interfaces(_)) => interfaces::command(&resolved.config, json),
         Some(Command::Top(args)) => top::command(&resolved, args, &flags),
-        Some(Command::Init(_)) => unreachable!("init runs before the configuration is read"),
+        Some(Command::Init(_) | Command::Completions(_) | Command::Man(_)) => {
+            unreachable!("these run before the configuration is read")
+        }
     }
 }
 

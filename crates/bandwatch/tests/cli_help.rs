@@ -24,6 +24,8 @@ const COMMANDS: &[(&str, &[&str])] = &[
     ("interfaces", &["interfaces"]),
     // "top" is the top level's name.
     ("top_command", &["top"]),
+    ("completions", &["completions"]),
+    ("man", &["man"]),
 ];
 
 fn help(args: &[&str]) -> String {

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use bandwatch_agent::{Agent, Cancel, ClockWait, RunReport, SignalWatch};
 use bandwatch_core::snapshot::DEFAULT_STALE_AFTER;
-use bandwatch_core::{Clock, Snapshot, SystemClock};
+use bandwatch_core::{Clock, Sink as _, Snapshot, SystemClock};
 use bandwatch_engine::Engine;
 use bandwatch_export::prometheus::sink::ExporterSink;
 use bandwatch_export::prometheus::Exporter;
@@ -99,6 +99,10 @@ pub fn run(config: &Config) -> anyhow::Result<RunReport> {
     }
     if let Some(notifier) = sinks::notifier(config, cooldowns) {
         agent = agent.sink(Box::new(notifier));
+    }
+    // Under systemd (Type=notify), READY=1 waits for the history writer's first commit.
+    if let Some(service) = bandwatch_agent::Service::from_env(store.counters()) {
+        agent = agent.service(service);
     }
     let agent = agent.sink(Box::new(store));
     let report = run_until_stopped(agent, config);
