@@ -4,7 +4,8 @@
 //! shown to the rule engine and handed to every [`Sink`](bandwatch_core::Sink), its alert
 //! transitions after it. Shutdown is one path: a [`Cancel`] token (fired by [`SignalWatch`],
 //! the duration limit or a sink) stops the sources, the channel is drained, every sink is
-//! closed and every thread joined.
+//! closed and every thread joined (with [`Agent::quick_stop`], a reading under way is left
+//! behind instead of waited for).
 //!
 //! Time comes from an injected [`Clock`](bandwatch_core::Clock) and waiting from an injected
 //! [`Wait`], so a whole pipeline runs in a test on a fake clock without sleeping.
