@@ -50,6 +50,7 @@ pub struct Agent {
     caps: Option<Caps>,
     duration: Option<Duration>,
     queue: usize,
+    quick_stop: bool,
     sink_board: SinkBoard,
     source_board: SourceBoard,
     service: Option<Service>,
@@ -83,6 +84,7 @@ impl Agent {
             caps: None,
             duration: None,
             queue: DEFAULT_QUEUE,
+            quick_stop: false,
             sink_board: SinkBoard::default(),
             source_board: SourceBoard::default(),
             service: None,
@@ -149,6 +151,15 @@ impl Agent {
         self
     }
 
+    /// At shutdown, does not wait for a reading under way (a probe round waiting for its
+    /// timeout): its frame is dropped and its thread left to end by itself. For a view whose
+    /// quit key must end the process at once; a recording run keeps every reading instead.
+    #[must_use]
+    pub fn quick_stop(mut self) -> Self {
+        self.quick_stop = true;
+        self
+    }
+
     /// The latest-value snapshot the pipeline keeps (clones share it).
     pub fn snapshot(&self) -> Snapshot {
         self.snapshot.clone()
@@ -206,6 +217,7 @@ impl Agent {
             service.as_ref(),
         );
         drop(tx);
+        let quick = self.quick_stop;
         let threads = match threads {
             Ok(t) => t,
             Err((e, started_threads)) => {
@@ -213,7 +225,7 @@ impl Agent {
                 if let Some(s) = &mut service {
                     s.stopping();
                 }
-                shut_down(&mut pipeline, &rx, &wake_tx, started_threads);
+                shut_down(&mut pipeline, rx, &wake_tx, started_threads, quick);
                 return Err(e);
             }
         };
@@ -231,7 +243,7 @@ impl Agent {
         if let Some(s) = &mut service {
             s.stopping();
         }
-        shut_down(&mut pipeline, &rx, &wake_tx, threads);
+        shut_down(&mut pipeline, rx, &wake_tx, threads, quick);
         let failed_ticks = self
             .source_board
             .stats()
@@ -295,29 +307,46 @@ fn spawn_limit(shared: &Shared, deadline: Duration) -> Result<JoinHandle<()>> {
 }
 
 /// The one shutdown path (the token is already cancelled): every source stops after its
-/// current reading, whose frame still goes through the pipeline; then the sinks close.
+/// current reading, whose frame still goes through the pipeline; then the sinks close. With
+/// `quick`, only the frames already queued go through, and no reading under way is waited for.
 fn shut_down(
     pipeline: &mut Pipeline,
-    rx: &Receiver<Msg>,
+    rx: Receiver<Msg>,
     wake_tx: &Mutex<Option<SyncSender<Msg>>>,
     threads: Started,
+    quick: bool,
 ) {
     tracing::info!("shutting down: flushing the sinks");
     wake_tx
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .take();
-    // Ends when the last source thread has dropped its sender.
-    while let Ok(msg) = rx.recv() {
-        if let Msg::Frame(frame) = msg {
-            pipeline.deliver(frame);
+    if quick {
+        for msg in rx.try_iter() {
+            if let Msg::Frame(frame) = msg {
+                pipeline.deliver(frame);
+            }
         }
-    }
-    for t in threads {
-        let name = t.thread().name().unwrap_or("source").to_string();
-        if t.join().is_err() {
-            tracing::error!(thread = %name, "a source thread panicked");
+        // A source still reading finds the channel closed when it sends, and ends there.
+        drop(rx);
+        for t in threads.into_iter().filter(JoinHandle::is_finished) {
+            join(t);
         }
+    } else {
+        // Ends when the last source thread has dropped its sender.
+        while let Ok(msg) = rx.recv() {
+            if let Msg::Frame(frame) = msg {
+                pipeline.deliver(frame);
+            }
+        }
+        threads.into_iter().for_each(join);
     }
     pipeline.close();
+}
+
+fn join(t: JoinHandle<()>) {
+    let name = t.thread().name().unwrap_or("source").to_string();
+    if t.join().is_err() {
+        tracing::error!(thread = %name, "a source thread panicked");
+    }
 }

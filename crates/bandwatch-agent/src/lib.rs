@@ -4,7 +4,8 @@
 //! shown to the rule engine and handed to every [`Sink`](bandwatch_core::Sink), its alert
 //! transitions after it. Shutdown is one path: a [`Cancel`] token (fired by [`SignalWatch`],
 //! the duration limit or a sink) stops the sources, the channel is drained, every sink is
-//! closed and every thread joined. A [`Service`] tells systemd (`Type=notify`) when the
+//! closed and every thread joined (with [`Agent::quick_stop`], a reading under way is left
+//! behind instead of waited for). A [`Service`] tells systemd (`Type=notify`) when the
 //! first tick is stored, that the loop is alive (watchdog) and when shutdown begins.
 //!
 //! Time comes from an injected [`Clock`](bandwatch_core::Clock) and waiting from an injected

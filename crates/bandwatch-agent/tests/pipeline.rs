@@ -435,3 +435,36 @@ fn a_source_stuck_in_a_reading_never_delays_another() {
     let report = run.join().expect("agent thread").expect("run");
     assert_eq!(report.frames, 4);
 }
+
+#[test]
+fn a_quick_stop_leaves_a_stuck_reading_behind() {
+    let clock = FakeClock::new(START);
+    let cancel = Cancel::new();
+    let wait = FakeWait::new(clock.clone(), &cancel);
+    let (release, stuck) = std::sync::mpsc::channel();
+    let record = Record::default();
+    let agent = Agent::new(Arc::new(clock.clone()), wait, rx_above(1.0))
+        .source(Box::new(Stuck(Mutex::new(stuck))), STEP)
+        .source(Box::new(Ticks(clock)), STEP)
+        .sink(Box::new(Recording {
+            record: record.clone(),
+            counters: SinkCounters::default(),
+        }))
+        .quick_stop();
+    let (done, report) = std::sync::mpsc::channel();
+    {
+        let cancel = cancel.clone();
+        std::thread::spawn(move || {
+            let _ = done.send(agent.run(&cancel));
+        });
+    }
+    record.wait_frames(1);
+    cancel.cancel();
+    // The stuck reading is still under way: the run ends without it.
+    let report = report
+        .recv_timeout(PATIENCE)
+        .expect("the run ends while a reading is stuck")
+        .expect("run");
+    assert_eq!(report.frames, 1);
+    let _ = release.send(());
+}

@@ -38,7 +38,11 @@ pub fn run(state: State, config: &Config, store: bool) -> anyhow::Result<()> {
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
     let wait = Arc::new(ClockWait::new(Arc::clone(&clock)));
-    let mut agent = Agent::new(Arc::clone(&clock), wait, engine).duration(config.monitor.duration);
+    // `q` ends the process at once rather than after a probe round still waiting for its
+    // timeout; that round's figures are not wanted any more.
+    let mut agent = Agent::new(Arc::clone(&clock), wait, engine)
+        .duration(config.monitor.duration)
+        .quick_stop();
     for (source, every) in sources {
         agent = agent.source(source, every);
     }
