@@ -150,14 +150,14 @@ impl SummaryJson {
         );
         let _ = writeln!(
             out,
-            "{:<9} {:>15} {:>15} {:>14} {:>14}",
+            "{:<9} {:>15}  {:>15} {:>14} {:>14}",
             "", "payload bytes", "far end counted", "rate", "target"
         );
         let mut way = |name: &str, bytes: u64, peer: u64, target: Option<u64>| {
             if let Some(target) = target {
                 let _ = writeln!(
                     out,
-                    "{name:<9} {bytes:>15} {peer:>15} {:>14} {:>14}",
+                    "{name:<9} {bytes:>15}  {peer:>15} {:>14} {:>14}",
                     rate(bytes, self.duration_s),
                     human::format(Unit::BitsPerSecond, target as f64)
                 );
@@ -222,13 +222,27 @@ mod tests {
 
     #[test]
     fn the_text_summary_gives_exact_bytes_and_the_overhead() {
-        insta::assert_snapshot!(SummaryJson::new(&summary(), true).text(), @r"");
+        insta::assert_snapshot!(SummaryJson::new(&summary(), true).text(), @r"
+        bandwatch generate: loopback 127.0.0.1:40211, 2 s of payload (2.3 s in all)
+                    payload bytes  far end counted           rate         target
+        upload            2500000          2500000     10.00 Mbps     10.00 Mbps
+        download          2499072          2499072     10.00 Mbps     10.00 Mbps
+        control   212 B of protocol frames (not payload)
+        interface lo: received 5010000 B = payload 4999072 + overhead 10928
+                  lo: sent     5010000 B = payload 4999072 + overhead 10928
+        ");
     }
 
     #[test]
     fn the_json_summary_has_the_documented_fields() {
-        let json = serde_json::to_string(&SummaryJson::new(&summary(), false)).expect("json");
-        insta::assert_snapshot!(json, @r"");
+        let mut s = summary();
+        s.link = Some(LinkDelta {
+            name: "eth0".into(),
+            rx_bytes: 2_585_072,
+            tx_bytes: 2_541_000,
+        });
+        let json = serde_json::to_string(&SummaryJson::new(&s, false)).expect("json");
+        insta::assert_snapshot!(json, @r#"{"mode":"peer","peer":"127.0.0.1:40211","duration_s":2.0,"elapsed_s":2.34,"sent_bytes":2500000,"received_bytes":2499072,"upload_bps":10000000.0,"download_bps":9996288.0,"upload_target_bps":10000000,"download_target_bps":10000000,"peer_received_bytes":2500000,"peer_sent_bytes":2499072,"control_bytes":212,"interface":{"name":"eth0","rx_bytes":2585072,"tx_bytes":2541000,"payload_rx_bytes":2499072,"payload_tx_bytes":2500000,"overhead_rx_bytes":86000,"overhead_tx_bytes":41000}}"#);
     }
 
     #[test]
@@ -253,6 +267,6 @@ mod tests {
             sent: 375_000,
             received: 1_250_000,
         };
-        insta::assert_snapshot!(progress_line(Some(&t1), &t2), @r"");
+        insta::assert_snapshot!(progress_line(Some(&t1), &t2), @"    2 s  up    2.00 Mbps  down   10.00 Mbps  sent 375000 B, received 1250000 B");
     }
 }
