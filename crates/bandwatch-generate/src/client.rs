@@ -219,7 +219,8 @@ impl Running {
                 self.next_tick += Duration::from_secs(1);
                 return Some(tick);
             }
-            self.timer.sleep(self.next_tick.saturating_sub(now).min(POLL));
+            self.timer
+                .sleep(self.next_tick.saturating_sub(now).min(POLL));
         }
     }
 

@@ -131,7 +131,10 @@ mod tests {
         while let Take::Send(n) = b.take(ms(500)) {
             sent += n;
         }
-        assert!(sent <= 200_000, "capped at {CATCH_UP:?} of the rate: {sent}");
+        assert!(
+            sent <= 200_000,
+            "capped at {CATCH_UP:?} of the rate: {sent}"
+        );
     }
 
     #[test]

@@ -41,10 +41,9 @@ pub fn parse_rate(text: &str) -> std::result::Result<u64, String> {
         Some((i, 'G')) => (&t[..i], 1e9),
         _ => (t, 1.0),
     };
-    let value: f64 = number
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{text}' is not a rate; write bits per second like 200M, 1.5G or 800k"))?;
+    let value: f64 = number.trim().parse().map_err(|_| {
+        format!("'{text}' is not a rate; write bits per second like 200M, 1.5G or 800k")
+    })?;
     let bps = value * scale;
     if !bps.is_finite() || bps < MIN_RATE_BPS as f64 || bps > MAX_RATE_BPS as f64 {
         return Err(format!(

@@ -121,8 +121,9 @@ impl Server {
                     .map_err(GenerateError::io("accepting a connection"))?;
                 let registry = Arc::clone(&self.registry);
                 let on_event = Arc::clone(&on_event);
-                handlers
-                    .push(std::thread::spawn(move || handle(stream, peer, &registry, &on_event)));
+                handlers.push(std::thread::spawn(move || {
+                    handle(stream, peer, &registry, &on_event)
+                }));
             }
             for h in handlers {
                 h.join().map_err(|_| GenerateError::Panicked("far end"))??;
@@ -147,7 +148,12 @@ fn handle(
             download,
         } => {
             if let Err(reason) = check_hello(version, upload.as_ref(), download.as_ref()) {
-                write_frame(&mut stream, &Frame::Refuse { reason: reason.clone() })?;
+                write_frame(
+                    &mut stream,
+                    &Frame::Refuse {
+                        reason: reason.clone(),
+                    },
+                )?;
                 return Err(GenerateError::Refused(reason));
             }
             on_event(ServerEvent::Started {
@@ -253,7 +259,10 @@ fn session(
                 GenerateError::Protocol("a download connection no hello asked for".into())
             })?),
         };
-        workers.push((direction, std::thread::spawn(move || move_payload(stream, plan))));
+        workers.push((
+            direction,
+            std::thread::spawn(move || move_payload(stream, plan)),
+        ));
     }
     let (mut received, mut sent) = (0, 0);
     for (direction, worker) in workers {
@@ -267,7 +276,9 @@ fn session(
         }
     }
     write_frame(&mut control, &Frame::Report { received, sent })?;
-    control.flush().map_err(GenerateError::io("sending the report"))?;
+    control
+        .flush()
+        .map_err(GenerateError::io("sending the report"))?;
     Ok((received, sent))
 }
 

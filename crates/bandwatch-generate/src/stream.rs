@@ -114,7 +114,10 @@ mod tests {
             let (sent, _) = run(rate, 5, 0, Duration::ZERO);
             let expected = rate as f64 / 8.0 * 5.0;
             let err = (sent as f64 - expected).abs() / expected;
-            assert!(err < 0.001, "intensity {i}: sent {sent}, expected {expected}");
+            assert!(
+                err < 0.001,
+                "intensity {i}: sent {sent}, expected {expected}"
+            );
         }
     }
 

@@ -79,7 +79,8 @@ pub fn write_frame<W: Write + ?Sized>(w: &mut W, frame: &Frame) -> Result<u64> {
     let mut buf = Vec::with_capacity(body.len() + 4);
     buf.extend_from_slice(&(body.len() as u32).to_be_bytes());
     buf.extend_from_slice(&body);
-    w.write_all(&buf).map_err(GenerateError::io("sending a control frame"))?;
+    w.write_all(&buf)
+        .map_err(GenerateError::io("sending a control frame"))?;
     Ok(buf.len() as u64)
 }
 
@@ -164,7 +165,10 @@ mod tests {
         let err = read_frame(&mut r).unwrap_err().to_string();
         assert!(err.contains("--serve"), "{err}");
         let mut r: &[u8] = &[0, 0, 0, 2, b'{', b'}'];
-        assert!(matches!(read_frame(&mut r), Err(GenerateError::Protocol(_))));
+        assert!(matches!(
+            read_frame(&mut r),
+            Err(GenerateError::Protocol(_))
+        ));
         let mut r: &[u8] = &[0, 0];
         assert!(read_frame(&mut r)
             .unwrap_err()

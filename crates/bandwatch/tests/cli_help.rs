@@ -22,6 +22,7 @@ const COMMANDS: &[(&str, &[&str])] = &[
     ("export", &["export"]),
     ("analyze", &["analyze"]),
     ("interfaces", &["interfaces"]),
+    ("generate", &["generate"]),
 ];
 
 fn help(args: &[&str]) -> String {

@@ -72,7 +72,10 @@ fn bad_values_are_exit_2_with_a_message_naming_the_flag() {
         ),
         (&["--rate", "lots"], "--rate: 'lots' is not a rate"),
         (&["--duration", "0"], "--duration '0' is out of range"),
-        (&["--serve", "--duration", "5"], "--duration is chosen by the sending side"),
+        (
+            &["--serve", "--duration", "5"],
+            "--duration is chosen by the sending side",
+        ),
         (&["--upload-intensity", "x"], "--upload-intensity"),
     ] {
         let (code, stdout, stderr) = generate(dir.path(), args);
@@ -89,22 +92,41 @@ fn a_loopback_run_counts_the_same_payload_at_both_ends() {
     let s = summary(dir.path(), &["--duration", "1.5", "--rate", "40M"]);
     assert_eq!(s["mode"], "loopback");
     assert_eq!(f(&s, "duration_s"), 1.5);
-    assert!(u(&s, "sent_bytes") > 0 && u(&s, "received_bytes") > 0, "{s}");
+    assert!(
+        u(&s, "sent_bytes") > 0 && u(&s, "received_bytes") > 0,
+        "{s}"
+    );
     assert_eq!(u(&s, "sent_bytes"), u(&s, "peer_received_bytes"), "{s}");
     assert_eq!(u(&s, "received_bytes"), u(&s, "peer_sent_bytes"), "{s}");
     assert!(u(&s, "control_bytes") > 0, "{s}");
     let i = &s["interface"];
     assert_eq!(i["name"], "lo", "{s}");
     let payload = u(&s, "sent_bytes") + u(&s, "received_bytes");
-    assert_eq!(u(i, "payload_rx_bytes"), payload, "lo carries both ways: {s}");
+    assert_eq!(
+        u(i, "payload_rx_bytes"),
+        payload,
+        "lo carries both ways: {s}"
+    );
     assert_eq!(
         u(i, "rx_bytes") as i64,
         payload as i64 + i["overhead_rx_bytes"].as_i64().expect("overhead"),
         "{s}"
     );
-    assert!(u(i, "rx_bytes") >= payload, "the kernel saw at least the payload: {s}");
+    assert!(
+        u(i, "rx_bytes") >= payload,
+        "the kernel saw at least the payload: {s}"
+    );
 
-    let only = summary(dir.path(), &["--duration", "1", "--upload-only", "--upload-intensity", "3"]);
+    let only = summary(
+        dir.path(),
+        &[
+            "--duration",
+            "1",
+            "--upload-only",
+            "--upload-intensity",
+            "3",
+        ],
+    );
     assert_eq!(u(&only, "received_bytes"), 0, "{only}");
     assert!(only["download_bps"].is_null(), "{only}");
     assert_eq!(u(&only, "upload_target_bps"), 4_641_589, "{only}");
@@ -154,8 +176,16 @@ fn every_intensity_sends_within_5_percent_of_its_scale() {
 fn bandwatch_run_on_lo_saw_at_least_what_the_generator_counted() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut cmd = bandwatch(dir.path());
-    cmd.args(["run", "--json", "--interval", "0.2", "--interface", "lo", "--db"])
-        .arg(dir.path().join("bw.db"));
+    cmd.args([
+        "run",
+        "--json",
+        "--interval",
+        "0.2",
+        "--interface",
+        "lo",
+        "--db",
+    ])
+    .arg(dir.path().join("bw.db"));
     let run = LineChild::spawn(cmd);
     let tick = Duration::from_secs(10);
     let mut lines = vec![run.next_line(tick)];
@@ -191,7 +221,13 @@ fn without_json_it_prints_progress_and_a_text_summary() {
     assert_eq!(code, 0, "{stderr}");
     let progress = stdout.lines().filter(|l| l.contains(" s  up ")).count();
     assert_eq!(progress, 2, "a line per whole second: {stdout}");
-    for needle in ["payload bytes", "upload", "download", "control", "interface lo: received"] {
+    for needle in [
+        "payload bytes",
+        "upload",
+        "download",
+        "control",
+        "interface lo: received",
+    ] {
         assert!(stdout.contains(needle), "{needle} missing: {stdout}");
     }
 }

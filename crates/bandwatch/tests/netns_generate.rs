@@ -33,8 +33,16 @@ fn in_ns(ns: &str, dir: &std::path::Path) -> std::process::Command {
 /// `bandwatch run --json` in `ns` on one interface, every 0.2 s.
 fn watch(ns: &str, dir: &std::path::Path, iface: &str) -> LineChild {
     let mut cmd = in_ns(ns, dir);
-    cmd.args(["run", "--json", "--interval", "0.2", "--interface", iface, "--db"])
-        .arg(dir.join("bw.db"));
+    cmd.args([
+        "run",
+        "--json",
+        "--interval",
+        "0.2",
+        "--interface",
+        iface,
+        "--db",
+    ])
+    .arg(dir.join("bw.db"));
     LineChild::spawn(cmd)
 }
 
@@ -125,7 +133,11 @@ fn on_a_private_loopback_run_reports_payload_plus_overhead_exactly() {
         payload as i64 + i(lo, "overhead_rx_bytes"),
         "lo rx seen by bandwatch run = the generator's payload + overhead: {s}"
     );
-    assert_eq!(tx as i64, payload as i64 + i(lo, "overhead_tx_bytes"), "{s}");
+    assert_eq!(
+        tx as i64,
+        payload as i64 + i(lo, "overhead_tx_bytes"),
+        "{s}"
+    );
     plausible(i(lo, "overhead_rx_bytes"), payload, &s);
 }
 

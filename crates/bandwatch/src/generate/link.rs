@@ -96,7 +96,10 @@ veth-a\t0017E70A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0
 
     #[test]
     fn loopback_is_lo() {
-        assert_eq!(for_target(&Target::Loopback).map(|l| l.name), Some("lo".into()));
+        assert_eq!(
+            for_target(&Target::Loopback).map(|l| l.name),
+            Some("lo".into())
+        );
         assert_eq!(
             for_target(&Target::Peer("127.0.0.1:9".into())).map(|l| l.name),
             Some("lo".into())

@@ -83,11 +83,12 @@ fn send(
     json: bool,
 ) -> anyhow::Result<()> {
     let counters = link::for_target(target).map(|l| Box::new(l) as Box<dyn LinkCounters>);
-    let mut running =
-        bandwatch_generate::start(target, upload, download, counters).map_err(|e| match target {
+    let mut running = bandwatch_generate::start(target, upload, download, counters).map_err(
+        |e| match target {
             Target::Peer(p) => anyhow::anyhow!("--peer {p}: {e}"),
             Target::Loopback => e.into(),
-        })?;
+        },
+    )?;
     // With --json, stdout holds the one summary object; progress goes to a terminal only.
     let show = !json || std::io::stderr().is_terminal();
     let mut prev: Option<Tick> = None;

@@ -23,7 +23,9 @@ fn bps(bytes: u64, secs: f64) -> f64 {
 
 /// One second's progress: the rates over it, and the payload so far.
 pub fn progress_line(prev: Option<&Tick>, tick: &Tick) -> String {
-    let (t0, s0, r0) = prev.map_or((0.0, 0, 0), |p| (p.elapsed.as_secs_f64(), p.sent, p.received));
+    let (t0, s0, r0) = prev.map_or((0.0, 0, 0), |p| {
+        (p.elapsed.as_secs_f64(), p.sent, p.received)
+    });
     let secs = tick.elapsed.as_secs_f64() - t0;
     format!(
         "{:>5.0} s  up {:>12}  down {:>12}  sent {} B, received {} B",
@@ -137,7 +139,10 @@ impl SummaryJson {
         (up || down).then(|| {
             format!(
                 "the far end counted {} B received and {} B sent, we {} B sent and {} B received",
-                self.peer_received_bytes, self.peer_sent_bytes, self.sent_bytes, self.received_bytes
+                self.peer_received_bytes,
+                self.peer_sent_bytes,
+                self.sent_bytes,
+                self.received_bytes
             )
         })
     }
@@ -163,14 +168,23 @@ impl SummaryJson {
                 );
             }
         };
-        way("upload", self.sent_bytes, self.peer_received_bytes, self.upload_target_bps);
+        way(
+            "upload",
+            self.sent_bytes,
+            self.peer_received_bytes,
+            self.upload_target_bps,
+        );
         way(
             "download",
             self.received_bytes,
             self.peer_sent_bytes,
             self.download_target_bps,
         );
-        let _ = writeln!(out, "control   {} B of protocol frames (not payload)", self.control_bytes);
+        let _ = writeln!(
+            out,
+            "control   {} B of protocol frames (not payload)",
+            self.control_bytes
+        );
         if let Some(i) = &self.interface {
             let _ = writeln!(
                 out,

@@ -109,17 +109,14 @@ fn way_rate(args: &GenerateArgs, flag: &str, intensity: Option<i64>) -> Result<u
         return parse_rate(text).map_err(|e| BadInput(format!("--rate: {e}")));
     }
     let i = intensity.unwrap_or(i64::from(DEFAULT_INTENSITY));
-    u8::try_from(i)
-        .ok()
-        .and_then(intensity_bps)
-        .ok_or_else(|| {
-            BadInput(format!(
-                "{flag} {i} is out of range: give {} (1 Mbit/s) to {} (1 Gbit/s), or --rate \
+    u8::try_from(i).ok().and_then(intensity_bps).ok_or_else(|| {
+        BadInput(format!(
+            "{flag} {i} is out of range: give {} (1 Mbit/s) to {} (1 Gbit/s), or --rate \
                  for an exact rate such as 200M",
-                rate::MIN_INTENSITY,
-                rate::MAX_INTENSITY
-            ))
-        })
+            rate::MIN_INTENSITY,
+            rate::MAX_INTENSITY
+        ))
+    })
 }
 
 /// An intensity for the direction an `-only` flag turned off is a mistake worth naming.
@@ -190,8 +187,8 @@ mod tests {
     use crate::cli::{Cli, Command};
 
     fn resolved(args: &[&str]) -> Result<Request, BadInput> {
-        let cli = Cli::try_parse_from(["bandwatch", "generate"].iter().chain(args))
-            .expect("parses");
+        let cli =
+            Cli::try_parse_from(["bandwatch", "generate"].iter().chain(args)).expect("parses");
         let Some(Command::Generate(g)) = &cli.command else {
             panic!("not generate")
         };
@@ -235,12 +232,15 @@ mod tests {
                 download: Some(Plan::new(1_000_000_000, Duration::from_millis(2500)))
             }
         );
-        let Request::Send { upload, .. } = resolved(&["--rate", "200M", "--duration", "2m"])
-            .expect("ok")
+        let Request::Send { upload, .. } =
+            resolved(&["--rate", "200M", "--duration", "2m"]).expect("ok")
         else {
             panic!("send")
         };
-        assert_eq!(upload, Some(Plan::new(200_000_000, Duration::from_secs(120))));
+        assert_eq!(
+            upload,
+            Some(Plan::new(200_000_000, Duration::from_secs(120)))
+        );
     }
 
     #[test]
@@ -262,19 +262,43 @@ mod tests {
     #[test]
     fn mistakes_name_the_flag_and_the_fix() {
         for (args, expected) in [
-            (&["--upload-intensity", "0"][..], "--upload-intensity 0 is out of range: give 1 (1 Mbit/s) to 10 (1 Gbit/s)"),
-            (&["--download-intensity", "11"], "--download-intensity 11 is out of range"),
-            (&["--download-intensity", "-1"], "--download-intensity -1 is out of range"),
+            (
+                &["--upload-intensity", "0"][..],
+                "--upload-intensity 0 is out of range: give 1 (1 Mbit/s) to 10 (1 Gbit/s)",
+            ),
+            (
+                &["--download-intensity", "11"],
+                "--download-intensity 11 is out of range",
+            ),
+            (
+                &["--download-intensity", "-1"],
+                "--download-intensity -1 is out of range",
+            ),
             (&["--download-only", "--upload-only"], "exclude each other"),
             (&["--rate", "fast"], "--rate: 'fast' is not a rate"),
-            (&["--rate", "1M", "--upload-intensity", "3"], "--rate and --upload-intensity both set the rate"),
-            (&["--download-only", "--upload-intensity", "3"], "--upload-intensity has no effect with --download-only"),
+            (
+                &["--rate", "1M", "--upload-intensity", "3"],
+                "--rate and --upload-intensity both set the rate",
+            ),
+            (
+                &["--download-only", "--upload-intensity", "3"],
+                "--upload-intensity has no effect with --download-only",
+            ),
             (&["--duration", "0"], "--duration '0' is out of range"),
             (&["--duration", "-3"], "--duration '-3' is out of range"),
-            (&["--duration", "soon"], "--duration 'soon' is not a duration"),
+            (
+                &["--duration", "soon"],
+                "--duration 'soon' is not a duration",
+            ),
             (&["--duration", "25h"], "at most 24h"),
-            (&["--listen", "0.0.0.0:1"], "--listen is where --serve listens"),
-            (&["--serve", "--rate", "1M"], "--rate is chosen by the sending side"),
+            (
+                &["--listen", "0.0.0.0:1"],
+                "--listen is where --serve listens",
+            ),
+            (
+                &["--serve", "--rate", "1M"],
+                "--rate is chosen by the sending side",
+            ),
         ] {
             let e = error(args);
             assert!(e.contains(expected), "{args:?}: {e}");
