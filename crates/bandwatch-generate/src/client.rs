@@ -273,3 +273,83 @@ impl Running {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Counters that grow by a fixed step on every read.
+    struct Growing(u64);
+
+    impl LinkCounters for Growing {
+        fn name(&self) -> &'static str {
+            "lo"
+        }
+
+        fn read(&mut self) -> Option<(u64, u64)> {
+            self.0 += 1000;
+            Some((self.0, self.0 * 2))
+        }
+    }
+
+    #[test]
+    fn a_loopback_session_counts_the_same_payload_at_both_ends() {
+        let plan = Plan::new(8_000_000, Duration::from_millis(300));
+        let running = start(&Target::Loopback, Some(plan), Some(plan), None).expect("start");
+        assert!(running.peer().ip().is_loopback());
+        let s = running.finish().expect("finish");
+        let (up, down) = (s.upload.expect("upload"), s.download.expect("download"));
+        // 1 MB/s for 0.3 s: a chunk either way, and a stall of the test machine beyond what
+        // the bucket makes up.
+        for way in [up, down] {
+            assert!(way.bytes.abs_diff(300_000) <= 30_000, "{way:?}");
+            assert_eq!(way.bytes, way.peer_bytes);
+        }
+        assert!(s.control_bytes > 0);
+        assert_eq!(s.link, None);
+    }
+
+    #[test]
+    fn one_direction_opens_one_data_connection_and_the_link_is_read_around_it() {
+        let plan = Plan::new(1_000_000, Duration::from_millis(100));
+        let link = Box::new(Growing(0));
+        let s = start(&Target::Loopback, None, Some(plan), Some(link))
+            .expect("start")
+            .finish()
+            .expect("finish");
+        assert_eq!(s.upload, None);
+        assert!(s
+            .download
+            .is_some_and(|w| w.bytes > 0 && w.bytes == w.peer_bytes));
+        let l = s.link.expect("link");
+        assert_eq!(l.name, "lo");
+        assert!(l.rx_bytes >= 1000 && l.tx_bytes == l.rx_bytes * 2);
+    }
+
+    #[test]
+    fn a_hello_beyond_the_far_ends_limits_is_refused_with_its_reason() {
+        let plan = Plan::new(1, Duration::from_millis(100));
+        let err = start(&Target::Loopback, Some(plan), None, None)
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(
+            err.contains("refused") && err.contains("1k to 100G"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn nothing_listening_is_a_connect_error_naming_the_peer() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("port")
+            .port();
+        let peer = format!("127.0.0.1:{port}");
+        let err = start(&Target::Peer(peer.clone()), None, None, None)
+            .err()
+            .expect("fails")
+            .to_string();
+        assert!(err.contains(&peer) && err.contains("--serve"), "{err}");
+    }
+}

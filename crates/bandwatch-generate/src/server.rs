@@ -254,7 +254,12 @@ fn session(
     let mut workers = Vec::new();
     for (direction, stream) in joined {
         let plan = match direction {
-            Direction::Upload => None,
+            Direction::Upload if upload.is_some() => None,
+            Direction::Upload => {
+                return Err(GenerateError::Protocol(
+                    "an upload connection no hello asked for".into(),
+                ))
+            }
             Direction::Download => Some(download.ok_or_else(|| {
                 GenerateError::Protocol("a download connection no hello asked for".into())
             })?),

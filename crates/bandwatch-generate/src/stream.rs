@@ -24,20 +24,28 @@ pub fn send_paced<W: Write + ?Sized, T: Timer + ?Sized>(
     let end = start + plan.duration();
     let mut bucket = TokenBucket::new(plan.bytes_per_second(), start);
     let mut sent = 0u64;
+    let mut write = |n: u64| -> io::Result<()> {
+        w.write_all(&ZEROS[..n as usize])?;
+        sent += n;
+        count.fetch_add(n, Ordering::Relaxed);
+        Ok(())
+    };
     loop {
         let now = timer.now();
         if now >= end {
-            return Ok(sent);
+            break;
         }
         match bucket.take(now) {
-            Take::Send(n) => {
-                w.write_all(&ZEROS[..n as usize])?;
-                sent += n;
-                count.fetch_add(n, Ordering::Relaxed);
-            }
+            Take::Send(n) => write(n)?,
             Take::Wait(d) => timer.sleep(d.min(end.saturating_sub(now))),
         }
     }
+    // What the bucket owes up to the end (a stall just before it) still goes out, so the
+    // total is the rate times the duration, give or take a chunk.
+    while let Take::Send(n) = bucket.take(end) {
+        write(n)?;
+    }
+    Ok(sent)
 }
 
 /// Reads `r` to its end, adding each byte to `count`; returns the bytes read.
@@ -130,6 +138,29 @@ mod tests {
         let expected = rate as f64 / 8.0 * 20.0;
         let err = (sent as f64 - expected).abs() / expected;
         assert!(err < 0.01, "sent {sent}, expected {expected}");
+    }
+
+    #[test]
+    fn a_stall_at_the_very_end_is_made_up_too() {
+        let timer = FakeTimer::default();
+        let plan = Plan::new(8_000_000, Duration::from_secs(1));
+        // The write that crosses 990 ms stalls until past the end.
+        struct Late<'a>(&'a FakeTimer, u64);
+        impl Write for Late<'_> {
+            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+                if self.0.now() >= Duration::from_millis(990) && self.1 < 990_000 {
+                    self.0.advance(Duration::from_millis(150));
+                }
+                self.1 += buf.len() as u64;
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut w = Late(&timer, 0);
+        let sent = send_paced(&mut w, &plan, &timer, &AtomicU64::new(0)).expect("send");
+        assert!(sent.abs_diff(1_000_000) <= 1024, "{sent}");
     }
 
     #[test]
