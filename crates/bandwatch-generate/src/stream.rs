@@ -140,26 +140,28 @@ mod tests {
         assert!(err < 0.01, "sent {sent}, expected {expected}");
     }
 
+    /// A writer whose first write at or after 990 ms stalls until past the end.
+    struct Late<'a>(&'a FakeTimer, bool);
+    impl Write for Late<'_> {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if !self.1 && self.0.now() >= Duration::from_millis(990) {
+                self.0.advance(Duration::from_millis(150));
+                self.1 = true;
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
     #[test]
     fn a_stall_at_the_very_end_is_made_up_too() {
         let timer = FakeTimer::default();
         let plan = Plan::new(8_000_000, Duration::from_secs(1));
-        // The write that crosses 990 ms stalls until past the end.
-        struct Late<'a>(&'a FakeTimer, u64);
-        impl Write for Late<'_> {
-            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-                if self.0.now() >= Duration::from_millis(990) && self.1 < 990_000 {
-                    self.0.advance(Duration::from_millis(150));
-                }
-                self.1 += buf.len() as u64;
-                Ok(buf.len())
-            }
-            fn flush(&mut self) -> io::Result<()> {
-                Ok(())
-            }
-        }
-        let mut w = Late(&timer, 0);
+        let mut w = Late(&timer, false);
         let sent = send_paced(&mut w, &plan, &timer, &AtomicU64::new(0)).expect("send");
+        assert!(w.1, "the stall happened");
         assert!(sent.abs_diff(1_000_000) <= 1024, "{sent}");
     }
 
