@@ -51,6 +51,11 @@ pub struct Way {
     pub bytes: u64,
     /// The same, as the far end counted them.
     pub peer_bytes: u64,
+    /// From this side's first payload byte until the far end had the last one (an upload
+    /// ends when the far end closes after reading it all): the plan's duration plus what
+    /// was still buffered on the way, so on a link slower than the rate the payload rate
+    /// over it is the link's.
+    pub took: Duration,
 }
 
 /// A finished session.
@@ -79,7 +84,7 @@ pub struct Running {
     download: Option<Plan>,
     sent: Arc<AtomicU64>,
     received: Arc<AtomicU64>,
-    workers: Vec<(Direction, JoinHandle<std::io::Result<u64>>)>,
+    workers: Vec<(Direction, JoinHandle<std::io::Result<(u64, Duration)>>)>,
     sink: Option<JoinHandle<Result<()>>>,
     link: Option<(Box<dyn LinkCounters>, (u64, u64))>,
     timer: RealTimer,
@@ -140,11 +145,11 @@ pub fn start(
         let worker = match direction {
             Direction::Upload => {
                 let count = Arc::clone(&sent);
-                std::thread::spawn(move || upload_payload(stream, &plan, &count))
+                std::thread::spawn(move || timed(|| upload_payload(stream, &plan, &count)))
             }
             Direction::Download => {
                 let count = Arc::clone(&received);
-                std::thread::spawn(move || receive_all(&mut stream, &count))
+                std::thread::spawn(move || timed(|| receive_all(&mut stream, &count)))
             }
         };
         workers.push((direction, worker));
@@ -187,6 +192,12 @@ fn connect(addr: &str) -> Result<TcpStream> {
     })))
 }
 
+/// `work`'s result and how long it took.
+fn timed(work: impl FnOnce() -> std::io::Result<u64>) -> std::io::Result<(u64, Duration)> {
+    let timer = RealTimer::new();
+    work().map(|n| (n, timer.now()))
+}
+
 /// Our side of an upload: send the plan, close our side, wait for the far end to close its.
 fn upload_payload(mut stream: TcpStream, plan: &Plan, count: &AtomicU64) -> std::io::Result<u64> {
     let sent = send_paced(&mut stream, plan, &RealTimer::new(), count)?;
@@ -227,15 +238,15 @@ impl Running {
     /// Waits for the payload and the far end's report, reads the interface once the last
     /// packets have been counted, and sums the session up.
     pub fn finish(mut self) -> Result<Summary> {
-        let mut ours = (0, 0);
+        let mut ours = [(0, Duration::ZERO); 2];
         for (direction, worker) in self.workers.drain(..) {
             let n = worker
                 .join()
                 .map_err(|_| GenerateError::Panicked("payload"))?
                 .map_err(GenerateError::io("moving payload"))?;
             match direction {
-                Direction::Upload => ours.0 = n,
-                Direction::Download => ours.1 = n,
+                Direction::Upload => ours[0] = n,
+                Direction::Download => ours[1] = n,
             }
         }
         let (report, n) = read_frame(&mut self.control)?;
@@ -259,13 +270,15 @@ impl Running {
             peer: self.peer,
             upload: self.upload.map(|plan| Way {
                 plan,
-                bytes: ours.0,
+                bytes: ours[0].0,
                 peer_bytes: received,
+                took: ours[0].1,
             }),
             download: self.download.map(|plan| Way {
                 plan,
-                bytes: ours.1,
+                bytes: ours[1].0,
                 peer_bytes: sent,
+                took: ours[1].1,
             }),
             control_bytes: self.control_bytes,
             link,

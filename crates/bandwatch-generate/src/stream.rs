@@ -4,10 +4,14 @@
 
 use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use crate::pace::{Take, TokenBucket, MAX_CHUNK};
 use crate::rate::Plan;
 use crate::timer::Timer;
+
+/// How long a sender may go on paying what the bucket owes at the end.
+const FLUSH: Duration = Duration::from_millis(50);
 
 /// The payload: zeros (TCP does not compress, and nothing on the path should care).
 static ZEROS: [u8; MAX_CHUNK as usize] = [0; MAX_CHUNK as usize];
@@ -41,8 +45,14 @@ pub fn send_paced<W: Write + ?Sized, T: Timer + ?Sized>(
         }
     }
     // What the bucket owes up to the end (a stall just before it) still goes out, so the
-    // total is the rate times the duration, give or take a chunk.
-    while let Take::Send(n) = bucket.take(end) {
+    // total is the rate times the duration, give or take a chunk; but only for [`FLUSH`]:
+    // on a link slower than the rate the bucket is always full, and paying it all would
+    // send on well past the end.
+    let flush_until = timer.now() + FLUSH;
+    while timer.now() < flush_until {
+        let Take::Send(n) = bucket.take(end) else {
+            break;
+        };
         write(n)?;
     }
     Ok(sent)
@@ -67,8 +77,6 @@ pub fn receive_all<R: Read + ?Sized>(r: &mut R, count: &AtomicU64) -> io::Result
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
     use crate::rate::intensity_bps;
     use crate::timer::FakeTimer;

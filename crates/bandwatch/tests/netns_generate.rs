@@ -14,7 +14,7 @@ mod support;
 use std::time::Duration;
 
 use serde_json::Value;
-use support::netns::{NetnsPair, VETH_A};
+use support::netns::{sh, NetnsPair, VETH_A, VETH_B};
 use support::{bin, root_test_ready, LineChild};
 
 const TICK: Duration = Duration::from_secs(10);
@@ -216,6 +216,62 @@ fn serve_and_peer_across_a_veth_match_run_on_the_receiving_interface_exactly() {
             "{key} {rate} not within 5% of {expected}: {s}"
         );
     }
+}
+
+#[test]
+fn over_a_link_slower_than_the_rate_the_rate_reported_is_the_links() {
+    if !root_test_ready(
+        "over_a_link_slower_than_the_rate_the_rate_reported_is_the_links",
+        &["ip", "tc"],
+    ) {
+        return;
+    }
+    let net = NetnsPair::new("t", 50);
+    let dir = tempfile::tempdir().expect("tempdir");
+    // B's egress towards A is shaped to 20 Mbit/s; A asks B for 100 Mbit/s (intensity 7).
+    sh(&[
+        "ip", "netns", "exec", &net.b, "tc", "qdisc", "add", "dev", VETH_B, "root", "tbf", "rate",
+        "20mbit", "burst", "32kb", "latency", "200ms",
+    ]);
+    let listen = format!("{}:5210", net.ip_b);
+    let mut far = in_ns(&net.b, dir.path());
+    far.args(["generate", "--serve", "--listen", &listen]);
+    let far = LineChild::spawn(far);
+    let _ = far.next_line(TICK);
+    let run = watch(&net.a, dir.path(), VETH_A);
+    let first = vec![run.next_line(TICK)];
+    let s = generate(
+        &net.a,
+        dir.path(),
+        &[
+            "--peer",
+            &listen,
+            "--duration",
+            "2",
+            "--download-only",
+            "--download-intensity",
+            "7",
+        ],
+    );
+    let (rx, _) = run_totals(run, first, VETH_A);
+    drop(far);
+
+    assert_eq!(u(&s, "received_bytes"), u(&s, "peer_sent_bytes"), "{s}");
+    assert_eq!(
+        rx as i64,
+        u(&s, "received_bytes") as i64 + i(&s["interface"], "overhead_rx_bytes"),
+        "{s}"
+    );
+    // tbf counts whole frames, so the payload rate sits a few percent under 20 Mbit/s.
+    let rate = s["download_bps"].as_f64().expect("rate");
+    assert!(
+        (rate - 20e6).abs() / 20e6 < 0.10,
+        "the download ran at the shaped 20 Mbit/s, not at {rate}: {s}"
+    );
+    assert!(
+        s["download_s"].as_f64().expect("download_s") >= 2.0,
+        "the payload took at least the duration: {s}"
+    );
 }
 
 #[test]

@@ -52,10 +52,14 @@ pub struct SummaryJson {
     pub sent_bytes: u64,
     /// Payload bytes we received (download).
     pub received_bytes: u64,
-    /// Upload payload rate over `duration_s`, bits/s; null without upload.
+    /// Upload payload rate over `upload_s`, bits/s; null without upload.
     pub upload_bps: Option<f64>,
-    /// Download payload rate over `duration_s`, bits/s; null without download.
+    /// Download payload rate over `download_s`, bits/s; null without download.
     pub download_bps: Option<f64>,
+    /// From our first upload byte until the far end had the last, seconds.
+    pub upload_s: Option<f64>,
+    /// From the first download byte until we had the last, seconds.
+    pub download_s: Option<f64>,
     /// The upload rate asked for, bits/s.
     pub upload_target_bps: Option<u64>,
     /// The download rate asked for, bits/s.
@@ -113,8 +117,10 @@ impl SummaryJson {
             elapsed_s: s.elapsed.as_secs_f64(),
             sent_bytes: sent,
             received_bytes: received,
-            upload_bps: s.upload.map(|w| bps(w.bytes, duration_s)),
-            download_bps: s.download.map(|w| bps(w.bytes, duration_s)),
+            upload_bps: s.upload.map(|w| bps(w.bytes, w.took.as_secs_f64())),
+            download_bps: s.download.map(|w| bps(w.bytes, w.took.as_secs_f64())),
+            upload_s: s.upload.map(|w| w.took.as_secs_f64()),
+            download_s: s.download.map(|w| w.took.as_secs_f64()),
             upload_target_bps: s.upload.map(|w| w.plan.rate_bps),
             download_target_bps: s.download.map(|w| w.plan.rate_bps),
             peer_received_bytes: s.upload.map_or(0, |w| w.peer_bytes),
@@ -158,26 +164,29 @@ impl SummaryJson {
             "{:<9} {:>15}  {:>15} {:>14} {:>14}",
             "", "payload bytes", "far end counted", "rate", "target"
         );
-        let mut way = |name: &str, bytes: u64, peer: u64, target: Option<u64>| {
-            if let Some(target) = target {
-                let _ = writeln!(
-                    out,
-                    "{name:<9} {bytes:>15}  {peer:>15} {:>14} {:>14}",
-                    rate(bytes, self.duration_s),
-                    human::format(Unit::BitsPerSecond, target as f64)
-                );
-            }
-        };
+        let mut way =
+            |name: &str, bytes: u64, peer: u64, rate: Option<f64>, target: Option<u64>| {
+                if let (Some(rate), Some(target)) = (rate, target) {
+                    let _ = writeln!(
+                        out,
+                        "{name:<9} {bytes:>15}  {peer:>15} {:>14} {:>14}",
+                        human::format(Unit::BitsPerSecond, rate),
+                        human::format(Unit::BitsPerSecond, target as f64)
+                    );
+                }
+            };
         way(
             "upload",
             self.sent_bytes,
             self.peer_received_bytes,
+            self.upload_bps,
             self.upload_target_bps,
         );
         way(
             "download",
             self.received_bytes,
             self.peer_sent_bytes,
+            self.download_bps,
             self.download_target_bps,
         );
         let _ = writeln!(
@@ -218,11 +227,13 @@ mod tests {
                 plan,
                 bytes: 2_500_000,
                 peer_bytes: 2_500_000,
+                took: Duration::from_millis(2_004),
             }),
             download: Some(Way {
                 plan,
                 bytes: 2_499_072,
                 peer_bytes: 2_499_072,
+                took: Duration::from_millis(2_001),
             }),
             control_bytes: 212,
             link: Some(LinkDelta {
@@ -239,8 +250,8 @@ mod tests {
         insta::assert_snapshot!(SummaryJson::new(&summary(), true).text(), @r"
         bandwatch generate: loopback 127.0.0.1:40211, 2 s of payload (2.3 s in all)
                     payload bytes  far end counted           rate         target
-        upload            2500000          2500000     10.00 Mbps     10.00 Mbps
-        download          2499072          2499072     10.00 Mbps     10.00 Mbps
+        upload            2500000          2500000      9.98 Mbps     10.00 Mbps
+        download          2499072          2499072      9.99 Mbps     10.00 Mbps
         control   212 B of protocol frames (not payload)
         interface lo: received 5010000 B = payload 4999072 + overhead 10928
                   lo: sent     5010000 B = payload 4999072 + overhead 10928
@@ -256,7 +267,7 @@ mod tests {
             tx_bytes: 2_541_000,
         });
         let json = serde_json::to_string(&SummaryJson::new(&s, false)).expect("json");
-        insta::assert_snapshot!(json, @r#"{"mode":"peer","peer":"127.0.0.1:40211","duration_s":2.0,"elapsed_s":2.34,"sent_bytes":2500000,"received_bytes":2499072,"upload_bps":10000000.0,"download_bps":9996288.0,"upload_target_bps":10000000,"download_target_bps":10000000,"peer_received_bytes":2500000,"peer_sent_bytes":2499072,"control_bytes":212,"interface":{"name":"eth0","rx_bytes":2585072,"tx_bytes":2541000,"payload_rx_bytes":2499072,"payload_tx_bytes":2500000,"overhead_rx_bytes":86000,"overhead_tx_bytes":41000}}"#);
+        insta::assert_snapshot!(json, @r#"{"mode":"peer","peer":"127.0.0.1:40211","duration_s":2.0,"elapsed_s":2.34,"sent_bytes":2500000,"received_bytes":2499072,"upload_bps":9980039.92015968,"download_bps":9991292.353823088,"upload_s":2.004,"download_s":2.001,"upload_target_bps":10000000,"download_target_bps":10000000,"peer_received_bytes":2500000,"peer_sent_bytes":2499072,"control_bytes":212,"interface":{"name":"eth0","rx_bytes":2585072,"tx_bytes":2541000,"payload_rx_bytes":2499072,"payload_tx_bytes":2500000,"overhead_rx_bytes":86000,"overhead_tx_bytes":41000}}"#);
     }
 
     #[test]
