@@ -75,6 +75,9 @@ pub struct Summary {
     pub elapsed: Duration,
 }
 
+/// A payload thread: the bytes it moved and how long that took.
+type Worker = JoinHandle<std::io::Result<(u64, Duration)>>;
+
 /// A session under way.
 pub struct Running {
     peer: SocketAddr,
@@ -84,7 +87,7 @@ pub struct Running {
     download: Option<Plan>,
     sent: Arc<AtomicU64>,
     received: Arc<AtomicU64>,
-    workers: Vec<(Direction, JoinHandle<std::io::Result<(u64, Duration)>>)>,
+    workers: Vec<(Direction, Worker)>,
     sink: Option<JoinHandle<Result<()>>>,
     link: Option<(Box<dyn LinkCounters>, (u64, u64))>,
     timer: RealTimer,
