@@ -110,6 +110,10 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the manual page, bandwatch(1), in roff (e.g. `bandwatch man | man -l -`).
     Man(ManArgs),
+    /// Test traffic to check a setup end to end: paced TCP both ways through loopback (or to
+    /// a far end: --serve there, --peer here), progress each second, and the exact payload
+    /// bytes to compare with what `bandwatch run` reported.
+    Generate(GenerateArgs),
 }
 
 impl Command {
@@ -133,6 +137,7 @@ impl Command {
             Self::Top(_) => "top",
             Self::Completions(_) => "completions",
             Self::Man(_) => "man",
+            Self::Generate(_) => "generate",
         }
     }
 
@@ -156,6 +161,7 @@ impl Command {
             Self::Top(a) => &a.flags,
             Self::Completions(a) => &a.flags,
             Self::Man(a) => &a.flags,
+            Self::Generate(a) => &a.flags,
         }
     }
 }
@@ -756,6 +762,56 @@ pub struct TopArgs {
     pub flags: KeyFlags<TopFlags>,
 }
 
+/// `generate`: JSON only; it reads no configuration.
+#[derive(Debug)]
+pub enum GenerateFlags {}
+
+impl FlagScope for GenerateFlags {
+    const FLAGS: Option<&'static [&'static str]> = Some(&["--json"]);
+    const HELP: &'static [(&'static str, &'static str)] = &[(
+        "--json",
+        "Print one JSON summary object at the end instead of progress lines and text",
+    )];
+}
+
+/// `bandwatch generate`
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// How long to send: seconds (2.5) or a time (90s, 2m) [default: 60].
+    #[arg(long, value_name = "SECONDS", allow_hyphen_values = true)]
+    pub duration: Option<String>,
+    /// How fast the far end sends to us: 1 (1 Mbit/s) to 10 (1 Gbit/s), logarithmic, see the
+    /// README [default: 5].
+    #[arg(long, value_name = "1-10", allow_negative_numbers = true)]
+    pub download_intensity: Option<i64>,
+    /// How fast we send, as --download-intensity [default: 5].
+    #[arg(long, value_name = "1-10", allow_negative_numbers = true)]
+    pub upload_intensity: Option<i64>,
+    /// Only the far end sends (to us).
+    #[arg(long)]
+    pub download_only: bool,
+    /// Only we send.
+    #[arg(long)]
+    pub upload_only: bool,
+    /// An exact payload rate for each direction instead of an intensity, bits per second:
+    /// 200M, 1.5G, 800k.
+    #[arg(long, value_name = "BITS")]
+    pub rate: Option<String>,
+    /// Send to a far end running `bandwatch generate --serve` (default port 5210) instead of
+    /// our own sink on 127.0.0.1.
+    #[arg(long, value_name = "HOST:PORT", conflicts_with = "serve")]
+    pub peer: Option<String>,
+    /// Be the far end for `--peer` on another machine: serve sessions until stopped.
+    #[arg(long)]
+    pub serve: bool,
+    /// With --serve: the address to listen on [default: 0.0.0.0:5210].
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub flags: KeyFlags<GenerateFlags>,
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory as _;
@@ -789,6 +845,7 @@ mod tests {
         check::<ReportFlags>();
         check::<ExportFlags>();
         check::<TopFlags>();
+        check::<GenerateFlags>();
     }
 
     #[test]

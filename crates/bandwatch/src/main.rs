@@ -11,6 +11,7 @@ mod config;
 mod devices;
 mod error;
 mod export;
+mod generate;
 mod history;
 mod init;
 mod interfaces;
@@ -79,6 +80,11 @@ fn real_main(cli: &Cli) -> anyhow::Result<()> {
         }
         _ => {}
     }
+    // `generate` needs no configuration either: test traffic must run on a machine that
+    // has none yet.
+    if let Some(Command::Generate(args)) = &cli.command {
+        return generate::command(args, flags.switched("--json"));
+    }
     let cwd = std::env::current_dir().context("reading the working directory")?;
     let env = EnvVars::gather(&cwd)?;
     let resolved = config::resolve(cli.config.as_deref(), &flags, &env, &cwd)?;
@@ -102,7 +108,9 @@ fn real_main(cli: &Cli) -> anyhow::Result<()> {
         Some(Command::Analyze(args)) => analyze::command(&resolved.config, args, json),
         Some(Command::Interfaces(_)) => interfaces::command(&resolved.config, json),
         Some(Command::Top(args)) => top::command(&resolved, args, &flags),
-        Some(Command::Init(_) | Command::Completions(_) | Command::Man(_)) => {
+        Some(
+            Command::Init(_) | Command::Completions(_) | Command::Man(_) | Command::Generate(_),
+        ) => {
             unreachable!("these run before the configuration is read")
         }
     }

@@ -26,6 +26,7 @@ const COMMANDS: &[(&str, &[&str])] = &[
     ("top_command", &["top"]),
     ("completions", &["completions"]),
     ("man", &["man"]),
+    ("generate", &["generate"]),
 ];
 
 fn help(args: &[&str]) -> String {
