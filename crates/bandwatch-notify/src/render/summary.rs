@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
-use super::chat::{escape_discord, escape_slack, ChatSettings};
+use super::chat::{escape_discord, escape_slack, teams_message, ChatSettings};
 use super::email::{EmailMessage, InlineImage};
 use super::escape_html;
 use crate::summary::{Summary, CHART_CID};
@@ -87,25 +87,13 @@ pub fn discord(summary: &Summary, settings: &ChatSettings) -> Value {
 
 /// A Microsoft Teams message: an Adaptive Card with the title and the text in a monospaced block.
 pub fn teams(summary: &Summary, settings: &ChatSettings) -> Value {
-    let mut card = json!({
-        "type": "AdaptiveCard",
-        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-        "version": "1.4",
-        "body": [
-            {"type": "TextBlock", "size": "Medium", "weight": "Bolder", "wrap": true,
-             "text": escape_html(&one_line(&summary.title))},
-            {"type": "TextBlock", "wrap": true, "fontType": "Monospace",
-             "text": escape_html(&cut(&summary.text, TEAMS_TEXT))}
-        ],
-    });
-    if let Some(url) = &settings.dashboard_url {
-        card["actions"] =
-            json!([{"type": "Action.OpenUrl", "title": "Open dashboard", "url": url}]);
-    }
-    json!({
-        "type": "message",
-        "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]
-    })
+    let body = vec![
+        json!({"type": "TextBlock", "size": "Medium", "weight": "Bolder", "wrap": true,
+               "text": escape_html(&one_line(&summary.title))}),
+        json!({"type": "TextBlock", "wrap": true, "fontType": "Monospace",
+               "text": escape_html(&cut(&summary.text, TEAMS_TEXT))}),
+    ];
+    teams_message(body, settings)
 }
 
 /// A Telegram `sendMessage` body: the title in bold and the text preformatted (HTML mode).
