@@ -113,12 +113,12 @@ pub fn teams_payload(events: &[AlertEvent], settings: &ChatSettings) -> Value {
         "text": escape_html(&batch_title(events))
     })];
     body.extend(events.iter().map(teams_container));
-    teams_message(body, settings)
+    teams_message(&body, settings)
 }
 
 /// A Teams message holding one Adaptive Card with `body`, and the dashboard's link as an
 /// action when there is one.
-pub fn teams_message(body: Vec<Value>, settings: &ChatSettings) -> Value {
+pub fn teams_message(body: &[Value], settings: &ChatSettings) -> Value {
     let mut card = json!({
         "type": "AdaptiveCard",
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",

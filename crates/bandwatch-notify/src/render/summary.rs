@@ -93,7 +93,7 @@ pub fn teams(summary: &Summary, settings: &ChatSettings) -> Value {
         json!({"type": "TextBlock", "wrap": true, "fontType": "Monospace",
                "text": escape_html(&cut(&summary.text, TEAMS_TEXT))}),
     ];
-    teams_message(body, settings)
+    teams_message(&body, settings)
 }
 
 /// A Telegram `sendMessage` body: the title in bold and the text preformatted (HTML mode).
